@@ -1,0 +1,181 @@
+import { z } from 'zod';
+
+/**
+ * Every setting has one default, one environment variable and one CLI flag. The table below
+ * is the single source: the README's settings table and the Helm chart's values follow it.
+ */
+
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
+
+/** Prometheus-style duration ("90s", "1h30m", "500ms") or a plain number of seconds. */
+export function parseDurationMs(text: string): number {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const part = /(\d+)(ms|y|w|d|h|m|s)/g;
+  let total = 0;
+  let consumed = 0;
+  for (let m = part.exec(trimmed); m !== null; m = part.exec(trimmed)) {
+    if (m.index !== consumed) break;
+    total += Number(m[1]) * DURATION_UNITS_MS[m[2]!]!;
+    consumed = part.lastIndex;
+  }
+  if (consumed === 0 || consumed !== trimmed.length) {
+    throw new Error(`"${text}" is not a duration (examples: 500ms, 30s, 10m, 1h30m)`);
+  }
+  return total;
+}
+
+/** Byte sizes: plain bytes or with a binary suffix ("4MiB", "512KiB", "1GiB"). */
+export function parseBytes(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\s*$/i.exec(text);
+  if (!m) throw new Error(`"${text}" is not a size (examples: 1048576, 512KiB, 4MiB)`);
+  const unit = (m[2] ?? 'B').toLowerCase();
+  const factor: Record<string, number> = {
+    b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3,
+  };
+  return Math.round(Number(m[1]) * factor[unit]!);
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  try {
+    return parseDurationMs(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+const bytes = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  try {
+    return parseBytes(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform(
+  (v) => v === true || v === 'true' || v === '1' || v === 'yes',
+);
+const optionalPath = z.string().optional().transform((v) => (v === '' ? undefined : v));
+
+export const NAME_TRANSLATION_STRATEGIES = [
+  'UnderscoreEscapingWithSuffixes',
+  'UnderscoreEscapingWithoutSuffixes',
+  'NoUTF8EscapingWithSuffixes',
+  'NoTranslation',
+] as const;
+
+interface SettingSpec {
+  /** Key in the Config object. */
+  key: string;
+  env: string;
+  flag: string;
+  default: string | undefined;
+  description: string;
+  schema: z.ZodType;
+}
+
+export const SETTINGS = [
+  { key: 'listenAddress', env: 'SCALER_LISTEN_ADDRESS', flag: '--listen-address', default: '0.0.0.0', description: 'Address every listener binds to.', schema: z.string().min(1) },
+  { key: 'otlpGrpcPort', env: 'SCALER_OTLP_GRPC_PORT', flag: '--otlp-grpc-port', default: '4317', description: 'gRPC port: OTLP MetricsService, KEDA ExternalScaler, grpc.health.v1.', schema: port },
+  { key: 'otlpHttpPort', env: 'SCALER_OTLP_HTTP_PORT', flag: '--otlp-http-port', default: '4318', description: 'OTLP/HTTP port (POST /v1/metrics); also serves the gRPC services.', schema: port },
+  { key: 'httpPort', env: 'SCALER_HTTP_PORT', flag: '--http-port', default: '9090', description: 'HTTP port: /api/v1/*, web page, /metrics, /healthz, /readyz.', schema: port },
+  { key: 'retentionMs', env: 'SCALER_RETENTION', flag: '--retention', default: '10m', description: 'How long samples are kept; series with no sample inside it are freed.', schema: duration },
+  { key: 'lookbackDeltaMs', env: 'SCALER_LOOKBACK_DELTA', flag: '--lookback-delta', default: '5m', description: 'PromQL lookback window for instant vector selectors.', schema: duration },
+  { key: 'maxSeries', env: 'SCALER_MAX_SERIES', flag: '--max-series', default: '100000', description: 'Most series held at once; new series past it are rejected and reported.', schema: positiveInt },
+  { key: 'maxSamplesPerSeries', env: 'SCALER_MAX_SAMPLES_PER_SERIES', flag: '--max-samples-per-series', default: '720', description: 'Ring-buffer capacity of one series; the oldest sample is overwritten past it.', schema: positiveInt },
+  { key: 'outOfOrderWindowMs', env: 'SCALER_OUT_OF_ORDER_WINDOW', flag: '--out-of-order-window', default: '30s', description: 'Samples this much older than a series\' newest are still inserted in order; older ones are rejected.', schema: duration },
+  { key: 'maxRequestBytes', env: 'SCALER_MAX_REQUEST_BYTES', flag: '--max-request-bytes', default: '4MiB', description: 'Largest OTLP request body as sent (compressed).', schema: bytes },
+  { key: 'maxDecompressedBytes', env: 'SCALER_MAX_DECOMPRESSED_BYTES', flag: '--max-decompressed-bytes', default: '32MiB', description: 'Largest OTLP request body after decompression.', schema: bytes },
+  { key: 'queryTimeoutMs', env: 'SCALER_QUERY_TIMEOUT', flag: '--query-timeout', default: '10s', description: 'Longest a PromQL evaluation may run.', schema: duration },
+  { key: 'queryMaxSamples', env: 'SCALER_QUERY_MAX_SAMPLES', flag: '--query-max-samples', default: '50000000', description: 'Most samples one query may load into memory at once.', schema: positiveInt },
+  { key: 'nameTranslation', env: 'SCALER_NAME_TRANSLATION', flag: '--name-translation', default: 'UnderscoreEscapingWithSuffixes', description: 'OTLP metric/label name translation strategy, as Prometheus\'s otlp.translation_strategy.', schema: z.enum(NAME_TRANSLATION_STRATEGIES) },
+  { key: 'promoteResourceAttributes', env: 'SCALER_PROMOTE_RESOURCE_ATTRIBUTES', flag: '--promote-resource-attributes', default: '*', description: 'Resource attributes promoted to labels: "*" for all, a comma-separated list, or "" for none.', schema: z.string() },
+  { key: 'lazySeries', env: 'SCALER_LAZY_SERIES', flag: '--lazy-series', default: 'false', description: 'Keep only metrics that some trigger\'s query names.', schema: bool },
+  { key: 'warmupMs', env: 'SCALER_WARMUP', flag: '--warmup', default: '60s', description: 'After start, an empty query result is UNAVAILABLE (not 0) for this long unless its metrics were seen.', schema: duration },
+  { key: 'logLevel', env: 'SCALER_LOG_LEVEL', flag: '--log-level', default: 'info', description: 'trace, debug, info, warn, error or fatal.', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) },
+  { key: 'logFormat', env: 'SCALER_LOG_FORMAT', flag: '--log-format', default: 'json', description: 'json, or pretty for humans (needs pino-pretty).', schema: z.enum(['json', 'pretty']) },
+  { key: 'tlsCertFile', env: 'SCALER_TLS_CERT_FILE', flag: '--tls-cert-file', default: undefined, description: 'PEM server certificate; with a key, every port serves TLS. Reloaded when it changes.', schema: optionalPath },
+  { key: 'tlsKeyFile', env: 'SCALER_TLS_KEY_FILE', flag: '--tls-key-file', default: undefined, description: 'PEM private key for the server certificate.', schema: optionalPath },
+  { key: 'tlsCaFile', env: 'SCALER_TLS_CA_FILE', flag: '--tls-ca-file', default: undefined, description: 'PEM CA bundle; when set, clients must present a certificate it signed (mTLS).', schema: optionalPath },
+] as const satisfies readonly SettingSpec[];
+
+type SettingOf<K extends string> = Extract<(typeof SETTINGS)[number], { key: K }>;
+export type Config = {
+  [K in (typeof SETTINGS)[number]['key']]: z.output<SettingOf<K>['schema']>;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads settings with precedence CLI flag > environment variable > default.
+ * Throws ConfigError naming the bad setting and where its value came from.
+ */
+export function loadConfig(
+  argv: readonly string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const fromFlags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') throw new ConfigError(usage());
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const spec = SETTINGS.find((s) => s.flag === flag);
+    if (!spec) throw new ConfigError(`unknown flag ${flag}\n\n${usage()}`);
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) value = argv[++i];
+    else if (spec.schema === bool) value = 'true';
+    if (value === undefined) throw new ConfigError(`flag ${flag} needs a value`);
+    fromFlags.set(spec.key, value);
+  }
+
+  const out: Record<string, unknown> = {};
+  for (const spec of SETTINGS as readonly SettingSpec[]) {
+    const flagValue = fromFlags.get(spec.key);
+    const envValue = env[spec.env];
+    const raw = flagValue ?? envValue ?? spec.default;
+    const source = flagValue !== undefined ? spec.flag : envValue !== undefined ? spec.env : 'default';
+    const parsed = spec.schema.safeParse(raw);
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => i.message).join('; ');
+      throw new ConfigError(`invalid setting ${spec.key} (${source}=${JSON.stringify(raw)}): ${why}`);
+    }
+    out[spec.key] = parsed.data;
+  }
+  const config = out as Config;
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new ConfigError('invalid setting tlsCertFile/tlsKeyFile: both must be set, or neither');
+  }
+  if (config.tlsCaFile !== undefined && config.tlsCertFile === undefined) {
+    throw new ConfigError('invalid setting tlsCaFile: client certificates need a server certificate (tlsCertFile, tlsKeyFile)');
+  }
+  return config;
+}
+
+/** The defaults alone, for tests and embedding; overrides are already-typed values. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig([], {}), ...overrides };
+}
+
+export function usage(): string {
+  const lines = ['Usage: keda-otlp-scaler [flags]', '', 'Every flag has an environment variable; flags win.', ''];
+  for (const s of SETTINGS as readonly SettingSpec[]) {
+    lines.push(`  ${s.flag} (${s.env}, default ${JSON.stringify(s.default ?? '')})`, `      ${s.description}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,305 @@
+import { labelsGet, labelsKey, METRIC_NAME, type Labels } from './labels.js';
+import type { Matcher } from './matcher.js';
+import { AppendStatus, Series } from './series.js';
+
+export { AppendStatus } from './series.js';
+
+export interface TsdbOptions {
+  /** Samples older than now minus this are dropped; series left empty are freed. */
+  retentionMs: number;
+  maxSeries: number;
+  maxSamplesPerSeries: number;
+  outOfOrderWindowMs: number;
+  now: () => number;
+}
+
+export interface MetricMetadata {
+  type: string;
+  unit: string;
+  help: string;
+}
+
+export interface TsdbStats {
+  seriesCreated: number;
+  seriesFreed: number;
+  seriesRejected: number;
+  samplesAppended: number;
+  samplesOutOfOrder: number;
+  samplesTooOld: number;
+}
+
+/**
+ * One postings entry: the interned string and the series that carry it. Interning through the
+ * postings means a string lives exactly as long as some series uses it, so pod churn (a new
+ * `instance` every few minutes) does not grow an intern table forever.
+ */
+interface Posting {
+  readonly value: string;
+  readonly series: Set<Series>;
+}
+
+interface NamePostings {
+  readonly name: string;
+  readonly values: Map<string, Posting>;
+}
+
+type IngestListener = (metricNames: ReadonlySet<string>) => void;
+
+/**
+ * The in-memory time-series database: series by label set, postings for matcher selection,
+ * retention and limits, and a notification of which metric names received samples.
+ */
+export class Tsdb {
+  readonly options: TsdbOptions;
+  readonly stats: TsdbStats = {
+    seriesCreated: 0,
+    seriesFreed: 0,
+    seriesRejected: 0,
+    samplesAppended: 0,
+    samplesOutOfOrder: 0,
+    samplesTooOld: 0,
+  };
+  private readonly byKey = new Map<string, Series>();
+  private readonly postings = new Map<string, NamePostings>();
+  private readonly meta = new Map<string, MetricMetadata>();
+  private readonly listeners = new Set<IngestListener>();
+  private pendingNames = new Set<string>();
+  private nextId = 1;
+
+  constructor(opts: Partial<TsdbOptions> = {}) {
+    this.options = {
+      retentionMs: Infinity,
+      maxSeries: Infinity,
+      maxSamplesPerSeries: Infinity,
+      outOfOrderWindowMs: Infinity,
+      now: Date.now,
+      ...opts,
+    };
+  }
+
+  get seriesCount(): number {
+    return this.byKey.size;
+  }
+
+  /** The series for a label set, created when new; undefined when `maxSeries` is reached. */
+  getOrCreate(labels: Labels, aliasName?: string): Series | undefined {
+    const key = labelsKey(labels);
+    const found = this.byKey.get(key);
+    if (found) return found;
+    if (this.byKey.size >= this.options.maxSeries) {
+      this.stats.seriesRejected++;
+      return undefined;
+    }
+    const interned: string[] = new Array<string>(labels.length);
+    for (let i = 0; i < labels.length; i += 2) {
+      const name = this.internName(labels[i]!);
+      interned[i] = name;
+      interned[i + 1] = this.internValue(name, labels[i + 1]!);
+    }
+    const alias = aliasName !== undefined && aliasName !== labelsGet(labels, METRIC_NAME) ? aliasName : undefined;
+    const series = new Series(this.nextId++, interned, alias, this.options.maxSamplesPerSeries);
+    this.byKey.set(key, series);
+    for (let i = 0; i < interned.length; i += 2) this.addPosting(interned[i]!, interned[i + 1]!, series);
+    if (alias !== undefined) this.addPosting(METRIC_NAME, alias, series);
+    this.stats.seriesCreated++;
+    return series;
+  }
+
+  append(series: Series, t: number, v: number, stale = false): AppendStatus {
+    if (t < this.options.now() - this.options.retentionMs) {
+      this.stats.samplesTooOld++;
+      return AppendStatus.TooOld;
+    }
+    const status = series.append(t, v, stale, this.options.outOfOrderWindowMs);
+    if (status === AppendStatus.OutOfOrder) {
+      this.stats.samplesOutOfOrder++;
+      return status;
+    }
+    this.stats.samplesAppended++;
+    if (this.listeners.size > 0) {
+      this.pendingNames.add(series.metricName);
+      if (series.aliasName !== undefined) this.pendingNames.add(series.aliasName);
+    }
+    return status;
+  }
+
+  appendLabels(labels: Labels, t: number, v: number, stale = false): AppendStatus | undefined {
+    const series = this.getOrCreate(labels);
+    return series === undefined ? undefined : this.append(series, t, v, stale);
+  }
+
+  /** Every series matching all matchers. A `__name__` matcher that selects also accepts the alias name. */
+  select(matchers: readonly Matcher[]): Series[] {
+    let candidates: Iterable<Series> | undefined;
+    let candidateCount = Infinity;
+    for (const m of matchers) {
+      if (m.type !== '=' || m.value === '') continue;
+      const posting = this.postings.get(m.name)?.values.get(m.value);
+      if (posting === undefined) return [];
+      if (posting.series.size < candidateCount) {
+        candidates = posting.series;
+        candidateCount = posting.series.size;
+      }
+    }
+    if (candidates === undefined) {
+      const regexMatcher = matchers.find((m) => m.type === '=~' && !m.matchesEmpty());
+      candidates = regexMatcher ? this.seriesWithValueMatching(regexMatcher) : this.byKey.values();
+    }
+    const out: Series[] = [];
+    for (const s of candidates) {
+      if (matchesAll(s, matchers)) out.push(s);
+    }
+    return out;
+  }
+
+  labelNames(matchers?: readonly Matcher[]): string[] {
+    if (!matchers || matchers.length === 0) return [...this.postings.keys()].sort();
+    const names = new Set<string>();
+    for (const s of this.select(matchers)) {
+      for (let i = 0; i < s.labels.length; i += 2) names.add(s.labels[i]!);
+    }
+    return [...names].sort();
+  }
+
+  labelValues(name: string, matchers?: readonly Matcher[]): string[] {
+    if (!matchers || matchers.length === 0) {
+      const values = this.postings.get(name)?.values;
+      if (!values) return [];
+      if (name !== METRIC_NAME) return [...values.keys()].sort();
+      // Alias names are for selection only; listing them would show metrics that do not exist.
+      const real = new Set<string>();
+      for (const p of values.values()) for (const s of p.series) real.add(s.metricName);
+      return [...real].sort();
+    }
+    const values = new Set<string>();
+    for (const s of this.select(matchers)) {
+      const v = labelsGet(s.labels, name);
+      if (v !== '') values.add(v);
+    }
+    return [...values].sort();
+  }
+
+  /** All live series, in creation order. */
+  allSeries(): IterableIterator<Series> {
+    return this.byKey.values();
+  }
+
+  setMetadata(metricName: string, meta: MetricMetadata): void {
+    const had = this.meta.get(metricName);
+    if (had && had.type === meta.type && had.unit === meta.unit && had.help === meta.help) return;
+    this.meta.set(metricName, meta);
+  }
+
+  /** Metadata of one metric name, or of every name that still has series. */
+  metadata(metricName?: string): Map<string, MetricMetadata> {
+    const out = new Map<string, MetricMetadata>();
+    for (const [name, m] of this.meta) {
+      if (metricName !== undefined && name !== metricName) continue;
+      if (this.postings.get(METRIC_NAME)?.values.has(name)) out.set(name, m);
+    }
+    return out;
+  }
+
+  onIngest(listener: IngestListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells listeners which metric names got samples since the last flush; ingest calls it once a request. */
+  flushIngest(): void {
+    if (this.pendingNames.size === 0) return;
+    const names = this.pendingNames;
+    this.pendingNames = new Set();
+    for (const l of this.listeners) l(names);
+  }
+
+  clear(): void {
+    for (const s of this.byKey.values()) s.live = false;
+    this.byKey.clear();
+    this.postings.clear();
+    this.meta.clear();
+    this.pendingNames.clear();
+  }
+
+  /** Applies retention: trims old samples and frees series left with none. Returns how many were freed. */
+  gc(nowMs: number = this.options.now()): number {
+    if (!Number.isFinite(this.options.retentionMs)) return 0;
+    const minT = nowMs - this.options.retentionMs;
+    let freed = 0;
+    for (const [key, s] of this.byKey) {
+      if (s.trimBefore(minT) > 0) continue;
+      this.byKey.delete(key);
+      for (let i = 0; i < s.labels.length; i += 2) this.removePosting(s.labels[i]!, s.labels[i + 1]!, s);
+      if (s.aliasName !== undefined) this.removePosting(METRIC_NAME, s.aliasName, s);
+      s.live = false;
+      freed++;
+    }
+    this.stats.seriesFreed += freed;
+    return freed;
+  }
+
+  private seriesWithValueMatching(m: Matcher): Series[] {
+    const values = this.postings.get(m.name)?.values;
+    if (!values) return [];
+    const out: Series[] = [];
+    const seen = m.name === METRIC_NAME ? new Set<Series>() : undefined;
+    for (const [value, posting] of values) {
+      if (!m.matches(value)) continue;
+      for (const s of posting.series) {
+        if (seen) {
+          // A series can sit under both its name and its alias.
+          if (seen.has(s)) continue;
+          seen.add(s);
+        }
+        out.push(s);
+      }
+    }
+    return out;
+  }
+
+  private internName(name: string): string {
+    return this.postings.get(name)?.name ?? name;
+  }
+
+  private internValue(name: string, value: string): string {
+    return this.postings.get(name)?.values.get(value)?.value ?? value;
+  }
+
+  private addPosting(name: string, value: string, series: Series): void {
+    let entry = this.postings.get(name);
+    if (!entry) {
+      entry = { name, values: new Map() };
+      this.postings.set(name, entry);
+    }
+    const values = entry.values;
+    let posting = values.get(value);
+    if (!posting) {
+      posting = { value, series: new Set() };
+      values.set(value, posting);
+    }
+    posting.series.add(series);
+  }
+
+  private removePosting(name: string, value: string, series: Series): void {
+    const values = this.postings.get(name)?.values;
+    const posting = values?.get(value);
+    if (!values || !posting) return;
+    posting.series.delete(series);
+    if (posting.series.size > 0) return;
+    values.delete(value);
+    if (values.size === 0) this.postings.delete(name);
+  }
+}
+
+function matchesAll(s: Series, matchers: readonly Matcher[]): boolean {
+  for (const m of matchers) {
+    const value = labelsGet(s.labels, m.name);
+    if (m.matches(value)) continue;
+    // The alias stands in for the name only where the matcher selects, never where it excludes.
+    if (m.name === METRIC_NAME && s.aliasName !== undefined && (m.type === '=' || m.type === '=~') && m.matches(s.aliasName)) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,195 @@
+import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
+
+const INITIAL_CAPACITY = 8;
+
+/** What happened to one appended sample. */
+export const enum AppendStatus {
+  Ok,
+  /** A sample with the same timestamp was there; the new value replaced it. */
+  Duplicate,
+  /** Older than the series' newest sample by more than the out-of-order window; dropped. */
+  OutOfOrder,
+  /** Older than retention; dropped. */
+  TooOld,
+}
+
+/**
+ * One series' samples in time order, in a ring buffer of typed arrays that grows by doubling up
+ * to `maxCapacity` and then overwrites its oldest sample. Staleness markers get a flag of their
+ * own because V8 does not promise to keep a NaN's payload bits, so Prometheus's StaleNaN value
+ * could not be told from an ordinary NaN after a round trip through a Float64Array.
+ */
+export class Series {
+  /** The series' metric name, kept apart because ingest notifications use it on every append. */
+  readonly metricName: string;
+  private ts: Float64Array;
+  private vs: Float64Array;
+  private stale: Uint8Array | undefined;
+  private head = 0;
+  private len = 0;
+  /** False once the database has freed the series; holders of a cached reference must look it up again. */
+  live = true;
+
+  constructor(
+    readonly id: number,
+    readonly labels: Labels,
+    readonly aliasName: string | undefined,
+    private readonly maxCapacity: number,
+  ) {
+    this.metricName = labelsGet(labels, METRIC_NAME);
+    const capacity = Math.min(INITIAL_CAPACITY, maxCapacity);
+    this.ts = new Float64Array(capacity);
+    this.vs = new Float64Array(capacity);
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  private phys(i: number): number {
+    const p = this.head + i;
+    return p >= this.ts.length ? p - this.ts.length : p;
+  }
+
+  timestampAt(i: number): number {
+    return this.ts[this.phys(i)]!;
+  }
+
+  valueAt(i: number): number {
+    return this.vs[this.phys(i)]!;
+  }
+
+  isStaleAt(i: number): boolean {
+    return this.stale !== undefined && this.stale[this.phys(i)] === 1;
+  }
+
+  /** Timestamp of the newest sample, -Infinity when empty. */
+  get maxTime(): number {
+    return this.len === 0 ? -Infinity : this.timestampAt(this.len - 1);
+  }
+
+  /** First index whose timestamp is >= t, or length. */
+  lowerBound(t: number): number {
+    let lo = 0;
+    let hi = this.len;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.timestampAt(mid) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First index whose timestamp is > t, or length. */
+  upperBound(t: number): number {
+    let lo = 0;
+    let hi = this.len;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.timestampAt(mid) <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Adds a sample. In-order samples are the fast path; a sample up to `outOfOrderWindowMs` older
+   * than the newest is inserted at its place; an equal timestamp overwrites.
+   */
+  append(t: number, v: number, isStale: boolean, outOfOrderWindowMs: number): AppendStatus {
+    const newest = this.maxTime;
+    if (t > newest) {
+      this.push(t, v, isStale);
+      return AppendStatus.Ok;
+    }
+    if (t === newest) {
+      this.write(this.phys(this.len - 1), t, v, isStale);
+      return AppendStatus.Duplicate;
+    }
+    if (newest - t > outOfOrderWindowMs) return AppendStatus.OutOfOrder;
+    const at = this.lowerBound(t);
+    if (this.timestampAt(at) === t) {
+      this.write(this.phys(at), t, v, isStale);
+      return AppendStatus.Duplicate;
+    }
+    if (at === 0 && this.len === this.maxCapacity) return AppendStatus.OutOfOrder;
+    this.insert(at, t, v, isStale);
+    return AppendStatus.Ok;
+  }
+
+  /** Drops samples older than minT; returns how many remain. */
+  trimBefore(minT: number): number {
+    const drop = this.lowerBound(minT);
+    if (drop > 0) {
+      this.head = this.phys(drop);
+      this.len -= drop;
+      if (this.len === 0) this.head = 0;
+    }
+    return this.len;
+  }
+
+  /** Approximate bytes held by the sample buffers, for self-metrics. */
+  get bufferBytes(): number {
+    return this.ts.byteLength + this.vs.byteLength + (this.stale?.byteLength ?? 0);
+  }
+
+  private push(t: number, v: number, isStale: boolean): void {
+    if (this.len === this.ts.length) {
+      if (this.len < this.maxCapacity) {
+        this.grow();
+      } else {
+        this.head = this.phys(1);
+        this.len--;
+      }
+    }
+    this.write(this.phys(this.len), t, v, isStale);
+    this.len++;
+  }
+
+  private insert(at: number, t: number, v: number, isStale: boolean): void {
+    if (this.len === this.ts.length && this.len < this.maxCapacity) this.grow();
+    if (this.len === this.ts.length) {
+      // Full at maximum size: the oldest sample makes room, so everything before `at` moves down one.
+      this.head = this.phys(1);
+      this.len--;
+      at--;
+    }
+    for (let i = this.len; i > at; i--) {
+      const to = this.phys(i);
+      const from = this.phys(i - 1);
+      this.ts[to] = this.ts[from]!;
+      this.vs[to] = this.vs[from]!;
+      if (this.stale) this.stale[to] = this.stale[from]!;
+    }
+    this.write(this.phys(at), t, v, isStale);
+    this.len++;
+  }
+
+  private write(p: number, t: number, v: number, isStale: boolean): void {
+    this.ts[p] = t;
+    this.vs[p] = v;
+    if (isStale) {
+      this.stale ??= new Uint8Array(this.ts.length);
+      this.stale[p] = 1;
+    } else if (this.stale) {
+      this.stale[p] = 0;
+    }
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.ts.length * 2, this.maxCapacity);
+    const ts = new Float64Array(capacity);
+    const vs = new Float64Array(capacity);
+    const stale = this.stale ? new Uint8Array(capacity) : undefined;
+    for (let i = 0; i < this.len; i++) {
+      const p = this.phys(i);
+      ts[i] = this.ts[p]!;
+      vs[i] = this.vs[p]!;
+      if (stale) stale[i] = this.stale![p]!;
+    }
+    this.ts = ts;
+    this.vs = vs;
+    this.stale = stale;
+    this.head = 0;
+  }
+}

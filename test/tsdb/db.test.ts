@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { AppendStatus, Tsdb } from '../../src/tsdb/db.js';
+import { labelsFromRecord, labelsGet } from '../../src/tsdb/labels.js';
+import { Matcher } from '../../src/tsdb/matcher.js';
+
+const m = (type: '=' | '!=' | '=~' | '!~', name: string, value: string) => new Matcher(type, name, value);
+
+function seed(db: Tsdb): void {
+  db.appendLabels(labelsFromRecord({ __name__: 'up', job: 'a', instance: '1' }), 1000, 1);
+  db.appendLabels(labelsFromRecord({ __name__: 'up', job: 'b', instance: '2' }), 1000, 0);
+  db.appendLabels(labelsFromRecord({ __name__: 'other', job: 'a' }), 1000, 5);
+}
+
+describe('Tsdb selection', () => {
+  it('selects with all four matcher types, a missing label matching as empty', () => {
+    const db = new Tsdb();
+    seed(db);
+    const names = (ms: Matcher[]) => db.select(ms).map((s) => `${labelsGet(s.labels, '__name__')}/${labelsGet(s.labels, 'job')}`).sort();
+    expect(names([m('=', '__name__', 'up')])).toEqual(['up/a', 'up/b']);
+    expect(names([m('=', '__name__', 'up'), m('!=', 'job', 'a')])).toEqual(['up/b']);
+    expect(names([m('=~', 'job', 'a|b'), m('!~', '__name__', 'up')])).toEqual(['other/a']);
+    expect(names([m('=~', '__name__', '.+'), m('=', 'instance', '')])).toEqual(['other/a']);
+    expect(names([m('=', '__name__', 'nope')])).toEqual([]);
+  });
+
+  it('anchors regexes fully', () => {
+    const db = new Tsdb();
+    seed(db);
+    expect(db.select([m('=~', '__name__', 'u')])).toHaveLength(0);
+    expect(db.select([m('=~', '__name__', 'u.')])).toHaveLength(2);
+  });
+
+  it('finds a series by its alias name, but prints and excludes by its real name', () => {
+    const db = new Tsdb();
+    const s = db.getOrCreate(labelsFromRecord({ __name__: 'spans_total', job: 'a' }), 'spans')!;
+    db.append(s, 1000, 7);
+    expect(db.select([m('=', '__name__', 'spans')])).toEqual([s]);
+    expect(db.select([m('=', '__name__', 'spans_total')])).toEqual([s]);
+    expect(db.select([m('=~', '__name__', 'spans|spans_total')])).toEqual([s]);
+    expect(db.select([m('!=', '__name__', 'spans'), m('=', 'job', 'a')])).toEqual([s]);
+    expect(db.labelValues('__name__')).toEqual(['spans_total']);
+  });
+
+  it('lists label names and values, optionally under matchers', () => {
+    const db = new Tsdb();
+    seed(db);
+    expect(db.labelNames()).toEqual(['__name__', 'instance', 'job']);
+    expect(db.labelValues('job')).toEqual(['a', 'b']);
+    expect(db.labelValues('job', [m('=', '__name__', 'other')])).toEqual(['a']);
+    expect(db.labelNames([m('=', '__name__', 'other')])).toEqual(['__name__', 'job']);
+  });
+});
+
+describe('Tsdb limits, retention and notifications', () => {
+  it('rejects new series past maxSeries and counts them, keeping the old ones', () => {
+    const db = new Tsdb({ maxSeries: 2 });
+    seed(db);
+    expect(db.seriesCount).toBe(2);
+    expect(db.stats.seriesRejected).toBe(1);
+    expect(db.select([m('=', '__name__', 'up')])).toHaveLength(2);
+  });
+
+  it('frees series with no sample inside retention and forgets their postings', () => {
+    let now = 10_000;
+    const db = new Tsdb({ retentionMs: 5_000, now: () => now });
+    db.appendLabels(labelsFromRecord({ __name__: 'old', pod: 'p1' }), 6_000, 1);
+    db.appendLabels(labelsFromRecord({ __name__: 'new', pod: 'p2' }), 9_000, 1);
+    expect(db.appendLabels(labelsFromRecord({ __name__: 'new', pod: 'p2' }), 1_000, 1)).toBe(AppendStatus.TooOld);
+    now = 12_000;
+    expect(db.gc()).toBe(1);
+    expect(db.seriesCount).toBe(1);
+    expect(db.labelValues('pod')).toEqual(['p2']);
+    expect(db.select([m('=', '__name__', 'old')])).toHaveLength(0);
+  });
+
+  it('tells listeners which metric names got samples, once a flush', () => {
+    const db = new Tsdb();
+    const seen: string[][] = [];
+    db.onIngest((names) => seen.push([...names].sort()));
+    const s = db.getOrCreate(labelsFromRecord({ __name__: 'x_total' }), 'x')!;
+    db.append(s, 1, 1);
+    db.append(s, 2, 2);
+    db.flushIngest();
+    db.flushIngest();
+    expect(seen).toEqual([['x', 'x_total']]);
+  });
+});
