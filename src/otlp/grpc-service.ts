@@ -1,0 +1,43 @@
+import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { decodeProtobufRequest } from './decode-protobuf.js';
+import { DecodeError } from './errors.js';
+import type { ExportResponse } from './proto.js';
+import type { OtlpSink } from './sink.js';
+
+/**
+ * The gRPC MetricsService: Export decodes the request itself (see metricsServiceDefinition), so
+ * a malformed message is INVALID_ARGUMENT with the reason, one over the size limit
+ * RESOURCE_EXHAUSTED, and rejected points are reported in partial_success.
+ */
+export function metricsServiceImplementation(sink: OtlpSink): UntypedServiceImplementation {
+  return {
+    Export(call: ServerUnaryCall<Buffer, ExportResponse>, callback: sendUnaryData<ExportResponse>) {
+      const bytes = call.request;
+      if (bytes.length > sink.limits.maxDecompressedBytes) {
+        sink.stats.requestsFailed.grpc++;
+        callback({
+          code: status.RESOURCE_EXHAUSTED,
+          details: `request of ${bytes.length} bytes is over the limit of ${sink.limits.maxDecompressedBytes} bytes`,
+        });
+        return;
+      }
+      let response: ExportResponse;
+      try {
+        const request = decodeProtobufRequest(bytes);
+        sink.stats.requests.grpc++;
+        response = sink.export(request, 'grpc');
+      } catch (e) {
+        sink.stats.requestsFailed.grpc++;
+        if (e instanceof DecodeError) {
+          sink.log.debug({ err: e.message }, 'OTLP gRPC request refused');
+          callback({ code: status.INVALID_ARGUMENT, details: e.message });
+        } else {
+          sink.log.error({ err: e }, 'OTLP gRPC export failed unexpectedly');
+          callback({ code: status.INTERNAL, details: 'internal error while storing the request' });
+        }
+        return;
+      }
+      callback(null, response);
+    },
+  };
+}

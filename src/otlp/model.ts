@@ -1,0 +1,106 @@
+/**
+ * An OTLP metrics export request as the translator reads it, whatever the wire encoding.
+ * Both decoders (protobuf and JSON) produce exactly this, so translation has one input shape.
+ *
+ * Two deliberate departures from the protocol messages keep translation lean:
+ * - attribute values are already rendered as strings (the only form a label can take);
+ * - times are in milliseconds since the epoch (Prometheus's unit), truncated from nanoseconds.
+ *   0 still means "not set".
+ */
+
+export interface OtlpRequest {
+  resourceMetrics: ResourceMetrics[];
+}
+
+/** A key with its value rendered as a label value would be. */
+export interface Attribute {
+  key: string;
+  value: string;
+}
+
+export interface ResourceMetrics {
+  resource: Attribute[];
+  scopeMetrics: ScopeMetrics[];
+}
+
+export interface Scope {
+  name: string;
+  version: string;
+  attributes: Attribute[];
+}
+
+export interface ScopeMetrics {
+  scope: Scope;
+  metrics: Metric[];
+}
+
+/** The protocol's AggregationTemporality values. */
+export const enum Temporality {
+  Unspecified = 0,
+  Delta = 1,
+  Cumulative = 2,
+}
+
+/** Bit of a data point's `flags`: the point has no value (the series ended). */
+export const FLAG_NO_RECORDED_VALUE = 1;
+
+export interface PointBase {
+  attributes: Attribute[];
+  startTimeMs: number;
+  timeMs: number;
+  flags: number;
+}
+
+export interface NumberPoint extends PointBase {
+  value: number;
+}
+
+export interface HistogramPoint extends PointBase {
+  count: number;
+  /** undefined when the producer did not send one (e.g. histograms of values that can be negative). */
+  sum: number | undefined;
+  /** Per-bucket (not cumulative) counts; one more than `explicitBounds` when well-formed. */
+  bucketCounts: number[];
+  explicitBounds: number[];
+}
+
+export interface ExponentialBuckets {
+  offset: number;
+  bucketCounts: number[];
+}
+
+export interface ExponentialHistogramPoint extends PointBase {
+  count: number;
+  sum: number | undefined;
+  scale: number;
+  zeroCount: number;
+  zeroThreshold: number;
+  positive: ExponentialBuckets;
+  negative: ExponentialBuckets;
+}
+
+export interface QuantileValue {
+  quantile: number;
+  value: number;
+}
+
+export interface SummaryPoint extends PointBase {
+  count: number;
+  sum: number;
+  quantileValues: QuantileValue[];
+}
+
+export type MetricData =
+  | { kind: 'gauge'; dataPoints: NumberPoint[] }
+  | { kind: 'sum'; dataPoints: NumberPoint[]; temporality: Temporality; monotonic: boolean }
+  | { kind: 'histogram'; dataPoints: HistogramPoint[]; temporality: Temporality }
+  | { kind: 'exponentialHistogram'; dataPoints: ExponentialHistogramPoint[]; temporality: Temporality }
+  | { kind: 'summary'; dataPoints: SummaryPoint[] };
+
+export interface Metric {
+  name: string;
+  description: string;
+  unit: string;
+  /** undefined when the metric carries no data field at all (nothing to store). */
+  data: MetricData | undefined;
+}

@@ -1,0 +1,66 @@
+import type { UntypedServiceImplementation, ServiceDefinition } from '@grpc/grpc-js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Tsdb } from '../tsdb/db.js';
+import { metricsServiceImplementation } from './grpc-service.js';
+import { handleOtlpHttp } from './http-handler.js';
+import type { OtlpRequest } from './model.js';
+import { metricsServiceDefinition, type ExportResponse } from './proto.js';
+import type { OtlpSink, Transport } from './sink.js';
+import { OtlpStats } from './stats.js';
+import { Translator, type WantedNames } from './translate.js';
+
+export { OTLP_METRICS_SERVICE } from './proto.js';
+
+export type OtlpOptions = Pick<
+  Config,
+  'nameTranslation' | 'promoteResourceAttributes' | 'maxRequestBytes' | 'maxDecompressedBytes' | 'lazySeries'
+>;
+
+/**
+ * The OTLP metrics receiver: one translator and one set of counters behind both transports
+ * (gRPC MetricsService and OTLP/HTTP), so they behave the same.
+ */
+export class OtlpReceiver implements OtlpSink {
+  readonly stats = new OtlpStats();
+  readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
+  private readonly translator: Translator;
+
+  constructor(
+    private readonly tsdb: Tsdb,
+    private readonly options: OtlpOptions,
+    readonly log: Logger,
+  ) {
+    this.limits = { maxRequestBytes: options.maxRequestBytes, maxDecompressedBytes: options.maxDecompressedBytes };
+    this.translator = new Translator(tsdb, options, this.stats);
+  }
+
+  /**
+   * Lazy mode's source of wanted metric names (a set, or a function asked once per request).
+   * Ignored unless the `lazySeries` setting is on.
+   */
+  setWantedNames(wanted: WantedNames): void {
+    if (this.options.lazySeries) this.translator.setWantedNames(wanted);
+  }
+
+  export(request: OtlpRequest, transport: Transport): ExportResponse {
+    const result = this.translator.translate(request, Date.now());
+    this.tsdb.flushIngest();
+    if (result.rejectedDataPoints === 0) return {};
+    this.log.debug({ transport, rejected: result.rejectedDataPoints, received: result.pointsReceived, message: result.errorMessage }, 'OTLP data points rejected');
+    return { partialSuccess: { rejectedDataPoints: result.rejectedDataPoints, errorMessage: result.errorMessage } };
+  }
+
+  handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    handleOtlpHttp(req, res, this);
+  }
+
+  grpcDefinition(): ServiceDefinition {
+    return metricsServiceDefinition();
+  }
+
+  grpcImplementation(): UntypedServiceImplementation {
+    return metricsServiceImplementation(this);
+  }
+}

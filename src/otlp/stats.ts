@@ -1,0 +1,34 @@
+/** Why a data point was not stored; each is a self-metric label value and a line of partial_success. */
+export type RejectReason =
+  | 'series_limit'
+  | 'out_of_order'
+  | 'too_old'
+  | 'unspecified_temporality'
+  | 'invalid';
+
+export const REJECT_REASONS: readonly RejectReason[] = ['series_limit', 'out_of_order', 'too_old', 'unspecified_temporality', 'invalid'];
+
+/**
+ * Counters of the OTLP receivers, read by the /metrics endpoint. Plain numbers: the receiver must
+ * not depend on a metrics library, and increments stay as cheap as a field write.
+ */
+export class OtlpStats {
+  /** Export requests that were decoded, by transport. */
+  requests = { grpc: 0, http: 0 };
+  /** Requests refused whole: undecodable, unsupported, too large. */
+  requestsFailed = { grpc: 0, http: 0 };
+  /** Data points in decoded requests. */
+  pointsReceived = 0;
+  /** Data points stored (all their samples). */
+  pointsAccepted = 0;
+  /** Data points of metrics no trigger asks for, skipped in lazy mode (not an error). */
+  pointsSkippedLazy = 0;
+  /** Data points refused, by reason; reported to the sender in partial_success. */
+  readonly pointsRejected: Record<RejectReason, number> = {
+    series_limit: 0,
+    out_of_order: 0,
+    too_old: 0,
+    unspecified_temporality: 0,
+    invalid: 0,
+  };
+}

@@ -1,0 +1,388 @@
+import type { Config } from '../config.js';
+import { AppendStatus, type Tsdb } from '../tsdb/db.js';
+import { DeltaAccumulator, DeltaOutcome } from './delta.js';
+import { NamingError } from './errors.js';
+import { exponentialToClassic, MAX_SCALE, MIN_SCALE } from './exponential.js';
+import { formatLabelFloat } from './format.js';
+import {
+  FLAG_NO_RECORDED_VALUE,
+  Temporality,
+  type ExponentialHistogramPoint,
+  type HistogramPoint,
+  type Metric,
+  type NumberPoint,
+  type OtlpRequest,
+  type PointBase,
+  type SummaryPoint,
+} from './model.js';
+import { MetricType, prometheusUnit, translateMetricName, type NameTranslation } from './naming.js';
+import { seriesLabels, SeriesLabeler, type LabelList, type ResourceLabels } from './series-labels.js';
+import type { OtlpStats, RejectReason } from './stats.js';
+
+export type TranslateOptions = Pick<Config, 'nameTranslation' | 'promoteResourceAttributes'>;
+
+/** What a request did, for the OTLP response's partial_success. */
+export interface TranslateResult {
+  pointsReceived: number;
+  rejectedDataPoints: number;
+  /** Empty when nothing was rejected; otherwise one clause a reason, with an example. */
+  errorMessage: string;
+}
+
+/** Names a metric's series get, worked out once per (name, unit, kind). */
+interface MetricNames {
+  /** The family name (metadata is kept under it): `x_total`, `x_seconds`, `x_ratio`. */
+  base: string;
+  alias: string | undefined;
+  type: string;
+  unit: string;
+  /** Histograms and summaries: `_bucket`, `_count`, `_sum` names and their aliases. */
+  bucket: string;
+  count: string;
+  sum: string;
+  bucketAlias: string | undefined;
+  countAlias: string | undefined;
+  sumAlias: string | undefined;
+}
+
+/** Which metric names lazy mode keeps: a set, or a function asked once per request. */
+export type WantedNames = ReadonlySet<string> | (() => ReadonlySet<string>);
+
+const NAME_CACHE_LIMIT = 10_000;
+const STALE = NaN;
+
+function suffixed(name: string | undefined, suffix: string): string | undefined {
+  return name === undefined ? undefined : name + suffix;
+}
+
+/** Counts rejections of one request and keeps one example message a reason. */
+class Rejections {
+  total = 0;
+  private readonly byReason = new Map<RejectReason, { count: number; example: string }>();
+
+  constructor(private readonly stats: OtlpStats) {}
+
+  add(reason: RejectReason, example: () => string): void {
+    this.total++;
+    this.stats.pointsRejected[reason]++;
+    const entry = this.byReason.get(reason);
+    if (entry) entry.count++;
+    else this.byReason.set(reason, { count: 1, example: example() });
+  }
+
+  message(): string {
+    const parts: string[] = [];
+    for (const [reason, { count, example }] of this.byReason) {
+      parts.push(`${count} ${REASON_TEXT[reason]} (e.g. ${example})`);
+    }
+    return parts.length === 0 ? '' : `${this.total} data points rejected: ${parts.join('; ')}`;
+  }
+}
+
+const REASON_TEXT: Record<RejectReason, string> = {
+  series_limit: 'over the series limit',
+  out_of_order: 'older than the newest sample of their series by more than the out-of-order window',
+  too_old: 'older than the retention',
+  unspecified_temporality: 'with unspecified aggregation temporality',
+  invalid: 'invalid',
+};
+
+/**
+ * Turns OTLP metrics into samples in the TSDB, the way Prometheus's OTLP receiver would name and
+ * label them. One bad data point is rejected alone: every other point of the request is stored.
+ */
+export class Translator {
+  private readonly labeler: SeriesLabeler;
+  private readonly strategy: NameTranslation;
+  private readonly names = new Map<string, MetricNames>();
+  private readonly delta = new DeltaAccumulator();
+  private wanted: WantedNames | undefined;
+
+  /* Per-request and per-point state, kept in fields so writing a point allocates nothing for it. */
+  private nowMs = 0;
+  private rejections!: Rejections;
+  private point!: PointBase;
+  private temporality = Temporality.Cumulative;
+  private stale = false;
+  private timeMs = 0;
+  private failedReason: RejectReason | undefined;
+  private failedLabels: LabelList | undefined;
+
+  constructor(
+    private readonly tsdb: Tsdb,
+    options: TranslateOptions,
+    private readonly stats: OtlpStats,
+  ) {
+    this.strategy = options.nameTranslation;
+    this.labeler = new SeriesLabeler(options.nameTranslation, options.promoteResourceAttributes);
+  }
+
+  /** Lazy mode: keep only metrics one of whose series names (or aliases) is wanted; undefined keeps all. */
+  setWantedNames(wanted: WantedNames | undefined): void {
+    this.wanted = wanted;
+  }
+
+  /** Stores a request's samples; `nowMs` stands in for unset timestamps. Does not flush ingest listeners. */
+  translate(request: OtlpRequest, nowMs: number): TranslateResult {
+    this.nowMs = nowMs;
+    this.rejections = new Rejections(this.stats);
+    const wanted = typeof this.wanted === 'function' ? this.wanted() : this.wanted;
+    let received = 0;
+    let skipped = 0;
+    for (const rm of request.resourceMetrics) {
+      let resource: ResourceLabels | undefined;
+      for (const sm of rm.scopeMetrics) {
+        for (const metric of sm.metrics) {
+          const data = metric.data;
+          if (data === undefined) continue;
+          const count = data.dataPoints.length;
+          if (count === 0) continue;
+          received += count;
+          const names = this.metricNames(metric);
+          if (names === undefined) continue;
+          if (wanted !== undefined && !isWanted(names, data.kind, wanted)) {
+            skipped += count;
+            continue;
+          }
+          resource ??= this.labeler.resource(rm.resource);
+          this.tsdb.setMetadata(names.base, { type: names.type, unit: names.unit, help: metric.description });
+          switch (data.kind) {
+            case 'gauge':
+              for (const p of data.dataPoints) this.number(metric, names, resource, p, Temporality.Cumulative);
+              break;
+            case 'sum':
+              for (const p of data.dataPoints) this.number(metric, names, resource, p, data.temporality);
+              break;
+            case 'histogram':
+              for (const p of data.dataPoints) this.histogram(metric, names, resource, p, data.temporality);
+              break;
+            case 'exponentialHistogram':
+              for (const p of data.dataPoints) this.exponential(metric, names, resource, p, data.temporality);
+              break;
+            case 'summary':
+              for (const p of data.dataPoints) this.summary(metric, names, resource, p);
+              break;
+          }
+        }
+      }
+    }
+    this.stats.pointsReceived += received;
+    this.stats.pointsSkippedLazy += skipped;
+    this.stats.pointsAccepted += received - skipped - this.rejections.total;
+    return { pointsReceived: received, rejectedDataPoints: this.rejections.total, errorMessage: this.rejections.message() };
+  }
+
+  /** The names of a metric's series, or undefined (its points rejected) when it has none. */
+  private metricNames(metric: Metric): MetricNames | undefined {
+    const data = metric.data!;
+    const type =
+      data.kind === 'gauge'
+        ? MetricType.Gauge
+        : data.kind === 'sum'
+          ? data.monotonic
+            ? MetricType.MonotonicCounter
+            : MetricType.NonMonotonicCounter
+          : data.kind === 'summary'
+            ? MetricType.Summary
+            : MetricType.Histogram;
+    const key = `${type}\u0000${metric.unit}\u0000${metric.name}`;
+    let names = this.names.get(key);
+    if (names !== undefined) return names;
+    let translated;
+    try {
+      translated = translateMetricName(this.strategy, metric.name, metric.unit, type);
+    } catch (e) {
+      if (!(e instanceof NamingError)) throw e;
+      for (let i = 0; i < data.dataPoints.length; i++) this.rejections.add('invalid', () => e.message);
+      return undefined;
+    }
+    const { name: base, alias } = translated;
+    names = {
+      base,
+      alias,
+      type:
+        type === MetricType.MonotonicCounter ? 'counter' : type === MetricType.Histogram ? 'histogram' : type === MetricType.Summary ? 'summary' : 'gauge',
+      unit: prometheusUnit(this.strategy, metric.unit),
+      bucket: `${base}_bucket`,
+      count: `${base}_count`,
+      sum: `${base}_sum`,
+      bucketAlias: suffixed(alias, '_bucket'),
+      countAlias: suffixed(alias, '_count'),
+      sumAlias: suffixed(alias, '_sum'),
+    };
+    if (this.names.size >= NAME_CACHE_LIMIT) this.names.clear();
+    this.names.set(key, names);
+    return names;
+  }
+
+  /** The point's labels without a name, or undefined (point rejected) when an attribute makes no label. */
+  private pointLabels(metric: Metric, resource: ResourceLabels, p: PointBase): LabelList | undefined {
+    try {
+      return this.labeler.point(resource, p.attributes);
+    } catch (e) {
+      if (!(e instanceof NamingError)) throw e;
+      this.rejections.add('invalid', () => `metric ${metric.name}: ${e.message}`);
+      return undefined;
+    }
+  }
+
+  private checkTemporality(metric: Metric, temporality: Temporality): boolean {
+    if (temporality === Temporality.Cumulative || temporality === Temporality.Delta) return true;
+    this.rejections.add('unspecified_temporality', () =>
+      temporality === Temporality.Unspecified
+        ? `metric ${metric.name} has AGGREGATION_TEMPORALITY_UNSPECIFIED; send DELTA or CUMULATIVE`
+        : `metric ${metric.name} has unknown aggregation temporality ${temporality}`,
+    );
+    return false;
+  }
+
+  private number(metric: Metric, names: MetricNames, resource: ResourceLabels, p: NumberPoint, temporality: Temporality): void {
+    if (!this.checkTemporality(metric, temporality)) return;
+    const labels = this.pointLabels(metric, resource, p);
+    if (labels === undefined) return;
+    this.begin(p, temporality);
+    this.write(seriesLabels(labels, names.base), names.alias, p.value);
+    this.end();
+  }
+
+  private histogram(metric: Metric, names: MetricNames, resource: ResourceLabels, p: HistogramPoint, temporality: Temporality): void {
+    if (!this.checkTemporality(metric, temporality)) return;
+    const counts = p.bucketCounts;
+    const bounds = p.explicitBounds;
+    if (counts.length !== 0 && counts.length !== bounds.length + 1) {
+      this.rejections.add('invalid', () => `metric ${metric.name}: ${counts.length} bucket counts for ${bounds.length} explicit bounds (want ${bounds.length + 1})`);
+      return;
+    }
+    for (let i = 1; i < bounds.length; i++) {
+      if (!(bounds[i]! > bounds[i - 1]!)) {
+        this.rejections.add('invalid', () => `metric ${metric.name}: explicit bounds are not strictly increasing`);
+        return;
+      }
+    }
+    const labels = this.pointLabels(metric, resource, p);
+    if (labels === undefined) return;
+    this.begin(p, temporality);
+    let cumulative = 0;
+    // A point without a value usually has bounds but no counts: its buckets still get the marker.
+    if (counts.length > 0 || this.stale) {
+      for (let i = 0; i < bounds.length; i++) {
+        cumulative += counts[i] ?? 0;
+        this.write(seriesLabels(labels, names.bucket, 'le', formatLabelFloat(bounds[i]!)), names.bucketAlias, cumulative);
+      }
+    }
+    this.histogramTail(names, labels, p.count, p.sum);
+  }
+
+  private exponential(
+    metric: Metric,
+    names: MetricNames,
+    resource: ResourceLabels,
+    p: ExponentialHistogramPoint,
+    temporality: Temporality,
+  ): void {
+    if (!this.checkTemporality(metric, temporality)) return;
+    if (!Number.isInteger(p.scale) || p.scale < MIN_SCALE || p.scale > MAX_SCALE) {
+      this.rejections.add('invalid', () => `metric ${metric.name}: exponential histogram scale ${p.scale} is outside [${MIN_SCALE}, ${MAX_SCALE}]`);
+      return;
+    }
+    const labels = this.pointLabels(metric, resource, p);
+    if (labels === undefined) return;
+    this.begin(p, temporality);
+    // A point without a value has no buckets to mark stale: its count and sum carry the marker.
+    if (!this.stale) {
+      const { bounds, cumulative } = exponentialToClassic(p);
+      for (let i = 0; i < bounds.length; i++) {
+        this.write(seriesLabels(labels, names.bucket, 'le', formatLabelFloat(bounds[i]!)), names.bucketAlias, cumulative[i]!);
+      }
+    }
+    this.histogramTail(names, labels, p.count, p.sum);
+  }
+
+  /** The `+Inf` bucket, `_count` and (when sent) `_sum` of either histogram kind. */
+  private histogramTail(names: MetricNames, labels: LabelList, count: number, sum: number | undefined): void {
+    this.write(seriesLabels(labels, names.bucket, 'le', '+Inf'), names.bucketAlias, count);
+    this.write(seriesLabels(labels, names.count), names.countAlias, count);
+    // A point without a value rarely carries a sum, but its _sum series ended all the same.
+    if (sum !== undefined || this.stale) this.write(seriesLabels(labels, names.sum), names.sumAlias, sum ?? STALE);
+    this.end();
+  }
+
+  private summary(metric: Metric, names: MetricNames, resource: ResourceLabels, p: SummaryPoint): void {
+    const labels = this.pointLabels(metric, resource, p);
+    if (labels === undefined) return;
+    // Summaries have no temporality field; their count and sum are cumulative by definition.
+    this.begin(p, Temporality.Cumulative);
+    for (const q of p.quantileValues) {
+      this.write(seriesLabels(labels, names.base, 'quantile', formatLabelFloat(q.quantile)), names.alias, q.value);
+    }
+    this.write(seriesLabels(labels, names.count), names.countAlias, p.count);
+    this.write(seriesLabels(labels, names.sum), names.sumAlias, p.sum);
+    this.end();
+  }
+
+  /** Starts writing the samples of one data point. */
+  private begin(point: PointBase, temporality: Temporality): void {
+    this.point = point;
+    this.temporality = temporality;
+    this.stale = (point.flags & FLAG_NO_RECORDED_VALUE) !== 0;
+    this.timeMs = point.timeMs === 0 ? this.nowMs : point.timeMs;
+    this.failedReason = undefined;
+    this.failedLabels = undefined;
+  }
+
+  /** Appends one sample of the current point; a refusal is remembered for end(). */
+  private write(labels: LabelList, alias: string | undefined, value: number): void {
+    const reason = this.append(labels, alias, value);
+    if (reason !== undefined && this.failedReason === undefined) {
+      this.failedReason = reason;
+      this.failedLabels = labels;
+    }
+  }
+
+  /** Counts the current point rejected once if any of its samples was refused. */
+  private end(): void {
+    const reason = this.failedReason;
+    if (reason === undefined) return;
+    const labels = this.failedLabels!;
+    const time = this.timeMs;
+    this.rejections.add(reason, () => `${describe(labels)} at ${new Date(time).toISOString()}`);
+  }
+
+  private append(labels: LabelList, alias: string | undefined, value: number): RejectReason | undefined {
+    const series = this.tsdb.getOrCreate(labels, alias);
+    if (series === undefined) return 'series_limit';
+    let v = value;
+    if (this.temporality === Temporality.Delta) {
+      if (this.stale) this.delta.end(series);
+      else {
+        const outcome = this.delta.add(series, this.point.startTimeMs, this.timeMs, value);
+        if (outcome === DeltaOutcome.OutOfOrder) return 'out_of_order';
+        v = this.delta.total;
+      }
+    }
+    return appendStatusReason(this.tsdb.append(series, this.timeMs, this.stale ? STALE : v, this.stale));
+  }
+}
+
+function appendStatusReason(status: AppendStatus): RejectReason | undefined {
+  if (status === AppendStatus.OutOfOrder) return 'out_of_order';
+  if (status === AppendStatus.TooOld) return 'too_old';
+  return undefined;
+}
+
+function describe(labels: LabelList): string {
+  let name = '';
+  const parts: string[] = [];
+  for (let i = 0; i < labels.length; i += 2) {
+    if (labels[i] === '__name__') name = labels[i + 1]!;
+    else parts.push(`${labels[i]}=${JSON.stringify(labels[i + 1])}`);
+  }
+  return `${name}{${parts.join(', ')}}`;
+}
+
+function isWanted(names: MetricNames, kind: string, wanted: ReadonlySet<string>): boolean {
+  if (kind === 'gauge' || kind === 'sum') return wanted.has(names.base) || (names.alias !== undefined && wanted.has(names.alias));
+  const candidates = [names.bucket, names.count, names.sum, names.bucketAlias, names.countAlias, names.sumAlias];
+  if (kind === 'summary') candidates.push(names.base, names.alias);
+  return candidates.some((n) => n !== undefined && wanted.has(n));
+}
