@@ -43,6 +43,8 @@ interface NamePostings {
   readonly values: Map<string, Posting>;
 }
 
+const FAMILY_SUFFIXES = ['', '_bucket', '_count', '_sum'];
+
 type IngestListener = (metricNames: ReadonlySet<string>) => void;
 
 /**
@@ -193,9 +195,12 @@ export class Tsdb {
   /** Metadata of one metric name, or of every name that still has series. */
   metadata(metricName?: string): Map<string, MetricMetadata> {
     const out = new Map<string, MetricMetadata>();
+    const names = this.postings.get(METRIC_NAME)?.values;
+    if (!names) return out;
     for (const [name, m] of this.meta) {
       if (metricName !== undefined && name !== metricName) continue;
-      if (this.postings.get(METRIC_NAME)?.values.has(name)) out.set(name, m);
+      // Histograms and summaries keep their metadata under the family name, whose series are x_bucket, x_count, x_sum.
+      if (FAMILY_SUFFIXES.some((suffix) => names.has(name + suffix))) out.set(name, m);
     }
     return out;
   }

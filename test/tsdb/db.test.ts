@@ -85,3 +85,14 @@ describe('Tsdb limits, retention and notifications', () => {
     expect(seen).toEqual([['x', 'x_total']]);
   });
 });
+
+describe('Tsdb metadata', () => {
+  it('lists metadata of metrics with series, histogram families by their _bucket/_count/_sum series', () => {
+    const db = new Tsdb();
+    db.setMetadata('latency_seconds', { type: 'histogram', unit: 's', help: 'Latency' });
+    db.setMetadata('gone', { type: 'gauge', unit: '', help: '' });
+    db.appendLabels(labelsFromRecord({ __name__: 'latency_seconds_count' }), 1, 1);
+    expect([...db.metadata().keys()]).toEqual(['latency_seconds']);
+    expect(db.metadata('latency_seconds').get('latency_seconds')?.type).toBe('histogram');
+  });
+});
