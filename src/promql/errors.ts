@@ -1,0 +1,69 @@
+import type { PosRange } from './ast.js';
+
+/**
+ * Every error a query can raise, in one place. `kind` maps to the Prometheus HTTP API's
+ * errorType, and the scaler maps it to a gRPC status code.
+ */
+export type PromQLErrorKind = 'bad_data' | 'timeout' | 'execution' | 'canceled';
+
+export class PromQLError extends Error {
+  override name = 'PromQLError';
+  constructor(
+    readonly kind: PromQLErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A syntax or type error. The message starts with `line:column:` of the offending position,
+ * as Prometheus writes it, e.g. `1:14: parse error: unexpected "}"`.
+ */
+export class ParseError extends PromQLError {
+  override name = 'ParseError';
+  constructor(
+    readonly pos: PosRange,
+    readonly reason: string,
+    query: string,
+  ) {
+    super('bad_data', `${lineCol(query, pos.start)}: parse error: ${reason}`);
+  }
+}
+
+/** The query ran longer than its timeout. */
+export class QueryTimeoutError extends PromQLError {
+  override name = 'QueryTimeoutError';
+  constructor(timeoutMs: number) {
+    super('timeout', `query timed out in expression evaluation after ${timeoutMs / 1000}s`);
+  }
+}
+
+/** The query would load more samples than allowed at once. */
+export class TooManySamplesError extends PromQLError {
+  override name = 'TooManySamplesError';
+  constructor(limit: number) {
+    super('execution', `query processing would load too many samples into memory in query execution (limit ${limit})`);
+  }
+}
+
+/** A runtime failure, such as many-to-many matching or a duplicate output series. */
+export class EvalError extends PromQLError {
+  override name = 'EvalError';
+  constructor(message: string) {
+    super('execution', message);
+  }
+}
+
+/** 1-based `line:column` of a 0-based offset, as Prometheus prints positions. */
+export function lineCol(query: string, offset: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < query.length; i++) {
+    if (query.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return `${line}:${offset - lineStart + 1}`;
+}

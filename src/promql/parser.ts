@@ -1,0 +1,594 @@
+import type { SyntaxNode } from '@lezer/common';
+import { parser as lezerParser } from '@prometheus-io/lezer-promql';
+import { METRIC_NAME } from '../tsdb/labels.js';
+import { Matcher, MatcherError, type MatchType } from '../tsdb/matcher.js';
+import type {
+  AggregateExpr,
+  AggregateOp,
+  AtModifier,
+  BinaryExpr,
+  BinaryOp,
+  Call,
+  Expr,
+  MatrixSelector,
+  NumberLiteral,
+  PosRange,
+  SubqueryExpr,
+  UnaryExpr,
+  VectorMatching,
+  VectorSelector,
+} from './ast.js';
+import { ParseError } from './errors.js';
+import { isUnitDuration, lexDuration, lexNumber, lexUnitDuration, secondsToMs, unquoteString, type Lexed } from './lex-literals.js';
+import { functionSignature } from './signatures.js';
+import { firstLexicalFault, skipTrivia, unexpectedTokenAt } from './syntax-errors.js';
+import { checkAst } from './typecheck.js';
+
+/**
+ * Parses a PromQL expression into our AST and type-checks it as Prometheus does. Every error is a
+ * ParseError naming the position and the cause.
+ */
+export function parseExpr(query: string): Expr {
+  const expr = new TreeConverter(query).convert();
+  checkAst(expr, query);
+  return expr;
+}
+
+/**
+ * Parses a series selector such as `http_requests{job="api"}` (the `match[]` parameter, test
+ * data) into its matchers. Unlike a query, `{}` is allowed: callers decide what an empty
+ * selection means.
+ */
+export function parseMetricSelector(text: string): Matcher[] {
+  const expr = new TreeConverter(text).convert();
+  if (expr.kind !== 'VectorSelector' || expr.offsetMs !== 0 || expr.at !== undefined) {
+    throw new ParseError(expr.pos, `expected a series selector, got ${JSON.stringify(text.trim())}`, text);
+  }
+  return expr.matchers;
+}
+
+/** A duration such as `1h30m`, `500ms` or plain (float) seconds `90`, in ms. */
+export function parseDuration(text: string): number {
+  const d = lexDuration(text);
+  if (!d.ok) throw new ParseError({ start: 0, end: text.length }, d.cause, text);
+  return d.value;
+}
+
+const BINARY_OPS: Record<string, BinaryOp> = {
+  Pow: '^',
+  Mul: '*',
+  Div: '/',
+  Mod: '%',
+  Atan2: 'atan2',
+  Add: '+',
+  Sub: '-',
+  Eql: '==',
+  Neq: '!=',
+  Gtr: '>',
+  Lss: '<',
+  Gte: '>=',
+  Lte: '<=',
+  And: 'and',
+  Or: 'or',
+  Unless: 'unless',
+};
+
+const MATCH_OPS: Record<string, MatchType> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' };
+
+/** Keywords that a parenthesis may follow without them being a call. */
+const NOT_FUNCTIONS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'and', 'or', 'unless', 'atan2']);
+
+const PARAM_AGGREGATORS: ReadonlySet<AggregateOp> = new Set(['topk', 'bottomk', 'quantile', 'count_values', 'limitk', 'limit_ratio']);
+
+/** The named children of a node, without comments. */
+function kids(node: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (let c = node.firstChild; c !== null; c = c.nextSibling) if (c.name !== 'LineComment') out.push(c);
+  return out;
+}
+
+/** Turns lezer-promql's tree into our AST, fixing where its precedences differ from Prometheus's. */
+class TreeConverter {
+  /** Literals written with a sign (`-2`), which lezer lexes as one token: `-2 ^ 2` must be -(2 ^ 2). */
+  private readonly signedLiterals = new WeakSet<NumberLiteral>();
+
+  constructor(private readonly query: string) {}
+
+  convert(): Expr {
+    if (skipTrivia(this.query, 0) >= this.query.length) {
+      throw new ParseError({ start: 0, end: 0 }, 'no expression found in input', this.query);
+    }
+    const top = lezerParser.parse(lezerCompatible(this.query)).topNode;
+    this.throwFirstSyntaxError(top);
+    const body = kids(top);
+    if (body.length !== 1) throw this.unexpectedAt(body[1]?.from ?? this.query.length);
+    return this.expr(body[0]!);
+  }
+
+  private fail(pos: PosRange, cause: string): never {
+    throw new ParseError(pos, cause, this.query);
+  }
+
+  private span(node: SyntaxNode): PosRange {
+    return { start: node.from, end: node.to };
+  }
+
+  private text(node: SyntaxNode): string {
+    return this.query.slice(node.from, node.to);
+  }
+
+  private unexpectedAt(pos: number): ParseError {
+    const f = unexpectedTokenAt(this.query, pos);
+    return new ParseError({ start: f.start, end: f.end }, f.cause, this.query);
+  }
+
+  /** The earliest error lezer recovered from, in Prometheus's words; lexical faults first when not later. */
+  private throwFirstSyntaxError(top: SyntaxNode): void {
+    let first: SyntaxNode | undefined;
+    const cursor = top.cursor();
+    do {
+      if (cursor.type.isError && (first === undefined || cursor.from < first.from)) first = cursor.node;
+    } while (first === undefined && cursor.next());
+    const lexical = firstLexicalFault(this.query);
+    const errorPos = first === undefined ? undefined : skipTrivia(this.query, first.from);
+    if (lexical !== undefined && (errorPos === undefined || lexical.start <= errorPos)) {
+      this.fail({ start: lexical.start, end: lexical.end }, lexical.cause);
+    }
+    if (errorPos === undefined) return;
+    this.throwUnknownFunction(errorPos);
+    this.throwTrailingComma(errorPos);
+    throw this.unexpectedAt(errorPos);
+  }
+
+  /** `foo(...)` with an unknown `foo` is a syntax error for lezer; Prometheus names the function. */
+  private throwUnknownFunction(errorPos: number): void {
+    if (this.query[errorPos] !== '(') return;
+    let end = errorPos;
+    while (end > 0 && /\s/.test(this.query[end - 1]!)) end--;
+    let start = end;
+    while (start > 0 && /[A-Za-z0-9_:]/.test(this.query[start - 1]!)) start--;
+    const name = this.query.slice(start, end);
+    if (!/^[A-Za-z_:]/.test(name) || NOT_FUNCTIONS.has(name.toLowerCase())) return;
+    const before = this.query[start - 1];
+    if (before !== undefined && /[}\])"'`]/.test(before)) return;
+    this.fail({ start, end }, `unknown function with name ${JSON.stringify(name)}`);
+  }
+
+  private throwTrailingComma(errorPos: number): void {
+    if (this.query[errorPos] !== ')') return;
+    let i = errorPos;
+    while (i > 0 && /\s/.test(this.query[i - 1]!)) i--;
+    if (this.query[i - 1] === ',') this.fail({ start: i - 1, end: i }, 'trailing commas not allowed in function call args');
+  }
+
+  private expr(node: SyntaxNode): Expr {
+    switch (node.name) {
+      case 'ParenExpr': {
+        const [inner] = kids(node);
+        return { kind: 'ParenExpr', expr: this.expr(inner!), pos: this.span(node) };
+      }
+      case 'NumberDurationLiteral':
+        return this.numberLiteral(node);
+      case 'StringLiteral':
+        return { kind: 'StringLiteral', value: this.unquote(node), pos: this.span(node) };
+      case 'VectorSelector':
+        return this.vectorSelector(node);
+      case 'MatrixSelector':
+        return this.matrixSelector(node);
+      case 'SubqueryExpr':
+        return this.subquery(node);
+      case 'OffsetExpr':
+        return this.offset(node);
+      case 'StepInvariantExpr':
+        return this.atModifier(node);
+      case 'UnaryExpr':
+        return this.unary(node);
+      case 'BinaryExpr':
+        return this.binary(node);
+      case 'AggregateExpr':
+        return this.aggregate(node);
+      case 'FunctionCall':
+        return this.call(node);
+      case 'AnchoredExpr':
+        return this.fail(this.span(node), 'anchored modifier is experimental and not enabled');
+      case 'SmoothedExpr':
+        return this.fail(this.span(node), 'smoothed modifier is experimental and not enabled');
+      default:
+        throw this.unexpectedAt(node.from);
+    }
+  }
+
+  private lexed<T>(node: SyntaxNode, r: Lexed<T>): T {
+    if (!r.ok) this.fail(this.span(node), r.cause);
+    return r.value;
+  }
+
+  private unquote(node: SyntaxNode): string {
+    return this.lexed(node, unquoteString(this.text(node)));
+  }
+
+  /** A number literal's sign and the token after it (lezer puts both in one node). */
+  private signedNumber(node: SyntaxNode): { sign: 1 | -1; signed: boolean; value: number; digitsFrom: number } {
+    const text = this.text(node);
+    const signed = text[0] === '-' || text[0] === '+';
+    const digitsFrom = signed ? skipTrivia(this.query, node.from + 1) : node.from;
+    const value = this.lexed(node, lexNumber(this.query.slice(digitsFrom, node.to)));
+    return { sign: text[0] === '-' ? -1 : 1, signed, value, digitsFrom };
+  }
+
+  private numberLiteral(node: SyntaxNode): NumberLiteral {
+    const n = this.signedNumber(node);
+    const lit: NumberLiteral = { kind: 'NumberLiteral', value: n.sign * n.value, pos: this.span(node) };
+    if (n.signed) this.signedLiterals.add(lit);
+    return lit;
+  }
+
+  private vectorSelector(node: SyntaxNode): VectorSelector {
+    let name = '';
+    const matchers: Matcher[] = [];
+    for (const c of kids(node)) {
+      if (c.name === 'Identifier') name = this.text(c);
+      else if (c.name === 'LabelMatchers') for (const m of kids(c)) matchers.push(this.labelMatcher(m));
+      else throw this.unexpectedAt(c.from);
+    }
+    if (name !== '') matchers.push(new Matcher('=', METRIC_NAME, name));
+    return { kind: 'VectorSelector', name, matchers, offsetMs: 0, at: undefined, pos: this.span(node) };
+  }
+
+  private labelMatcher(node: SyntaxNode): Matcher {
+    const parts = kids(node);
+    if (node.name === 'QuotedLabelName') return this.matcher(node, '=', METRIC_NAME, this.unquote(parts[0]!));
+    const [labelNode, opNode, valueNode] = parts;
+    if (labelNode === undefined || opNode === undefined || valueNode === undefined) throw this.unexpectedAt(node.from);
+    const label = node.name === 'QuotedLabelMatcher' ? this.unquote(kids(labelNode)[0]!) : this.text(labelNode);
+    const op = MATCH_OPS[kids(opNode)[0]?.name ?? ''];
+    if (op === undefined) throw this.unexpectedAt(opNode.from);
+    return this.matcher(node, op, label, this.unquote(valueNode));
+  }
+
+  private matcher(node: SyntaxNode, op: MatchType, name: string, value: string): Matcher {
+    try {
+      return new Matcher(op, name, value);
+    } catch (e) {
+      if (e instanceof MatcherError) this.fail(this.span(node), e.message);
+      throw e;
+    }
+  }
+
+  /** A range or subquery duration: units or (float) seconds, which must be positive. */
+  private positiveDuration(node: SyntaxNode): number {
+    const ms = this.durationExpr(node);
+    if (ms <= 0) this.fail(this.span(node), 'duration must be greater than 0');
+    return ms;
+  }
+
+  private durationExpr(node: SyntaxNode): number {
+    const parts = kids(node);
+    if (node.name === 'NumberDurationLiteralInDurationContext') return this.durationLiteral(node);
+    if ((node.name === 'DurationExpr' || node.name === 'OffsetDurationExpr') && parts.length === 1) {
+      return this.durationExpr(parts[0]!);
+    }
+    if (parts.length === 2 && parts[0]!.name === 'UnaryOp') {
+      const v = this.durationExpr(parts[1]!);
+      return this.text(parts[0]!) === '-' ? -v : v;
+    }
+    return this.fail(this.span(node), 'experimental duration expression is not enabled');
+  }
+
+  private durationLiteral(node: SyntaxNode): number {
+    const text = this.text(node);
+    if (isUnitDuration(text)) return this.lexed(node, lexUnitDuration(text));
+    return this.lexed(node, secondsToMs(this.lexed(node, lexNumber(text))));
+  }
+
+  /**
+   * Applies a postfix modifier (range, subquery, offset, `@`). They bind tighter than any operator
+   * in Prometheus, but lezer-promql applies them to a whole preceding binary or unary expression;
+   * this moves them down onto its rightmost operand.
+   */
+  private postfix(operand: Expr, apply: (target: Expr) => Expr): Expr {
+    if (operand.kind === 'BinaryExpr') {
+      const rhs = this.postfix(operand.rhs, apply);
+      return { ...operand, rhs, pos: { start: operand.pos.start, end: rhs.pos.end } };
+    }
+    if (operand.kind === 'UnaryExpr') {
+      const inner = this.postfix(operand.expr, apply);
+      return { ...operand, expr: inner, pos: { start: operand.pos.start, end: inner.pos.end } };
+    }
+    if (operand.kind === 'NumberLiteral' && this.signedLiterals.has(operand)) {
+      const { sign, base } = this.unsign(operand);
+      const inner = apply(base);
+      return { kind: 'UnaryExpr', op: sign, expr: inner, pos: { start: operand.pos.start, end: inner.pos.end } };
+    }
+    return apply(operand);
+  }
+
+  /** A signed literal split back into its sign and the literal after it. */
+  private unsign(lit: NumberLiteral): { sign: '-' | '+'; base: NumberLiteral } {
+    const sign = this.query[lit.pos.start] === '-' ? '-' : '+';
+    const digitsFrom = skipTrivia(this.query, lit.pos.start + 1);
+    const value = sign === '-' ? -lit.value : lit.value;
+    return { sign, base: { kind: 'NumberLiteral', value, pos: { start: digitsFrom, end: lit.pos.end } } };
+  }
+
+  private matrixSelector(node: SyntaxNode): Expr {
+    const [operandNode, rangeNode] = kids(node);
+    const operand = this.expr(operandNode!);
+    const rangeMs = this.positiveDuration(rangeNode!);
+    return this.postfix(operand, (target) => {
+      const bracket: PosRange = { start: this.query.lastIndexOf('[', rangeNode!.from), end: node.to };
+      if (target.kind !== 'VectorSelector') return this.fail(bracket, 'ranges only allowed for vector selectors');
+      if (target.offsetMs !== 0) this.fail(bracket, 'no offset modifiers allowed before range');
+      if (target.at !== undefined) this.fail(bracket, 'no @ modifiers allowed before range');
+      const m: MatrixSelector = { kind: 'MatrixSelector', vector: target, rangeMs, pos: { start: target.pos.start, end: node.to } };
+      return m;
+    });
+  }
+
+  private subquery(node: SyntaxNode): Expr {
+    const [operandNode, rangeNode, stepNode] = kids(node);
+    const operand = this.expr(operandNode!);
+    const rangeMs = this.positiveDuration(rangeNode!);
+    const stepMs = stepNode === undefined ? 0 : this.positiveDuration(stepNode);
+    return this.postfix(operand, (target) => {
+      const sq: SubqueryExpr = {
+        kind: 'SubqueryExpr',
+        expr: target,
+        rangeMs,
+        stepMs,
+        offsetMs: 0,
+        at: undefined,
+        pos: { start: target.pos.start, end: node.to },
+      };
+      return sq;
+    });
+  }
+
+  private offset(node: SyntaxNode): Expr {
+    const [operandNode, , durationNode] = kids(node);
+    const operand = this.expr(operandNode!);
+    const offsetMs = this.durationExpr(durationNode!);
+    return this.postfix(operand, (target) => {
+      const end = node.to;
+      const twice = (): never => this.fail(target.pos, 'offset may not be set multiple times');
+      switch (target.kind) {
+        case 'VectorSelector':
+          if (target.offsetMs !== 0) twice();
+          return { ...target, offsetMs, pos: { start: target.pos.start, end } };
+        case 'MatrixSelector':
+          if (target.vector.offsetMs !== 0) twice();
+          return { ...target, vector: { ...target.vector, offsetMs }, pos: { start: target.pos.start, end } };
+        case 'SubqueryExpr':
+          if (target.offsetMs !== 0) twice();
+          return { ...target, offsetMs, pos: { start: target.pos.start, end } };
+        default:
+          return this.fail(target.pos, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+      }
+    });
+  }
+
+  private atModifier(node: SyntaxNode): Expr {
+    const [operandNode, , valueNode] = kids(node);
+    const operand = this.expr(operandNode!);
+    let at: AtModifier;
+    if (valueNode!.name === 'AtModifierPreprocessors') {
+      at = { kind: this.text(valueNode!).toLowerCase() === 'start' ? 'start' : 'end' };
+    } else {
+      const n = this.signedNumber(valueNode!);
+      const seconds = n.sign * n.value;
+      if (!Number.isFinite(seconds) || Math.abs(seconds) >= 9.223372036854776e18) {
+        this.fail(this.span(node), `timestamp out of bounds for @ modifier: ${goFixed(seconds)}`);
+      }
+      at = { kind: 'time', ms: Math.round(seconds * 1000) };
+    }
+    return this.postfix(operand, (target) => {
+      const end = node.to;
+      const twice = (): never => this.fail(target.pos, '@ <timestamp> may not be set multiple times');
+      switch (target.kind) {
+        case 'VectorSelector':
+          if (target.at !== undefined) twice();
+          return { ...target, at, pos: { start: target.pos.start, end } };
+        case 'MatrixSelector':
+          if (target.vector.at !== undefined) twice();
+          return { ...target, vector: { ...target.vector, at }, pos: { start: target.pos.start, end } };
+        case 'SubqueryExpr':
+          if (target.at !== undefined) twice();
+          return { ...target, at, pos: { start: target.pos.start, end } };
+        default:
+          return this.fail(target.pos, '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+      }
+    });
+  }
+
+  private unary(node: SyntaxNode): Expr {
+    const [opNode, operandNode] = kids(node);
+    const op = this.text(opNode!) === '-' ? '-' : '+';
+    const inner = this.expr(operandNode!);
+    const pos = { start: node.from, end: inner.pos.end };
+    // Prometheus folds a sign into a number literal: `-1` is the literal -1.
+    if (inner.kind === 'NumberLiteral') {
+      const lit: NumberLiteral = { kind: 'NumberLiteral', value: op === '-' ? -inner.value : inner.value, pos };
+      this.signedLiterals.add(lit);
+      return lit;
+    }
+    const u: UnaryExpr = { kind: 'UnaryExpr', op, expr: inner, pos };
+    return u;
+  }
+
+  private binary(node: SyntaxNode): Expr {
+    const parts = kids(node);
+    const lhsNode = parts[0]!;
+    const opNode = parts[1]!;
+    const rhsNode = parts[parts.length - 1]!;
+    const op = BINARY_OPS[opNode.name];
+    if (op === undefined) this.fail(this.span(opNode), `binary operator ${JSON.stringify(this.text(opNode))} is experimental and not enabled`);
+    const matching: VectorMatching = { card: 'one-to-one', on: false, labels: [], include: [] };
+    let returnBool = false;
+    for (const m of parts.slice(2, -1)) {
+      if (m.name === 'BoolModifier') returnBool = true;
+      else if (m.name === 'MatchingModifierClause') this.matchingClause(m, matching);
+      else if (m.name === 'FillModifier') this.fail(this.span(node), 'binop fill modifiers are experimental and not enabled');
+      else throw this.unexpectedAt(m.from);
+    }
+    const lhs = this.expr(lhsNode);
+    const rhs = this.expr(rhsNode);
+    if (op === '^') {
+      const hoisted = this.hoistSignOverPow(lhs, rhs, matching, returnBool, node);
+      if (hoisted !== undefined) return hoisted;
+    }
+    const b: BinaryExpr = { kind: 'BinaryExpr', op, lhs, rhs, matching, returnBool, pos: { start: lhs.pos.start, end: rhs.pos.end } };
+    return b;
+  }
+
+  /**
+   * `^` binds tighter than a unary sign (`-2 ^ 2` is -(2 ^ 2)), but lezer lexes `-2` as one
+   * literal and so builds (-2) ^ 2.
+   */
+  private hoistSignOverPow(lhs: Expr, rhs: Expr, matching: VectorMatching, returnBool: boolean, node: SyntaxNode): Expr | undefined {
+    let sign: '-' | '+';
+    let base: Expr;
+    if (lhs.kind === 'UnaryExpr') {
+      sign = lhs.op;
+      base = lhs.expr;
+    } else if (lhs.kind === 'NumberLiteral' && this.signedLiterals.has(lhs)) {
+      ({ sign, base } = this.unsign(lhs));
+    } else {
+      return undefined;
+    }
+    const pow = this.hoistSignOverPow(base, rhs, matching, returnBool, node) ?? {
+      kind: 'BinaryExpr' as const,
+      op: '^' as const,
+      lhs: base,
+      rhs,
+      matching,
+      returnBool,
+      pos: { start: base.pos.start, end: rhs.pos.end },
+    };
+    const u: UnaryExpr = { kind: 'UnaryExpr', op: sign, expr: pow, pos: { start: lhs.pos.start, end: pow.pos.end } };
+    return u;
+  }
+
+  private matchingClause(node: SyntaxNode, matching: VectorMatching): void {
+    for (const c of kids(node)) {
+      switch (c.name) {
+        case 'On':
+          matching.on = true;
+          break;
+        case 'Ignoring':
+          matching.on = false;
+          break;
+        case 'GroupLeft':
+          matching.card = 'many-to-one';
+          break;
+        case 'GroupRight':
+          matching.card = 'one-to-many';
+          break;
+        case 'GroupingLabels':
+          if (matching.card === 'one-to-one') matching.labels = this.groupingLabels(c);
+          else matching.include = this.groupingLabels(c);
+          break;
+        default:
+          throw this.unexpectedAt(c.from);
+      }
+    }
+  }
+
+  private groupingLabels(node: SyntaxNode): string[] {
+    return kids(node).map((c) => {
+      if (c.name === 'LabelName') return this.text(c);
+      const name = this.unquote(kids(c)[0]!);
+      if (name === '' || !isWellFormedUtf16(name)) this.fail(this.span(c), `invalid label name for grouping: ${JSON.stringify(name)}`);
+      return name;
+    });
+  }
+
+  private aggregate(node: SyntaxNode): Expr {
+    let op: AggregateOp | undefined;
+    let grouping: string[] = [];
+    let without = false;
+    let args: Expr[] = [];
+    for (const c of kids(node)) {
+      if (c.name === 'AggregateOp') op = this.text(c).toLowerCase() as AggregateOp;
+      else if (c.name === 'AggregateModifier') {
+        const [kw, labels] = kids(c);
+        without = kw!.name === 'Without';
+        grouping = this.groupingLabels(labels!);
+      } else if (c.name === 'FunctionCallBody') args = kids(c).map((a) => this.expr(a));
+      else throw this.unexpectedAt(c.from);
+    }
+    const pos = this.span(node);
+    if (args.length === 0) this.fail(pos, 'no arguments for aggregate expression provided');
+    const wanted = PARAM_AGGREGATORS.has(op!) ? 2 : 1;
+    if (args.length !== wanted) {
+      this.fail(pos, `wrong number of arguments for aggregate expression provided, expected ${wanted}, got ${args.length}`);
+    }
+    const agg: AggregateExpr = {
+      kind: 'AggregateExpr',
+      op: op!,
+      expr: args[wanted - 1]!,
+      param: wanted === 2 ? args[0] : undefined,
+      grouping,
+      without,
+      pos,
+    };
+    return agg;
+  }
+
+  private call(node: SyntaxNode): Expr {
+    const [idNode, bodyNode] = kids(node);
+    const func = this.text(idNode!);
+    if (functionSignature(func) === undefined) this.fail(this.span(idNode!), `unknown function with name ${JSON.stringify(func)}`);
+    const c: Call = { kind: 'Call', func, args: kids(bodyNode!).map((a) => this.expr(a)), pos: this.span(node) };
+    return c;
+  }
+}
+
+const NAME_LEZER_KNOWS = 'minute'.split('');
+
+/**
+ * The query with number spellings Prometheus's lexer accepts but lezer-promql's does not (`2.`,
+ * `0X1F`) rewritten to same-length equivalents (`2 `, `0x1F`), so every position still matches
+ * the original text, from which all values are read. Calls of min_of/max_of get the same
+ * treatment.
+ */
+function lezerCompatible(query: string): string {
+  const out = query.split('');
+  let i = 0;
+  while (i < query.length) {
+    const c = query[i]!;
+    if (c === '#') {
+      while (i < query.length && query[i] !== '\n') i++;
+    } else if (c === '"' || c === "'" || c === '`') {
+      i++;
+      while (i < query.length && query[i] !== c && !(c !== '`' && query[i] === '\n')) i += c !== '`' && query[i] === '\\' ? 2 : 1;
+      i++;
+    } else if (/[0-9]/.test(c) && (i === 0 || !/[A-Za-z0-9_:.]/.test(query[i - 1]!))) {
+      if (c === '0' && query[i + 1] === 'X') out[i + 1] = 'x';
+      let j = i + 1;
+      while (j < query.length && /[0-9A-Za-z_]/.test(query[j]!)) j++;
+      if (query[j] === '.' && !/[0-9A-Za-z_.]/.test(query[j + 1] ?? '') && /^[0-9_]+$/.test(query.slice(i, j))) out[j] = ' ';
+      i = j;
+    } else if (/[A-Za-z_:]/.test(c)) {
+      let j = i + 1;
+      while (j < query.length && /[A-Za-z0-9_:]/.test(query[j]!)) j++;
+      const word = query.slice(i, j);
+      if ((word === 'min_of' || word === 'max_of') && query[skipTrivia(query, j)] === '(') out.splice(i, j - i, ...NAME_LEZER_KNOWS);
+      i = j;
+    } else {
+      i++;
+    }
+  }
+  return out.join('');
+}
+
+/** False when the string holds a lone surrogate, which is how invalid UTF-8 bytes arrive here. */
+function isWellFormedUtf16(s: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+/** A float as Go's %f prints it (six decimals; +Inf, -Inf, NaN). */
+function goFixed(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
+  return x.toFixed(6);
+}

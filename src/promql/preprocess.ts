@@ -1,0 +1,117 @@
+import type { AtModifier, Expr } from './ast.js';
+
+/**
+ * Functions whose result depends on the evaluation time even when their input does not, so a
+ * call to them is never step-invariant (timestamp() is, when its argument is a selector that is).
+ */
+const TIME_DEPENDENT = new Set([
+  'days_in_month',
+  'day_of_month',
+  'day_of_week',
+  'day_of_year',
+  'end',
+  'hour',
+  'minute',
+  'month',
+  'year',
+  'predict_linear',
+  'range',
+  'start',
+  'step',
+  'time',
+  'timestamp',
+]);
+
+/**
+ * Prepares a parsed query for one evaluation, as Prometheus's engine does before it runs a query:
+ * `@ start()` / `@ end()` become fixed times, the largest subtrees whose value is the same at every
+ * step (those under `@`, and literals combined with them) are wrapped in StepInvariantExpr so a
+ * range query evaluates them once, and parentheses around function and aggregation arguments are
+ * dropped. Returns a new tree; the parsed one (which callers cache) is left as it was.
+ */
+export function preprocessExpr(expr: Expr, startMs: number, endMs: number): Expr {
+  const r = new Preprocessor(startMs, endMs).visit(expr);
+  return r.wrap ? invariant(r.expr) : r.expr;
+}
+
+interface Visited {
+  expr: Expr;
+  /** The subtree's value is the same at every step. */
+  invariant: boolean;
+  /** Worth wrapping: invariant and not a bare literal or range (which cost nothing per step). */
+  wrap: boolean;
+}
+
+function invariant(e: Expr): Expr {
+  return { kind: 'StepInvariantExpr', expr: e, pos: e.pos };
+}
+
+function unparen(e: Expr): Expr {
+  while (e.kind === 'ParenExpr') e = e.expr;
+  return e;
+}
+
+class Preprocessor {
+  constructor(
+    private readonly startMs: number,
+    private readonly endMs: number,
+  ) {}
+
+  private resolve(at: AtModifier | undefined): AtModifier | undefined {
+    if (at?.kind === 'start') return { kind: 'time', ms: this.startMs };
+    if (at?.kind === 'end') return { kind: 'time', ms: this.endMs };
+    return at;
+  }
+
+  visit(e: Expr): Visited {
+    switch (e.kind) {
+      case 'VectorSelector': {
+        const at = this.resolve(e.at);
+        return { expr: at === e.at ? e : { ...e, at }, invariant: at !== undefined, wrap: at !== undefined };
+      }
+      case 'MatrixSelector': {
+        const v = this.visit(e.vector);
+        const vector = v.expr.kind === 'VectorSelector' ? v.expr : e.vector;
+        return { expr: { ...e, vector }, invariant: v.invariant, wrap: false };
+      }
+      case 'SubqueryExpr': {
+        const inner = this.visit(e.expr);
+        const at = this.resolve(e.at);
+        const expr = inner.invariant ? invariant(inner.expr) : inner.expr;
+        return { expr: { ...e, expr, at }, invariant: at !== undefined, wrap: false };
+      }
+      case 'AggregateExpr': {
+        const body = this.visit(unparen(e.expr));
+        const param = e.param === undefined ? undefined : unparen(e.param);
+        return { expr: { ...e, expr: body.expr, param }, invariant: body.invariant, wrap: body.wrap };
+      }
+      case 'BinaryExpr': {
+        const l = this.visit(e.lhs);
+        const r = this.visit(e.rhs);
+        if (l.invariant && r.invariant) return { expr: { ...e, lhs: l.expr, rhs: r.expr }, invariant: true, wrap: true };
+        const lhs = l.wrap ? invariant(l.expr) : l.expr;
+        const rhs = r.wrap ? invariant(r.expr) : r.expr;
+        return { expr: { ...e, lhs, rhs }, invariant: false, wrap: false };
+      }
+      case 'Call': {
+        const args = e.args.map((a) => this.visit(unparen(a)));
+        const all = args.every((a) => a.invariant);
+        const timestampOfSelector = e.func === 'timestamp' && args.length > 0 && args.every((a) => a.invariant && a.expr.kind === 'VectorSelector');
+        if ((all && !TIME_DEPENDENT.has(e.func)) || timestampOfSelector) {
+          return { expr: { ...e, args: args.map((a) => a.expr) }, invariant: true, wrap: true };
+        }
+        return { expr: { ...e, args: args.map((a) => (a.wrap ? invariant(a.expr) : a.expr)) }, invariant: false, wrap: false };
+      }
+      case 'ParenExpr':
+      case 'UnaryExpr': {
+        const inner = this.visit(e.expr);
+        return { ...inner, expr: { ...e, expr: inner.expr } };
+      }
+      case 'StepInvariantExpr':
+        return this.visit(e.expr);
+      case 'NumberLiteral':
+      case 'StringLiteral':
+        return { expr: e, invariant: true, wrap: false };
+    }
+  }
+}
