@@ -1,0 +1,317 @@
+import { LabelsBuilder, labelsKey, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import type { Annotations } from './annotations.js';
+import type { AggregateExpr } from './ast.js';
+import { EvalError } from './errors.js';
+import { formatFloatF, formatFloatG, goQuote, isValidLabelName } from './format.js';
+import { KahanMean, KahanSum, quantileOf } from './kahan.js';
+import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
+import type { StepSample, StepSeries } from './value.js';
+import { xxhash64 } from './xxhash.js';
+
+/** The labels an aggregation's output keeps from an input series. */
+function groupingLabels(l: Labels, names: ReadonlySet<string>, without: boolean): Labels {
+  const out: string[] = [];
+  for (let i = 0; i < l.length; i += 2) {
+    if (names.has(l[i]!) !== without) out.push(l[i]!, l[i + 1]!);
+  }
+  return out;
+}
+
+function groupingNames(e: AggregateExpr, extra: string[] = []): Set<string> {
+  return new Set(e.without ? [...e.grouping, ...extra, METRIC_NAME] : [...e.grouping, ...extra]);
+}
+
+/** Assigns every input series to its group once, so steps only index arrays. */
+function assignGroups(input: StepSeries[], e: AggregateExpr): { groupOf: Int32Array; labels: Labels[] } {
+  const groupOf = new Int32Array(input.length);
+  if (!e.without && e.grouping.length === 0) return { groupOf, labels: input.length > 0 ? [[]] : [] };
+  const names = groupingNames(e);
+  const index = new Map<string, number>();
+  const labels: Labels[] = [];
+  for (let i = 0; i < input.length; i++) {
+    const l = groupingLabels(input[i]!.labels, names, e.without);
+    const key = labelsKey(l);
+    let g = index.get(key);
+    if (g === undefined) {
+      g = labels.length;
+      index.set(key, g);
+      labels.push(l);
+    }
+    groupOf[i] = g;
+  }
+  return { groupOf, labels };
+}
+
+function foldMinMax(params: number[]): { min: number; max: number; nan: boolean } {
+  let min = Number.MAX_VALUE;
+  let max = -Number.MAX_VALUE;
+  let nan = false;
+  for (const p of params) {
+    min = Math.min(min, p);
+    max = Math.max(max, p);
+    if (Number.isNaN(p)) nan = true;
+  }
+  return { min, max, nan };
+}
+
+interface GroupState {
+  seen: boolean;
+  value: number;
+  count: number;
+  dropName: boolean;
+  mean: number;
+  sum: KahanSum;
+  avg: KahanMean;
+  values: number[];
+}
+
+function newState(): GroupState {
+  return { seen: false, value: 0, count: 0, dropName: false, mean: 0, sum: new KahanSum(), avg: new KahanMean(), values: [] };
+}
+
+/** sum, avg, min, max, count, group, stddev, stdvar, quantile. */
+function aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid, params: number[], annos: Annotations): StepSeries[] {
+  const { groupOf, labels } = assignGroups(input, e);
+  const states = labels.map(newState);
+  const outTs: number[][] = labels.map(() => []);
+  const outVs: number[][] = labels.map(() => []);
+  const dropName = new Uint8Array(labels.length);
+  const reader = new StepReader(input);
+  const vec: StepSample[] = [];
+  const op = e.op;
+  if (op === 'quantile') {
+    const { min, max, nan } = foldMinMax(params);
+    if (nan) annos.invalidQuantile(NaN, e.param?.pos);
+    if (max > 1) annos.invalidQuantile(max, e.param?.pos);
+    if (min < 0) annos.invalidQuantile(min, e.param?.pos);
+  }
+  const n = stepCount(grid);
+  for (let step = 0; step < n; step++) {
+    const ts = grid.start + step * grid.interval;
+    for (const st of states) st.seen = false;
+    for (const s of reader.vectorAt(ts, vec)) {
+      const st = states[groupOf[s.src]!]!;
+      const f = s.v;
+      if (!st.seen) {
+        st.seen = true;
+        st.value = f;
+        st.mean = f;
+        st.count = 1;
+        st.dropName = s.dropName;
+        switch (op) {
+          case 'sum':
+            st.sum.reset();
+            st.sum.add(f);
+            break;
+          case 'avg':
+            st.avg.reset();
+            st.avg.add(f);
+            break;
+          case 'stddev':
+          case 'stdvar':
+            st.value = Number.isNaN(f) || f === Infinity || f === -Infinity ? NaN : 0;
+            break;
+          case 'quantile':
+            st.values.length = 0;
+            st.values.push(f);
+            break;
+          case 'group':
+            st.value = 1;
+            break;
+        }
+        continue;
+      }
+      if (s.dropName) st.dropName = true;
+      switch (op) {
+        case 'sum':
+          st.sum.add(f);
+          break;
+        case 'avg':
+          st.count++;
+          st.avg.add(f);
+          break;
+        case 'max':
+          if (st.value < f || Number.isNaN(st.value)) st.value = f;
+          break;
+        case 'min':
+          if (st.value > f || Number.isNaN(st.value)) st.value = f;
+          break;
+        case 'count':
+          st.count++;
+          break;
+        case 'stddev':
+        case 'stdvar': {
+          st.count++;
+          const delta = f - st.mean;
+          st.mean += delta / st.count;
+          st.value += delta * (f - st.mean);
+          break;
+        }
+        case 'quantile':
+          st.values.push(f);
+          break;
+        default:
+          break;
+      }
+    }
+    for (let g = 0; g < states.length; g++) {
+      const st = states[g]!;
+      if (!st.seen) continue;
+      let v: number;
+      switch (op) {
+        case 'sum':
+          v = st.sum.value();
+          break;
+        case 'avg':
+          v = st.avg.value();
+          break;
+        case 'count':
+          v = st.count;
+          break;
+        case 'stdvar':
+          v = st.value / st.count;
+          break;
+        case 'stddev':
+          v = Math.sqrt(st.value / st.count);
+          break;
+        case 'quantile':
+          v = quantileOf(params[step]!, st.values);
+          break;
+        default:
+          v = st.value;
+      }
+      outTs[g]!.push(ts);
+      outVs[g]!.push(v);
+      dropName[g] = st.dropName ? 1 : 0;
+    }
+  }
+  const out: StepSeries[] = [];
+  for (let g = 0; g < labels.length; g++) {
+    if (outTs[g]!.length > 0) out.push({ labels: labels[g]!, dropName: dropName[g] === 1, ts: outTs[g]!, vs: outVs[g]! });
+  }
+  return out;
+}
+
+const encoder = new TextEncoder();
+
+/** Where a series falls in [0, 1] for limit_ratio: its label hash over the largest hash. */
+function sampleOffset(l: Labels): number {
+  const parts: string[] = [];
+  for (let i = 0; i < l.length; i++) parts.push(l[i]!, '\xff');
+  // The separator is the byte 0xff, not the UTF-8 encoding of U+00FF.
+  const encoded = parts.map((p) => (p === '\xff' ? Uint8Array.of(0xff) : encoder.encode(p)));
+  const bytes = new Uint8Array(encoded.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of encoded) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return Number(xxhash64(bytes)) / 2 ** 64;
+}
+
+function ratioSelects(ratio: number, offset: number): boolean {
+  return (ratio >= 0 && offset < ratio) || (ratio < 0 && offset >= 1 + ratio);
+}
+
+/** topk wants larger values first; NaN always loses. */
+function rankCompare(desc: boolean): (a: StepSample, b: StepSample) => number {
+  return (a, b) => {
+    const an = Number.isNaN(a.v);
+    const bn = Number.isNaN(b.v);
+    if (an || bn) return an === bn ? a.src - b.src : an ? 1 : -1;
+    if (a.v === b.v) return a.src - b.src;
+    return desc ? b.v - a.v : a.v - b.v;
+  };
+}
+
+/** topk, bottomk, limitk, limit_ratio: output series are input series, k of them per group. */
+function aggregateSelect(e: AggregateExpr, input: StepSeries[], grid: StepGrid, params: number[], annos: Annotations): StepSeries[] {
+  const { min, max, nan } = foldMinMax(params);
+  if (e.op === 'limit_ratio') {
+    if (max === 0 && min === 0) return [];
+    if (nan) throw new EvalError('Ratio value is NaN');
+    if (max > 1) annos.warn(`ratio value should be between -1 and 1, got ${formatFloatG(max)}, capping to 1`, e.param?.pos);
+    if (min < -1) annos.warn(`ratio value should be between -1 and 1, got ${formatFloatG(min)}, capping to -1`, e.param?.pos);
+  } else {
+    if (max < 1) return [];
+    if (nan) throw new EvalError('Parameter value is NaN');
+    if (min <= -(2 ** 63)) throw new EvalError(`Scalar value ${formatFloatG(min, 21)} underflows int64`);
+    if (max >= 2 ** 63) throw new EvalError(`Scalar value ${formatFloatG(max, 21)} overflows int64`);
+  }
+  const { groupOf, labels } = assignGroups(input, e);
+  const members: StepSample[][] = labels.map(() => []);
+  const outTs: number[][] = input.map(() => []);
+  const outVs: number[][] = input.map(() => []);
+  const order: number[] = [];
+  const reader = new StepReader(input);
+  const vec: StepSample[] = [];
+  const offsets = e.op === 'limit_ratio' ? input.map((s) => sampleOffset(s.labels)) : [];
+  const n = stepCount(grid);
+  const emit = (s: StepSample, ts: number): void => {
+    if (outTs[s.src]!.length === 0) order.push(s.src);
+    outTs[s.src]!.push(ts);
+    outVs[s.src]!.push(s.v);
+  };
+  for (let step = 0; step < n; step++) {
+    const ts = grid.start + step * grid.interval;
+    const p = params[step]!;
+    reader.vectorAt(ts, vec);
+    if (e.op === 'limit_ratio') {
+      if (p === 0) continue;
+      const ratio = Math.max(-1, Math.min(1, p));
+      for (const s of vec) if (ratioSelects(ratio, offsets[s.src]!)) emit(s, ts);
+      continue;
+    }
+    const k = Math.min(Math.trunc(p), input.length);
+    if (k < 1) continue;
+    for (const m of members) m.length = 0;
+    for (const s of vec) members[groupOf[s.src]!]!.push(s);
+    for (const m of members) {
+      if (m.length === 0) continue;
+      if (e.op !== 'limitk') m.sort(rankCompare(e.op === 'topk'));
+      for (let i = 0; i < Math.min(k, m.length); i++) emit(m[i]!, ts);
+    }
+  }
+  return order.map((i) => ({ labels: input[i]!.labels, dropName: input[i]!.dropName, ts: outTs[i]!, vs: outVs[i]! }));
+}
+
+function aggregateCountValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid, label: string): StepSeries[] {
+  const names = groupingNames(e, e.without ? [] : [label]);
+  const output = new StepOutput();
+  const reader = new StepReader(input);
+  const vec: StepSample[] = [];
+  const n = stepCount(grid);
+  for (let step = 0; step < n; step++) {
+    const ts = grid.start + step * grid.interval;
+    const counts = new Map<string, { labels: Labels; count: number }>();
+    for (const s of reader.vectorAt(ts, vec)) {
+      const withValue = new LabelsBuilder(s.labels).set(label, formatFloatF(s.v)).labels();
+      const l = groupingLabels(withValue, names, e.without);
+      const key = labelsKey(l);
+      const c = counts.get(key);
+      if (c === undefined) counts.set(key, { labels: l, count: 1 });
+      else c.count++;
+    }
+    for (const c of counts.values()) output.add(c.labels, false, ts, c.count);
+  }
+  return output.series();
+}
+
+/**
+ * Evaluates an aggregation over a matrix of steps. `param` is the per-step value of the numeric
+ * parameter, or count_values' label name.
+ */
+export function aggregate(e: AggregateExpr, input: StepSeries[], grid: StepGrid, param: number[] | string, annos: Annotations): StepSeries[] {
+  switch (e.op) {
+    case 'count_values':
+      if (!isValidLabelName(param as string)) throw new EvalError(`invalid label name ${goQuote(param as string)}`);
+      return aggregateCountValues(e, input, grid, param as string);
+    case 'topk':
+    case 'bottomk':
+    case 'limitk':
+    case 'limit_ratio':
+      return aggregateSelect(e, input, grid, param as number[], annos);
+    default:
+      return aggregateValues(e, input, grid, (param as number[] | undefined) ?? [], annos);
+  }
+}

@@ -1,0 +1,254 @@
+import { LabelsBuilder, labelsGet, labelsKeep, labelsKey, labelsWithout, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import type { BinaryOp, VectorMatching } from './ast.js';
+import { EvalError } from './errors.js';
+import { METADATA_LABELS, type StepSample, type StepSeries } from './value.js';
+
+function isComparison(op: BinaryOp): boolean {
+  return op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
+}
+
+function isSetOp(op: BinaryOp): boolean {
+  return op === 'and' || op === 'or' || op === 'unless';
+}
+
+/** Arithmetic changes what the value means, so the result loses the metric name. */
+function changesMeaning(op: BinaryOp): boolean {
+  return !isComparison(op) && !isSetOp(op);
+}
+
+/** Go's math.Mod: the result has the sign of the dividend, like JS `%`. */
+export function arithmetic(op: BinaryOp, l: number, r: number): number {
+  switch (op) {
+    case '+':
+      return l + r;
+    case '-':
+      return l - r;
+    case '*':
+      return l * r;
+    case '/':
+      return l / r;
+    case '%':
+      return l % r;
+    case '^':
+      return goPow(l, r);
+    case 'atan2':
+      return Math.atan2(l, r);
+    default:
+      return compare(op, l, r) ? 1 : 0;
+  }
+}
+
+/** Go's math.Pow differs from JS `**` for 1^±Inf and (-1)^±Inf, which Go defines as 1. */
+function goPow(x: number, y: number): number {
+  if ((x === 1 || x === -1) && (y === Infinity || y === -Infinity)) return 1;
+  if (x === 1) return 1;
+  return x ** y;
+}
+
+function compare(op: BinaryOp, l: number, r: number): boolean {
+  switch (op) {
+    case '==':
+      return l === r;
+    case '!=':
+      return l !== r;
+    case '>':
+      return l > r;
+    case '<':
+      return l < r;
+    case '>=':
+      return l >= r;
+    case '<=':
+      return l <= r;
+    default:
+      return false;
+  }
+}
+
+/**
+ * An operation between a vector and a scalar at one step. `scalarLeft` means `scalar op vector`;
+ * comparisons then still keep the vector's value.
+ */
+export function vectorScalar(op: BinaryOp, v: StepSample[], s: number, scalarLeft: boolean, returnBool: boolean, out: StepSample[]): void {
+  for (const sample of v) {
+    const l = scalarLeft ? s : sample.v;
+    const r = scalarLeft ? sample.v : s;
+    if (isComparison(op)) {
+      const keep = compare(op, l, r);
+      if (returnBool) out.push({ labels: sample.labels, v: keep ? 1 : 0, dropName: true, src: -1 });
+      else if (keep) out.push({ labels: sample.labels, v: sample.v, dropName: sample.dropName, src: -1 });
+      continue;
+    }
+    out.push({ labels: sample.labels, v: arithmetic(op, l, r), dropName: true, src: -1 });
+  }
+}
+
+/**
+ * Precomputed matching state of a vector/vector operation: each input series' matching
+ * signature as a small integer, computed once per series instead of once per step.
+ */
+export class VectorMatcher {
+  readonly lhsSig: Int32Array;
+  readonly rhsSig: Int32Array;
+  private readonly sigCount: number;
+  private readonly resultCache = new Map<string, Labels>();
+
+  constructor(
+    readonly op: BinaryOp,
+    readonly matching: VectorMatching,
+    readonly returnBool: boolean,
+    lhs: StepSeries[],
+    rhs: StepSeries[],
+  ) {
+    const ordinals = new Map<string, number>();
+    const sig = (l: Labels): number => {
+      const key = labelsKey(this.matchLabels(l));
+      let o = ordinals.get(key);
+      if (o === undefined) {
+        o = ordinals.size;
+        ordinals.set(key, o);
+      }
+      return o;
+    };
+    this.lhsSig = Int32Array.from(lhs, (s) => sig(s.labels));
+    this.rhsSig = Int32Array.from(rhs, (s) => sig(s.labels));
+    this.sigCount = ordinals.size;
+  }
+
+  /** The labels two sides are matched on. */
+  matchLabels(l: Labels): Labels {
+    return this.matching.on ? labelsKeep(l, this.matching.labels) : labelsWithout(l, [...this.matching.labels, METRIC_NAME]);
+  }
+
+  /** One step: lhs and rhs samples carry `src`, their series index, to find signatures. */
+  apply(lhs: StepSample[], rhs: StepSample[], out: StepSample[]): void {
+    switch (this.op) {
+      case 'and':
+        return this.and(lhs, rhs, out);
+      case 'or':
+        return this.or(lhs, rhs, out);
+      case 'unless':
+        return this.unless(lhs, rhs, out);
+      default:
+        return this.binop(lhs, rhs, out);
+    }
+  }
+
+  private present(samples: StepSample[], sigs: Int32Array): Uint8Array {
+    const seen = new Uint8Array(this.sigCount);
+    for (const s of samples) seen[sigs[s.src]!] = 1;
+    return seen;
+  }
+
+  private and(lhs: StepSample[], rhs: StepSample[], out: StepSample[]): void {
+    if (lhs.length === 0 || rhs.length === 0) return;
+    const right = this.present(rhs, this.rhsSig);
+    for (const s of lhs) if (right[this.lhsSig[s.src]!] === 1) out.push(s);
+  }
+
+  private or(lhs: StepSample[], rhs: StepSample[], out: StepSample[]): void {
+    const left = this.present(lhs, this.lhsSig);
+    for (const s of lhs) out.push(s);
+    for (const s of rhs) if (left[this.rhsSig[s.src]!] !== 1) out.push(s);
+  }
+
+  private unless(lhs: StepSample[], rhs: StepSample[], out: StepSample[]): void {
+    if (rhs.length === 0) {
+      for (const s of lhs) out.push(s);
+      return;
+    }
+    const right = this.present(rhs, this.rhsSig);
+    for (const s of lhs) if (right[this.lhsSig[s.src]!] !== 1) out.push(s);
+  }
+
+  private binop(lhsIn: StepSample[], rhsIn: StepSample[], out: StepSample[]): void {
+    if (lhsIn.length === 0 || rhsIn.length === 0) return;
+    const card = this.matching.card;
+    const swap = card === 'one-to-many';
+    // The "many" side drives the loop; the "one" side is looked up by signature.
+    const many = swap ? rhsIn : lhsIn;
+    const one = swap ? lhsIn : rhsIn;
+    const manySig = swap ? this.rhsSig : this.lhsSig;
+    const oneSig = swap ? this.lhsSig : this.rhsSig;
+    const oneBySig = new Map<number, StepSample>();
+    for (const s of one) {
+      const sig = oneSig[s.src]!;
+      const dup = oneBySig.get(sig);
+      if (dup !== undefined) {
+        let a = labelsString(s.labels);
+        let b = labelsString(dup.labels);
+        if (a > b) [a, b] = [b, a];
+        throw new EvalError(
+          `found duplicate series for the match group ${labelsString(this.matchLabels(s.labels))} on the ${swap ? 'left' : 'right'} hand-side of the operation: [${a}, ${b}]` +
+            ';many-to-many matching not allowed: matching labels must be unique on one side',
+        );
+      }
+      oneBySig.set(sig, s);
+    }
+    const matchedOne = card === 'one-to-one' ? new Uint8Array(this.sigCount) : undefined;
+    const matchedMany = card === 'one-to-one' ? undefined : new Map<number, Set<string>>();
+    for (const ms of many) {
+      const sig = manySig[ms.src]!;
+      const os = oneBySig.get(sig);
+      if (os === undefined) continue;
+      const l = swap ? os.v : ms.v;
+      const r = swap ? ms.v : os.v;
+      let value: number;
+      let keep = true;
+      if (isComparison(this.op)) {
+        keep = compare(this.op, l, r);
+        value = l;
+      } else {
+        value = arithmetic(this.op, l, r);
+      }
+      if (this.returnBool) {
+        value = keep ? 1 : 0;
+        keep = true;
+      }
+      const labels = this.resultLabels(ms, os);
+      if (matchedOne !== undefined) {
+        if (matchedOne[sig] === 1) {
+          throw new EvalError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+        }
+        matchedOne[sig] = 1;
+      } else {
+        let set = matchedMany!.get(sig);
+        if (set === undefined) {
+          set = new Set();
+          matchedMany!.set(sig, set);
+        }
+        const key = labelsKey(labels);
+        if (set.has(key)) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
+        set.add(key);
+      }
+      if (!keep) continue;
+      out.push({ labels, v: value, dropName: this.returnBool, src: -1 });
+    }
+  }
+
+  private resultLabels(many: StepSample, one: StepSample): Labels {
+    const cacheKey = `${many.src}\xfe${one.src}`;
+    const cached = this.resultCache.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const b = new LabelsBuilder(many.labels);
+    if (changesMeaning(this.op)) for (const name of METADATA_LABELS) b.del(name);
+    if (this.matching.card === 'one-to-one') {
+      if (this.matching.on) {
+        const keep = new Set(this.matching.labels);
+        for (let i = 0; i < many.labels.length; i += 2) if (!keep.has(many.labels[i]!)) b.del(many.labels[i]!);
+      } else {
+        for (const name of this.matching.labels) b.del(name);
+      }
+    }
+    for (const name of this.matching.include) b.set(name, labelsGet(one.labels, name));
+    const labels = b.labels();
+    this.resultCache.set(cacheKey, labels);
+    return labels;
+  }
+}
+
+/** A label set as Go's labels.String() prints it: `{a="b", c="d"}`, the name included. */
+export function labelsString(l: Labels): string {
+  const parts: string[] = [];
+  for (let i = 0; i < l.length; i += 2) parts.push(`${l[i]}=${JSON.stringify(l[i + 1])}`);
+  return `{${parts.join(', ')}}`;
+}

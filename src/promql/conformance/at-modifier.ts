@@ -1,0 +1,56 @@
+import type { Expr } from '../ast.js';
+
+/** Functions whose result depends on the evaluation time even when their inputs do not. */
+const TIME_DEPENDENT = new Set([
+  'days_in_month',
+  'day_of_month',
+  'day_of_week',
+  'day_of_year',
+  'end',
+  'hour',
+  'minute',
+  'month',
+  'year',
+  'predict_linear',
+  'range',
+  'start',
+  'step',
+  'time',
+  'timestamp',
+]);
+
+/**
+ * The query with `@ <t>` on every selector and outermost subquery that has none, as Prometheus's
+ * test runner checks step invariance; undefined when a time-dependent function makes that
+ * check meaningless. Selectors inside a subquery that has `@` are left alone.
+ */
+export function withAtModifier(expr: Expr, tMs: number): Expr | undefined {
+  let timeDependent = false;
+  const at = { kind: 'time' as const, ms: tMs };
+  const visit = (e: Expr): Expr => {
+    switch (e.kind) {
+      case 'VectorSelector':
+        return e.at === undefined ? { ...e, at } : e;
+      case 'MatrixSelector':
+        return e.vector.at === undefined ? { ...e, vector: { ...e.vector, at } } : e;
+      case 'SubqueryExpr':
+        // Inside a subquery that carries `@`, nothing is rewritten (nor checked).
+        return e.at === undefined ? { ...e, at } : e;
+      case 'ParenExpr':
+      case 'UnaryExpr':
+      case 'StepInvariantExpr':
+        return { ...e, expr: visit(e.expr) };
+      case 'BinaryExpr':
+        return { ...e, lhs: visit(e.lhs), rhs: visit(e.rhs) };
+      case 'AggregateExpr':
+        return { ...e, expr: visit(e.expr), param: e.param === undefined ? undefined : visit(e.param) };
+      case 'Call':
+        if (TIME_DEPENDENT.has(e.func)) timeDependent = true;
+        return { ...e, args: e.args.map(visit) };
+      default:
+        return e;
+    }
+  };
+  const out = visit(expr);
+  return timeDependent ? undefined : out;
+}

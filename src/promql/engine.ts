@@ -1,0 +1,735 @@
+import { labelsCompare, labelsGet, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { aggregate } from './aggregations.js';
+import { Annotations } from './annotations.js';
+import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
+import { arithmetic, vectorScalar, VectorMatcher } from './binary.js';
+import { EvalError, PromQLError, QueryTimeoutError, TooManySamplesError } from './errors.js';
+import { FUNCTIONS, type FunctionDef, type StepArg } from './functions.js';
+import { combineInfo, infoTimeSource, planInfo } from './info-function.js';
+import { mergeSameLabels } from './label-functions.js';
+import { parseExpr } from './parser.js';
+import { preprocessExpr } from './preprocess.js';
+import type { Querier } from './querier.js';
+import type { Window } from './range-functions.js';
+import { documentedType, typeOf } from './typecheck.js';
+import { cachedKey, StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
+import { METADATA_LABELS, type QueryResult, type QueryValue, type RangeSeries, type Sample, type StepSample, type StepSeries } from './value.js';
+
+export interface EngineOptions {
+  lookbackDeltaMs: number;
+  timeoutMs: number;
+  maxSamples: number;
+}
+
+const DEFAULT_OPTIONS: EngineOptions = { lookbackDeltaMs: 5 * 60_000, timeoutMs: 2 * 60_000, maxSamples: 50_000_000 };
+
+/** Resolution of a subquery written without one (`x[5m:]`): Prometheus's default evaluation interval. */
+const DEFAULT_SUBQUERY_STEP_MS = 60_000;
+
+/** What range windows read: a TSDB series, or the points a subquery produced. */
+interface Points {
+  readonly length: number;
+  timestampAt(i: number): number;
+  valueAt(i: number): number;
+  isStaleAt(i: number): boolean;
+  upperBound(t: number): number;
+}
+
+/** A subquery's output series as window input. */
+class ArrayPoints implements Points {
+  readonly labels: Labels;
+  readonly dropName: boolean;
+  constructor(private readonly s: StepSeries) {
+    this.labels = s.labels;
+    this.dropName = s.dropName;
+  }
+  get length(): number {
+    return this.s.ts.length;
+  }
+  timestampAt(i: number): number {
+    return this.s.ts[i]!;
+  }
+  valueAt(i: number): number {
+    return this.s.vs[i]!;
+  }
+  isStaleAt(): boolean {
+    return false;
+  }
+  upperBound(t: number): number {
+    const ts = this.s.ts;
+    let lo = 0;
+    let hi = ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** A TSDB series (never name-dropped) or a subquery's series. */
+type RangeSource = Points & { readonly labels: Labels; readonly dropName?: boolean };
+
+function unwrap(e: Expr): Expr {
+  while (e.kind === 'ParenExpr' || e.kind === 'StepInvariantExpr') e = e.expr;
+  return e;
+}
+
+/** Labels absent() reports: the argument's equality matchers, except the metric name. */
+function absentLabels(e: Expr): Labels {
+  const inner = unwrap(e);
+  const vs = inner.kind === 'VectorSelector' ? inner : inner.kind === 'MatrixSelector' ? inner.vector : undefined;
+  if (vs === undefined) return [];
+  const b = new LabelsBuilder();
+  const has = new Set<string>();
+  for (const m of vs.matchers) {
+    if (m.name === METRIC_NAME) continue;
+    if (m.type === '=' && !has.has(m.name)) {
+      b.set(m.name, m.value);
+      has.add(m.name);
+    } else {
+      b.del(m.name);
+    }
+  }
+  return b.labels();
+}
+
+/** Aggregations whose result does not depend on the order of their input series. */
+const ORDER_FREE_AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count', 'group', 'stddev', 'stdvar', 'quantile']);
+
+/**
+ * Selectors whose series order cannot show in the result (they feed only order-free
+ * aggregations), so selection can skip sorting them by labels.
+ */
+function orderFreeSelectors(e: Expr, free = false, out = new Set<VectorSelector>()): Set<VectorSelector> {
+  switch (e.kind) {
+    case 'VectorSelector':
+      if (free) out.add(e);
+      break;
+    case 'MatrixSelector':
+      if (free) out.add(e.vector);
+      break;
+    case 'AggregateExpr':
+      orderFreeSelectors(e.expr, ORDER_FREE_AGGREGATIONS.has(e.op) || (free && e.op === 'count_values'), out);
+      if (e.param !== undefined) orderFreeSelectors(e.param, false, out);
+      break;
+    case 'Call':
+      // Sorting and label rewriting keep order observable; everything else maps series one to one.
+      for (const a of e.args) orderFreeSelectors(a, free && !e.func.startsWith('sort') && !e.func.startsWith('label_'), out);
+      break;
+    case 'BinaryExpr':
+      // Errors about duplicate series name them in order; keep that stable.
+      orderFreeSelectors(e.lhs, false, out);
+      orderFreeSelectors(e.rhs, false, out);
+      break;
+    case 'ParenExpr':
+    case 'UnaryExpr':
+    case 'StepInvariantExpr':
+    case 'SubqueryExpr':
+      orderFreeSelectors(e.expr, free, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+const sortKeys = new WeakMap<Labels, string>();
+
+/**
+ * A string that sorts like labelsCompare: NUL separators sort before every label character, so
+ * a shorter name or value comes first, as in Prometheus's ordering.
+ */
+function sortKey(l: Labels): string {
+  let k = sortKeys.get(l);
+  if (k === undefined) {
+    k = l.join('\x00');
+    sortKeys.set(l, k);
+  }
+  return k;
+}
+
+function isCounterName(name: string): boolean {
+  return name.endsWith('_total') || name.endsWith('_sum') || name.endsWith('_count') || name.endsWith('_bucket');
+}
+
+/** One query's evaluation: its limits, its annotations, and the series each selector selected. */
+class Evaluator {
+  private readonly deadline: number;
+  private samples = 0;
+  private readonly selected = new Map<VectorSelector, readonly RangeSource[]>();
+  private orderFree = new Set<VectorSelector>();
+  private timeoutCountdown = 0;
+  private winTs = new Float64Array(256);
+  private winVs = new Float64Array(256);
+
+  constructor(
+    private readonly querier: Querier,
+    private readonly opts: EngineOptions,
+    readonly annos: Annotations,
+    private readonly queryStart: number,
+    private readonly queryEnd: number,
+    private readonly queryStep: number,
+  ) {
+    this.deadline = Date.now() + opts.timeoutMs;
+  }
+
+  /** Reads the clock every 256th call: often enough for the limit, cheap inside series loops. */
+  checkTimeout(): void {
+    if (--this.timeoutCountdown > 0) return;
+    this.timeoutCountdown = 256;
+    if (Date.now() > this.deadline) throw new QueryTimeoutError(this.opts.timeoutMs);
+  }
+
+  /** Notes which selectors of the query may be read in any order. */
+  prepare(e: Expr): void {
+    this.orderFree = orderFreeSelectors(e);
+  }
+
+  private addSamples(n: number): void {
+    this.samples += n;
+    if (this.samples > this.opts.maxSamples) throw new TooManySamplesError(this.opts.maxSamples);
+  }
+
+  private peekSamples(n: number): void {
+    if (this.samples + n > this.opts.maxSamples) throw new TooManySamplesError(this.opts.maxSamples);
+  }
+
+  resolveAt(at: AtModifier | undefined): number | undefined {
+    if (at === undefined) return undefined;
+    if (at.kind === 'start') return this.queryStart;
+    if (at.kind === 'end') return this.queryEnd;
+    return at.ms;
+  }
+
+  private select(vs: VectorSelector): readonly RangeSource[] {
+    let s = this.selected.get(vs);
+    if (s === undefined) {
+      const found = this.querier.select(vs.matchers);
+      if (this.orderFree.has(vs)) {
+        s = found;
+      } else {
+        const keyed = found.map((series) => ({ series, key: sortKey(series.labels) }));
+        keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        s = keyed.map((k) => k.series);
+      }
+      this.selected.set(vs, s);
+    }
+    return s;
+  }
+
+  /** Evaluates an instant-vector or scalar expression at every step of the grid. */
+  eval(e: Expr, grid: StepGrid): StepSeries[] {
+    this.checkTimeout();
+    if (grid.end < grid.start) return [];
+    switch (e.kind) {
+      case 'NumberLiteral':
+        return [this.constant(e.value, grid)];
+      case 'ParenExpr':
+        return this.eval(e.expr, grid);
+      case 'StepInvariantExpr':
+        return this.evalStepInvariant(e.expr, grid);
+      case 'UnaryExpr': {
+        const inner = this.eval(e.expr, grid);
+        if (e.op === '+') return inner;
+        const scalar = typeOf(e.expr) === 'scalar';
+        return inner.map((s) => ({ labels: s.labels, dropName: scalar ? s.dropName : true, ts: s.ts, vs: s.vs.map((v) => -v) }));
+      }
+      case 'BinaryExpr':
+        return this.evalBinary(e, grid);
+      case 'AggregateExpr':
+        return this.evalAggregate(e, grid);
+      case 'Call':
+        return this.evalCall(e, grid);
+      case 'VectorSelector':
+        return this.evalVectorSelector(e, grid, false);
+      case 'StringLiteral':
+      case 'MatrixSelector':
+      case 'SubqueryExpr':
+        throw new EvalError(`unexpected ${documentedType(typeOf(e))} where an instant vector or scalar was expected`);
+    }
+  }
+
+  private constant(v: number, grid: StepGrid): StepSeries {
+    const n = stepCount(grid);
+    const ts = new Array<number>(n);
+    for (let i = 0; i < n; i++) ts[i] = grid.start + i * grid.interval;
+    return { labels: [], dropName: false, ts, vs: new Array<number>(n).fill(v) };
+  }
+
+  /** A scalar expression's value at every step. */
+  private scalarValues(e: Expr, grid: StepGrid): number[] {
+    const s = this.eval(e, grid)[0];
+    const n = stepCount(grid);
+    const out = new Array<number>(n).fill(NaN);
+    if (s === undefined) return out;
+    for (let i = 0; i < s.ts.length; i++) out[Math.round((s.ts[i]! - grid.start) / grid.interval)] = s.vs[i]!;
+    return out;
+  }
+
+  /** Evaluated once at the first step and repeated: the subtree cannot change between steps. */
+  private evalStepInvariant(inner: Expr, grid: StepGrid): StepSeries[] {
+    const once = this.eval(inner, { start: grid.start, end: grid.start, interval: grid.interval });
+    const n = stepCount(grid);
+    if (n === 1) return once;
+    return once.map((s) => {
+      const ts = new Array<number>(n);
+      for (let i = 0; i < n; i++) ts[i] = grid.start + i * grid.interval;
+      this.addSamples(n);
+      return { labels: s.labels, dropName: s.dropName, ts, vs: new Array<number>(n).fill(s.vs[0]!) };
+    });
+  }
+
+  /**
+   * The newest sample in the lookback window (ref - lookback, ref] at each step; a stale marker
+   * there means no sample. With `sampleTimes` the value is the sample's timestamp in seconds.
+   */
+  private evalVectorSelector(vs: VectorSelector, grid: StepGrid, sampleTimes: boolean): StepSeries[] {
+    const series = this.select(vs);
+    const at = this.resolveAt(vs.at);
+    const n = stepCount(grid);
+    const lookback = this.opts.lookbackDeltaMs;
+    const out: StepSeries[] = [];
+    for (const s of series) {
+      this.checkTimeout();
+      const ts: number[] = [];
+      const values: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = grid.start + i * grid.interval;
+        const ref = (at ?? t) - vs.offsetMs;
+        const idx = s.upperBound(ref) - 1;
+        if (idx < 0) continue;
+        const sampleT = s.timestampAt(idx);
+        if (sampleT <= ref - lookback || s.isStaleAt(idx)) continue;
+        ts.push(t);
+        values.push(sampleTimes ? sampleT / 1000 : s.valueAt(idx));
+      }
+      if (ts.length > 0) {
+        this.addSamples(ts.length);
+        out.push({ labels: s.labels, dropName: false, ts, vs: values });
+      }
+    }
+    return out;
+  }
+
+  private evalBinary(e: Extract<Expr, { kind: 'BinaryExpr' }>, grid: StepGrid): StepSeries[] {
+    const lt = typeOf(e.lhs);
+    const rt = typeOf(e.rhs);
+    if (lt === 'scalar' && rt === 'scalar') {
+      const l = this.scalarValues(e.lhs, grid);
+      const r = this.scalarValues(e.rhs, grid);
+      const s = this.constant(0, grid);
+      for (let i = 0; i < s.vs.length; i++) s.vs[i] = arithmetic(e.op, l[i]!, r[i]!);
+      return [s];
+    }
+    const n = stepCount(grid);
+    const output = new StepOutput();
+    const stepOut: StepSample[] = [];
+    if (lt === 'vector' && rt === 'vector') {
+      const lhs = this.eval(e.lhs, grid);
+      const rhs = this.eval(e.rhs, grid);
+      const matching = e.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
+      const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs);
+      const lr = new StepReader(lhs);
+      const rr = new StepReader(rhs);
+      const lv: StepSample[] = [];
+      const rv: StepSample[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = grid.start + i * grid.interval;
+        stepOut.length = 0;
+        matcher.apply(lr.vectorAt(t, lv), rr.vectorAt(t, rv), stepOut);
+        for (const s of stepOut) output.add(s.labels, s.dropName, t, s.v);
+      }
+      return output.series();
+    }
+    const scalarLeft = lt === 'scalar';
+    const vec = this.eval(scalarLeft ? e.rhs : e.lhs, grid);
+    const scalar = this.scalarValues(scalarLeft ? e.lhs : e.rhs, grid);
+    const reader = new StepReader(vec);
+    const v: StepSample[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = grid.start + i * grid.interval;
+      stepOut.length = 0;
+      vectorScalar(e.op, reader.vectorAt(t, v), scalar[i]!, scalarLeft, e.returnBool, stepOut);
+      for (const s of stepOut) output.add(s.labels, s.dropName, t, s.v);
+    }
+    return output.series();
+  }
+
+  private evalAggregate(e: Extract<Expr, { kind: 'AggregateExpr' }>, grid: StepGrid): StepSeries[] {
+    let param: number[] | string = [];
+    if (e.op === 'count_values') {
+      const p = e.param === undefined ? undefined : unwrap(e.param);
+      param = p?.kind === 'StringLiteral' ? p.value : '';
+    } else if (e.param !== undefined) {
+      param = this.scalarValues(e.param, grid);
+    }
+    const input = this.eval(e.expr, grid);
+    return aggregate(e, input, grid, param, this.annos);
+  }
+
+  private evalCall(e: Call, grid: StepGrid): StepSeries[] {
+    const def: FunctionDef | undefined = FUNCTIONS[e.func];
+    if (def === undefined) throw new EvalError(`unknown function with name ${JSON.stringify(e.func)}`);
+    if (def.kind === 'range') return this.evalRangeCall(e, def, grid);
+    if (def.kind === 'relabel') {
+      const series = this.eval(e.args[0]!, grid);
+      const strings = e.args.slice(1).map((a) => {
+        const u = unwrap(a);
+        return u.kind === 'StringLiteral' ? u.value : '';
+      });
+      return mergeSameLabels(def.fn(series, strings), (s) => cachedKey(s.labels));
+    }
+    if (def.kind === 'special') return e.func === 'info' ? this.evalInfo(e, grid) : this.evalAbsent(e, grid);
+    const n = stepCount(grid);
+    const readers: (StepReader | number[] | string)[] = e.args.map((a, i) => {
+      const t = typeOf(a);
+      if (t === 'string') {
+        const u = unwrap(a);
+        return u.kind === 'StringLiteral' ? u.value : '';
+      }
+      if (t === 'scalar') return this.scalarValues(a, grid);
+      if (e.func === 'timestamp' && i === 0) return new StepReader(this.timestampInput(a, grid));
+      return new StepReader(this.eval(a, grid));
+    });
+    const output = new StepOutput();
+    const buffers: StepSample[][] = e.args.map(() => []);
+    const args: StepArg[] = new Array<StepArg>(e.args.length);
+    const ctx = {
+      ts: 0,
+      call: e,
+      annos: this.annos,
+      isRange: this.queryEnd > this.queryStart,
+      query: { startMs: this.queryStart, endMs: this.queryEnd, stepMs: this.queryStep },
+      out: [] as StepSample[],
+    };
+    for (let i = 0; i < n; i++) {
+      const t = grid.start + i * grid.interval;
+      for (let j = 0; j < readers.length; j++) {
+        const r = readers[j]!;
+        args[j] = r instanceof StepReader ? r.vectorAt(t, buffers[j]!) : typeof r === 'string' ? r : r[i]!;
+      }
+      ctx.ts = t;
+      ctx.out.length = 0;
+      def.fn(args, ctx);
+      for (const s of ctx.out) output.add(s.labels, s.dropName, t, s.v);
+    }
+    return output.series();
+  }
+
+  /** timestamp() reads sample times from a selector, and the step time from anything else. */
+  private timestampInput(arg: Expr, grid: StepGrid): StepSeries[] {
+    const u = unwrap(arg);
+    if (u.kind === 'VectorSelector') return this.evalVectorSelector(u, grid, true);
+    return this.eval(arg, grid).map((s) => ({ ...s, vs: s.ts.map((t) => t / 1000) }));
+  }
+
+  private evalInfo(e: Call, grid: StepGrid): StepSeries[] {
+    const base = this.eval(e.args[0]!, grid);
+    const selectorArg = e.args[1] === undefined ? undefined : unwrap(e.args[1]);
+    const plan = planInfo(base, selectorArg?.kind === 'VectorSelector' ? selectorArg : undefined);
+    let info: StepSeries[] = [];
+    if (plan.selectors !== undefined) {
+      const time = infoTimeSource(e.args[0]!);
+      const vs: VectorSelector = {
+        kind: 'VectorSelector',
+        name: '',
+        matchers: plan.selectors,
+        offsetMs: time?.offsetMs ?? 0,
+        at: time?.at,
+        pos: e.pos,
+      };
+      info = this.evalVectorSelector(vs, grid, true).map((s) => ({ ...s, vs: s.vs.map((v) => v * 1000) }));
+    }
+    return combineInfo(base, info, plan, grid);
+  }
+
+  private evalAbsent(e: Call, grid: StepGrid): StepSeries[] {
+    const input = this.eval(e.args[0]!, grid);
+    const present = new Set<number>();
+    for (const s of input) for (const t of s.ts) present.add(t);
+    const n = stepCount(grid);
+    const out: StepSeries = { labels: absentLabels(e.args[0]!), dropName: false, ts: [], vs: [] };
+    for (let i = 0; i < n; i++) {
+      const t = grid.start + i * grid.interval;
+      if (!present.has(t)) {
+        out.ts.push(t);
+        out.vs.push(1);
+      }
+    }
+    return out.ts.length > 0 ? [out] : [];
+  }
+
+  /** The series a range argument reads, and the window placement (`@`, offset, range). */
+  private rangeSources(arg: MatrixSelector | SubqueryExpr, grid: StepGrid): { sources: readonly RangeSource[]; at: number | undefined; offsetMs: number; rangeMs: number } {
+    if (arg.kind === 'MatrixSelector') {
+      const vs = arg.vector;
+      return { sources: this.select(vs), at: this.resolveAt(vs.at), offsetMs: vs.offsetMs, rangeMs: arg.rangeMs };
+    }
+    const sources = this.evalSubquery(arg, grid).map((s) => new ArrayPoints(s));
+    return { sources, at: this.resolveAt(arg.at), offsetMs: arg.offsetMs, rangeMs: arg.rangeMs };
+  }
+
+  /**
+   * A subquery's inner expression, evaluated at steps aligned to multiples of its resolution
+   * (from the epoch), covering every window the outer steps will read.
+   */
+  evalSubquery(sq: SubqueryExpr, grid: StepGrid): StepSeries[] {
+    const step = sq.stepMs > 0 ? sq.stepMs : DEFAULT_SUBQUERY_STEP_MS;
+    const at = this.resolveAt(sq.at);
+    const outerStart = at ?? grid.start;
+    const outerEnd = at ?? grid.start + Math.floor((grid.end - grid.start) / grid.interval) * grid.interval;
+    const from = outerStart - sq.offsetMs - sq.rangeMs;
+    let start = step * Math.trunc(from / step);
+    if (start <= from) start += step;
+    return this.eval(sq.expr, { start, end: outerEnd - sq.offsetMs, interval: step });
+  }
+
+  /** Copies the non-stale samples of (from, to] into the window buffers; returns their count. */
+  private fillWindow(p: Points, from: number, to: number): number {
+    const lo = p.upperBound(from);
+    const hi = p.upperBound(to);
+    if (hi - lo > this.winTs.length) {
+      this.winTs = new Float64Array((hi - lo) * 2);
+      this.winVs = new Float64Array((hi - lo) * 2);
+    }
+    let n = 0;
+    for (let i = lo; i < hi; i++) {
+      if (p.isStaleAt(i)) continue;
+      this.winTs[n] = p.timestampAt(i);
+      this.winVs[n] = p.valueAt(i);
+      n++;
+    }
+    return n;
+  }
+
+  private evalRangeCall(e: Call, def: Extract<FunctionDef, { kind: 'range' }>, grid: StepGrid): StepSeries[] {
+    let matrixIndex = e.args.findIndex((a) => typeOf(a) === 'matrix');
+    if (matrixIndex === -1) matrixIndex = 0;
+    const arg = unwrap(e.args[matrixIndex]!);
+    if (arg.kind !== 'MatrixSelector' && arg.kind !== 'SubqueryExpr') {
+      throw new EvalError(`expected type range vector in call to function ${JSON.stringify(e.func)}, got ${documentedType(typeOf(arg))}`);
+    }
+    const params = e.args.map((a, i) => (i === matrixIndex ? [] : this.scalarValues(a, grid)));
+    const { sources, at, offsetMs, rangeMs } = this.rangeSources(arg, grid);
+    const n = stepCount(grid);
+    const w: Window = {
+      ts: this.winTs,
+      vs: this.winVs,
+      n: 0,
+      stepTs: 0,
+      rangeStart: 0,
+      rangeEnd: 0,
+      rangeMs,
+      params: [],
+      call: e,
+      annos: this.annos,
+    };
+    const fn = def.fn;
+    const out: StepSeries[] = [];
+    const isRateLike = e.func === 'rate' || e.func === 'increase';
+    const reported = new Set<string>();
+    for (const src of sources) {
+      this.checkTimeout();
+      let ts: number[] | undefined;
+      let values: number[] | undefined;
+      for (let i = 0; i < n; i++) {
+        const t = grid.start + i * grid.interval;
+        const ref = (at ?? t) - offsetMs;
+        const count = this.fillWindow(src, ref - rangeMs, ref);
+        if (count === 0) continue;
+        this.peekSamples(count);
+        w.ts = this.winTs;
+        w.vs = this.winVs;
+        w.n = count;
+        w.stepTs = t;
+        w.rangeStart = ref - rangeMs;
+        w.rangeEnd = ref;
+        w.params.length = 0;
+        for (let j = 0; j < params.length; j++) if (j !== matrixIndex) w.params.push(params[j]![i]!);
+        const v = fn(w);
+        if (v === undefined) continue;
+        if (ts === undefined || values === undefined) {
+          ts = [t];
+          values = [v];
+        } else {
+          ts.push(t);
+          values.push(v);
+        }
+      }
+      if (ts === undefined || values === undefined) continue;
+      this.addSamples(ts.length);
+      out.push({ labels: src.labels, dropName: !def.keepsName || src.dropName === true, ts, vs: values });
+      if (isRateLike) {
+        const name = labelsGet(src.labels, METRIC_NAME);
+        if (name !== '' && !isCounterName(name) && !reported.has(name)) {
+          reported.add(name);
+          this.annos.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`, e.args[0]!.pos);
+        }
+      }
+    }
+    if (e.func === 'absent_over_time') return this.absentOverTime(out, e, grid);
+    return out;
+  }
+
+  private absentOverTime(found: StepSeries[], e: Call, grid: StepGrid): StepSeries[] {
+    const present = new Set<number>();
+    for (const s of found) for (const t of s.ts) present.add(t);
+    const out: StepSeries = { labels: absentLabels(e.args[0]!), dropName: true, ts: [], vs: [] };
+    const n = stepCount(grid);
+    for (let i = 0; i < n; i++) {
+      const t = grid.start + i * grid.interval;
+      if (!present.has(t)) {
+        out.ts.push(t);
+        out.vs.push(1);
+      }
+    }
+    return out.ts.length > 0 ? [out] : [];
+  }
+
+  /** A range-vector expression at one time: the raw samples of each window. */
+  evalRangeVector(e: Expr, t: number): StepSeries[] {
+    const u = unwrap(e);
+    if (u.kind === 'MatrixSelector') {
+      const vs = u.vector;
+      const ref = (this.resolveAt(vs.at) ?? t) - vs.offsetMs;
+      const out: StepSeries[] = [];
+      for (const s of this.select(vs)) {
+        const n = this.fillWindow(s, ref - u.rangeMs, ref);
+        if (n === 0) continue;
+        this.addSamples(n);
+        out.push({ labels: s.labels, dropName: false, ts: Array.from(this.winTs.subarray(0, n)), vs: Array.from(this.winVs.subarray(0, n)) });
+      }
+      return out;
+    }
+    if (u.kind === 'SubqueryExpr') return this.evalSubquery(u, { start: t, end: t, interval: 1 });
+    throw new EvalError(`unexpected ${documentedType(typeOf(u))} where a range vector was expected`);
+  }
+}
+
+/**
+ * Drops `__name__` where a function or operator changed the value, then makes sure no two series
+ * ended up with the same labels (series that never share a step are merged, as Prometheus does).
+ */
+function finish(series: StepSeries[], mergeDisjoint: boolean): StepSeries[] {
+  const dropped = series.map((s) => (s.dropName ? { ...s, labels: labelsWithout(s.labels, METADATA_LABELS), dropName: false } : s));
+  if (!mergeDisjoint) {
+    const seen = new Set<string>();
+    for (const s of dropped) {
+      const key = cachedKey(s.labels);
+      if (seen.has(key)) throw new EvalError('vector cannot contain metrics with the same labelset');
+      seen.add(key);
+    }
+    return dropped;
+  }
+  return mergeSameLabels(dropped, (s) => cachedKey(s.labels));
+}
+
+function toRangeSeries(s: StepSeries): RangeSeries {
+  return { labels: s.labels, timestamps: s.ts, values: s.vs };
+}
+
+function sortSeries(series: StepSeries[]): StepSeries[] {
+  return series.sort((a, b) => labelsCompare(a.labels, b.labels));
+}
+
+/** Evaluates PromQL over a Querier with Prometheus 3.x semantics for float samples. */
+export class Engine {
+  readonly options: EngineOptions;
+
+  constructor(
+    private readonly querier: Querier,
+    opts: Partial<EngineOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_OPTIONS, ...opts };
+  }
+
+  /**
+   * Evaluates at one time. `sourceText` is the query text a pre-parsed Expr came from, so
+   * annotations can name positions in it.
+   */
+  instant(query: string | Expr, timeMs: number, sourceText?: string): QueryResult {
+    const { expr, text } = this.prepare(query, sourceText);
+    const annos = new Annotations(text);
+    const ev = new Evaluator(this.querier, this.options, annos, timeMs, timeMs, 0);
+    ev.prepare(expr);
+    const type = typeOf(expr);
+    let value: QueryValue;
+    if (type === 'string') {
+      const u = unwrap(expr);
+      value = { type: 'string', t: timeMs, v: u.kind === 'StringLiteral' ? u.value : '' };
+    } else if (type === 'matrix') {
+      value = { type: 'matrix', series: finish(ev.evalRangeVector(expr, timeMs), true).map(toRangeSeries) };
+    } else {
+      const grid = { start: timeMs, end: timeMs, interval: 1 };
+      const series = ev.eval(expr, grid);
+      if (type === 'scalar') {
+        value = { type: 'scalar', t: timeMs, v: series[0]?.vs[0] ?? NaN };
+      } else {
+        const samples: Sample[] = finish(series, false).map((s) => ({ labels: s.labels, t: timeMs, v: s.vs[0]! }));
+        value = { type: 'vector', samples };
+      }
+    }
+    return { value, ...annos.result() };
+  }
+
+  range(query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText?: string): QueryResult {
+    const { expr, text } = this.prepare(query, sourceText);
+    if (!(stepMs > 0)) throw new PromQLError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (endMs < startMs) throw new PromQLError('bad_data', 'end timestamp must not be before start time');
+    const type = typeOf(expr);
+    if (type !== 'scalar' && type !== 'vector') {
+      throw new PromQLError('bad_data', `invalid expression type ${JSON.stringify(documentedType(type))} for range query, must be Scalar or instant Vector`);
+    }
+    const annos = new Annotations(text);
+    const ev = new Evaluator(this.querier, this.options, annos, startMs, endMs, stepMs);
+    // Subtrees fixed by `@` are evaluated once and repeated, as Prometheus does.
+    const prepared = preprocessExpr(expr, startMs, endMs);
+    ev.prepare(prepared);
+    const series = ev.eval(prepared, { start: startMs, end: endMs, interval: stepMs });
+    const result = sortSeries(finish(series, true)).map(toRangeSeries);
+    return { value: { type: 'matrix', series: result }, ...annos.result() };
+  }
+
+  private prepare(query: string | Expr, sourceText: string | undefined): { expr: Expr; text: string | undefined } {
+    if (typeof query === 'string') return { expr: parseExpr(query), text: query };
+    return { expr: query, text: sourceText };
+  }
+}
+
+/** Metric names a query reads (for the scaler's ingest-driven re-evaluation and lazy mode). */
+export function metricNamesOf(expr: Expr): string[] {
+  const names = new Set<string>();
+  const walk = (e: Expr): void => {
+    switch (e.kind) {
+      case 'VectorSelector': {
+        if (e.name !== '') names.add(e.name);
+        for (const m of e.matchers) if (m.name === METRIC_NAME && m.type === '=' && m.value !== '') names.add(m.value);
+        return;
+      }
+      case 'MatrixSelector':
+        return walk(e.vector);
+      case 'SubqueryExpr':
+      case 'ParenExpr':
+      case 'UnaryExpr':
+      case 'StepInvariantExpr':
+        return walk(e.expr);
+      case 'BinaryExpr':
+        walk(e.lhs);
+        return walk(e.rhs);
+      case 'AggregateExpr':
+        walk(e.expr);
+        if (e.param !== undefined) walk(e.param);
+        return;
+      case 'Call':
+        for (const a of e.args) walk(a);
+        return;
+      default:
+        return;
+    }
+  };
+  walk(expr);
+  return [...names].sort();
+}
+

@@ -1,0 +1,234 @@
+import type { Annotations } from './annotations.js';
+import type { Call } from './ast.js';
+import { EvalError } from './errors.js';
+import { KahanMean, KahanSum, quantileOf } from './kahan.js';
+
+/**
+ * The samples of one series inside one range window, stale markers removed, in scratch arrays
+ * the engine reuses for every window (so a window costs no allocation). `params` holds the
+ * call's scalar arguments at this step, in argument order without the range argument.
+ */
+export interface Window {
+  ts: Float64Array;
+  vs: Float64Array;
+  n: number;
+  /** The evaluation step's time. */
+  stepTs: number;
+  /** Exclusive start and inclusive end of the window, after offset and `@`. */
+  rangeStart: number;
+  rangeEnd: number;
+  rangeMs: number;
+  params: number[];
+  call: Call;
+  annos: Annotations;
+}
+
+/** Computes one output value for a window, or undefined for "no sample at this step". */
+export type RangeFunction = (w: Window) => number | undefined;
+
+/** Prometheus's extrapolated rate: the increase over the window, extended to its edges. */
+function extrapolatedDelta(w: Window, isCounter: boolean, isRate: boolean): number | undefined {
+  const { ts, vs, n } = w;
+  if (n < 2) return undefined;
+  const firstT = ts[0]!;
+  const lastT = ts[n - 1]!;
+  let result = vs[n - 1]! - vs[0]!;
+  if (isCounter) {
+    let prev = vs[0]!;
+    for (let i = 1; i < n; i++) {
+      const cur = vs[i]!;
+      if (cur < prev) result += prev;
+      prev = cur;
+    }
+  }
+  let durationToStart = (firstT - w.rangeStart) / 1000;
+  let durationToEnd = (w.rangeEnd - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const averageBetweenSamples = sampledInterval / (n - 1);
+  const threshold = averageBetweenSamples * 1.1;
+  if (durationToStart >= threshold) durationToStart = averageBetweenSamples / 2;
+  if (isCounter && result > 0 && vs[0]! >= 0) {
+    // A counter cannot go below zero: never extrapolate further back than where it would be zero.
+    const durationToZero = sampledInterval * (vs[0]! / result);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  if (durationToEnd >= threshold) durationToEnd = averageBetweenSamples / 2;
+  let factor = sampledInterval !== 0 ? (sampledInterval + durationToStart + durationToEnd) / sampledInterval : 1;
+  if (isRate) factor /= w.rangeMs / 1000;
+  return result * factor;
+}
+
+function instantDelta(w: Window, isRate: boolean): number | undefined {
+  const { ts, vs, n } = w;
+  if (n < 2) return undefined;
+  const interval = ts[n - 1]! - ts[n - 2]!;
+  if (interval === 0) return undefined;
+  const last = vs[n - 1]!;
+  const prev = vs[n - 2]!;
+  // A counter reset: the last value is the increase since the reset.
+  let result = isRate && last < prev ? last : last - prev;
+  if (isRate) result /= interval / 1000;
+  return result;
+}
+
+const kahan = new KahanSum();
+const mean = new KahanMean();
+let scratch = new Float64Array(64);
+
+function copyValues(w: Window): Float64Array {
+  if (scratch.length < w.n) scratch = new Float64Array(w.n * 2);
+  const out = scratch.subarray(0, w.n);
+  out.set(w.vs.subarray(0, w.n));
+  return out;
+}
+
+function varianceOverTime(w: Window): number {
+  const { vs, n } = w;
+  const m = new KahanSum();
+  const aux = new KahanSum();
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const v = vs[i]!;
+    count++;
+    const delta = v - (m.sum + m.c);
+    m.add(delta / count);
+    aux.add(delta * (v - (m.sum + m.c)));
+  }
+  return (aux.sum + aux.c) / count;
+}
+
+function extremeOverTime(w: Window, better: (cur: number, best: number) => boolean, timestamp: boolean): number | undefined {
+  const { ts, vs, n } = w;
+  if (n === 0) return undefined;
+  let best = vs[0]!;
+  let bestT = ts[0]!;
+  for (let i = 0; i < n; i++) {
+    const v = vs[i]!;
+    if (better(v, best) || Number.isNaN(best)) {
+      best = v;
+      bestT = ts[i]!;
+    }
+  }
+  return timestamp ? bestT / 1000 : best;
+}
+
+/** Least-squares slope and intercept of the window, x in seconds relative to interceptTime. */
+function linearRegression(w: Window, interceptTime: number): [number, number] {
+  const { ts, vs, n } = w;
+  const sumX = new KahanSum();
+  const sumY = new KahanSum();
+  const sumXY = new KahanSum();
+  const sumX2 = new KahanSum();
+  const initY = vs[0]!;
+  let constY = true;
+  for (let i = 0; i < n; i++) {
+    const y = vs[i]!;
+    if (constY && i > 0 && y !== initY) constY = false;
+    const x = (ts[i]! - interceptTime) / 1000;
+    sumX.add(x);
+    sumY.add(y);
+    sumXY.add(x * y);
+    sumX2.add(x * x);
+  }
+  if (constY) {
+    if (initY === Infinity || initY === -Infinity) return [NaN, NaN];
+    return [0, initY];
+  }
+  const sx = sumX.sum + sumX.c;
+  const sy = sumY.sum + sumY.c;
+  const sxy = sumXY.sum + sumXY.c;
+  const sx2 = sumX2.sum + sumX2.c;
+  const covXY = sxy - (sx * sy) / n;
+  const varX = sx2 - (sx * sx) / n;
+  const slope = covXY / varX;
+  return [slope, sy / n - (slope * sx) / n];
+}
+
+function formatFactor(x: number): string {
+  return Number.isNaN(x) ? 'NaN' : x.toFixed(6);
+}
+
+function doubleExponentialSmoothing(w: Window): number | undefined {
+  const sf = w.params[0]!;
+  const tf = w.params[1]!;
+  if (!(sf > 0 && sf < 1)) throw new EvalError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatFactor(sf)}`);
+  if (!(tf > 0 && tf < 1)) throw new EvalError(`invalid trend factor. Expected: 0 < tf < 1, got: ${formatFactor(tf)}`);
+  const { vs, n } = w;
+  if (n < 2) return undefined;
+  let s0 = 0;
+  let s1 = vs[0]!;
+  let b = vs[1]! - vs[0]!;
+  for (let i = 1; i < n; i++) {
+    const x = sf * vs[i]!;
+    if (i > 1) b = tf * (s1 - s0) + (1 - tf) * b;
+    const y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+/** Every function that takes a range vector, keyed by name. */
+export const RANGE_FUNCTIONS: Record<string, RangeFunction> = {
+  rate: (w) => extrapolatedDelta(w, true, true),
+  increase: (w) => extrapolatedDelta(w, true, false),
+  delta: (w) => extrapolatedDelta(w, false, false),
+  irate: (w) => instantDelta(w, true),
+  idelta: (w) => instantDelta(w, false),
+  sum_over_time: (w) => {
+    kahan.reset();
+    for (let i = 0; i < w.n; i++) kahan.add(w.vs[i]!);
+    return kahan.value();
+  },
+  avg_over_time: (w) => {
+    mean.reset();
+    for (let i = 0; i < w.n; i++) mean.add(w.vs[i]!);
+    return mean.value();
+  },
+  count_over_time: (w) => w.n,
+  min_over_time: (w) => extremeOverTime(w, (cur, best) => cur < best, false),
+  max_over_time: (w) => extremeOverTime(w, (cur, best) => cur > best, false),
+  ts_of_min_over_time: (w) => extremeOverTime(w, (cur, best) => cur <= best, true),
+  ts_of_max_over_time: (w) => extremeOverTime(w, (cur, best) => cur >= best, true),
+  last_over_time: (w) => w.vs[w.n - 1],
+  first_over_time: (w) => w.vs[0],
+  ts_of_last_over_time: (w) => w.ts[w.n - 1]! / 1000,
+  ts_of_first_over_time: (w) => w.ts[0]! / 1000,
+  present_over_time: () => 1,
+  stdvar_over_time: (w) => varianceOverTime(w),
+  stddev_over_time: (w) => Math.sqrt(varianceOverTime(w)),
+  quantile_over_time: (w) => {
+    const q = w.params[0]!;
+    if (Number.isNaN(q) || q < 0 || q > 1) w.annos.invalidQuantile(q, w.call.args[0]!.pos);
+    return quantileOf(q, copyValues(w));
+  },
+  mad_over_time: (w) => {
+    const values = copyValues(w);
+    for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) return NaN;
+    const median = quantileOf(0.5, values);
+    for (let i = 0; i < values.length; i++) values[i] = Math.abs(values[i]! - median);
+    return quantileOf(0.5, values);
+  },
+  changes: (w) => {
+    let changes = 0;
+    for (let i = 1; i < w.n; i++) {
+      const prev = w.vs[i - 1]!;
+      const cur = w.vs[i]!;
+      if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
+    }
+    return changes;
+  },
+  resets: (w) => {
+    let resets = 0;
+    for (let i = 1; i < w.n; i++) if (w.vs[i]! < w.vs[i - 1]!) resets++;
+    return resets;
+  },
+  deriv: (w) => (w.n < 2 ? undefined : linearRegression(w, w.ts[0]!)[0]),
+  predict_linear: (w) => {
+    if (w.n < 2) return undefined;
+    const [slope, intercept] = linearRegression(w, w.stepTs);
+    return slope * w.params[0]! + intercept;
+  },
+  double_exponential_smoothing: doubleExponentialSmoothing,
+  absent_over_time: () => 1,
+};
