@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+
+/**
+ * The project root: the nearest folder above this module holding package.json. Sources run from
+ * src/ under vitest and from dist/src/ once built, so a fixed relative path would be wrong for one.
+ */
+export const PROJECT_ROOT: string = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+  return dir;
+})();
+
+const roots = new Map<string, protobuf.Root>();
+
+/** Loads a .proto file under <root>/proto (and its imports), once. */
+export function loadProto(relativePath: string): protobuf.Root {
+  let root = roots.get(relativePath);
+  if (!root) {
+    root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => join(PROJECT_ROOT, 'proto', target);
+    root.loadSync(relativePath, { keepCase: true });
+    root.resolveAll();
+    roots.set(relativePath, root);
+  }
+  return root;
+}
+
+/** How decoded messages look to our code: 64-bit integers as numbers, enums as numbers, defaults filled in. */
+export const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, enums: Number, defaults: true, arrays: true, objects: true };
+
+/**
+ * A grpc-js service definition for a service of a loaded root, with protobufjs doing the
+ * (de)serialization, so grpc-js needs no code generation and no proto-loader.
+ */
+export function serviceDefinition(root: protobuf.Root, serviceName: string): ServiceDefinition {
+  const service = root.lookupService(serviceName);
+  const definition: Record<string, unknown> = {};
+  for (const method of service.methodsArray) {
+    const req = method.resolvedRequestType!;
+    const res = method.resolvedResponseType!;
+    definition[method.name] = {
+      path: `/${service.fullName.slice(1)}/${method.name}`,
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      requestSerialize: (value: object) => Buffer.from(req.encode(req.fromObject(value)).finish()),
+      requestDeserialize: (bytes: Buffer) => req.toObject(req.decode(bytes), TO_OBJECT_OPTIONS),
+      responseSerialize: (value: object) => Buffer.from(res.encode(res.fromObject(value)).finish()),
+      responseDeserialize: (bytes: Buffer) => res.toObject(res.decode(bytes), TO_OBJECT_OPTIONS),
+      originalName: method.name,
+    };
+  }
+  return definition as ServiceDefinition;
+}
