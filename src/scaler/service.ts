@@ -1,0 +1,195 @@
+import {
+  status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { loadProto, serviceDefinition } from '../protobuf.js';
+import type { Tsdb } from '../tsdb/db.js';
+import { ScalerError } from './errors.js';
+import type { CompiledTrigger, Scaler } from './scaler.js';
+import type { ScaledObjectRef } from './trigger.js';
+
+export const EXTERNAL_SCALER_SERVICE = 'externalscaler.ExternalScaler';
+
+export function externalScalerDefinition(): ServiceDefinition {
+  return serviceDefinition(loadProto('externalscaler.proto'), EXTERNAL_SCALER_SERVICE);
+}
+
+interface MetricSpecMessage {
+  metricName: string;
+  targetSize: number;
+  targetSizeFloat: number;
+}
+
+interface GetMetricsRequest {
+  scaledObjectRef: ScaledObjectRef | null;
+  metricName: string;
+}
+
+/** Counts of calls by RPC and gRPC code, for /metrics. */
+export type CallCounter = (rpc: string, code: status) => void;
+
+interface ActiveStream {
+  trigger: CompiledTrigger;
+  call: ServerWritableStream<ScaledObjectRef, { result: boolean }>;
+  last: boolean | undefined;
+  pending: boolean;
+}
+
+export interface ExternalScalerOptions {
+  /** Streams are re-evaluated at least this often, so rate windows that drain are noticed without new samples. */
+  streamRecheckMs: number;
+  onCall?: CallCounter;
+}
+
+function specOf(trigger: CompiledTrigger): MetricSpecMessage {
+  const { metricName, targetValue } = trigger.spec;
+  return { metricName, targetSize: Math.max(1, Math.round(targetValue)), targetSizeFloat: targetValue };
+}
+
+function grpcError(e: unknown): { code: status; details: string } {
+  if (e instanceof ScalerError) return { code: e.code, details: e.message };
+  return { code: status.INTERNAL, details: (e as Error).message ?? String(e) };
+}
+
+/**
+ * KEDA's ExternalScaler over gRPC. Streams are driven by ingest: when samples arrive for a
+ * metric a stream's query reads, the query is evaluated again and the answer sent if it changed.
+ */
+export class ExternalScalerService {
+  private readonly streams = new Set<ActiveStream>();
+  private readonly specStreams = new Set<ServerWritableStream<ScaledObjectRef, unknown>>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly scaler: Scaler,
+    tsdb: Tsdb,
+    private readonly log: Logger,
+    private readonly options: ExternalScalerOptions = { streamRecheckMs: 10_000 },
+  ) {
+    this.unsubscribe = tsdb.onIngest((names) => {
+      for (const s of this.streams) {
+        if (!s.pending && s.trigger.metricNames.some((n) => names.has(n))) this.schedule(s);
+      }
+    });
+    this.timer = setInterval(() => {
+      for (const s of this.streams) if (!s.pending) this.schedule(s);
+    }, this.options.streamRecheckMs);
+    this.timer.unref();
+  }
+
+  get openStreams(): number {
+    return this.streams.size + this.specStreams.size;
+  }
+
+  implementation(): UntypedServiceImplementation {
+    return {
+      IsActive: (call: ServerUnaryCall<ScaledObjectRef, unknown>, cb: sendUnaryData<unknown>) =>
+        this.unary('IsActive', cb, () => ({ result: this.scaler.read(this.scaler.compile(call.request)).active })),
+      GetMetricSpec: (call: ServerUnaryCall<ScaledObjectRef, unknown>, cb: sendUnaryData<unknown>) =>
+        this.unary('GetMetricSpec', cb, () => ({ metricSpecs: [specOf(this.scaler.compile(call.request))] })),
+      GetMetrics: (call: ServerUnaryCall<GetMetricsRequest, unknown>, cb: sendUnaryData<unknown>) =>
+        this.unary('GetMetrics', cb, () => {
+          const ref = call.request.scaledObjectRef;
+          if (!ref) throw new ScalerError(status.INVALID_ARGUMENT, 'GetMetrics needs scaledObjectRef');
+          const trigger = this.scaler.compile(ref);
+          const { value } = this.scaler.read(trigger);
+          const metricName = call.request.metricName || trigger.spec.metricName;
+          return { metricValues: [{ metricName, metricValue: Math.round(value), metricValueFloat: value }] };
+        }),
+      StreamIsActive: (call: ServerWritableStream<ScaledObjectRef, { result: boolean }>) => this.openActivityStream(call),
+      StreamMetricSpec: (call: ServerWritableStream<ScaledObjectRef, unknown>) => this.openSpecStream(call),
+    };
+  }
+
+  /** Ends every stream, for shutdown: KEDA sees a clean end and reconnects to another replica. */
+  close(): void {
+    clearInterval(this.timer);
+    this.unsubscribe();
+    for (const s of this.streams) s.call.end();
+    for (const c of this.specStreams) c.end();
+    this.streams.clear();
+    this.specStreams.clear();
+  }
+
+  private unary<T>(rpc: string, cb: sendUnaryData<T>, answer: () => T): void {
+    let result: T;
+    try {
+      result = answer();
+    } catch (e) {
+      const err = grpcError(e);
+      this.options.onCall?.(rpc, err.code);
+      this.log.debug({ rpc, code: status[err.code], err: err.details }, 'scaler call failed');
+      cb(err);
+      return;
+    }
+    this.options.onCall?.(rpc, status.OK);
+    cb(null, result);
+  }
+
+  private openActivityStream(call: ServerWritableStream<ScaledObjectRef, { result: boolean }>): void {
+    let trigger: CompiledTrigger;
+    try {
+      trigger = this.scaler.compile(call.request);
+    } catch (e) {
+      const err = grpcError(e);
+      this.options.onCall?.('StreamIsActive', err.code);
+      call.destroy(Object.assign(new Error(err.details), err));
+      return;
+    }
+    this.options.onCall?.('StreamIsActive', status.OK);
+    const stream: ActiveStream = { trigger, call, last: undefined, pending: false };
+    this.streams.add(stream);
+    const end = () => this.streams.delete(stream);
+    call.on('cancelled', end);
+    call.on('close', end);
+    call.on('error', end);
+    this.evaluateStream(stream);
+  }
+
+  private openSpecStream(call: ServerWritableStream<ScaledObjectRef, unknown>): void {
+    try {
+      call.write({ metricSpecs: [specOf(this.scaler.compile(call.request))] });
+    } catch (e) {
+      const err = grpcError(e);
+      this.options.onCall?.('StreamMetricSpec', err.code);
+      call.destroy(Object.assign(new Error(err.details), err));
+      return;
+    }
+    this.options.onCall?.('StreamMetricSpec', status.OK);
+    // The spec follows from the metadata alone, which cannot change during a stream: one message, then held open.
+    this.specStreams.add(call);
+    const end = () => this.specStreams.delete(call);
+    call.on('cancelled', end);
+    call.on('close', end);
+    call.on('error', end);
+  }
+
+  /** Coalesces bursts of ingest notifications into one evaluation per stream. */
+  private schedule(s: ActiveStream): void {
+    s.pending = true;
+    setImmediate(() => {
+      s.pending = false;
+      if (this.streams.has(s)) this.evaluateStream(s);
+    });
+  }
+
+  private evaluateStream(s: ActiveStream): void {
+    let active: boolean;
+    try {
+      active = this.scaler.read(s.trigger).active;
+    } catch (e) {
+      // KEDA learns of query errors from GetMetrics; a stream only ever carries answers.
+      this.log.debug({ scaledObject: `${s.trigger.ref.namespace}/${s.trigger.ref.name}`, err: (e as Error).message }, 'stream evaluation failed');
+      return;
+    }
+    if (active === s.last) return;
+    s.last = active;
+    s.call.write({ result: active });
+  }
+}
