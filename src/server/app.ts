@@ -1,0 +1,120 @@
+import { Server as GrpcServer, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { buildApi } from '../api/app.js';
+import type { Config } from '../config.js';
+import { Engine } from '../promql/engine.js';
+import { Scaler } from '../scaler/scaler.js';
+import { EXTERNAL_SCALER_SERVICE, ExternalScalerService, externalScalerDefinition } from '../scaler/service.js';
+import { Tsdb } from '../tsdb/db.js';
+import { OtlpReceiver, OTLP_METRICS_SERVICE } from '../otlp/receiver.js';
+import { healthDefinition, HealthService } from './health.js';
+import { Listener } from './listeners.js';
+import { TlsFiles } from './tls.js';
+
+const GC_INTERVAL_MS = 15_000;
+/** In-flight gRPC calls get this long to finish on shutdown. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export interface BoundPorts {
+  otlpGrpc: number;
+  otlpHttp: number;
+  http: number;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly tsdb: Tsdb;
+  readonly engine: Engine;
+  readonly scaler: Scaler;
+  readonly ports: BoundPorts;
+  /** Graceful stop: unready first, then streams ended, in-flight calls answered, listeners closed. */
+  close(): Promise<void>;
+}
+
+/** Builds every part from the config and starts the three listeners. */
+export async function startApp(config: Config, log: Logger): Promise<App> {
+  const tsdb = new Tsdb({
+    retentionMs: config.retentionMs,
+    maxSeries: config.maxSeries,
+    maxSamplesPerSeries: config.maxSamplesPerSeries,
+    outOfOrderWindowMs: config.outOfOrderWindowMs,
+  });
+  const engine = new Engine(tsdb, {
+    lookbackDeltaMs: config.lookbackDeltaMs,
+    timeoutMs: config.queryTimeoutMs,
+    maxSamples: config.queryMaxSamples,
+  });
+  const scaler = new Scaler(engine, tsdb, { warmupMs: config.warmupMs });
+  const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }));
+  const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
+  if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
+  const health = new HealthService([OTLP_METRICS_SERVICE, EXTERNAL_SCALER_SERVICE]);
+
+  const grpc = new GrpcServer({
+    'grpc.max_receive_message_length': config.maxDecompressedBytes,
+    'grpc.max_send_message_length': 4 * 1024 * 1024,
+  });
+  const services: [ServiceDefinition, UntypedServiceImplementation][] = [
+    [otlp.grpcDefinition(), otlp.grpcImplementation()],
+    [externalScalerDefinition(), scalerService.implementation()],
+    [healthDefinition(), health.implementation()],
+  ];
+  for (const [definition, implementation] of services) grpc.addService(definition, implementation);
+
+  let ready = false;
+  const api = await buildApi({ engine, log, isReady: () => ready });
+  await api.ready();
+  // TLS is terminated by the listeners, so gRPC gets connections already decrypted.
+  const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
+  const tls =
+    config.tlsCertFile && config.tlsKeyFile
+      ? new TlsFiles({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, caFile: config.tlsCaFile }, log)
+      : undefined;
+  const listeners = {
+    otlpGrpc: new Listener('otlp-grpc', { grpc: injector }, log, tls),
+    otlpHttp: new Listener('otlp-http', { grpc: injector, http: (req, res) => otlp.handleHttp(req, res) }, log, tls),
+    http: new Listener('http', { http: (req, res) => api.routing(req, res) }, log, tls),
+  };
+  const host = config.listenAddress;
+  const ports: BoundPorts = {
+    otlpGrpc: await listeners.otlpGrpc.listen(host, config.otlpGrpcPort),
+    otlpHttp: await listeners.otlpHttp.listen(host, config.otlpHttpPort),
+    http: await listeners.http.listen(host, config.httpPort),
+  };
+
+  const gcTimer = setInterval(() => {
+    const freed = tsdb.gc();
+    if (freed > 0) log.debug({ freed, series: tsdb.seriesCount }, 'retention freed series');
+  }, GC_INTERVAL_MS);
+  gcTimer.unref();
+  ready = true;
+  log.info({ ports }, 'keda-otlp-scaler listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      ready = false;
+      health.setServing(false);
+      clearInterval(gcTimer);
+      scalerService.close();
+      health.close();
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            grpc.forceShutdown();
+            resolve();
+          }, SHUTDOWN_GRACE_MS);
+          grpc.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        }),
+        ...Object.values(listeners).map((l) => l.close()),
+      ]);
+      await api.close();
+      tls?.close();
+    })();
+    return closing;
+  };
+  return { config, tsdb, engine, scaler, ports, close };
+}

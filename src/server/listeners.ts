@@ -1,0 +1,111 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { replaying, sniffProtocol } from './sniff.js';
+import type { TlsFiles } from './tls.js';
+
+const SNIFF_TIMEOUT_MS = 10_000;
+const FORCE_CLOSE_AFTER_MS = 5_000;
+
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** What grpc-js's `Server.createConnectionInjector` gives: a way to hand it a connection. */
+export interface GrpcInjector {
+  injectConnection(connection: Duplex): void;
+}
+
+export interface ListenerRoutes {
+  /** Where HTTP/2 connections go. */
+  grpc?: GrpcInjector;
+  /** Where HTTP/1.1 connections go. */
+  http?: HttpHandler;
+}
+
+/**
+ * A port whose connections are sorted by protocol: each connection's first bytes say whether it
+ * is HTTP/2 (gRPC) or HTTP/1.1, and it is handed to the server for that protocol. So one port can
+ * serve OTLP/HTTP and KEDA's gRPC client at once, as 4318 does, and every port shares one way
+ * of listening, closing and terminating TLS (with ALPN offering both protocols).
+ */
+export class Listener {
+  private readonly net: NetServer;
+  private readonly http: HttpServer | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly unsubscribeTls: (() => void) | undefined;
+
+  constructor(
+    readonly name: string,
+    routes: ListenerRoutes,
+    private readonly log: Logger,
+    tls?: TlsFiles,
+  ) {
+    this.http = routes.http ? createHttpServer({ keepAliveTimeout: 65_000 }, routes.http) : undefined;
+    const onConnection = (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      socket.on('error', (err) => log.debug({ err, listener: name }, 'connection error'));
+      const negotiated = (socket as TLSSocket).alpnProtocol;
+      if (routes.grpc && (!this.http || negotiated === 'h2')) {
+        // Nothing to tell apart: the connection goes to gRPC untouched, on node's fast native path.
+        routes.grpc.injectConnection(socket);
+        return;
+      }
+      if (this.http && negotiated === 'http/1.1') {
+        this.http.emit('connection', socket);
+        return;
+      }
+      sniffProtocol(socket, SNIFF_TIMEOUT_MS, (protocol, head) => {
+        if (protocol === 'h2' && routes.grpc) routes.grpc.injectConnection(replaying(socket, head));
+        else if (protocol === 'http1' && this.http) {
+          socket.unshift(head);
+          this.http.emit('connection', socket);
+          socket.resume();
+        } else if (protocol === 'http1') refuseHttp1(socket, name);
+        else socket.destroy();
+      });
+    };
+    if (tls) {
+      const server = createTlsServer(
+        { ...tls.options, ALPNProtocols: ['h2', 'http/1.1'], requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert },
+        onConnection,
+      );
+      server.on('tlsClientError', (err) => log.debug({ err: err.message, listener: name }, 'TLS handshake refused'));
+      this.unsubscribeTls = tls.subscribe((options) => server.setSecureContext(options));
+      this.net = server;
+    } else {
+      this.net = createNetServer(onConnection);
+    }
+    this.net.on('error', (err) => log.error({ err, listener: name }, 'listener error'));
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.net.once('error', reject);
+      this.net.listen(port, host, () => {
+        this.net.off('error', reject);
+        const bound = (this.net.address() as AddressInfo).port;
+        this.log.debug({ listener: this.name, port: bound }, 'listening');
+        resolve(bound);
+      });
+    });
+  }
+
+  /** Stops accepting; idle HTTP/1.1 connections close now, the rest when done or after a grace period. */
+  close(): Promise<void> {
+    this.unsubscribeTls?.();
+    return new Promise((resolve) => {
+      this.net.close(() => resolve());
+      this.http?.closeIdleConnections();
+      setTimeout(() => {
+        for (const s of this.sockets) s.destroy();
+      }, FORCE_CLOSE_AFTER_MS).unref();
+    });
+  }
+}
+
+function refuseHttp1(socket: Socket, name: string): void {
+  const body = `the ${name} port speaks gRPC (HTTP/2) only\n`;
+  socket.end(`HTTP/1.1 426 Upgrade Required\r\nupgrade: h2c\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseBytes, parseDurationMs, SETTINGS } from '../src/config.js';
+
+describe('config', () => {
+  it('has embedded defaults for every setting', () => {
+    const c = loadConfig([], {});
+    expect(c.otlpGrpcPort).toBe(4317);
+    expect(c.otlpHttpPort).toBe(4318);
+    expect(c.httpPort).toBe(9090);
+    expect(c.retentionMs).toBe(600_000);
+    expect(c.lookbackDeltaMs).toBe(300_000);
+    expect(c.maxRequestBytes).toBe(4 * 1024 * 1024);
+    expect(c.lazySeries).toBe(false);
+    expect(c.tlsCertFile).toBeUndefined();
+  });
+
+  it('takes every setting from its environment variable and its flag, the flag winning', () => {
+    for (const s of SETTINGS) {
+      expect(s.env).toMatch(/^SCALER_[A-Z_]+$/);
+      expect(s.flag).toMatch(/^--[a-z-]+$/);
+    }
+    const env = { SCALER_HTTP_PORT: '9100', SCALER_RETENTION: '2m', SCALER_LAZY_SERIES: 'true' };
+    const c = loadConfig(['--http-port', '9200', '--max-series=5'], env);
+    expect(c.httpPort).toBe(9200);
+    expect(c.retentionMs).toBe(120_000);
+    expect(c.lazySeries).toBe(true);
+    expect(c.maxSeries).toBe(5);
+    expect(loadConfig(['--lazy-series'], {}).lazySeries).toBe(true);
+  });
+
+  it('names the bad setting and where its value came from', () => {
+    expect(() => loadConfig([], { SCALER_OTLP_GRPC_PORT: '70000' })).toThrow(/otlpGrpcPort \(SCALER_OTLP_GRPC_PORT="70000"\)/);
+    expect(() => loadConfig(['--retention', 'soon'], {})).toThrow(/retentionMs \(--retention="soon"\).*not a duration/);
+    expect(() => loadConfig(['--name-translation', 'Bogus'], {})).toThrow(ConfigError);
+    expect(() => loadConfig(['--no-such-flag'], {})).toThrow(/unknown flag --no-such-flag/);
+    expect(() => loadConfig([], { SCALER_TLS_CERT_FILE: '/c.pem' })).toThrow(/tlsCertFile\/tlsKeyFile/);
+  });
+
+  it('parses durations and sizes the Prometheus way', () => {
+    expect(parseDurationMs('1h30m')).toBe(5_400_000);
+    expect(parseDurationMs('500ms')).toBe(500);
+    expect(parseDurationMs('90')).toBe(90_000);
+    expect(() => parseDurationMs('1h 30m')).toThrow();
+    expect(parseBytes('512KiB')).toBe(524_288);
+    expect(parseBytes('1048576')).toBe(1_048_576);
+  });
+});

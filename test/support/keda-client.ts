@@ -1,0 +1,52 @@
+import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
+import { externalScalerDefinition } from '../../src/scaler/service.js';
+
+export interface ScaledObjectRef {
+  name: string;
+  namespace: string;
+  scalerMetadata: Record<string, string>;
+}
+
+type Unary = (req: unknown, cb: (err: ServiceError | null, res: unknown) => void) => void;
+
+/**
+ * A gRPC client built from KEDA's externalscaler.proto, the way KEDA's operator calls an
+ * external scaler: IsActive, GetMetricSpec, GetMetrics and the StreamIsActive stream.
+ */
+export class KedaClient {
+  readonly raw: Client & Record<string, Unary & ((req: unknown) => NodeJS.EventEmitter)>;
+
+  constructor(address: string) {
+    const Ctor = makeGenericClientConstructor(externalScalerDefinition(), 'ExternalScaler');
+    this.raw = new Ctor(address, credentials.createInsecure()) as KedaClient['raw'];
+  }
+
+  private call<T>(method: string, req: unknown): Promise<T> {
+    return new Promise((resolve, reject) => {
+      (this.raw[method] as Unary).call(this.raw, req, (err, res) => (err ? reject(err) : resolve(res as T)));
+    });
+  }
+
+  isActive(ref: ScaledObjectRef): Promise<{ result: boolean }> {
+    return this.call('IsActive', ref);
+  }
+
+  getMetricSpec(ref: ScaledObjectRef): Promise<{ metricSpecs: { metricName: string; targetSize: number; targetSizeFloat: number }[] }> {
+    return this.call('GetMetricSpec', ref);
+  }
+
+  getMetrics(ref: ScaledObjectRef, metricName = ''): Promise<{ metricValues: { metricName: string; metricValue: number; metricValueFloat: number }[] }> {
+    return this.call('GetMetrics', { scaledObjectRef: ref, metricName });
+  }
+
+  /** The value KEDA would get for a query. */
+  async value(query: string, extra: Record<string, string> = {}): Promise<number> {
+    const ref = { name: 'so', namespace: 'default', scalerMetadata: { metricQuery: query, targetValue: '1', ...extra } };
+    const res = await this.getMetrics(ref);
+    return res.metricValues[0]!.metricValueFloat;
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+}
