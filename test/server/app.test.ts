@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -95,6 +98,13 @@ describe('OTLP in, PromQL out, KEDA answered', () => {
     });
     const posted = (await post.json()) as typeof body;
     expect(posted.data.result[0]!.value[1]).toBe('7');
+  });
+
+  const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
+  it.skipIf(!promtool)('prints the value through promtool query instant (Debian package prometheus)', async () => {
+    // Asynchronously: the server under test shares this process's event loop.
+    const { stdout: out } = await promisify(execFile)(promtool!, ['query', 'instant', `http://127.0.0.1:${app.ports.http}`, 'sum(otelcol_exporter_queue_size)']);
+    expect(out).toMatch(/^\{\} => 7 @\[\d+(\.\d+)?\]$/m);
   });
 
   it('keeps job and instance from the resource', async () => {
