@@ -31,7 +31,7 @@ const pods = ['gateway-0', 'gateway-1', 'gateway-2'].map((pod, i) => {
     const phase = (Date.now() / 120_000) * 2 * Math.PI;
     const perSecond = Math.round(200 + 150 * Math.sin(phase + i));
     accepted.add(perSecond, { receiver: 'otlp' });
-    queue = Math.max(0, Math.round(20 * Math.sin(phase + i)));
+    queue = Math.round(10 + 10 * Math.sin(phase + i));
   }, 1_000);
   return { provider, timer };
 });
