@@ -74,7 +74,10 @@ export class ExternalScalerService {
   ) {
     this.unsubscribe = tsdb.onIngest((names) => {
       for (const s of this.streams) {
-        if (!s.pending && s.trigger.metricNames.some((n) => names.has(n))) this.schedule(s);
+        if (s.pending) continue;
+        // A query whose metric names are not literal (a regex on __name__) may read anything.
+        const { metricNames } = s.trigger;
+        if (metricNames.length === 0 || metricNames.some((n) => names.has(n))) this.schedule(s);
       }
     });
     this.timer = setInterval(() => {
@@ -139,7 +142,7 @@ export class ExternalScalerService {
     } catch (e) {
       const err = grpcError(e);
       this.options.onCall?.('StreamIsActive', err.code);
-      call.destroy(Object.assign(new Error(err.details), err));
+      call.emit('error', err);
       return;
     }
     this.options.onCall?.('StreamIsActive', status.OK);
@@ -158,7 +161,7 @@ export class ExternalScalerService {
     } catch (e) {
       const err = grpcError(e);
       this.options.onCall?.('StreamMetricSpec', err.code);
-      call.destroy(Object.assign(new Error(err.details), err));
+      call.emit('error', err);
       return;
     }
     this.options.onCall?.('StreamMetricSpec', status.OK);

@@ -26,6 +26,7 @@ export interface App {
   readonly tsdb: Tsdb;
   readonly engine: Engine;
   readonly scaler: Scaler;
+  readonly scalerService: ExternalScalerService;
   readonly ports: BoundPorts;
   /** Graceful stop: unready first, then streams ended, in-flight calls answered, listeners closed. */
   close(): Promise<void>;
@@ -116,5 +117,5 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     })();
     return closing;
   };
-  return { config, tsdb, engine, scaler, ports, close };
+  return { config, tsdb, engine, scaler, scalerService, ports, close };
 }

@@ -1,0 +1,91 @@
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/server/app.js';
+import { labelsFromRecord } from '../../src/tsdb/labels.js';
+import { startTestApp } from '../support/app.js';
+import { KedaClient } from '../support/keda-client.js';
+
+function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (check()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(poll, 10);
+    };
+    poll();
+  });
+}
+
+describe('ExternalScaler streams', () => {
+  let app: App;
+  let client: KedaClient;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    client = new KedaClient(`127.0.0.1:${app.ports.otlpHttp}`);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await app?.close();
+  });
+
+  function push(value: number): void {
+    app.tsdb.appendLabels(labelsFromRecord({ __name__: 'traces_in_memory', tier: 'sampling' }), Date.now(), value);
+    app.tsdb.flushIngest();
+  }
+
+  it('StreamIsActive answers at once, then again as soon as ingest changes the answer', async () => {
+    const ref = {
+      name: 'sampling',
+      namespace: 'obs',
+      scalerMetadata: { metricQuery: 'sum(traces_in_memory{tier="sampling"})', targetValue: '1000', activationTargetValue: '50' },
+    };
+    const stream = (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref);
+    const answers: boolean[] = [];
+    stream.on('data', (m: { result: boolean }) => answers.push(m.result));
+    stream.on('error', () => undefined);
+    await until(() => answers.length === 1, 'the first answer');
+    expect(answers).toEqual([false]);
+    push(10);
+    push(20);
+    // Still inactive: nothing new is sent for an unchanged answer.
+    push(100);
+    await until(() => answers.length === 2, 'the answer after crossing the activation value');
+    expect(answers).toEqual([false, true]);
+    push(0);
+    await until(() => answers.length === 3, 'the answer after falling back');
+    expect(answers).toEqual([false, true, false]);
+    expect(app.scalerService.openStreams).toBe(1);
+    stream.cancel();
+    await until(() => app.scalerService.openStreams === 0, 'the server to forget the cancelled stream');
+  });
+
+  it('StreamMetricSpec sends the spec at once and keeps the stream open', async () => {
+    const ref = { name: 'gw', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(traces_in_memory)', targetValue: '7.5', metricName: 'traces' } };
+    const stream = (client.raw.StreamMetricSpec as (req: unknown) => ClientReadableStream<unknown>)(ref);
+    const specs: unknown[] = [];
+    let ended = false;
+    stream.on('data', (m) => specs.push(m));
+    stream.on('end', () => (ended = true));
+    stream.on('error', () => undefined);
+    await until(() => specs.length === 1, 'the spec');
+    expect(specs[0]).toEqual({ metricSpecs: [{ metricName: 'traces', targetSize: 8, targetSizeFloat: 7.5 }] });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ended).toBe(false);
+    stream.cancel();
+    await until(() => app.scalerService.openStreams === 0, 'the server to forget the cancelled stream');
+  });
+
+  it('fails a stream with INVALID_ARGUMENT when the metadata is bad', async () => {
+    const stream = (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<unknown>)({
+      name: 'bad',
+      namespace: 'obs',
+      scalerMetadata: { metricQuery: 'sum(', targetValue: '1' },
+    });
+    const err = await new Promise<{ code: number; details: string }>((resolve) => stream.on('error', resolve));
+    expect(err.code).toBe(3);
+    expect(err.details).toMatch(/metricQuery.*parse error/);
+  });
+});
