@@ -46,24 +46,20 @@ export function parseBytes(text: string): number {
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  try {
-    return parseDurationMs(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
-const bytes = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  try {
-    return parseBytes(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+/** A setting given as a number, or as text that `parse` turns into one (its error becomes the issue). */
+function parsedText(parse: (text: string) => number) {
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    if (typeof v === 'number') return v;
+    try {
+      return parse(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+const duration = parsedText(parseDurationMs);
+const bytes = parsedText(parseBytes);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform(
   (v) => v === true || v === 'true' || v === '1' || v === 'yes',
 );

@@ -446,19 +446,7 @@ class Evaluator {
   }
 
   private evalAbsent(e: Call, grid: StepGrid): StepSeries[] {
-    const input = this.eval(e.args[0]!, grid);
-    const present = new Set<number>();
-    for (const s of input) for (const t of s.ts) present.add(t);
-    const n = stepCount(grid);
-    const out: StepSeries = { labels: absentLabels(e.args[0]!), dropName: false, ts: [], vs: [] };
-    for (let i = 0; i < n; i++) {
-      const t = grid.start + i * grid.interval;
-      if (!present.has(t)) {
-        out.ts.push(t);
-        out.vs.push(1);
-      }
-    }
-    return out.ts.length > 0 ? [out] : [];
+    return absentSteps(this.eval(e.args[0]!, grid), e, grid, false);
   }
 
   /** The series a range argument reads, and the window placement (`@`, offset, range). */
@@ -574,18 +562,7 @@ class Evaluator {
   }
 
   private absentOverTime(found: StepSeries[], e: Call, grid: StepGrid): StepSeries[] {
-    const present = new Set<number>();
-    for (const s of found) for (const t of s.ts) present.add(t);
-    const out: StepSeries = { labels: absentLabels(e.args[0]!), dropName: true, ts: [], vs: [] };
-    const n = stepCount(grid);
-    for (let i = 0; i < n; i++) {
-      const t = grid.start + i * grid.interval;
-      if (!present.has(t)) {
-        out.ts.push(t);
-        out.vs.push(1);
-      }
-    }
-    return out.ts.length > 0 ? [out] : [];
+    return absentSteps(found, e, grid, true);
   }
 
   /** A range-vector expression at one time: the raw samples of each window. */
@@ -733,3 +710,18 @@ export function metricNamesOf(expr: Expr): string[] {
   return [...names].sort();
 }
 
+/** absent() and absent_over_time(): 1 at every step where the argument had no sample. */
+function absentSteps(found: StepSeries[], e: Call, grid: StepGrid, dropName: boolean): StepSeries[] {
+  const present = new Set<number>();
+  for (const s of found) for (const t of s.ts) present.add(t);
+  const out: StepSeries = { labels: absentLabels(e.args[0]!), dropName, ts: [], vs: [] };
+  const n = stepCount(grid);
+  for (let i = 0; i < n; i++) {
+    const t = grid.start + i * grid.interval;
+    if (!present.has(t)) {
+      out.ts.push(t);
+      out.vs.push(1);
+    }
+  }
+  return out.ts.length > 0 ? [out] : [];
+}

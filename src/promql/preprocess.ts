@@ -4,7 +4,7 @@ import type { AtModifier, Expr } from './ast.js';
  * Functions whose result depends on the evaluation time even when their input does not, so a
  * call to them is never step-invariant (timestamp() is, when its argument is a selector that is).
  */
-const TIME_DEPENDENT = new Set([
+export const TIME_DEPENDENT: ReadonlySet<string> = new Set([
   'days_in_month',
   'day_of_month',
   'day_of_week',

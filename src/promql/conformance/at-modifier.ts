@@ -1,23 +1,5 @@
 import type { Expr } from '../ast.js';
-
-/** Functions whose result depends on the evaluation time even when their inputs do not. */
-const TIME_DEPENDENT = new Set([
-  'days_in_month',
-  'day_of_month',
-  'day_of_week',
-  'day_of_year',
-  'end',
-  'hour',
-  'minute',
-  'month',
-  'year',
-  'predict_linear',
-  'range',
-  'start',
-  'step',
-  'time',
-  'timestamp',
-]);
+import { TIME_DEPENDENT } from '../preprocess.js';
 
 /**
  * The query with `@ <t>` on every selector and outermost subquery that has none, as Prometheus's
