@@ -135,42 +135,43 @@ export class ExternalScalerService {
     cb(null, result);
   }
 
-  private openActivityStream(call: ServerWritableStream<ScaledObjectRef, { result: boolean }>): void {
-    let trigger: CompiledTrigger;
+  /** Compiles a stream's trigger, or ends the stream with the error's status; counted either way. */
+  private streamTrigger(rpc: string, call: ServerWritableStream<ScaledObjectRef, unknown>): CompiledTrigger | undefined {
     try {
-      trigger = this.scaler.compile(call.request);
+      const trigger = this.scaler.compile(call.request);
+      this.options.onCall?.(rpc, status.OK);
+      return trigger;
     } catch (e) {
       const err = grpcError(e);
-      this.options.onCall?.('StreamIsActive', err.code);
+      this.options.onCall?.(rpc, err.code);
       call.emit('error', err);
-      return;
+      return undefined;
     }
-    this.options.onCall?.('StreamIsActive', status.OK);
-    const stream: ActiveStream = { trigger, call, last: undefined, pending: false };
-    this.streams.add(stream);
-    const end = () => this.streams.delete(stream);
+  }
+
+  /** Keeps `item` in `set` while the stream lives. */
+  private track<T>(set: Set<T>, item: T, call: ServerWritableStream<ScaledObjectRef, unknown>): void {
+    set.add(item);
+    const end = () => set.delete(item);
     call.on('cancelled', end);
     call.on('close', end);
     call.on('error', end);
+  }
+
+  private openActivityStream(call: ServerWritableStream<ScaledObjectRef, { result: boolean }>): void {
+    const trigger = this.streamTrigger('StreamIsActive', call);
+    if (!trigger) return;
+    const stream: ActiveStream = { trigger, call, last: undefined, pending: false };
+    this.track(this.streams, stream, call);
     this.evaluateStream(stream);
   }
 
   private openSpecStream(call: ServerWritableStream<ScaledObjectRef, unknown>): void {
-    try {
-      call.write({ metricSpecs: [specOf(this.scaler.compile(call.request))] });
-    } catch (e) {
-      const err = grpcError(e);
-      this.options.onCall?.('StreamMetricSpec', err.code);
-      call.emit('error', err);
-      return;
-    }
-    this.options.onCall?.('StreamMetricSpec', status.OK);
+    const trigger = this.streamTrigger('StreamMetricSpec', call);
+    if (!trigger) return;
     // The spec follows from the metadata alone, which cannot change during a stream: one message, then held open.
-    this.specStreams.add(call);
-    const end = () => this.specStreams.delete(call);
-    call.on('cancelled', end);
-    call.on('close', end);
-    call.on('error', end);
+    call.write({ metricSpecs: [specOf(trigger)] });
+    this.track(this.specStreams, call, call);
   }
 
   /** Coalesces bursts of ingest notifications into one evaluation per stream. */
