@@ -55,11 +55,12 @@ function scopeMetrics(sm: Msg): ScopeMetrics {
   const s = sm.scope;
   return {
     scope: { name: s?.name ?? '', version: s?.version ?? '', attributes: attributes(s?.attributes) },
-    metrics: (sm.metrics as Msg[]).map(metric),
+    metrics: (sm.metrics as Msg[]).map(metricFromMessage),
   };
 }
 
-function metric(m: Msg): Metric {
+/** A protobufjs-decoded Metric message in the translator's shape (the wire decoder hands rare kinds here). */
+export function metricFromMessage(m: Msg): Metric {
   return { name: m.name, description: m.description, unit: m.unit, data: metricData(m) };
 }
 

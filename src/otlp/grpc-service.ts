@@ -1,5 +1,5 @@
 import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { decodeProtobufRequest } from './decode-protobuf.js';
+import { decodeWireRequest } from './decode-wire.js';
 import { DecodeError } from './errors.js';
 import type { ExportResponse } from './proto.js';
 import type { OtlpSink } from './sink.js';
@@ -23,7 +23,7 @@ export function metricsServiceImplementation(sink: OtlpSink): UntypedServiceImpl
       }
       let response: ExportResponse;
       try {
-        const request = decodeProtobufRequest(bytes);
+        const request = decodeWireRequest(bytes);
         sink.stats.requests.grpc++;
         response = sink.export(request, 'grpc');
       } catch (e) {

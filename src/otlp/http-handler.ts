@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { decodeJsonRequest } from './decode-json.js';
-import { decodeProtobufRequest } from './decode-protobuf.js';
+import { decodeWireRequest } from './decode-wire.js';
 import { DecodeError } from './errors.js';
 import type { OtlpRequest } from './model.js';
 import { encodeExportResponse, encodeRpcStatus, exportResponseJson, type ExportResponse } from './proto.js';
@@ -105,7 +105,7 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
   const finish = (body: Buffer) => {
     let request: OtlpRequest;
     try {
-      request = encoding === 'protobuf' ? decodeProtobufRequest(body) : decodeJsonRequest(body.toString('utf8'));
+      request = encoding === 'protobuf' ? decodeWireRequest(body) : decodeJsonRequest(body.toString('utf8'));
     } catch (e) {
       if (e instanceof DecodeError) return fail(400, RPC_INVALID_ARGUMENT, e.message);
       sink.log.error({ err: e }, 'OTLP/HTTP decoding failed unexpectedly');

@@ -20,6 +20,8 @@ export interface Attribute {
 
 export interface ResourceMetrics {
   resource: Attribute[];
+  /** The resource's encoded bytes when the decoder kept them: equal keys mean equal resources. */
+  resourceKey?: string;
   scopeMetrics: ScopeMetrics[];
 }
 
@@ -46,6 +48,11 @@ export const FLAG_NO_RECORDED_VALUE = 1;
 
 export interface PointBase {
   attributes: Attribute[];
+  /**
+   * The point's encoded attributes when the decoder kept them: equal keys (within one resource
+   * and metric) mean equal attributes, so the translator can reuse the series it found before.
+   */
+  attributesKey?: string;
   startTimeMs: number;
   timeMs: number;
   flags: number;

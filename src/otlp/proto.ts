@@ -10,6 +10,7 @@ const root = loadProto('opentelemetry/proto/collector/metrics/v1/metrics_service
 export const ExportMetricsServiceRequest: protobuf.Type = root.lookupType(
   'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
 );
+export const MetricMessage: protobuf.Type = root.lookupType('opentelemetry.proto.metrics.v1.Metric');
 export const ExportMetricsServiceResponse: protobuf.Type = root.lookupType(
   'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
 );

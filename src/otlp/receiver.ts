@@ -2,6 +2,7 @@ import type { UntypedServiceImplementation, ServiceDefinition } from '@grpc/grpc
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { decodeWireRequest } from './decode-wire.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { metricsServiceImplementation } from './grpc-service.js';
 import { handleOtlpHttp } from './http-handler.js';
@@ -42,6 +43,11 @@ export class OtlpReceiver implements OtlpSink {
    */
   setWantedNames(wanted: WantedNames): void {
     if (this.options.lazySeries) this.translator.setWantedNames(wanted);
+  }
+
+  /** Decodes a protobuf ExportMetricsServiceRequest and stores it; throws DecodeError when malformed. */
+  exportProtobuf(bytes: Uint8Array, transport: Transport): ExportResponse {
+    return this.export(decodeWireRequest(bytes), transport);
   }
 
   export(request: OtlpRequest, transport: Transport): ExportResponse {

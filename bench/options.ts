@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../src/protobuf.js';
+
+export interface BenchOptions {
+  json: boolean;
+  peer: boolean;
+  sizes: number[];
+  ingestSeries: number;
+  batch: number;
+  concurrency: number;
+  rounds: number;
+  warmup: number;
+  runs: number;
+  loadSeconds: number;
+  activationRounds: number;
+  peerDir: string;
+  promBin: string;
+}
+
+export const USAGE = `usage: npm run bench -- [--json] [--peer] [--sizes 1000,10000,100000] [--ingest-series 10000]
+  [--batch 2000] [--concurrency 4] [--rounds 5] [--warmup 5] [--runs 50] [--load-seconds 10]
+  [--activation-rounds 50] [--peer-dir ../shared/bench/prometheus-peer] [--prom-bin prometheus]`;
+
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(text)}\n${USAGE}`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      peer: { type: 'boolean', default: false },
+      sizes: { type: 'string', default: '1000,10000,100000' },
+      'ingest-series': { type: 'string', default: '10000' },
+      batch: { type: 'string', default: '2000' },
+      concurrency: { type: 'string', default: '4' },
+      rounds: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '5' },
+      runs: { type: 'string', default: '50' },
+      'load-seconds': { type: 'string', default: '10' },
+      'activation-rounds': { type: 'string', default: '50' },
+      'peer-dir': { type: 'string', default: join(PROJECT_ROOT, '..', 'shared', 'bench', 'prometheus-peer') },
+      'prom-bin': { type: 'string', default: 'prometheus' },
+    },
+  });
+  const sizes = values.sizes.split(',').map((s) => positive('sizes', s.trim()));
+  for (const n of sizes) if (n % 10 !== 0) throw new Error(`--sizes: ${n} is not a multiple of 10 (the data set has 10 series a pod)`);
+  const ingestSeries = positive('ingest-series', values['ingest-series']);
+  if (ingestSeries % 10 !== 0) throw new Error(`--ingest-series: ${ingestSeries} is not a multiple of 10`);
+  return {
+    json: values.json,
+    peer: values.peer,
+    sizes,
+    ingestSeries,
+    batch: positive('batch', values.batch),
+    concurrency: positive('concurrency', values.concurrency),
+    rounds: positive('rounds', values.rounds),
+    warmup: positive('warmup', values.warmup),
+    runs: positive('runs', values.runs),
+    loadSeconds: positive('load-seconds', values['load-seconds']),
+    activationRounds: positive('activation-rounds', values['activation-rounds']),
+    peerDir: values['peer-dir'],
+    promBin: values['prom-bin'],
+  };
+}

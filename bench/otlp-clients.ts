@@ -1,0 +1,76 @@
+import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
+import http from 'node:http';
+import { metricsServiceDefinition } from '../src/otlp/proto.js';
+
+/** Sends one pre-encoded ExportMetricsServiceRequest; rejects on a transport error or a refused request. */
+export type Send = (body: Buffer) => Promise<void>;
+
+export interface OtlpClient {
+  send: Send;
+  close(): void;
+}
+
+type Unary = (req: Buffer, cb: (err: ServiceError | null, res: Buffer) => void) => void;
+
+export function grpcClient(port: number): OtlpClient {
+  const Ctor = makeGenericClientConstructor(metricsServiceDefinition(), 'MetricsService');
+  const client = new Ctor(`127.0.0.1:${port}`, credentials.createInsecure(), {
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+  }) as unknown as Client & { Export: Unary };
+  return {
+    send: (body) =>
+      new Promise((resolve, reject) => {
+        client.Export(body, (err, res) => {
+          if (err) reject(err);
+          // A non-empty response carries partial_success: some points were refused.
+          else if (res.length > 0) reject(new Error(`partial success over gRPC (${res.length} bytes)`));
+          else resolve();
+        });
+      }),
+    close: () => client.close(),
+  };
+}
+
+export function httpClient(port: number, maxSockets: number): OtlpClient {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  return {
+    send: (body) =>
+      new Promise((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/v1/metrics',
+            agent,
+            headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const reply = Buffer.concat(chunks);
+              if (res.statusCode !== 200) reject(new Error(`OTLP/HTTP ${res.statusCode}: ${reply.toString('latin1').slice(0, 200)}`));
+              else if (reply.length > 0) reject(new Error(`partial success over HTTP (${reply.length} bytes)`));
+              else resolve();
+            });
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
+/** Sends every request of a step with `concurrency` in flight, steps one after another (so each series gets its samples in order). */
+export async function sendSteps(steps: readonly (readonly Buffer[])[], concurrency: number, send: Send): Promise<void> {
+  for (const requests of steps) {
+    let next = 0;
+    const worker = async () => {
+      while (next < requests.length) await send(requests[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
+  }
+}

@@ -1,0 +1,121 @@
+import os from 'node:os';
+import type { PeerResult } from './peer.js';
+import { QUERIES } from './queries.js';
+import { round3 } from './stats.js';
+import type { BenchOptions } from './options.js';
+import type { LoadResult } from './getmetrics-load.js';
+import type { NetworkIngest, SizeResult } from './per-size.js';
+import type { InprocResult } from './ingest-inproc.js';
+import type { Latency } from './stats.js';
+
+export interface Measurements {
+  inproc: InprocResult;
+  grpc: NetworkIngest;
+  http: NetworkIngest;
+  sizes: SizeResult[];
+  load: LoadResult;
+  activation: Latency;
+  peer: Map<number, PeerResult> | undefined;
+}
+
+type PerQuery = Record<string, Record<string, number>>;
+
+/** The named figures of one run, as the `--json` line prints them. */
+export function figures(m: Measurements, options: BenchOptions): Record<string, unknown> {
+  const p50: PerQuery = {};
+  const p99: PerQuery = {};
+  for (const key of Object.keys(QUERIES)) {
+    p50[key] = {};
+    p99[key] = {};
+    for (const s of m.sizes) {
+      p50[key]![s.n] = round3(s.queries[key]!.p50);
+      p99[key]![s.n] = round3(s.queries[key]!.p99);
+    }
+  }
+  const largest = m.sizes.reduce((a, b) => (b.n > a.n ? b : a));
+  const out: Record<string, unknown> = {
+    bench: 'keda-otlp-scaler',
+    host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, mem_gib: round3(os.totalmem() / 2 ** 30), node: process.version, loadavg_1m_at_end: round3(os.loadavg()[0]!) },
+    params: { sizes: options.sizes, ingest_series: options.ingestSeries, batch: options.batch, concurrency: options.concurrency, rounds: options.rounds, warmup: options.warmup, runs: options.runs, load_seconds: options.loadSeconds, activation_rounds: options.activationRounds },
+    ingest_pps_inproc: Math.round(m.inproc.pps),
+    ingest_pps_grpc: Math.round(m.grpc.pps),
+    ingest_pps_http: Math.round(m.http.pps),
+    ingest_append_pps_grpc: Math.round(m.grpc.appendPps),
+    ingest_append_pps_http: Math.round(m.http.appendPps),
+    ingest_server_cpu_s_per_million_grpc: round3(m.grpc.serverCpuSecondsPerMillion),
+    query_p50_ms: p50,
+    query_p99_ms: p99,
+    query_values: Object.fromEntries(Object.keys(QUERIES).map((k) => [k, Object.fromEntries(m.sizes.map((s) => [s.n, s.queries[k]!.sampleValue]))])),
+    heap_bytes_per_series: Math.round(largest.heapBytesPerSeries),
+    heap_series: largest.n,
+    heap_detail: largest.heap,
+    getmetrics_p50_ms_under_load: round3(m.load.getMetrics.p50),
+    getmetrics_p99_ms_under_load: round3(m.load.getMetrics.p99),
+    getmetrics_calls_under_load: m.load.getMetrics.count,
+    load_pps_target: Math.round(m.load.targetPps),
+    load_pps_achieved: Math.round(m.load.achievedPps),
+    activation_p50_ms: round3(m.activation.p50),
+    activation_p99_ms: round3(m.activation.p99),
+  };
+  if (m.peer) {
+    const peerIngest = m.peer.get(options.ingestSeries);
+    const peerHeap = m.peer.get(largest.n);
+    const ratioP50: PerQuery = {};
+    for (const key of Object.keys(QUERIES)) {
+      ratioP50[key] = {};
+      for (const s of m.sizes) {
+        const peer = m.peer.get(s.n)?.queries[key];
+        if (peer) ratioP50[key]![s.n] = round3(s.queries[key]!.p50 / peer.p50_ms);
+      }
+    }
+    out.peer = {
+      prometheus: [...m.peer.values()][0]?.prometheus,
+      ingest_samples_per_s: Object.fromEntries([...m.peer].map(([n, r]) => [n, r.ingest.samples_per_s])),
+      query_p50_ms: Object.fromEntries(Object.keys(QUERIES).map((k) => [k, Object.fromEntries([...m.peer!].map(([n, r]) => [n, r.queries[k]?.p50_ms]))])),
+      query_values: Object.fromEntries(Object.keys(QUERIES).map((k) => [k, Object.fromEntries([...m.peer!].map(([n, r]) => [n, r.queries[k]?.sample_value]))])),
+      heap_bytes_per_series: Object.fromEntries([...m.peer].map(([n, r]) => [n, r.memory.heap_inuse_bytes_per_series_post_gc.delta_vs_empty])),
+    };
+    out.ratio_ours_to_peer = {
+      ingest_grpc: peerIngest ? round3(m.grpc.pps / peerIngest.ingest.samples_per_s) : null,
+      ingest_http: peerIngest ? round3(m.http.pps / peerIngest.ingest.samples_per_s) : null,
+      query_p50: ratioP50,
+      heap_per_series: peerHeap ? round3(largest.heapBytesPerSeries / peerHeap.memory.heap_inuse_bytes_per_series_post_gc.delta_vs_empty) : null,
+    };
+  }
+  return out;
+}
+
+const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(2));
+
+/** The human table. */
+export function table(m: Measurements, options: BenchOptions): string {
+  const lines: string[] = [];
+  const row = (name: string, ours: string, peer = '', ratio = '') => lines.push(`${name.padEnd(44)} ${ours.padStart(14)} ${peer.padStart(14)} ${ratio.padStart(8)}`);
+  row('figure', 'ours', m.peer ? 'prometheus' : '', m.peer ? 'ratio' : '');
+  const peerIngest = m.peer?.get(options.ingestSeries)?.ingest.samples_per_s;
+  const ratio = (ours: number, peer: number | undefined) => (peer ? (ours / peer).toFixed(2) : '');
+  row('ingest_pps_inproc (append, 1 core)', fmt(m.inproc.pps));
+  row(`ingest_pps_grpc (N=${options.ingestSeries})`, fmt(m.grpc.pps), peerIngest ? fmt(peerIngest) : '', ratio(m.grpc.pps, peerIngest));
+  row(`ingest_pps_http (N=${options.ingestSeries})`, fmt(m.http.pps), peerIngest ? fmt(peerIngest) : '', ratio(m.http.pps, peerIngest));
+  for (const s of m.sizes) {
+    const peer = m.peer?.get(s.n);
+    row(`ingest_pps_grpc N=${s.n}`, fmt(s.grpc.pps), peer ? fmt(peer.ingest.samples_per_s) : '', ratio(s.grpc.pps, peer?.ingest.samples_per_s));
+  }
+  for (const key of Object.keys(QUERIES)) {
+    for (const s of m.sizes) {
+      const q = s.queries[key]!;
+      const peer = m.peer?.get(s.n)?.queries[key];
+      row(`query p50 ms ${key} N=${s.n}`, fmt(q.p50), peer ? fmt(peer.p50_ms) : '', ratio(q.p50, peer?.p50_ms));
+      row(`query p99 ms ${key} N=${s.n}`, fmt(q.p99), peer ? fmt(peer.p99_ms) : '', ratio(q.p99, peer?.p99_ms));
+    }
+  }
+  for (const s of m.sizes) {
+    const peer = m.peer?.get(s.n)?.memory.heap_inuse_bytes_per_series_post_gc.delta_vs_empty;
+    row(`heap bytes/series N=${s.n} (after GC)`, fmt(s.heapBytesPerSeries), peer ? fmt(peer) : '', ratio(s.heapBytesPerSeries, peer));
+  }
+  row(`getmetrics p50 ms under ${fmt(m.load.achievedPps)} pps`, fmt(m.load.getMetrics.p50));
+  row(`getmetrics p99 ms under ${fmt(m.load.achievedPps)} pps`, fmt(m.load.getMetrics.p99));
+  row('activation p50 ms', fmt(m.activation.p50));
+  row('activation p99 ms', fmt(m.activation.p99));
+  return lines.join('\n');
+}
