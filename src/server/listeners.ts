@@ -8,6 +8,8 @@ import type { TlsFiles } from './tls.js';
 
 const SNIFF_TIMEOUT_MS = 10_000;
 const FORCE_CLOSE_AFTER_MS = 5_000;
+/** Past this many open connections a listener closes new ones at once, before the process runs out of file descriptors. */
+export const MAX_CONNECTIONS_PER_LISTENER = 8_192;
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -27,7 +29,7 @@ export interface ListenerRoutes {
  * A port whose connections are sorted by protocol: each connection's first bytes say whether it
  * is HTTP/2 (gRPC) or HTTP/1.1, and it is handed to the server for that protocol. So one port can
  * serve OTLP/HTTP and KEDA's gRPC client at once, as 4318 does, and every port shares one way
- * of listening, closing and terminating TLS (with ALPN offering both protocols).
+ * of listening, closing and terminating TLS (with ALPN offering the protocols the port serves).
  */
 export class Listener {
   private readonly net: NetServer;
@@ -40,6 +42,7 @@ export class Listener {
     routes: ListenerRoutes,
     private readonly log: Logger,
     tls?: TlsFiles,
+    maxConnections = MAX_CONNECTIONS_PER_LISTENER,
   ) {
     this.http = routes.http ? createHttpServer({ keepAliveTimeout: 65_000 }, routes.http) : undefined;
     const onConnection = (socket: Socket) => {
@@ -68,7 +71,7 @@ export class Listener {
     };
     if (tls) {
       const server = createTlsServer(
-        { ...tls.options, ALPNProtocols: ['h2', 'http/1.1'], requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert },
+        { ...tls.options, ALPNProtocols: alpnProtocols(routes), requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert },
         onConnection,
       );
       server.on('tlsClientError', (err) => log.debug({ err: err.message, listener: name }, 'TLS handshake refused'));
@@ -77,6 +80,7 @@ export class Listener {
     } else {
       this.net = createNetServer(onConnection);
     }
+    this.net.maxConnections = maxConnections;
     this.net.on('error', (err) => log.error({ err, listener: name }, 'listener error'));
   }
 
@@ -103,6 +107,16 @@ export class Listener {
       }, FORCE_CLOSE_AFTER_MS).unref();
     });
   }
+}
+
+/**
+ * The protocols offered in ALPN, most preferred first: the server's order decides (OpenSSL takes
+ * the first one the client also offers). HTTP/1.1 leads wherever it is served, because gRPC clients
+ * offer only h2, while browsers and Go's net/http (Grafana, the collector's otlphttp exporter)
+ * offer both and, handed h2, would be sent to the gRPC server, which cannot answer them.
+ */
+function alpnProtocols(routes: ListenerRoutes): string[] {
+  return [...(routes.http ? ['http/1.1'] : []), ...(routes.grpc ? ['h2'] : [])];
 }
 
 function refuseHttp1(socket: Socket, name: string): void {

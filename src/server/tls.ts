@@ -1,5 +1,5 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import type { SecureContextOptions } from 'node:tls';
+import { readFileSync, unwatchFile, watchFile, type StatsListener } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 
 export interface TlsPaths {
@@ -20,6 +20,9 @@ export class TlsFiles {
   private current: SecureContextOptions;
   private readonly subscribers = new Set<(options: SecureContextOptions) => void>();
   private readonly watched: string[];
+  private readonly onStat: StatsListener = (now, before) => {
+    if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) this.reload();
+  };
 
   constructor(
     readonly paths: TlsPaths,
@@ -27,11 +30,7 @@ export class TlsFiles {
   ) {
     this.current = this.read();
     this.watched = [paths.certFile, paths.keyFile, ...(paths.caFile ? [paths.caFile] : [])];
-    for (const file of this.watched) {
-      watchFile(file, { interval: POLL_MS, persistent: false }, (now, before) => {
-        if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) this.reload();
-      });
-    }
+    for (const file of this.watched) watchFile(file, { interval: POLL_MS, persistent: false }, this.onStat);
   }
 
   get requireClientCert(): boolean {
@@ -49,7 +48,8 @@ export class TlsFiles {
   }
 
   close(): void {
-    for (const file of this.watched) unwatchFile(file);
+    // Only our listener: another TlsFiles in the process may watch the same files.
+    for (const file of this.watched) unwatchFile(file, this.onStat);
     this.subscribers.clear();
   }
 
@@ -71,15 +71,16 @@ export class TlsFiles {
       this.log.warn({ err }, 'TLS files could not be read; keeping the previous certificate');
       return;
     }
-    this.current = next;
-    for (const fn of this.subscribers) {
-      try {
-        fn(next);
-      } catch (err) {
-        this.log.warn({ err }, 'TLS files did not form a valid certificate and key; keeping the previous ones');
-        return;
-      }
+    try {
+      // Checked once before any listener takes it, so a cert and key caught mid-rotation
+      // (one new, one old) leave every port on the previous pair rather than some on each.
+      createSecureContext(next);
+    } catch (err) {
+      this.log.warn({ err }, 'TLS files did not form a valid certificate and key; keeping the previous ones');
+      return;
     }
+    this.current = next;
+    for (const fn of this.subscribers) fn(next);
     this.log.info({ cert: this.paths.certFile }, 'TLS certificate reloaded');
   }
 }

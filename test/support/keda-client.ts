@@ -7,6 +7,17 @@ export interface ScaledObjectRef {
   scalerMetadata: Record<string, string>;
 }
 
+/**
+ * KEDA's client TLS for an external scaler (`enableTLS`, `caCert`, `tlsClientCert`,
+ * `tlsClientKey` in the trigger): the server is verified against `caCert`, and the client
+ * certificate is presented when both of its parts are given.
+ */
+export interface KedaTls {
+  caCert: Buffer;
+  tlsClientCert?: Buffer;
+  tlsClientKey?: Buffer;
+}
+
 type Unary = (req: unknown, cb: (err: ServiceError | null, res: unknown) => void) => void;
 
 /**
@@ -16,9 +27,10 @@ type Unary = (req: unknown, cb: (err: ServiceError | null, res: unknown) => void
 export class KedaClient {
   readonly raw: Client & Record<string, Unary & ((req: unknown) => NodeJS.EventEmitter)>;
 
-  constructor(address: string) {
+  constructor(address: string, tls?: KedaTls) {
     const Ctor = makeGenericClientConstructor(externalScalerDefinition(), 'ExternalScaler');
-    this.raw = new Ctor(address, credentials.createInsecure()) as KedaClient['raw'];
+    const creds = tls ? credentials.createSsl(tls.caCert, tls.tlsClientKey ?? null, tls.tlsClientCert ?? null) : credentials.createInsecure();
+    this.raw = new Ctor(address, creds) as KedaClient['raw'];
   }
 
   private call<T>(method: string, req: unknown): Promise<T> {
