@@ -61,3 +61,16 @@ export class ScaledObjectStatus {
     return s;
   }
 }
+
+/** Count and total time of trigger evaluations, read by /metrics when scraped. */
+export class EvaluationStats {
+  count = 0;
+  totalMs = 0;
+  maxMs = 0;
+
+  observe(ms: number): void {
+    this.count++;
+    this.totalMs += ms;
+    if (ms > this.maxMs) this.maxMs = ms;
+  }
+}

@@ -147,3 +147,19 @@ describe('results KEDA can act on', () => {
     expect(scaler.compile(ref).metricNames).toEqual(['x']);
   });
 });
+
+describe('scaler self-metrics', () => {
+  it('counts evaluations and their time, and keeps the last reading of each trigger', () => {
+    const { tsdb, scaler } = setup();
+    tsdb.appendLabels(labelsFromRecord({ __name__: 'x' }), NOW, 5);
+    read(scaler, { metricQuery: 'sum(x)', targetValue: '1', activationTargetValue: '2' });
+    failure(() => read(scaler, { metricQuery: 'x / 0', targetValue: '1' }));
+    expect(scaler.evaluations.count).toBe(2);
+    expect(scaler.evaluations.totalMs).toBeGreaterThan(0);
+    const rows = scaler.status.list().sort((a, b) => a.query.localeCompare(b.query));
+    expect(rows.map((r) => [r.query, r.lastValue, r.active, r.lastError === undefined])).toEqual([
+      ['sum(x)', 5, true, true],
+      ['x / 0', undefined, undefined, false],
+    ]);
+  });
+});
