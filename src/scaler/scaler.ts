@@ -1,11 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import type { Expr } from '../promql/ast.js';
 import { metricNamesOf, type Engine } from '../promql/engine.js';
-import { PromQLError } from '../promql/errors.js';
+import { PromQLError, TooManySamplesError } from '../promql/errors.js';
 import { parseExpr } from '../promql/parser.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { ScalerError } from './errors.js';
-import { ScaledObjectStatus } from './status.js';
+import { EvaluationStats, ScaledObjectStatus } from './status.js';
 import { metadataKey, parseTrigger, type ScaledObjectRef, type TriggerSpec } from './trigger.js';
 
 /** A trigger parsed once: its spec, its query's syntax tree and the metric names it reads. */
@@ -37,6 +37,8 @@ export interface Reading {
 export class Scaler {
   readonly options: ScalerOptions;
   readonly status = new ScaledObjectStatus();
+  /** Time spent evaluating trigger queries, for self-metrics. */
+  readonly evaluations = new EvaluationStats();
   private readonly triggers = new Map<string, CompiledTrigger>();
   private readonly seenNames = new Set<string>();
   private readonly startedAt: number;
@@ -93,13 +95,16 @@ export class Scaler {
     const { spec } = trigger;
     const now = this.options.now();
     let value: number | undefined;
+    const started = performance.now();
     try {
       value = this.evaluate(trigger, now);
     } catch (e) {
       const err = toScalerError(e);
+      this.evaluations.observe(performance.now() - started);
       this.status.recordError(trigger, err.message, now);
       throw err;
     }
+    this.evaluations.observe(performance.now() - started);
     if (value === undefined) {
       if (this.warmingUp(trigger, now)) {
         const err = new ScalerError(
@@ -161,8 +166,25 @@ export class Scaler {
 function toScalerError(e: unknown): ScalerError {
   if (e instanceof ScalerError) return e;
   if (e instanceof PromQLError) {
-    const code = e.kind === 'timeout' ? status.DEADLINE_EXCEEDED : e.kind === 'bad_data' ? status.INVALID_ARGUMENT : status.INTERNAL;
+    const code = promqlErrorCode(e);
     return new ScalerError(code, `query evaluation failed: ${e.message}`);
   }
   return new ScalerError(status.INTERNAL, `query evaluation failed: ${(e as Error).message}`);
+}
+
+/**
+ * What KEDA should make of a query error. Runtime errors of a query (many-to-many matching,
+ * duplicate series) are the query's fault like syntax errors are; only the unexpected is INTERNAL.
+ */
+function promqlErrorCode(e: PromQLError): status {
+  if (e instanceof TooManySamplesError) return status.RESOURCE_EXHAUSTED;
+  switch (e.kind) {
+    case 'timeout':
+      return status.DEADLINE_EXCEEDED;
+    case 'canceled':
+      return status.CANCELLED;
+    case 'bad_data':
+    case 'execution':
+      return status.INVALID_ARGUMENT;
+  }
 }
