@@ -11,6 +11,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY proto ./proto
+COPY web ./web
 # Only src/ ships, so only src/ is compiled: a test or benchmark cannot break the image build.
 RUN printf '{"extends":"./tsconfig.json","include":["src"]}\n' > tsconfig.image.json \
  && npx tsc -p tsconfig.image.json

@@ -1,22 +1,44 @@
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Engine } from '../promql/engine.js';
+import type { Scaler } from '../scaler/scaler.js';
+import type { Tsdb } from '../tsdb/db.js';
+import { emptyEndpointRoutes } from './empty-endpoints.js';
 import { toApiError } from './errors.js';
 import { healthRoutes } from './health.js';
+import { metadataRoutes } from './metadata.js';
+import { parseRoutes } from './parse.js';
 import { queryRoutes } from './query.js';
+import { scalerStatusRoutes } from './scaler-status.js';
+import { SelfMetrics, type ReceiverCounters } from './self-metrics.js';
+import { seriesRoutes } from './series.js';
+import { statusRoutes } from './status.js';
+import { webRoutes } from './web.js';
 
 export interface ApiDeps {
   engine: Engine;
+  tsdb: Tsdb;
   log: Logger;
   isReady: () => boolean;
+  /** The triggers KEDA asked about, for the web page and /metrics. */
+  scaler?: Scaler;
+  /** The OTLP receivers' counters, for /metrics. */
+  otlpStats?: ReceiverCounters;
+  /** Pass one to count scaler RPCs into the same registry (ExternalScalerService's onCall). */
+  selfMetrics?: SelfMetrics;
 }
 
-/** The HTTP API on its own port: Prometheus-compatible /api/v1, health and readiness. */
+const API_PREFIX = '/api/v1/';
+
+/**
+ * The HTTP API on its own port: Prometheus-compatible /api/v1, our own /api/v1/scaler/*, the
+ * web page, /metrics, health and readiness.
+ */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   await app.register(formbody);
   app.setErrorHandler((e: FastifyError, _req, reply) => {
@@ -28,7 +50,30 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const err = toApiError(e);
     return reply.code(err.httpStatus).send({ status: 'error', errorType: err.type, error: err.message });
   });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    if (path.startsWith(API_PREFIX)) {
+      return reply.code(404).send({ status: 'error', errorType: 'not_found', error: `no API endpoint ${req.method} ${path}` });
+    }
+    return reply.code(404).type('text/plain; charset=utf-8').send('404 page not found\n');
+  });
+
+  const metrics = deps.selfMetrics ?? new SelfMetrics();
+  metrics.watch({ tsdb: deps.tsdb, otlp: deps.otlpStats, scaler: deps.scaler });
+  app.addHook('onResponse', async (req, reply) => {
+    const endpoint = req.routeOptions.url;
+    if (endpoint !== undefined && endpoint.startsWith(API_PREFIX)) metrics.observeRequest(endpoint, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', async (_req, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
+
   healthRoutes(app, deps.isReady);
   queryRoutes(app, deps.engine);
+  seriesRoutes(app, deps.tsdb);
+  metadataRoutes(app, deps.tsdb);
+  parseRoutes(app);
+  statusRoutes(app, deps.tsdb);
+  emptyEndpointRoutes(app);
+  scalerStatusRoutes(app, deps.tsdb, deps.scaler);
+  webRoutes(app);
   return app;
 }

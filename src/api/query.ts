@@ -1,31 +1,101 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Engine } from '../promql/engine.js';
+import { PromQLError } from '../promql/errors.js';
+import type { QueryResult, QueryValue } from '../promql/value.js';
 import { badData } from './errors.js';
 import { formatQueryData } from './format.js';
-import { parseTimeParam } from './params.js';
+import { durationParam, invalidParam, limitParam, parseDuration, requiredTimeParam, timeParam } from './params.js';
+import { Form } from './request.js';
 
-type Params = Record<string, string | undefined>;
+/** Prometheus's cap on the points of one series in a range query. */
+const MAX_POINTS_PER_SERIES = 11_000;
 
-/** GET query string and POST form body both carry the parameters, as in Prometheus. */
-export function paramsOf(req: FastifyRequest): Params {
-  const out: Params = {};
-  for (const source of [req.query, req.body]) {
-    if (source === null || typeof source !== 'object') continue;
-    for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
-      out[k] = Array.isArray(v) ? String(v[v.length - 1]) : v === undefined ? undefined : String(v);
-    }
+/**
+ * Query validation errors (syntax, types) name the parameter, as Prometheus's do; evaluation
+ * errors (timeout, too many samples, many-to-many) keep their own type.
+ */
+function evaluate(run: () => QueryResult): QueryResult {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof PromQLError && e.kind === 'bad_data') throw invalidParam('query', e.message);
+    throw e;
   }
-  return out;
 }
 
+/** `timeout` and `lookback_delta` are checked like Prometheus does, though the engine's own settings apply. */
+function checkQueryOptions(form: Form): void {
+  const timeout = form.get('timeout');
+  if (timeout) durationParam('timeout', timeout);
+  const lookback = form.get('lookback_delta');
+  if (lookback) {
+    try {
+      parseDuration(lookback);
+    } catch (e) {
+      throw badData(`error parsing lookback delta duration: ${(e as Error).message}`);
+    }
+  }
+}
+
+function truncate(value: QueryValue, limit: number): { value: QueryValue; truncated: boolean } {
+  if (limit > 0 && value.type === 'vector' && value.samples.length > limit) {
+    return { value: { type: 'vector', samples: value.samples.slice(0, limit) }, truncated: true };
+  }
+  if (limit > 0 && value.type === 'matrix' && value.series.length > limit) {
+    return { value: { type: 'matrix', series: value.series.slice(0, limit) }, truncated: true };
+  }
+  return { value, truncated: false };
+}
+
+function respond(result: QueryResult, limit: number) {
+  const { value, truncated } = truncate(result.value, limit);
+  const warnings = truncated ? [...result.warnings, 'results truncated due to limit'] : result.warnings;
+  return {
+    status: 'success',
+    data: formatQueryData(value),
+    ...(warnings.length ? { warnings } : {}),
+    ...(result.infos.length ? { infos: result.infos } : {}),
+  };
+}
+
+/** `/api/v1/query` and `/api/v1/query_range`, GET or form-encoded POST. */
 export function queryRoutes(app: FastifyInstance, engine: Engine): void {
   const instant = async (req: FastifyRequest) => {
-    const p = paramsOf(req);
-    if (!p.query) throw badData('invalid parameter "query": query must not be empty');
-    const time = parseTimeParam('time', p.time, Date.now());
-    const { value, warnings, infos } = engine.instant(p.query, time);
-    return { status: 'success', data: formatQueryData(value), ...(warnings.length ? { warnings } : {}), ...(infos.length ? { infos } : {}) };
+    const form = new Form(req);
+    const limit = limitParam(form.get('limit'));
+    const time = timeParam('time', form.get('time'), Date.now());
+    checkQueryOptions(form);
+    const query = form.get('query') ?? '';
+    return respond(
+      evaluate(() => engine.instant(query, time)),
+      limit,
+    );
   };
-  app.get('/api/v1/query', instant);
-  app.post('/api/v1/query', instant);
+
+  const range = async (req: FastifyRequest) => {
+    const form = new Form(req);
+    const limit = limitParam(form.get('limit'));
+    const start = requiredTimeParam('start', form.get('start'));
+    const end = requiredTimeParam('end', form.get('end'));
+    if (end < start) throw invalidParam('end', 'end timestamp must not be before start time');
+    const step = durationParam('step', form.get('step'));
+    if (step <= 0) throw invalidParam('step', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (Math.floor((end - start) / step) > MAX_POINTS_PER_SERIES) {
+      throw badData('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+    }
+    checkQueryOptions(form);
+    const query = form.get('query') ?? '';
+    return respond(
+      evaluate(() => engine.range(query, start, end, step)),
+      limit,
+    );
+  };
+
+  for (const [path, handler] of [
+    ['/api/v1/query', instant],
+    ['/api/v1/query_range', range],
+  ] as const) {
+    app.get(path, handler);
+    app.post(path, handler);
+  }
 }

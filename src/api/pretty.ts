@@ -1,0 +1,45 @@
+import type { Expr, NumberLiteral } from '../promql/ast.js';
+import { formatExpr } from '../promql/printer.js';
+
+/** Prometheus's prettifier keeps a node on one line up to this many characters. */
+const MAX_LINE = 100;
+
+const indent = (level: number) => '  '.repeat(level);
+
+/** A stand-in operand, so the printer shows only an operator's own text around it. */
+const HOLE: NumberLiteral = { kind: 'NumberLiteral', value: 0, pos: { start: 0, end: 0 } };
+
+/**
+ * The query laid out as Prometheus's `/api/v1/format_query` does (`Pretty(0)`): a node whose
+ * one-line form fits in 100 characters stays on one line; a longer one puts its operands on
+ * lines of their own, indented two spaces a level.
+ */
+export function prettyExpr(e: Expr, level = 0): string {
+  const flat = formatExpr(e);
+  if (flat.length <= MAX_LINE) {
+    return e.kind === 'SubqueryExpr' ? flat : indent(level) + flat;
+  }
+  switch (e.kind) {
+    case 'AggregateExpr': {
+      const head = formatExpr({ ...e, expr: HOLE, param: undefined }).slice(0, -'(0)'.length);
+      const param = e.param === undefined ? '' : `${prettyExpr(e.param, level + 1)},\n`;
+      return `${indent(level)}${head}(\n${param}${prettyExpr(e.expr, level + 1)}\n${indent(level)})`;
+    }
+    case 'BinaryExpr': {
+      const op = formatExpr({ ...e, lhs: HOLE, rhs: HOLE }).slice('0 '.length, -' 0'.length);
+      return `${prettyExpr(e.lhs, level + 1)}\n${indent(level)}${op}\n${prettyExpr(e.rhs, level + 1)}`;
+    }
+    case 'Call':
+      return `${indent(level)}${e.func}(\n${e.args.map((a) => prettyExpr(a, level + 1)).join(',\n')}\n${indent(level)})`;
+    case 'ParenExpr':
+      return `${indent(level)}(\n${prettyExpr(e.expr, level + 1)}\n${indent(level)})`;
+    case 'StepInvariantExpr':
+      return prettyExpr(e.expr, level);
+    case 'SubqueryExpr':
+      return prettyExpr(e.expr, level) + formatExpr({ ...e, expr: HOLE }).slice('0'.length);
+    case 'UnaryExpr':
+      return `${indent(level)}${e.op}${prettyExpr(e.expr, level).trim()}`;
+    default:
+      return indent(level) + flat;
+  }
+}

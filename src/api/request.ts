@@ -1,0 +1,26 @@
+import type { FastifyRequest } from 'fastify';
+
+function valuesIn(source: unknown, name: string): string[] {
+  if (source === null || typeof source !== 'object') return [];
+  const v = (source as Record<string, unknown>)[name];
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
+/**
+ * The form of a Prometheus API request: POST body values first, then the URL query, as Go's
+ * Request.Form orders them. So GET and form-encoded POST take the same parameters.
+ */
+export class Form {
+  constructor(private readonly req: FastifyRequest) {}
+
+  /** Every value of a repeated parameter such as `match[]`. */
+  all(name: string): string[] {
+    return [...valuesIn(this.req.body, name), ...valuesIn(this.req.query, name)];
+  }
+
+  /** The first value, or undefined (Go's FormValue, which gives '' for both). */
+  get(name: string): string | undefined {
+    return this.all(name)[0];
+  }
+}

@@ -1,0 +1,146 @@
+import { status } from '@grpc/grpc-js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Scaler } from '../scaler/scaler.js';
+import type { Tsdb } from '../tsdb/db.js';
+
+const PREFIX = 'keda_otlp_scaler_';
+
+/** The OTLP receivers' counters as /metrics reads them (the shape of src/otlp/stats.ts's OtlpStats). */
+export interface ReceiverCounters {
+  readonly requests: Readonly<Record<string, number>>;
+  readonly requestsFailed: Readonly<Record<string, number>>;
+  readonly pointsReceived: number;
+  readonly pointsAccepted: number;
+  readonly pointsSkippedLazy: number;
+  readonly pointsRejected: Readonly<Record<string, number>>;
+}
+
+/** What /metrics reads when scraped; each part is optional so the API can run without it. */
+export interface MetricSources {
+  tsdb: Tsdb;
+  otlp?: ReceiverCounters;
+  scaler?: Scaler;
+}
+
+type Setter = (labels: Record<string, string>, value: number) => void;
+
+/**
+ * The process's own metrics on a registry of its own (not prom-client's global one, so several
+ * servers in one process, as in tests, do not collide). Counters kept elsewhere as plain numbers
+ * are read when scraped, so ingest and query paths pay nothing for them.
+ */
+export class SelfMetrics {
+  readonly registry = new Registry();
+  private readonly scalerCalls = new Counter({
+    name: `${PREFIX}scaler_calls_total`,
+    help: 'ExternalScaler gRPC calls from KEDA, by method and gRPC status code.',
+    labelNames: ['rpc', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly requestDuration = new Histogram({
+    name: `${PREFIX}http_request_duration_seconds`,
+    help: 'Time to answer a Prometheus API request, by endpoint.',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private watching = false;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** For ExternalScalerService's `onCall` option. */
+  readonly countScalerCall = (rpc: string, code: status): void => {
+    this.scalerCalls.inc({ rpc, code: status[code] ?? String(code) });
+  };
+
+  observeRequest(endpoint: string, seconds: number): void {
+    this.requestDuration.observe({ endpoint }, seconds);
+  }
+
+  /** Registers the scrape-time readers of the TSDB, receiver and scaler state; once. */
+  watch(sources: MetricSources): void {
+    if (this.watching) return;
+    this.watching = true;
+    const { tsdb, otlp, scaler } = sources;
+    this.gauge('tsdb_series', 'Series held in memory.', [], (set) => set({}, tsdb.seriesCount));
+    this.counter('tsdb_series_created_total', 'Series created.', [], (set) => set({}, tsdb.stats.seriesCreated));
+    this.counter('tsdb_series_freed_total', 'Series freed by retention.', [], (set) => set({}, tsdb.stats.seriesFreed));
+    this.counter('tsdb_samples_appended_total', 'Samples stored.', [], (set) => set({}, tsdb.stats.samplesAppended));
+    this.counter('tsdb_samples_rejected_total', 'Samples the TSDB refused, by reason.', ['reason'], (set) => {
+      set({ reason: 'series_limit' }, tsdb.stats.seriesRejected);
+      set({ reason: 'out_of_order' }, tsdb.stats.samplesOutOfOrder);
+      set({ reason: 'too_old' }, tsdb.stats.samplesTooOld);
+    });
+    if (otlp) {
+      this.counter('otlp_requests_total', 'OTLP export requests decoded, by transport.', ['transport'], (set) => {
+        for (const [transport, n] of Object.entries(otlp.requests)) set({ transport }, n);
+      });
+      this.counter('otlp_requests_failed_total', 'OTLP export requests refused whole, by transport.', ['transport'], (set) => {
+        for (const [transport, n] of Object.entries(otlp.requestsFailed)) set({ transport }, n);
+      });
+      this.counter('otlp_points_received_total', 'OTLP data points received.', [], (set) => set({}, otlp.pointsReceived));
+      this.counter('otlp_points_accepted_total', 'OTLP data points stored.', [], (set) => set({}, otlp.pointsAccepted));
+      this.counter('otlp_points_skipped_total', 'OTLP data points of metrics no trigger reads, skipped in lazy mode.', [], (set) =>
+        set({}, otlp.pointsSkippedLazy),
+      );
+      this.counter('otlp_points_rejected_total', 'OTLP data points refused, by reason.', ['reason'], (set) => {
+        for (const [reason, n] of Object.entries(otlp.pointsRejected)) set({ reason }, n);
+      });
+    }
+    if (scaler) {
+      const triggers = ['namespace', 'name', 'metric'] as const;
+      const each = (set: Setter, value: (t: ReturnType<Scaler['status']['list']>[number]) => number | undefined) => {
+        for (const t of scaler.status.list()) {
+          const v = value(t);
+          if (v !== undefined) set({ namespace: t.namespace, name: t.name, metric: t.metricName }, v);
+        }
+      };
+      this.gauge('scaledobject_value', 'Last value KEDA got for a ScaledObject trigger.', triggers, (set) => each(set, (t) => t.lastValue));
+      this.gauge('scaledobject_active', 'Whether the trigger was active at its last evaluation (1) or not (0).', triggers, (set) =>
+        each(set, (t) => (t.active === undefined ? undefined : Number(t.active))),
+      );
+      this.gauge('scaledobject_error', 'Whether the last evaluation of the trigger failed (1) or not (0).', triggers, (set) =>
+        each(set, (t) => Number(t.lastError !== undefined)),
+      );
+      this.counter('scaler_evaluations_total', 'Trigger queries evaluated for KEDA.', [], (set) => set({}, scaler.evaluations.count));
+      this.counter('scaler_evaluation_seconds_total', 'Time spent evaluating trigger queries.', [], (set) =>
+        set({}, scaler.evaluations.totalMs / 1000),
+      );
+      this.gauge('scaler_evaluation_max_seconds', 'Longest single trigger evaluation since start.', [], (set) =>
+        set({}, scaler.evaluations.maxMs / 1000),
+      );
+      this.gauge('scaledobject_last_call_timestamp_seconds', 'When KEDA last caused an evaluation of the trigger.', triggers, (set) =>
+        each(set, (t) => t.lastCall / 1000),
+      );
+    }
+  }
+
+  private gauge(name: string, help: string, labelNames: readonly string[], read: (set: Setter) => void): void {
+    new Gauge({
+      name: PREFIX + name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        read((labels, value) => this.set(labels, value));
+      },
+    });
+  }
+
+  /** A counter whose total lives elsewhere: set to that total on each scrape. */
+  private counter(name: string, help: string, labelNames: readonly string[], read: (set: Setter) => void): void {
+    new Counter({
+      name: PREFIX + name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        read((labels, value) => this.inc(labels, value));
+      },
+    });
+  }
+}

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/server/app.js';
+import { labelsFromRecord } from '../../src/tsdb/labels.js';
+import { startTestApp } from '../support/app.js';
+import { apiGet, apiPost, POINTS, seed, STEP_MS, wholeSecondNow } from './http.js';
+
+describe('/api/v1/query and /api/v1/query_range', () => {
+  let app: App;
+  let end: number;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    end = wholeSecondNow();
+    seed(app, end);
+  });
+  afterAll(() => app.close());
+
+  it('answers an instant vector in Prometheus JSON, sorted values as strings, time in float seconds', async () => {
+    const res = await apiGet(app, '/api/v1/query', { query: 'queue_size', time: String(end / 1000) });
+    expect(res.status).toBe(200);
+    expect(res.contentType).toMatch(/^application\/json/);
+    expect(res.body).toEqual({
+      status: 'success',
+      data: {
+        resultType: 'vector',
+        result: expect.arrayContaining([
+          { metric: { __name__: 'queue_size', job: 'a', instance: 'x' }, value: [end / 1000, '28.5'] },
+          { metric: { __name__: 'queue_size', job: 'b', instance: 'y' }, value: [end / 1000, '81'] },
+        ]),
+      },
+    });
+    expect(res.body.data.result).toHaveLength(2);
+  });
+
+  it('answers the same through a form-encoded POST as through GET', async () => {
+    const params = { query: 'sum by (job) (queue_size)', time: String(end / 1000) };
+    const [viaGet, viaPost] = await Promise.all([apiGet(app, '/api/v1/query', params), apiPost(app, '/api/v1/query', params)]);
+    expect(viaPost.status).toBe(200);
+    expect(viaPost.body).toEqual(viaGet.body);
+  });
+
+  it('answers scalars and strings as [time, value] pairs', async () => {
+    const t = end / 1000;
+    expect((await apiGet(app, '/api/v1/query', { query: '1 + 2', time: String(t) })).body.data).toEqual({ resultType: 'scalar', result: [t, '3'] });
+    expect((await apiGet(app, '/api/v1/query', { query: '"hi"', time: String(t) })).body.data).toEqual({ resultType: 'string', result: [t, 'hi'] });
+    expect((await apiGet(app, '/api/v1/query', { query: '1/0', time: String(t) })).body.data.result[1]).toBe('+Inf');
+    expect((await apiGet(app, '/api/v1/query', { query: '-1/0', time: String(t) })).body.data.result[1]).toBe('-Inf');
+    expect((await apiGet(app, '/api/v1/query', { query: '0/0', time: String(t) })).body.data.result[1]).toBe('NaN');
+  });
+
+  it('answers a range vector selector in an instant query as a matrix', async () => {
+    const res = await apiGet(app, '/api/v1/query', { query: 'queue_size{job="a"}[1m]', time: String(end / 1000) });
+    expect(res.body.data.resultType).toBe('matrix');
+    const [series] = res.body.data.result;
+    // A 1m window, left-open, holds the samples at end-45s, -30s, -15s and end.
+    expect(series.values).toEqual([3, 2, 1, 0].map((k) => [(end - k * STEP_MS) / 1000, String((POINTS - 1 - k) * 1.5)]));
+  });
+
+  it('takes the time as RFC 3339 with fraction and offset as well as float seconds', async () => {
+    const iso = new Date(end - 30_000).toISOString();
+    const offset = new Date(end - 30_000 + 2 * 3_600_000).toISOString().replace('Z', '+02:00');
+    const fraction = ((end - 30_000) / 1000).toFixed(3);
+    const expected = [{ metric: {}, value: [(end - 30_000) / 1000, String(28.5 - 3 + 81 + 2)] }];
+    for (const time of [iso, offset, fraction]) {
+      expect((await apiGet(app, '/api/v1/query', { query: 'sum(queue_size)', time })).body.data.result, time).toEqual(expected);
+    }
+  });
+
+  it('evaluates at now when time is absent', async () => {
+    const before = Date.now() / 1000;
+    const res = await apiGet(app, '/api/v1/query', { query: 'time()' });
+    const [t, v] = res.body.data.result;
+    expect(t).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(Number(v)).toBeCloseTo(t, 3);
+  });
+
+  it('answers a range query as a matrix on the step grid, matching the engine', async () => {
+    const params = { query: 'rate(requests_total[1m])', start: String((end - 120_000) / 1000), end: String(end / 1000), step: '30s' };
+    const res = await apiPost(app, '/api/v1/query_range', params);
+    expect(res.status).toBe(200);
+    expect(res.body.data.resultType).toBe('matrix');
+    const expected = app.engine.range('rate(requests_total[1m])', end - 120_000, end, 30_000).value;
+    if (expected.type !== 'matrix') throw new Error('expected a matrix');
+    expect(res.body.data.result).toEqual(
+      expected.series.map((s) => ({
+        metric: { code: '200', job: 'a' },
+        values: s.timestamps.map((t, i) => [t / 1000, String(s.values[i])]),
+      })),
+    );
+    expect(res.body.data.result[0].values.map((p: [number, string]) => p[0])).toEqual([120, 90, 60, 30, 0].map((k) => (end - k * 1000) / 1000));
+  });
+
+  it('takes step as float seconds or a duration, and times in RFC 3339', async () => {
+    const base = { query: 'sum(queue_size)', start: new Date(end - 60_000).toISOString(), end: new Date(end).toISOString() };
+    const a = await apiGet(app, '/api/v1/query_range', { ...base, step: '15' });
+    const b = await apiGet(app, '/api/v1/query_range', { ...base, step: '15s' });
+    const c = await apiGet(app, '/api/v1/query_range', { ...base, step: '15000ms' });
+    expect(a.body.data.result[0].values).toHaveLength(5);
+    expect(b.body).toEqual(a.body);
+    expect(c.body).toEqual(a.body);
+  });
+
+  it('rejects bad parameters with bad_data and Prometheus messages', async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ query: 'up', start: 'soon', end: '10', step: '1' }, 'invalid parameter "start": cannot parse "soon" to a valid timestamp'],
+      [{ query: 'up', start: '10', end: 'x', step: '1' }, 'invalid parameter "end": cannot parse "x" to a valid timestamp'],
+      [{ query: 'up', start: '10', end: '5', step: '1' }, 'invalid parameter "end": end timestamp must not be before start time'],
+      [{ query: 'up', start: '0', end: '10', step: 'often' }, 'invalid parameter "step": cannot parse "often" to a valid duration'],
+      [{ query: 'up', start: '0', end: '10', step: '0' }, 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer'],
+      [{ query: 'up', start: '0', end: '10', step: '-5' }, 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer'],
+      [{ query: 'up', start: '0', end: '11001', step: '1' }, 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)'],
+      [{ query: 'sum(', start: '0', end: '10', step: '1' }, 'invalid parameter "query": 1:5: parse error: unclosed left parenthesis'],
+      [{ query: 'up[5m]', start: '0', end: '10', step: '1' }, 'invalid parameter "query": invalid expression type "range vector" for range query, must be Scalar or instant Vector'],
+    ];
+    for (const [params, error] of cases) {
+      const res = await apiPost(app, '/api/v1/query_range', params);
+      expect(res.status, JSON.stringify(params)).toBe(400);
+      expect(res.body, JSON.stringify(params)).toEqual({ status: 'error', errorType: 'bad_data', error });
+    }
+    const ok = await apiPost(app, '/api/v1/query_range', { query: '1', start: '0', end: '11000', step: '1' });
+    expect(ok.status).toBe(200);
+  });
+
+  it('rejects a bad instant query and a bad time with bad_data', async () => {
+    const parse = await apiGet(app, '/api/v1/query', { query: 'foo(' });
+    expect(parse.status).toBe(400);
+    expect(parse.body.errorType).toBe('bad_data');
+    expect(parse.body.error).toMatch(/^invalid parameter "query": 1:\d+: parse error: /);
+    const empty = await apiGet(app, '/api/v1/query', {});
+    expect(empty.body).toEqual({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:1: parse error: no expression found in input' });
+    const time = await apiGet(app, '/api/v1/query', { query: '1', time: 'yesterday' });
+    expect(time.body).toEqual({
+      status: 'error',
+      errorType: 'bad_data',
+      error: `invalid parameter "time": invalid time value for 'time': cannot parse "yesterday" to a valid timestamp`,
+    });
+    const timeout = await apiGet(app, '/api/v1/query', { query: '1', timeout: 'forever' });
+    expect(timeout.body.error).toBe('invalid parameter "timeout": cannot parse "forever" to a valid duration');
+    const limit = await apiGet(app, '/api/v1/query', { query: '1', limit: '-1' });
+    expect(limit.body.error).toBe('invalid parameter "limit": limit must be non-negative');
+  });
+
+  it('reports evaluation failures as execution errors with status 422', async () => {
+    app.tsdb.appendLabels(labelsFromRecord({ __name__: 'dup', side: 'l', k: '1' }), end, 1);
+    app.tsdb.appendLabels(labelsFromRecord({ __name__: 'dup', side: 'l', k: '2' }), end, 1);
+    app.tsdb.appendLabels(labelsFromRecord({ __name__: 'other', side: 'l' }), end, 1);
+    const res = await apiGet(app, '/api/v1/query', { query: 'other + ignoring(k) dup', time: String(end / 1000) });
+    expect(res.status).toBe(422);
+    expect(res.body.status).toBe('error');
+    expect(res.body.errorType).toBe('execution');
+    expect(res.body.error).toMatch(/many-to-many|multiple matches/);
+  });
+
+  it('truncates to limit with a warning, and passes on the engine warnings and infos', async () => {
+    const res = await apiGet(app, '/api/v1/query', { query: 'queue_size', time: String(end / 1000), limit: '1' });
+    expect(res.body.data.result).toHaveLength(1);
+    expect(res.body.warnings).toEqual(['results truncated due to limit']);
+    const info = await apiGet(app, '/api/v1/query', { query: 'rate(queue_size[1m])', time: String(end / 1000) });
+    expect(info.body.status).toBe('success');
+    expect(info.body.infos?.join('\n')).toMatch(/does not end in _total/);
+  });
+});
