@@ -45,15 +45,34 @@ export interface VectorSelector {
   matchers: Matcher[];
   /** `offset` in ms; negative offsets look into the future. */
   offsetMs: number;
+  /** The offset as written when it is an expression (`offset step() * 2`); offsetMs holds its value once known. */
+  offsetExpr?: DurationExpr;
   at: AtModifier | undefined;
+  /** `anchored`: range windows also take the last sample before their start (extended range selectors). */
+  anchored?: boolean;
+  /** `smoothed`: values are interpolated at the window edges, or at the step time for an instant vector. */
+  smoothed?: boolean;
   pos: PosRange;
 }
+
+/**
+ * A duration written as an expression (`[5m * 2]`, `offset min_of(step(), 1m)`). Numbers are
+ * seconds, as Prometheus computes them; step() and range() are the query's, known only when it runs.
+ */
+export type DurationExpr =
+  | { kind: 'DurationNumber'; seconds: number; /** Written with units (`5m`) rather than as plain seconds. */ unit?: boolean; pos: PosRange }
+  | { kind: 'DurationCall'; func: 'step' | 'range'; pos: PosRange }
+  | { kind: 'DurationUnary'; op: '-' | '+'; expr: DurationExpr; pos: PosRange }
+  | { kind: 'DurationBinary'; op: '+' | '-' | '*' | '/' | '%' | '^' | 'min_of' | 'max_of'; lhs: DurationExpr; rhs: DurationExpr; pos: PosRange }
+  | { kind: 'DurationParen'; expr: DurationExpr; pos: PosRange };
 
 export interface MatrixSelector {
   kind: 'MatrixSelector';
   /** The selector the range applies to; its offset and `@` apply to the whole window. */
   vector: VectorSelector;
   rangeMs: number;
+  /** The range as written when it is an expression; rangeMs holds its value once known. */
+  rangeExpr?: DurationExpr;
   pos: PosRange;
 }
 
@@ -64,6 +83,10 @@ export interface SubqueryExpr {
   /** Resolution in ms; 0 means the default evaluation interval. */
   stepMs: number;
   offsetMs: number;
+  /** Range, resolution and offset as written when they are expressions; the ms fields hold their values once known. */
+  rangeExpr?: DurationExpr;
+  stepExpr?: DurationExpr;
+  offsetExpr?: DurationExpr;
   at: AtModifier | undefined;
   pos: PosRange;
 }
@@ -84,7 +107,9 @@ export interface UnaryExpr {
 export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^' | 'atan2';
 export type ComparisonOp = '==' | '!=' | '>' | '<' | '>=' | '<=';
 export type SetOp = 'and' | 'or' | 'unless';
-export type BinaryOp = ArithmeticOp | ComparisonOp | SetOp;
+/** `</` and `>/` trim native histograms' buckets; float samples are dropped by them. */
+export type TrimOp = '</' | '>/';
+export type BinaryOp = ArithmeticOp | ComparisonOp | SetOp | TrimOp;
 
 export interface VectorMatching {
   /** 'one-to-one' unless group_left / group_right was given; set operators are 'many-to-many'. */
@@ -94,6 +119,10 @@ export interface VectorMatching {
   labels: string[];
   /** Labels listed in group_left(...) / group_right(...) to copy from the "one" side. */
   include: string[];
+  /** `fill_left(v)` / `fill(v)`: the value a missing left-hand series takes (binop fill modifiers). */
+  fillLeft?: number;
+  /** `fill_right(v)` / `fill(v)`: the value a missing right-hand series takes. */
+  fillRight?: number;
 }
 
 export interface BinaryExpr {

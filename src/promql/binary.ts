@@ -161,10 +161,13 @@ export class VectorMatcher {
   }
 
   private binop(lhsIn: StepSample[], rhsIn: StepSample[], out: StepSample[]): void {
-    if (lhsIn.length === 0 || rhsIn.length === 0) return;
+    const { fillLeft, fillRight } = this.matching;
+    if (lhsIn.length === 0 && rhsIn.length === 0) return;
+    if ((lhsIn.length === 0 || rhsIn.length === 0) && fillLeft === undefined && fillRight === undefined) return;
     const card = this.matching.card;
     const swap = card === 'one-to-many';
-    // The "many" side drives the loop; the "one" side is looked up by signature.
+    // The "many" side drives the loop; the "one" side is looked up by signature. As in
+    // Prometheus, a fill value stands in for whichever side is missing in this swapped order.
     const many = swap ? rhsIn : lhsIn;
     const one = swap ? lhsIn : rhsIn;
     const manySig = swap ? this.rhsSig : this.lhsSig;
@@ -186,10 +189,7 @@ export class VectorMatcher {
     }
     const matchedOne = card === 'one-to-one' ? new Uint8Array(this.sigCount) : undefined;
     const matchedMany = card === 'one-to-one' ? undefined : new Map<number, Set<string>>();
-    for (const ms of many) {
-      const sig = manySig[ms.src]!;
-      const os = oneBySig.get(sig);
-      if (os === undefined) continue;
+    const combine = (ms: StepSample, os: StepSample, sig: number): void => {
       const l = swap ? os.v : ms.v;
       const r = swap ? ms.v : os.v;
       let value: number;
@@ -220,14 +220,31 @@ export class VectorMatcher {
         if (set.has(key)) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
         set.add(key);
       }
-      if (!keep) continue;
-      out.push({ labels, v: value, dropName: this.returnBool, src: -1 });
+      if (keep) out.push({ labels, v: value, dropName: this.returnBool, src: -1 });
+    };
+    for (const ms of many) {
+      const sig = manySig[ms.src]!;
+      const os = oneBySig.get(sig);
+      if (os !== undefined) combine(ms, os, sig);
+      else if (fillRight !== undefined) combine(ms, this.filled(ms, fillRight), sig);
+    }
+    if (fillLeft === undefined) return;
+    for (const os of one) {
+      const sig = oneSig[os.src]!;
+      if (matchedOne !== undefined ? matchedOne[sig] === 1 : (matchedMany!.get(sig)?.size ?? 0) > 0) continue;
+      combine(this.filled(os, fillLeft), os, sig);
     }
   }
 
+  /** The sample a fill modifier puts in place of a missing series: the match labels of the present one, and the fill value. */
+  private filled(present: StepSample, v: number): StepSample {
+    return { labels: this.matchLabels(present.labels), v, dropName: false, src: -1 };
+  }
+
   private resultLabels(many: StepSample, one: StepSample): Labels {
+    const filled = many.src < 0 || one.src < 0;
     const cacheKey = `${many.src}\xfe${one.src}`;
-    const cached = this.resultCache.get(cacheKey);
+    const cached = filled ? undefined : this.resultCache.get(cacheKey);
     if (cached !== undefined) return cached;
     const b = new LabelsBuilder(many.labels);
     if (changesMeaning(this.op)) for (const name of METADATA_LABELS) b.del(name);
@@ -241,7 +258,7 @@ export class VectorMatcher {
     }
     for (const name of this.matching.include) b.set(name, labelsGet(one.labels, name));
     const labels = b.labels();
-    this.resultCache.set(cacheKey, labels);
+    if (!filled) this.resultCache.set(cacheKey, labels);
     return labels;
   }
 }

@@ -8,6 +8,8 @@ import { FUNCTIONS, type FunctionDef, type StepArg } from './functions.js';
 import { combineInfo, infoTimeSource, planInfo } from './info-function.js';
 import { mergeSameLabels } from './label-functions.js';
 import { parseExpr } from './parser.js';
+import { resolveDurations } from './durations.js';
+import { ANCHORED_SAFE, extendPoints, smoothedAt, SMOOTHED_SAFE, type WindowMode } from './extended-range.js';
 import { preprocessExpr } from './preprocess.js';
 import type { Querier } from './querier.js';
 import type { Window } from './range-functions.js';
@@ -150,6 +152,12 @@ function sortKey(l: Labels): string {
   return k;
 }
 
+function windowMode(arg: MatrixSelector | SubqueryExpr): WindowMode {
+  if (arg.kind !== 'MatrixSelector') return 'plain';
+  if (arg.vector.anchored === true) return 'anchored';
+  return arg.vector.smoothed === true ? 'smoothed' : 'plain';
+}
+
 function isCounterName(name: string): boolean {
   return name.endsWith('_total') || name.endsWith('_sum') || name.endsWith('_count') || name.endsWith('_bucket');
 }
@@ -286,6 +294,7 @@ class Evaluator {
    * there means no sample. With `sampleTimes` the value is the sample's timestamp in seconds.
    */
   private evalVectorSelector(vs: VectorSelector, grid: StepGrid, sampleTimes: boolean): StepSeries[] {
+    if (vs.smoothed === true && !sampleTimes) return this.evalSmoothedSelector(vs, grid);
     const series = this.select(vs);
     const at = this.resolveAt(vs.at);
     const n = stepCount(grid);
@@ -313,9 +322,37 @@ class Evaluator {
     return out;
   }
 
+  /** A `smoothed` instant selector: at each step, the value interpolated at the step's time from the samples within a lookback delta either side. */
+  private evalSmoothedSelector(vs: VectorSelector, grid: StepGrid): StepSeries[] {
+    const at = this.resolveAt(vs.at);
+    const n = stepCount(grid);
+    const lookback = this.opts.lookbackDeltaMs;
+    const out: StepSeries[] = [];
+    for (const s of this.select(vs)) {
+      this.checkTimeout();
+      const ts: number[] = [];
+      const values: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = grid.start + i * grid.interval;
+        const ref = (at ?? t) - vs.offsetMs;
+        const count = this.fillWindow(s, ref - lookback, ref + lookback);
+        const v = smoothedAt(this.winTs, this.winVs, count, ref);
+        if (v === undefined) continue;
+        ts.push(t);
+        values.push(v);
+      }
+      if (ts.length > 0) {
+        this.addSamples(ts.length);
+        out.push({ labels: s.labels, dropName: false, ts, vs: values });
+      }
+    }
+    return out;
+  }
+
   private evalBinary(e: Extract<Expr, { kind: 'BinaryExpr' }>, grid: StepGrid): StepSeries[] {
     const lt = typeOf(e.lhs);
     const rt = typeOf(e.rhs);
+    if (e.op === '</' || e.op === '>/') return this.evalTrim(e, lt, rt, grid);
     if (lt === 'scalar' && rt === 'scalar') {
       const l = this.scalarValues(e.lhs, grid);
       const r = this.scalarValues(e.rhs, grid);
@@ -355,6 +392,15 @@ class Evaluator {
       for (const s of stepOut) output.add(s.labels, s.dropName, t, s.v);
     }
     return output.series();
+  }
+
+  /** Trimming applies to native histograms only: every float sample is dropped, with an info. */
+  private evalTrim(e: Extract<Expr, { kind: 'BinaryExpr' }>, lt: string, rt: string, grid: StepGrid): StepSeries[] {
+    const l = this.eval(e.lhs, grid);
+    const r = this.eval(e.rhs, grid);
+    const floats = (lt === 'vector' && l.length > 0) || (rt === 'vector' && r.length > 0);
+    if (floats) this.annos.info(`incompatible sample types encountered for binary operator ${JSON.stringify(e.op)}: float ${e.op} float`, e.pos);
+    return [];
   }
 
   private evalAggregate(e: Extract<Expr, { kind: 'AggregateExpr' }>, grid: StepGrid): StepSeries[] {
@@ -492,6 +538,14 @@ class Evaluator {
     return n;
   }
 
+  /** How far an anchored or smoothed window reads beyond the range's start and end. */
+  private windowMargins(mode: WindowMode): { before: number; after: number } {
+    const lookback = this.opts.lookbackDeltaMs;
+    if (mode === 'anchored') return { before: lookback, after: 0 };
+    if (mode === 'smoothed') return { before: lookback, after: lookback };
+    return { before: 0, after: 0 };
+  }
+
   private evalRangeCall(e: Call, def: Extract<FunctionDef, { kind: 'range' }>, grid: StepGrid): StepSeries[] {
     let matrixIndex = e.args.findIndex((a) => typeOf(a) === 'matrix');
     if (matrixIndex === -1) matrixIndex = 0;
@@ -499,8 +553,16 @@ class Evaluator {
     if (arg.kind !== 'MatrixSelector' && arg.kind !== 'SubqueryExpr') {
       throw new EvalError(`expected type range vector in call to function ${JSON.stringify(e.func)}, got ${documentedType(typeOf(arg))}`);
     }
+    const mode = windowMode(arg);
+    if (mode === 'anchored' && !ANCHORED_SAFE.has(e.func)) {
+      throw new EvalError(`anchored modifier can only be used with: ${[...ANCHORED_SAFE].sort().join(', ')} - not with ${e.func}`);
+    }
+    if (mode === 'smoothed' && !SMOOTHED_SAFE.has(e.func)) {
+      throw new EvalError(`smoothed modifier can only be used with: ${[...SMOOTHED_SAFE].sort().join(', ')} - not with ${e.func}`);
+    }
     const params = e.args.map((a, i) => (i === matrixIndex ? [] : this.scalarValues(a, grid)));
     const { sources, at, offsetMs, rangeMs } = this.rangeSources(arg, grid);
+    const { before, after } = this.windowMargins(mode);
     const n = stepCount(grid);
     const w: Window = {
       ts: this.winTs,
@@ -510,6 +572,7 @@ class Evaluator {
       rangeStart: 0,
       rangeEnd: 0,
       rangeMs,
+      mode,
       params: [],
       call: e,
       annos: this.annos,
@@ -525,7 +588,7 @@ class Evaluator {
       for (let i = 0; i < n; i++) {
         const t = grid.start + i * grid.interval;
         const ref = (at ?? t) - offsetMs;
-        const count = this.fillWindow(src, ref - rangeMs, ref);
+        const count = this.fillWindow(src, ref - rangeMs - before, ref + after);
         if (count === 0) continue;
         this.peekSamples(count);
         w.ts = this.winTs;
@@ -572,11 +635,19 @@ class Evaluator {
       const vs = u.vector;
       const ref = (this.resolveAt(vs.at) ?? t) - vs.offsetMs;
       const out: StepSeries[] = [];
+      const mode = windowMode(u);
+      const { before, after } = this.windowMargins(mode);
       for (const s of this.select(vs)) {
-        const n = this.fillWindow(s, ref - u.rangeMs, ref);
+        const n = this.fillWindow(s, ref - u.rangeMs - before, ref + after);
         if (n === 0) continue;
-        this.addSamples(n);
-        out.push({ labels: s.labels, dropName: false, ts: Array.from(this.winTs.subarray(0, n)), vs: Array.from(this.winVs.subarray(0, n)) });
+        let points = { ts: Array.from(this.winTs.subarray(0, n)), vs: Array.from(this.winVs.subarray(0, n)) };
+        if (mode !== 'plain') {
+          const w = { ts: points.ts, vs: points.vs, n, rangeStart: ref - u.rangeMs, rangeEnd: ref };
+          points = extendPoints(w, mode === 'smoothed');
+          if (points.ts.length === 0) continue;
+        }
+        this.addSamples(points.ts.length);
+        out.push({ labels: s.labels, dropName: false, ts: points.ts, vs: points.vs });
       }
       return out;
     }
@@ -627,7 +698,9 @@ export class Engine {
    * annotations can name positions in it.
    */
   instant(query: string | Expr, timeMs: number, sourceText?: string): QueryResult {
-    const { expr, text } = this.prepare(query, sourceText);
+    const parsed = this.prepare(query, sourceText);
+    const text = parsed.text;
+    const expr = resolveDurations(parsed.expr, { stepMs: 0, rangeMs: 0 });
     const annos = new Annotations(text);
     const ev = new Evaluator(this.querier, this.options, annos, timeMs, timeMs, 0);
     ev.prepare(expr);
@@ -662,7 +735,7 @@ export class Engine {
     const annos = new Annotations(text);
     const ev = new Evaluator(this.querier, this.options, annos, startMs, endMs, stepMs);
     // Subtrees fixed by `@` are evaluated once and repeated, as Prometheus does.
-    const prepared = preprocessExpr(expr, startMs, endMs);
+    const prepared = preprocessExpr(resolveDurations(expr, { stepMs, rangeMs: endMs - startMs }), startMs, endMs);
     ev.prepare(prepared);
     const series = ev.eval(prepared, { start: startMs, end: endMs, interval: stepMs });
     const result = sortSeries(finish(series, true)).map(toRangeSeries);

@@ -9,6 +9,7 @@ import type {
   BinaryExpr,
   BinaryOp,
   Call,
+  DurationExpr,
   Expr,
   MatrixSelector,
   NumberLiteral,
@@ -18,6 +19,7 @@ import type {
   VectorMatching,
   VectorSelector,
 } from './ast.js';
+import { dependsOnQuery, durationMs } from './durations.js';
 import { ParseError } from './errors.js';
 import { isUnitDuration, lexDuration, lexNumber, lexUnitDuration, secondsToMs, unquoteString, type Lexed } from './lex-literals.js';
 import { functionSignature } from './signatures.js';
@@ -68,10 +70,20 @@ const BINARY_OPS: Record<string, BinaryOp> = {
   Lss: '<',
   Gte: '>=',
   Lte: '<=',
+  TrimUpper: '</',
+  TrimLower: '>/',
   And: 'and',
   Or: 'or',
   Unless: 'unless',
 };
+
+const DURATION_OPS: Record<string, '+' | '-' | '*' | '/' | '%' | '^'> = { Pow: '^', Mul: '*', Div: '/', Mod: '%', Add: '+', Sub: '-' };
+
+/** A parsed duration: its value in ms (0 until the query runs when it reads step() or range()), and the expression when it is one. */
+interface Duration {
+  ms: number;
+  expr: DurationExpr | undefined;
+}
 
 const MATCH_OPS: Record<string, MatchType> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' };
 
@@ -190,9 +202,9 @@ class TreeConverter {
       case 'FunctionCall':
         return this.call(node);
       case 'AnchoredExpr':
-        return this.fail(this.span(node), 'anchored modifier is experimental and not enabled');
+        return this.extendedRange(node, 'anchored');
       case 'SmoothedExpr':
-        return this.fail(this.span(node), 'smoothed modifier is experimental and not enabled');
+        return this.extendedRange(node, 'smoothed');
       default:
         throw this.unexpectedAt(node.from);
     }
@@ -255,24 +267,80 @@ class TreeConverter {
     }
   }
 
-  /** A range or subquery duration: units or (float) seconds, which must be positive. */
-  private positiveDuration(node: SyntaxNode): number {
-    const ms = this.durationExpr(node);
-    if (ms <= 0) this.fail(this.span(node), 'duration must be greater than 0');
-    return ms;
+  /** A range or subquery duration: units, (float) seconds or an expression; it must be positive. */
+  private positiveDuration(node: SyntaxNode): Duration {
+    const d = this.duration(node, false);
+    if (d.expr === undefined && d.ms <= 0) this.fail(this.span(node), 'duration must be greater than 0');
+    return d;
   }
 
-  private durationExpr(node: SyntaxNode): number {
+  /**
+   * A duration: a signed literal becomes its ms at once; an expression is kept (for printing and
+   * for step()/range(), known only when the query runs) and computed now when it can be.
+   */
+  private duration(node: SyntaxNode, allowNegative: boolean): Duration {
+    const tree = this.durationTree(node);
+    let lit = tree;
+    let sign = 1;
+    while (lit.kind === 'DurationUnary') {
+      if (lit.op === '-') sign = -sign;
+      lit = lit.expr;
+    }
+    if (lit.kind === 'DurationNumber') {
+      const ms = sign * this.literalMs.get(lit)!;
+      return { ms: ms === 0 ? 0 : ms, expr: undefined };
+    }
+    const ms = dependsOnQuery(tree) ? 0 : durationMs(tree, undefined, allowNegative, (pos, cause) => this.fail(pos, cause));
+    return { ms, expr: tree };
+  }
+
+  /** Literal durations' exact ms, beside their seconds (which an expression computes with). */
+  private readonly literalMs = new WeakMap<DurationExpr, number>();
+
+  private durationTree(node: SyntaxNode): DurationExpr {
+    const pos = this.span(node);
+    if (node.name === 'NumberDurationLiteralInDurationContext') {
+      const ms = this.durationLiteral(node);
+      const d: DurationExpr = { kind: 'DurationNumber', seconds: this.durationSeconds(node), pos };
+      if (isUnitDuration(this.text(node))) d.unit = true;
+      this.literalMs.set(d, ms);
+      return d;
+    }
     const parts = kids(node);
-    if (node.name === 'NumberDurationLiteralInDurationContext') return this.durationLiteral(node);
-    if ((node.name === 'DurationExpr' || node.name === 'OffsetDurationExpr') && parts.length === 1) {
-      return this.durationExpr(parts[0]!);
+    const [first, second, third] = parts;
+    if (first === undefined) throw this.unexpectedAt(node.from);
+    switch (first.name) {
+      case 'UnaryOp':
+        return { kind: 'DurationUnary', op: this.text(first) === '-' ? '-' : '+', expr: this.durationTree(second!), pos };
+      case 'DurationStep':
+        return { kind: 'DurationCall', func: 'step', pos };
+      case 'DurationRange':
+        return { kind: 'DurationCall', func: 'range', pos };
+      case 'DurationMinOf':
+      case 'DurationMaxOf':
+        return {
+          kind: 'DurationBinary',
+          op: first.name === 'DurationMinOf' ? 'min_of' : 'max_of',
+          lhs: this.durationTree(second!),
+          rhs: this.durationTree(third!),
+          pos,
+        };
+      default:
+        break;
     }
-    if (parts.length === 2 && parts[0]!.name === 'UnaryOp') {
-      const v = this.durationExpr(parts[1]!);
-      return this.text(parts[0]!) === '-' ? -v : v;
+    if (parts.length === 1) {
+      const inner = this.durationTree(first);
+      return this.query[node.from] === '(' ? { kind: 'DurationParen', expr: inner, pos } : inner;
     }
-    return this.fail(this.span(node), 'experimental duration expression is not enabled');
+    const op = DURATION_OPS[second?.name ?? ''];
+    if (op === undefined || third === undefined) throw this.unexpectedAt(second?.from ?? node.from);
+    return { kind: 'DurationBinary', op, lhs: this.durationTree(first), rhs: this.durationTree(third), pos };
+  }
+
+  private durationSeconds(node: SyntaxNode): number {
+    const text = this.text(node);
+    if (isUnitDuration(text)) return this.lexed(node, lexUnitDuration(text)) / 1000;
+    return this.lexed(node, lexNumber(text));
   }
 
   private durationLiteral(node: SyntaxNode): number {
@@ -314,13 +382,14 @@ class TreeConverter {
   private matrixSelector(node: SyntaxNode): Expr {
     const [operandNode, rangeNode] = kids(node);
     const operand = this.expr(operandNode!);
-    const rangeMs = this.positiveDuration(rangeNode!);
+    const range = this.positiveDuration(rangeNode!);
     return this.postfix(operand, (target) => {
       const bracket: PosRange = { start: this.query.lastIndexOf('[', rangeNode!.from), end: node.to };
       if (target.kind !== 'VectorSelector') return this.fail(bracket, 'ranges only allowed for vector selectors');
-      if (target.offsetMs !== 0) this.fail(bracket, 'no offset modifiers allowed before range');
+      if (target.offsetMs !== 0 || target.offsetExpr !== undefined) this.fail(bracket, 'no offset modifiers allowed before range');
       if (target.at !== undefined) this.fail(bracket, 'no @ modifiers allowed before range');
-      const m: MatrixSelector = { kind: 'MatrixSelector', vector: target, rangeMs, pos: { start: target.pos.start, end: node.to } };
+      const m: MatrixSelector = { kind: 'MatrixSelector', vector: target, rangeMs: range.ms, pos: { start: target.pos.start, end: node.to } };
+      if (range.expr !== undefined) m.rangeExpr = range.expr;
       return m;
     });
   }
@@ -328,18 +397,20 @@ class TreeConverter {
   private subquery(node: SyntaxNode): Expr {
     const [operandNode, rangeNode, stepNode] = kids(node);
     const operand = this.expr(operandNode!);
-    const rangeMs = this.positiveDuration(rangeNode!);
-    const stepMs = stepNode === undefined ? 0 : this.positiveDuration(stepNode);
+    const range = this.positiveDuration(rangeNode!);
+    const step = stepNode === undefined ? undefined : this.positiveDuration(stepNode);
     return this.postfix(operand, (target) => {
       const sq: SubqueryExpr = {
         kind: 'SubqueryExpr',
         expr: target,
-        rangeMs,
-        stepMs,
+        rangeMs: range.ms,
+        stepMs: step?.ms ?? 0,
         offsetMs: 0,
         at: undefined,
         pos: { start: target.pos.start, end: node.to },
       };
+      if (range.expr !== undefined) sq.rangeExpr = range.expr;
+      if (step?.expr !== undefined) sq.stepExpr = step.expr;
       return sq;
     });
   }
@@ -347,20 +418,21 @@ class TreeConverter {
   private offset(node: SyntaxNode): Expr {
     const [operandNode, , durationNode] = kids(node);
     const operand = this.expr(operandNode!);
-    const offsetMs = this.durationExpr(durationNode!);
+    const { ms: offsetMs, expr: offsetExpr } = this.duration(durationNode!, true);
+    const withExpr = <T extends object>(o: T): T => (offsetExpr === undefined ? o : { ...o, offsetExpr });
     return this.postfix(operand, (target) => {
       const end = node.to;
       const twice = (): never => this.fail(target.pos, 'offset may not be set multiple times');
       switch (target.kind) {
         case 'VectorSelector':
-          if (target.offsetMs !== 0) twice();
-          return { ...target, offsetMs, pos: { start: target.pos.start, end } };
+          if (target.offsetMs !== 0 || target.offsetExpr !== undefined) twice();
+          return withExpr({ ...target, offsetMs, pos: { start: target.pos.start, end } });
         case 'MatrixSelector':
-          if (target.vector.offsetMs !== 0) twice();
-          return { ...target, vector: { ...target.vector, offsetMs }, pos: { start: target.pos.start, end } };
+          if (target.vector.offsetMs !== 0 || target.vector.offsetExpr !== undefined) twice();
+          return { ...target, vector: withExpr({ ...target.vector, offsetMs }), pos: { start: target.pos.start, end } };
         case 'SubqueryExpr':
-          if (target.offsetMs !== 0) twice();
-          return { ...target, offsetMs, pos: { start: target.pos.start, end } };
+          if (target.offsetMs !== 0 || target.offsetExpr !== undefined) twice();
+          return withExpr({ ...target, offsetMs, pos: { start: target.pos.start, end } });
         default:
           return this.fail(target.pos, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
       }
@@ -400,6 +472,30 @@ class TreeConverter {
     });
   }
 
+  /** `anchored` / `smoothed` after a selector (extended range selectors). */
+  private extendedRange(node: SyntaxNode, modifier: 'anchored' | 'smoothed'): Expr {
+    const [operandNode] = kids(node);
+    const operand = this.expr(operandNode!);
+    const other = modifier === 'anchored' ? 'smoothed' : 'anchored';
+    return this.postfix(operand, (target) => {
+      const pos = { start: target.pos.start, end: node.to };
+      const mark = (vs: VectorSelector): VectorSelector => {
+        if (vs[other] === true) this.fail(pos, 'anchored and smoothed modifiers cannot be used together');
+        return { ...vs, [modifier]: true };
+      };
+      switch (target.kind) {
+        case 'VectorSelector':
+          return { ...mark(target), pos };
+        case 'MatrixSelector':
+          return { ...target, vector: mark(target.vector), pos };
+        case 'SubqueryExpr':
+          return this.fail(target.pos, `${modifier} modifier is not supported for subqueries`);
+        default:
+          return this.fail(target.pos, `${modifier} modifier not implemented`);
+      }
+    });
+  }
+
   private unary(node: SyntaxNode): Expr {
     const [opNode, operandNode] = kids(node);
     const op = this.text(opNode!) === '-' ? '-' : '+';
@@ -427,7 +523,7 @@ class TreeConverter {
     for (const m of parts.slice(2, -1)) {
       if (m.name === 'BoolModifier') returnBool = true;
       else if (m.name === 'MatchingModifierClause') this.matchingClause(m, matching);
-      else if (m.name === 'FillModifier') this.fail(this.span(node), 'binop fill modifiers are experimental and not enabled');
+      else if (m.name === 'FillModifier') this.fillModifier(m, matching);
       else throw this.unexpectedAt(m.from);
     }
     const lhs = this.expr(lhsNode);
@@ -493,6 +589,18 @@ class TreeConverter {
     }
   }
 
+  /** fill(v), fill_left(v), fill_right(v): the value a series missing on that side takes. */
+  private fillModifier(node: SyntaxNode, matching: VectorMatching): void {
+    for (const clause of kids(node)) {
+      const [kw, valueNode] = kids(clause);
+      if (kw === undefined || valueNode === undefined) throw this.unexpectedAt(clause.from);
+      const n = this.signedNumber(valueNode);
+      const value = n.sign * n.value;
+      if (clause.name === 'FillClause' || clause.name === 'FillLeftClause') matching.fillLeft = value;
+      if (clause.name === 'FillClause' || clause.name === 'FillRightClause') matching.fillRight = value;
+    }
+  }
+
   private groupingLabels(node: SyntaxNode): string[] {
     return kids(node).map((c) => {
       if (c.name === 'LabelName') return this.text(c);
@@ -545,36 +653,66 @@ class TreeConverter {
 
 const NAME_LEZER_KNOWS = 'minute'.split('');
 
+/** Words that are calls inside a duration expression, in any letter case. */
+const DURATION_CALLS = new Set(['step', 'range', 'min_of', 'max_of']);
+
 /**
- * The query with number spellings Prometheus's lexer accepts but lezer-promql's does not (`2.`,
- * `0X1F`) rewritten to same-length equivalents (`2 `, `0x1F`), so every position still matches
- * the original text, from which all values are read. Calls of min_of/max_of get the same
- * treatment.
+ * The query with spellings Prometheus's lexer accepts but lezer-promql's does not rewritten to
+ * same-length equivalents, so every position still matches the original text, from which all
+ * values are read: numbers `2.` and `0X1F` become `2 ` and `0x1F`; step(), range(), min_of() and
+ * max_of() in a duration (inside `[...]` or after `offset`) in other letter cases become lower
+ * case; min_of/max_of calls elsewhere become a call lezer knows, so they fail as unknown functions.
  */
 function lezerCompatible(query: string): string {
   const out = query.split('');
+  /** For each open bracket: whether it encloses a duration expression. */
+  const brackets: boolean[] = [];
+  /** After `offset`, until its duration's first token. */
+  let offsetPending = false;
+  /** A duration call's name was just seen: its parenthesis opens a duration. */
+  let durationCallPending = false;
   let i = 0;
   while (i < query.length) {
     const c = query[i]!;
+    const inDuration: boolean = offsetPending || durationCallPending || brackets[brackets.length - 1] === true;
     if (c === '#') {
       while (i < query.length && query[i] !== '\n') i++;
     } else if (c === '"' || c === "'" || c === '`') {
       i++;
       while (i < query.length && query[i] !== c && !(c !== '`' && query[i] === '\n')) i += c !== '`' && query[i] === '\\' ? 2 : 1;
       i++;
+      offsetPending = false;
     } else if (/[0-9]/.test(c) && (i === 0 || !/[A-Za-z0-9_:.]/.test(query[i - 1]!))) {
       if (c === '0' && query[i + 1] === 'X') out[i + 1] = 'x';
       let j = i + 1;
       while (j < query.length && /[0-9A-Za-z_]/.test(query[j]!)) j++;
       if (query[j] === '.' && !/[0-9A-Za-z_.]/.test(query[j + 1] ?? '') && /^[0-9_]+$/.test(query.slice(i, j))) out[j] = ' ';
       i = j;
+      offsetPending = false;
     } else if (/[A-Za-z_:]/.test(c)) {
       let j = i + 1;
       while (j < query.length && /[A-Za-z0-9_:]/.test(query[j]!)) j++;
       const word = query.slice(i, j);
-      if ((word === 'min_of' || word === 'max_of') && query[skipTrivia(query, j)] === '(') out.splice(i, j - i, ...NAME_LEZER_KNOWS);
+      const lower = word.toLowerCase();
+      const call = query[skipTrivia(query, j)] === '(';
+      if (inDuration && call && DURATION_CALLS.has(lower)) {
+        out.splice(i, j - i, ...lower.split(''));
+        durationCallPending = true;
+      } else if (!inDuration && call && (word === 'min_of' || word === 'max_of')) {
+        out.splice(i, j - i, ...NAME_LEZER_KNOWS);
+      }
+      offsetPending = !inDuration && lower === 'offset';
       i = j;
     } else {
+      if (c === '[' || c === '(') {
+        brackets.push(c === '[' || inDuration);
+        offsetPending = false;
+        durationCallPending = false;
+      } else if (c === ']' || c === ')') {
+        brackets.pop();
+      } else if (!/\s/.test(c) && c !== '-' && c !== '+') {
+        offsetPending = false;
+      }
       i++;
     }
   }

@@ -1,4 +1,4 @@
-import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, Expr, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
+import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
 import { formatFloatF } from './format.js';
 import { goQuote } from './lex-literals.js';
 
@@ -29,9 +29,11 @@ export function formatExpr(e: Expr): string {
     case 'Call':
       return `${e.func}(${e.args.map(formatExpr).join(', ')})`;
     case 'VectorSelector':
-      return formatSelector(e) + modifiers(e.at, e.offsetMs);
-    case 'MatrixSelector':
-      return `${formatSelector(e.vector)}[${formatDuration(e.rangeMs)}]${modifiers(e.vector.at, e.vector.offsetMs)}`;
+      return formatSelector(e) + modifiers(e.at, e.offsetMs, e.offsetExpr) + extendedModifier(e);
+    case 'MatrixSelector': {
+      const range = e.rangeExpr === undefined ? formatDuration(e.rangeMs) : formatDurationExpr(e.rangeExpr);
+      return `${formatSelector(e.vector)}[${range}]${modifiers(e.vector.at, e.vector.offsetMs, e.vector.offsetExpr)}${extendedModifier(e.vector)}`;
+    }
     case 'SubqueryExpr':
       return formatSubquery(e);
   }
@@ -90,10 +92,62 @@ function formatSelector(vs: VectorSelector): string {
   return `${name}{${parts.join(', ')}}`;
 }
 
-function modifiers(at: AtModifier | undefined, offsetMs: number): string {
+function extendedModifier(vs: VectorSelector): string {
+  if (vs.anchored === true) return ' anchored';
+  return vs.smoothed === true ? ' smoothed' : '';
+}
+
+/** Binding strength of the duration operators, weakest first. */
+function durationPrecedence(d: DurationExpr): number {
+  if (d.kind === 'DurationUnary') return 3;
+  if (d.kind !== 'DurationBinary') return 5;
+  if (d.op === '+' || d.op === '-') return 1;
+  if (d.op === '^') return 4;
+  return d.op === 'min_of' || d.op === 'max_of' ? 5 : 2;
+}
+
+/** A duration expression as written in a range, subquery or offset. */
+export function formatDurationExpr(d: DurationExpr): string {
+  switch (d.kind) {
+    case 'DurationNumber': {
+      const ms = d.seconds * 1000;
+      return d.unit === true && Number.isInteger(ms) && ms >= 0 ? formatDuration(ms) : formatFloatF(d.seconds);
+    }
+    case 'DurationCall':
+      return `${d.func}()`;
+    case 'DurationParen':
+      return `(${formatDurationExpr(d.expr)})`;
+    case 'DurationUnary': {
+      const inner = formatDurationExpr(d.expr);
+      return `${d.op}${durationPrecedence(d.expr) < 4 ? `(${inner})` : inner}`;
+    }
+    case 'DurationBinary': {
+      if (d.op === 'min_of' || d.op === 'max_of') return `${d.op}(${formatDurationExpr(d.lhs)}, ${formatDurationExpr(d.rhs)})`;
+      const p = durationPrecedence(d);
+      const rightAssoc = d.op === '^';
+      const side = (c: DurationExpr, lhs: boolean): string => {
+        const cp = durationPrecedence(c);
+        const wrap = cp < p || (cp === p && (rightAssoc ? lhs : !lhs)) || (rightAssoc && lhs && c.kind === 'DurationUnary');
+        return wrap ? `(${formatDurationExpr(c)})` : formatDurationExpr(c);
+      };
+      return `${side(d.lhs, true)} ${d.op} ${side(d.rhs, false)}`;
+    }
+  }
+}
+
+/** An offset expression: a binary one needs parentheses, since `x offset 1m * 2` is (x offset 1m) * 2. */
+function formatOffsetExpr(d: DurationExpr): string {
+  let inner = d;
+  while (inner.kind === 'DurationUnary') inner = inner.expr;
+  const bare = inner.kind !== 'DurationBinary' || inner.op === 'min_of' || inner.op === 'max_of';
+  return bare ? formatDurationExpr(d) : `(${formatDurationExpr(d)})`;
+}
+
+function modifiers(at: AtModifier | undefined, offsetMs: number, offsetExpr?: DurationExpr): string {
   let out = '';
   if (at !== undefined) out += at.kind === 'time' ? ` @ ${(at.ms / 1000).toFixed(3)}` : ` @ ${at.kind}()`;
-  if (offsetMs > 0) out += ` offset ${formatDuration(offsetMs)}`;
+  if (offsetExpr !== undefined) out += ` offset ${formatOffsetExpr(offsetExpr)}`;
+  else if (offsetMs > 0) out += ` offset ${formatDuration(offsetMs)}`;
   else if (offsetMs < 0) out += ` offset -${formatDuration(-offsetMs)}`;
   return out;
 }
@@ -101,8 +155,9 @@ function modifiers(at: AtModifier | undefined, offsetMs: number): string {
 function formatSubquery(e: SubqueryExpr): string {
   const inner = formatExpr(e.expr);
   const needsParens = e.expr.kind === 'BinaryExpr' || e.expr.kind === 'UnaryExpr' || (e.expr.kind === 'NumberLiteral' && isNegative(e.expr.value));
-  const step = e.stepMs === 0 ? '' : formatDuration(e.stepMs);
-  return `${needsParens ? `(${inner})` : inner}[${formatDuration(e.rangeMs)}:${step}]${modifiers(e.at, e.offsetMs)}`;
+  const step = e.stepExpr !== undefined ? formatDurationExpr(e.stepExpr) : e.stepMs === 0 ? '' : formatDuration(e.stepMs);
+  const range = e.rangeExpr === undefined ? formatDuration(e.rangeMs) : formatDurationExpr(e.rangeExpr);
+  return `${needsParens ? `(${inner})` : inner}[${range}:${step}]${modifiers(e.at, e.offsetMs, e.offsetExpr)}`;
 }
 
 function formatAggregate(e: AggregateExpr): string {
@@ -119,6 +174,9 @@ function formatMatching(m: VectorMatching | undefined): string {
   let out = '';
   if (m.labels.length > 0 || m.on || grouped) out += ` ${m.on ? 'on' : 'ignoring'} (${formatLabelList(m.labels)})`;
   if (grouped) out += ` group_${m.card === 'many-to-one' ? 'left' : 'right'} (${formatLabelList(m.include)})`;
+  if (m.fillLeft !== undefined && m.fillRight !== undefined && Object.is(m.fillLeft, m.fillRight)) return `${out} fill(${formatFloatF(m.fillLeft)})`;
+  if (m.fillLeft !== undefined) out += ` fill_left(${formatFloatF(m.fillLeft)})`;
+  if (m.fillRight !== undefined) out += ` fill_right(${formatFloatF(m.fillRight)})`;
   return out;
 }
 
@@ -141,6 +199,8 @@ function precedence(op: BinaryOp): number {
     case '<':
     case '>=':
     case '<=':
+    case '</':
+    case '>/':
       return 3;
     case '+':
     case '-':

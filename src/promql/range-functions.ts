@@ -1,6 +1,7 @@
 import type { Annotations } from './annotations.js';
 import type { Call } from './ast.js';
 import { EvalError } from './errors.js';
+import { anchoredStart, extendedDelta, type WindowMode } from './extended-range.js';
 import { KahanMean, KahanSum, quantileOf } from './kahan.js';
 
 /**
@@ -18,6 +19,8 @@ export interface Window {
   rangeStart: number;
   rangeEnd: number;
   rangeMs: number;
+  /** `anchored` / `smoothed` windows also hold samples up to a lookback delta beyond the range. */
+  mode: WindowMode;
   params: number[];
   call: Call;
   annos: Annotations;
@@ -28,6 +31,7 @@ export type RangeFunction = (w: Window) => number | undefined;
 
 /** Prometheus's extrapolated rate: the increase over the window, extended to its edges. */
 function extrapolatedDelta(w: Window, isCounter: boolean, isRate: boolean): number | undefined {
+  if (w.mode !== 'plain') return extendedDelta(w, w.mode === 'smoothed', isCounter, isRate ? w.rangeMs : undefined);
   const { ts, vs, n } = w;
   if (n < 2) return undefined;
   const firstT = ts[0]!;
@@ -210,8 +214,10 @@ export const RANGE_FUNCTIONS: Record<string, RangeFunction> = {
     return quantileOf(0.5, values);
   },
   changes: (w) => {
+    const start = w.mode === 'anchored' ? anchoredStart(w) : 0;
+    if (start === undefined) return undefined;
     let changes = 0;
-    for (let i = 1; i < w.n; i++) {
+    for (let i = start + 1; i < w.n; i++) {
       const prev = w.vs[i - 1]!;
       const cur = w.vs[i]!;
       if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
@@ -219,8 +225,10 @@ export const RANGE_FUNCTIONS: Record<string, RangeFunction> = {
     return changes;
   },
   resets: (w) => {
+    const start = w.mode === 'anchored' ? anchoredStart(w) : 0;
+    if (start === undefined) return undefined;
     let resets = 0;
-    for (let i = 1; i < w.n; i++) if (w.vs[i]! < w.vs[i - 1]!) resets++;
+    for (let i = start + 1; i < w.n; i++) if (w.vs[i]! < w.vs[i - 1]!) resets++;
     return resets;
   },
   deriv: (w) => (w.n < 2 ? undefined : linearRegression(w, w.ts[0]!)[0]),

@@ -1,4 +1,4 @@
-import type { BinaryExpr, Call, Expr, PosRange, ValueType } from './ast.js';
+import type { BinaryExpr, Call, Expr, PosRange, ValueType, VectorMatching } from './ast.js';
 import { ParseError } from './errors.js';
 import { functionSignature } from './signatures.js';
 
@@ -142,9 +142,11 @@ class Checker {
     if (rt !== 'scalar' && rt !== 'vector') this.fail(e.rhs.pos, 'binary expression must contain only scalar and instant vector types');
     if (lt !== 'vector' || rt !== 'vector') {
       if (m !== undefined && m.labels.length > 0) this.fail(e.pos, 'vector matching only allowed between instant vectors');
+      if (m !== undefined && hasFill(m)) this.fail(e.pos, 'filling in missing series only allowed between instant vectors');
       e.matching = undefined;
     } else if (setOp && m !== undefined) {
       if (m.card === 'one-to-many' || m.card === 'many-to-one') this.fail(e.pos, `no grouping allowed for ${JSON.stringify(e.op)} operation`);
+      if (hasFill(m)) this.fail(e.pos, 'filling in missing series not allowed for set operators');
     }
     if ((lt === 'scalar' || rt === 'scalar') && setOp) this.fail(e.pos, `set operator ${JSON.stringify(e.op)} not allowed in binary scalar expression`);
   }
@@ -179,4 +181,8 @@ class Checker {
     if (sel.name !== '') this.fail(sel.pos, 'expected label selectors only, got vector selector instead');
     this.labelsOnly.add(sel);
   }
+}
+
+function hasFill(m: VectorMatching): boolean {
+  return m.fillLeft !== undefined || m.fillRight !== undefined;
 }

@@ -218,8 +218,18 @@ describe('durations', () => {
     expect(() => parseExpr('x[5m1h]')).toThrow(ParseError);
   });
 
-  it('leaves experimental duration arithmetic disabled, as Prometheus does by default', () => {
-    expect(parseError('x[5m * 2]').reason).toBe('experimental duration expression is not enabled');
+  it('computes duration expressions without step() or range() while parsing', () => {
+    const m = parseExpr('x[5m * 2]');
+    expect(m.kind === 'MatrixSelector' && m.rangeMs).toBe(600_000);
+    const o = parseExpr('x offset (1h / 2)');
+    expect(o.kind === 'VectorSelector' && o.offsetMs).toBe(1_800_000);
+    expect(parseError('x[1m - 2m]').reason).toBe('duration must be greater than 0');
+    expect(parseError('x[1m / 0]').reason).toBe('division by zero');
+  });
+
+  it('keeps step() and range() durations for the query to compute', () => {
+    const m = parseExpr('x[STEP() * 2]');
+    expect(m.kind === 'MatrixSelector' && m.rangeExpr?.kind).toBe('DurationBinary');
   });
 
   it('parseDuration reads units and (float) seconds', () => {

@@ -1,0 +1,135 @@
+import type { DurationExpr, Expr, PosRange } from './ast.js';
+import { EvalError } from './errors.js';
+
+/** What step() and range() stand for in a duration expression: the query's step and end - start. */
+export interface DurationContext {
+  stepMs: number;
+  rangeMs: number;
+}
+
+/** Largest duration in seconds that fits Prometheus's int64 nanoseconds. */
+const MAX_SECONDS = 2 ** 63 / 1e9;
+
+/** True when the expression reads step() or range(), so its value is known only when the query runs. */
+export function dependsOnQuery(d: DurationExpr): boolean {
+  switch (d.kind) {
+    case 'DurationNumber':
+      return false;
+    case 'DurationCall':
+      return true;
+    case 'DurationUnary':
+    case 'DurationParen':
+      return dependsOnQuery(d.expr);
+    case 'DurationBinary':
+      return dependsOnQuery(d.lhs) || dependsOnQuery(d.rhs);
+  }
+}
+
+function seconds(d: DurationExpr, ctx: DurationContext | undefined, fail: (pos: PosRange, cause: string) => never): number {
+  switch (d.kind) {
+    case 'DurationNumber':
+      return d.seconds;
+    case 'DurationCall':
+      if (ctx === undefined) return fail(d.pos, `${d.func}() is only known when the query runs`);
+      return (d.func === 'step' ? ctx.stepMs : ctx.rangeMs) / 1000;
+    case 'DurationParen':
+      return seconds(d.expr, ctx, fail);
+    case 'DurationUnary': {
+      const v = seconds(d.expr, ctx, fail);
+      return d.op === '-' ? -v : v;
+    }
+    case 'DurationBinary': {
+      const l = seconds(d.lhs, ctx, fail);
+      const r = seconds(d.rhs, ctx, fail);
+      switch (d.op) {
+        case '+':
+          return l + r;
+        case '-':
+          return l - r;
+        case '*':
+          return l * r;
+        case '/':
+          if (r === 0) return fail(d.pos, 'division by zero');
+          return l / r;
+        case '%':
+          if (r === 0) return fail(d.pos, 'modulo by zero');
+          return l % r;
+        case '^':
+          return l ** r;
+        case 'min_of':
+          return Math.min(l, r);
+        case 'max_of':
+          return Math.max(l, r);
+      }
+    }
+  }
+}
+
+/**
+ * The value of a duration expression in ms, truncated to whole ms as Prometheus converts it.
+ * Offsets may be negative or zero; ranges and steps must be positive.
+ */
+export function durationMs(
+  d: DurationExpr,
+  ctx: DurationContext | undefined,
+  allowNegative: boolean,
+  fail: (pos: PosRange, cause: string) => never,
+): number {
+  const s = seconds(d, ctx, fail);
+  if (!Number.isFinite(s)) return fail(d.pos, 'duration is NaN or infinite');
+  if (s <= 0 && !allowNegative) return fail(d.pos, 'duration must be greater than 0');
+  if (Math.abs(s) > MAX_SECONDS) return fail(d.pos, 'duration is out of range');
+  return Math.trunc(s * 1000) + 0;
+}
+
+function evalFail(pos: PosRange, cause: string): never {
+  throw new EvalError(`${pos.start}:${pos.end}: ${cause}`);
+}
+
+/**
+ * The tree with every duration that depends on step() or range() computed for one query, as
+ * Prometheus does before it evaluates. Returns the same tree when there is none.
+ */
+export function resolveDurations(e: Expr, ctx: DurationContext): Expr {
+  const dyn = (d: DurationExpr | undefined): d is DurationExpr => d !== undefined && dependsOnQuery(d);
+  switch (e.kind) {
+    case 'VectorSelector':
+      return dyn(e.offsetExpr) ? { ...e, offsetMs: durationMs(e.offsetExpr, ctx, true, evalFail) } : e;
+    case 'MatrixSelector': {
+      const vector = resolveDurations(e.vector, ctx);
+      const rangeMs = dyn(e.rangeExpr) ? durationMs(e.rangeExpr, ctx, false, evalFail) : e.rangeMs;
+      return vector === e.vector && rangeMs === e.rangeMs ? e : { ...e, vector: vector as typeof e.vector, rangeMs };
+    }
+    case 'SubqueryExpr': {
+      const expr = resolveDurations(e.expr, ctx);
+      const rangeMs = dyn(e.rangeExpr) ? durationMs(e.rangeExpr, ctx, false, evalFail) : e.rangeMs;
+      const stepMs = dyn(e.stepExpr) ? durationMs(e.stepExpr, ctx, false, evalFail) : e.stepMs;
+      const offsetMs = dyn(e.offsetExpr) ? durationMs(e.offsetExpr, ctx, true, evalFail) : e.offsetMs;
+      if (expr === e.expr && rangeMs === e.rangeMs && stepMs === e.stepMs && offsetMs === e.offsetMs) return e;
+      return { ...e, expr, rangeMs, stepMs, offsetMs };
+    }
+    case 'ParenExpr':
+    case 'UnaryExpr':
+    case 'StepInvariantExpr': {
+      const expr = resolveDurations(e.expr, ctx);
+      return expr === e.expr ? e : { ...e, expr };
+    }
+    case 'BinaryExpr': {
+      const lhs = resolveDurations(e.lhs, ctx);
+      const rhs = resolveDurations(e.rhs, ctx);
+      return lhs === e.lhs && rhs === e.rhs ? e : { ...e, lhs, rhs };
+    }
+    case 'AggregateExpr': {
+      const expr = resolveDurations(e.expr, ctx);
+      const param = e.param === undefined ? undefined : resolveDurations(e.param, ctx);
+      return expr === e.expr && param === e.param ? e : { ...e, expr, param };
+    }
+    case 'Call': {
+      const args = e.args.map((a) => resolveDurations(a, ctx));
+      return args.every((a, i) => a === e.args[i]) ? e : { ...e, args };
+    }
+    case 'NumberLiteral':
+    case 'StringLiteral':
+      return e;
+  }
+}
