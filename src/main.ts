@@ -10,13 +10,16 @@ try {
   process.stderr.write(`${e.message}\n`);
   process.exit(2);
 }
+/** After SIGTERM, /readyz and gRPC health say unready this long while still serving, before the listeners close. */
+const SHUTDOWN_DRAIN_MS = 2_000;
+
 const log = createLogger(config);
 const app = await startApp(config, log);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'shutting down');
-    app.close().then(
+    app.close(SHUTDOWN_DRAIN_MS).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');

@@ -37,6 +37,15 @@ export function loadProto(relativePath: string): protobuf.Root {
 export const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, enums: Number, defaults: true, arrays: true, objects: true };
 
 /**
+ * What a server handler gets in place of a request whose bytes do not decode. grpc-js would
+ * answer a throwing deserializer with INTERNAL; the sender's mistake is INVALID_ARGUMENT, which
+ * the server's handlers answer on seeing this.
+ */
+export class MalformedMessage {
+  constructor(readonly reason: string) {}
+}
+
+/**
  * A grpc-js service definition for a service of a loaded root, with protobufjs doing the
  * (de)serialization, so grpc-js needs no code generation and no proto-loader.
  */
@@ -51,7 +60,13 @@ export function serviceDefinition(root: protobuf.Root, serviceName: string): Ser
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: (value: object) => Buffer.from(req.encode(req.fromObject(value)).finish()),
-      requestDeserialize: (bytes: Buffer) => req.toObject(req.decode(bytes), TO_OBJECT_OPTIONS),
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return req.toObject(req.decode(bytes), TO_OBJECT_OPTIONS);
+        } catch (e) {
+          return new MalformedMessage(`malformed ${req.name} message: ${(e as Error).message}`);
+        }
+      },
       responseSerialize: (value: object) => Buffer.from(res.encode(res.fromObject(value)).finish()),
       responseDeserialize: (bytes: Buffer) => res.toObject(res.decode(bytes), TO_OBJECT_OPTIONS),
       originalName: method.name,

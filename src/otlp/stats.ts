@@ -4,9 +4,10 @@ export type RejectReason =
   | 'out_of_order'
   | 'too_old'
   | 'unspecified_temporality'
+  | 'label_limit'
   | 'invalid';
 
-export const REJECT_REASONS: readonly RejectReason[] = ['series_limit', 'out_of_order', 'too_old', 'unspecified_temporality', 'invalid'];
+export const REJECT_REASONS: readonly RejectReason[] = ['series_limit', 'out_of_order', 'too_old', 'unspecified_temporality', 'label_limit', 'invalid'];
 
 /**
  * Counters of the OTLP receivers, read by the /metrics endpoint. Plain numbers: the receiver must
@@ -29,6 +30,7 @@ export class OtlpStats {
     out_of_order: 0,
     too_old: 0,
     unspecified_temporality: 0,
+    label_limit: 0,
     invalid: 0,
   };
 }

@@ -1,11 +1,14 @@
 import type { Config } from '../config.js';
 import { AppendStatus, type Tsdb } from '../tsdb/db.js';
+import type { Series } from '../tsdb/series.js';
 import { DeltaAccumulator, DeltaOutcome } from './delta.js';
 import { NamingError } from './errors.js';
 import { exponentialToClassic, MAX_SCALE, MIN_SCALE } from './exponential.js';
 import { formatLabelFloat } from './format.js';
+import { labelLimitViolation } from './label-limits.js';
 import {
   FLAG_NO_RECORDED_VALUE,
+  type Attribute,
   Temporality,
   type ExponentialHistogramPoint,
   type HistogramPoint,
@@ -49,6 +52,8 @@ interface MetricNames {
 export type WantedNames = ReadonlySet<string> | (() => ReadonlySet<string>);
 
 const NAME_CACHE_LIMIT = 10_000;
+/** Least bound on the series cache; it otherwise holds up to twice the database's series limit. */
+const MIN_SERIES_CACHE_LIMIT = 100_000;
 const STALE = NaN;
 
 function suffixed(name: string | undefined, suffix: string): string | undefined {
@@ -84,6 +89,7 @@ const REASON_TEXT: Record<RejectReason, string> = {
   out_of_order: 'older than the newest sample of their series by more than the out-of-order window',
   too_old: 'older than the retention',
   unspecified_temporality: 'with unspecified aggregation temporality',
+  label_limit: 'over the label limits',
   invalid: 'invalid',
 };
 
@@ -97,6 +103,15 @@ export class Translator {
   private readonly names = new Map<string, MetricNames>();
   private readonly delta = new DeltaAccumulator();
   private wanted: WantedNames | undefined;
+  /**
+   * Series found before, by resource (its encoded bytes), metric and encoded point attributes:
+   * steady-state ingest appends without building a label set. Entries of freed series are
+   * noticed through `Series.live`; the whole cache is dropped when it outgrows its bound.
+   */
+  private resources = new Map<string, ResourceLabels>();
+  private seriesCache = new WeakMap<ResourceLabels, Map<MetricNames, Map<string, Series>>>();
+  private cachedSeries = 0;
+  private readonly seriesCacheLimit: number;
 
   /* Per-request and per-point state, kept in fields so writing a point allocates nothing for it. */
   private nowMs = 0;
@@ -106,7 +121,7 @@ export class Translator {
   private stale = false;
   private timeMs = 0;
   private failedReason: RejectReason | undefined;
-  private failedLabels: LabelList | undefined;
+  private failedLabels: readonly string[] | undefined;
 
   constructor(
     private readonly tsdb: Tsdb,
@@ -115,6 +130,8 @@ export class Translator {
   ) {
     this.strategy = options.nameTranslation;
     this.labeler = new SeriesLabeler(options.nameTranslation, options.promoteResourceAttributes);
+    const maxSeries = tsdb.options.maxSeries;
+    this.seriesCacheLimit = Number.isFinite(maxSeries) ? Math.max(MIN_SERIES_CACHE_LIMIT, 2 * maxSeries) : 2_000_000;
   }
 
   /** Lazy mode: keep only metrics one of whose series names (or aliases) is wanted; undefined keeps all. */
@@ -144,7 +161,7 @@ export class Translator {
             skipped += count;
             continue;
           }
-          resource ??= this.labeler.resource(rm.resource);
+          resource ??= this.resourceLabels(rm.resource, rm.resourceKey);
           this.tsdb.setMetadata(names.base, { type: names.type, unit: names.unit, help: metric.description });
           switch (data.kind) {
             case 'gauge':
@@ -170,6 +187,41 @@ export class Translator {
     this.stats.pointsSkippedLazy += skipped;
     this.stats.pointsAccepted += received - skipped - this.rejections.total;
     return { pointsReceived: received, rejectedDataPoints: this.rejections.total, errorMessage: this.rejections.message() };
+  }
+
+  private resourceLabels(attributes: Attribute[], key: string | undefined): ResourceLabels {
+    if (key === undefined) return this.labeler.resource(attributes);
+    let labels = this.resources.get(key);
+    if (labels === undefined) {
+      labels = this.labeler.resource(attributes);
+      this.resources.set(key, labels);
+    }
+    return labels;
+  }
+
+  /** The cache of one resource's and metric's series by encoded point attributes. */
+  private pointSeries(resource: ResourceLabels, names: MetricNames): Map<string, Series> {
+    let byMetric = this.seriesCache.get(resource);
+    if (byMetric === undefined) {
+      byMetric = new Map();
+      this.seriesCache.set(resource, byMetric);
+    }
+    let bySeries = byMetric.get(names);
+    if (bySeries === undefined) {
+      bySeries = new Map();
+      byMetric.set(names, bySeries);
+    }
+    return bySeries;
+  }
+
+  private rememberSeries(cache: Map<string, Series>, key: string, series: Series): void {
+    if (this.cachedSeries >= this.seriesCacheLimit) {
+      this.resources = new Map();
+      this.seriesCache = new WeakMap();
+      this.cachedSeries = 0;
+    }
+    if (!cache.has(key)) this.cachedSeries++;
+    cache.set(key, series);
   }
 
   /** The names of a metric's series, or undefined (its points rejected) when it has none. */
@@ -215,15 +267,23 @@ export class Translator {
     return names;
   }
 
-  /** The point's labels without a name, or undefined (point rejected) when an attribute makes no label. */
-  private pointLabels(metric: Metric, resource: ResourceLabels, p: PointBase): LabelList | undefined {
+  /**
+   * The point's labels without a name, or undefined (point rejected) when an attribute makes no
+   * label or the set is over the label limits; `extra` is how many labels the series add to it.
+   */
+  private pointLabels(metric: Metric, resource: ResourceLabels, p: PointBase, extra: number): LabelList | undefined {
+    let labels: LabelList;
     try {
-      return this.labeler.point(resource, p.attributes);
+      labels = this.labeler.point(resource, p.attributes);
     } catch (e) {
       if (!(e instanceof NamingError)) throw e;
       this.rejections.add('invalid', () => `metric ${metric.name}: ${e.message}`);
       return undefined;
     }
+    const violation = labelLimitViolation(labels, extra);
+    if (violation === undefined) return labels;
+    this.rejections.add('label_limit', () => `metric ${metric.name}: ${violation}`);
+    return undefined;
   }
 
   private checkTemporality(metric: Metric, temporality: Temporality): boolean {
@@ -238,10 +298,25 @@ export class Translator {
 
   private number(metric: Metric, names: MetricNames, resource: ResourceLabels, p: NumberPoint, temporality: Temporality): void {
     if (!this.checkTemporality(metric, temporality)) return;
-    const labels = this.pointLabels(metric, resource, p);
+    const key = p.attributesKey;
+    const cache = key === undefined ? undefined : this.pointSeries(resource, names);
+    const cached = cache?.get(key!);
+    if (cached !== undefined && cached.live) {
+      this.begin(p, temporality);
+      this.writeSeries(cached, p.value);
+      this.end();
+      return;
+    }
+    const labels = this.pointLabels(metric, resource, p, 1);
     if (labels === undefined) return;
     this.begin(p, temporality);
-    this.write(seriesLabels(labels, names.base), names.alias, p.value);
+    const full = seriesLabels(labels, names.base);
+    const series = this.tsdb.getOrCreate(full, names.alias);
+    if (series === undefined) this.fail('series_limit', full);
+    else {
+      if (cache !== undefined) this.rememberSeries(cache, key!, series);
+      this.writeSeries(series, p.value);
+    }
     this.end();
   }
 
@@ -259,7 +334,7 @@ export class Translator {
         return;
       }
     }
-    const labels = this.pointLabels(metric, resource, p);
+    const labels = this.pointLabels(metric, resource, p, 2);
     if (labels === undefined) return;
     this.begin(p, temporality);
     let cumulative = 0;
@@ -285,7 +360,7 @@ export class Translator {
       this.rejections.add('invalid', () => `metric ${metric.name}: exponential histogram scale ${p.scale} is outside [${MIN_SCALE}, ${MAX_SCALE}]`);
       return;
     }
-    const labels = this.pointLabels(metric, resource, p);
+    const labels = this.pointLabels(metric, resource, p, 2);
     if (labels === undefined) return;
     this.begin(p, temporality);
     // A point without a value has no buckets to mark stale: its count and sum carry the marker.
@@ -308,7 +383,7 @@ export class Translator {
   }
 
   private summary(metric: Metric, names: MetricNames, resource: ResourceLabels, p: SummaryPoint): void {
-    const labels = this.pointLabels(metric, resource, p);
+    const labels = this.pointLabels(metric, resource, p, 2);
     if (labels === undefined) return;
     // Summaries have no temporality field; their count and sum are cumulative by definition.
     this.begin(p, Temporality.Cumulative);
@@ -332,11 +407,20 @@ export class Translator {
 
   /** Appends one sample of the current point; a refusal is remembered for end(). */
   private write(labels: LabelList, alias: string | undefined, value: number): void {
-    const reason = this.append(labels, alias, value);
-    if (reason !== undefined && this.failedReason === undefined) {
-      this.failedReason = reason;
-      this.failedLabels = labels;
-    }
+    const series = this.tsdb.getOrCreate(labels, alias);
+    if (series === undefined) this.fail('series_limit', labels);
+    else this.writeSeries(series, value);
+  }
+
+  private writeSeries(series: Series, value: number): void {
+    const reason = this.append(series, value);
+    if (reason !== undefined) this.fail(reason, series.labels);
+  }
+
+  private fail(reason: RejectReason, labels: readonly string[]): void {
+    if (this.failedReason !== undefined) return;
+    this.failedReason = reason;
+    this.failedLabels = labels;
   }
 
   /** Counts the current point rejected once if any of its samples was refused. */
@@ -348,9 +432,7 @@ export class Translator {
     this.rejections.add(reason, () => `${describe(labels)} at ${new Date(time).toISOString()}`);
   }
 
-  private append(labels: LabelList, alias: string | undefined, value: number): RejectReason | undefined {
-    const series = this.tsdb.getOrCreate(labels, alias);
-    if (series === undefined) return 'series_limit';
+  private append(series: Series, value: number): RejectReason | undefined {
     let v = value;
     if (this.temporality === Temporality.Delta) {
       if (this.stale) this.delta.end(series);
@@ -370,7 +452,7 @@ function appendStatusReason(status: AppendStatus): RejectReason | undefined {
   return undefined;
 }
 
-function describe(labels: LabelList): string {
+function describe(labels: readonly string[]): string {
   let name = '';
   const parts: string[] = [];
   for (let i = 0; i < labels.length; i += 2) {

@@ -1,6 +1,7 @@
 import { Server as GrpcServer, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/app.js';
+import { SelfMetrics } from '../api/self-metrics.js';
 import type { Config } from '../config.js';
 import { Engine } from '../promql/engine.js';
 import { Scaler } from '../scaler/scaler.js';
@@ -9,9 +10,17 @@ import { Tsdb } from '../tsdb/db.js';
 import { OtlpReceiver, OTLP_METRICS_SERVICE } from '../otlp/receiver.js';
 import { healthDefinition, HealthService } from './health.js';
 import { Listener } from './listeners.js';
+import { refuseMalformed } from './malformed.js';
 import { TlsFiles } from './tls.js';
 
 const GC_INTERVAL_MS = 15_000;
+/** Open StreamIsActive streams are evaluated at least this often, so draining rate windows are noticed without new samples. */
+const STREAM_RECHECK_MS = 10_000;
+/**
+ * Streams one HTTP/2 connection may have open at once. KEDA's operator shares one connection
+ * among every ScaledObject pointing at this address, each holding a StreamIsActive stream open.
+ */
+export const MAX_CONCURRENT_STREAMS = 10_000;
 /** In-flight gRPC calls get this long to finish on shutdown. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -28,8 +37,12 @@ export interface App {
   readonly scaler: Scaler;
   readonly scalerService: ExternalScalerService;
   readonly ports: BoundPorts;
-  /** Graceful stop: unready first, then streams ended, in-flight calls answered, listeners closed. */
-  close(): Promise<void>;
+  /**
+   * Graceful stop: unready first, then streams ended, in-flight calls answered, listeners closed.
+   * With `drainMs`, everything keeps serving that long after turning unready, so load balancers
+   * and Kubernetes endpoints stop sending new work before the listeners go away.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** Builds every part from the config and starts the three listeners. */
@@ -46,7 +59,11 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     maxSamples: config.queryMaxSamples,
   });
   const scaler = new Scaler(engine, tsdb, { warmupMs: config.warmupMs });
-  const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }));
+  const selfMetrics = new SelfMetrics();
+  const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }), {
+    streamRecheckMs: STREAM_RECHECK_MS,
+    onCall: selfMetrics.countScalerCall,
+  });
   const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
   if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
   const health = new HealthService([OTLP_METRICS_SERVICE, EXTERNAL_SCALER_SERVICE]);
@@ -54,16 +71,17 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const grpc = new GrpcServer({
     'grpc.max_receive_message_length': config.maxDecompressedBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
+    'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
   });
   const services: [ServiceDefinition, UntypedServiceImplementation][] = [
     [otlp.grpcDefinition(), otlp.grpcImplementation()],
     [externalScalerDefinition(), scalerService.implementation()],
     [healthDefinition(), health.implementation()],
   ];
-  for (const [definition, implementation] of services) grpc.addService(definition, implementation);
+  for (const [definition, implementation] of services) grpc.addService(definition, refuseMalformed(implementation));
 
   let ready = false;
-  const api = await buildApi({ engine, log, isReady: () => ready });
+  const api = await buildApi({ engine, tsdb, scaler, otlpStats: otlp.stats, selfMetrics, log, isReady: () => ready });
   await api.ready();
   // TLS is terminated by the listeners, so gRPC gets connections already decrypted.
   const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
@@ -92,10 +110,11 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   log.info({ ports }, 'keda-otlp-scaler listening');
 
   let closing: Promise<void> | undefined;
-  const close = () => {
+  const close = (drainMs = 0) => {
     closing ??= (async () => {
       ready = false;
       health.setServing(false);
+      if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       clearInterval(gcTimer);
       scalerService.close();
       health.close();

@@ -45,6 +45,9 @@ export class Listener {
     maxConnections = MAX_CONNECTIONS_PER_LISTENER,
   ) {
     this.http = routes.http ? createHttpServer({ keepAliveTimeout: 65_000 }, routes.http) : undefined;
+    // node:http tracks its connections (to close idle ones, and to enforce its header and request
+    // timeouts against slow clients) only from its 'listening' event; it never listens itself here.
+    this.http?.emit('listening');
     const onConnection = (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -101,7 +104,7 @@ export class Listener {
     this.unsubscribeTls?.();
     return new Promise((resolve) => {
       this.net.close(() => resolve());
-      this.http?.closeIdleConnections();
+      this.http?.close();
       setTimeout(() => {
         for (const s of this.sockets) s.destroy();
       }, FORCE_CLOSE_AFTER_MS).unref();
