@@ -1,0 +1,105 @@
+import { request } from 'node:http';
+import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { externalScalerDefinition } from '../../src/scaler/service.js';
+import { encodeRequest } from './otlp-valid.js';
+
+/** Series pushed before the fuzzing and read back after it: the fuzzing must not have changed them. */
+const CANARY_QUERY = 'last_over_time(fuzz_canary{job="fuzz-canary"}[1h])';
+const CANARY_SUM = `sum(${CANARY_QUERY})`;
+const CANARY_VALUES = [42, 7.5, -3];
+
+export interface CanaryReading {
+  /** `labels => value` of every canary series, sorted. */
+  series: string[];
+  /** What KEDA's GetMetrics answers for their sum. */
+  kedaValue: number;
+}
+
+function canaryRequest(instance: string, value: number): Buffer {
+  return encodeRequest({
+    resource_metrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { string_value: 'fuzz-canary' } }, { key: 'service.instance.id', value: { string_value: instance } }] },
+        scope_metrics: [{ metrics: [{ name: 'fuzz.canary', gauge: { data_points: [{ as_double: value, time_unix_nano: `${Date.now()}000000` }] } }] }],
+      },
+    ],
+  });
+}
+
+function httpCall(host: string, port: number, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, method, path, headers, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function unary(address: string, path: string, body: Buffer): Promise<{ code: status; details: string; response?: Buffer }> {
+  const client = new Client(address, credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, body, { deadline: Date.now() + 10_000 }, (err: ServiceError | null, res?: Buffer) => {
+      client.close();
+      resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: '', response: res });
+    });
+  });
+}
+
+export interface Ports {
+  otlpGrpc: number;
+  otlpHttp: number;
+  http: number;
+}
+
+/** Pushes the canary series: one over OTLP/HTTP, the others over OTLP/gRPC on both gRPC ports. */
+export async function pushCanary(host: string, ports: Ports): Promise<void> {
+  const [a, b, c] = CANARY_VALUES as [number, number, number];
+  const res = await httpCall(host, ports.otlpHttp, 'POST', '/v1/metrics', { 'content-type': 'application/x-protobuf' }, canaryRequest('c-http', a));
+  if (res.status !== 200) throw new Error(`canary push over OTLP/HTTP answered ${res.status}: ${res.body}`);
+  for (const [port, instance, value] of [[ports.otlpGrpc, 'c-grpc', b], [ports.otlpHttp, 'c-grpc-4318', c]] as const) {
+    const r = await unary(`${host}:${port}`, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', canaryRequest(instance, value));
+    if (r.code !== status.OK) throw new Error(`canary push over OTLP/gRPC answered ${status[r.code]}: ${r.details}`);
+  }
+}
+
+export async function readCanary(host: string, ports: Ports): Promise<CanaryReading> {
+  const res = await httpCall(host, ports.http, 'GET', `/api/v1/query?query=${encodeURIComponent(CANARY_QUERY)}`, {});
+  if (res.status !== 200) throw new Error(`canary query answered ${res.status}: ${res.body}`);
+  const data = JSON.parse(res.body) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const series = data.data.result.map((s) => `${JSON.stringify(s.metric)} => ${s.value[1]}`).sort();
+  const serialize = externalScalerDefinition().GetMetrics!.requestSerialize as (v: object) => Buffer;
+  const deserialize = externalScalerDefinition().GetMetrics!.responseDeserialize as (b: Buffer) => { metricValues: { metricValueFloat: number }[] };
+  const req = serialize({ scaledObjectRef: { name: 'canary', namespace: 'fuzz', scalerMetadata: { metricQuery: CANARY_SUM, targetValue: '1' } }, metricName: '' });
+  const r = await unary(`${host}:${ports.otlpGrpc}`, '/externalscaler.ExternalScaler/GetMetrics', req);
+  if (r.code !== status.OK) throw new Error(`canary GetMetrics answered ${status[r.code]}: ${r.details}`);
+  return { series, kedaValue: deserialize(r.response!).metricValues[0]!.metricValueFloat };
+}
+
+/** The expected reading, to check the first one against. */
+export function expectedCanarySum(): number {
+  return CANARY_VALUES.reduce((a, b) => a + b, 0);
+}
+
+/** Whether every port still answers: /healthz and /readyz, gRPC health on both gRPC ports, an OTLP push. */
+export async function checkAlive(host: string, ports: Ports): Promise<string[]> {
+  const problems: string[] = [];
+  for (const path of ['/healthz', '/readyz']) {
+    const r = await httpCall(host, ports.http, 'GET', path, {}).catch((e: Error) => ({ status: 0, body: e.message }));
+    if (r.status !== 200) problems.push(`${path} answered ${r.status} ${r.body}`);
+  }
+  for (const port of [ports.otlpGrpc, ports.otlpHttp]) {
+    const r = await unary(`${host}:${port}`, '/grpc.health.v1.Health/Check', Buffer.alloc(0));
+    // HealthCheckResponse{status: SERVING} is field 1 = 1.
+    if (r.code !== status.OK || !r.response?.equals(Buffer.from([0x08, 0x01]))) problems.push(`gRPC health on port ${port}: ${status[r.code]} ${r.details}`);
+  }
+  const push = await httpCall(host, ports.otlpHttp, 'POST', '/v1/metrics', { 'content-type': 'application/json' }, Buffer.from('{"resourceMetrics":[]}')).catch(
+    (e: Error) => ({ status: 0, body: e.message }),
+  );
+  if (push.status !== 200) problems.push(`OTLP/HTTP push answered ${push.status} ${push.body}`);
+  return problems;
+}

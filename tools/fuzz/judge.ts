@@ -1,0 +1,77 @@
+import { status } from '@grpc/grpc-js';
+import type { FuzzCase } from './cases.js';
+import { POSITIONED_PARSE_ERROR } from './promql-cases.js';
+import type { Reply } from './send.js';
+
+export interface Verdict {
+  /** A short name of what came back, for the counts: "http 400", "grpc INVALID_ARGUMENT", "hang". */
+  outcome: string;
+  /** Why the reply is wrong, when it is. */
+  fault?: string;
+}
+
+/** Codes that say "your request was wrong / too big / not served here" or answer it. */
+const GRPC_ACCEPTABLE = new Set<status>([status.OK, status.INVALID_ARGUMENT, status.RESOURCE_EXHAUSTED]);
+
+/** Kinds whose body the server may stop reading and drop the connection over. */
+const MAY_RESET = new Set(['otlp-http-oversized', 'otlp-decompression-bomb']);
+
+function grpcAcceptable(c: FuzzCase, code: status): boolean {
+  if (GRPC_ACCEPTABLE.has(code)) return true;
+  // A path no service has, or a health check for a service name that random bytes made up.
+  if (code === status.UNIMPLEMENTED && c.kind === 'grpc-random-method') return true;
+  if (code === status.NOT_FOUND && c.kind === 'grpc-random-method') return true;
+  // A well-formed query whose answer KEDA cannot use (NaN, ±Inf): an answer, not a failure.
+  if (code === status.OUT_OF_RANGE && (c.kind === 'promql-keda' || c.kind === 'grpc-bitflip-getmetrics')) return true;
+  return false;
+}
+
+function queryErrorFault(query: string, message: string): string | undefined {
+  if (!/parse error/.test(message)) return undefined;
+  const at = message.search(/\d+:\d+: parse error/);
+  if (at === -1 || !POSITIONED_PARSE_ERROR.test(message.slice(at))) return `parse error without position and cause for ${JSON.stringify(query.slice(0, 200))}: ${message.slice(0, 300)}`;
+  return undefined;
+}
+
+/** Whether a reply is one the service may give to this case. */
+export function judge(c: FuzzCase, r: Reply): Verdict {
+  switch (r.via) {
+    case 'hang':
+      return { outcome: 'hang', fault: `no reply within the timeout (${c.kind} to ${c.port})` };
+    case 'error':
+      if (MAY_RESET.has(c.kind) && (r.code === 'ECONNRESET' || r.code === 'EPIPE')) return { outcome: 'reset' };
+      // The gRPC-only port answers HTTP/1.1 in HTTP/2 (SETTINGS, GOAWAY): a refusal an HTTP/1.1 client cannot parse.
+      if (c.port === 'otlpGrpc' && c.via === 'http' && r.code?.startsWith('HPE_')) return { outcome: 'refused as HTTP/2' };
+      return { outcome: `error ${r.code ?? r.message}`, fault: `${c.kind} to ${c.port}: ${r.message}` };
+    case 'tcp':
+      return { outcome: 'tcp closed' };
+    case 'grpc': {
+      const outcome = `grpc ${status[r.code]}`;
+      if (!grpcAcceptable(c, r.code)) return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'grpc' ? c.path : ''}: ${status[r.code]} ${r.details}` };
+      if (c.query !== undefined && r.code === status.INVALID_ARGUMENT) {
+        const fault = queryErrorFault(c.query, r.details);
+        if (fault) return { outcome, fault };
+      }
+      return { outcome };
+    }
+    case 'http': {
+      const outcome = `http ${r.status}`;
+      if (r.status >= 500 || r.status < 200) return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'http' ? `${c.method} ${c.path.slice(0, 100)}` : ''}: ${r.status} ${r.body.slice(0, 300)}` };
+      // 400 and 422 are the API's own query errors; others (413, 431: request too large) come from the HTTP layer.
+      if (c.query !== undefined && (r.status === 400 || r.status === 422)) {
+        let error = '';
+        try {
+          error = String((JSON.parse(r.body) as { error?: unknown }).error ?? '');
+        } catch {
+          return { outcome, fault: `query error body is not JSON: ${r.body.slice(0, 200)}` };
+        }
+        if (error === '') return { outcome, fault: `query error without a message for ${JSON.stringify(c.query.slice(0, 200))}` };
+        if (c.query.trim() === '' || /invalid parameter/.test(error)) return { outcome };
+        // Every refusal of the query text itself is a positioned syntax or type error.
+        const fault = r.status === 400 && !/parse error/.test(error) ? `query refused without position: ${error.slice(0, 300)}` : queryErrorFault(c.query, error);
+        if (fault) return { outcome, fault };
+      }
+      return { outcome };
+    }
+  }
+}

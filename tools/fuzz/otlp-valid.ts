@@ -1,0 +1,101 @@
+import { ExportMetricsServiceRequest } from '../../src/otlp/proto.js';
+import type { Rng } from './rng.js';
+
+/**
+ * Valid OTLP requests, as protobuf bytes and OTLP/JSON text, to be sent whole or mutated.
+ * Every metric kind appears, with random names, attributes and values.
+ */
+export interface ValidRequest {
+  protobuf: Buffer;
+  json: string;
+}
+
+const NAMES = ['http.server.duration', 'queue.depth', 'jobs', 'cpu.utilization', 'fuzz.metric', 'a.b.c'];
+const UNITS = ['', 's', 'ms', 'By', '1', '{items}'];
+
+function nowNanos(): string {
+  return `${Date.now()}000000`;
+}
+
+function attributes(rng: Rng): object[] {
+  const out: object[] = [];
+  for (let i = rng.int(4); i > 0; i--) {
+    const value = rng.weighted<object>([
+      [4, { string_value: `v${rng.int(50)}` }],
+      [1, { int_value: rng.int(1000) }],
+      [1, { bool_value: rng.chance(0.5) }],
+      [1, { double_value: rng.next() * 100 }],
+      [1, { array_value: { values: [{ string_value: 'x' }, { int_value: 2 }] } }],
+    ]);
+    out.push({ key: rng.pick(['code', 'route', 'k8s.pod.name', 'host', 'x.y']), value });
+  }
+  return out;
+}
+
+function metric(rng: Rng): object {
+  const point = () => ({ attributes: attributes(rng), time_unix_nano: nowNanos(), start_time_unix_nano: nowNanos(), as_double: rng.next() * 1000 });
+  const name = rng.pick(NAMES);
+  const unit = rng.pick(UNITS);
+  switch (rng.int(5)) {
+    case 0:
+      return { name, unit, gauge: { data_points: [point()] } };
+    case 1:
+      return { name, unit, sum: { data_points: [point()], aggregation_temporality: rng.pick([1, 2]), is_monotonic: rng.chance(0.5) } };
+    case 2:
+      return {
+        name,
+        unit,
+        histogram: {
+          aggregation_temporality: 2,
+          data_points: [{ attributes: attributes(rng), time_unix_nano: nowNanos(), count: 6, sum: 12.5, bucket_counts: [1, 2, 3], explicit_bounds: [1, 5] }],
+        },
+      };
+    case 3:
+      return {
+        name,
+        unit,
+        exponential_histogram: {
+          aggregation_temporality: 2,
+          data_points: [{ attributes: attributes(rng), time_unix_nano: nowNanos(), count: 3, sum: 4, scale: rng.int(8), zero_count: 1, positive: { offset: 1, bucket_counts: [1, 1] } }],
+        },
+      };
+    default:
+      return {
+        name,
+        unit,
+        summary: { data_points: [{ time_unix_nano: nowNanos(), count: 2, sum: 3, quantile_values: [{ quantile: 0.5, value: 1 }, { quantile: 0.99, value: 2 }] }] },
+      };
+  }
+}
+
+/** A request object with the .proto's field names, ready for ExportMetricsServiceRequest.fromObject. */
+export function validRequestObject(rng: Rng, resource: Record<string, string> = { 'service.name': `fuzz-${rng.int(5)}` }): object {
+  const metrics: object[] = [];
+  for (let i = 1 + rng.int(3); i > 0; i--) metrics.push(metric(rng));
+  return {
+    resource_metrics: [
+      {
+        resource: { attributes: Object.entries(resource).map(([key, v]) => ({ key, value: { string_value: v } })) },
+        scope_metrics: [{ scope: { name: 'fuzz', version: '1' }, metrics }],
+      },
+    ],
+  };
+}
+
+export function encodeRequest(request: object): Buffer {
+  const message = ExportMetricsServiceRequest.fromObject(request);
+  return Buffer.from(ExportMetricsServiceRequest.encode(message).finish());
+}
+
+/** The same request in OTLP/JSON: lowerCamelCase names, int64 as strings, bytes in base64. */
+export function jsonRequest(request: object): string {
+  const message = ExportMetricsServiceRequest.fromObject(request);
+  const doc = ExportMetricsServiceRequest.toObject(message, { longs: String, enums: Number, bytes: String });
+  // Keys are written snake_case as in the .proto; a JSON value never precedes a colon, so only keys match.
+  return JSON.stringify(doc).replace(/"([a-z0-9]+(?:_[a-z0-9]+)+)":/g, (_m, name: string) => `"${name.replace(/_([a-z0-9])/g, (_x, c: string) => c.toUpperCase())}":`);
+}
+
+export function validRequest(rng: Rng): ValidRequest {
+  const request = validRequestObject(rng);
+  return { protobuf: encodeRequest(request), json: jsonRequest(request) };
+}
