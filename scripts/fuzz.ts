@@ -14,6 +14,8 @@ import { spawnServer } from '../tools/server-process.js';
  */
 const flags = parseFlags(process.argv.slice(2), { cases: 100_000, seconds: 600, seed: 1, concurrency: 16, timeoutMs: 10_000, inProcess: false });
 const limits = { maxRequestBytes: 1024 * 1024, maxDecompressedBytes: 4 * 1024 * 1024 };
+/** Short, so connections left mid-handshake by raw-TCP cases are seen closed well inside the hang timeout. */
+const CONNECTION_IDLE_MS = 2_000;
 const host = '127.0.0.1';
 
 let ports;
@@ -22,7 +24,7 @@ let rss: () => number;
 let stop: () => Promise<unknown>;
 if (flags.inProcess) {
   const app = await startApp(
-    defaultConfig({ listenAddress: host, otlpGrpcPort: 0, otlpHttpPort: 0, httpPort: 0, warmupMs: 0, retentionMs: 3_600_000, ...limits }),
+    defaultConfig({ listenAddress: host, otlpGrpcPort: 0, otlpHttpPort: 0, httpPort: 0, warmupMs: 0, retentionMs: 3_600_000, connectionIdleMs: CONNECTION_IDLE_MS, ...limits }),
     pino({ level: 'silent' }),
   );
   ports = app.ports;
@@ -31,7 +33,7 @@ if (flags.inProcess) {
 } else {
   const server = await spawnServer({
     entry: fileURLToPath(new URL('../src/main.js', import.meta.url)),
-    env: { SCALER_RETENTION: '1h', SCALER_MAX_REQUEST_BYTES: String(limits.maxRequestBytes), SCALER_MAX_DECOMPRESSED_BYTES: String(limits.maxDecompressedBytes), SCALER_LOG_LEVEL: 'info' },
+    env: { SCALER_RETENTION: '1h', SCALER_MAX_REQUEST_BYTES: String(limits.maxRequestBytes), SCALER_MAX_DECOMPRESSED_BYTES: String(limits.maxDecompressedBytes), SCALER_LOG_LEVEL: 'info', SCALER_CONNECTION_IDLE: `${CONNECTION_IDLE_MS}ms` },
   });
   ports = server.ports;
   serverGone = server.gone;
@@ -47,9 +49,10 @@ const report = await runFuzz({ host, ports, limits, cases: flags.cases, seconds:
 const rssAfter = rss();
 console.log(formatFuzzReport(report));
 console.log(`  server RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB before, ${(rssAfter / 2 ** 20).toFixed(0)} MiB after`);
-for (const t of pathologicalRegexTimings()) {
-  console.log(`  regex =~"${t.pattern}" on a 1 MiB label value: ${t.ms.toFixed(1)} ms (${t.matched} of 2 series matched)`);
+const regexTimings = pathologicalRegexTimings();
+for (const t of regexTimings) {
+  console.log(`  regex =~"${t.pattern}" against one 1 MiB label value: ${t.ms.toFixed(1)} ms, ${t.correct ? 'right answer' : 'WRONG ANSWER'}`);
 }
 const exit = await stop();
 if (!flags.inProcess) console.log(`  server exit code after SIGTERM: ${String(exit)}`);
-process.exit(fuzzPassed(report) && (flags.inProcess || exit === 0) ? 0 : 1);
+process.exit(fuzzPassed(report) && regexTimings.every((t) => t.correct) && (flags.inProcess || exit === 0) ? 0 : 1);

@@ -21,6 +21,9 @@ const STREAM_RECHECK_MS = 10_000;
  * among every ScaledObject pointing at this address, each holding a StreamIsActive stream open.
  */
 export const MAX_CONCURRENT_STREAMS = 10_000;
+/** How often the server pings each gRPC client, and how long it waits for the answer before dropping the connection. */
+const KEEPALIVE_MS = 60_000;
+const KEEPALIVE_TIMEOUT_MS = 20_000;
 /** In-flight gRPC calls get this long to finish on shutdown. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -72,6 +75,11 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     'grpc.max_receive_message_length': config.maxDecompressedBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+    // Node's HTTP/2 does not notice a peer that half-closes mid-frame, so only a timer frees it.
+    'grpc.max_connection_idle_ms': config.connectionIdleMs,
+    // Pings find peers that vanished without closing, including ones holding a stream open.
+    'grpc.keepalive_time_ms': KEEPALIVE_MS,
+    'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
   });
   const services: [ServiceDefinition, UntypedServiceImplementation][] = [
     [otlp.grpcDefinition(), otlp.grpcImplementation()],

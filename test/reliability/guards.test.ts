@@ -226,6 +226,28 @@ describe('guards against hostile input, through the running app', () => {
       b.destroy();
       await listener.close();
     });
+
+    it('closes a gRPC connection left mid-frame once it has idled, and idle clients reconnect on their next call', async () => {
+      const idle = await startTestApp({ connectionIdleMs: 300 });
+      try {
+        for (const port of [idle.ports.otlpGrpc, idle.ports.otlpHttp]) {
+          const socket = connect(port, '127.0.0.1');
+          const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+          socket.on('error', () => undefined);
+          socket.resume();
+          // A frame header announcing more bytes than ever follow: the server waits for them until the idle bound.
+          socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 60, 4, 0, 0, 0, 0, 0, 1, 2])]));
+          await closed;
+        }
+        const client = new KedaClient(`127.0.0.1:${idle.ports.otlpGrpc}`);
+        expect(await client.value('vector(2)')).toBe(2);
+        await new Promise((r) => setTimeout(r, 700));
+        expect(await client.value('vector(2)')).toBe(2);
+        client.close();
+      } finally {
+        await idle.close();
+      }
+    });
   });
 });
 

@@ -16,6 +16,16 @@ const GRPC_ACCEPTABLE = new Set<status>([status.OK, status.INVALID_ARGUMENT, sta
 /** Kinds whose body the server may stop reading and drop the connection over. */
 const MAY_RESET = new Set(['otlp-http-oversized', 'otlp-decompression-bomb']);
 
+/**
+ * node:http's limit on a request's head. Past it the server answers 431 and closes at once; a
+ * client still sending the head then sees the close as a reset before it reads the 431.
+ */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+function mayReset(c: FuzzCase): boolean {
+  return MAY_RESET.has(c.kind) || (c.via === 'http' && c.path.length > MAX_HEADER_BYTES);
+}
+
 function grpcAcceptable(c: FuzzCase, code: status): boolean {
   if (GRPC_ACCEPTABLE.has(code)) return true;
   // A path no service has, or a health check for a service name that random bytes made up.
@@ -39,7 +49,7 @@ export function judge(c: FuzzCase, r: Reply): Verdict {
     case 'hang':
       return { outcome: 'hang', fault: `no reply within the timeout (${c.kind} to ${c.port})` };
     case 'error':
-      if (MAY_RESET.has(c.kind) && (r.code === 'ECONNRESET' || r.code === 'EPIPE')) return { outcome: 'reset' };
+      if (mayReset(c) && (r.code === 'ECONNRESET' || r.code === 'EPIPE')) return { outcome: 'reset' };
       // The gRPC-only port answers HTTP/1.1 in HTTP/2 (SETTINGS, GOAWAY): a refusal an HTTP/1.1 client cannot parse.
       if (c.port === 'otlpGrpc' && c.via === 'http' && r.code?.startsWith('HPE_')) return { outcome: 'refused as HTTP/2' };
       return { outcome: `error ${r.code ?? r.message}`, fault: `${c.kind} to ${c.port}: ${r.message}` };
