@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Expr, ValueType } from '../../src/promql/ast.js';
 import { ParseError } from '../../src/promql/errors.js';
-import { parseDuration, parseExpr, parseMetricSelector } from '../../src/promql/parser.js';
+import { MAX_QUERY_LENGTH, parseDuration, parseExpr, parseMetricSelector } from '../../src/promql/parser.js';
 import { FUNCTIONS } from '../../src/promql/signatures.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 
@@ -521,5 +521,19 @@ describe('parseMetricSelector', () => {
     expect(() => parseMetricSelector('sum(x)')).toThrow(ParseError);
     expect(() => parseMetricSelector('x offset 5m')).toThrow(ParseError);
     expect(() => parseMetricSelector('x{a=~"("}')).toThrow(/missing closing/);
+  });
+});
+
+describe('query length', () => {
+  it('refuses text past the limit before parsing it, naming the position and the length', () => {
+    const long = `sum(${'('.repeat(MAX_QUERY_LENGTH)}x${')'.repeat(MAX_QUERY_LENGTH)})`;
+    expect(parseError(long).message).toBe(`1:${MAX_QUERY_LENGTH + 1}: parse error: query is ${long.length} characters long, more than the limit of ${MAX_QUERY_LENGTH}`);
+  });
+
+  it('parses a query of exactly the limit', () => {
+    const alternation = `x{a=~"${'v|'.repeat(MAX_QUERY_LENGTH)}`.slice(0, MAX_QUERY_LENGTH - 3);
+    const query = `${alternation}v"}`;
+    expect(query.length).toBe(MAX_QUERY_LENGTH);
+    expect(parseExpr(query).kind).toBe('VectorSelector');
   });
 });
