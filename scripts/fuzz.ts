@@ -3,6 +3,7 @@ import pino from 'pino';
 import { defaultConfig } from '../src/config.js';
 import { startApp } from '../src/server/app.js';
 import { parseFlags } from '../tools/cli-args.js';
+import { cardinalityBomb } from '../tools/fuzz/cardinality-bomb.js';
 import { pathologicalRegexTimings } from '../tools/fuzz/regex-timing.js';
 import { formatFuzzReport, fuzzPassed, runFuzz } from '../tools/fuzz/run.js';
 import { spawnServer } from '../tools/server-process.js';
@@ -10,13 +11,23 @@ import { spawnServer } from '../tools/server-process.js';
 /**
  * `npm run fuzz -- --cases 100000 --seconds 600`: hostile input to every port of a scaler on
  * loopback, by default the built server in its own process (so a crash is seen as an exit),
- * or in this process with --in-process. Exits 1 when anything was wrong.
+ * or in this process with --in-process. Then a cardinality bomb against a fresh server process.
+ * Exits 1 when anything was wrong.
  */
 const flags = parseFlags(process.argv.slice(2), { cases: 100_000, seconds: 600, seed: 1, concurrency: 16, timeoutMs: 10_000, inProcess: false });
 const limits = { maxRequestBytes: 1024 * 1024, maxDecompressedBytes: 4 * 1024 * 1024 };
-/** Short, so connections left mid-handshake by raw-TCP cases are seen closed well inside the hang timeout. */
+/**
+ * Short, so connections left mid-handshake by raw-TCP cases are seen closed, and the costliest
+ * random query is stopped, well inside the hang timeout: one event loop serves every port, so
+ * a query running to its timeout delays every request in flight beside it.
+ */
 const CONNECTION_IDLE_MS = 2_000;
+const QUERY_TIMEOUT_MS = 1_000;
 const host = '127.0.0.1';
+/** The cardinality bomb: the default series limit, ten times that many new series, and the chart's default memory limit. */
+const BOMB_MAX_SERIES = 100_000;
+const BOMB_FACTOR = 10;
+const BOMB_RSS_BOUND = 512 * 2 ** 20;
 
 let ports;
 let serverGone: () => string | undefined = () => undefined;
@@ -24,7 +35,7 @@ let rss: () => number;
 let stop: () => Promise<unknown>;
 if (flags.inProcess) {
   const app = await startApp(
-    defaultConfig({ listenAddress: host, otlpGrpcPort: 0, otlpHttpPort: 0, httpPort: 0, warmupMs: 0, retentionMs: 3_600_000, connectionIdleMs: CONNECTION_IDLE_MS, ...limits }),
+    defaultConfig({ listenAddress: host, otlpGrpcPort: 0, otlpHttpPort: 0, httpPort: 0, warmupMs: 0, retentionMs: 3_600_000, connectionIdleMs: CONNECTION_IDLE_MS, queryTimeoutMs: QUERY_TIMEOUT_MS, ...limits }),
     pino({ level: 'silent' }),
   );
   ports = app.ports;
@@ -33,7 +44,7 @@ if (flags.inProcess) {
 } else {
   const server = await spawnServer({
     entry: fileURLToPath(new URL('../src/main.js', import.meta.url)),
-    env: { SCALER_RETENTION: '1h', SCALER_MAX_REQUEST_BYTES: String(limits.maxRequestBytes), SCALER_MAX_DECOMPRESSED_BYTES: String(limits.maxDecompressedBytes), SCALER_LOG_LEVEL: 'info', SCALER_CONNECTION_IDLE: `${CONNECTION_IDLE_MS}ms` },
+    env: { SCALER_RETENTION: '1h', SCALER_MAX_REQUEST_BYTES: String(limits.maxRequestBytes), SCALER_MAX_DECOMPRESSED_BYTES: String(limits.maxDecompressedBytes), SCALER_LOG_LEVEL: 'info', SCALER_CONNECTION_IDLE: `${CONNECTION_IDLE_MS}ms`, SCALER_QUERY_TIMEOUT: `${QUERY_TIMEOUT_MS}ms` },
   });
   ports = server.ports;
   serverGone = server.gone;
@@ -55,4 +66,23 @@ for (const t of regexTimings) {
 }
 const exit = await stop();
 if (!flags.inProcess) console.log(`  server exit code after SIGTERM: ${String(exit)}`);
-process.exit(fuzzPassed(report) && regexTimings.every((t) => t.correct) && (flags.inProcess || exit === 0) ? 0 : 1);
+
+// A fresh server with the default series limit, judged against the chart's default memory limit.
+const bombServer = await spawnServer({ entry: fileURLToPath(new URL('../src/main.js', import.meta.url)), env: { SCALER_MAX_SERIES: String(BOMB_MAX_SERIES) } });
+const bomb = await cardinalityBomb(host, bombServer.ports, BOMB_MAX_SERIES, BOMB_FACTOR, bombServer.rssBytes);
+bombServer.child.kill('SIGTERM');
+await bombServer.exited;
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const bombHeld =
+  bomb.rssPeakBytes < BOMB_RSS_BOUND &&
+  bomb.rejectedReported === bomb.bombSeries &&
+  bomb.metricsRejectedAfter - bomb.metricsRejectedBefore === bomb.bombSeries &&
+  bomb.earlierCounted === bomb.filled;
+console.log(
+  [
+    `cardinality bomb: ${bomb.bombSeries} new series against a limit of ${BOMB_MAX_SERIES} (${bomb.filled} stored first) — ${bombHeld ? 'held' : 'FAILED'}`,
+    `  RSS ${mib(bomb.rssFilledBytes)} when full, peak ${mib(bomb.rssPeakBytes)} during the bomb (bound ${mib(BOMB_RSS_BOUND)}, the chart's memory limit)`,
+    `  rejected points: ${bomb.rejectedReported} in OTLP partial_success, ${bomb.metricsRejectedAfter - bomb.metricsRejectedBefore} more on /metrics; count of the earlier series afterwards: ${bomb.earlierCounted}`,
+  ].join('\n'),
+);
+process.exit(fuzzPassed(report) && regexTimings.every((t) => t.correct) && bombHeld && (flags.inProcess || exit === 0) ? 0 : 1);

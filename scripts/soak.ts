@@ -85,6 +85,10 @@ for (let i = 0; i < flags.scaledObjects; i++) {
   timers.push(poll);
 }
 
+/** What a soak must hold to: RSS growth after warm-up, and the event loop's p99 lag. */
+const MAX_RSS_GROWTH = 0.1;
+const MAX_LAG_P99_MS = 50;
+
 let stopping = false;
 const started = Date.now();
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
@@ -110,10 +114,13 @@ const base = warm[0]?.s.rssBytes ?? rows[0]?.s.rssBytes ?? 0;
 const last = rows.at(-1)?.s.rssBytes ?? 0;
 const peak = Math.max(...warm.map((r) => r.s.rssBytes), 0);
 const lagP99 = Math.max(...rows.map((r) => r.s.lagP99Ms), 0);
+const growth = (peak - base) / base;
+const failedCalls = ingest.failed + getMetrics.failed + streams.failed;
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 console.log(
   [
-    `summary: ${crashed || 'scaler alive'}; RSS after warm-up ${mib(base)} MiB, at end ${mib(last)} MiB (${(((last - base) / base) * 100).toFixed(1)}%), peak ${mib(peak)} MiB`,
-    `  event-loop lag p99: worst ${lagP99.toFixed(1)} ms over ${flags.reportEverySeconds}s windows`,
+    `summary: ${crashed || 'scaler alive'}; RSS after warm-up ${mib(base)} MiB, at end ${mib(last)} MiB, peak ${mib(peak)} MiB (${(growth * 100).toFixed(1)}% over warm-up; ≤ ${MAX_RSS_GROWTH * 100}%: ${verdict(growth <= MAX_RSS_GROWTH)})`,
+    `  event-loop lag p99: worst ${lagP99.toFixed(1)} ms over ${flags.reportEverySeconds}s windows (< ${MAX_LAG_P99_MS} ms: ${verdict(lagP99 < MAX_LAG_P99_MS)})`,
     `  failed calls: ingest ${ingest.failed}/${ingest.ok + ingest.failed}, GetMetrics ${getMetrics.failed}/${getMetrics.ok + getMetrics.failed}, streams ${streams.failed}/${streams.ok}`,
     ...[ingest, getMetrics, streams].filter((t) => t.failed > 0).map((t) => `  last error: ${t.lastError}`),
   ].join('\n'),
@@ -122,4 +129,4 @@ pusher.close();
 for (const k of keda) k.close();
 child.send({ type: 'close' });
 await new Promise((r) => child.once('exit', r));
-process.exit(crashed || ingest.failed + getMetrics.failed + streams.failed > 0 ? 1 : 0);
+process.exit(crashed || failedCalls > 0 || growth > MAX_RSS_GROWTH || lagP99 >= MAX_LAG_P99_MS ? 1 : 0);

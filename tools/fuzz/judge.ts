@@ -8,6 +8,8 @@ export interface Verdict {
   outcome: string;
   /** Why the reply is wrong, when it is. */
   fault?: string;
+  /** The reply refused the query text with a positioned parse error. */
+  parseError?: boolean;
 }
 
 /** Codes that say "your request was wrong / too big / not served here" or answer it. */
@@ -21,9 +23,12 @@ const MAY_RESET = new Set(['otlp-http-oversized', 'otlp-decompression-bomb']);
  * client still sending the head then sees the close as a reset before it reads the 431.
  */
 const MAX_HEADER_BYTES = 16 * 1024;
+/** fastify's default body limit, which the API keeps: past it, 413 and the connection closed. */
+const API_BODY_LIMIT = 1024 * 1024;
 
 function mayReset(c: FuzzCase): boolean {
-  return MAY_RESET.has(c.kind) || (c.via === 'http' && c.path.length > MAX_HEADER_BYTES);
+  if (MAY_RESET.has(c.kind)) return true;
+  return c.via === 'http' && (c.path.length > MAX_HEADER_BYTES || (c.port === 'http' && (c.body?.length ?? 0) > API_BODY_LIMIT));
 }
 
 function grpcAcceptable(c: FuzzCase, code: status): boolean {
@@ -34,6 +39,13 @@ function grpcAcceptable(c: FuzzCase, code: status): boolean {
   // A well-formed query whose answer KEDA cannot use (NaN, ±Inf): an answer, not a failure.
   if (code === status.OUT_OF_RANGE && (c.kind === 'promql-keda' || c.kind === 'grpc-bitflip-getmetrics')) return true;
   return false;
+}
+
+/** A refused query's verdict: faulty unless a parse error names its position and cause. */
+function queryError(outcome: string, query: string, message: string): Verdict {
+  const fault = queryErrorFault(query, message);
+  if (fault) return { outcome, fault };
+  return /parse error/.test(message) ? { outcome, parseError: true } : { outcome };
 }
 
 function queryErrorFault(query: string, message: string): string | undefined {
@@ -58,14 +70,13 @@ export function judge(c: FuzzCase, r: Reply): Verdict {
     case 'grpc': {
       const outcome = `grpc ${status[r.code]}`;
       if (!grpcAcceptable(c, r.code)) return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'grpc' ? c.path : ''}: ${status[r.code]} ${r.details}` };
-      if (c.query !== undefined && r.code === status.INVALID_ARGUMENT) {
-        const fault = queryErrorFault(c.query, r.details);
-        if (fault) return { outcome, fault };
-      }
+      if (c.query !== undefined && r.code === status.INVALID_ARGUMENT) return queryError(outcome, c.query, r.details);
       return { outcome };
     }
     case 'http': {
       const outcome = `http ${r.status}`;
+      // A query stopped by its timeout is 503 with errorType "timeout", as Prometheus answers it.
+      if (c.query !== undefined && r.status === 503 && /"errorType":"timeout"/.test(r.body)) return { outcome };
       if (r.status >= 500 || r.status < 200) return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'http' ? `${c.method} ${c.path.slice(0, 100)}` : ''}: ${r.status} ${r.body.slice(0, 300)}` };
       // 400 and 422 are the API's own query errors; others (413, 431: request too large) come from the HTTP layer.
       if (c.query !== undefined && (r.status === 400 || r.status === 422)) {
@@ -78,8 +89,8 @@ export function judge(c: FuzzCase, r: Reply): Verdict {
         if (error === '') return { outcome, fault: `query error without a message for ${JSON.stringify(c.query.slice(0, 200))}` };
         if (c.query.trim() === '' || /invalid parameter/.test(error)) return { outcome };
         // Every refusal of the query text itself is a positioned syntax or type error.
-        const fault = r.status === 400 && !/parse error/.test(error) ? `query refused without position: ${error.slice(0, 300)}` : queryErrorFault(c.query, error);
-        if (fault) return { outcome, fault };
+        if (r.status === 400 && !/parse error/.test(error)) return { outcome, fault: `query refused without position: ${error.slice(0, 300)}` };
+        return queryError(outcome, c.query, error);
       }
       return { outcome };
     }

@@ -24,6 +24,8 @@ export interface FuzzReport {
   seed: number;
   cases: number;
   queries: number;
+  /** Queries refused as malformed, each with a parse error naming position and cause. */
+  parseErrors: number;
   seconds: number;
   byKind: Record<string, Record<string, number>>;
   faults: number;
@@ -55,6 +57,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   let hangs = 0;
   let sent = 0;
   let queries = 0;
+  let parseErrors = 0;
   let crashed: string | undefined;
   const started = Date.now();
   const deadline = started + o.seconds * 1000;
@@ -68,6 +71,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       const counts = (byKind[c.kind] ??= {});
       counts[verdict.outcome] = (counts[verdict.outcome] ?? 0) + 1;
       if (verdict.outcome === 'hang') hangs++;
+      if (verdict.parseError) parseErrors++;
       if (verdict.fault !== undefined) {
         faults++;
         if (faultExamples.length < FAULT_EXAMPLES) faultExamples.push(verdict.fault);
@@ -84,7 +88,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   let canaryAfter: CanaryReading | undefined;
   if (!crashed) canaryAfter = await readCanary(o.host, o.ports).catch(() => undefined);
   const canaryIntact = canaryAfter !== undefined && JSON.stringify(canaryAfter) === JSON.stringify(canaryBefore);
-  return { seed: o.seed, cases: sent, queries, seconds, byKind, faults, faultExamples, hangs, crashed, alive, canaryBefore, canaryAfter, canaryIntact };
+  return { seed: o.seed, cases: sent, queries, parseErrors, seconds, byKind, faults, faultExamples, hangs, crashed, alive, canaryBefore, canaryAfter, canaryIntact };
 }
 
 /** Whether the run found nothing wrong. */
@@ -94,7 +98,7 @@ export function fuzzPassed(r: FuzzReport): boolean {
 
 export function formatFuzzReport(r: FuzzReport): string {
   const lines = [
-    `fuzz: ${r.cases} cases (${r.queries} PromQL queries) in ${r.seconds.toFixed(1)}s, seed ${r.seed}`,
+    `fuzz: ${r.cases} cases (${r.queries} PromQL queries, ${r.parseErrors} refused as malformed with position and cause) in ${r.seconds.toFixed(1)}s, seed ${r.seed}`,
     `  faults ${r.faults}, hangs ${r.hangs}, crash ${r.crashed ?? 'none'}, alive ${r.alive.length === 0 ? 'yes' : r.alive.join('; ')}`,
     `  canary ${r.canaryIntact ? 'intact' : 'CHANGED'}: before ${JSON.stringify(r.canaryBefore)}${r.canaryIntact ? '' : `, after ${JSON.stringify(r.canaryAfter)}`}`,
     '  by kind (outcome: count):',
