@@ -113,7 +113,10 @@ export class Tsdb {
       this.stats.samplesTooOld++;
       return AppendStatus.TooOld;
     }
-    const status = series.appendWithStart(t, v, stale, this.options.outOfOrderWindowMs, startMs);
+    const status =
+      startMs === 0 && !series.hasStartTimes
+        ? series.append(t, v, stale, this.options.outOfOrderWindowMs)
+        : series.appendWithStart(t, v, stale, this.options.outOfOrderWindowMs, startMs);
     if (status === AppendStatus.OutOfOrder) {
       this.stats.samplesOutOfOrder++;
       return status;

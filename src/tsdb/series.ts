@@ -156,8 +156,15 @@ export class Series {
 
   private recordStart(t: number, st: number): void {
     this.starts ??= new StartTimes();
+    const newest = t === this.maxTime;
+    if (newest && this.starts.last === st) {
+      // The steady state: the newest sample continues the newest run. Only a full ring buffer
+      // evicts, and only extra runs or a run of unknown starts are worth trimming then.
+      if (this.len === this.maxCapacity && (this.starts.runs > 1 || st === 0)) this.trimStarts();
+      return;
+    }
     let nextT: number | undefined;
-    if (t !== this.maxTime) {
+    if (!newest) {
       const at = this.lowerBound(t);
       if (at + 1 < this.len) nextT = this.timestampAt(at + 1);
     }

@@ -17,6 +17,11 @@ export class StartTimes {
     return this.count;
   }
 
+  /** Start time of the newest run, which a sample appended after all others would get for nothing. */
+  get last(): number {
+    return this.count === 0 ? 0 : this.st[this.count - 1]!;
+  }
+
   /** Start time of the sample at time t. */
   at(t: number): number {
     const r = this.runAt(t);
