@@ -44,6 +44,7 @@ interface Points {
   /** Only TSDB series carry start times; a subquery's points have none, which cuts them off. */
   readonly hasStartTimes?: boolean;
   startTimeAt?(i: number): number;
+  startTimesFor?(ts: Float64Array, n: number, out: Float64Array): void;
 }
 
 /** A subquery's output series as window input. */
@@ -557,9 +558,9 @@ class Evaluator {
       if (p.isStaleAt(i)) continue;
       this.winTs[n] = p.timestampAt(i);
       this.winVs[n] = p.valueAt(i);
-      if (starts) this.winSt[n] = p.startTimeAt!(i);
       n++;
     }
+    if (starts) p.startTimesFor!(this.winTs, n, this.winSt);
     return n;
   }
 

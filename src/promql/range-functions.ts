@@ -41,16 +41,29 @@ function counterReset(w: Window, i: number): boolean {
   return st !== undefined && isStartTimeReset(st[i - 1]!, w.ts[i - 1]!, st[i]!, w.ts[i]!);
 }
 
-/** Warns (once a window) when a sample claims to start before the sample it follows. */
-function warnStartOverlap(w: Window): void {
-  const st = w.st;
-  if (st === undefined) return;
-  for (let i = 1; i < w.n; i++) {
-    if (startTimeOverlaps(st[i - 1]!, w.ts[i - 1]!, st[i]!)) {
-      w.annos.startTimeOverlap(w.metricName, w.call.args[0]!.pos);
-      return;
-    }
+/**
+ * `result` plus the value just before each counter reset of the window (what the increase lost
+ * there), added in order. With start times it also warns, once a window, when a sample claims to
+ * start before the sample it follows.
+ */
+function addResetLosses(w: Window, result: number): number {
+  const { ts, vs, st, n } = w;
+  if (st === undefined) {
+    for (let i = 1; i < n; i++) if (vs[i]! < vs[i - 1]!) result += vs[i - 1]!;
+    return result;
   }
+  let warned = false;
+  for (let i = 1; i < n; i++) {
+    const prevSt = st[i - 1]!;
+    const prevT = ts[i - 1]!;
+    const curSt = st[i]!;
+    if (!warned && startTimeOverlaps(prevSt, prevT, curSt)) {
+      w.annos.startTimeOverlap(w.metricName, w.call.args[0]!.pos);
+      warned = true;
+    }
+    if (vs[i]! < vs[i - 1]! || isStartTimeReset(prevSt, prevT, curSt, ts[i]!)) result += vs[i - 1]!;
+  }
+  return result;
 }
 
 /** Prometheus's extrapolated rate: the increase over the window, extended to its edges. */
@@ -62,10 +75,7 @@ function extrapolatedDelta(w: Window, isCounter: boolean, isRate: boolean): numb
   const firstT = ts[0]!;
   const lastT = ts[n - 1]!;
   let result = vs[n - 1]! - vs[0]!;
-  if (isCounter) {
-    warnStartOverlap(w);
-    for (let i = 1; i < n; i++) if (counterReset(w, i)) result += vs[i - 1]!;
-  }
+  if (isCounter) result = addResetLosses(w, result);
   let durationToStart = (firstT - w.rangeStart) / 1000;
   let durationToEnd = (w.rangeEnd - lastT) / 1000;
   let sampledInterval = (lastT - firstT) / 1000;

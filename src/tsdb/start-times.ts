@@ -28,6 +28,23 @@ export class StartTimes {
     return r < 0 ? 0 : this.st[r]!;
   }
 
+  /** Writes the start times of the samples at times ts[0..n), which are in ascending order, to out. */
+  fill(ts: Float64Array, n: number, out: Float64Array): void {
+    if (n === 0) return;
+    let r = this.runAt(ts[0]!);
+    let next = r + 1 < this.count ? this.from[r + 1]! : Infinity;
+    let cur = r < 0 ? 0 : this.st[r]!;
+    for (let k = 0; k < n; k++) {
+      const t = ts[k]!;
+      while (t >= next) {
+        r++;
+        cur = this.st[r]!;
+        next = r + 1 < this.count ? this.from[r + 1]! : Infinity;
+      }
+      out[k] = cur;
+    }
+  }
+
   /**
    * Gives the sample at time t the start time st. `nextT` is the time of the series' next sample
    * (undefined when t is the newest), which keeps the start time it had.

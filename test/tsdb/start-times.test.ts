@@ -39,6 +39,18 @@ describe('StartTimes', () => {
     expect([10, 20, 30].map((t) => st.at(t))).toEqual([5, 0, 25]);
   });
 
+  it('fills the start times of ascending sample times, across runs', () => {
+    const st = new StartTimes();
+    st.set(20, 15, undefined);
+    st.set(40, 35, undefined);
+    st.set(60, 0, undefined);
+    const out = new Float64Array(6);
+    st.fill(Float64Array.from([10, 20, 30, 40, 50, 60]), 6, out);
+    expect([...out]).toEqual([0, 15, 15, 35, 35, 0]);
+    st.fill(Float64Array.from([45, 70]), 2, out);
+    expect([...out.subarray(0, 2)]).toEqual([35, 0]);
+  });
+
   it('forgets runs of trimmed samples and says when nothing is left', () => {
     const st = new StartTimes();
     st.set(10, 5, undefined);
