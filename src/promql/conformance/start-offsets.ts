@@ -30,14 +30,14 @@ function readDuration(s: string, pos: number): [number, number] {
   }
   const digits = i;
   while (i < s.length && s[i]! >= '0' && s[i]! <= '9') i++;
-  if (i === digits) throw new Error('expected digits');
+  if (i === digits) throw new SeriesDescError('expected digits');
   // The unit is letters up to the repeat marker `x`, which no unit contains.
   while (i < s.length && /[a-wyzA-Z]/.test(s[i]!)) i++;
   return [sign * parseDurationMs(s.slice(digits, i)), i];
 }
 
 function repeatCount(s: string, pos: number): number {
-  if (s[pos] !== 'x' || !/^\d+$/.test(s.slice(pos + 1))) throw new Error('expected x<count>');
+  if (s[pos] !== 'x' || !/^\d+$/.test(s.slice(pos + 1))) throw new SeriesDescError('expected x<count>');
   return Number(s.slice(pos + 1));
 }
 
@@ -48,7 +48,7 @@ function readItem(item: string, out: (number | undefined)[]): void {
   }
   if (item.startsWith('_x')) {
     const n = repeatCount(item, 1);
-    if (n === 0) throw new Error('invalid repeat count');
+    if (n === 0) throw new SeriesDescError('invalid repeat count');
     for (let k = 0; k < n; k++) out.push(undefined);
     return;
   }
@@ -64,7 +64,7 @@ function readItem(item: string, out: (number | undefined)[]): void {
     step = item[afterFirst] === '-' ? -s : s;
     countAt = afterStep;
   } else if (item[afterFirst] !== 'x') {
-    throw new Error(`unexpected ${JSON.stringify(item[afterFirst])} after the duration`);
+    throw new SeriesDescError(`unexpected ${JSON.stringify(item[afterFirst])} after the duration`);
   }
   const n = repeatCount(item, countAt);
   for (let k = 0; k <= n; k++) out.push(first + k * step);
