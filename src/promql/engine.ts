@@ -44,7 +44,7 @@ interface Points {
   /** Only TSDB series carry start times; a subquery's points have none, which cuts them off. */
   readonly hasStartTimes?: boolean;
   startTimeAt?(i: number): number;
-  startTimesFor?(ts: Float64Array, n: number, out: Float64Array): void;
+  startTimesFor?(ts: Float64Array, n: number, out: Float64Array): boolean;
 }
 
 /** A subquery's output series as window input. */
@@ -182,6 +182,8 @@ class Evaluator {
   private winTs = new Float64Array(256);
   private winVs = new Float64Array(256);
   private winSt = new Float64Array(256);
+  /** Whether every sample of the last window filled with start times has the same one. */
+  private winStSame = true;
 
   constructor(
     private readonly querier: Querier,
@@ -560,7 +562,7 @@ class Evaluator {
       this.winVs[n] = p.valueAt(i);
       n++;
     }
-    if (starts) p.startTimesFor!(this.winTs, n, this.winSt);
+    if (starts) this.winStSame = p.startTimesFor!(this.winTs, n, this.winSt);
     return n;
   }
 
@@ -594,6 +596,7 @@ class Evaluator {
       ts: this.winTs,
       vs: this.winVs,
       st: undefined,
+      stSame: true,
       n: 0,
       metricName: '',
       stepTs: 0,
@@ -625,6 +628,7 @@ class Evaluator {
         w.ts = this.winTs;
         w.vs = this.winVs;
         w.st = starts ? this.winSt : undefined;
+        w.stSame = this.winStSame;
         w.n = count;
         w.stepTs = t;
         w.rangeStart = ref - rangeMs;

@@ -15,6 +15,8 @@ export interface Window {
   vs: Float64Array;
   /** Start times (ms, 0 = unknown) of the samples, for the functions that read them and only from series that have them. */
   st: Float64Array | undefined;
+  /** True when every sample of the window has the same start time. */
+  stSame: boolean;
   n: number;
   /** The series' metric name, for annotations. */
   metricName: string;
@@ -48,7 +50,9 @@ function counterReset(w: Window, i: number): boolean {
  */
 function addResetLosses(w: Window, result: number): number {
   const { ts, vs, st, n } = w;
-  if (st === undefined) {
+  // One start time for the whole window never overlaps, and marks a reset only when it lies
+  // strictly between two of the window's samples: usually only the values need looking at.
+  if (st === undefined || (w.stSame && (st[0]! <= ts[0]! || st[0]! >= ts[n - 1]!))) {
     for (let i = 1; i < n; i++) if (vs[i]! < vs[i - 1]!) result += vs[i - 1]!;
     return result;
   }

@@ -137,10 +137,11 @@ export class Series {
     return this.starts === undefined ? 0 : this.starts.at(this.timestampAt(i));
   }
 
-  /** Start times of this series' samples at times ts[0..n) (ascending), written to out. */
-  startTimesFor(ts: Float64Array, n: number, out: Float64Array): void {
-    if (this.starts === undefined) out.fill(0, 0, n);
-    else this.starts.fill(ts, n, out);
+  /** Start times of this series' samples at times ts[0..n) (ascending), written to out; true when all are the same. */
+  startTimesFor(ts: Float64Array, n: number, out: Float64Array): boolean {
+    if (this.starts !== undefined) return this.starts.fill(ts, n, out);
+    out.fill(0, 0, n);
+    return true;
   }
 
   /** Drops samples older than minT; returns how many remain. */

@@ -28,10 +28,14 @@ export class StartTimes {
     return r < 0 ? 0 : this.st[r]!;
   }
 
-  /** Writes the start times of the samples at times ts[0..n), which are in ascending order, to out. */
-  fill(ts: Float64Array, n: number, out: Float64Array): void {
-    if (n === 0) return;
-    let r = this.runAt(ts[0]!);
+  /**
+   * Writes the start times of the samples at times ts[0..n), which are in ascending order, to
+   * out. Returns true when they all lie in one run (all have the same start time).
+   */
+  fill(ts: Float64Array, n: number, out: Float64Array): boolean {
+    if (n === 0) return true;
+    const first = this.runAt(ts[0]!);
+    let r = first;
     let next = r + 1 < this.count ? this.from[r + 1]! : Infinity;
     let cur = r < 0 ? 0 : this.st[r]!;
     for (let k = 0; k < n; k++) {
@@ -43,6 +47,7 @@ export class StartTimes {
       }
       out[k] = cur;
     }
+    return r === first;
   }
 
   /**
