@@ -45,10 +45,11 @@ describe('StartTimes', () => {
     st.set(40, 35, undefined);
     st.set(60, 0, undefined);
     const out = new Float64Array(6);
-    st.fill(Float64Array.from([10, 20, 30, 40, 50, 60]), 6, out);
+    expect(st.fill(Float64Array.from([10, 20, 30, 40, 50, 60]), 6, out)).toBe(false);
     expect([...out]).toEqual([0, 15, 15, 35, 35, 0]);
-    st.fill(Float64Array.from([45, 70]), 2, out);
+    expect(st.fill(Float64Array.from([45, 70]), 2, out)).toBe(false);
     expect([...out.subarray(0, 2)]).toEqual([35, 0]);
+    expect(st.fill(Float64Array.from([40, 45, 59]), 3, out)).toBe(true);
   });
 
   it('forgets runs of trimmed samples and says when nothing is left', () => {
