@@ -4,6 +4,8 @@ interface Running {
   /** End time of the last point added. */
   lastMs: number;
   total: number;
+  /** Start time of the running total, stored as its samples' start time (0: unknown). */
+  startMs: number;
 }
 
 /** What happened to one delta point. */
@@ -23,17 +25,24 @@ export const enum DeltaOutcome {
  * that starts before the end of the last one overlaps what was already counted, so it cannot
  * continue that run: it starts a new one, which a query sees as a counter reset. The state hangs
  * off the Series object, so it is freed with the series when retention drops it.
+ *
+ * Each total has a start time for its samples: the start of the run's first point. A run that
+ * replaces an overlapped one starts just after the last sample of the old run, so its start time
+ * marks the reset even when the new total is larger than the old one.
  */
 export class DeltaAccumulator {
   private readonly runs = new WeakMap<Series, Running>();
   private result = 0;
+  private resultStart = 0;
 
   /** Adds a point; on Added or Repeated, `total` is the cumulative value to store. */
   add(series: Series, startMs: number, timeMs: number, delta: number): DeltaOutcome {
     const run = this.runs.get(series);
+    let runStart = startMs;
     if (run !== undefined) {
       if (timeMs === run.lastMs) {
         this.result = run.total;
+        this.resultStart = run.startMs;
         return DeltaOutcome.Repeated;
       }
       if (timeMs < run.lastMs) return DeltaOutcome.OutOfOrder;
@@ -41,17 +50,25 @@ export class DeltaAccumulator {
         run.total += delta;
         run.lastMs = timeMs;
         this.result = run.total;
+        this.resultStart = run.startMs;
         return DeltaOutcome.Added;
       }
+      runStart = run.lastMs + 1;
     }
-    this.runs.set(series, { lastMs: timeMs, total: delta });
+    this.runs.set(series, { lastMs: timeMs, total: delta, startMs: runStart });
     this.result = delta;
+    this.resultStart = runStart;
     return DeltaOutcome.Added;
   }
 
   /** The cumulative value after the last `add`. */
   get total(): number {
     return this.result;
+  }
+
+  /** The start time (ms, 0 unknown) of the cumulative value after the last `add`. */
+  get start(): number {
+    return this.resultStart;
   }
 
   /** The series ended (NoRecordedValue): a later point starts from zero. */

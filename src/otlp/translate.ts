@@ -120,6 +120,8 @@ export class Translator {
   private temporality = Temporality.Cumulative;
   private stale = false;
   private timeMs = 0;
+  /** Start time (ms, 0 none) of the current point's samples: what tells a restart from a larger value. */
+  private startMs = 0;
   private failedReason: RejectReason | undefined;
   private failedLabels: readonly string[] | undefined;
 
@@ -165,10 +167,10 @@ export class Translator {
           this.tsdb.setMetadata(names.base, { type: names.type, unit: names.unit, help: metric.description });
           switch (data.kind) {
             case 'gauge':
-              for (const p of data.dataPoints) this.number(metric, names, resource, p, Temporality.Cumulative);
+              for (const p of data.dataPoints) this.number(metric, names, resource, p, Temporality.Cumulative, false);
               break;
             case 'sum':
-              for (const p of data.dataPoints) this.number(metric, names, resource, p, data.temporality);
+              for (const p of data.dataPoints) this.number(metric, names, resource, p, data.temporality, true);
               break;
             case 'histogram':
               for (const p of data.dataPoints) this.histogram(metric, names, resource, p, data.temporality);
@@ -296,20 +298,21 @@ export class Translator {
     return false;
   }
 
-  private number(metric: Metric, names: MetricNames, resource: ResourceLabels, p: NumberPoint, temporality: Temporality): void {
+  /** `withStart`: the point's start time is stored (sums); a gauge's is not, as nothing reads it. */
+  private number(metric: Metric, names: MetricNames, resource: ResourceLabels, p: NumberPoint, temporality: Temporality, withStart: boolean): void {
     if (!this.checkTemporality(metric, temporality)) return;
     const key = p.attributesKey;
     const cache = key === undefined ? undefined : this.pointSeries(resource, names);
     const cached = cache?.get(key!);
     if (cached !== undefined && cached.live) {
-      this.begin(p, temporality);
+      this.begin(p, temporality, withStart);
       this.writeSeries(cached, p.value);
       this.end();
       return;
     }
     const labels = this.pointLabels(metric, resource, p, 1);
     if (labels === undefined) return;
-    this.begin(p, temporality);
+    this.begin(p, temporality, withStart);
     const full = seriesLabels(labels, names.base);
     const series = this.tsdb.getOrCreate(full, names.alias);
     if (series === undefined) this.fail('series_limit', full);
@@ -396,9 +399,10 @@ export class Translator {
   }
 
   /** Starts writing the samples of one data point. */
-  private begin(point: PointBase, temporality: Temporality): void {
+  private begin(point: PointBase, temporality: Temporality, withStart = true): void {
     this.point = point;
     this.temporality = temporality;
+    this.startMs = withStart ? point.startTimeMs : 0;
     this.stale = (point.flags & FLAG_NO_RECORDED_VALUE) !== 0;
     this.timeMs = point.timeMs === 0 ? this.nowMs : point.timeMs;
     this.failedReason = undefined;
@@ -434,15 +438,17 @@ export class Translator {
 
   private append(series: Series, value: number): RejectReason | undefined {
     let v = value;
+    let st = this.startMs;
     if (this.temporality === Temporality.Delta) {
       if (this.stale) this.delta.end(series);
       else {
         const outcome = this.delta.add(series, this.point.startTimeMs, this.timeMs, value);
         if (outcome === DeltaOutcome.OutOfOrder) return 'out_of_order';
         v = this.delta.total;
+        st = this.delta.start;
       }
     }
-    return appendStatusReason(this.tsdb.append(series, this.timeMs, this.stale ? STALE : v, this.stale));
+    return appendStatusReason(this.tsdb.append(series, this.timeMs, this.stale ? STALE : v, this.stale, st));
   }
 }
 

@@ -25,6 +25,7 @@ export class Annotations {
   private readonly warnings = new Map<string, string>();
   private readonly infos = new Map<string, string>();
   private readonly fixes = new Map<string, MonotonicityFix>();
+  private readonly overlaps = new Map<string, { pos: PosRange; count: number }>();
 
   constructor(private readonly query: string | undefined) {}
 
@@ -40,6 +41,13 @@ export class Annotations {
 
   invalidQuantile(q: number, pos: PosRange | undefined): void {
     this.warn(`quantile value should be between 0 and 1, got ${formatFloatG(q)}`, pos);
+  }
+
+  /** Start-time overlaps are counted by metric name and reported once, at the first place seen. */
+  startTimeOverlap(metricName: string, pos: PosRange): void {
+    const prev = this.overlaps.get(metricName);
+    if (prev === undefined) this.overlaps.set(metricName, { pos, count: 1 });
+    else prev.count++;
   }
 
   /** Repeated fixes of the same histogram merge into one info spanning their times and buckets. */
@@ -68,7 +76,12 @@ export class Annotations {
         `, over ${f.count} samples from ${formatRFC3339Seconds(f.minTs)} to ${formatRFC3339Seconds(f.maxTs)}`;
       infos.push(this.render(msg, f.pos));
     }
-    return { warnings: [...this.warnings.values()], infos };
+    const warnings = [...this.warnings.values()];
+    for (const [name, { pos, count }] of this.overlaps) {
+      const times = count > 1 ? ` (${count} occurrences)` : '';
+      warnings.push(this.render(`PromQL warning: sample has start time that overlaps with previous sample timestamp for metric ${JSON.stringify(name)}${times}`, pos));
+    }
+    return { warnings, infos };
   }
 
   private render(message: string, pos: PosRange | undefined): string {

@@ -28,6 +28,12 @@ const DEFAULT_OPTIONS: EngineOptions = { lookbackDeltaMs: 5 * 60_000, timeoutMs:
 /** Resolution of a subquery written without one (`x[5m:]`): Prometheus's default evaluation interval. */
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 
+/** The range functions that read start times, as in Prometheus: counter resets and a counter's start inside the window. */
+const START_TIME_FUNCTIONS = new Set(['rate', 'increase', 'irate', 'resets']);
+
+/** What a selector reads of the sample it finds at each step. */
+type SampleField = 'value' | 'timestamp' | 'start';
+
 /** What range windows read: a TSDB series, or the points a subquery produced. */
 interface Points {
   readonly length: number;
@@ -35,6 +41,10 @@ interface Points {
   valueAt(i: number): number;
   isStaleAt(i: number): boolean;
   upperBound(t: number): number;
+  /** Only TSDB series carry start times; a subquery's points have none, which cuts them off. */
+  readonly hasStartTimes?: boolean;
+  startTimeAt?(i: number): number;
+  startTimesFor?(ts: Float64Array, n: number, out: Float64Array): boolean;
 }
 
 /** A subquery's output series as window input. */
@@ -171,6 +181,9 @@ class Evaluator {
   private timeoutCountdown = 0;
   private winTs = new Float64Array(256);
   private winVs = new Float64Array(256);
+  private winSt = new Float64Array(256);
+  /** Whether every sample of the last window filled with start times has the same one. */
+  private winStSame = true;
 
   constructor(
     private readonly querier: Querier,
@@ -251,7 +264,7 @@ class Evaluator {
       case 'Call':
         return this.evalCall(e, grid);
       case 'VectorSelector':
-        return this.evalVectorSelector(e, grid, false);
+        return this.evalVectorSelector(e, grid, 'value');
       case 'StringLiteral':
       case 'MatrixSelector':
       case 'SubqueryExpr':
@@ -291,10 +304,11 @@ class Evaluator {
 
   /**
    * The newest sample in the lookback window (ref - lookback, ref] at each step; a stale marker
-   * there means no sample. With `sampleTimes` the value is the sample's timestamp in seconds.
+   * there means no sample. `field` picks what is read of it: the value, or its timestamp or start
+   * time in seconds (0 when it has no start time).
    */
-  private evalVectorSelector(vs: VectorSelector, grid: StepGrid, sampleTimes: boolean): StepSeries[] {
-    if (vs.smoothed === true && !sampleTimes) return this.evalSmoothedSelector(vs, grid);
+  private evalVectorSelector(vs: VectorSelector, grid: StepGrid, field: SampleField): StepSeries[] {
+    if (vs.smoothed === true && field === 'value') return this.evalSmoothedSelector(vs, grid);
     const series = this.select(vs);
     const at = this.resolveAt(vs.at);
     const n = stepCount(grid);
@@ -312,7 +326,7 @@ class Evaluator {
         const sampleT = s.timestampAt(idx);
         if (sampleT <= ref - lookback || s.isStaleAt(idx)) continue;
         ts.push(t);
-        values.push(sampleTimes ? sampleT / 1000 : s.valueAt(idx));
+        values.push(field === 'value' ? s.valueAt(idx) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(idx) ?? 0) / 1000);
       }
       if (ts.length > 0) {
         this.addSamples(ts.length);
@@ -437,6 +451,7 @@ class Evaluator {
       }
       if (t === 'scalar') return this.scalarValues(a, grid);
       if (e.func === 'timestamp' && i === 0) return new StepReader(this.timestampInput(a, grid));
+      if (e.func === 'start_timestamp' && i === 0) return new StepReader(this.startTimestampInput(a, grid));
       return new StepReader(this.eval(a, grid));
     });
     const output = new StepOutput();
@@ -467,8 +482,16 @@ class Evaluator {
   /** timestamp() reads sample times from a selector, and the step time from anything else. */
   private timestampInput(arg: Expr, grid: StepGrid): StepSeries[] {
     const u = unwrap(arg);
-    if (u.kind === 'VectorSelector') return this.evalVectorSelector(u, grid, true);
+    if (u.kind === 'VectorSelector') return this.evalVectorSelector(u, grid, 'timestamp');
     return this.eval(arg, grid).map((s) => ({ ...s, vs: s.ts.map((t) => t / 1000) }));
+  }
+
+  /** start_timestamp() reads start times from a selector; an expression's output has none. */
+  private startTimestampInput(arg: Expr, grid: StepGrid): StepSeries[] {
+    const u = unwrap(arg);
+    if (u.kind === 'VectorSelector') return this.evalVectorSelector(u, grid, 'start');
+    this.eval(arg, grid);
+    return [];
   }
 
   private evalInfo(e: Call, grid: StepGrid): StepSeries[] {
@@ -486,7 +509,7 @@ class Evaluator {
         at: time?.at,
         pos: e.pos,
       };
-      info = this.evalVectorSelector(vs, grid, true).map((s) => ({ ...s, vs: s.vs.map((v) => v * 1000) }));
+      info = this.evalVectorSelector(vs, grid, 'timestamp').map((s) => ({ ...s, vs: s.vs.map((v) => v * 1000) }));
     }
     return combineInfo(base, info, plan, grid);
   }
@@ -520,13 +543,17 @@ class Evaluator {
     return this.eval(sq.expr, { start, end: outerEnd - sq.offsetMs, interval: step });
   }
 
-  /** Copies the non-stale samples of (from, to] into the window buffers; returns their count. */
-  private fillWindow(p: Points, from: number, to: number): number {
+  /**
+   * Copies the non-stale samples of (from, to] into the window buffers; returns their count.
+   * With `starts` their start times go to winSt too (the caller checks the source has any).
+   */
+  private fillWindow(p: Points, from: number, to: number, starts = false): number {
     const lo = p.upperBound(from);
     const hi = p.upperBound(to);
     if (hi - lo > this.winTs.length) {
       this.winTs = new Float64Array((hi - lo) * 2);
       this.winVs = new Float64Array((hi - lo) * 2);
+      this.winSt = new Float64Array((hi - lo) * 2);
     }
     let n = 0;
     for (let i = lo; i < hi; i++) {
@@ -535,6 +562,7 @@ class Evaluator {
       this.winVs[n] = p.valueAt(i);
       n++;
     }
+    if (starts) this.winStSame = p.startTimesFor!(this.winTs, n, this.winSt);
     return n;
   }
 
@@ -567,7 +595,10 @@ class Evaluator {
     const w: Window = {
       ts: this.winTs,
       vs: this.winVs,
+      st: undefined,
+      stSame: true,
       n: 0,
+      metricName: '',
       stepTs: 0,
       rangeStart: 0,
       rangeEnd: 0,
@@ -580,19 +611,24 @@ class Evaluator {
     const fn = def.fn;
     const out: StepSeries[] = [];
     const isRateLike = e.func === 'rate' || e.func === 'increase';
+    const readsStarts = START_TIME_FUNCTIONS.has(e.func);
     const reported = new Set<string>();
     for (const src of sources) {
       this.checkTimeout();
       let ts: number[] | undefined;
       let values: number[] | undefined;
+      const starts = readsStarts && src.hasStartTimes === true;
+      w.metricName = labelsGet(src.labels, METRIC_NAME);
       for (let i = 0; i < n; i++) {
         const t = grid.start + i * grid.interval;
         const ref = (at ?? t) - offsetMs;
-        const count = this.fillWindow(src, ref - rangeMs - before, ref + after);
+        const count = this.fillWindow(src, ref - rangeMs - before, ref + after, starts);
         if (count === 0) continue;
         this.peekSamples(count);
         w.ts = this.winTs;
         w.vs = this.winVs;
+        w.st = starts ? this.winSt : undefined;
+        w.stSame = this.winStSame;
         w.n = count;
         w.stepTs = t;
         w.rangeStart = ref - rangeMs;

@@ -199,8 +199,16 @@ function queryConstant(f: (q: StepContext['query']) => number): FunctionDef {
   return { kind: 'step', fn: (_args, ctx) => void ctx.out.push(out([], f(ctx.query), false)) };
 }
 
-/** Functions of data this engine does not store (native histograms, start timestamps): never any output. */
+/** Functions of data this engine does not store (native histograms): never any output. */
 const noOutput: FunctionDef = { kind: 'step', fn: () => undefined };
+
+/** Times the engine put in the samples' values, under the series' labels without the name. */
+const passTimes: FunctionDef = {
+  kind: 'step',
+  fn: (args, ctx) => {
+    for (const s of vec(args[0])) ctx.out.push(out(s.labels, s.v, true));
+  },
+};
 
 function range(name: string, keepsName = false): FunctionDef {
   return { kind: 'range', fn: RANGE_FUNCTIONS[name]!, keepsName };
@@ -258,13 +266,10 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
   step: queryConstant((q) => q.stepMs / 1000),
   max_of: { kind: 'step', fn: (args, ctx) => void ctx.out.push(out([], goMax(num(args[0]), num(args[1])), false)) },
   min_of: { kind: 'step', fn: (args, ctx) => void ctx.out.push(out([], goMin(num(args[0]), num(args[1])), false)) },
-  // The engine hands timestamp() sample times (selectors) or step times (anything else) as values.
-  timestamp: {
-    kind: 'step',
-    fn: (args, ctx) => {
-      for (const s of vec(args[0])) ctx.out.push(out(s.labels, s.v, true));
-    },
-  },
+  // The engine hands timestamp() sample times (selectors) or step times (anything else) as values,
+  // and start_timestamp() the samples' start times (selectors only).
+  timestamp: passTimes,
+  start_timestamp: passTimes,
   days_in_month: dateFunction(daysInMonth),
   day_of_month: dateFunction((d) => d.getUTCDate()),
   day_of_week: dateFunction((d) => d.getUTCDay()),
@@ -314,7 +319,6 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
   histogram_avg: noOutput,
   histogram_stddev: noOutput,
   histogram_stdvar: noOutput,
-  start_timestamp: noOutput,
   absent: { kind: 'special' },
   info: { kind: 'special' },
   label_replace: {

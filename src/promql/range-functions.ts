@@ -3,6 +3,7 @@ import type { Call } from './ast.js';
 import { EvalError } from './errors.js';
 import { anchoredStart, extendedDelta, type WindowMode } from './extended-range.js';
 import { KahanMean, KahanSum, quantileOf } from './kahan.js';
+import { isStartTimeReset, startTimeOverlaps } from './start-time-resets.js';
 
 /**
  * The samples of one series inside one range window, stale markers removed, in scratch arrays
@@ -12,7 +13,13 @@ import { KahanMean, KahanSum, quantileOf } from './kahan.js';
 export interface Window {
   ts: Float64Array;
   vs: Float64Array;
+  /** Start times (ms, 0 = unknown) of the samples, for the functions that read them and only from series that have them. */
+  st: Float64Array | undefined;
+  /** True when every sample of the window has the same start time. */
+  stSame: boolean;
   n: number;
+  /** The series' metric name, for annotations. */
+  metricName: string;
   /** The evaluation step's time. */
   stepTs: number;
   /** Exclusive start and inclusive end of the window, after offset and `@`. */
@@ -29,32 +36,71 @@ export interface Window {
 /** Computes one output value for a window, or undefined for "no sample at this step". */
 export type RangeFunction = (w: Window) => number | undefined;
 
+/** Whether sample i (i >= 1) begins a new run of a counter: its value dropped, or its start time says it restarted. */
+function counterReset(w: Window, i: number): boolean {
+  if (w.vs[i]! < w.vs[i - 1]!) return true;
+  const st = w.st;
+  return st !== undefined && isStartTimeReset(st[i - 1]!, w.ts[i - 1]!, st[i]!, w.ts[i]!);
+}
+
+/**
+ * `result` plus the value just before each counter reset of the window (what the increase lost
+ * there), added in order. With start times it also warns, once a window, when a sample claims to
+ * start before the sample it follows.
+ */
+function addResetLosses(w: Window, result: number): number {
+  const { ts, vs, st, n } = w;
+  // One start time for the whole window never overlaps, and marks a reset only when it lies
+  // strictly between two of the window's samples: usually only the values need looking at.
+  if (st === undefined || (w.stSame && (st[0]! <= ts[0]! || st[0]! >= ts[n - 1]!))) {
+    for (let i = 1; i < n; i++) if (vs[i]! < vs[i - 1]!) result += vs[i - 1]!;
+    return result;
+  }
+  let warned = false;
+  for (let i = 1; i < n; i++) {
+    const prevSt = st[i - 1]!;
+    const prevT = ts[i - 1]!;
+    const curSt = st[i]!;
+    if (!warned && startTimeOverlaps(prevSt, prevT, curSt)) {
+      w.annos.startTimeOverlap(w.metricName, w.call.args[0]!.pos);
+      warned = true;
+    }
+    if (vs[i]! < vs[i - 1]! || isStartTimeReset(prevSt, prevT, curSt, ts[i]!)) result += vs[i - 1]!;
+  }
+  return result;
+}
+
 /** Prometheus's extrapolated rate: the increase over the window, extended to its edges. */
 function extrapolatedDelta(w: Window, isCounter: boolean, isRate: boolean): number | undefined {
   if (w.mode !== 'plain') return extendedDelta(w, w.mode === 'smoothed', isCounter, isRate ? w.rangeMs : undefined);
   const { ts, vs, n } = w;
-  if (n < 2) return undefined;
+  if (n === 0) return undefined;
+  const st = isCounter ? w.st : undefined;
   const firstT = ts[0]!;
   const lastT = ts[n - 1]!;
   let result = vs[n - 1]! - vs[0]!;
-  if (isCounter) {
-    let prev = vs[0]!;
-    for (let i = 1; i < n; i++) {
-      const cur = vs[i]!;
-      if (cur < prev) result += prev;
-      prev = cur;
-    }
-  }
+  if (isCounter) result = addResetLosses(w, result);
   let durationToStart = (firstT - w.rangeStart) / 1000;
   let durationToEnd = (w.rangeEnd - lastT) / 1000;
-  const sampledInterval = (lastT - firstT) / 1000;
-  const averageBetweenSamples = sampledInterval / (n - 1);
+  let sampledInterval = (lastT - firstT) / 1000;
+  const averageBetweenSamples = n > 1 ? sampledInterval / (n - 1) : 0;
   const threshold = averageBetweenSamples * 1.1;
-  if (durationToStart >= threshold) durationToStart = averageBetweenSamples / 2;
-  if (isCounter && result > 0 && vs[0]! >= 0) {
-    // A counter cannot go below zero: never extrapolate further back than where it would be zero.
-    const durationToZero = sampledInterval * (vs[0]! / result);
-    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  const firstSt = st === undefined ? 0 : st[0]!;
+  if (firstSt !== 0 && firstSt > w.rangeStart && firstSt < firstT) {
+    // The counter started inside the window: count from a zero at its start time instead of
+    // extrapolating to the left. A lone sample then has no interval to extrapolate right with.
+    durationToStart = 0;
+    sampledInterval = (lastT - firstSt) / 1000;
+    result += vs[0]!;
+  } else if (n < 2) {
+    return undefined;
+  } else {
+    if (durationToStart >= threshold) durationToStart = averageBetweenSamples / 2;
+    if (isCounter && result > 0 && vs[0]! >= 0) {
+      // A counter cannot go below zero: never extrapolate further back than where it would be zero.
+      const durationToZero = sampledInterval * (vs[0]! / result);
+      if (durationToZero < durationToStart) durationToStart = durationToZero;
+    }
   }
   if (durationToEnd >= threshold) durationToEnd = averageBetweenSamples / 2;
   let factor = sampledInterval !== 0 ? (sampledInterval + durationToStart + durationToEnd) / sampledInterval : 1;
@@ -70,7 +116,7 @@ function instantDelta(w: Window, isRate: boolean): number | undefined {
   const last = vs[n - 1]!;
   const prev = vs[n - 2]!;
   // A counter reset: the last value is the increase since the reset.
-  let result = isRate && last < prev ? last : last - prev;
+  let result = isRate && counterReset(w, n - 1) ? last : last - prev;
   if (isRate) result /= interval / 1000;
   return result;
 }
@@ -228,7 +274,7 @@ export const RANGE_FUNCTIONS: Record<string, RangeFunction> = {
     const start = w.mode === 'anchored' ? anchoredStart(w) : 0;
     if (start === undefined) return undefined;
     let resets = 0;
-    for (let i = start + 1; i < w.n; i++) if (w.vs[i]! < w.vs[i - 1]!) resets++;
+    for (let i = start + 1; i < w.n; i++) if (counterReset(w, i)) resets++;
     return resets;
   },
   deriv: (w) => (w.n < 2 ? undefined : linearRegression(w, w.ts[0]!)[0]),

@@ -107,12 +107,16 @@ export class Tsdb {
     return series;
   }
 
-  append(series: Series, t: number, v: number, stale = false): AppendStatus {
+  /** `startMs` is the sample's start time (OTLP start_time_unix_nano, Prometheus's ST); 0 means none. */
+  append(series: Series, t: number, v: number, stale = false, startMs = 0): AppendStatus {
     if (t < this.options.now() - this.options.retentionMs) {
       this.stats.samplesTooOld++;
       return AppendStatus.TooOld;
     }
-    const status = series.append(t, v, stale, this.options.outOfOrderWindowMs);
+    const status =
+      startMs === 0 && !series.hasStartTimes
+        ? series.append(t, v, stale, this.options.outOfOrderWindowMs)
+        : series.appendWithStart(t, v, stale, this.options.outOfOrderWindowMs, startMs);
     if (status === AppendStatus.OutOfOrder) {
       this.stats.samplesOutOfOrder++;
       return status;
@@ -125,9 +129,9 @@ export class Tsdb {
     return status;
   }
 
-  appendLabels(labels: Labels, t: number, v: number, stale = false): AppendStatus | undefined {
+  appendLabels(labels: Labels, t: number, v: number, stale = false, startMs = 0): AppendStatus | undefined {
     const series = this.getOrCreate(labels);
-    return series === undefined ? undefined : this.append(series, t, v, stale);
+    return series === undefined ? undefined : this.append(series, t, v, stale, startMs);
   }
 
   /** Every series matching all matchers. A `__name__` matcher that selects also accepts the alias name. */

@@ -1,4 +1,5 @@
 import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
+import { StartTimes } from './start-times.js';
 
 const INITIAL_CAPACITY = 8;
 
@@ -27,6 +28,8 @@ export class Series {
   private stale: Uint8Array | undefined;
   private head = 0;
   private len = 0;
+  /** Only series that ever received a start time have one. */
+  private starts: StartTimes | undefined;
   /** False once the database has freed the series; holders of a cached reference must look it up again. */
   live = true;
 
@@ -117,6 +120,30 @@ export class Series {
     return AppendStatus.Ok;
   }
 
+  /** append() with the sample's start time in ms (0: none). */
+  appendWithStart(t: number, v: number, isStale: boolean, outOfOrderWindowMs: number, st: number): AppendStatus {
+    const status = this.append(t, v, isStale, outOfOrderWindowMs);
+    if (status !== AppendStatus.OutOfOrder && (st !== 0 || this.starts !== undefined)) this.recordStart(t, st);
+    return status;
+  }
+
+  /** True when some sample carries a start time; startTimeAt() is 0 everywhere otherwise. */
+  get hasStartTimes(): boolean {
+    return this.starts !== undefined;
+  }
+
+  /** Start time in ms of sample i, 0 when it has none. */
+  startTimeAt(i: number): number {
+    return this.starts === undefined ? 0 : this.starts.at(this.timestampAt(i));
+  }
+
+  /** Start times of this series' samples at times ts[0..n) (ascending), written to out; true when all are the same. */
+  startTimesFor(ts: Float64Array, n: number, out: Float64Array): boolean {
+    if (this.starts !== undefined) return this.starts.fill(ts, n, out);
+    out.fill(0, 0, n);
+    return true;
+  }
+
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
     const drop = this.lowerBound(minT);
@@ -124,13 +151,37 @@ export class Series {
       this.head = this.phys(drop);
       this.len -= drop;
       if (this.len === 0) this.head = 0;
+      this.trimStarts();
     }
     return this.len;
   }
 
   /** Approximate bytes held by the sample buffers, for self-metrics. */
   get bufferBytes(): number {
-    return this.ts.byteLength + this.vs.byteLength + (this.stale?.byteLength ?? 0);
+    return this.ts.byteLength + this.vs.byteLength + (this.stale?.byteLength ?? 0) + (this.starts?.byteLength ?? 0);
+  }
+
+  private recordStart(t: number, st: number): void {
+    this.starts ??= new StartTimes();
+    const newest = t === this.maxTime;
+    if (newest && this.starts.last === st) {
+      // The steady state: the newest sample continues the newest run. Only a full ring buffer
+      // evicts, and only extra runs or a run of unknown starts are worth trimming then.
+      if (this.len === this.maxCapacity && (this.starts.runs > 1 || st === 0)) this.trimStarts();
+      return;
+    }
+    let nextT: number | undefined;
+    if (!newest) {
+      const at = this.lowerBound(t);
+      if (at + 1 < this.len) nextT = this.timestampAt(at + 1);
+    }
+    this.starts.set(t, st, nextT);
+    this.trimStarts();
+  }
+
+  /** Runs of evicted or trimmed samples go; so does the whole record once no sample has a start time. */
+  private trimStarts(): void {
+    if (this.starts !== undefined && (this.len === 0 || !this.starts.trimBefore(this.timestampAt(0)))) this.starts = undefined;
   }
 
   private push(t: number, v: number, isStale: boolean): void {

@@ -258,8 +258,11 @@ class ScriptRunner {
       if (s.native) this.native.appendLabels(s.labels, 0, 0);
       s.values.forEach((v, i) => {
         const t = i * cmd.intervalMs;
-        if (v.kind === 'value') this.db.appendLabels(s.labels, t, v.v);
-        else if (v.kind === 'stale') this.db.appendLabels(s.labels, t, NaN, true);
+        const offset = s.startOffsets?.[i];
+        // Offsets are relative to the sample; an absolute 0 means "no start time", as in Prometheus.
+        const st = offset === undefined ? 0 : t + offset;
+        if (v.kind === 'value') this.db.appendLabels(s.labels, t, v.v, false, st);
+        else if (v.kind === 'stale') this.db.appendLabels(s.labels, t, NaN, true, st);
       });
       if (cmd.withNhcb) {
         const name = labelsGet(s.labels, METRIC_NAME);

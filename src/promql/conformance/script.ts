@@ -1,5 +1,7 @@
-import type { Labels } from '../../tsdb/labels.js';
+import { labelsEqual, type Labels } from '../../tsdb/labels.js';
+import { parseDurationMs } from './duration.js';
 import { parseNumber, parseSeriesDesc, readQuoted, SeriesDescError, type SeqValue, type SeriesDesc } from './series-desc.js';
+import { parseStartOffsets } from './start-offsets.js';
 
 /** Reading the promqltest script language (Prometheus's promql/promqltest/README.md). */
 
@@ -19,12 +21,17 @@ export interface ExpectedSeries {
   pos: number;
 }
 
+/** A series to load, with the start times its `@st` line gave (ms relative to each sample), if any. */
+export interface LoadSeries extends SeriesDesc {
+  startOffsets: (number | undefined)[] | undefined;
+}
+
 export interface LoadCommand {
   kind: 'load';
   line: number;
   intervalMs: number;
   withNhcb: boolean;
-  series: SeriesDesc[];
+  series: LoadSeries[];
 }
 
 export interface EvalCommand {
@@ -63,20 +70,6 @@ export class ScriptError extends Error {
   }
 }
 
-const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const UNIT_MS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
-
-/** A Prometheus duration (`1h30m`, `0`), in ms. */
-export function parseDurationMs(text: string): number {
-  const t = text.trim();
-  if (t === '0') return 0;
-  const m = DURATION.exec(t);
-  if (!m || t === '') throw new Error(`invalid duration ${JSON.stringify(text)}`);
-  let ms = 0;
-  for (let i = 0; i < UNIT_MS.length; i++) if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * UNIT_MS[i]!;
-  return ms;
-}
-
 const LOAD = /^load(?:_(with_nhcb))?\s+(.+?)$/;
 const EVAL_INSTANT = /^eval(?:_(fail|warn|ordered|info))?\s+instant\s+(?:at\s+(.+?))?\s+(.+)$/;
 const EVAL_RANGE = /^eval(?:_(fail|warn|info))?\s+range\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+?)\s+(.+)$/;
@@ -94,18 +87,36 @@ function parseLoad(ls: string[], i: number): [LoadCommand, number] {
   const m = LOAD.exec(ls[i]!);
   if (!m) throw new ScriptError(i + 1, 'invalid load command (load[_with_nhcb] <step:duration>)');
   const cmd: LoadCommand = { kind: 'load', line: i + 1, intervalMs: parseDurationMs(m[2]!), withNhcb: m[1] === 'with_nhcb', series: [] };
+  let pending: { line: number; labels: Labels; offsets: (number | undefined)[] } | undefined;
   while (i + 1 < ls.length && ls[i + 1] !== '') {
     i++;
     const def = ls[i]!;
     const firstSpace = def.search(/[ \t]/);
-    // Start-timestamp lines (`metric@st ...`) only matter to engines that track start times.
-    if (firstSpace > 0 && def.slice(0, firstSpace).endsWith('@st')) continue;
     try {
-      cmd.series.push(parseSeriesDesc(def));
+      if (firstSpace > 0 && def.slice(0, firstSpace).endsWith('@st')) {
+        if (pending !== undefined) throw new ScriptError(pending.line, '@st line has no following sample line');
+        // The metric part is read as a series description with a placeholder value.
+        const { labels } = parseSeriesDesc(`${def.slice(0, firstSpace - '@st'.length)} _`);
+        pending = { line: i + 1, labels, offsets: parseStartOffsets(def.slice(firstSpace)) };
+        continue;
+      }
+      const desc = parseSeriesDesc(def);
+      let startOffsets: (number | undefined)[] | undefined;
+      if (pending !== undefined) {
+        if (!labelsEqual(pending.labels, desc.labels)) throw new ScriptError(pending.line, '@st metric does not match the following sample line metric');
+        if (pending.offsets.length !== desc.values.length) {
+          throw new ScriptError(pending.line, `@st line has ${pending.offsets.length} values but sample line has ${desc.values.length}`);
+        }
+        startOffsets = pending.offsets;
+        pending = undefined;
+      }
+      cmd.series.push({ ...desc, startOffsets });
     } catch (e) {
+      if (e instanceof ScriptError) throw e;
       throw new ScriptError(i + 1, (e as Error).message);
     }
   }
+  if (pending !== undefined) throw new ScriptError(pending.line, '@st line has no following sample line');
   return [cmd, i];
 }
 
