@@ -23,7 +23,11 @@ const ports = await new Promise<BoundPorts>((resolve, reject) => {
 });
 child.removeAllListeners('exit');
 let crashed = '';
-child.once('exit', (code, signal) => (crashed = `the scaler exited with ${code ?? signal}`));
+/** Set once the run is over, when streams ending and the scaler exiting are expected. */
+let stopping = false;
+child.once('exit', (code, signal) => {
+  if (!stopping) crashed = `the scaler exited with ${code ?? signal}`;
+});
 const stats = () =>
   new Promise<ServerStats>((resolve) => {
     const on = (m: { type: string; stats: ServerStats }) => {
@@ -89,7 +93,6 @@ for (let i = 0; i < flags.scaledObjects; i++) {
 const MAX_RSS_GROWTH = 0.1;
 const MAX_LAG_P99_MS = 50;
 
-let stopping = false;
 const started = Date.now();
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 const rows: { t: number; s: ServerStats }[] = [];

@@ -6,6 +6,7 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { loadProto, serviceDefinition } from '../protobuf.js';
 import type { Tsdb } from '../tsdb/db.js';
@@ -29,6 +30,9 @@ interface GetMetricsRequest {
   scaledObjectRef: ScaledObjectRef | null;
   metricName: string;
 }
+
+/** Longest the event loop is held evaluating streams at one go. */
+const STREAM_SLICE_MS = 5;
 
 /** Counts of calls by RPC and gRPC code, for /metrics. */
 export type CallCounter = (rpc: string, code: status) => void;
@@ -62,6 +66,8 @@ function grpcError(e: unknown): { code: status; details: string } {
  */
 export class ExternalScalerService {
   private readonly streams = new Set<ActiveStream>();
+  /** Streams waiting for evaluation, oldest first. */
+  private readonly queue: ActiveStream[] = [];
   private readonly specStreams = new Set<ServerWritableStream<ScaledObjectRef, unknown>>();
   private readonly timer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -177,23 +183,51 @@ export class ExternalScalerService {
   /** Coalesces bursts of ingest notifications into one evaluation per stream. */
   private schedule(s: ActiveStream): void {
     s.pending = true;
-    setImmediate(() => {
-      s.pending = false;
-      if (this.streams.has(s)) this.evaluateStream(s);
-    });
+    this.queue.push(s);
+    if (this.queue.length === 1) setImmediate(this.drain);
   }
 
-  private evaluateStream(s: ActiveStream): void {
-    let active: boolean;
-    try {
-      active = this.scaler.read(s.trigger).active;
-    } catch (e) {
-      // KEDA learns of query errors from GetMetrics; a stream only ever carries answers.
-      this.log.debug({ scaledObject: `${s.trigger.ref.namespace}/${s.trigger.ref.name}`, err: (e as Error).message }, 'stream evaluation failed');
-      return;
+  /**
+   * Evaluates queued streams for at most STREAM_SLICE_MS, then lets other work run before going
+   * on: one push can touch every stream, and fifty evaluations in a row would hold up KEDA's
+   * calls and the next push. Streams sharing a trigger (the same metadata) share its evaluation.
+   */
+  private readonly drain = (): void => {
+    const until = performance.now() + STREAM_SLICE_MS;
+    const answers = new Map<CompiledTrigger, boolean | undefined>();
+    let done = 0;
+    while (done < this.queue.length && (done === 0 || performance.now() < until)) {
+      const s = this.queue[done++]!;
+      s.pending = false;
+      if (!this.streams.has(s)) continue;
+      let active = answers.get(s.trigger);
+      if (!answers.has(s.trigger)) {
+        active = this.activity(s.trigger);
+        answers.set(s.trigger, active);
+      }
+      if (active === undefined || active === s.last) continue;
+      s.last = active;
+      s.call.write({ result: active });
     }
-    if (active === s.last) return;
+    this.queue.splice(0, done);
+    if (this.queue.length > 0) setImmediate(this.drain);
+  };
+
+  private evaluateStream(s: ActiveStream): void {
+    const active = this.activity(s.trigger);
+    if (active === undefined || active === s.last) return;
     s.last = active;
     s.call.write({ result: active });
+  }
+
+  /** Whether the trigger is active now; undefined when its query fails. */
+  private activity(trigger: CompiledTrigger): boolean | undefined {
+    try {
+      return this.scaler.read(trigger).active;
+    } catch (e) {
+      // KEDA learns of query errors from GetMetrics; a stream only ever carries answers.
+      this.log.debug({ scaledObject: `${trigger.ref.namespace}/${trigger.ref.name}`, err: (e as Error).message }, 'stream evaluation failed');
+      return undefined;
+    }
   }
 }

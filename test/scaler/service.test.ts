@@ -62,6 +62,25 @@ describe('ExternalScaler streams', () => {
     await until(() => app.scalerService.openStreams === 0, 'the server to forget the cancelled stream');
   });
 
+  it('tells every stream of one trigger, evaluating the trigger once per push', async () => {
+    const ref = { name: 'shared', namespace: 'obs', scalerMetadata: { metricQuery: 'max(traces_in_memory{tier="sampling"})', targetValue: '1000', activationTargetValue: '500' } };
+    const streams = Array.from({ length: 20 }, () => (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref));
+    const answers = streams.map(() => [] as boolean[]);
+    streams.forEach((stream, i) => {
+      stream.on('data', (m: { result: boolean }) => answers[i]!.push(m.result));
+      stream.on('error', () => undefined);
+    });
+    await until(() => answers.every((a) => a.length === 1), 'every first answer');
+    const before = app.scaler.evaluations.count;
+    push(900);
+    await until(() => answers.every((a) => a.length === 2), 'every stream to hear the crossing');
+    expect(answers.every((a) => a[0] === false && a[1] === true)).toBe(true);
+    expect(app.scaler.evaluations.count - before).toBe(1);
+    for (const stream of streams) stream.cancel();
+    push(0);
+    await until(() => app.scalerService.openStreams === 0, 'the server to forget the cancelled streams');
+  });
+
   it('StreamMetricSpec sends the spec at once and keeps the stream open', async () => {
     const ref = { name: 'gw', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(traces_in_memory)', targetValue: '7.5', metricName: 'traces' } };
     const stream = (client.raw.StreamMetricSpec as (req: unknown) => ClientReadableStream<unknown>)(ref);
