@@ -34,6 +34,9 @@ import { checkAst } from './typecheck.js';
  */
 export const MAX_QUERY_LENGTH = 128 * 1024;
 
+/** Deepest syntax tree accepted; real queries stay within a few dozen levels. */
+export const MAX_NESTING = 1_000;
+
 /**
  * Parses a PromQL expression into our AST and type-checks it as Prometheus does. Every error is a
  * ParseError naming the position and the cause.
@@ -42,9 +45,17 @@ export function parseExpr(query: string): Expr {
   if (query.length > MAX_QUERY_LENGTH) {
     throw new ParseError({ start: MAX_QUERY_LENGTH, end: query.length }, `query is ${query.length} characters long, more than the limit of ${MAX_QUERY_LENGTH}`, query);
   }
-  const expr = new TreeConverter(query).convert();
-  checkAst(expr, query);
-  return expr;
+  try {
+    const expr = new TreeConverter(query).convert();
+    checkAst(expr, query);
+    return expr;
+  } catch (e) {
+    // lezer builds its tree recursively: a deep enough query runs out of stack before our own depth check sees it.
+    if (e instanceof RangeError && /call stack/.test(e.message)) {
+      throw new ParseError({ start: 0, end: query.length }, `expression nested too deeply, more than ${MAX_NESTING} levels`, query);
+    }
+    throw e;
+  }
 }
 
 /**
@@ -123,6 +134,7 @@ class TreeConverter {
     }
     const top = lezerParser.parse(lezerCompatible(this.query)).topNode;
     this.throwFirstSyntaxError(top);
+    this.throwTooDeep(top);
     const body = kids(top);
     if (body.length !== 1) throw this.unexpectedAt(body[1]?.from ?? this.query.length);
     return this.expr(body[0]!);
@@ -143,6 +155,26 @@ class TreeConverter {
   private unexpectedAt(pos: number): ParseError {
     const f = unexpectedTokenAt(this.query, pos);
     return new ParseError({ start: f.start, end: f.end }, f.cause, this.query);
+  }
+
+  /**
+   * Conversion, type checking and evaluation recurse once a level of the tree: past MAX_NESTING
+   * levels (a chain of thousands of `+`, or of parentheses) the query is refused, where the first
+   * level too deep begins, before any of them could run out of stack.
+   */
+  private throwTooDeep(top: SyntaxNode): void {
+    const cursor = top.cursor();
+    let depth = 0;
+    for (;;) {
+      if (cursor.firstChild()) {
+        if (++depth > MAX_NESTING) this.fail({ start: cursor.from, end: cursor.to }, `expression nested too deeply, more than ${MAX_NESTING} levels`);
+        continue;
+      }
+      while (!cursor.nextSibling()) {
+        if (!cursor.parent()) return;
+        depth--;
+      }
+    }
   }
 
   /** The earliest error lezer recovered from, in Prometheus's words; lexical faults first when not later. */

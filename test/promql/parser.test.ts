@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Expr, ValueType } from '../../src/promql/ast.js';
 import { ParseError } from '../../src/promql/errors.js';
-import { MAX_QUERY_LENGTH, parseDuration, parseExpr, parseMetricSelector } from '../../src/promql/parser.js';
+import { MAX_NESTING, MAX_QUERY_LENGTH, parseDuration, parseExpr, parseMetricSelector } from '../../src/promql/parser.js';
 import { FUNCTIONS } from '../../src/promql/signatures.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 
@@ -535,5 +535,18 @@ describe('query length', () => {
     const query = `${alternation}v"}`;
     expect(query.length).toBe(MAX_QUERY_LENGTH);
     expect(parseExpr(query).kind).toBe('VectorSelector');
+  });
+});
+
+describe('nesting depth', () => {
+  it('refuses a tree deeper than the limit, naming a position', () => {
+    const levels = MAX_NESTING + 200;
+    const chain = `${'('.repeat(levels)}x${')'.repeat(levels)}`;
+    expect(parseError(chain).message).toMatch(new RegExp(`^1:\\d+: parse error: expression nested too deeply, more than ${MAX_NESTING} levels$`));
+  });
+
+  it('parses a long chain within the limit', () => {
+    const chain = Array.from({ length: 300 }, () => 'x').join(' + ');
+    expect(parseExpr(chain).kind).toBe('BinaryExpr');
   });
 });

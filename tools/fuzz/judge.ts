@@ -87,7 +87,8 @@ export function judge(c: FuzzCase, r: Reply): Verdict {
           return { outcome, fault: `query error body is not JSON: ${r.body.slice(0, 200)}` };
         }
         if (error === '') return { outcome, fault: `query error without a message for ${JSON.stringify(c.query.slice(0, 200))}` };
-        if (c.query.trim() === '' || /invalid parameter/.test(error)) return { outcome };
+        // Prometheus names the parameter first: `invalid parameter "query": 1:5: parse error: …`.
+        if (c.query.trim() === '' || (/invalid parameter/.test(error) && !/parse error/.test(error))) return { outcome };
         // Every refusal of the query text itself is a positioned syntax or type error.
         if (r.status === 400 && !/parse error/.test(error)) return { outcome, fault: `query refused without position: ${error.slice(0, 300)}` };
         return queryError(outcome, c.query, error);
