@@ -13,6 +13,8 @@ interface CaseBase {
   port: PortName;
   /** The PromQL sent, for query cases: its errors must name position and cause. */
   query?: string;
+  /** Over the server's request size limit: it may answer 413 and close before reading it all. */
+  overLimit?: boolean;
 }
 export interface HttpCase extends CaseBase {
   via: 'http';
@@ -153,6 +155,7 @@ export class CaseFactory {
 
   private otlpHttp(kind: string, body: Buffer, headers: Record<string, string>): HttpCase {
     const compress = this.rng.chance(0.2);
+    const sent = compress ? gzipSync(body) : body;
     return {
       via: 'http',
       kind,
@@ -160,7 +163,8 @@ export class CaseFactory {
       method: 'POST',
       path: '/v1/metrics',
       headers: compress ? { ...headers, 'content-encoding': 'gzip' } : headers,
-      body: compress ? gzipSync(body) : body,
+      body: sent,
+      overLimit: sent.length > this.limits.maxRequestBytes,
     };
   }
 

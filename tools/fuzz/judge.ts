@@ -27,7 +27,7 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const API_BODY_LIMIT = 1024 * 1024;
 
 function mayReset(c: FuzzCase): boolean {
-  if (MAY_RESET.has(c.kind)) return true;
+  if (MAY_RESET.has(c.kind) || c.overLimit === true) return true;
   return c.via === 'http' && (c.path.length > MAX_HEADER_BYTES || (c.port === 'http' && (c.body?.length ?? 0) > API_BODY_LIMIT));
 }
 
@@ -59,7 +59,7 @@ function queryErrorFault(query: string, message: string): string | undefined {
 export function judge(c: FuzzCase, r: Reply): Verdict {
   switch (r.via) {
     case 'hang':
-      return { outcome: 'hang', fault: `no reply within the timeout (${c.kind} to ${c.port})` };
+      return { outcome: 'hang', fault: `no reply within the timeout (${c.kind} to ${c.port}${c.query === undefined ? '' : `: ${c.query.length} characters, ${JSON.stringify(c.query.slice(0, 80))}`})` };
     case 'error':
       if (mayReset(c) && (r.code === 'ECONNRESET' || r.code === 'EPIPE')) return { outcome: 'reset' };
       // The gRPC-only port answers HTTP/1.1 in HTTP/2 (SETTINGS, GOAWAY): a refusal an HTTP/1.1 client cannot parse.
