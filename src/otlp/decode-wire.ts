@@ -13,6 +13,7 @@ import {
   type ScopeMetrics,
 } from './model.js';
 import { MetricMessage } from './proto.js';
+import { runToEnd, type Sliced } from './slices.js';
 
 /*
  * ExportMetricsServiceRequest read straight from the protobuf wire format. Gauges and sums (what
@@ -141,19 +142,24 @@ class Cursor {
 
 /** Decodes an ExportMetricsServiceRequest from protobuf bytes; throws DecodeError when malformed. */
 export function decodeWireRequest(bytes: Uint8Array): OtlpRequest {
+  return runToEnd(decodeWireSlices(bytes));
+}
+
+/** decodeWireRequest as sliced work that may pause after each metric. */
+export function* decodeWireSlices(bytes: Uint8Array): Sliced<OtlpRequest> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const c = new Cursor(buf);
   const end = buf.length;
   const resourceMetrics: ResourceMetrics[] = [];
   while (c.pos < end) {
     const tag = c.varint(end);
-    if (tag === ((1 << 3) | LEN)) resourceMetrics.push(readResourceMetrics(c, c.len(end)));
+    if (tag === ((1 << 3) | LEN)) resourceMetrics.push(yield* readResourceMetrics(c, c.len(end)));
     else c.skip(tag & 7, end, tag >>> 3);
   }
   return { resourceMetrics };
 }
 
-function readResourceMetrics(c: Cursor, end: number): ResourceMetrics {
+function* readResourceMetrics(c: Cursor, end: number): Sliced<ResourceMetrics> {
   const rm: ResourceMetrics = { resource: [], resourceKey: '', scopeMetrics: [] };
   while (c.pos < end) {
     const tag = c.varint(end);
@@ -162,13 +168,13 @@ function readResourceMetrics(c: Cursor, end: number): ResourceMetrics {
       rm.resourceKey = c.buf.toString('latin1', c.pos, stop);
       rm.resource = readAttributes(c, stop, 1, true)!;
     } else if (tag === ((2 << 3) | LEN)) {
-      rm.scopeMetrics.push(readScopeMetrics(c, c.len(end)));
+      rm.scopeMetrics.push(yield* readScopeMetrics(c, c.len(end)));
     } else c.skip(tag & 7, end, tag >>> 3);
   }
   return rm;
 }
 
-function readScopeMetrics(c: Cursor, end: number): ScopeMetrics {
+function* readScopeMetrics(c: Cursor, end: number): Sliced<ScopeMetrics> {
   const sm: ScopeMetrics = { scope: { name: '', version: '', attributes: [] }, metrics: [] };
   while (c.pos < end) {
     const tag = c.varint(end);
@@ -183,6 +189,7 @@ function readScopeMetrics(c: Cursor, end: number): ScopeMetrics {
       }
     } else if (tag === ((2 << 3) | LEN)) {
       sm.metrics.push(readMetric(c, c.len(end)));
+      yield;
     } else c.skip(tag & 7, end, tag >>> 3);
   }
   return sm;

@@ -19,6 +19,7 @@ import {
   type SummaryPoint,
 } from './model.js';
 import { MetricType, prometheusUnit, translateMetricName, type NameTranslation } from './naming.js';
+import { runToEnd, type Sliced } from './slices.js';
 import { seriesLabels, SeriesLabeler, type LabelList, type ResourceLabels } from './series-labels.js';
 import type { OtlpStats, RejectReason } from './stats.js';
 
@@ -55,6 +56,8 @@ const NAME_CACHE_LIMIT = 10_000;
 /** Least bound on the series cache; it otherwise holds up to twice the database's series limit. */
 const MIN_SERIES_CACHE_LIMIT = 100_000;
 const STALE = NaN;
+/** Points stored between two places where sliced translation may pause, within one metric. */
+const POINTS_PER_PAUSE = 256;
 
 function suffixed(name: string | undefined, suffix: string): string | undefined {
   return name === undefined ? undefined : name + suffix;
@@ -141,11 +144,18 @@ export class Translator {
 
   /** Stores a request's samples; `nowMs` stands in for unset timestamps. Does not flush ingest listeners. */
   translate(request: OtlpRequest, nowMs: number): TranslateResult {
-    this.nowMs = nowMs;
-    this.rejections = new Rejections(this.stats);
+    return runToEnd(this.translateSlices(request, nowMs));
+  }
+
+  /** translate as sliced work that may pause after each metric and every few hundred points. */
+  *translateSlices(request: OtlpRequest, nowMs: number): Sliced<TranslateResult> {
+    const rejections = new Rejections(this.stats);
     const wanted = typeof this.wanted === 'function' ? this.wanted() : this.wanted;
     let received = 0;
     let skipped = 0;
+    let sincePause = 0;
+    this.nowMs = nowMs;
+    this.rejections = rejections;
     for (const rm of request.resourceMetrics) {
       let resource: ResourceLabels | undefined;
       for (const sm of rm.scopeMetrics) {
@@ -163,30 +173,39 @@ export class Translator {
           }
           resource ??= this.resourceLabels(rm.resource, rm.resourceKey);
           this.tsdb.setMetadata(names.base, { type: names.type, unit: names.unit, help: metric.description });
-          switch (data.kind) {
-            case 'gauge':
-              for (const p of data.dataPoints) this.number(metric, names, resource, p, Temporality.Cumulative);
-              break;
-            case 'sum':
-              for (const p of data.dataPoints) this.number(metric, names, resource, p, data.temporality);
-              break;
-            case 'histogram':
-              for (const p of data.dataPoints) this.histogram(metric, names, resource, p, data.temporality);
-              break;
-            case 'exponentialHistogram':
-              for (const p of data.dataPoints) this.exponential(metric, names, resource, p, data.temporality);
-              break;
-            case 'summary':
-              for (const p of data.dataPoints) this.summary(metric, names, resource, p);
-              break;
+          for (let i = 0; i < count; i++) {
+            switch (data.kind) {
+              case 'gauge':
+                this.number(metric, names, resource, data.dataPoints[i]!, Temporality.Cumulative);
+                break;
+              case 'sum':
+                this.number(metric, names, resource, data.dataPoints[i]!, data.temporality);
+                break;
+              case 'histogram':
+                this.histogram(metric, names, resource, data.dataPoints[i]!, data.temporality);
+                break;
+              case 'exponentialHistogram':
+                this.exponential(metric, names, resource, data.dataPoints[i]!, data.temporality);
+                break;
+              case 'summary':
+                this.summary(metric, names, resource, data.dataPoints[i]!);
+                break;
+            }
+            if (++sincePause === POINTS_PER_PAUSE || i === count - 1) {
+              sincePause = 0;
+              yield;
+              // Another request may have been stored while this one was paused.
+              this.nowMs = nowMs;
+              this.rejections = rejections;
+            }
           }
         }
       }
     }
     this.stats.pointsReceived += received;
     this.stats.pointsSkippedLazy += skipped;
-    this.stats.pointsAccepted += received - skipped - this.rejections.total;
-    return { pointsReceived: received, rejectedDataPoints: this.rejections.total, errorMessage: this.rejections.message() };
+    this.stats.pointsAccepted += received - skipped - rejections.total;
+    return { pointsReceived: received, rejectedDataPoints: rejections.total, errorMessage: rejections.message() };
   }
 
   private resourceLabels(attributes: Attribute[], key: string | undefined): ResourceLabels {
