@@ -1,4 +1,4 @@
-import { labelsCompare, labelsGet, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
 import { Annotations } from './annotations.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
@@ -35,6 +35,8 @@ interface Points {
   valueAt(i: number): number;
   isStaleAt(i: number): boolean;
   upperBound(t: number): number;
+  /** The non-stale samples of (from, to] into ts and vs (at least `length` long); returns the count. */
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array): number;
 }
 
 /** A subquery's output series as window input. */
@@ -56,6 +58,14 @@ class ArrayPoints implements Points {
   }
   isStaleAt(): boolean {
     return false;
+  }
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array): number {
+    let n = 0;
+    for (let i = this.upperBound(from), hi = this.upperBound(to); i < hi; i++, n++) {
+      ts[n] = this.s.ts[i]!;
+      vs[n] = this.s.vs[i]!;
+    }
+    return n;
   }
   upperBound(t: number): number {
     const ts = this.s.ts;
@@ -522,20 +532,11 @@ class Evaluator {
 
   /** Copies the non-stale samples of (from, to] into the window buffers; returns their count. */
   private fillWindow(p: Points, from: number, to: number): number {
-    const lo = p.upperBound(from);
-    const hi = p.upperBound(to);
-    if (hi - lo > this.winTs.length) {
-      this.winTs = new Float64Array((hi - lo) * 2);
-      this.winVs = new Float64Array((hi - lo) * 2);
+    if (p.length > this.winTs.length) {
+      this.winTs = new Float64Array(p.length * 2);
+      this.winVs = new Float64Array(p.length * 2);
     }
-    let n = 0;
-    for (let i = lo; i < hi; i++) {
-      if (p.isStaleAt(i)) continue;
-      this.winTs[n] = p.timestampAt(i);
-      this.winVs[n] = p.valueAt(i);
-      n++;
-    }
-    return n;
+    return p.copyWindow(from, to, this.winTs, this.winVs);
   }
 
   /** How far an anchored or smoothed window reads beyond the range's start and end. */
@@ -581,6 +582,8 @@ class Evaluator {
     const out: StepSeries[] = [];
     const isRateLike = e.func === 'rate' || e.func === 'increase';
     const reported = new Set<string>();
+    // Series of one metric come together: its name is checked once, not once a series.
+    let checkedName = '';
     for (const src of sources) {
       this.checkTimeout();
       let ts: number[] | undefined;
@@ -597,8 +600,10 @@ class Evaluator {
         w.stepTs = t;
         w.rangeStart = ref - rangeMs;
         w.rangeEnd = ref;
-        w.params.length = 0;
-        for (let j = 0; j < params.length; j++) if (j !== matrixIndex) w.params.push(params[j]![i]!);
+        if (params.length > 1) {
+          w.params.length = 0;
+          for (let j = 0; j < params.length; j++) if (j !== matrixIndex) w.params.push(params[j]![i]!);
+        }
         const v = fn(w);
         if (v === undefined) continue;
         if (ts === undefined || values === undefined) {
@@ -614,9 +619,12 @@ class Evaluator {
       out.push({ labels: src.labels, dropName: !def.keepsName || src.dropName === true, ts, vs: values });
       if (isRateLike) {
         const name = labelsGet(src.labels, METRIC_NAME);
-        if (name !== '' && !isCounterName(name) && !reported.has(name)) {
-          reported.add(name);
-          this.annos.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`, e.args[0]!.pos);
+        if (name !== checkedName) {
+          checkedName = name;
+          if (name !== '' && !isCounterName(name) && !reported.has(name)) {
+            reported.add(name);
+            this.annos.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`, e.args[0]!.pos);
+          }
         }
       }
     }
@@ -665,7 +673,8 @@ function finish(series: StepSeries[], mergeDisjoint: boolean): StepSeries[] {
   if (!mergeDisjoint) {
     const seen = new Set<string>();
     for (const s of dropped) {
-      const key = cachedKey(s.labels);
+      // Computed afresh: the key of a result series is needed once, so memoising it only costs.
+      const key = labelsKey(s.labels);
       if (seen.has(key)) throw new EvalError('vector cannot contain metrics with the same labelset');
       seen.add(key);
     }

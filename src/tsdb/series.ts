@@ -117,6 +117,34 @@ export class Series {
     return AppendStatus.Ok;
   }
 
+  /**
+   * Copies the non-stale samples with from < t <= to into `ts` and `vs` (each at least `length`
+   * long) and returns how many. Range queries read every series this way, so it works on the
+   * ring directly rather than through timestampAt: no index arithmetic a probe, and the window
+   * end of a query at "now" is found without a search.
+   */
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array): number {
+    const len = this.len;
+    if (len === 0) return 0;
+    const hi = this.timestampAt(len - 1) <= to ? len : this.upperBound(to);
+    let lo = hi;
+    while (lo > 0 && this.timestampAt(lo - 1) > from) lo--;
+    const cap = this.ts.length;
+    const stale = this.stale;
+    let p = this.head + lo;
+    if (p >= cap) p -= cap;
+    let n = 0;
+    for (let i = lo; i < hi; i++) {
+      if (stale === undefined || stale[p] === 0) {
+        ts[n] = this.ts[p]!;
+        vs[n] = this.vs[p]!;
+        n++;
+      }
+      if (++p === cap) p = 0;
+    }
+    return n;
+  }
+
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
     const drop = this.lowerBound(minT);
