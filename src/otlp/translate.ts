@@ -1,7 +1,8 @@
 import type { Config } from '../config.js';
-import { AppendStatus, type Tsdb } from '../tsdb/db.js';
+import { AppendStatus, type MetricMetadata, type Tsdb } from '../tsdb/db.js';
 import type { Series } from '../tsdb/series.js';
 import { DeltaAccumulator, DeltaOutcome } from './delta.js';
+import { EncodedKeyMap, KeyArena, type EncodedKey } from './encoded-key.js';
 import { NamingError } from './errors.js';
 import { exponentialToClassic, MAX_SCALE, MIN_SCALE } from './exponential.js';
 import { formatLabelFloat } from './format.js';
@@ -16,6 +17,7 @@ import {
   type NumberPoint,
   type OtlpRequest,
   type PointBase,
+  type ResourceMetrics,
   type SummaryPoint,
 } from './model.js';
 import { MetricType, prometheusUnit, translateMetricName, type NameTranslation } from './naming.js';
@@ -47,6 +49,8 @@ interface MetricNames {
   bucketAlias: string | undefined;
   countAlias: string | undefined;
   sumAlias: string | undefined;
+  /** The last metadata stored for the family, reused while the description stays the same. */
+  metadata: MetricMetadata;
 }
 
 /** Which metric names lazy mode keeps: a set, or a function asked once per request. */
@@ -56,8 +60,8 @@ const NAME_CACHE_LIMIT = 10_000;
 /** Least bound on the series cache; it otherwise holds up to twice the database's series limit. */
 const MIN_SERIES_CACHE_LIMIT = 100_000;
 const STALE = NaN;
-/** Points stored between two places where sliced translation may pause, within one metric. */
-const POINTS_PER_PAUSE = 256;
+/** Points stored between two places where sliced translation may pause. */
+const POINTS_PER_PAUSE = 64;
 
 function suffixed(name: string | undefined, suffix: string): string | undefined {
   return name === undefined ? undefined : name + suffix;
@@ -103,7 +107,9 @@ const REASON_TEXT: Record<RejectReason, string> = {
 export class Translator {
   private readonly labeler: SeriesLabeler;
   private readonly strategy: NameTranslation;
-  private readonly names = new Map<string, MetricNames>();
+  /** Names by metric name, unit and MetricType: looked up once a metric, without building a key. */
+  private readonly names = new Map<string, Map<string, (MetricNames | undefined)[]>>();
+  private namesCount = 0;
   private readonly delta = new DeltaAccumulator();
   private wanted: WantedNames | undefined;
   /**
@@ -112,8 +118,9 @@ export class Translator {
    * noticed through `Series.live`; the whole cache is dropped when it outgrows its bound.
    */
   private resources = new Map<string, ResourceLabels>();
-  private seriesCache = new WeakMap<ResourceLabels, Map<MetricNames, Map<string, Series>>>();
+  private seriesCache = new WeakMap<ResourceLabels, Map<MetricNames, EncodedKeyMap<Series>>>();
   private cachedSeries = 0;
+  private keyArena = new KeyArena();
   private readonly seriesCacheLimit: number;
 
   /* Per-request and per-point state, kept in fields so writing a point allocates nothing for it. */
@@ -147,7 +154,10 @@ export class Translator {
     return runToEnd(this.translateSlices(request, nowMs));
   }
 
-  /** translate as sliced work that may pause after each metric and every few hundred points. */
+  /**
+   * translate as sliced work that may pause every few dozen points. Loops are indexed: for-of
+   * inside a generator allocates an iterator result a step.
+   */
   *translateSlices(request: OtlpRequest, nowMs: number): Sliced<TranslateResult> {
     const rejections = new Rejections(this.stats);
     const wanted = typeof this.wanted === 'function' ? this.wanted() : this.wanted;
@@ -156,10 +166,14 @@ export class Translator {
     let sincePause = 0;
     this.nowMs = nowMs;
     this.rejections = rejections;
-    for (const rm of request.resourceMetrics) {
+    const resources = request.resourceMetrics;
+    for (let r = 0; r < resources.length; r++) {
+      const rm = resources[r]!;
       let resource: ResourceLabels | undefined;
-      for (const sm of rm.scopeMetrics) {
-        for (const metric of sm.metrics) {
+      for (let s = 0; s < rm.scopeMetrics.length; s++) {
+        const metrics = rm.scopeMetrics[s]!.metrics;
+        for (let m = 0; m < metrics.length; m++) {
+          const metric = metrics[m]!;
           const data = metric.data;
           if (data === undefined) continue;
           const count = data.dataPoints.length;
@@ -171,15 +185,17 @@ export class Translator {
             skipped += count;
             continue;
           }
-          resource ??= this.resourceLabels(rm.resource, rm.resourceKey);
-          this.tsdb.setMetadata(names.base, { type: names.type, unit: names.unit, help: metric.description });
+          resource ??= this.resourceLabels(rm);
+          if (names.metadata.help !== metric.description) names.metadata = { type: names.type, unit: names.unit, help: metric.description };
+          this.tsdb.setMetadata(names.base, names.metadata);
+          const cache = data.kind === 'gauge' || data.kind === 'sum' ? this.pointSeries(resource, names) : undefined;
           for (let i = 0; i < count; i++) {
             switch (data.kind) {
               case 'gauge':
-                this.number(metric, names, resource, data.dataPoints[i]!, Temporality.Cumulative);
+                this.number(metric, names, resource, cache!, data.dataPoints[i]!, Temporality.Cumulative);
                 break;
               case 'sum':
-                this.number(metric, names, resource, data.dataPoints[i]!, data.temporality);
+                this.number(metric, names, resource, cache!, data.dataPoints[i]!, data.temporality);
                 break;
               case 'histogram':
                 this.histogram(metric, names, resource, data.dataPoints[i]!, data.temporality);
@@ -191,7 +207,7 @@ export class Translator {
                 this.summary(metric, names, resource, data.dataPoints[i]!);
                 break;
             }
-            if (++sincePause === POINTS_PER_PAUSE || i === count - 1) {
+            if (++sincePause === POINTS_PER_PAUSE) {
               sincePause = 0;
               yield;
               // Another request may have been stored while this one was paused.
@@ -208,18 +224,20 @@ export class Translator {
     return { pointsReceived: received, rejectedDataPoints: rejections.total, errorMessage: rejections.message() };
   }
 
-  private resourceLabels(attributes: Attribute[], key: string | undefined): ResourceLabels {
-    if (key === undefined) return this.labeler.resource(attributes);
+  /** The resource's labels; its attributes are read only for a resource not seen before (the wire decoder builds them then). */
+  private resourceLabels(rm: ResourceMetrics): ResourceLabels {
+    const key = rm.resourceKey;
+    if (key === undefined) return this.labeler.resource(rm.resource);
     let labels = this.resources.get(key);
     if (labels === undefined) {
-      labels = this.labeler.resource(attributes);
+      labels = this.labeler.resource(rm.resource);
       this.resources.set(key, labels);
     }
     return labels;
   }
 
   /** The cache of one resource's and metric's series by encoded point attributes. */
-  private pointSeries(resource: ResourceLabels, names: MetricNames): Map<string, Series> {
+  private pointSeries(resource: ResourceLabels, names: MetricNames): EncodedKeyMap<Series> {
     let byMetric = this.seriesCache.get(resource);
     if (byMetric === undefined) {
       byMetric = new Map();
@@ -227,20 +245,22 @@ export class Translator {
     }
     let bySeries = byMetric.get(names);
     if (bySeries === undefined) {
-      bySeries = new Map();
+      bySeries = new EncodedKeyMap(this.keyArena);
       byMetric.set(names, bySeries);
     }
     return bySeries;
   }
 
-  private rememberSeries(cache: Map<string, Series>, key: string, series: Series): void {
+  private rememberSeries(cache: EncodedKeyMap<Series>, key: EncodedKey, series: Series): void {
     if (this.cachedSeries >= this.seriesCacheLimit) {
       this.resources = new Map();
       this.seriesCache = new WeakMap();
+      this.keyArena = new KeyArena();
       this.cachedSeries = 0;
     }
-    if (!cache.has(key)) this.cachedSeries++;
+    const size = cache.size;
     cache.set(key, series);
+    this.cachedSeries += cache.size - size;
   }
 
   /** The names of a metric's series, or undefined (its points rejected) when it has none. */
@@ -256,8 +276,9 @@ export class Translator {
           : data.kind === 'summary'
             ? MetricType.Summary
             : MetricType.Histogram;
-    const key = `${type}\u0000${metric.unit}\u0000${metric.name}`;
-    let names = this.names.get(key);
+    let byUnit = this.names.get(metric.name);
+    let byType = byUnit?.get(metric.unit);
+    let names = byType?.[type];
     if (names !== undefined) return names;
     let translated;
     try {
@@ -280,9 +301,24 @@ export class Translator {
       bucketAlias: suffixed(alias, '_bucket'),
       countAlias: suffixed(alias, '_count'),
       sumAlias: suffixed(alias, '_sum'),
+      metadata: { type: '', unit: '', help: '' },
     };
-    if (this.names.size >= NAME_CACHE_LIMIT) this.names.clear();
-    this.names.set(key, names);
+    names.metadata = { type: names.type, unit: names.unit, help: metric.description };
+    if (this.namesCount >= NAME_CACHE_LIMIT) {
+      this.names.clear();
+      this.namesCount = 0;
+      byUnit = byType = undefined;
+    }
+    if (byUnit === undefined) {
+      byUnit = new Map();
+      this.names.set(metric.name, byUnit);
+    }
+    if (byType === undefined) {
+      byType = [];
+      byUnit.set(metric.unit, byType);
+    }
+    byType[type] = names;
+    this.namesCount++;
     return names;
   }
 
@@ -315,11 +351,17 @@ export class Translator {
     return false;
   }
 
-  private number(metric: Metric, names: MetricNames, resource: ResourceLabels, p: NumberPoint, temporality: Temporality): void {
+  private number(
+    metric: Metric,
+    names: MetricNames,
+    resource: ResourceLabels,
+    cache: EncodedKeyMap<Series>,
+    p: NumberPoint,
+    temporality: Temporality,
+  ): void {
     if (!this.checkTemporality(metric, temporality)) return;
     const key = p.attributesKey;
-    const cache = key === undefined ? undefined : this.pointSeries(resource, names);
-    const cached = cache?.get(key!);
+    const cached = key === undefined ? undefined : cache.get(key);
     if (cached !== undefined && cached.live) {
       this.begin(p, temporality);
       this.writeSeries(cached, p.value);
@@ -333,7 +375,7 @@ export class Translator {
     const series = this.tsdb.getOrCreate(full, names.alias);
     if (series === undefined) this.fail('series_limit', full);
     else {
-      if (cache !== undefined) this.rememberSeries(cache, key!, series);
+      if (key !== undefined) this.rememberSeries(cache, key, series);
       this.writeSeries(series, p.value);
     }
     this.end();
