@@ -12,7 +12,7 @@ import { resolveDurations } from './durations.js';
 import { ANCHORED_SAFE, extendPoints, smoothedAt, SMOOTHED_SAFE, type WindowMode } from './extended-range.js';
 import { preprocessExpr } from './preprocess.js';
 import type { Querier } from './querier.js';
-import type { Window } from './range-functions.js';
+import { ENDS_ONLY, type Window } from './range-functions.js';
 import { documentedType, typeOf } from './typecheck.js';
 import { cachedKey, StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
 import { METADATA_LABELS, type QueryResult, type QueryValue, type RangeSeries, type Sample, type StepSample, type StepSeries } from './value.js';
@@ -35,8 +35,8 @@ interface Points {
   valueAt(i: number): number;
   isStaleAt(i: number): boolean;
   upperBound(t: number): number;
-  /** The non-stale samples of (from, to] into ts and vs (at least `length` long); returns the count. */
-  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array): number;
+  /** The non-stale samples of (from, to] into ts and vs (at least `length` long); returns the count. `endsOnly`: see Series.copyWindow. */
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array, endsOnly?: boolean): number;
 }
 
 /** A subquery's output series as window input. */
@@ -531,12 +531,12 @@ class Evaluator {
   }
 
   /** Copies the non-stale samples of (from, to] into the window buffers; returns their count. */
-  private fillWindow(p: Points, from: number, to: number): number {
+  private fillWindow(p: Points, from: number, to: number, endsOnly = false): number {
     if (p.length > this.winTs.length) {
       this.winTs = new Float64Array(p.length * 2);
       this.winVs = new Float64Array(p.length * 2);
     }
-    return p.copyWindow(from, to, this.winTs, this.winVs);
+    return p.copyWindow(from, to, this.winTs, this.winVs, endsOnly);
   }
 
   /** How far an anchored or smoothed window reads beyond the range's start and end. */
@@ -581,6 +581,7 @@ class Evaluator {
     const fn = def.fn;
     const out: StepSeries[] = [];
     const isRateLike = e.func === 'rate' || e.func === 'increase';
+    const endsOnly = mode === 'plain' && ENDS_ONLY.has(e.func);
     const reported = new Set<string>();
     // Series of one metric come together: its name is checked once, not once a series.
     let checkedName = '';
@@ -591,7 +592,7 @@ class Evaluator {
       for (let i = 0; i < n; i++) {
         const t = grid.start + i * grid.interval;
         const ref = (at ?? t) - offsetMs;
-        const count = this.fillWindow(src, ref - rangeMs - before, ref + after);
+        const count = this.fillWindow(src, ref - rangeMs - before, ref + after, endsOnly);
         if (count === 0) continue;
         this.peekSamples(count);
         w.ts = this.winTs;

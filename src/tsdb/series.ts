@@ -120,25 +120,45 @@ export class Series {
   /**
    * Copies the non-stale samples with from < t <= to into `ts` and `vs` (each at least `length`
    * long) and returns how many. Range queries read every series this way, so it works on the
-   * ring directly rather than through timestampAt: no index arithmetic a probe, and the window
-   * end of a query at "now" is found without a search.
+   * ring directly rather than through timestampAt (a call and an index wrap a sample), and the
+   * window end of a query at "now" is found without a search. With `endsOnly`, only the first and
+   * last timestamps are written (ts[0], ts[n - 1]): rate() reads no other, and skipping the rest
+   * halves what a long window reads from memory.
    */
-  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array): number {
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array, endsOnly = false): number {
     const len = this.len;
     if (len === 0) return 0;
     const hi = this.timestampAt(len - 1) <= to ? len : this.upperBound(to);
-    let lo = hi;
-    while (lo > 0 && this.timestampAt(lo - 1) > from) lo--;
     const cap = this.ts.length;
+    const head = this.head;
+    const times = this.ts;
+    let lo = 0;
+    let top = hi;
+    while (lo < top) {
+      const mid = (lo + top) >>> 1;
+      const p = head + mid;
+      if (times[p >= cap ? p - cap : p]! <= from) lo = mid + 1;
+      else top = mid;
+    }
+    const values = this.vs;
     const stale = this.stale;
-    let p = this.head + lo;
+    let p = head + lo;
     if (p >= cap) p -= cap;
     let n = 0;
+    if (stale === undefined && endsOnly) {
+      if (hi === lo) return 0;
+      ts[0] = times[p]!;
+      for (let i = lo; i < hi; i++) {
+        vs[n++] = values[p]!;
+        if (++p === cap) p = 0;
+      }
+      ts[n - 1] = this.timestampAt(hi - 1);
+      return n;
+    }
     for (let i = lo; i < hi; i++) {
       if (stale === undefined || stale[p] === 0) {
-        ts[n] = this.ts[p]!;
-        vs[n] = this.vs[p]!;
-        n++;
+        ts[n] = times[p]!;
+        vs[n++] = values[p]!;
       }
       if (++p === cap) p = 0;
     }

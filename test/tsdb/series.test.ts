@@ -70,6 +70,17 @@ describe('Series ring buffer', () => {
     expect(window(0, 40)).toEqual([]);
   });
 
+  it('copies the values and only the end timestamps of a window when asked', () => {
+    const s = new Series(1, [], undefined, 8);
+    for (let t = 10; t <= 120; t += 10) s.append(t, t / 10, false, 0);
+    const ts = new Float64Array(s.length);
+    const vs = new Float64Array(s.length);
+    const n = s.copyWindow(60, 100, ts, vs, true);
+    expect(Array.from(vs.subarray(0, n))).toEqual([7, 8, 9, 10]);
+    expect([ts[0], ts[n - 1]]).toEqual([70, 100]);
+    expect(s.copyWindow(120, 130, ts, vs, true)).toBe(0);
+  });
+
   it('trims samples before a time', () => {
     const s = new Series(1, [], undefined, 8);
     for (let t = 1; t <= 5; t++) s.append(t, t, false, 0);
