@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
 import { metricFromMessage } from './decode-protobuf.js';
-import { hashBytes, type EncodedBytes, type EncodedKey } from './encoded-key.js';
+import { EncodedKeyMap, hashBytes, KeyArena, type EncodedBytes, type EncodedKey } from './encoded-key.js';
 import { DecodeError } from './errors.js';
 import {
   Temporality,
@@ -39,50 +39,52 @@ const MS_PER_2_32_NS = 4294967296 / 1e6;
 const POINTS_PER_PAUSE = 64;
 
 /**
- * The times and values of a request's number points, in columns: a double in an object field is
- * a heap allocation of its own, and three a point were most of the decoder's garbage.
+ * The start time, time and value of a request's number points, three doubles a point in one
+ * array: a double in an object field is a heap allocation of its own, and three a point were
+ * most of the decoder's garbage.
  */
 class PointColumns implements EncodedBytes {
-  n = 0;
-  time: Float64Array<ArrayBuffer>;
-  start: Float64Array<ArrayBuffer>;
-  value: Float64Array<ArrayBuffer>;
+  private n = 0;
+  data: Float64Array<ArrayBuffer>;
 
   constructor(
     readonly buf: Buffer,
     readonly view: DataView,
   ) {
-    // An encoded number point takes a few dozen bytes: sized from the request, the columns rarely grow.
-    const size = Math.max(64, buf.length >> 5);
-    this.time = new Float64Array(size);
-    this.start = new Float64Array(size);
-    this.value = new Float64Array(size);
+    // Sized for a point every 128 bytes (collector points take 60–150): one growth at most, usually.
+    this.data = new Float64Array(3 * Math.max(64, buf.length >> 7));
   }
 
+  /** Adds a point's doubles; returns where they start. */
   add(start: number, time: number, value: number): number {
-    const i = this.n;
-    if (i === this.time.length) {
-      this.time = grown(this.time);
-      this.start = grown(this.start);
-      this.value = grown(this.value);
+    const at = this.n;
+    if (at === this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
     }
-    this.time[i] = time;
-    this.start[i] = start;
-    this.value[i] = value;
-    this.n = i + 1;
-    return i;
+    this.data[at] = start;
+    this.data[at + 1] = time;
+    this.data[at + 2] = value;
+    this.n = at + 3;
+    return at;
   }
 }
 
-function grown(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(a.length * 2);
-  b.set(a);
-  return b;
-}
+/** Bound on the cache of metric names, units and descriptions, so random names cannot grow it forever. */
+const STRING_CACHE_LIMIT = 10_000;
+let strings = new EncodedKeyMap<string>(new KeyArena());
 
-class Cursor {
+/**
+ * The cursor is also the key of the field it last bounded (see cachedString), so looking a
+ * string up by its bytes allocates nothing.
+ */
+class Cursor implements EncodedBytes, EncodedKey {
   pos = 0;
   readonly view: DataView;
+  hash = 0;
+  keyStart = 0;
+  keyEnd = 0;
   /** Points since sliced decoding last paused. */
   pointsSincePause = 0;
   columns: PointColumns | undefined = undefined;
@@ -155,6 +157,28 @@ class Cursor {
     return s;
   }
 
+  /**
+   * A string field that repeats from request to request (a metric's name, unit, description):
+   * found by its bytes rather than decoded each time.
+   */
+  cachedString(end: number): string {
+    this.keyEnd = this.len(end);
+    this.keyStart = this.pos;
+    this.hash = hashBytes(this.buf, this.keyStart, this.keyEnd);
+    this.pos = this.keyEnd;
+    let s = strings.get(this);
+    if (s === undefined) {
+      s = this.buf.toString('utf8', this.keyStart, this.keyEnd);
+      if (strings.size >= STRING_CACHE_LIMIT) strings = new EncodedKeyMap<string>(new KeyArena());
+      strings.set(this, s);
+    }
+    return s;
+  }
+
+  get keyBytes(): EncodedBytes {
+    return this;
+  }
+
   skip(wireType: number, end: number, field: number): void {
     switch (wireType) {
       case VARINT:
@@ -206,15 +230,15 @@ export function* decodeWireSlices(bytes: Uint8Array): Sliced<OtlpRequest> {
       continue;
     }
     const rmEnd = c.len(end);
-    const rm = new WireResourceMetrics(buf);
+    const rm = new WireResourceMetrics(c);
     resourceMetrics.push(rm);
     while (c.pos < rmEnd) {
       const t = c.varint(rmEnd);
       if (t === ((1 << 3) | LEN)) {
         const stop = c.len(rmEnd);
-        rm.resourceKey = buf.toString('latin1', c.pos, stop);
         rm.start = c.pos;
         rm.end = stop;
+        rm.hash = hashBytes(buf, c.pos, stop);
         readAttributes(c, stop, 1, false);
       } else if (t === ((2 << 3) | LEN)) {
         const smEnd = c.len(rmEnd);
@@ -245,22 +269,39 @@ export function* decodeWireSlices(bytes: Uint8Array): Sliced<OtlpRequest> {
 }
 
 /** A resource's attributes are checked while decoding but built only if read: the translator needs them for a resource it has not seen. */
-class WireResourceMetrics implements ResourceMetrics {
-  resourceKey = '';
+class WireResourceMetrics implements ResourceMetrics, EncodedKey {
   readonly scopeMetrics: ScopeMetrics[] = [];
   start = 0;
   end = 0;
+  hash = 0;
   private decoded: Attribute[] | undefined = undefined;
 
-  constructor(private readonly buf: Buffer) {}
+  constructor(private readonly cursor: Cursor) {}
 
   get resource(): Attribute[] {
     if (this.decoded === undefined) {
-      const c = new Cursor(this.buf);
+      const c = new Cursor(this.cursor.buf);
       c.pos = this.start;
       this.decoded = readAttributes(c, this.end, 1, true)!;
     }
     return this.decoded;
+  }
+
+  /** The resource's encoded bytes are its key: equal bytes, equal resource. */
+  get resourceKey(): EncodedKey {
+    return this;
+  }
+
+  get keyBytes(): EncodedBytes {
+    return this.cursor;
+  }
+
+  get keyStart(): number {
+    return this.start;
+  }
+
+  get keyEnd(): number {
+    return this.end;
   }
 }
 
@@ -312,9 +353,9 @@ function readMetric(c: Cursor, end: number): Metric {
       dataEnd = c.len(end);
       dataStart = c.pos;
       c.pos = dataEnd;
-    } else if (tag === ((1 << 3) | LEN)) metric.name = c.string(end);
-    else if (tag === ((2 << 3) | LEN)) metric.description = c.string(end);
-    else if (tag === ((3 << 3) | LEN)) metric.unit = c.string(end);
+    } else if (tag === ((1 << 3) | LEN)) metric.name = c.cachedString(end);
+    else if (tag === ((2 << 3) | LEN)) metric.description = c.cachedString(end);
+    else if (tag === ((3 << 3) | LEN)) metric.unit = c.cachedString(end);
     else c.skip(tag & 7, end, field);
   }
   if (dataField === 5 || dataField === 7) {
@@ -381,15 +422,15 @@ class WireNumberPoint implements NumberPoint, EncodedKey {
   ) {}
 
   get startTimeMs(): number {
-    return this.columns.start[this.index]!;
+    return this.columns.data[this.index]!;
   }
 
   get timeMs(): number {
-    return this.columns.time[this.index]!;
+    return this.columns.data[this.index + 1]!;
   }
 
   get value(): number {
-    return this.columns.value[this.index]!;
+    return this.columns.data[this.index + 2]!;
   }
 
   get attributes(): Attribute[] {

@@ -67,7 +67,7 @@ function tailWord(buf: Uint8Array, from: number, end: number): number {
  * faster in JavaScript than a loop over bytes.
  */
 export class KeyArena {
-  private words = new Int32Array(4096);
+  private words = new Int32Array(1024);
   private used = 0;
 
   /** Copies the key in; returns where its words start. */
@@ -77,7 +77,8 @@ export class KeyArena {
     const end = key.keyEnd;
     const need = (end - start + 3) >> 2;
     if (this.used + need > this.words.length) {
-      const grown = new Int32Array(Math.max(this.words.length * 2, this.used + need));
+      // By half again, not double: the arena holds a key a series, and slack is memory a series.
+      const grown = new Int32Array(Math.max(this.words.length + (this.words.length >> 1), this.used + need));
       grown.set(this.words.subarray(0, this.used));
       this.words = grown;
     }

@@ -23,7 +23,7 @@ export interface Attribute {
 export interface ResourceMetrics {
   resource: Attribute[];
   /** The resource's encoded bytes when the decoder kept them: equal keys mean equal resources. */
-  resourceKey?: string;
+  resourceKey?: EncodedKey;
   scopeMetrics: ScopeMetrics[];
 }
 

@@ -117,10 +117,10 @@ export class Translator {
    * steady-state ingest appends without building a label set. Entries of freed series are
    * noticed through `Series.live`; the whole cache is dropped when it outgrows its bound.
    */
-  private resources = new Map<string, ResourceLabels>();
+  private keyArena = new KeyArena();
+  private resources = new EncodedKeyMap<ResourceLabels>(this.keyArena);
   private seriesCache = new WeakMap<ResourceLabels, Map<MetricNames, EncodedKeyMap<Series>>>();
   private cachedSeries = 0;
-  private keyArena = new KeyArena();
   private readonly seriesCacheLimit: number;
 
   /* Per-request and per-point state, kept in fields so writing a point allocates nothing for it. */
@@ -253,9 +253,9 @@ export class Translator {
 
   private rememberSeries(cache: EncodedKeyMap<Series>, key: EncodedKey, series: Series): void {
     if (this.cachedSeries >= this.seriesCacheLimit) {
-      this.resources = new Map();
-      this.seriesCache = new WeakMap();
       this.keyArena = new KeyArena();
+      this.resources = new EncodedKeyMap(this.keyArena);
+      this.seriesCache = new WeakMap();
       this.cachedSeries = 0;
     }
     const size = cache.size;
