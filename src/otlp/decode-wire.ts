@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
 import { metricFromMessage } from './decode-protobuf.js';
+import { EncodedKeyMap, hashBytes, KeyArena, type EncodedBytes, type EncodedKey } from './encoded-key.js';
 import { DecodeError } from './errors.js';
 import {
   Temporality,
@@ -10,9 +11,11 @@ import {
   type NumberPoint,
   type OtlpRequest,
   type ResourceMetrics,
+  type Scope,
   type ScopeMetrics,
 } from './model.js';
 import { MetricMessage } from './proto.js';
+import { runToEnd, type Sliced } from './slices.js';
 
 /*
  * ExportMetricsServiceRequest read straight from the protobuf wire format. Gauges and sums (what
@@ -32,9 +35,59 @@ const I32 = 5;
 
 const MS_PER_2_32_NS = 4294967296 / 1e6;
 
-class Cursor {
+/** Points decoded between two places where sliced decoding may pause. */
+const POINTS_PER_PAUSE = 64;
+
+/**
+ * The start time, time and value of a request's number points, three doubles a point in one
+ * array: a double in an object field is a heap allocation of its own, and three a point were
+ * most of the decoder's garbage.
+ */
+class PointColumns implements EncodedBytes {
+  private n = 0;
+  data: Float64Array<ArrayBuffer>;
+
+  constructor(
+    readonly buf: Buffer,
+    readonly view: DataView,
+  ) {
+    // Sized for a point every 128 bytes (collector points take 60–150): one growth at most, usually.
+    this.data = new Float64Array(3 * Math.max(64, buf.length >> 7));
+  }
+
+  /** Adds a point's doubles; returns where they start. */
+  add(start: number, time: number, value: number): number {
+    const at = this.n;
+    if (at === this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[at] = start;
+    this.data[at + 1] = time;
+    this.data[at + 2] = value;
+    this.n = at + 3;
+    return at;
+  }
+}
+
+/** Bound on the cache of metric names, units and descriptions, so random names cannot grow it forever. */
+const STRING_CACHE_LIMIT = 10_000;
+let strings = new EncodedKeyMap<string>(new KeyArena());
+
+/**
+ * The cursor is also the key of the field it last bounded (see cachedString), so looking a
+ * string up by its bytes allocates nothing.
+ */
+class Cursor implements EncodedBytes, EncodedKey {
   pos = 0;
   readonly view: DataView;
+  hash = 0;
+  keyStart = 0;
+  keyEnd = 0;
+  /** Points since sliced decoding last paused. */
+  pointsSincePause = 0;
+  columns: PointColumns | undefined = undefined;
 
   constructor(readonly buf: Buffer) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -92,12 +145,6 @@ class Cursor {
     return this.view.getFloat64(this.fixed(end, 8), true);
   }
 
-  /** fixed64 nanoseconds to whole milliseconds, as the protobufjs path computes them. */
-  nanosToMs(end: number): number {
-    const at = this.fixed(end, 8);
-    return Math.floor(this.view.getUint32(at + 4, true) * MS_PER_2_32_NS + this.view.getUint32(at, true) / 1e6);
-  }
-
   sfixed64(end: number): number {
     const at = this.fixed(end, 8);
     return this.view.getInt32(at + 4, true) * 4294967296 + this.view.getUint32(at, true);
@@ -108,6 +155,28 @@ class Cursor {
     const s = this.buf.toString('utf8', this.pos, stop);
     this.pos = stop;
     return s;
+  }
+
+  /**
+   * A string field that repeats from request to request (a metric's name, unit, description):
+   * found by its bytes rather than decoded each time.
+   */
+  cachedString(end: number): string {
+    this.keyEnd = this.len(end);
+    this.keyStart = this.pos;
+    this.hash = hashBytes(this.buf, this.keyStart, this.keyEnd);
+    this.pos = this.keyEnd;
+    let s = strings.get(this);
+    if (s === undefined) {
+      s = this.buf.toString('utf8', this.keyStart, this.keyEnd);
+      if (strings.size >= STRING_CACHE_LIMIT) strings = new EncodedKeyMap<string>(new KeyArena());
+      strings.set(this, s);
+    }
+    return s;
+  }
+
+  get keyBytes(): EncodedBytes {
+    return this;
   }
 
   skip(wireType: number, end: number, field: number): void {
@@ -141,51 +210,132 @@ class Cursor {
 
 /** Decodes an ExportMetricsServiceRequest from protobuf bytes; throws DecodeError when malformed. */
 export function decodeWireRequest(bytes: Uint8Array): OtlpRequest {
+  return runToEnd(decodeWireSlices(bytes));
+}
+
+/**
+ * decodeWireRequest as sliced work that may pause every few dozen points. One generator walks
+ * the request, its resources and their scopes: a generator a level would cost two more objects
+ * a resource, and collectors send many small resources.
+ */
+export function* decodeWireSlices(bytes: Uint8Array): Sliced<OtlpRequest> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const c = new Cursor(buf);
   const end = buf.length;
   const resourceMetrics: ResourceMetrics[] = [];
   while (c.pos < end) {
     const tag = c.varint(end);
-    if (tag === ((1 << 3) | LEN)) resourceMetrics.push(readResourceMetrics(c, c.len(end)));
-    else c.skip(tag & 7, end, tag >>> 3);
+    if (tag !== ((1 << 3) | LEN)) {
+      c.skip(tag & 7, end, tag >>> 3);
+      continue;
+    }
+    const rmEnd = c.len(end);
+    const rm = new WireResourceMetrics(c);
+    resourceMetrics.push(rm);
+    while (c.pos < rmEnd) {
+      const t = c.varint(rmEnd);
+      if (t === ((1 << 3) | LEN)) {
+        const stop = c.len(rmEnd);
+        rm.start = c.pos;
+        rm.end = stop;
+        rm.hash = hashBytes(buf, c.pos, stop);
+        readAttributes(c, stop, 1, false);
+      } else if (t === ((2 << 3) | LEN)) {
+        const smEnd = c.len(rmEnd);
+        const sm = new WireScopeMetrics(buf);
+        rm.scopeMetrics.push(sm);
+        while (c.pos < smEnd) {
+          const u = c.varint(smEnd);
+          if (u === ((1 << 3) | LEN)) {
+            const stop = c.len(smEnd);
+            sm.start = c.pos;
+            sm.end = stop;
+            readScope(c, stop, undefined);
+          } else if (u === ((2 << 3) | LEN)) {
+            const metric = readMetric(c, c.len(smEnd));
+            sm.metrics.push(metric);
+            const data = metric.data;
+            if (data !== undefined && data.kind !== 'gauge' && data.kind !== 'sum') c.pointsSincePause += data.dataPoints.length;
+            if (c.pointsSincePause >= POINTS_PER_PAUSE) {
+              c.pointsSincePause = 0;
+              yield;
+            }
+          } else c.skip(u & 7, smEnd, u >>> 3);
+        }
+      } else c.skip(t & 7, rmEnd, t >>> 3);
+    }
   }
   return { resourceMetrics };
 }
 
-function readResourceMetrics(c: Cursor, end: number): ResourceMetrics {
-  const rm: ResourceMetrics = { resource: [], resourceKey: '', scopeMetrics: [] };
-  while (c.pos < end) {
-    const tag = c.varint(end);
-    if (tag === ((1 << 3) | LEN)) {
-      const stop = c.len(end);
-      rm.resourceKey = c.buf.toString('latin1', c.pos, stop);
-      rm.resource = readAttributes(c, stop, 1, true)!;
-    } else if (tag === ((2 << 3) | LEN)) {
-      rm.scopeMetrics.push(readScopeMetrics(c, c.len(end)));
-    } else c.skip(tag & 7, end, tag >>> 3);
+/** A resource's attributes are checked while decoding but built only if read: the translator needs them for a resource it has not seen. */
+class WireResourceMetrics implements ResourceMetrics, EncodedKey {
+  readonly scopeMetrics: ScopeMetrics[] = [];
+  start = 0;
+  end = 0;
+  hash = 0;
+  private decoded: Attribute[] | undefined = undefined;
+
+  constructor(private readonly cursor: Cursor) {}
+
+  get resource(): Attribute[] {
+    if (this.decoded === undefined) {
+      const c = new Cursor(this.cursor.buf);
+      c.pos = this.start;
+      this.decoded = readAttributes(c, this.end, 1, true)!;
+    }
+    return this.decoded;
   }
-  return rm;
+
+  /** The resource's encoded bytes are its key: equal bytes, equal resource. */
+  get resourceKey(): EncodedKey {
+    return this;
+  }
+
+  get keyBytes(): EncodedBytes {
+    return this.cursor;
+  }
+
+  get keyStart(): number {
+    return this.start;
+  }
+
+  get keyEnd(): number {
+    return this.end;
+  }
 }
 
-function readScopeMetrics(c: Cursor, end: number): ScopeMetrics {
-  const sm: ScopeMetrics = { scope: { name: '', version: '', attributes: [] }, metrics: [] };
-  while (c.pos < end) {
-    const tag = c.varint(end);
-    if (tag === ((1 << 3) | LEN)) {
-      const stop = c.len(end);
-      while (c.pos < stop) {
-        const t = c.varint(stop);
-        if (t === ((1 << 3) | LEN)) sm.scope.name = c.string(stop);
-        else if (t === ((2 << 3) | LEN)) sm.scope.version = c.string(stop);
-        else if (t === ((3 << 3) | LEN)) sm.scope.attributes.push(attribute(readKeyValue(c, c.len(stop), 0, true)!));
-        else c.skip(t & 7, stop, t >>> 3);
-      }
-    } else if (tag === ((2 << 3) | LEN)) {
-      sm.metrics.push(readMetric(c, c.len(end)));
-    } else c.skip(tag & 7, end, tag >>> 3);
+/** The scope is checked while decoding but built only if read: translation does not use it. */
+class WireScopeMetrics implements ScopeMetrics {
+  readonly metrics: Metric[] = [];
+  start = 0;
+  end = 0;
+  private decoded: Scope | undefined = undefined;
+
+  constructor(private readonly buf: Buffer) {}
+
+  get scope(): Scope {
+    if (this.decoded === undefined) {
+      const c = new Cursor(this.buf);
+      c.pos = this.start;
+      this.decoded = { name: '', version: '', attributes: [] };
+      readScope(c, this.end, this.decoded);
+    }
+    return this.decoded;
   }
-  return sm;
+}
+
+/** InstrumentationScope: 1 name, 2 version, 3 attributes; read into `into`, or only checked. */
+function readScope(c: Cursor, end: number, into: Scope | undefined): void {
+  while (c.pos < end) {
+    const t = c.varint(end);
+    if (into !== undefined && t === ((1 << 3) | LEN)) into.name = c.string(end);
+    else if (into !== undefined && t === ((2 << 3) | LEN)) into.version = c.string(end);
+    else if (t === ((3 << 3) | LEN)) {
+      const kv = readKeyValue(c, c.len(end), 0, into !== undefined);
+      if (into !== undefined) into.attributes.push(attribute(kv!));
+    } else c.skip(t & 7, end, t >>> 3);
+  }
 }
 
 function readMetric(c: Cursor, end: number): Metric {
@@ -203,9 +353,9 @@ function readMetric(c: Cursor, end: number): Metric {
       dataEnd = c.len(end);
       dataStart = c.pos;
       c.pos = dataEnd;
-    } else if (tag === ((1 << 3) | LEN)) metric.name = c.string(end);
-    else if (tag === ((2 << 3) | LEN)) metric.description = c.string(end);
-    else if (tag === ((3 << 3) | LEN)) metric.unit = c.string(end);
+    } else if (tag === ((1 << 3) | LEN)) metric.name = c.cachedString(end);
+    else if (tag === ((2 << 3) | LEN)) metric.description = c.cachedString(end);
+    else if (tag === ((3 << 3) | LEN)) metric.unit = c.cachedString(end);
     else c.skip(tag & 7, end, field);
   }
   if (dataField === 5 || dataField === 7) {
@@ -224,14 +374,29 @@ function readMetric(c: Cursor, end: number): Metric {
   return metric;
 }
 
+/** How many data points (field 1) a Gauge or Sum message part holds; leaves the cursor where it was. */
+function countPoints(c: Cursor, end: number): number {
+  const from = c.pos;
+  let n = 0;
+  while (c.pos < end) {
+    const tag = c.varint(end);
+    if (tag === ((1 << 3) | LEN)) n++;
+    c.skip(tag & 7, end, tag >>> 3);
+  }
+  c.pos = from;
+  return n;
+}
+
 /** Gauge (field 1: points) or Sum (1: points, 2: temporality, 3: monotonic). */
 function readNumberData(c: Cursor, end: number, sum: boolean): MetricData {
-  const dataPoints: NumberPoint[] = [];
+  // Counted first so the array is made at its size: grown by push, most of it would be slack.
+  const dataPoints: NumberPoint[] = new Array<NumberPoint>(countPoints(c, end));
+  let n = 0;
   let temporality = Temporality.Unspecified;
   let monotonic = false;
   while (c.pos < end) {
     const tag = c.varint(end);
-    if (tag === ((1 << 3) | LEN)) dataPoints.push(readNumberPoint(c, c.len(end)));
+    if (tag === ((1 << 3) | LEN)) dataPoints[n++] = readNumberPoint(c, c.len(end));
     else if (sum && tag === ((2 << 3) | VARINT)) temporality = c.varint(end) | 0;
     else if (sum && tag === ((3 << 3) | VARINT)) monotonic = c.varint(end) !== 0;
     else c.skip(tag & 7, end, tag >>> 3);
@@ -240,30 +405,49 @@ function readNumberData(c: Cursor, end: number, sum: boolean): MetricData {
 }
 
 /**
- * A NumberDataPoint whose attributes stay encoded until read. Fields are always assigned in the
+ * A NumberDataPoint whose attributes stay encoded until read; the point is its own attributes
+ * key, and its times and value sit in the request's columns. Fields are always assigned in the
  * same order, so every point shares one object shape.
  */
-class WireNumberPoint implements NumberPoint {
-  startTimeMs = 0;
-  timeMs = 0;
-  flags = 0;
-  value = 0;
-  attributesKey = '';
+class WireNumberPoint implements NumberPoint, EncodedKey {
   private decoded: Attribute[] | undefined = undefined;
 
   constructor(
-    private readonly buf: Buffer,
-    private readonly attrStart: number,
-    private readonly attrEnd: number,
+    private readonly columns: PointColumns,
+    private readonly index: number,
+    readonly flags: number,
+    readonly keyStart: number,
+    readonly keyEnd: number,
+    readonly hash: number,
   ) {}
+
+  get startTimeMs(): number {
+    return this.columns.data[this.index]!;
+  }
+
+  get timeMs(): number {
+    return this.columns.data[this.index + 1]!;
+  }
+
+  get value(): number {
+    return this.columns.data[this.index + 2]!;
+  }
 
   get attributes(): Attribute[] {
     if (this.decoded === undefined) {
-      const c = new Cursor(this.buf);
-      c.pos = this.attrStart;
-      this.decoded = readAttributes(c, this.attrEnd, 7, true)!;
+      const c = new Cursor(this.columns.buf);
+      c.pos = this.keyStart;
+      this.decoded = readAttributes(c, this.keyEnd, 7, true)!;
     }
     return this.decoded;
+  }
+
+  get attributesKey(): EncodedKey {
+    return this;
+  }
+
+  get keyBytes(): EncodedBytes {
+    return this.columns;
   }
 }
 
@@ -285,12 +469,17 @@ function readNumberPoint(c: Cursor, end: number): NumberPoint {
         attrEnd = stop;
         break;
       }
-      case (2 << 3) | I64:
-        start = c.nanosToMs(end);
+      // fixed64 ns to whole ms (as the protobufjs path computes them), written out: returned from a method, each came back as a heap number.
+      case (2 << 3) | I64: {
+        const at = c.fixed(end, 8);
+        start = Math.floor(c.view.getUint32(at + 4, true) * MS_PER_2_32_NS + c.view.getUint32(at, true) / 1e6);
         break;
-      case (3 << 3) | I64:
-        time = c.nanosToMs(end);
+      }
+      case (3 << 3) | I64: {
+        const at = c.fixed(end, 8);
+        time = Math.floor(c.view.getUint32(at + 4, true) * MS_PER_2_32_NS + c.view.getUint32(at, true) / 1e6);
         break;
+      }
       case (4 << 3) | I64:
         value = c.double(end);
         break;
@@ -304,13 +493,11 @@ function readNumberPoint(c: Cursor, end: number): NumberPoint {
         c.skip(tag & 7, end, tag >>> 3);
     }
   }
-  const p = new WireNumberPoint(c.buf, attrStart === -1 ? 0 : attrStart, attrStart === -1 ? 0 : attrEnd);
-  p.startTimeMs = start;
-  p.timeMs = time;
-  p.flags = flags;
-  p.value = value;
-  p.attributesKey = attrStart === -1 ? '' : c.buf.toString('latin1', attrStart, attrEnd);
-  return p;
+  if (attrStart === -1) attrStart = attrEnd = 0;
+  c.pointsSincePause++;
+  c.columns ??= new PointColumns(c.buf, c.view);
+  const index = c.columns.add(start, time, value);
+  return new WireNumberPoint(c.columns, index, flags, attrStart, attrEnd, hashBytes(c.buf, attrStart, attrEnd));
 }
 
 /** The KeyValue fields numbered `field` of the message part [pos, end); with `build` false only checks them. */

@@ -1,5 +1,4 @@
 import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { decodeWireRequest } from './decode-wire.js';
 import { DecodeError } from './errors.js';
 import type { ExportResponse } from './proto.js';
 import type { OtlpSink } from './sink.js';
@@ -21,23 +20,19 @@ export function metricsServiceImplementation(sink: OtlpSink): UntypedServiceImpl
         });
         return;
       }
-      let response: ExportResponse;
-      try {
-        const request = decodeWireRequest(bytes);
-        sink.stats.requests.grpc++;
-        response = sink.export(request, 'grpc');
-      } catch (e) {
-        sink.stats.requestsFailed.grpc++;
-        if (e instanceof DecodeError) {
-          sink.log.debug({ err: e.message }, 'OTLP gRPC request refused');
-          callback({ code: status.INVALID_ARGUMENT, details: e.message });
-        } else {
-          sink.log.error({ err: e }, 'OTLP gRPC export failed unexpectedly');
-          callback({ code: status.INTERNAL, details: 'internal error while storing the request' });
-        }
-        return;
-      }
-      callback(null, response);
+      sink.storeProtobuf(bytes, 'grpc').then(
+        (response) => callback(null, response),
+        (e: unknown) => {
+          sink.stats.requestsFailed.grpc++;
+          if (e instanceof DecodeError) {
+            sink.log.debug({ err: e.message }, 'OTLP gRPC request refused');
+            callback({ code: status.INVALID_ARGUMENT, details: e.message });
+          } else {
+            sink.log.error({ err: e }, 'OTLP gRPC export failed unexpectedly');
+            callback({ code: status.INTERNAL, details: 'internal error while storing the request' });
+          }
+        },
+      );
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { decodeJsonRequest } from './decode-json.js';
-import { decodeWireRequest } from './decode-wire.js';
 import { DecodeError } from './errors.js';
 import type { OtlpRequest } from './model.js';
 import { encodeExportResponse, encodeRpcStatus, exportResponseJson, type ExportResponse } from './proto.js';
@@ -103,23 +102,27 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
   });
 
   const finish = (body: Buffer) => {
-    let request: OtlpRequest;
-    try {
-      request = encoding === 'protobuf' ? decodeWireRequest(body) : decodeJsonRequest(body.toString('utf8'));
-    } catch (e) {
-      if (e instanceof DecodeError) return fail(400, RPC_INVALID_ARGUMENT, e.message);
-      sink.log.error({ err: e }, 'OTLP/HTTP decoding failed unexpectedly');
-      return fail(500, RPC_INTERNAL, 'internal error while decoding the request');
+    let stored: Promise<ExportResponse>;
+    if (encoding === 'protobuf') stored = sink.storeProtobuf(body, 'http');
+    else {
+      let request: OtlpRequest;
+      try {
+        request = decodeJsonRequest(body.toString('utf8'));
+      } catch (e) {
+        return refuse(e);
+      }
+      stored = sink.store(request, 'http');
     }
-    sink.stats.requests.http++;
-    let response: ExportResponse;
-    try {
-      response = sink.export(request, 'http');
-    } catch (e) {
-      sink.log.error({ err: e }, 'OTLP/HTTP export failed unexpectedly');
-      return fail(500, RPC_INTERNAL, 'internal error while storing the request');
-    }
-    reply(res, 200, encoding, encoding === 'protobuf' ? encodeExportResponse(response) : exportResponseJson(response));
+    stored.then(
+      (response) => reply(res, 200, encoding, encoding === 'protobuf' ? encodeExportResponse(response) : exportResponseJson(response)),
+      refuse,
+    );
+  };
+
+  const refuse = (e: unknown) => {
+    if (e instanceof DecodeError) return fail(400, RPC_INVALID_ARGUMENT, e.message);
+    sink.log.error({ err: e }, 'OTLP/HTTP export failed unexpectedly');
+    fail(500, RPC_INTERNAL, 'internal error while storing the request');
   };
 }
 

@@ -1,3 +1,5 @@
+import type { EncodedKey } from './encoded-key.js';
+
 /**
  * An OTLP metrics export request as the translator reads it, whatever the wire encoding.
  * Both decoders (protobuf and JSON) produce exactly this, so translation has one input shape.
@@ -21,7 +23,7 @@ export interface Attribute {
 export interface ResourceMetrics {
   resource: Attribute[];
   /** The resource's encoded bytes when the decoder kept them: equal keys mean equal resources. */
-  resourceKey?: string;
+  resourceKey?: EncodedKey;
   scopeMetrics: ScopeMetrics[];
 }
 
@@ -52,7 +54,7 @@ export interface PointBase {
    * The point's encoded attributes when the decoder kept them: equal keys (within one resource
    * and metric) mean equal attributes, so the translator can reuse the series it found before.
    */
-  attributesKey?: string;
+  attributesKey?: EncodedKey;
   startTimeMs: number;
   timeMs: number;
   flags: number;

@@ -2,17 +2,24 @@ import type { UntypedServiceImplementation, ServiceDefinition } from '@grpc/grpc
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { decodeWireRequest } from './decode-wire.js';
+import { decodeWireRequest, decodeWireSlices } from './decode-wire.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { metricsServiceImplementation } from './grpc-service.js';
 import { handleOtlpHttp } from './http-handler.js';
 import type { OtlpRequest } from './model.js';
 import { metricsServiceDefinition, type ExportResponse } from './proto.js';
 import type { OtlpSink, Transport } from './sink.js';
+import { runInSlices, SerialQueue } from './slices.js';
 import { OtlpStats } from './stats.js';
-import { Translator, type WantedNames } from './translate.js';
+import { Translator, type TranslateResult, type WantedNames } from './translate.js';
 
 export { OTLP_METRICS_SERVICE } from './proto.js';
+
+/**
+ * How long the transports' ingest runs before it lets the event loop serve other calls: short
+ * against the 10 ms KEDA's GetMetrics should take, long against the cost of a pause (a few µs).
+ */
+const SLICE_BUDGET_MS = 1;
 
 export type OtlpOptions = Pick<
   Config,
@@ -27,6 +34,7 @@ export class OtlpReceiver implements OtlpSink {
   readonly stats = new OtlpStats();
   readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
   private readonly translator: Translator;
+  private readonly queue = new SerialQueue();
 
   constructor(
     private readonly tsdb: Tsdb,
@@ -45,13 +53,35 @@ export class OtlpReceiver implements OtlpSink {
     if (this.options.lazySeries) this.translator.setWantedNames(wanted);
   }
 
-  /** Decodes a protobuf ExportMetricsServiceRequest and stores it; throws DecodeError when malformed. */
+  /**
+   * The transports' path: one request at a time, decoded and stored in slices so KEDA's calls
+   * are served in between; the answer comes once every point is stored.
+   */
+  storeProtobuf(bytes: Uint8Array, transport: Transport): Promise<ExportResponse> {
+    return this.queue.run(async () => {
+      const request = await runInSlices(decodeWireSlices(bytes), SLICE_BUDGET_MS);
+      this.stats.requests[transport]++;
+      return this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
+    });
+  }
+
+  store(request: OtlpRequest, transport: Transport): Promise<ExportResponse> {
+    return this.queue.run(async () => {
+      this.stats.requests[transport]++;
+      return this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
+    });
+  }
+
+  /** Decodes and stores without pausing, on the caller's turn (in-process use); throws DecodeError when malformed. */
   exportProtobuf(bytes: Uint8Array, transport: Transport): ExportResponse {
     return this.export(decodeWireRequest(bytes), transport);
   }
 
   export(request: OtlpRequest, transport: Transport): ExportResponse {
-    const result = this.translator.translate(request, Date.now());
+    return this.respond(this.translator.translate(request, Date.now()), transport);
+  }
+
+  private respond(result: TranslateResult, transport: Transport): ExportResponse {
     this.tsdb.flushIngest();
     if (result.rejectedDataPoints === 0) return {};
     this.log.debug({ transport, rejected: result.rejectedDataPoints, received: result.pointsReceived, message: result.errorMessage }, 'OTLP data points rejected');

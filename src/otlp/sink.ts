@@ -11,6 +11,11 @@ export interface OtlpSink {
   readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
   readonly stats: OtlpStats;
   readonly log: Logger;
-  /** Stores the request's samples and answers with partial_success when some were rejected. */
-  export(request: OtlpRequest, transport: Transport): ExportResponse;
+  /**
+   * Decodes a protobuf ExportMetricsServiceRequest and stores its samples; answers with
+   * partial_success when some were rejected, rejects with DecodeError when it is malformed.
+   */
+  storeProtobuf(bytes: Uint8Array, transport: Transport): Promise<ExportResponse>;
+  /** Stores an already decoded request (OTLP/JSON), as storeProtobuf does. */
+  store(request: OtlpRequest, transport: Transport): Promise<ExportResponse>;
 }

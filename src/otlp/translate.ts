@@ -1,7 +1,8 @@
 import type { Config } from '../config.js';
-import { AppendStatus, type Tsdb } from '../tsdb/db.js';
+import { AppendStatus, type MetricMetadata, type Tsdb } from '../tsdb/db.js';
 import type { Series } from '../tsdb/series.js';
 import { DeltaAccumulator, DeltaOutcome } from './delta.js';
+import { EncodedKeyMap, KeyArena, type EncodedKey } from './encoded-key.js';
 import { NamingError } from './errors.js';
 import { exponentialToClassic, MAX_SCALE, MIN_SCALE } from './exponential.js';
 import { formatLabelFloat } from './format.js';
@@ -16,9 +17,11 @@ import {
   type NumberPoint,
   type OtlpRequest,
   type PointBase,
+  type ResourceMetrics,
   type SummaryPoint,
 } from './model.js';
 import { MetricType, prometheusUnit, translateMetricName, type NameTranslation } from './naming.js';
+import { runToEnd, type Sliced } from './slices.js';
 import { seriesLabels, SeriesLabeler, type LabelList, type ResourceLabels } from './series-labels.js';
 import type { OtlpStats, RejectReason } from './stats.js';
 
@@ -46,6 +49,8 @@ interface MetricNames {
   bucketAlias: string | undefined;
   countAlias: string | undefined;
   sumAlias: string | undefined;
+  /** The last metadata stored for the family, reused while the description stays the same. */
+  metadata: MetricMetadata;
 }
 
 /** Which metric names lazy mode keeps: a set, or a function asked once per request. */
@@ -55,6 +60,8 @@ const NAME_CACHE_LIMIT = 10_000;
 /** Least bound on the series cache; it otherwise holds up to twice the database's series limit. */
 const MIN_SERIES_CACHE_LIMIT = 100_000;
 const STALE = NaN;
+/** Points stored between two places where sliced translation may pause. */
+const POINTS_PER_PAUSE = 64;
 
 function suffixed(name: string | undefined, suffix: string): string | undefined {
   return name === undefined ? undefined : name + suffix;
@@ -100,7 +107,9 @@ const REASON_TEXT: Record<RejectReason, string> = {
 export class Translator {
   private readonly labeler: SeriesLabeler;
   private readonly strategy: NameTranslation;
-  private readonly names = new Map<string, MetricNames>();
+  /** Names by metric name, unit and MetricType: looked up once a metric, without building a key. */
+  private readonly names = new Map<string, Map<string, (MetricNames | undefined)[]>>();
+  private namesCount = 0;
   private readonly delta = new DeltaAccumulator();
   private wanted: WantedNames | undefined;
   /**
@@ -108,8 +117,9 @@ export class Translator {
    * steady-state ingest appends without building a label set. Entries of freed series are
    * noticed through `Series.live`; the whole cache is dropped when it outgrows its bound.
    */
-  private resources = new Map<string, ResourceLabels>();
-  private seriesCache = new WeakMap<ResourceLabels, Map<MetricNames, Map<string, Series>>>();
+  private keyArena = new KeyArena();
+  private resources = new EncodedKeyMap<ResourceLabels>(this.keyArena);
+  private seriesCache = new WeakMap<ResourceLabels, Map<MetricNames, EncodedKeyMap<Series>>>();
   private cachedSeries = 0;
   private readonly seriesCacheLimit: number;
 
@@ -143,15 +153,29 @@ export class Translator {
 
   /** Stores a request's samples; `nowMs` stands in for unset timestamps. Does not flush ingest listeners. */
   translate(request: OtlpRequest, nowMs: number): TranslateResult {
-    this.nowMs = nowMs;
-    this.rejections = new Rejections(this.stats);
+    return runToEnd(this.translateSlices(request, nowMs));
+  }
+
+  /**
+   * translate as sliced work that may pause every few dozen points. Loops are indexed: for-of
+   * inside a generator allocates an iterator result a step.
+   */
+  *translateSlices(request: OtlpRequest, nowMs: number): Sliced<TranslateResult> {
+    const rejections = new Rejections(this.stats);
     const wanted = typeof this.wanted === 'function' ? this.wanted() : this.wanted;
     let received = 0;
     let skipped = 0;
-    for (const rm of request.resourceMetrics) {
+    let sincePause = 0;
+    this.nowMs = nowMs;
+    this.rejections = rejections;
+    const resources = request.resourceMetrics;
+    for (let r = 0; r < resources.length; r++) {
+      const rm = resources[r]!;
       let resource: ResourceLabels | undefined;
-      for (const sm of rm.scopeMetrics) {
-        for (const metric of sm.metrics) {
+      for (let s = 0; s < rm.scopeMetrics.length; s++) {
+        const metrics = rm.scopeMetrics[s]!.metrics;
+        for (let m = 0; m < metrics.length; m++) {
+          const metric = metrics[m]!;
           const data = metric.data;
           if (data === undefined) continue;
           const count = data.dataPoints.length;
@@ -163,46 +187,59 @@ export class Translator {
             skipped += count;
             continue;
           }
-          resource ??= this.resourceLabels(rm.resource, rm.resourceKey);
-          this.tsdb.setMetadata(names.base, { type: names.type, unit: names.unit, help: metric.description });
-          switch (data.kind) {
-            case 'gauge':
-              for (const p of data.dataPoints) this.number(metric, names, resource, p, Temporality.Cumulative, false);
-              break;
-            case 'sum':
-              for (const p of data.dataPoints) this.number(metric, names, resource, p, data.temporality, true);
-              break;
-            case 'histogram':
-              for (const p of data.dataPoints) this.histogram(metric, names, resource, p, data.temporality);
-              break;
-            case 'exponentialHistogram':
-              for (const p of data.dataPoints) this.exponential(metric, names, resource, p, data.temporality);
-              break;
-            case 'summary':
-              for (const p of data.dataPoints) this.summary(metric, names, resource, p);
-              break;
+          resource ??= this.resourceLabels(rm);
+          if (names.metadata.help !== metric.description) names.metadata = { type: names.type, unit: names.unit, help: metric.description };
+          this.tsdb.setMetadata(names.base, names.metadata);
+          const cache = data.kind === 'gauge' || data.kind === 'sum' ? this.pointSeries(resource, names) : undefined;
+          for (let i = 0; i < count; i++) {
+            switch (data.kind) {
+              case 'gauge':
+                this.number(metric, names, resource, cache!, data.dataPoints[i]!, Temporality.Cumulative, false);
+                break;
+              case 'sum':
+                this.number(metric, names, resource, cache!, data.dataPoints[i]!, data.temporality, true);
+                break;
+              case 'histogram':
+                this.histogram(metric, names, resource, data.dataPoints[i]!, data.temporality);
+                break;
+              case 'exponentialHistogram':
+                this.exponential(metric, names, resource, data.dataPoints[i]!, data.temporality);
+                break;
+              case 'summary':
+                this.summary(metric, names, resource, data.dataPoints[i]!);
+                break;
+            }
+            if (++sincePause === POINTS_PER_PAUSE) {
+              sincePause = 0;
+              yield;
+              // Another request may have been stored while this one was paused.
+              this.nowMs = nowMs;
+              this.rejections = rejections;
+            }
           }
         }
       }
     }
     this.stats.pointsReceived += received;
     this.stats.pointsSkippedLazy += skipped;
-    this.stats.pointsAccepted += received - skipped - this.rejections.total;
-    return { pointsReceived: received, rejectedDataPoints: this.rejections.total, errorMessage: this.rejections.message() };
+    this.stats.pointsAccepted += received - skipped - rejections.total;
+    return { pointsReceived: received, rejectedDataPoints: rejections.total, errorMessage: rejections.message() };
   }
 
-  private resourceLabels(attributes: Attribute[], key: string | undefined): ResourceLabels {
-    if (key === undefined) return this.labeler.resource(attributes);
+  /** The resource's labels; its attributes are read only for a resource not seen before (the wire decoder builds them then). */
+  private resourceLabels(rm: ResourceMetrics): ResourceLabels {
+    const key = rm.resourceKey;
+    if (key === undefined) return this.labeler.resource(rm.resource);
     let labels = this.resources.get(key);
     if (labels === undefined) {
-      labels = this.labeler.resource(attributes);
+      labels = this.labeler.resource(rm.resource);
       this.resources.set(key, labels);
     }
     return labels;
   }
 
   /** The cache of one resource's and metric's series by encoded point attributes. */
-  private pointSeries(resource: ResourceLabels, names: MetricNames): Map<string, Series> {
+  private pointSeries(resource: ResourceLabels, names: MetricNames): EncodedKeyMap<Series> {
     let byMetric = this.seriesCache.get(resource);
     if (byMetric === undefined) {
       byMetric = new Map();
@@ -210,20 +247,22 @@ export class Translator {
     }
     let bySeries = byMetric.get(names);
     if (bySeries === undefined) {
-      bySeries = new Map();
+      bySeries = new EncodedKeyMap(this.keyArena);
       byMetric.set(names, bySeries);
     }
     return bySeries;
   }
 
-  private rememberSeries(cache: Map<string, Series>, key: string, series: Series): void {
+  private rememberSeries(cache: EncodedKeyMap<Series>, key: EncodedKey, series: Series): void {
     if (this.cachedSeries >= this.seriesCacheLimit) {
-      this.resources = new Map();
+      this.keyArena = new KeyArena();
+      this.resources = new EncodedKeyMap(this.keyArena);
       this.seriesCache = new WeakMap();
       this.cachedSeries = 0;
     }
-    if (!cache.has(key)) this.cachedSeries++;
+    const size = cache.size;
     cache.set(key, series);
+    this.cachedSeries += cache.size - size;
   }
 
   /** The names of a metric's series, or undefined (its points rejected) when it has none. */
@@ -239,8 +278,9 @@ export class Translator {
           : data.kind === 'summary'
             ? MetricType.Summary
             : MetricType.Histogram;
-    const key = `${type}\u0000${metric.unit}\u0000${metric.name}`;
-    let names = this.names.get(key);
+    let byUnit = this.names.get(metric.name);
+    let byType = byUnit?.get(metric.unit);
+    let names = byType?.[type];
     if (names !== undefined) return names;
     let translated;
     try {
@@ -263,9 +303,24 @@ export class Translator {
       bucketAlias: suffixed(alias, '_bucket'),
       countAlias: suffixed(alias, '_count'),
       sumAlias: suffixed(alias, '_sum'),
+      metadata: { type: '', unit: '', help: '' },
     };
-    if (this.names.size >= NAME_CACHE_LIMIT) this.names.clear();
-    this.names.set(key, names);
+    names.metadata = { type: names.type, unit: names.unit, help: metric.description };
+    if (this.namesCount >= NAME_CACHE_LIMIT) {
+      this.names.clear();
+      this.namesCount = 0;
+      byUnit = byType = undefined;
+    }
+    if (byUnit === undefined) {
+      byUnit = new Map();
+      this.names.set(metric.name, byUnit);
+    }
+    if (byType === undefined) {
+      byType = [];
+      byUnit.set(metric.unit, byType);
+    }
+    byType[type] = names;
+    this.namesCount++;
     return names;
   }
 
@@ -299,11 +354,18 @@ export class Translator {
   }
 
   /** `withStart`: the point's start time is stored (sums); a gauge's is not, as nothing reads it. */
-  private number(metric: Metric, names: MetricNames, resource: ResourceLabels, p: NumberPoint, temporality: Temporality, withStart: boolean): void {
+  private number(
+    metric: Metric,
+    names: MetricNames,
+    resource: ResourceLabels,
+    cache: EncodedKeyMap<Series>,
+    p: NumberPoint,
+    temporality: Temporality,
+    withStart: boolean,
+  ): void {
     if (!this.checkTemporality(metric, temporality)) return;
     const key = p.attributesKey;
-    const cache = key === undefined ? undefined : this.pointSeries(resource, names);
-    const cached = cache?.get(key!);
+    const cached = key === undefined ? undefined : cache.get(key);
     if (cached !== undefined && cached.live) {
       this.begin(p, temporality, withStart);
       this.writeSeries(cached, p.value);
@@ -317,7 +379,7 @@ export class Translator {
     const series = this.tsdb.getOrCreate(full, names.alias);
     if (series === undefined) this.fail('series_limit', full);
     else {
-      if (cache !== undefined) this.rememberSeries(cache, key!, series);
+      if (key !== undefined) this.rememberSeries(cache, key, series);
       this.writeSeries(series, p.value);
     }
     this.end();

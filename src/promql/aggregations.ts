@@ -1,4 +1,4 @@
-import { LabelsBuilder, labelsKey, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { LabelsBuilder, labelsGet, labelsKey, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import type { Annotations } from './annotations.js';
 import type { AggregateExpr } from './ast.js';
 import { EvalError } from './errors.js';
@@ -21,21 +21,44 @@ function groupingNames(e: AggregateExpr, extra: string[] = []): Set<string> {
   return new Set(e.without ? [...e.grouping, ...extra, METRIC_NAME] : [...e.grouping, ...extra]);
 }
 
+/**
+ * The group key of a `by` aggregation, read straight from the labels so that no group label set
+ * is built for series whose group exists already. One name's value is its own key (interned by
+ * the TSDB, so its hash is computed once); several are length-prefixed. An absent label reads
+ * as '', which no present label has.
+ */
+function byGroupKey(l: Labels, names: readonly string[]): string {
+  if (names.length === 1) return labelsGet(l, names[0]!);
+  let key = '';
+  for (const name of names) {
+    const v = labelsGet(l, name);
+    key += `${v.length}:${v}`;
+  }
+  return key;
+}
+
 /** Assigns every input series to its group once, so steps only index arrays. */
 function assignGroups(input: StepSeries[], e: AggregateExpr): { groupOf: Int32Array; labels: Labels[] } {
   const groupOf = new Int32Array(input.length);
   if (!e.without && e.grouping.length === 0) return { groupOf, labels: input.length > 0 ? [[]] : [] };
   const names = groupingNames(e);
+  const byNames = e.without ? undefined : [...names];
   const index = new Map<string, number>();
   const labels: Labels[] = [];
   for (let i = 0; i < input.length; i++) {
-    const l = groupingLabels(input[i]!.labels, names, e.without);
-    const key = labelsKey(l);
+    const l = input[i]!.labels;
+    let key: string;
+    let grouped: Labels | undefined;
+    if (byNames !== undefined) key = byGroupKey(l, byNames);
+    else {
+      grouped = groupingLabels(l, names, true);
+      key = labelsKey(grouped);
+    }
     let g = index.get(key);
     if (g === undefined) {
       g = labels.length;
       index.set(key, g);
-      labels.push(l);
+      labels.push(grouped ?? groupingLabels(l, names, false));
     }
     groupOf[i] = g;
   }

@@ -1,4 +1,4 @@
-import { labelsCompare, labelsGet, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
 import { Annotations } from './annotations.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
@@ -12,7 +12,7 @@ import { resolveDurations } from './durations.js';
 import { ANCHORED_SAFE, extendPoints, smoothedAt, SMOOTHED_SAFE, type WindowMode } from './extended-range.js';
 import { preprocessExpr } from './preprocess.js';
 import type { Querier } from './querier.js';
-import type { Window } from './range-functions.js';
+import { ENDS_ONLY, type Window } from './range-functions.js';
 import { documentedType, typeOf } from './typecheck.js';
 import { cachedKey, StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
 import { METADATA_LABELS, type QueryResult, type QueryValue, type RangeSeries, type Sample, type StepSample, type StepSeries } from './value.js';
@@ -45,6 +45,8 @@ interface Points {
   readonly hasStartTimes?: boolean;
   startTimeAt?(i: number): number;
   startTimesFor?(ts: Float64Array, n: number, out: Float64Array): boolean;
+  /** The non-stale samples of (from, to] into ts and vs (at least `length` long); returns the count. `endsOnly`: see Series.copyWindow. */
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array, endsOnly?: boolean): number;
 }
 
 /** A subquery's output series as window input. */
@@ -66,6 +68,14 @@ class ArrayPoints implements Points {
   }
   isStaleAt(): boolean {
     return false;
+  }
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array): number {
+    let n = 0;
+    for (let i = this.upperBound(from), hi = this.upperBound(to); i < hi; i++, n++) {
+      ts[n] = this.s.ts[i]!;
+      vs[n] = this.s.vs[i]!;
+    }
+    return n;
   }
   upperBound(t: number): number {
     const ts = this.s.ts;
@@ -545,23 +555,16 @@ class Evaluator {
 
   /**
    * Copies the non-stale samples of (from, to] into the window buffers; returns their count.
-   * With `starts` their start times go to winSt too (the caller checks the source has any).
+   * With `starts` their start times go to winSt too (the caller checks the source has any), which
+   * needs every timestamp, so `endsOnly` (see Series.copyWindow) is ignored then.
    */
-  private fillWindow(p: Points, from: number, to: number, starts = false): number {
-    const lo = p.upperBound(from);
-    const hi = p.upperBound(to);
-    if (hi - lo > this.winTs.length) {
-      this.winTs = new Float64Array((hi - lo) * 2);
-      this.winVs = new Float64Array((hi - lo) * 2);
-      this.winSt = new Float64Array((hi - lo) * 2);
+  private fillWindow(p: Points, from: number, to: number, starts = false, endsOnly = false): number {
+    if (p.length > this.winTs.length) {
+      this.winTs = new Float64Array(p.length * 2);
+      this.winVs = new Float64Array(p.length * 2);
+      this.winSt = new Float64Array(p.length * 2);
     }
-    let n = 0;
-    for (let i = lo; i < hi; i++) {
-      if (p.isStaleAt(i)) continue;
-      this.winTs[n] = p.timestampAt(i);
-      this.winVs[n] = p.valueAt(i);
-      n++;
-    }
+    const n = p.copyWindow(from, to, this.winTs, this.winVs, endsOnly && !starts);
     if (starts) this.winStSame = p.startTimesFor!(this.winTs, n, this.winSt);
     return n;
   }
@@ -612,7 +615,10 @@ class Evaluator {
     const out: StepSeries[] = [];
     const isRateLike = e.func === 'rate' || e.func === 'increase';
     const readsStarts = START_TIME_FUNCTIONS.has(e.func);
+    const endsOnly = mode === 'plain' && ENDS_ONLY.has(e.func);
     const reported = new Set<string>();
+    // Series of one metric come together: its name is checked once, not once a series.
+    let checkedName = '';
     for (const src of sources) {
       this.checkTimeout();
       let ts: number[] | undefined;
@@ -622,7 +628,7 @@ class Evaluator {
       for (let i = 0; i < n; i++) {
         const t = grid.start + i * grid.interval;
         const ref = (at ?? t) - offsetMs;
-        const count = this.fillWindow(src, ref - rangeMs - before, ref + after, starts);
+        const count = this.fillWindow(src, ref - rangeMs - before, ref + after, starts, endsOnly);
         if (count === 0) continue;
         this.peekSamples(count);
         w.ts = this.winTs;
@@ -633,8 +639,10 @@ class Evaluator {
         w.stepTs = t;
         w.rangeStart = ref - rangeMs;
         w.rangeEnd = ref;
-        w.params.length = 0;
-        for (let j = 0; j < params.length; j++) if (j !== matrixIndex) w.params.push(params[j]![i]!);
+        if (params.length > 1) {
+          w.params.length = 0;
+          for (let j = 0; j < params.length; j++) if (j !== matrixIndex) w.params.push(params[j]![i]!);
+        }
         const v = fn(w);
         if (v === undefined) continue;
         if (ts === undefined || values === undefined) {
@@ -650,9 +658,12 @@ class Evaluator {
       out.push({ labels: src.labels, dropName: !def.keepsName || src.dropName === true, ts, vs: values });
       if (isRateLike) {
         const name = labelsGet(src.labels, METRIC_NAME);
-        if (name !== '' && !isCounterName(name) && !reported.has(name)) {
-          reported.add(name);
-          this.annos.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`, e.args[0]!.pos);
+        if (name !== checkedName) {
+          checkedName = name;
+          if (name !== '' && !isCounterName(name) && !reported.has(name)) {
+            reported.add(name);
+            this.annos.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`, e.args[0]!.pos);
+          }
         }
       }
     }
@@ -701,7 +712,8 @@ function finish(series: StepSeries[], mergeDisjoint: boolean): StepSeries[] {
   if (!mergeDisjoint) {
     const seen = new Set<string>();
     for (const s of dropped) {
-      const key = cachedKey(s.labels);
+      // Computed afresh: the key of a result series is needed once, so memoising it only costs.
+      const key = labelsKey(s.labels);
       if (seen.has(key)) throw new EvalError('vector cannot contain metrics with the same labelset');
       seen.add(key);
     }

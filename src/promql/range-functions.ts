@@ -33,6 +33,9 @@ export interface Window {
   annos: Annotations;
 }
 
+/** Functions that read no timestamp of a plain window but its first and last (see Series.copyWindow). */
+export const ENDS_ONLY: ReadonlySet<string> = new Set(['rate', 'increase', 'delta']);
+
 /** Computes one output value for a window, or undefined for "no sample at this step". */
 export type RangeFunction = (w: Window) => number | undefined;
 

@@ -138,6 +138,7 @@ export class Tsdb {
   select(matchers: readonly Matcher[]): Series[] {
     let candidates: Iterable<Series> | undefined;
     let candidateCount = Infinity;
+    let source: Matcher | undefined;
     for (const m of matchers) {
       if (m.type !== '=' || m.value === '') continue;
       const posting = this.postings.get(m.name)?.values.get(m.value);
@@ -145,15 +146,19 @@ export class Tsdb {
       if (posting.series.size < candidateCount) {
         candidates = posting.series;
         candidateCount = posting.series.size;
+        source = m;
       }
     }
     if (candidates === undefined) {
       const regexMatcher = matchers.find((m) => m.type === '=~' && !m.matchesEmpty());
       candidates = regexMatcher ? this.seriesWithValueMatching(regexMatcher) : this.byKey.values();
     }
+    // Every series of an `=` matcher's posting matches it (by label or alias): only the others are checked.
+    const rest = source === undefined ? matchers : matchers.filter((m) => m !== source);
+    if (rest.length === 0) return [...candidates];
     const out: Series[] = [];
     for (const s of candidates) {
-      if (matchesAll(s, matchers)) out.push(s);
+      if (matchesAll(s, rest)) out.push(s);
     }
     return out;
   }

@@ -23,8 +23,13 @@ export const enum AppendStatus {
 export class Series {
   /** The series' metric name, kept apart because ingest notifications use it on every append. */
   readonly metricName: string;
-  private ts: Float64Array;
-  private vs: Float64Array;
+  /**
+   * Timestamps in [0, cap), values in [cap, 2 cap): one typed array rather than two halves the
+   * per-series cost of the buffer objects (each typed array is two heap objects and a backing
+   * store), and a window's values lie together for range functions that read only them.
+   */
+  private data: Float64Array;
+  private cap: number;
   private stale: Uint8Array | undefined;
   private head = 0;
   private len = 0;
@@ -41,8 +46,8 @@ export class Series {
   ) {
     this.metricName = labelsGet(labels, METRIC_NAME);
     const capacity = Math.min(INITIAL_CAPACITY, maxCapacity);
-    this.ts = new Float64Array(capacity);
-    this.vs = new Float64Array(capacity);
+    this.cap = capacity;
+    this.data = new Float64Array(2 * capacity);
   }
 
   get length(): number {
@@ -51,15 +56,15 @@ export class Series {
 
   private phys(i: number): number {
     const p = this.head + i;
-    return p >= this.ts.length ? p - this.ts.length : p;
+    return p >= this.cap ? p - this.cap : p;
   }
 
   timestampAt(i: number): number {
-    return this.ts[this.phys(i)]!;
+    return this.data[this.phys(i)]!;
   }
 
   valueAt(i: number): number {
-    return this.vs[this.phys(i)]!;
+    return this.data[this.cap + this.phys(i)]!;
   }
 
   isStaleAt(i: number): boolean {
@@ -144,6 +149,53 @@ export class Series {
     return true;
   }
 
+  /**
+   * Copies the non-stale samples with from < t <= to into `ts` and `vs` (each at least `length`
+   * long) and returns how many. Range queries read every series this way, so it works on the
+   * ring directly rather than through timestampAt (a call and an index wrap a sample), and the
+   * window end of a query at "now" is found without a search. With `endsOnly`, only the first and
+   * last timestamps are written (ts[0], ts[n - 1]): rate() reads no other, and skipping the rest
+   * halves what a long window reads from memory.
+   */
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array, endsOnly = false): number {
+    const len = this.len;
+    if (len === 0) return 0;
+    const hi = this.timestampAt(len - 1) <= to ? len : this.upperBound(to);
+    const cap = this.cap;
+    const head = this.head;
+    const data = this.data;
+    let lo = 0;
+    let top = hi;
+    while (lo < top) {
+      const mid = (lo + top) >>> 1;
+      const p = head + mid;
+      if (data[p >= cap ? p - cap : p]! <= from) lo = mid + 1;
+      else top = mid;
+    }
+    const stale = this.stale;
+    let p = head + lo;
+    if (p >= cap) p -= cap;
+    let n = 0;
+    if (stale === undefined && endsOnly) {
+      if (hi === lo) return 0;
+      ts[0] = data[p]!;
+      for (let i = lo; i < hi; i++) {
+        vs[n++] = data[cap + p]!;
+        if (++p === cap) p = 0;
+      }
+      ts[n - 1] = this.timestampAt(hi - 1);
+      return n;
+    }
+    for (let i = lo; i < hi; i++) {
+      if (stale === undefined || stale[p] === 0) {
+        ts[n] = data[p]!;
+        vs[n++] = data[cap + p]!;
+      }
+      if (++p === cap) p = 0;
+    }
+    return n;
+  }
+
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
     const drop = this.lowerBound(minT);
@@ -158,7 +210,7 @@ export class Series {
 
   /** Approximate bytes held by the sample buffers, for self-metrics. */
   get bufferBytes(): number {
-    return this.ts.byteLength + this.vs.byteLength + (this.stale?.byteLength ?? 0) + (this.starts?.byteLength ?? 0);
+    return this.data.byteLength + (this.stale?.byteLength ?? 0) + (this.starts?.byteLength ?? 0);
   }
 
   private recordStart(t: number, st: number): void {
@@ -185,7 +237,7 @@ export class Series {
   }
 
   private push(t: number, v: number, isStale: boolean): void {
-    if (this.len === this.ts.length) {
+    if (this.len === this.cap) {
       if (this.len < this.maxCapacity) {
         this.grow();
       } else {
@@ -198,8 +250,8 @@ export class Series {
   }
 
   private insert(at: number, t: number, v: number, isStale: boolean): void {
-    if (this.len === this.ts.length && this.len < this.maxCapacity) this.grow();
-    if (this.len === this.ts.length) {
+    if (this.len === this.cap && this.len < this.maxCapacity) this.grow();
+    if (this.len === this.cap) {
       // Full at maximum size: the oldest sample makes room, so everything before `at` moves down one.
       this.head = this.phys(1);
       this.len--;
@@ -208,8 +260,8 @@ export class Series {
     for (let i = this.len; i > at; i--) {
       const to = this.phys(i);
       const from = this.phys(i - 1);
-      this.ts[to] = this.ts[from]!;
-      this.vs[to] = this.vs[from]!;
+      this.data[to] = this.data[from]!;
+      this.data[this.cap + to] = this.data[this.cap + from]!;
       if (this.stale) this.stale[to] = this.stale[from]!;
     }
     this.write(this.phys(at), t, v, isStale);
@@ -217,10 +269,10 @@ export class Series {
   }
 
   private write(p: number, t: number, v: number, isStale: boolean): void {
-    this.ts[p] = t;
-    this.vs[p] = v;
+    this.data[p] = t;
+    this.data[this.cap + p] = v;
     if (isStale) {
-      this.stale ??= new Uint8Array(this.ts.length);
+      this.stale ??= new Uint8Array(this.cap);
       this.stale[p] = 1;
     } else if (this.stale) {
       this.stale[p] = 0;
@@ -228,18 +280,17 @@ export class Series {
   }
 
   private grow(): void {
-    const capacity = Math.min(this.ts.length * 2, this.maxCapacity);
-    const ts = new Float64Array(capacity);
-    const vs = new Float64Array(capacity);
+    const capacity = Math.min(this.cap * 2, this.maxCapacity);
+    const data = new Float64Array(2 * capacity);
     const stale = this.stale ? new Uint8Array(capacity) : undefined;
     for (let i = 0; i < this.len; i++) {
       const p = this.phys(i);
-      ts[i] = this.ts[p]!;
-      vs[i] = this.vs[p]!;
+      data[i] = this.data[p]!;
+      data[capacity + i] = this.data[this.cap + p]!;
       if (stale) stale[i] = this.stale![p]!;
     }
-    this.ts = ts;
-    this.vs = vs;
+    this.data = data;
+    this.cap = capacity;
     this.stale = stale;
     this.head = 0;
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config.js';
 import { decodeProtobufRequest } from '../../src/otlp/decode-protobuf.js';
 import { decodeWireRequest } from '../../src/otlp/decode-wire.js';
+import { EncodedKeyMap, KeyArena } from '../../src/otlp/encoded-key.js';
 import { DecodeError } from '../../src/otlp/errors.js';
 import type { OtlpRequest } from '../../src/otlp/model.js';
 import { OtlpReceiver } from '../../src/otlp/receiver.js';
@@ -85,9 +86,11 @@ describe('wire decoder', () => {
     const point = (v: string) => ({ time_unix_nano: T, as_double: 1, attributes: [{ key: 'a', value: { string_value: v } }] });
     const bytes = encodeRequest({ resource_metrics: [{ scope_metrics: [{ metrics: [{ name: 'g', gauge: { data_points: [point('x'), point('y'), point('x')] } }] }] }] });
     const data = decodeWireRequest(bytes).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data!;
-    const keys = data.dataPoints.map((p) => p.attributesKey);
-    expect(keys[0]).toBe(keys[2]);
-    expect(keys[0]).not.toBe(keys[1]);
+    const seen = new EncodedKeyMap<string>(new KeyArena());
+    const [x, y, x2] = data.dataPoints.map((p) => p.attributesKey!);
+    seen.set(x!, 'x');
+    expect(seen.get(x2!)).toBe('x');
+    expect(seen.get(y!)).toBeUndefined();
   });
 
   it('refuses truncated bytes with a DecodeError that says where', () => {

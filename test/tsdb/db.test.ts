@@ -21,6 +21,9 @@ describe('Tsdb selection', () => {
     expect(names([m('=~', 'job', 'a|b'), m('!~', '__name__', 'up')])).toEqual(['other/a']);
     expect(names([m('=~', '__name__', '.+'), m('=', 'instance', '')])).toEqual(['other/a']);
     expect(names([m('=', '__name__', 'nope')])).toEqual([]);
+    // The smaller posting is walked; the other equality matcher still filters it.
+    expect(names([m('=', '__name__', 'up'), m('=', 'job', 'b')])).toEqual(['up/b']);
+    expect(names([m('=', 'job', 'a'), m('=', '__name__', 'other')])).toEqual(['other/a']);
   });
 
   it('anchors regexes fully', () => {

@@ -53,6 +53,34 @@ describe('Series ring buffer', () => {
     expect(Number.isNaN(s.valueAt(0))).toBe(true);
   });
 
+  it('copies the non-stale samples of a left-open window, across the wrap of the ring', () => {
+    const s = new Series(1, [], undefined, 8);
+    // 12 samples into 8 slots: the ring has wrapped and holds t = 50..120.
+    for (let t = 10; t <= 120; t += 10) s.append(t, t / 10, t === 90, 0);
+    const ts = new Float64Array(s.length);
+    const vs = new Float64Array(s.length);
+    const window = (from: number, to: number) => {
+      const n = s.copyWindow(from, to, ts, vs);
+      return Array.from(ts.subarray(0, n), (t, i) => [t, vs[i]]);
+    };
+    expect(window(60, 100)).toEqual([[70, 7], [80, 8], [100, 10]]);
+    expect(window(100, 1000)).toEqual([[110, 11], [120, 12]]);
+    expect(window(0, 55)).toEqual([[50, 5]]);
+    expect(window(120, 130)).toEqual([]);
+    expect(window(0, 40)).toEqual([]);
+  });
+
+  it('copies the values and only the end timestamps of a window when asked', () => {
+    const s = new Series(1, [], undefined, 8);
+    for (let t = 10; t <= 120; t += 10) s.append(t, t / 10, false, 0);
+    const ts = new Float64Array(s.length);
+    const vs = new Float64Array(s.length);
+    const n = s.copyWindow(60, 100, ts, vs, true);
+    expect(Array.from(vs.subarray(0, n))).toEqual([7, 8, 9, 10]);
+    expect([ts[0], ts[n - 1]]).toEqual([70, 100]);
+    expect(s.copyWindow(120, 130, ts, vs, true)).toBe(0);
+  });
+
   it('trims samples before a time', () => {
     const s = new Series(1, [], undefined, 8);
     for (let t = 1; t <= 5; t++) s.append(t, t, false, 0);
