@@ -38,6 +38,8 @@ function grpcAcceptable(c: FuzzCase, code: status): boolean {
   if (code === status.NOT_FOUND && c.kind === 'grpc-random-method') return true;
   // A well-formed query whose answer KEDA cannot use (NaN, ±Inf): an answer, not a failure.
   if (code === status.OUT_OF_RANGE && (c.kind === 'promql-keda' || c.kind === 'grpc-bitflip-getmetrics')) return true;
+  // A query stopped by its timeout, as the scaler tells KEDA.
+  if (code === status.DEADLINE_EXCEEDED && (c.kind === 'promql-keda' || c.kind === 'grpc-bitflip-getmetrics')) return true;
   return false;
 }
 

@@ -97,10 +97,12 @@ export class Sender {
     // memory (grpc-js's HTTP/2 session holds it): such messages get a connection of their own.
     const own = c.body.length > OWN_CONNECTION_BYTES ? this.newClient(c.port) : undefined;
     return new Promise((resolve) => {
-      (own ?? this.client(c.port)).makeUnaryRequest(c.path, identity, identity, c.body, { deadline: Date.now() + this.timeoutMs }, (err: ServiceError | null) => {
+      const deadline = Date.now() + this.timeoutMs;
+      (own ?? this.client(c.port)).makeUnaryRequest(c.path, identity, identity, c.body, { deadline }, (err: ServiceError | null) => {
         own?.close();
         if (!err) resolve({ via: 'grpc', code: status.OK, details: '' });
-        else if (err.code === status.DEADLINE_EXCEEDED) resolve({ via: 'hang' });
+        // Our own deadline passing is a hang; the server's DEADLINE_EXCEEDED (a query past its timeout) is an answer.
+        else if (err.code === status.DEADLINE_EXCEEDED && Date.now() >= deadline) resolve({ via: 'hang' });
         else resolve({ via: 'grpc', code: err.code, details: err.details });
       });
     });
