@@ -205,16 +205,18 @@ export class ExternalScalerService {
         active = this.activity(s.trigger);
         answers.set(s.trigger, active);
       }
-      if (active === undefined || active === s.last) continue;
-      s.last = active;
-      s.call.write({ result: active });
+      this.tell(s, active);
     }
     this.queue.splice(0, done);
     if (this.queue.length > 0) setImmediate(this.drain);
   };
 
   private evaluateStream(s: ActiveStream): void {
-    const active = this.activity(s.trigger);
+    this.tell(s, this.activity(s.trigger));
+  }
+
+  /** Sends the stream its trigger's activity when that is known and has changed. */
+  private tell(s: ActiveStream, active: boolean | undefined): void {
     if (active === undefined || active === s.last) return;
     s.last = active;
     s.call.write({ result: active });
