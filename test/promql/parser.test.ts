@@ -4,18 +4,7 @@ import { ParseError } from '../../src/promql/errors.js';
 import { MAX_NESTING, MAX_QUERY_LENGTH, parseDuration, parseExpr, parseMetricSelector } from '../../src/promql/parser.js';
 import { FUNCTIONS } from '../../src/promql/signatures.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
-
-/** The tree without positions, matchers as text: what a query means, for comparisons. */
-function shape(e: unknown): unknown {
-  if (e instanceof Matcher) return `${e.name}${e.type}${JSON.stringify(e.value)}`;
-  if (Array.isArray(e)) return e.map(shape);
-  if (e !== null && typeof e === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(e)) if (k !== 'pos' && v !== undefined) out[k] = shape(v);
-    return out;
-  }
-  return e;
-}
+import { shape } from './shape.js';
 
 /** A compact S-expression of the tree, to state precedence plainly. */
 function sexpr(e: Expr): string {

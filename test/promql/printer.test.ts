@@ -1,31 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Expr } from '../../src/promql/ast.js';
 import { parseExpr } from '../../src/promql/parser.js';
 import { formatDuration, formatExpr } from '../../src/promql/printer.js';
-import { Matcher } from '../../src/tsdb/matcher.js';
-
-/** The tree without positions, matchers as text. */
-function shape(e: unknown): unknown {
-  if (e instanceof Matcher) return `${e.name}${e.type}${JSON.stringify(e.value)}`;
-  if (Array.isArray(e)) return e.map(shape);
-  if (e !== null && typeof e === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(e)) if (k !== 'pos' && v !== undefined) out[k] = shape(v);
-    return out;
-  }
-  return e;
-}
-
-const num = (value: number): Expr => ({ kind: 'NumberLiteral', value, pos: { start: 0, end: 0 } });
-const bin = (op: '+' | '*' | '^' | '-', lhs: Expr, rhs: Expr): Expr => ({
-  kind: 'BinaryExpr',
-  op,
-  lhs,
-  rhs,
-  matching: undefined,
-  returnBool: false,
-  pos: { start: 0, end: 0 },
-});
+import { bin, num } from './ast-builders.js';
+import { shape } from './shape.js';
 
 describe('formatExpr', () => {
   it.each([
