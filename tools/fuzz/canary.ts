@@ -1,6 +1,6 @@
-import { request } from 'node:http';
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { externalScalerDefinition } from '../../src/scaler/service.js';
+import { httpCall } from './http-call.js';
 import { encodeRequest } from './otlp-valid.js';
 
 /** Series pushed before the fuzzing and read back after it: the fuzzing must not have changed them. */
@@ -23,20 +23,6 @@ function canaryRequest(instance: string, value: number): Buffer {
         scope_metrics: [{ metrics: [{ name: 'fuzz.canary', gauge: { data_points: [{ as_double: value, time_unix_nano: `${Date.now()}000000` }] } }] }],
       },
     ],
-  });
-}
-
-function httpCall(host: string, port: number, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, method, path, headers, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', reject);
-    req.end(body);
   });
 }
 
@@ -70,7 +56,7 @@ export async function pushCanary(host: string, ports: Ports): Promise<void> {
 export async function readCanary(host: string, ports: Ports): Promise<CanaryReading> {
   const res = await httpCall(host, ports.http, 'GET', `/api/v1/query?query=${encodeURIComponent(CANARY_QUERY)}`, {});
   if (res.status !== 200) throw new Error(`canary query answered ${res.status}: ${res.body}`);
-  const data = JSON.parse(res.body) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const data = JSON.parse(res.body.toString()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
   const series = data.data.result.map((s) => `${JSON.stringify(s.metric)} => ${s.value[1]}`).sort();
   const serialize = externalScalerDefinition().GetMetrics!.requestSerialize as (v: object) => Buffer;
   const deserialize = externalScalerDefinition().GetMetrics!.responseDeserialize as (b: Buffer) => { metricValues: { metricValueFloat: number }[] };
@@ -89,7 +75,7 @@ export function expectedCanarySum(): number {
 export async function checkAlive(host: string, ports: Ports): Promise<string[]> {
   const problems: string[] = [];
   for (const path of ['/healthz', '/readyz']) {
-    const r = await httpCall(host, ports.http, 'GET', path, {}).catch((e: Error) => ({ status: 0, body: e.message }));
+    const r = await httpCall(host, ports.http, 'GET', path, {}).catch((e: Error) => ({ status: 0, body: Buffer.from(e.message) }));
     if (r.status !== 200) problems.push(`${path} answered ${r.status} ${r.body}`);
   }
   for (const port of [ports.otlpGrpc, ports.otlpHttp]) {
@@ -98,7 +84,7 @@ export async function checkAlive(host: string, ports: Ports): Promise<string[]> 
     if (r.code !== status.OK || !r.response?.equals(Buffer.from([0x08, 0x01]))) problems.push(`gRPC health on port ${port}: ${status[r.code]} ${r.details}`);
   }
   const push = await httpCall(host, ports.otlpHttp, 'POST', '/v1/metrics', { 'content-type': 'application/json' }, Buffer.from('{"resourceMetrics":[]}')).catch(
-    (e: Error) => ({ status: 0, body: e.message }),
+    (e: Error) => ({ status: 0, body: Buffer.from(e.message) }),
   );
   if (push.status !== 200) problems.push(`OTLP/HTTP push answered ${push.status} ${push.body}`);
   return problems;

@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import { ExportMetricsServiceResponse } from '../../src/otlp/proto.js';
+import { httpCall } from './http-call.js';
 import { encodeRequest } from './otlp-valid.js';
 import type { Ports } from './canary.js';
 
@@ -30,27 +30,22 @@ function batch(name: string, from: number, count: number): Buffer {
   });
 }
 
-function post(host: string, port: number, path: string, body?: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: body ? 'POST' : 'GET', headers: body ? { 'content-type': 'application/x-protobuf' } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${path}: HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** The body of a request that must answer 200. */
+async function ok(host: string, port: number, path: string, body?: Buffer): Promise<Buffer> {
+  const res = await httpCall(host, port, body ? 'POST' : 'GET', path, body ? { 'content-type': 'application/x-protobuf' } : {}, body);
+  if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
+  return res.body;
 }
 
 async function rejectedIn(host: string, ports: Ports, body: Buffer): Promise<number> {
-  const r = ExportMetricsServiceResponse.toObject(ExportMetricsServiceResponse.decode(await post(host, ports.otlpHttp, '/v1/metrics', body)), { longs: Number }) as {
+  const r = ExportMetricsServiceResponse.toObject(ExportMetricsServiceResponse.decode(await ok(host, ports.otlpHttp, '/v1/metrics', body)), { longs: Number }) as {
     partial_success?: { rejected_data_points?: number };
   };
   return r.partial_success?.rejected_data_points ?? 0;
 }
 
 async function seriesLimitRejections(host: string, ports: Ports): Promise<number> {
-  const text = (await post(host, ports.http, '/metrics')).toString();
+  const text = (await ok(host, ports.http, '/metrics')).toString();
   const m = /keda_otlp_scaler_otlp_points_rejected_total\{reason="series_limit"\} (\d+)/.exec(text);
   return m ? Number(m[1]) : 0;
 }
@@ -77,7 +72,7 @@ export async function cardinalityBomb(host: string, ports: Ports, maxSeries: num
     rssPeakBytes = Math.max(rssPeakBytes, rssBytes());
   }
   const metricsRejectedAfter = await seriesLimitRejections(host, ports);
-  const answer = JSON.parse((await post(host, ports.http, `/api/v1/query?query=${encodeURIComponent('count(bomb_fill)')}`)).toString()) as {
+  const answer = JSON.parse((await ok(host, ports.http, `/api/v1/query?query=${encodeURIComponent('count(bomb_fill)')}`)).toString()) as {
     data: { result: { value: [number, string] }[] };
   };
   const earlierCounted = Number(answer.data.result[0]?.value[1] ?? 0);
