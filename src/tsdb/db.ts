@@ -1,3 +1,4 @@
+import { Coverage } from './coverage.js';
 import { labelsGet, labelsKey, METRIC_NAME, type Labels } from './labels.js';
 import type { Matcher } from './matcher.js';
 import { AppendStatus, Series } from './series.js';
@@ -67,6 +68,8 @@ export class Tsdb {
   private readonly listeners = new Set<IngestListener>();
   private pendingNames = new Set<string>();
   private nextId = 1;
+  /** The spans of time this store holds completely: since it was created, plus any restored ones. */
+  readonly coverage: Coverage;
 
   constructor(opts: Partial<TsdbOptions> = {}) {
     this.options = {
@@ -77,6 +80,7 @@ export class Tsdb {
       now: Date.now,
       ...opts,
     };
+    this.coverage = new Coverage(this.options.now());
   }
 
   get seriesCount(): number {
@@ -239,6 +243,7 @@ export class Tsdb {
   gc(nowMs: number = this.options.now()): number {
     if (!Number.isFinite(this.options.retentionMs)) return 0;
     const minT = nowMs - this.options.retentionMs;
+    this.coverage.trimBefore(minT);
     let freed = 0;
     for (const [key, s] of this.byKey) {
       if (s.trimBefore(minT) > 0) continue;

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { Coverage } from '../../src/tsdb/coverage.js';
+import { Tsdb } from '../../src/tsdb/db.js';
+
+describe('Coverage', () => {
+  it('covers from the live start on, and nothing before it by default', () => {
+    const c = new Coverage(1_000);
+    expect(c.covers(999)).toBe(false);
+    expect(c.covers(1_000)).toBe(true);
+    expect(c.gapFreeSinceMs).toBe(1_000);
+  });
+
+  it('covers a restored span, not the gap between it and the live span', () => {
+    const c = new Coverage(10_000);
+    c.addRestored({ fromMs: 2_000, toMs: 8_000 });
+    expect(c.covers(1_999)).toBe(false);
+    expect(c.covers(5_000)).toBe(true);
+    expect(c.covers(9_000)).toBe(false);
+    expect(c.gapFreeSinceMs).toBe(10_000);
+  });
+
+  it('merges overlapping spans, and a span reaching the live start closes the gap', () => {
+    const c = new Coverage(10_000);
+    c.addRestored({ fromMs: 2_000, toMs: 4_000 });
+    c.addRestored({ fromMs: 3_000, toMs: 10_000 });
+    expect(c.restored).toEqual([{ fromMs: 2_000, toMs: 10_000 }]);
+    expect(c.gapFreeSinceMs).toBe(2_000);
+  });
+
+  it('forgets spans that retention has emptied', () => {
+    const tsdb = new Tsdb({ retentionMs: 5_500, now: () => 20_000 });
+    tsdb.coverage.addRestored({ fromMs: 1_000, toMs: 14_000 });
+    tsdb.coverage.addRestored({ fromMs: 14_500, toMs: 14_900 });
+    tsdb.gc(20_000);
+    expect(tsdb.coverage.restored).toEqual([{ fromMs: 14_500, toMs: 14_900 }]);
+  });
+});
