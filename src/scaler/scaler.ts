@@ -1,8 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import type { Expr } from '../promql/ast.js';
 import { metricNamesOf, type Engine } from '../promql/engine.js';
-import { PromQLError, TooManySamplesError } from '../promql/errors.js';
+import { lineCol, PromQLError, TooManySamplesError } from '../promql/errors.js';
 import { parseExpr } from '../promql/parser.js';
+import { documentedType, typeOf } from '../promql/typecheck.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { ScalerError } from './errors.js';
 import { EvaluationStats, ScaledObjectStatus } from './status.js';
@@ -74,6 +75,13 @@ export class Scaler {
     } catch (e) {
       if (e instanceof PromQLError) throw new ScalerError(status.INVALID_ARGUMENT, `trigger metadata "metricQuery": ${e.message}`);
       throw e;
+    }
+    const type = typeOf(expr);
+    if (type === 'matrix' || type === 'string') {
+      throw new ScalerError(
+        status.INVALID_ARGUMENT,
+        `trigger metadata "metricQuery": ${lineCol(spec.query, expr.pos.start)}: the query gives a ${documentedType(type)}; KEDA needs a scalar or an instant vector${type === 'matrix' ? ' (wrap it in a function over time such as rate(...) or max_over_time(...))' : ''}`,
+      );
     }
     const compiled: CompiledTrigger = { key, ref, spec, expr, metricNames: metricNamesOf(expr) };
     this.triggers.set(key, compiled);
