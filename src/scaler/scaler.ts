@@ -37,7 +37,7 @@ export interface Reading {
  */
 export class Scaler {
   readonly options: ScalerOptions;
-  readonly status = new ScaledObjectStatus();
+  readonly status: ScaledObjectStatus;
   /** Time spent evaluating trigger queries, for self-metrics. */
   readonly evaluations = new EvaluationStats();
   private readonly triggers = new Map<string, CompiledTrigger>();
@@ -52,6 +52,7 @@ export class Scaler {
   ) {
     this.options = { warmupMs: 60_000, maxTriggers: 10_000, now: Date.now, ...opts };
     this.startedAt = this.options.now();
+    this.status = new ScaledObjectStatus(this.options.now);
     tsdb.onIngest((names) => {
       if (this.warm) return;
       for (const n of names) this.seenNames.add(n);
