@@ -60,7 +60,8 @@ export class ScaledObjectStatus {
     const key = `${ref.namespace}/${ref.name}/${spec.metricName}`;
     let s = this.byTrigger.get(key);
     this.byTrigger.delete(key);
-    if (!s || s.query !== spec.query) {
+    // An edit that keeps the metric name (one given in the metadata) starts a new status too.
+    if (!s || s.query !== spec.query || s.targetValue !== spec.targetValue || s.activationTargetValue !== spec.activationTargetValue) {
       s = {
         namespace: ref.namespace,
         name: ref.name,

@@ -62,4 +62,14 @@ describe('ScaledObject statuses', () => {
       ['d', null],
     ]);
   });
+
+  it('start afresh when an edit keeps the metric name but changes the target', () => {
+    const tsdb = new Tsdb();
+    const scaler = new Scaler(new Engine(tsdb), tsdb, { warmupMs: 0, now: () => NOW });
+    const trigger = (targetValue: string) =>
+      scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery: 'sum(queue)', targetValue, metricName: 'queue' } });
+    scaler.status.recordError(trigger('10'), 'boom', NOW);
+    scaler.status.recordValue(trigger('20'), 1, true, NOW);
+    expect(scaler.status.list().map((s) => [s.targetValue, s.lastError ?? null])).toEqual([[20, null]]);
+  });
 });
