@@ -163,7 +163,8 @@ function placeLabels(u, container, x, y) {
     container.append(label);
   }
   for (const v of y.ticks) {
-    const label = el('span', { class: 'tick y' }, v.toFixed(y.decimals));
+    // Large values in exponent form, so a label fits the axis.
+    const label = el('span', { class: 'tick y' }, Math.abs(v) >= 1e6 ? v.toExponential() : v.toFixed(y.decimals));
     label.style.right = `${box.right - over.left + 6}px`;
     label.style.top = `${over.top - box.top + u.valToPos(v, 'y')}px`;
     container.append(label);
@@ -211,10 +212,19 @@ function renderGraph(result, start, end, step) {
   container.dataset.end = String(end);
   if (points === 0) return;
   const columns = toColumns(result, start, end, step);
-  const values = columns.slice(1).flat().filter((v) => v !== null);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const col of columns.slice(1)) {
+    for (const v of col) {
+      if (v === null || !Number.isFinite(v)) continue;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  if (min > max) min = max = 0;
   const width = Math.max(320, container.clientWidth);
   const x = timeTicks(start, end, width - Y_AXIS_SIZE);
-  const y = valueTicks(Math.min(...values), Math.max(...values), GRAPH_HEIGHT - X_AXIS_SIZE);
+  const y = valueTicks(min, max, GRAPH_HEIGHT - X_AXIS_SIZE);
   const blank = (_u, splits) => splits.map(() => '');
   const opts = {
     width,
