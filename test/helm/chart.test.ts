@@ -162,6 +162,10 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     expect(alias!.metadata.namespace).toBe('keda');
     expect((alias!.spec as any).selector).toEqual((main!.spec as any).selector);
     expect((alias!.spec as any).ports).toEqual((main!.spec as any).ports);
+    expect(renderNotes({ valueFiles: [valuesFile('kedify-compat-notes', { kedifyCompatService: { enabled: true } })] })).toContain(
+      "and, for manifests written for Kedify's otel-add-on, keda-otel-scaler.keda.svc:4318",
+    );
+    expect(renderNotes()).not.toContain('keda-otel-scaler');
     const renamed = render(renderer, { valueFiles: [valuesFile('kedify-compat-name', { kedifyCompatService: { enabled: true, name: 'otel-scaler' } })] });
     expect(services(renamed).map((s) => s.metadata.name)).toEqual(expect.arrayContaining(['keda-otlp-scaler', 'otel-scaler']));
   });
