@@ -1,9 +1,10 @@
 import { Agent, request } from 'node:http';
-import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
+import { once } from 'node:events';
+import { connect as connectHttp2, type ClientHttp2Session, type Settings } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server/app.js';
+import { MAX_CONCURRENT_STREAMS, type App } from '../../src/server/app.js';
 import { Listener } from '../../src/server/listeners.js';
 import { encodeRequest, jsonRequest } from '../../tools/fuzz/otlp-valid.js';
 import { startTestApp } from '../support/app.js';
@@ -221,6 +222,24 @@ describe('listeners: slow connections, refusals and h2c, through real sockets', 
       expect(await keda.value('h2c_proto')).toBe(41);
       expect(await keda.value('h2c_json')).toBe(42);
       keda.close();
+    });
+
+    it('sends the server preface at once, so a client that waits for it before its first call (as grpc-go does) is served', async () => {
+      const session = connectHttp2(`http://127.0.0.1:${app.ports.otlpHttp}`);
+      session.on('error', () => undefined);
+      const [first] = (await once(session, 'remoteSettings')) as [Settings];
+      // Not yet the gRPC server's SETTINGS (which carry its stream limit): an empty one, sent before any request.
+      expect(first.maxConcurrentStreams).not.toBe(MAX_CONCURRENT_STREAMS);
+      const call = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' });
+      const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        call.on('trailers', (t) => resolve(t));
+        call.on('error', reject);
+        call.resume();
+        call.end(Buffer.from([0, 0, 0, 0, 0]));
+      });
+      expect(trailers['grpc-status']).toBe('0');
+      expect(session.remoteSettings.maxConcurrentStreams).toBe(MAX_CONCURRENT_STREAMS);
+      session.destroy();
     });
 
     it('sends a gRPC client that connects and waits before its first call to gRPC', async () => {
