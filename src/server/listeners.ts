@@ -135,10 +135,10 @@ export class Listener {
         this.sockets.delete(socket);
         admission.release(address);
       });
-      socket.on('error', (err) => log.debug({ err, listener: name }, 'connection error'));
     };
     const onConnection = (socket: Socket) => {
       if (socket.destroyed) return;
+      socket.on('error', (err) => log.debug({ err, listener: name }, 'connection error'));
       // Without it, Nagle's algorithm holds HTTP/2's small frames (WINDOW_UPDATE, SETTINGS ACK)
       // for the peer's delayed ACK: a 3 MB gRPC message through a sniffed connection took 3 s, not 90 ms.
       socket.setNoDelay(true);

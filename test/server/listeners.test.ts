@@ -8,6 +8,7 @@ import { MAX_CONCURRENT_STREAMS, type App } from '../../src/server/app.js';
 import { Listener } from '../../src/server/listeners.js';
 import { encodeRequest, jsonRequest } from '../../tools/fuzz/otlp-valid.js';
 import { startTestApp } from '../support/app.js';
+import { hasOpenssl, makeTestCerts } from '../support/certs.js';
 import { KedaClient } from '../support/keda-client.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -249,6 +250,29 @@ describe('listeners: slow connections, refusals and h2c, through real sockets', 
       expect(await keda.value('vector(3)')).toBe(3);
       keda.close();
     });
+  });
+});
+
+describe.skipIf(!hasOpenssl())('listeners under TLS', () => {
+  it('bounds connections per address before the handshake, and sorts OTLP over h2 from gRPC on the OTLP/HTTP port', async () => {
+    const certs = makeTestCerts();
+    const app = await startTestApp({ tlsCertFile: certs.server.certFile, tlsKeyFile: certs.server.keyFile, maxConnectionsPerAddress: 4 });
+    try {
+      const hog = await Promise.all(Array.from({ length: 8 }, () => rawConnect(app.ports.otlpHttp, HOG)));
+      expect(await stillOpen(hog)).toBe(4);
+      const session = connectHttp2(`https://127.0.0.1:${app.ports.otlpHttp}`, { ca: certs.ca.cert });
+      session.on('error', () => undefined);
+      const res = await h2Post(session, '/v1/metrics', 'application/json', jsonRequest(gaugeRequest('h2.tls', 9)));
+      expect(res.status).toBe(200);
+      session.close();
+      const keda = new KedaClient(`127.0.0.1:${app.ports.otlpHttp}`, { caCert: certs.ca.cert });
+      expect(await keda.value('h2_tls')).toBe(9);
+      keda.close();
+      for (const c of hog) c.socket.destroy();
+    } finally {
+      await app.close();
+      certs.remove();
+    }
   });
 });
 
