@@ -5,6 +5,7 @@ import { H2_PREFACE, replaying } from './sniff.js';
 
 const SETTINGS = 0x4;
 const HEADERS = 0x1;
+const GOAWAY = 0x7;
 const CONTINUATION = 0x9;
 const FLAG_ACK = 0x1;
 const FLAG_END_HEADERS = 0x4;
@@ -76,11 +77,21 @@ export class FrameWalker {
  * Reads the header block of a connection's first request with node's own HTTP/2 (HPACK) decoder:
  * a throwaway server session is fed the client's bytes and its replies are discarded.
  */
-function firstRequestHeaders(bytes: Buffer[]): Promise<IncomingHttpHeaders | undefined> {
+function firstRequestHeaders(bytes: Buffer[], timeoutMs: number): Promise<IncomingHttpHeaders | undefined> {
   return new Promise((resolve) => {
     const decoder = createHttp2Server();
-    const feed = new Duplex({ read() {}, write: (_chunk, _encoding, callback) => callback() });
+    const feed = new Duplex({
+      read() {},
+      write: (chunk: Buffer, _encoding, callback) => {
+        // A block it cannot decode makes the session send GOAWAY, with no event of its own.
+        if (sendsGoaway(chunk)) finish(undefined);
+        callback();
+      },
+    });
+    // Should a block turn into neither a stream nor a refusal, the decision still ends.
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
     const finish = (headers: IncomingHttpHeaders | undefined) => {
+      clearTimeout(timer);
       feed.destroy();
       resolve(headers);
     };
@@ -91,6 +102,14 @@ function firstRequestHeaders(bytes: Buffer[]): Promise<IncomingHttpHeaders | und
     decoder.emit('connection', feed);
     for (const b of bytes) feed.push(b);
   });
+}
+
+/** Whether frames a session wrote (each write starts at a frame) include a GOAWAY. */
+function sendsGoaway(chunk: Buffer): boolean {
+  for (let at = 0; at + FRAME_HEADER_BYTES <= chunk.length; at += FRAME_HEADER_BYTES + chunk.readUIntBE(at, 3)) {
+    if (chunk[at + 3] === GOAWAY) return true;
+  }
+  return false;
 }
 
 /**
@@ -127,9 +146,10 @@ export function routeByFirstRequest(socket: Socket, head: Buffer, timeoutMs: num
     walker.feed(chunk, read);
     for (let i = before; i < read.length; i++) readBytes += read[i]!.length;
     if (walker.firstHeadersDone) {
+      clearTimeout(timer);
       socket.off('data', onData);
       socket.pause();
-      firstRequestHeaders(read).then((headers) => {
+      firstRequestHeaders(read, timeoutMs).then((headers) => {
         if (headers === undefined) decide(undefined);
         else decide(String(headers['content-type'] ?? '').startsWith('application/grpc') ? 'grpc' : 'http');
       });

@@ -137,6 +137,18 @@ describe('listeners: slow connections, refusals and h2c, through real sockets', 
       }
     });
 
+    it('closes an HTTP/2 connection whose first request cannot be read (bad stream, bad HPACK), and keeps serving', async () => {
+      const headers = (stream: number, block: number[]) => Buffer.from([0, 0, block.length, 1, 4, 0, 0, 0, stream, ...block]);
+      for (const frame of [headers(2, [0x82]), headers(1, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff])]) {
+        const c = await rawConnect(app.ports.otlpHttp);
+        c.socket.write(Buffer.concat([PREFACE, EMPTY_SETTINGS, frame]));
+        expect((await c.closed).afterMs).toBeLessThan(headerBound);
+      }
+      const keda = new KedaClient(`127.0.0.1:${app.ports.otlpHttp}`);
+      expect(await keda.value('vector(5)')).toBe(5);
+      keda.close();
+    });
+
     it('answers 408 to HTTP/1.1 headers trickled a byte at a time, and closes', async () => {
       for (const port of [app.ports.otlpHttp, app.ports.http]) {
         const c = await rawConnect(port);
