@@ -45,6 +45,16 @@ async function stillOpen(connections: RawConnection[]): Promise<number> {
   return connections.filter((c) => !c.socket.destroyed && !c.socket.readableEnded).length;
 }
 
+/** Sends `start`, then `drip` every 100 ms until the server closes the connection. */
+async function trickle(port: number, start: string, drip: string | Buffer): Promise<{ afterMs: number; received: string }> {
+  const c = await rawConnect(port);
+  c.socket.write(start);
+  const timer = setInterval(() => c.socket.writable && c.socket.write(drip), 100);
+  const { afterMs } = await c.closed;
+  clearInterval(timer);
+  return { afterMs, received: c.received() };
+}
+
 function gaugeRequest(name: string, value: number) {
   return {
     resource_metrics: [
@@ -129,11 +139,9 @@ describe('listeners: slow connections, refusals and h2c, through real sockets', 
     it('closes a connection that never sends a byte, or never finishes its HTTP/2 preface', async () => {
       for (const port of [app.ports.otlpHttp, app.ports.http]) {
         const silent = await rawConnect(port);
-        const trickle = await rawConnect(port);
-        const drip = setInterval(() => trickle.socket.write(PREFACE.subarray(0, 1)), 100);
+        const preface = trickle(port, '', PREFACE.subarray(0, 1));
         expect((await silent.closed).afterMs).toBeLessThan(headerBound);
-        expect((await trickle.closed).afterMs).toBeLessThan(headerBound);
-        clearInterval(drip);
+        expect((await preface).afterMs).toBeLessThan(headerBound);
       }
     });
 
@@ -151,13 +159,9 @@ describe('listeners: slow connections, refusals and h2c, through real sockets', 
 
     it('answers 408 to HTTP/1.1 headers trickled a byte at a time, and closes', async () => {
       for (const port of [app.ports.otlpHttp, app.ports.http]) {
-        const c = await rawConnect(port);
-        c.socket.write('GET /readyz HTTP/1.1\r\n');
-        const drip = setInterval(() => c.socket.writable && c.socket.write('x'), 50);
-        const { afterMs } = await c.closed;
-        clearInterval(drip);
+        const { afterMs, received } = await trickle(port, 'GET /readyz HTTP/1.1\r\n', 'x');
         expect(afterMs).toBeLessThan(headerBound);
-        expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+        expect(received).toMatch(/^HTTP\/1\.1 408 /);
       }
     });
 
@@ -167,13 +171,9 @@ describe('listeners: slow connections, refusals and h2c, through real sockets', 
         [app.ports.http, '/api/v1/query', 'application/x-www-form-urlencoded'],
       ] as const;
       for (const [port, path, type] of targets) {
-        const c = await rawConnect(port);
-        c.socket.write(`POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: ${type}\r\ncontent-length: 10000\r\n\r\n`);
-        const drip = setInterval(() => c.socket.writable && c.socket.write('q'), 100);
-        const { afterMs } = await c.closed;
-        clearInterval(drip);
+        const { afterMs, received } = await trickle(port, `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: ${type}\r\ncontent-length: 10000\r\n\r\n`, 'q');
         expect(afterMs).toBeLessThan(requestBound);
-        expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+        expect(received).toMatch(/^HTTP\/1\.1 408 /);
       }
     });
 
