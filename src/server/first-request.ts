@@ -21,7 +21,8 @@ export type Http2Route = 'grpc' | 'http';
  * Walks a client's HTTP/2 frames (after the preface) as they arrive, without buffering them:
  * notes when the first request's header block is complete, and removes the client's first
  * SETTINGS acknowledgement, which answers our EMPTY_SETTINGS and must not reach the server that
- * takes the connection over (nghttp2 treats an ACK for SETTINGS it never sent as a protocol error).
+ * takes the connection over: it would take it for the ACK of its own SETTINGS, and the real one
+ * that follows for a protocol error.
  */
 export class FrameWalker {
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
