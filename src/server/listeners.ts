@@ -231,6 +231,8 @@ function alpnProtocols(routes: ListenerRoutes): string[] {
   return [...(routes.http ? ['http/1.1'] : []), ...(routes.grpc ? ['h2'] : [])];
 }
 
+const refused = new WeakSet<Duplex>();
+
 /**
  * Answers a request node's HTTP parser refused (headers over its size limit, malformed, or not
  * received in time) in the port's error format, instead of node's bare status line. The
@@ -238,6 +240,9 @@ function alpnProtocols(routes: ListenerRoutes): string[] {
  * would reset it, and the client would see ECONNRESET instead of the answer.
  */
 function refuseRequest(err: NodeJS.ErrnoException, socket: Duplex, refusal: (message: string) => { type: string; text: string }): void {
+  // The parser stays on the socket and reports its error again for every later chunk.
+  if (refused.has(socket)) return;
+  refused.add(socket);
   if (!socket.writable || socket.writableEnded) {
     socket.destroy();
     return;

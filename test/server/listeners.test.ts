@@ -198,26 +198,26 @@ describe('listeners: slow connections, refusals and h2c, through real sockets', 
   });
 
   describe('requests too large for the parser get an answer, not a reset', () => {
-    const hugeGet = (port: number) =>
-      new Promise<{ status: number; body: string; type: string }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: `/api/v1/query?query=${'a'.repeat(1024 * 1024)}`, agent: false }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode!, body, type: String(res.headers['content-type']) }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
+    /** Sends a GET with an 8 MB header whole, as a client does before reading, then reads until the server closes. */
+    const hugeGet = async (port: number) => {
+      const c = await rawConnect(port);
+      c.socket.write(`GET /api/v1/query?query=up HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(8 * 1024 * 1024)}\r\n\r\n`);
+      const { reset } = await c.closed;
+      const [head, body] = c.received().split('\r\n\r\n') as [string, string];
+      return { reset, status: Number(head.split(' ')[1]), type: /content-type: (\S+)/i.exec(head)?.[1], body };
+    };
 
-    it('answers a 1 MB GET with 431 and a Prometheus-style JSON error on the API port', async () => {
+    it('answers a GET with megabytes of headers with 431 and a Prometheus-style JSON error on the API port, not a reset', async () => {
       const res = await hugeGet(app.ports.http);
+      expect(res.reset).toBe(false);
       expect(res.status).toBe(431);
       expect(res.type).toBe('application/json');
       expect(JSON.parse(res.body)).toMatchObject({ status: 'error', errorType: 'bad_data', error: expect.stringContaining('size limit') });
     });
 
-    it('answers it with 431 and an OTLP JSON status on the OTLP/HTTP port', async () => {
+    it('answers it with 431 and an OTLP JSON status on the OTLP/HTTP port, not a reset', async () => {
       const res = await hugeGet(app.ports.otlpHttp);
+      expect(res.reset).toBe(false);
       expect(res.status).toBe(431);
       expect(JSON.parse(res.body)).toMatchObject({ code: 3, message: expect.stringContaining('size limit') });
     });
