@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, maxHeaderSize, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { constants as http2Constants, createServer as createHttp2Server, type Http2Server, type Http2Session } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -249,7 +249,7 @@ function refuseRequest(err: NodeJS.ErrnoException, socket: Duplex, refusal: (mes
   }
   const [status, reason, message] =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'request line and headers are over the size limit']
+      ? [431, 'Request Header Fields Too Large', `request line and headers are over the limit of ${maxHeaderSize} bytes`]
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout', 'request not received whole in time']
         : [400, 'Bad Request', `malformed HTTP request: ${err.message}`];

@@ -212,14 +212,14 @@ describe('listeners: slow connections, refusals and h2c, through real sockets', 
       expect(res.reset).toBe(false);
       expect(res.status).toBe(431);
       expect(res.type).toBe('application/json');
-      expect(JSON.parse(res.body)).toMatchObject({ status: 'error', errorType: 'bad_data', error: expect.stringContaining('size limit') });
+      expect(JSON.parse(res.body)).toMatchObject({ status: 'error', errorType: 'bad_data', error: expect.stringContaining('over the limit of 16384 bytes') });
     });
 
     it('answers it with 431 and an OTLP JSON status on the OTLP/HTTP port, not a reset', async () => {
       const res = await hugeGet(app.ports.otlpHttp);
       expect(res.reset).toBe(false);
       expect(res.status).toBe(431);
-      expect(JSON.parse(res.body)).toMatchObject({ code: 3, message: expect.stringContaining('size limit') });
+      expect(JSON.parse(res.body)).toMatchObject({ code: 3, message: expect.stringContaining('over the limit of 16384 bytes') });
     });
   });
 
