@@ -37,7 +37,6 @@ export function spawnServer(o: SpawnOptions): Promise<ServerProcess> {
       SCALER_OTLP_GRPC_PORT: '0',
       SCALER_OTLP_HTTP_PORT: '0',
       SCALER_HTTP_PORT: '0',
-      SCALER_WARMUP: '0s',
       ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -39,7 +39,8 @@ describe('graceful shutdown of the real process on SIGTERM', () => {
   let server: ServerProcess;
   let keda: KedaClient;
   beforeAll(async () => {
-    server = await spawnServer({ entry: MAIN, execArgv: ['--import', REGISTER, '--no-warnings'], env: { SCALER_LOG_LEVEL: 'info' } });
+    // A one-second lookback delta: the fresh process answers `sum(queue_size)` once it has held a second of samples.
+    server = await spawnServer({ entry: MAIN, execArgv: ['--import', REGISTER, '--no-warnings'], env: { SCALER_LOG_LEVEL: 'info', SCALER_LOOKBACK_DELTA: '1s' } });
     keda = new KedaClient(`127.0.0.1:${server.ports.otlpGrpc}`);
   });
   afterAll(() => {
@@ -50,10 +51,11 @@ describe('graceful shutdown of the real process on SIGTERM', () => {
   it('turns unready first, answers the request in flight, ends the stream cleanly and exits 0', async () => {
     const { ports } = server;
     const post = (body: Buffer) => fetch(`http://127.0.0.1:${ports.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const ref = { name: 'so', namespace: 'default', scalerMetadata: { metricQuery: 'sum(queue_size)', targetValue: '1' } };
+    await expect.poll(() => keda.getMetrics(ref).then(() => true, () => false), { interval: 100, timeout: 5_000 }).toBe(true);
     expect((await post(gauge(3))).status).toBe(200);
     expect(await get(ports.http, '/readyz')).toBe(200);
 
-    const ref = { name: 'so', namespace: 'default', scalerMetadata: { metricQuery: 'sum(queue_size)', targetValue: '1' } };
     const call = keda.raw.StreamIsActive!(ref);
     const stream: StreamEvents = {
       results: [],

@@ -108,3 +108,42 @@ describe('ExternalScaler streams', () => {
     expect(err.details).toMatch(/metricQuery.*parse error/);
   });
 });
+
+describe('ExternalScaler while the store does not yet hold a query\'s window', () => {
+  let app: App;
+  let client: KedaClient;
+
+  beforeAll(async () => {
+    // A fresh process whose instant selectors read 1s back: its window is held a second after it starts receiving.
+    app = await startTestApp({ lookbackDeltaMs: 1_000 }, { fresh: true });
+    client = new KedaClient(`127.0.0.1:${app.ports.otlpGrpc}`);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await app?.close();
+  });
+
+  it('answers UNAVAILABLE to GetMetrics and IsActive and sends a stream nothing, then answers', async () => {
+    const ref = { name: 'fresh', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(queue)', targetValue: '1', activationTargetValue: '5' } };
+    const stream = (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref);
+    const answers: boolean[] = [];
+    stream.on('data', (m: { result: boolean }) => answers.push(m.result));
+    stream.on('error', () => undefined);
+    const push = (value: number) => {
+      app.tsdb.appendLabels(labelsFromRecord({ __name__: 'queue' }), Date.now(), value);
+      app.tsdb.flushIngest();
+    };
+    push(2);
+    await expect(client.getMetrics(ref)).rejects.toMatchObject({ code: 14, details: expect.stringMatching(/the query reads 1s back; answers in 1s/) });
+    await expect(client.isActive(ref)).rejects.toMatchObject({ code: 14 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answers).toEqual([]);
+    await until(() => app.tsdb.coverage.covers(Date.now() - 1_000), 'the window to be held');
+    push(2);
+    await until(() => answers.length === 1, 'the first answer');
+    expect(answers).toEqual([false]);
+    expect((await client.getMetrics(ref)).metricValues[0]!.metricValueFloat).toBe(2);
+    stream.cancel();
+  });
+});
