@@ -23,6 +23,13 @@ export interface CompiledTrigger {
   readonly lookBack: LookBack;
 }
 
+/**
+ * Clients reconnect to a restarted process over some seconds (gRPC backoff, the next push
+ * interval), and what they collected meanwhile may be lost. A series first seen this soon after
+ * the live span began is taken to be one that was there before, resuming; later ones are new.
+ */
+const RESUME_MS = 60_000;
+
 export interface ScalerOptions {
   /** Most distinct trigger metadata kept parsed; the least recently used is dropped past it. */
   maxTriggers: number;
@@ -141,17 +148,46 @@ export class Scaler {
     if (from === undefined) return undefined;
     const { coverage } = this.tsdb;
     const keptSince = this.options.lazySeries ? this.wanted.keptSince(metricNames) : -Infinity;
-    if (coverage.covers(from) && keptSince <= from) return undefined;
+    if (coverage.covers(from) && keptSince <= from) {
+      const resumed = this.resumedAt(metricNames, from);
+      if (resumed <= from) return undefined;
+      return `the store holds every sample since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${this.reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
+    }
     if (keptSince === Infinity) return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
     const lazyBinds = keptSince > coverage.gapFreeSinceMs;
     const since = lazyBinds ? keptSince : coverage.gapFreeSinceMs;
     const held = lazyBinds ? `lazy mode has kept ${metricNames.join(', ')} since a trigger first asked for ${metricNames.length > 1 ? 'them' : 'it'} at` : 'the store holds every sample since';
     const fixedBinds = lookBack.fixedFromMs !== undefined && lookBack.fixedFromMs === from;
-    const reads = fixedBinds ? `the query reads from ${formatRFC3339Seconds(from)} (its @ modifier)` : `the query reads ${formatDuration(lookBack.relativeMs!)} back`;
+    const reads = this.reads(lookBack, from);
     const when = fixedBinds
       ? 'that time will not be covered, so it stays unavailable'
       : `answers in ${Math.max(1, Math.ceil((since + lookBack.relativeMs! - now) / 1000))}s`;
     return `${held} ${formatRFC3339Seconds(since)}; ${reads}; ${when}. KEDA keeps the current replicas (or applies the fallback) meanwhile`;
+  }
+
+  private reads(lookBack: LookBack, from: number): string {
+    if (lookBack.fixedFromMs !== undefined && lookBack.fixedFromMs === from) return `the query reads from ${formatRFC3339Seconds(from)} (its @ modifier)`;
+    return `the query reads ${formatDuration(lookBack.relativeMs!)} back`;
+  }
+
+  /**
+   * The latest first sample of a series of `names` that resumed after the live span began, while
+   * a window from `from` could still miss one: rate() extrapolates only half an interval towards
+   * a window start that lies before a series' first sample, and would answer low.
+   */
+  private resumedAt(names: readonly string[], from: number): number {
+    const { coverage } = this.tsdb;
+    const live = coverage.liveSinceMs;
+    let latest = -Infinity;
+    // A window that starts in restored data has its first samples from there.
+    if (from < live || from >= live + RESUME_MS || coverage.restored.some((s) => from <= s.toMs)) return latest;
+    for (const name of names) {
+      for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
+        const first = s.length > 0 ? s.timestampAt(0) : -Infinity;
+        if (first >= live && first <= live + RESUME_MS && first > latest) latest = first;
+      }
+    }
+    return latest;
   }
 
   private evaluate(trigger: CompiledTrigger, now: number): number | undefined {

@@ -204,6 +204,26 @@ describe('answers only once the store holds the query\'s whole window', () => {
     expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
   });
 
+  it('waits for series that resumed late after a restart, whose first samples a window from the start would miss', () => {
+    const { tsdb, scaler, advance } = setup({ fresh: true });
+    // Pod a reconnects at once, pod b 3s later; a pod first seen 70s in is a new one.
+    const pod = (instance: string) => tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance }), 'otelcol_receiver_accepted_spans')!;
+    const [a, b, c] = [pod('a'), pod('b'), pod('c')];
+    for (let t = NOW; t <= NOW + 75 * S; t += S) {
+      tsdb.append(a, t, 100 * (t / S));
+      if (t >= NOW + 3 * S) tsdb.append(b, t, 100 * (t / S));
+      if (t >= NOW + 70 * S) tsdb.append(c, t, 0);
+    }
+    advance(60 * S);
+    const err = failure(() => read(scaler, rateMeta));
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.message).toMatch(/resumed only at 2027-01-15T08:00:03Z \(clients reconnecting after the restart\).*reads 1m back; answers in 3s/);
+    advance(3 * S);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(200, 6);
+    advance(10 * S);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(200, 6);
+  });
+
   it('counts the lookback delta for instant selectors, also at each step of a subquery', () => {
     const { scaler, advance } = setup({ fresh: true });
     const gauge = { metricQuery: 'sum(queue)', targetValue: '1' };
