@@ -151,23 +151,16 @@ export class Scaler {
     if (coverage.covers(from) && keptSince <= from) {
       const resumed = this.resumedAt(metricNames, from);
       if (resumed <= from) return undefined;
-      return `the store holds every sample since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${this.reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
+      return `the store holds every sample since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
     }
     if (keptSince === Infinity) return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
     const lazyBinds = keptSince > coverage.gapFreeSinceMs;
     const since = lazyBinds ? keptSince : coverage.gapFreeSinceMs;
     const held = lazyBinds ? `lazy mode has kept ${metricNames.join(', ')} since a trigger first asked for ${metricNames.length > 1 ? 'them' : 'it'} at` : 'the store holds every sample since';
-    const fixedBinds = lookBack.fixedFromMs !== undefined && lookBack.fixedFromMs === from;
-    const reads = this.reads(lookBack, from);
-    const when = fixedBinds
+    const when = lookBack.fixedFromMs === from
       ? 'that time will not be covered, so it stays unavailable'
       : `answers in ${Math.max(1, Math.ceil((since + lookBack.relativeMs! - now) / 1000))}s`;
-    return `${held} ${formatRFC3339Seconds(since)}; ${reads}; ${when}. KEDA keeps the current replicas (or applies the fallback) meanwhile`;
-  }
-
-  private reads(lookBack: LookBack, from: number): string {
-    if (lookBack.fixedFromMs !== undefined && lookBack.fixedFromMs === from) return `the query reads from ${formatRFC3339Seconds(from)} (its @ modifier)`;
-    return `the query reads ${formatDuration(lookBack.relativeMs!)} back`;
+    return `${held} ${formatRFC3339Seconds(since)}; ${reads(lookBack, from)}; ${when}. KEDA keeps the current replicas (or applies the fallback) meanwhile`;
   }
 
   /**
@@ -218,6 +211,12 @@ export class Scaler {
     }
     return v;
   }
+}
+
+/** How far back a query reads, for messages; `from` is where an evaluation now starts reading. */
+function reads(lookBack: LookBack, from: number): string {
+  if (lookBack.fixedFromMs === from) return `the query reads from ${formatRFC3339Seconds(from)} (its @ modifier)`;
+  return `the query reads ${formatDuration(lookBack.relativeMs!)} back`;
 }
 
 function toScalerError(e: unknown): ScalerError {

@@ -108,7 +108,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     otlpHttp: await listeners.otlpHttp.listen(host, config.otlpHttpPort),
     http: await listeners.http.listen(host, config.httpPort),
   };
-  tsdb.coverage.startLive(Date.now());
+  tsdb.coverage.startLive(tsdb.options.now());
 
   const gcTimer = setInterval(() => {
     const freed = tsdb.gc();
