@@ -81,6 +81,23 @@ describe('ExternalScaler streams', () => {
     await until(() => app.scalerService.openStreams === 0, 'the server to forget the cancelled streams');
   });
 
+  it('sends a stream nothing for an empty result when the trigger asks for an error then', async () => {
+    const ref = { name: 'strict', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(spans_refused)', targetValue: '1', errIfNotFound: 'true' } };
+    const stream = (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref);
+    const answers: boolean[] = [];
+    stream.on('data', (m: { result: boolean }) => answers.push(m.result));
+    stream.on('error', () => undefined);
+    await expect(client.getMetrics(ref)).rejects.toMatchObject({ code: 14, details: expect.stringMatching(/found no series.*fallback/) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answers).toEqual([]);
+    app.tsdb.appendLabels(labelsFromRecord({ __name__: 'spans_refused' }), Date.now(), 4);
+    app.tsdb.flushIngest();
+    await until(() => answers.length === 1, 'the answer once the query finds a series');
+    expect(answers).toEqual([true]);
+    stream.cancel();
+    await until(() => app.scalerService.openStreams === 0, 'the server to forget the cancelled stream');
+  });
+
   it('StreamMetricSpec sends the spec at once and keeps the stream open', async () => {
     const ref = { name: 'gw', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(traces_in_memory)', targetValue: '7.5', metricName: 'traces' } };
     const stream = (client.raw.StreamMetricSpec as (req: unknown) => ClientReadableStream<unknown>)(ref);
