@@ -151,15 +151,17 @@ export class Scaler {
     if (coverage.covers(from) && keptSince <= from) {
       const resumed = this.resumedAt(metricNames, from);
       if (resumed <= from) return undefined;
-      return `the store holds every sample since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
+      return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
     }
     if (keptSince === Infinity) return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
-    const lazyBinds = keptSince > coverage.gapFreeSinceMs;
-    const since = lazyBinds ? keptSince : coverage.gapFreeSinceMs;
-    const held = lazyBinds ? `lazy mode has kept ${metricNames.join(', ')} since a trigger first asked for ${metricNames.length > 1 ? 'them' : 'it'} at` : 'the store holds every sample since';
+    // Where the covered time that the look-back will start in next begins: `from` itself, or the next span.
+    const coveredFrom = coverage.covers(from) ? from : Math.min(...coverage.spans().map((s) => s.fromMs).filter((f) => f > from));
+    const lazyBinds = keptSince > coveredFrom;
+    const since = lazyBinds ? keptSince : coveredFrom;
+    const held = lazyBinds ? `lazy mode has kept ${metricNames.join(', ')} since a trigger first asked for ${metricNames.length > 1 ? 'them' : 'it'} at` : 'the store holds data since';
     const when = lookBack.fixedFromMs === from
       ? 'that time will not be covered, so it stays unavailable'
-      : `answers in ${Math.max(1, Math.ceil((since + lookBack.relativeMs! - now) / 1000))}s`;
+      : `answers in ${Math.max(1, Math.ceil((since - from) / 1000))}s`;
     return `${held} ${formatRFC3339Seconds(since)}; ${reads(lookBack, from)}; ${when}. KEDA keeps the current replicas (or applies the fallback) meanwhile`;
   }
 

@@ -193,7 +193,7 @@ describe('answers only once the store holds the query\'s whole window', () => {
     advance(2 * S);
     const err = failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
-    expect(err.message).toMatch(/the store holds every sample since 2027-01-15T08:00:00Z; the query reads 1m back; answers in 58s/);
+    expect(err.message).toMatch(/the store holds data since 2027-01-15T08:00:00Z; the query reads 1m back; answers in 58s/);
     // The partial window would have said much less than 100/s.
     expect(scaler.status.list()[0]!.lastValue).toBeUndefined();
     pushCounter(tsdb, NOW + 3 * S, NOW + 59 * S);
@@ -244,6 +244,10 @@ describe('answers only once the store holds the query\'s whole window', () => {
     pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
     pushCounter(tsdb, NOW, NOW);
     expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    // A restored span that begins after the look-back starts: answered once the look-back fits in it.
+    expect(failure(() => read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[11m]))', targetValue: '1' })).message).toMatch(
+      /the store holds data since 2027-01-15T07:50:00Z; the query reads 11m back; answers in 60s/,
+    );
   });
 
   it('never answers a fixed @ time from before the store\'s data', () => {
