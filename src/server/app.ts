@@ -61,7 +61,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     timeoutMs: config.queryTimeoutMs,
     maxSamples: config.queryMaxSamples,
   });
-  const scaler = new Scaler(engine, tsdb, { warmupMs: config.warmupMs });
+  const scaler = new Scaler(engine, tsdb, { errIfNotFound: config.errIfNotFound, lazySeries: config.lazySeries });
   const selfMetrics = new SelfMetrics();
   const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }), {
     streamRecheckMs: STREAM_RECHECK_MS,
@@ -108,6 +108,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     otlpHttp: await listeners.otlpHttp.listen(host, config.otlpHttpPort),
     http: await listeners.http.listen(host, config.httpPort),
   };
+  tsdb.coverage.startLive(tsdb.options.now());
 
   const gcTimer = setInterval(() => {
     const freed = tsdb.gc();
