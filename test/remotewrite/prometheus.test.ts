@@ -9,6 +9,10 @@ import type { App } from '../../src/server/app.js';
 import { startTestApp } from '../support/app.js';
 import { KedaClient } from '../support/keda-client.js';
 
+/*
+ * Debian's Prometheus (2.42) speaks Remote-Write 1.0 only: its config has no `protobuf_message`,
+ * so 2.0 is covered by the requests http-handler.test.ts builds itself.
+ */
 const PROMETHEUS = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
 
 const title = PROMETHEUS
