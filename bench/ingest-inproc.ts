@@ -5,7 +5,7 @@ import { runToEnd } from '../src/otlp/slices.js';
 import { decodeWriteRequest } from '../src/remotewrite/decode.js';
 import { decompressSnappy } from '../src/remotewrite/snappy.js';
 import { RemoteWriteStats } from '../src/remotewrite/stats.js';
-import { storeSlices } from '../src/remotewrite/store.js';
+import { RemoteWriteStore } from '../src/remotewrite/store.js';
 import type { RemoteWriteVersion } from './remote-write-clients.js';
 import { Tsdb } from '../src/tsdb/db.js';
 
@@ -32,10 +32,10 @@ export function ingestInproc(steps: readonly (readonly Buffer[])[], pointsPerSte
 /** The same for remote-write bodies: snappy, decode and append on this thread, as the receiver does them. */
 export function ingestInprocRemoteWrite(steps: readonly (readonly Buffer[])[], pointsPerStep: number, rounds: number, version: RemoteWriteVersion): InprocResult {
   return timeRounds(steps, pointsPerStep, rounds, (tsdb) => {
-    const stats = new RemoteWriteStats();
+    const store = new RemoteWriteStore(tsdb, new RemoteWriteStats());
     return (body) => {
       const batch = decodeWriteRequest(decompressSnappy(body, CONFIG.maxDecompressedBytes), version);
-      const result = runToEnd(storeSlices(tsdb, batch, stats));
+      const result = runToEnd(store.storeSlices(batch));
       if (result.rejected > 0) throw new Error(`in-process remote write refused samples: ${result.errorMessage}`);
     };
   });

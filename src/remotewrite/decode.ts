@@ -13,8 +13,18 @@ import { I64, LEN, VARINT, WireReader } from './wire.js';
 export type Protocol = 'v1' | 'v2';
 
 export interface DecodedSeries {
-  /** Flat `[name, value, ...]` as sent (order and emptiness not yet checked); undefined when unreadable. */
+  /**
+   * Flat `[name, value, ...]` as sent (order and emptiness not yet checked); undefined when
+   * unreadable, or (1.0) not read yet: see `rawKey`.
+   */
   labels: string[] | undefined;
+  /**
+   * 1.0: the bytes of the series' label fields, as a latin1 string: what the receiver finds a
+   * series it has seen by, without reading the labels (`readLabels` reads them on a miss).
+   */
+  rawKey: string | undefined;
+  labelsStart: number;
+  labelsEnd: number;
   /** Why the series cannot be stored, when its labels could not be read. */
   invalid: string | undefined;
   /** Its samples: `count` of them from index `first` of the batch's columns. */
@@ -71,6 +81,8 @@ export class SampleColumns {
 
 export interface WriteBatch {
   protocol: Protocol;
+  /** The decompressed body, for reading 1.0 labels when they are needed. */
+  body: Buffer;
   series: DecodedSeries[];
   samples: SampleColumns;
   /** 1.0's metadata list, by metric family name. */
@@ -94,11 +106,11 @@ export function decodeWriteRequest(body: Buffer, protocol: Protocol): WriteBatch
 
 function newBatch(protocol: Protocol, body: Buffer): WriteBatch {
   // Sized for a sample every 32 bytes of series (1.0 senders send most series with one sample).
-  return { protocol, series: [], samples: new SampleColumns(Math.max(64, body.length >> 5)), metadata: [], exemplars: 0 };
+  return { protocol, body, series: [], samples: new SampleColumns(Math.max(64, body.length >> 5)), metadata: [], exemplars: 0 };
 }
 
 function newSeries(first: number): DecodedSeries {
-  return { labels: [], invalid: undefined, first, count: 0, histograms: 0, createdMs: 0, metadata: undefined };
+  return { labels: [], rawKey: undefined, labelsStart: 0, labelsEnd: 0, invalid: undefined, first, count: 0, histograms: 0, createdMs: 0, metadata: undefined };
 }
 
 function metricType(n: number): string {
@@ -119,9 +131,18 @@ function decodeV1(body: Buffer): WriteBatch {
   return batch;
 }
 
+/**
+ * A 1.0 TimeSeries. Its labels are only located here when their fields are contiguous (as every
+ * sender writes them): most series were seen before, and finding them by their bytes saves
+ * reading a dozen strings a sample.
+ */
 function v1Series(r: WireReader, end: number, batch: WriteBatch): DecodedSeries {
   const series = newSeries(batch.samples.n);
+  let labelsStart = -1;
+  let labelsEnd = -1;
+  let contiguous = true;
   while (r.pos < end) {
+    const at = r.pos;
     const tag = r.tag(end);
     const field = tag >>> 3;
     if ((tag & 7) !== LEN) {
@@ -129,14 +150,48 @@ function v1Series(r: WireReader, end: number, batch: WriteBatch): DecodedSeries 
       continue;
     }
     const stop = r.len(end);
-    if (field === 1) v1Label(r, stop, series);
-    else if (field === 2) sample(r, stop, batch.samples);
+    if (field === 1) {
+      if (labelsStart === -1) labelsStart = at;
+      else if (labelsEnd !== at) contiguous = false;
+      labelsEnd = stop;
+    } else if (field === 2) sample(r, stop, batch.samples);
     else if (field === 3) batch.exemplars++;
     else if (field === 4) series.histograms++;
     r.pos = stop;
   }
   series.count = batch.samples.n - series.first;
+  if (labelsStart === -1) return series;
+  if (contiguous) {
+    series.labels = undefined;
+    series.rawKey = batch.body.toString('latin1', labelsStart, labelsEnd);
+    series.labelsStart = labelsStart;
+    series.labelsEnd = labelsEnd;
+  } else {
+    readV1Labels(r, labelsStart, end, series);
+  }
   return series;
+}
+
+/** Reads a 1.0 series' label fields from `start` (other fields between them are passed over). */
+function readV1Labels(r: WireReader, start: number, end: number, series: DecodedSeries): void {
+  series.labels = [];
+  r.pos = start;
+  while (r.pos < end) {
+    const tag = r.tag(end);
+    const field = tag >>> 3;
+    if (field === 1 && (tag & 7) === LEN) {
+      const stop = r.len(end);
+      v1Label(r, stop, series);
+      r.pos = stop;
+    } else r.skip(tag & 7, end, field);
+  }
+}
+
+/** The labels of a 1.0 series located by v1Series, read now (its cache missed); sets `invalid` when they cannot be. */
+export function readLabels(batch: WriteBatch, series: DecodedSeries): string[] | undefined {
+  if (series.rawKey === undefined || series.labels !== undefined) return series.labels;
+  readV1Labels(new WireReader(batch.body, V1_MESSAGE), series.labelsStart, series.labelsEnd, series);
+  return series.labels;
 }
 
 function v1Label(r: WireReader, end: number, series: DecodedSeries): void {

@@ -7,7 +7,7 @@ import { decodeWriteRequest, type Protocol } from './decode.js';
 import { handleRemoteWrite, REMOTE_WRITE_PATH, type RemoteWriteSink } from './http-handler.js';
 import { decompressSnappy } from './snappy.js';
 import { RemoteWriteStats } from './stats.js';
-import { storeSlices, type StoreResult } from './store.js';
+import { RemoteWriteStore, type StoreResult } from './store.js';
 
 export { REMOTE_WRITE_PATH } from './http-handler.js';
 
@@ -21,6 +21,7 @@ const SLICE_BUDGET_MS = 1;
  */
 export class RemoteWriteReceiver implements RemoteWriteSink {
   readonly stats = new RemoteWriteStats();
+  private readonly writer: RemoteWriteStore;
   readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
   private readonly queue = new SerialQueue();
 
@@ -30,6 +31,7 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
     private readonly log: Logger,
   ) {
     this.limits = { maxRequestBytes: limits.maxRequestBytes, maxDecompressedBytes: limits.maxDecompressedBytes };
+    this.writer = new RemoteWriteStore(tsdb, this.stats);
   }
 
   /** True for requests this receiver answers (by path), so a port's other handler can pass them on. */
@@ -45,7 +47,7 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
     return this.queue.run(async () => {
       const batch = decodeWriteRequest(decompressSnappy(body, this.limits.maxDecompressedBytes), protocol);
       this.stats.requests[protocol]++;
-      const result = await runInSlices(storeSlices(this.tsdb, batch, this.stats), SLICE_BUDGET_MS);
+      const result = await runInSlices(this.writer.storeSlices(batch), SLICE_BUDGET_MS);
       this.tsdb.flushIngest();
       if (result.rejected > 0) this.log.debug({ protocol, rejected: result.rejected, message: result.errorMessage }, 'remote-write samples rejected');
       return result;

@@ -1,7 +1,8 @@
 import { labelLimitViolation } from '../otlp/label-limits.js';
 import { AppendStatus, type MetricMetadata, type Tsdb } from '../tsdb/db.js';
 import type { Labels } from '../tsdb/labels.js';
-import type { DecodedSeries, WriteBatch } from './decode.js';
+import type { Series } from '../tsdb/series.js';
+import { readLabels, type DecodedSeries, type WriteBatch } from './decode.js';
 import type { RemoteWriteRejectReason, RemoteWriteStats } from './stats.js';
 
 /** What a request did, for the response's status, `*-Written` headers and message. */
@@ -52,52 +53,92 @@ class Rejections {
   }
 }
 
+/** Least bound on the series cache; it otherwise holds up to twice the database's series limit. */
+const MIN_SERIES_CACHE_LIMIT = 100_000;
+
 /**
- * Stores a decoded remote-write request's samples. They already carry Prometheus names and
- * labels, so nothing is renamed: a series' labels are checked (sorted, no repeats, within the
- * label limits) and its samples appended, staleness markers as markers. One bad series or sample
- * is refused alone; every other sample of the request is stored.
+ * Stores decoded remote-write requests' samples. They already carry Prometheus names and labels,
+ * so nothing is renamed: a series' labels are checked (sorted, no repeats, within the label
+ * limits) and its samples appended, staleness markers as markers. One bad series or sample is
+ * refused alone; every other sample of the request is stored.
  */
-export function* storeSlices(tsdb: Tsdb, batch: WriteBatch, stats: RemoteWriteStats): Generator<void, StoreResult, void> {
-  const rejections = new Rejections(stats);
-  const { samples } = batch;
-  let written = 0;
-  let sincePause = 0;
-  for (const [family, meta] of batch.metadata) tsdb.setMetadata(family, meta);
-  for (let s = 0; s < batch.series.length; s++) {
-    const decoded = batch.series[s]!;
-    stats.samplesReceived += decoded.count;
-    stats.histogramsReceived += decoded.histograms;
-    rejections.add('native_histogram', decoded.histograms, () => describeSent(decoded));
-    const checked = checkLabels(decoded);
-    if (typeof checked === 'string') {
-      rejections.add(checked === LABEL_LIMIT ? 'label_limit' : 'invalid', decoded.count, () => checkMessage(decoded));
-      continue;
-    }
-    if (decoded.count === 0) continue;
-    const series = tsdb.getOrCreate(checked);
-    if (series === undefined) {
-      rejections.add('series_limit', decoded.count, () => describe(checked));
-      continue;
-    }
-    if (decoded.metadata !== undefined) setSeriesMetadata(tsdb, series.metricName, decoded.metadata);
-    const end = decoded.first + decoded.count;
-    for (let i = decoded.first; i < end; i++) {
-      const stale = samples.stale[i] === 1;
-      const time = samples.times[i]!;
-      const status = tsdb.append(series, time, samples.values[i]!, stale, samples.starts[i] || decoded.createdMs);
-      if (status === AppendStatus.OutOfOrder) rejections.add('out_of_order', 1, () => `${describe(checked)} at ${isoTime(time)}`);
-      else if (status === AppendStatus.TooOld) rejections.add('too_old', 1, () => `${describe(checked)} at ${isoTime(time)}`);
-      else written++;
-      if (++sincePause === SAMPLES_PER_PAUSE) {
-        sincePause = 0;
-        yield;
+export class RemoteWriteStore {
+  /**
+   * 1.0 series found before, by the bytes of their label fields: steady-state ingest appends
+   * without reading a label. Freed series are noticed through `Series.live`; the whole cache is
+   * dropped when it outgrows its bound.
+   */
+  private byRawKey = new Map<string, Series>();
+  private readonly cacheLimit: number;
+
+  constructor(
+    private readonly tsdb: Tsdb,
+    readonly stats: RemoteWriteStats,
+  ) {
+    const maxSeries = tsdb.options.maxSeries;
+    this.cacheLimit = Number.isFinite(maxSeries) ? Math.max(MIN_SERIES_CACHE_LIMIT, 2 * maxSeries) : 2_000_000;
+  }
+
+  /** Stores a request as sliced work that may pause every few dozen samples. */
+  *storeSlices(batch: WriteBatch): Generator<void, StoreResult, void> {
+    const { tsdb, stats } = this;
+    const rejections = new Rejections(stats);
+    const { samples } = batch;
+    let written = 0;
+    let sincePause = 0;
+    for (const [family, meta] of batch.metadata) tsdb.setMetadata(family, meta);
+    for (let s = 0; s < batch.series.length; s++) {
+      const decoded = batch.series[s]!;
+      stats.samplesReceived += decoded.count;
+      stats.histogramsReceived += decoded.histograms;
+      if (decoded.histograms > 0) rejections.add('native_histogram', decoded.histograms, () => describeSent(batch, decoded));
+      if (decoded.count === 0) continue;
+      const series = this.seriesOf(batch, decoded, rejections);
+      if (series === undefined) continue;
+      if (decoded.metadata !== undefined) setSeriesMetadata(tsdb, series.metricName, decoded.metadata);
+      const end = decoded.first + decoded.count;
+      for (let i = decoded.first; i < end; i++) {
+        const stale = samples.stale[i] === 1;
+        const time = samples.times[i]!;
+        const status = tsdb.append(series, time, samples.values[i]!, stale, samples.starts[i] || decoded.createdMs);
+        if (status === AppendStatus.OutOfOrder) rejections.add('out_of_order', 1, () => `${describe(series.labels)} at ${isoTime(time)}`);
+        else if (status === AppendStatus.TooOld) rejections.add('too_old', 1, () => `${describe(series.labels)} at ${isoTime(time)}`);
+        else written++;
+        if (++sincePause === SAMPLES_PER_PAUSE) {
+          sincePause = 0;
+          yield;
+        }
       }
     }
+    stats.samplesWritten += written;
+    stats.exemplarsIgnored += batch.exemplars;
+    return { samplesWritten: written, rejected: rejections.total, errorMessage: rejections.message() };
   }
-  stats.samplesWritten += written;
-  stats.exemplarsIgnored += batch.exemplars;
-  return { samplesWritten: written, rejected: rejections.total, errorMessage: rejections.message() };
+
+  /** The series a decoded one's samples go to, or undefined (its samples counted as refused). */
+  private seriesOf(batch: WriteBatch, decoded: DecodedSeries, rejections: Rejections): Series | undefined {
+    const rawKey = decoded.rawKey;
+    if (rawKey !== undefined) {
+      const cached = this.byRawKey.get(rawKey);
+      if (cached !== undefined && cached.live) return cached;
+    }
+    readLabels(batch, decoded);
+    const checked = checkLabels(decoded);
+    if (typeof checked === 'string') {
+      rejections.add(checked === LABEL_LIMIT ? 'label_limit' : 'invalid', decoded.count, () => checkMessage(batch, decoded));
+      return undefined;
+    }
+    const series = this.tsdb.getOrCreate(checked);
+    if (series === undefined) {
+      rejections.add('series_limit', decoded.count, () => describe(checked));
+      return undefined;
+    }
+    if (rawKey !== undefined) {
+      if (this.byRawKey.size >= this.cacheLimit) this.byRawKey = new Map();
+      this.byRawKey.set(rawKey, series);
+    }
+    return series;
+  }
 }
 
 const LABEL_LIMIT = 'label limit';
@@ -133,10 +174,10 @@ function normalize(sent: readonly string[]): string[] {
   return pairs.flat();
 }
 
-function checkMessage(series: DecodedSeries): string {
+function checkMessage(batch: WriteBatch, series: DecodedSeries): string {
   const checked = checkLabels(series);
-  if (checked === LABEL_LIMIT) return `${labelLimitViolation(normalize(series.labels!), 0)} in ${describeSent(series)}`;
-  return `${checked as string} in ${describeSent(series)}`;
+  if (checked === LABEL_LIMIT) return `${labelLimitViolation(normalize(series.labels!), 0)} in ${describeSent(batch, series)}`;
+  return `${checked as string} in ${describeSent(batch, series)}`;
 }
 
 function setSeriesMetadata(tsdb: Tsdb, metricName: string, meta: MetricMetadata): void {
@@ -144,8 +185,9 @@ function setSeriesMetadata(tsdb: Tsdb, metricName: string, meta: MetricMetadata)
   tsdb.setMetadata(family, meta);
 }
 
-function describeSent(series: DecodedSeries): string {
-  return series.labels === undefined ? 'a series' : describe(series.labels);
+function describeSent(batch: WriteBatch, series: DecodedSeries): string {
+  const labels = readLabels(batch, series);
+  return labels === undefined ? 'a series' : describe(labels);
 }
 
 function describe(labels: readonly string[]): string {

@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { decodeWriteRequest } from '../../src/remotewrite/decode.js';
+import { decodeWriteRequest, readLabels } from '../../src/remotewrite/decode.js';
 import { RemoteWriteError } from '../../src/remotewrite/errors.js';
 import { encodeV1, encodeV2, STALE_NAN } from './client.js';
 
@@ -24,7 +24,10 @@ describe('remote-write wire decoding', () => {
     const batch = decodeWriteRequest(Buffer.from(body), 'v1');
     expect(batch.series).toHaveLength(1);
     const s = batch.series[0]!;
-    expect(s.labels).toEqual(['__name__', 'a', 'job', 'j']);
+    // Labels are found by their bytes first, and read only when asked.
+    expect(s.labels).toBeUndefined();
+    expect(s.rawKey).toBe(Buffer.from(body).toString('latin1', s.labelsStart, s.labelsEnd));
+    expect(readLabels(batch, s)).toEqual(['__name__', 'a', 'job', 'j']);
     expect([s.first, s.count, s.histograms]).toEqual([0, 3, 1]);
     expect(Array.from(batch.samples.times.subarray(0, 3))).toEqual([-1, 253402300799999, 1]);
     expect(batch.samples.values[0]).toBe(1.5);
@@ -32,6 +35,23 @@ describe('remote-write wire decoding', () => {
     expect(Array.from(batch.samples.stale.subarray(0, 3))).toEqual([0, 1, 0]);
     expect(batch.exemplars).toBe(2);
     expect(batch.metadata).toEqual([['a', { type: 'summary', help: 'h', unit: 'u' }]]);
+  });
+
+  it('reads 1.0 labels whose fields are not contiguous at once', () => {
+    const label = (name: string, value: string) => protobuf.Writer.create().uint32((1 << 3) | 2).string(name).uint32((2 << 3) | 2).string(value).finish();
+    const sample = protobuf.Writer.create().uint32((1 << 3) | 1).double(3).uint32((2 << 3) | 0).int64(9).finish();
+    const ts = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(label('__name__', 'split'))
+      .uint32((2 << 3) | 2)
+      .bytes(sample)
+      .uint32((1 << 3) | 2)
+      .bytes(label('pod', 'p'))
+      .finish();
+    const batch = decodeWriteRequest(Buffer.from(protobuf.Writer.create().uint32((1 << 3) | 2).bytes(ts).finish()), 'v1');
+    expect(batch.series[0]!.rawKey).toBeUndefined();
+    expect(batch.series[0]!.labels).toEqual(['__name__', 'split', 'pod', 'p']);
+    expect(batch.series[0]!.count).toBe(1);
   });
 
   it('reads a 2.0 symbol table that comes after the series, and unpacked label references', () => {
