@@ -1,8 +1,7 @@
-import http from 'node:http';
 import { compress } from 'snappyjs';
 import { loadProto } from '../src/protobuf.js';
 import type { DataSet } from './dataset.js';
-import type { OtlpClient } from './otlp-clients.js';
+import { postingClient, type OtlpClient } from './otlp-clients.js';
 
 export type RemoteWriteVersion = 'v1' | 'v2';
 
@@ -67,37 +66,12 @@ export function encodeRemoteWriteAll(data: DataSet, batch: number, version: Remo
 
 /** Posts pre-encoded remote-write bodies to `/api/v1/write`; anything but 204 is a failure. */
 export function remoteWriteClient(port: number, maxSockets: number, version: RemoteWriteVersion): OtlpClient {
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
-  return {
-    send: (body) =>
-      new Promise((resolve, reject) => {
-        const req = http.request(
-          {
-            host: '127.0.0.1',
-            port,
-            method: 'POST',
-            path: '/api/v1/write',
-            agent,
-            headers: {
-              'content-type': CONTENT_TYPES[version],
-              'content-encoding': 'snappy',
-              'x-prometheus-remote-write-version': version === 'v1' ? '0.1.0' : '2.0.0',
-              'content-length': body.length,
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              if (res.statusCode === 204) return resolve();
-              reject(new Error(`remote write ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`));
-            });
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      }),
-    close: () => agent.destroy(),
+  const headers = {
+    'content-type': CONTENT_TYPES[version],
+    'content-encoding': 'snappy',
+    'x-prometheus-remote-write-version': version === 'v1' ? '0.1.0' : '2.0.0',
   };
+  return postingClient(port, maxSockets, '/api/v1/write', headers, (status, reply) =>
+    status === 204 ? undefined : `remote write ${status}: ${reply.toString('utf8').slice(0, 200)}`,
+  );
 }
