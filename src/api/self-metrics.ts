@@ -22,6 +22,7 @@ export interface RemoteWriteCounters {
   readonly samplesReceived: number;
   readonly histogramsReceived: number;
   readonly samplesWritten: number;
+  readonly samplesSkippedLazy: number;
   readonly exemplarsIgnored: number;
   readonly samplesRejected: Readonly<Record<string, number>>;
 }
@@ -113,6 +114,9 @@ export class SelfMetrics {
         set({ kind: 'histogram' }, remoteWrite.histogramsReceived);
       });
       this.counter('remote_write_samples_written_total', 'Remote-write samples stored.', [], (set) => set({}, remoteWrite.samplesWritten));
+      this.counter('remote_write_samples_skipped_total', 'Remote-write samples of metrics no trigger reads, skipped in lazy mode.', [], (set) =>
+        set({}, remoteWrite.samplesSkippedLazy),
+      );
       this.counter('remote_write_samples_rejected_total', 'Remote-write samples refused, by reason.', ['reason'], (set) => {
         for (const [reason, n] of Object.entries(remoteWrite.samplesRejected)) set({ reason }, n);
       });

@@ -22,16 +22,23 @@ const SLICE_BUDGET_MS = 1;
 export class RemoteWriteReceiver implements RemoteWriteSink {
   readonly stats = new RemoteWriteStats();
   private readonly writer: RemoteWriteStore;
+  private readonly lazySeries: boolean;
   readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
   private readonly queue = new SerialQueue();
 
   constructor(
     private readonly tsdb: Tsdb,
-    limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>,
+    options: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes' | 'lazySeries'>,
     private readonly log: Logger,
   ) {
-    this.limits = { maxRequestBytes: limits.maxRequestBytes, maxDecompressedBytes: limits.maxDecompressedBytes };
+    this.lazySeries = options.lazySeries;
+    this.limits = { maxRequestBytes: options.maxRequestBytes, maxDecompressedBytes: options.maxDecompressedBytes };
     this.writer = new RemoteWriteStore(tsdb, this.stats);
+  }
+
+  /** Lazy mode's source of wanted metric names, asked once a request; ignored unless `lazySeries` is on. */
+  setWantedNames(wanted: () => ReadonlySet<string>): void {
+    if (this.lazySeries) this.writer.setWantedNames(wanted);
   }
 
   /** True for requests this receiver answers (by path), so a port's other handler can pass them on. */

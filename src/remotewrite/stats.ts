@@ -11,6 +11,8 @@ export class RemoteWriteStats {
   samplesReceived = 0;
   histogramsReceived = 0;
   samplesWritten = 0;
+  /** Samples of metrics no trigger reads, skipped in lazy mode (not an error, so counted as written to the sender). */
+  samplesSkippedLazy = 0;
   /** Exemplars received; the store keeps none. */
   exemplarsIgnored = 0;
   /** Samples (float or native histogram) refused, by reason. */

@@ -1,12 +1,16 @@
 import { labelLimitViolation } from '../otlp/label-limits.js';
 import { AppendStatus, type MetricMetadata, type Tsdb } from '../tsdb/db.js';
-import type { Labels } from '../tsdb/labels.js';
+import { labelsGet, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import type { Series } from '../tsdb/series.js';
 import { readLabels, type DecodedSeries, type WriteBatch } from './decode.js';
 import type { RemoteWriteRejectReason, RemoteWriteStats } from './stats.js';
 
 /** What a request did, for the response's status, `*-Written` headers and message. */
 export interface StoreResult {
+  /**
+   * Samples stored, plus those lazy mode skipped: they were taken as meant, and a 2.0 sender
+   * reads a success that wrote nothing as a receiver that did not understand the request.
+   */
   samplesWritten: number;
   /** Float and native histogram samples refused; any makes the answer a 400. */
   rejected: number;
@@ -70,6 +74,7 @@ export class RemoteWriteStore {
    */
   private byRawKey = new Map<string, Series>();
   private readonly cacheLimit: number;
+  private wanted: (() => ReadonlySet<string>) | undefined;
 
   constructor(
     private readonly tsdb: Tsdb,
@@ -79,12 +84,19 @@ export class RemoteWriteStore {
     this.cacheLimit = Number.isFinite(maxSeries) ? Math.max(MIN_SERIES_CACHE_LIMIT, 2 * maxSeries) : 2_000_000;
   }
 
+  /** Lazy mode: keep only series whose metric name the function (asked once a request) returns. */
+  setWantedNames(wanted: () => ReadonlySet<string>): void {
+    this.wanted = wanted;
+  }
+
   /** Stores a request as sliced work that may pause every few dozen samples. */
   *storeSlices(batch: WriteBatch): Generator<void, StoreResult, void> {
     const { tsdb, stats } = this;
     const rejections = new Rejections(stats);
+    const wanted = this.wanted?.();
     const { samples } = batch;
     let written = 0;
+    const skippedBefore = stats.samplesSkippedLazy;
     let sincePause = 0;
     for (const [family, meta] of batch.metadata) tsdb.setMetadata(family, meta);
     for (let s = 0; s < batch.series.length; s++) {
@@ -93,7 +105,7 @@ export class RemoteWriteStore {
       stats.histogramsReceived += decoded.histograms;
       if (decoded.histograms > 0) rejections.add('native_histogram', decoded.histograms, () => describeSent(batch, decoded));
       if (decoded.count === 0) continue;
-      const series = this.seriesOf(batch, decoded, rejections);
+      const series = this.seriesOf(batch, decoded, rejections, wanted);
       if (series === undefined) continue;
       if (decoded.metadata !== undefined) setSeriesMetadata(tsdb, series.metricName, decoded.metadata);
       const end = decoded.first + decoded.count;
@@ -112,15 +124,15 @@ export class RemoteWriteStore {
     }
     stats.samplesWritten += written;
     stats.exemplarsIgnored += batch.exemplars;
-    return { samplesWritten: written, rejected: rejections.total, errorMessage: rejections.message() };
+    return { samplesWritten: written + stats.samplesSkippedLazy - skippedBefore, rejected: rejections.total, errorMessage: rejections.message() };
   }
 
-  /** The series a decoded one's samples go to, or undefined (its samples counted as refused). */
-  private seriesOf(batch: WriteBatch, decoded: DecodedSeries, rejections: Rejections): Series | undefined {
+  /** The series a decoded one's samples go to, or undefined (its samples counted as refused, or skipped in lazy mode). */
+  private seriesOf(batch: WriteBatch, decoded: DecodedSeries, rejections: Rejections, wanted: ReadonlySet<string> | undefined): Series | undefined {
     const rawKey = decoded.rawKey;
     if (rawKey !== undefined) {
       const cached = this.byRawKey.get(rawKey);
-      if (cached !== undefined && cached.live) return cached;
+      if (cached !== undefined && cached.live) return this.keep(cached, decoded, wanted);
     }
     readLabels(batch, decoded);
     const checked = checkLabels(decoded);
@@ -128,6 +140,7 @@ export class RemoteWriteStore {
       rejections.add(checked === LABEL_LIMIT ? 'label_limit' : 'invalid', decoded.count, () => checkMessage(batch, decoded));
       return undefined;
     }
+    if (wanted !== undefined && !wanted.has(labelsGet(checked, METRIC_NAME))) return this.skip(decoded);
     const series = this.tsdb.getOrCreate(checked);
     if (series === undefined) {
       rejections.add('series_limit', decoded.count, () => describe(checked));
@@ -138,6 +151,15 @@ export class RemoteWriteStore {
       this.byRawKey.set(rawKey, series);
     }
     return series;
+  }
+
+  private keep(series: Series, decoded: DecodedSeries, wanted: ReadonlySet<string> | undefined): Series | undefined {
+    return wanted === undefined || wanted.has(series.metricName) ? series : this.skip(decoded);
+  }
+
+  private skip(decoded: DecodedSeries): undefined {
+    this.stats.samplesSkippedLazy += decoded.count;
+    return undefined;
   }
 }
 

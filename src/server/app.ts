@@ -71,6 +71,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
   if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
   const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, log.child({ component: 'remote-write' })) : undefined;
+  if (config.lazySeries) remoteWrite?.setWantedNames(() => scaler.wantedMetricNames());
   const health = new HealthService([OTLP_METRICS_SERVICE, EXTERNAL_SCALER_SERVICE]);
 
   const grpc = new GrpcServer({

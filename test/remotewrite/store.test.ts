@@ -25,4 +25,37 @@ describe('remote-write store', () => {
     expect(again).not.toBe(first);
     expect([again.live, again.length, again.labels]).toEqual([true, 1, ['__name__', 'cached', 'pod', 'a']]);
   });
+
+  it('keeps only wanted metrics in lazy mode, cached series included, and counts the rest as skipped, not refused', () => {
+    const tsdb = new Tsdb();
+    const stats = new RemoteWriteStats();
+    const store = new RemoteWriteStore(tsdb, stats);
+    let wanted = new Set(['wanted_total', 'dropped_later']);
+    store.setWantedNames(() => wanted);
+    const t = Date.now();
+    const write = (time: number) =>
+      runToEnd(
+        store.storeSlices(
+          decodeWriteRequest(
+            Buffer.from(
+              encodeV1([
+                { labels: { __name__: 'wanted_total' }, samples: [{ value: 1, timestamp: time }] },
+                { labels: { __name__: 'dropped_later' }, samples: [{ value: 1, timestamp: time }] },
+                { labels: { __name__: 'unwanted' }, samples: [{ value: 1, timestamp: time }] },
+              ]),
+            ),
+            'v1',
+          ),
+        ),
+      );
+    expect(write(t)).toEqual({ samplesWritten: 3, rejected: 0, errorMessage: '' });
+    expect(tsdb.labelValues('__name__')).toEqual(['dropped_later', 'wanted_total']);
+    wanted = new Set(['wanted_total']);
+    write(t + 1000);
+    expect(tsdb.select([]).map((s) => [s.metricName, s.length])).toEqual([
+      ['wanted_total', 2],
+      ['dropped_later', 1],
+    ]);
+    expect([stats.samplesWritten, stats.samplesSkippedLazy]).toEqual([3, 3]);
+  });
 });
