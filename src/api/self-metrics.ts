@@ -5,6 +5,13 @@ import type { Tsdb } from '../tsdb/db.js';
 
 const PREFIX = 'keda_otlp_scaler_';
 
+/**
+ * prom-client's default gauges whose names end in `_total`, which the exposition format keeps for
+ * counters (`promtool check metrics` fails them). Each is the sum over `type` of a gauge that
+ * stays: nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
+ */
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** The OTLP receivers' counters as /metrics reads them (the shape of src/otlp/stats.ts's OtlpStats). */
 export interface ReceiverCounters {
   readonly requests: Readonly<Record<string, number>>;
@@ -61,6 +68,7 @@ export class SelfMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name);
   }
 
   /** For ExternalScalerService's `onCall` option. */

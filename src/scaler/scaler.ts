@@ -1,8 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import type { Expr } from '../promql/ast.js';
 import { metricNamesOf, type Engine } from '../promql/engine.js';
-import { PromQLError, TooManySamplesError } from '../promql/errors.js';
+import { lineCol, PromQLError, TooManySamplesError } from '../promql/errors.js';
 import { parseExpr } from '../promql/parser.js';
+import { documentedType, typeOf } from '../promql/typecheck.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { ScalerError } from './errors.js';
 import { EvaluationStats, ScaledObjectStatus } from './status.js';
@@ -36,7 +37,7 @@ export interface Reading {
  */
 export class Scaler {
   readonly options: ScalerOptions;
-  readonly status = new ScaledObjectStatus();
+  readonly status: ScaledObjectStatus;
   /** Time spent evaluating trigger queries, for self-metrics. */
   readonly evaluations = new EvaluationStats();
   private readonly triggers = new Map<string, CompiledTrigger>();
@@ -51,6 +52,7 @@ export class Scaler {
   ) {
     this.options = { warmupMs: 60_000, maxTriggers: 10_000, now: Date.now, ...opts };
     this.startedAt = this.options.now();
+    this.status = new ScaledObjectStatus(this.options.now);
     tsdb.onIngest((names) => {
       if (this.warm) return;
       for (const n of names) this.seenNames.add(n);
@@ -74,6 +76,13 @@ export class Scaler {
     } catch (e) {
       if (e instanceof PromQLError) throw new ScalerError(status.INVALID_ARGUMENT, `trigger metadata "metricQuery": ${e.message}`);
       throw e;
+    }
+    const type = typeOf(expr);
+    if (type === 'matrix' || type === 'string') {
+      throw new ScalerError(
+        status.INVALID_ARGUMENT,
+        `trigger metadata "metricQuery": ${lineCol(spec.query, expr.pos.start)}: the query gives a ${documentedType(type)}; KEDA needs a scalar or an instant vector${type === 'matrix' ? ' (wrap it in a function over time such as rate(...) or max_over_time(...))' : ''}`,
+      );
     }
     const compiled: CompiledTrigger = { key, ref, spec, expr, metricNames: metricNamesOf(expr) };
     this.triggers.set(key, compiled);

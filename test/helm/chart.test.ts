@@ -152,6 +152,24 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     expect(service.metadata.name).toBe('keda-otlp-scaler');
   });
 
+  it("serves under Kedify's Service name too when kedifyCompatService is enabled, with the same ports and pods", () => {
+    const services = (docs: K8sDoc[]) => docs.filter((d) => d.kind === 'Service');
+    expect(services(render(renderer)).map((s) => s.metadata.name)).toEqual(['keda-otlp-scaler']);
+    const docs = render(renderer, { valueFiles: [valuesFile('kedify-compat', { kedifyCompatService: { enabled: true } })] });
+    const [main, alias] = ['keda-otlp-scaler', 'keda-otel-scaler'].map((name) => services(docs).find((s) => s.metadata.name === name)!);
+    expect(alias).toBeDefined();
+    expect(() => validateManifest(alias!)).not.toThrow();
+    expect(alias!.metadata.namespace).toBe('keda');
+    expect((alias!.spec as any).selector).toEqual((main!.spec as any).selector);
+    expect((alias!.spec as any).ports).toEqual((main!.spec as any).ports);
+    expect(renderNotes({ valueFiles: [valuesFile('kedify-compat-notes', { kedifyCompatService: { enabled: true } })] })).toContain(
+      "and, for manifests written for Kedify's otel-add-on, keda-otel-scaler.keda.svc:4318",
+    );
+    expect(renderNotes()).not.toContain('keda-otel-scaler');
+    const renamed = render(renderer, { valueFiles: [valuesFile('kedify-compat-name', { kedifyCompatService: { enabled: true, name: 'otel-scaler' } })] });
+    expect(services(renamed).map((s) => s.metadata.name)).toEqual(expect.arrayContaining(['keda-otlp-scaler', 'otel-scaler']));
+  });
+
   it('leaves the optional objects out by default', () => {
     const kinds = render(renderer).map((d) => d.kind);
     expect(kinds).not.toContain('PodDisruptionBudget');

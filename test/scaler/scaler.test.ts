@@ -163,3 +163,20 @@ describe('scaler self-metrics', () => {
     ]);
   });
 });
+
+describe('queries KEDA cannot scale on', () => {
+  it('are refused when compiled (GetMetricSpec), with the position of the result and its type', () => {
+    const { scaler } = setup();
+    const cases: [string, RegExp][] = [
+      ['otelcol_exporter_queue_size[5m]', /"metricQuery": 1:1: the query gives a range vector; KEDA needs a scalar or an instant vector \(wrap it in a function over time such as rate/],
+      ['# per pod\n  (sum(x)[5m:1m])', /"metricQuery": 2:3: the query gives a range vector/],
+      ['"queue"', /"metricQuery": 1:1: the query gives a string; KEDA needs a scalar or an instant vector$/],
+    ];
+    for (const [metricQuery, message] of cases) {
+      const err = failure(() => scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery, targetValue: '1' } }));
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(err.message).toMatch(message);
+    }
+    expect(scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery: 'scalar(sum(x))', targetValue: '1' } }).spec.query).toBe('scalar(sum(x))');
+  });
+});
