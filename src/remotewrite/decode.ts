@@ -1,5 +1,6 @@
 import type { Buffer } from 'node:buffer';
 import type { MetricMetadata } from '../tsdb/db.js';
+import { runToEnd, type Sliced } from '../otlp/slices.js';
 import { I64, LEN, VARINT, WireReader } from './wire.js';
 
 /*
@@ -100,7 +101,16 @@ const STALE_LOW = 2;
 const V1_MESSAGE = 'prometheus.WriteRequest';
 const V2_MESSAGE = 'io.prometheus.write.v2.Request';
 
+/** Series (or 2.0 top-level fields) decoded between two places where sliced decoding may pause. */
+const PER_PAUSE = 64;
+
+/** Decodes a request without pausing (in-process use); throws RemoteWriteError when it is malformed. */
 export function decodeWriteRequest(body: Buffer, protocol: Protocol): WriteBatch {
+  return runToEnd(decodeSlices(body, protocol));
+}
+
+/** decodeWriteRequest as sliced work, so a large request does not hold the event loop from KEDA's calls. */
+export function decodeSlices(body: Buffer, protocol: Protocol): Sliced<WriteBatch> {
   return protocol === 'v1' ? decodeV1(body) : decodeV2(body);
 }
 
@@ -117,15 +127,17 @@ function metricType(n: number): string {
   return METRIC_TYPES[n] ?? 'unknown';
 }
 
-function decodeV1(body: Buffer): WriteBatch {
+function* decodeV1(body: Buffer): Sliced<WriteBatch> {
   const r = new WireReader(body, V1_MESSAGE);
   const batch = newBatch('v1', body);
   const end = body.length;
   while (r.pos < end) {
     const tag = r.tag(end);
     const field = tag >>> 3;
-    if (field === 1 && (tag & 7) === LEN) batch.series.push(v1Series(r, r.len(end), batch));
-    else if (field === 3 && (tag & 7) === LEN) v1Metadata(r, r.len(end), batch);
+    if (field === 1 && (tag & 7) === LEN) {
+      batch.series.push(v1Series(r, r.len(end), batch));
+      if (batch.series.length % PER_PAUSE === 0) yield;
+    } else if (field === 3 && (tag & 7) === LEN) v1Metadata(r, r.len(end), batch);
     else r.skip(tag & 7, end, field);
   }
   return batch;
@@ -253,14 +265,16 @@ function v1Metadata(r: WireReader, end: number, batch: WriteBatch): void {
   batch.metadata.push([family, { type: metricType(type), help, unit }]);
 }
 
-function decodeV2(body: Buffer): WriteBatch {
+function* decodeV2(body: Buffer): Sliced<WriteBatch> {
   const r = new WireReader(body, V2_MESSAGE);
   const batch = newBatch('v2', body);
   const end = body.length;
   // Series refer to the symbol table, which the wire may carry after them: read it first.
   const symbols: (string | undefined)[] = [];
   const seriesAt: number[] = [];
+  let fields = 0;
   while (r.pos < end) {
+    if (++fields % PER_PAUSE === 0) yield;
     const tag = r.tag(end);
     const field = tag >>> 3;
     if (field === 4 && (tag & 7) === LEN) symbols.push(r.string(end));
@@ -276,6 +290,7 @@ function decodeV2(body: Buffer): WriteBatch {
   for (let i = 0; i < seriesAt.length; i += 2) {
     r.pos = seriesAt[i]!;
     batch.series.push(v2Series(r, seriesAt[i + 1]!, batch, symbols));
+    if (batch.series.length % PER_PAUSE === 0) yield;
   }
   return batch;
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { runInSlices, SerialQueue } from '../otlp/slices.js';
 import type { Tsdb } from '../tsdb/db.js';
-import { decodeWriteRequest, type Protocol } from './decode.js';
+import { decodeSlices, type Protocol } from './decode.js';
 import { handleRemoteWrite, REMOTE_WRITE_PATH, type RemoteWriteSink } from './http-handler.js';
 import { decompressSnappy } from './snappy.js';
 import { RemoteWriteStats } from './stats.js';
@@ -52,7 +52,7 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
 
   store(body: Buffer, protocol: Protocol): Promise<StoreResult> {
     return this.queue.run(async () => {
-      const batch = decodeWriteRequest(decompressSnappy(body, this.limits.maxDecompressedBytes), protocol);
+      const batch = await runInSlices(decodeSlices(decompressSnappy(body, this.limits.maxDecompressedBytes), protocol), SLICE_BUDGET_MS);
       this.stats.requests[protocol]++;
       const result = await runInSlices(this.writer.storeSlices(batch), SLICE_BUDGET_MS);
       this.tsdb.flushIngest();
