@@ -94,6 +94,7 @@ export const SETTINGS = [
   { key: 'outOfOrderWindowMs', env: 'SCALER_OUT_OF_ORDER_WINDOW', flag: '--out-of-order-window', default: '30s', description: 'Samples this much older than a series\' newest are still inserted in order; older ones are rejected.', schema: duration },
   { key: 'maxRequestBytes', env: 'SCALER_MAX_REQUEST_BYTES', flag: '--max-request-bytes', default: '4MiB', description: 'Largest OTLP request body as sent (compressed).', schema: bytes },
   { key: 'maxDecompressedBytes', env: 'SCALER_MAX_DECOMPRESSED_BYTES', flag: '--max-decompressed-bytes', default: '32MiB', description: 'Largest OTLP request body after decompression.', schema: bytes },
+  { key: 'remoteWrite', env: 'SCALER_REMOTE_WRITE', flag: '--remote-write', default: 'true', description: 'Accept Prometheus remote write (1.0 and 2.0) at POST /api/v1/write on the HTTP and OTLP/HTTP ports.', schema: bool },
   { key: 'queryTimeoutMs', env: 'SCALER_QUERY_TIMEOUT', flag: '--query-timeout', default: '10s', description: 'Longest a PromQL evaluation may run.', schema: duration },
   { key: 'queryMaxSamples', env: 'SCALER_QUERY_MAX_SAMPLES', flag: '--query-max-samples', default: '50000000', description: 'Most samples one query may load into memory at once.', schema: positiveInt },
   { key: 'connectionIdleMs', env: 'SCALER_CONNECTION_IDLE', flag: '--connection-idle', default: '5m', description: 'A gRPC connection with no call open this long is closed with GOAWAY (clients reconnect on their next call); also frees connections abandoned mid-handshake.', schema: duration },
