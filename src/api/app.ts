@@ -11,7 +11,7 @@ import { metadataRoutes } from './metadata.js';
 import { parseRoutes } from './parse.js';
 import { queryRoutes } from './query.js';
 import { scalerStatusRoutes } from './scaler-status.js';
-import { SelfMetrics, type ReceiverCounters } from './self-metrics.js';
+import { SelfMetrics, type ReceiverCounters, type SnapshotCounters } from './self-metrics.js';
 import { seriesRoutes } from './series.js';
 import { statusRoutes } from './status.js';
 import { webRoutes } from './web.js';
@@ -25,6 +25,8 @@ export interface ApiDeps {
   scaler?: Scaler;
   /** The OTLP receivers' counters, for /metrics. */
   otlpStats?: ReceiverCounters;
+  /** The data dir's snapshot counters, for /metrics. */
+  snapshotStats?: SnapshotCounters;
   /** Pass one to count scaler RPCs into the same registry (ExternalScalerService's onCall). */
   selfMetrics?: SelfMetrics;
 }
@@ -59,7 +61,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   const metrics = deps.selfMetrics ?? new SelfMetrics();
-  metrics.watch({ tsdb: deps.tsdb, otlp: deps.otlpStats, scaler: deps.scaler });
+  metrics.watch({ tsdb: deps.tsdb, otlp: deps.otlpStats, scaler: deps.scaler, snapshots: deps.snapshotStats });
   app.addHook('onResponse', async (req, reply) => {
     const endpoint = req.routeOptions.url;
     if (endpoint !== undefined && endpoint.startsWith(API_PREFIX)) metrics.observeRequest(endpoint, reply.elapsedTime / 1000);
