@@ -339,6 +339,7 @@ function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scra
     return;
   }
   result.series++;
+  series.reserve(series.length + n - first);
   let run = 0;
   let st = 0;
   for (let i = 0; i < n; i++) {

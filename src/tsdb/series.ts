@@ -196,6 +196,12 @@ export class Series {
     return n;
   }
 
+  /** Makes room for `n` samples at once (up to the maximum), so a bulk load does not grow the buffer step by step. */
+  reserve(n: number): void {
+    const capacity = Math.min(n, this.maxCapacity);
+    if (capacity > this.cap) this.grow(capacity);
+  }
+
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
     const drop = this.lowerBound(minT);
@@ -279,8 +285,7 @@ export class Series {
     }
   }
 
-  private grow(): void {
-    const capacity = Math.min(this.cap * 2, this.maxCapacity);
+  private grow(capacity = Math.min(this.cap * 2, this.maxCapacity)): void {
     const data = new Float64Array(2 * capacity);
     const stale = this.stale ? new Uint8Array(capacity) : undefined;
     for (let i = 0; i < this.len; i++) {
