@@ -333,13 +333,12 @@ function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scra
   result.samplesExpired += first;
   if (first === n) return;
   const { tsdb } = target;
-  const series = tsdb.getOrCreate(labels, alias);
+  const series = tsdb.getOrCreate(labels, alias, n - first);
   if (series === undefined) {
     result.seriesRejected++;
     return;
   }
   result.series++;
-  series.reserve(series.length + n - first);
   let run = 0;
   let st = 0;
   for (let i = 0; i < n; i++) {

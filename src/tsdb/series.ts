@@ -43,9 +43,11 @@ export class Series {
     readonly labels: Labels,
     readonly aliasName: string | undefined,
     private readonly maxCapacity: number,
+    /** Samples the series is known to receive soon (a bulk load): the buffer is sized for them at once. */
+    expectedSamples = INITIAL_CAPACITY,
   ) {
     this.metricName = labelsGet(labels, METRIC_NAME);
-    const capacity = Math.min(INITIAL_CAPACITY, maxCapacity);
+    const capacity = Math.min(Math.max(expectedSamples, 1), maxCapacity);
     this.cap = capacity;
     this.data = new Float64Array(2 * capacity);
   }
@@ -196,12 +198,6 @@ export class Series {
     return n;
   }
 
-  /** Makes room for `n` samples at once (up to the maximum), so a bulk load does not grow the buffer step by step. */
-  reserve(n: number): void {
-    const capacity = Math.min(n, this.maxCapacity);
-    if (capacity > this.cap) this.grow(capacity);
-  }
-
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
     const drop = this.lowerBound(minT);
@@ -285,7 +281,8 @@ export class Series {
     }
   }
 
-  private grow(capacity = Math.min(this.cap * 2, this.maxCapacity)): void {
+  private grow(): void {
+    const capacity = Math.min(this.cap * 2, this.maxCapacity);
     const data = new Float64Array(2 * capacity);
     const stale = this.stale ? new Uint8Array(capacity) : undefined;
     for (let i = 0; i < this.len; i++) {
