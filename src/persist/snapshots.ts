@@ -53,9 +53,15 @@ export class Snapshots {
   /** Restores the last snapshot into the (empty) store. Never throws for a bad or missing file. */
   async load(): Promise<void> {
     const { dir } = this.options;
-    await mkdir(dir, { recursive: true });
-    await removeTemp(dir);
     const path = join(dir, SNAPSHOT_FILE);
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      // Scaling without a snapshot beats not scaling: the writes will fail and be counted.
+      this.log.error({ err, dir }, 'the data dir cannot be created; starting empty');
+      return;
+    }
+    await removeTemp(dir);
     const started = performance.now();
     let file: Buffer;
     try {

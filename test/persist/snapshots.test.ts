@@ -255,3 +255,46 @@ describe.skipIf(small === undefined)('a full disk', () => {
     expect(dump(loaded)).toEqual(expected);
   });
 });
+
+describe('snapshot timing', () => {
+  it('writes every interval once started', async () => {
+    const dir = dataDir();
+    const tsdb = new Tsdb({ now: () => NOW });
+    tsdb.appendLabels(['__name__', 'up'], NOW, 1);
+    const snapshots = new Snapshots({ tsdb, settings: SETTINGS }, { dir, intervalMs: 20, retentionMs: RETENTION_MS, now: () => NOW }, pino({ level: 'silent' }));
+    snapshots.start();
+    await expect.poll(() => snapshots.stats.writes, { timeout: 5_000 }).toBeGreaterThanOrEqual(2);
+    await snapshots.close();
+    const after = snapshots.stats.writes;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(snapshots.stats.writes).toBe(after);
+  });
+
+  it('at close, abandons a periodic write in progress and writes what the store holds now', async () => {
+    const dir = dataDir();
+    const { tsdb, snapshots, lines } = setup(dir);
+    fill(tsdb, 3000, 3);
+    const periodic = snapshots.write(0);
+    await new Promise((r) => setImmediate(r));
+    tsdb.appendLabels(labelsFromRecord({ __name__: 'late' }), NOW, 7);
+    await snapshots.close();
+    await periodic;
+    expect(snapshots.stats).toMatchObject({ writes: 1, failures: 0 });
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(readdirSync(dir)).toEqual(['snapshot']);
+    const { tsdb: loaded, snapshots: again } = setup(dir);
+    await again.load();
+    expect(dump(loaded)).toEqual(dump(tsdb));
+  });
+
+  it('starts empty, logging it, when the data dir cannot be created', async () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, 'file'), '');
+    const { tsdb, snapshots, lines } = setup(join(dir, 'file', 'data'));
+    await snapshots.load();
+    expect(tsdb.seriesCount).toBe(0);
+    expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual(['the data dir cannot be created; starting empty']);
+    await snapshots.write();
+    expect(snapshots.stats.failures).toBe(1);
+  });
+});
