@@ -70,6 +70,7 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
       loop_pause_max_ms: round3(m.snapshot.loopPauseMs.max),
       loop_pause_p99_ms: round3(m.snapshot.loopPauseMs.p99),
       loop_turns: m.snapshot.loopPauseMs.count,
+      loop_pauses_over_10ms: m.snapshot.loopPausesOver10Ms,
     },
   };
   if (m.peer) {
