@@ -71,6 +71,8 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
       loop_pause_p99_ms: round3(m.snapshot.loopPauseMs.p99),
       loop_turns: m.snapshot.loopPauseMs.count,
       loop_pauses_over_10ms: m.snapshot.loopPausesOver10Ms,
+      idle_loop_pause_max_ms: round3(m.snapshot.idlePauseMaxMs),
+      idle_loop_pauses_over_10ms: m.snapshot.idlePausesOver10Ms,
     },
   };
   if (m.peer) {

@@ -22,6 +22,9 @@ export interface SnapshotResult {
   loopPauseMs: Latency;
   /** Probe gaps over 10 ms: on a quiet machine, none; on a shared one, the other processes' time slices too. */
   loopPausesOver10Ms: number;
+  /** The same probe for as long again with nothing running: what the machine alone does to it. */
+  idlePauseMaxMs: number;
+  idlePausesOver10Ms: number;
 }
 
 const SETTINGS = { nameTranslation: 'UnderscoreEscapingWithSuffixes', promoteResourceAttributes: '*' };
@@ -48,6 +51,10 @@ function fill(tsdb: Tsdb, series: number, samples: number, nowMs: number): void 
       tsdb.append(series_, start + i * STEP_MS + ((s + i * 31) % 40), v, false, start - 60_000);
     }
   }
+}
+
+function over10(gaps: number[]): number {
+  return gaps.filter((g) => g > 10).length;
 }
 
 function cpuMs(u: NodeJS.CpuUsage): number {
@@ -95,6 +102,7 @@ export async function snapshotBench(series: number, samples: number): Promise<Sn
       writeMs = performance.now() - t0;
       writeCpuMs = cpuMs(process.cpuUsage(cpu0));
     });
+    const idle = await probeLoop(() => new Promise((resolve) => setTimeout(resolve, writeMs)));
     if (writer.stats.failures > 0) throw new Error('the benchmark snapshot write failed');
     const bytes = statSync(join(dir, 'snapshot')).size;
 
@@ -109,7 +117,7 @@ export async function snapshotBench(series: number, samples: number): Promise<Sn
     const loadMs = performance.now() - t1;
     const loadCpuMs = cpuMs(process.cpuUsage(cpu1));
     if (restored.seriesCount !== series) throw new Error(`the benchmark snapshot restored ${restored.seriesCount} of ${series} series`);
-    return { series, samplesPerSeries: samples, fillMs, writeMs, writeCpuMs, bytes, loadMs, loadCpuMs, loopPauseMs: latency(gaps), loopPausesOver10Ms: gaps.filter((g) => g > 10).length };
+    return { series, samplesPerSeries: samples, fillMs, writeMs, writeCpuMs, bytes, loadMs, loadCpuMs, loopPauseMs: latency(gaps), loopPausesOver10Ms: over10(gaps), idlePauseMaxMs: latency(idle).max, idlePausesOver10Ms: over10(idle) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

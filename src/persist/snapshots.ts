@@ -8,7 +8,7 @@ import { checkedBody, restoreBody, SnapshotRefused, type SnapshotTarget } from '
  * How long one slice of a periodic write may hold the event loop: KEDA's GetMetrics should
  * never wait more than about 10 ms behind it.
  */
-const SLICE_MS = 5;
+const SLICE_MS = 2;
 
 /** The snapshot counters /metrics reads. */
 export interface SnapshotStats {
