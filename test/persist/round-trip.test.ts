@@ -76,7 +76,7 @@ describe('a snapshot round trip through a restart', () => {
   it('gives a new app identical query results, metadata and series, and a delta total that continues', async () => {
     const settings = { dataDir: dir, snapshotIntervalMs: 3_600_000 };
     const base = Math.floor(Date.now() / 1000) * 1000 - 120_000;
-    const first = await startTestApp(settings);
+    const first = await startTestApp(settings, { fresh: true });
     apps.push(first);
     for (const body of pushes(base)) await post(first.ports.otlpHttp, body);
 
@@ -92,7 +92,7 @@ describe('a snapshot round trip through a restart', () => {
     const liveSince = first.tsdb.coverage.liveSinceMs;
     await first.close();
 
-    const second = await startTestApp(settings);
+    const second = await startTestApp(settings, { fresh: true });
     apps.push(second);
     expect(await answers(second)).toEqual(before);
     // The first app's time is known covered; the gap while neither ran is not.
