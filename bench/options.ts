@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../src/protobuf.js';
 
 export interface BenchOptions {
   json: boolean;
@@ -15,13 +13,12 @@ export interface BenchOptions {
   loadSeconds: number;
   activationRounds: number;
   snapshotSeries: number;
-  peerDir: string;
   promBin: string;
 }
 
 export const USAGE = `usage: npm run bench -- [--json] [--peer] [--sizes 1000,10000,100000] [--ingest-series 10000]
   [--batch 2000] [--concurrency 4] [--rounds 5] [--warmup 5] [--runs 50] [--load-seconds 10]
-  [--activation-rounds 50] [--snapshot-series 100000] [--peer-dir ../shared/bench/prometheus-peer] [--prom-bin prometheus]`;
+  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus]`;
 
 function positive(name: string, text: string): number {
   const n = Number(text);
@@ -45,7 +42,6 @@ export function parseOptions(argv: string[]): BenchOptions {
       'load-seconds': { type: 'string', default: '10' },
       'activation-rounds': { type: 'string', default: '50' },
       'snapshot-series': { type: 'string', default: '100000' },
-      'peer-dir': { type: 'string', default: join(PROJECT_ROOT, '..', 'shared', 'bench', 'prometheus-peer') },
       'prom-bin': { type: 'string', default: 'prometheus' },
     },
   });
@@ -66,7 +62,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     loadSeconds: positive('load-seconds', values['load-seconds']),
     activationRounds: positive('activation-rounds', values['activation-rounds']),
     snapshotSeries: positive('snapshot-series', values['snapshot-series']),
-    peerDir: values['peer-dir'],
     promBin: values['prom-bin'],
   };
 }

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const snapshot = await snapshotBench(options.snapshotSeries, SNAPSHOT_SAMPLES);
 
   const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
-  const peer = options.peer ? runPeer(options.peerDir, peerSizes, options.batch, options.concurrency, options.promBin) : undefined;
+  const peer = options.peer ? await runPeer(peerSizes, options.batch, options.concurrency, options.warmup, options.runs, options.promBin) : undefined;
 
   const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, activation, snapshot, peer };
   if (options.json) console.log(JSON.stringify(figures(measurements, options)));
