@@ -2,11 +2,16 @@ import { activationLatency } from './activation.js';
 import { buildDataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
 import { getMetricsUnderLoad } from './getmetrics-load.js';
-import { ingestInproc } from './ingest-inproc.js';
+import { ingestInproc, ingestInprocRemoteWrite } from './ingest-inproc.js';
 import { parseOptions } from './options.js';
 import { runPeer } from './peer.js';
 import { runNetworkIngest, runSize, type SizeResult } from './per-size.js';
+import { encodeRemoteWriteAll } from './remote-write-clients.js';
 import { figures, table } from './report.js';
+import { snapshotBench } from './snapshot.js';
+
+/** Samples a series in the snapshot benchmark: 10 minutes of 10 s pushes. */
+const SNAPSHOT_SAMPLES = 60;
 
 /**
  * `npm run bench`: every figure of BENCHMARKS.md on the shared data set, each section in a fresh
@@ -23,6 +28,12 @@ async function main(): Promise<void> {
   const grpc = await runNetworkIngest(buildDataSet(options.ingestSeries), options.batch, options.concurrency, 'grpc');
   log(`HTTP ingest, N=${options.ingestSeries}`);
   const http = await runNetworkIngest(buildDataSet(options.ingestSeries), options.batch, options.concurrency, 'http');
+  log(`in-process remote-write ingest (1.0, 2.0), N=${options.ingestSeries}`);
+  const inprocRw1 = ingestInprocRemoteWrite(encodeRemoteWriteAll(ingestData, options.batch, 'v1'), options.ingestSeries, options.rounds, 'v1');
+  const inprocRw2 = ingestInprocRemoteWrite(encodeRemoteWriteAll(ingestData, options.batch, 'v2'), options.ingestSeries, options.rounds, 'v2');
+  log(`remote-write ingest (1.0, 2.0), N=${options.ingestSeries}`);
+  const rw1 = await runNetworkIngest(buildDataSet(options.ingestSeries), options.batch, options.concurrency, 'rw1');
+  const rw2 = await runNetworkIngest(buildDataSet(options.ingestSeries), options.batch, options.concurrency, 'rw2');
 
   const sizes: SizeResult[] = [];
   for (const n of options.sizes) {
@@ -35,10 +46,13 @@ async function main(): Promise<void> {
   log(`activation, ${options.activationRounds} rounds`);
   const activation = await activationLatency(buildDataSet(options.ingestSeries), options.batch, options.concurrency, options.activationRounds);
 
-  const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
-  const peer = options.peer ? runPeer(options.peerDir, peerSizes, options.batch, options.concurrency, options.promBin) : undefined;
+  log(`snapshot write and load, ${options.snapshotSeries} series × ${SNAPSHOT_SAMPLES} samples`);
+  const snapshot = await snapshotBench(options.snapshotSeries, SNAPSHOT_SAMPLES);
 
-  const measurements = { inproc, grpc, http, sizes, load, activation, peer };
+  const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
+  const peer = options.peer ? await runPeer(peerSizes, options.batch, options.concurrency, options.warmup, options.runs, options.promBin) : undefined;
+
+  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, activation, snapshot, peer };
   if (options.json) console.log(JSON.stringify(figures(measurements, options)));
   else console.log(table(measurements, options));
 }

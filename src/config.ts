@@ -60,6 +60,7 @@ function parsedText(parse: (text: string) => number) {
 }
 const duration = parsedText(parseDurationMs);
 const bytes = parsedText(parseBytes);
+const positiveDuration = duration.pipe(z.number().positive({ message: 'must be more than 0' }));
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform(
   (v) => v === true || v === 'true' || v === '1' || v === 'yes',
 );
@@ -94,16 +95,19 @@ export const SETTINGS = [
   { key: 'outOfOrderWindowMs', env: 'SCALER_OUT_OF_ORDER_WINDOW', flag: '--out-of-order-window', default: '30s', description: 'Samples this much older than a series\' newest are still inserted in order; older ones are rejected.', schema: duration },
   { key: 'maxRequestBytes', env: 'SCALER_MAX_REQUEST_BYTES', flag: '--max-request-bytes', default: '4MiB', description: 'Largest OTLP request body as sent (compressed).', schema: bytes },
   { key: 'maxDecompressedBytes', env: 'SCALER_MAX_DECOMPRESSED_BYTES', flag: '--max-decompressed-bytes', default: '32MiB', description: 'Largest OTLP request body after decompression.', schema: bytes },
+  { key: 'remoteWrite', env: 'SCALER_REMOTE_WRITE', flag: '--remote-write', default: 'true', description: 'Accept Prometheus remote write (1.0 and 2.0) at POST /api/v1/write on the HTTP and OTLP/HTTP ports.', schema: bool },
   { key: 'queryTimeoutMs', env: 'SCALER_QUERY_TIMEOUT', flag: '--query-timeout', default: '10s', description: 'Longest a PromQL evaluation may run.', schema: duration },
   { key: 'queryMaxSamples', env: 'SCALER_QUERY_MAX_SAMPLES', flag: '--query-max-samples', default: '50000000', description: 'Most samples one query may load into memory at once.', schema: positiveInt },
   { key: 'connectionIdleMs', env: 'SCALER_CONNECTION_IDLE', flag: '--connection-idle', default: '2m', description: 'An HTTP/2 connection (gRPC, or OTLP/HTTP over h2c) with no call open this long is closed with GOAWAY (clients reconnect on their next call); also frees connections abandoned mid-frame.', schema: duration },
   { key: 'maxConnectionsPerAddress', env: 'SCALER_MAX_CONNECTIONS_PER_ADDRESS', flag: '--max-connections-per-address', default: '512', description: 'Most connections one peer address may hold open on each port (of 8192 a port); past it its new connections are closed at once, so one peer cannot lock KEDA out.', schema: positiveInt },
   { key: 'headerTimeoutMs', env: 'SCALER_HEADER_TIMEOUT', flag: '--header-timeout', default: '10s', description: 'A new connection must complete its TLS handshake and send its first request\'s headers (HTTP/2: preface and first HEADERS) within this; an HTTP/1.1 request its headers. Otherwise it is closed (408 where HTTP/1.1).', schema: duration },
   { key: 'requestTimeoutMs', env: 'SCALER_REQUEST_TIMEOUT', flag: '--request-timeout', default: '1m', description: 'An HTTP request (headers and body) must arrive whole within this, or it is answered 408 and its connection closed.', schema: duration },
+  { key: 'dataDir', env: 'SCALER_DATA_DIR', flag: '--data-dir', default: undefined, description: 'Directory the store is snapshotted to and restored from at start; empty keeps everything in memory only.', schema: optionalPath },
+  { key: 'snapshotIntervalMs', env: 'SCALER_SNAPSHOT_INTERVAL', flag: '--snapshot-interval', default: '30s', description: 'How often the store is snapshotted to the data dir (also at shutdown); a crash loses at most this much.', schema: positiveDuration },
   { key: 'nameTranslation', env: 'SCALER_NAME_TRANSLATION', flag: '--name-translation', default: 'UnderscoreEscapingWithSuffixes', description: 'OTLP metric/label name translation strategy, as Prometheus\'s otlp.translation_strategy.', schema: z.enum(NAME_TRANSLATION_STRATEGIES) },
   { key: 'promoteResourceAttributes', env: 'SCALER_PROMOTE_RESOURCE_ATTRIBUTES', flag: '--promote-resource-attributes', default: '*', description: 'Resource attributes promoted to labels: "*" for all, a comma-separated list, or "" for none.', schema: z.string() },
   { key: 'lazySeries', env: 'SCALER_LAZY_SERIES', flag: '--lazy-series', default: 'false', description: 'Keep only metrics that some trigger\'s query names.', schema: bool },
-  { key: 'warmupMs', env: 'SCALER_WARMUP', flag: '--warmup', default: '60s', description: 'After start, an empty query result is UNAVAILABLE (not 0) for this long unless its metrics were seen.', schema: duration },
+  { key: 'errIfNotFound', env: 'SCALER_ERR_IF_NOT_FOUND', flag: '--err-if-not-found', default: 'false', description: 'A query that finds nothing answers UNAVAILABLE (KEDA\'s fallback applies) instead of valueIfNotFound, for triggers whose metadata does not say (errorIfNotFound / errIfNotFound).', schema: bool },
   { key: 'logLevel', env: 'SCALER_LOG_LEVEL', flag: '--log-level', default: 'info', description: 'trace, debug, info, warn, error or fatal.', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) },
   { key: 'logFormat', env: 'SCALER_LOG_FORMAT', flag: '--log-format', default: 'json', description: 'json, or pretty for humans (needs pino-pretty).', schema: z.enum(['json', 'pretty']) },
   { key: 'tlsCertFile', env: 'SCALER_TLS_CERT_FILE', flag: '--tls-cert-file', default: undefined, description: 'PEM server certificate; with a key, every port serves TLS. Reloaded when it changes.', schema: optionalPath },

@@ -22,11 +22,34 @@ export interface ReceiverCounters {
   readonly pointsRejected: Readonly<Record<string, number>>;
 }
 
+/** The remote-write receiver's counters as /metrics reads them (the shape of src/remotewrite/stats.ts's RemoteWriteStats). */
+export interface RemoteWriteCounters {
+  readonly requests: Readonly<Record<string, number>>;
+  readonly requestsFailed: number;
+  readonly samplesReceived: number;
+  readonly histogramsReceived: number;
+  readonly samplesWritten: number;
+  readonly samplesSkippedLazy: number;
+  readonly exemplarsIgnored: number;
+  readonly samplesRejected: Readonly<Record<string, number>>;
+}
+
+/** The data dir's snapshot counters (the shape of src/persist/snapshots.ts's SnapshotStats). */
+export interface SnapshotCounters {
+  readonly writes: number;
+  readonly failures: number;
+  readonly lastWriteSeconds: number;
+  readonly lastWriteBytes: number;
+  readonly lastWriteTimestamp: number;
+}
+
 /** What /metrics reads when scraped; each part is optional so the API can run without it. */
 export interface MetricSources {
   tsdb: Tsdb;
   otlp?: ReceiverCounters;
+  remoteWrite?: RemoteWriteCounters;
   scaler?: Scaler;
+  snapshots?: SnapshotCounters;
 }
 
 type Setter = (labels: Record<string, string>, value: number) => void;
@@ -71,7 +94,7 @@ export class SelfMetrics {
   watch(sources: MetricSources): void {
     if (this.watching) return;
     this.watching = true;
-    const { tsdb, otlp, scaler } = sources;
+    const { tsdb, otlp, remoteWrite, scaler, snapshots } = sources;
     this.gauge('tsdb_series', 'Series held in memory.', [], (set) => set({}, tsdb.seriesCount));
     this.counter('tsdb_series_created_total', 'Series created.', [], (set) => set({}, tsdb.stats.seriesCreated));
     this.counter('tsdb_series_freed_total', 'Series freed by retention.', [], (set) => set({}, tsdb.stats.seriesFreed));
@@ -96,6 +119,37 @@ export class SelfMetrics {
       this.counter('otlp_points_rejected_total', 'OTLP data points refused, by reason.', ['reason'], (set) => {
         for (const [reason, n] of Object.entries(otlp.pointsRejected)) set({ reason }, n);
       });
+    }
+    if (remoteWrite) {
+      this.counter('remote_write_requests_total', 'Remote-write requests decoded, by protocol version (v1, v2).', ['protocol'], (set) => {
+        for (const [protocol, n] of Object.entries(remoteWrite.requests)) set({ protocol }, n);
+      });
+      this.counter('remote_write_requests_failed_total', 'Remote-write requests refused whole (unsupported, too large, malformed).', [], (set) =>
+        set({}, remoteWrite.requestsFailed),
+      );
+      this.counter('remote_write_samples_received_total', 'Remote-write samples received, by kind (float, native histogram).', ['kind'], (set) => {
+        set({ kind: 'float' }, remoteWrite.samplesReceived);
+        set({ kind: 'histogram' }, remoteWrite.histogramsReceived);
+      });
+      this.counter('remote_write_samples_written_total', 'Remote-write samples stored.', [], (set) => set({}, remoteWrite.samplesWritten));
+      this.counter('remote_write_samples_skipped_total', 'Remote-write samples of metrics no trigger reads, skipped in lazy mode.', [], (set) =>
+        set({}, remoteWrite.samplesSkippedLazy),
+      );
+      this.counter('remote_write_samples_rejected_total', 'Remote-write samples refused, by reason.', ['reason'], (set) => {
+        for (const [reason, n] of Object.entries(remoteWrite.samplesRejected)) set({ reason }, n);
+      });
+      this.counter('remote_write_exemplars_ignored_total', 'Remote-write exemplars received; the scaler keeps none.', [], (set) =>
+        set({}, remoteWrite.exemplarsIgnored),
+      );
+    }
+    if (snapshots) {
+      this.counter('snapshot_writes_total', 'Snapshots of the store written to the data dir.', [], (set) => set({}, snapshots.writes));
+      this.counter('snapshot_write_failures_total', 'Snapshot writes that failed (the previous snapshot was kept).', [], (set) => set({}, snapshots.failures));
+      this.gauge('snapshot_last_write_duration_seconds', 'How long the last successful snapshot write took.', [], (set) => set({}, snapshots.lastWriteSeconds));
+      this.gauge('snapshot_last_write_bytes', 'Size of the last snapshot written.', [], (set) => set({}, snapshots.lastWriteBytes));
+      this.gauge('snapshot_last_write_timestamp_seconds', 'When the last successful snapshot write finished (0: none yet).', [], (set) =>
+        set({}, snapshots.lastWriteTimestamp),
+      );
     }
     if (scaler) {
       const triggers = ['namespace', 'name', 'metric'] as const;

@@ -10,6 +10,13 @@ import { replaying, sniffProtocol } from './sniff.js';
 import type { TlsFiles } from './tls.js';
 
 const FORCE_CLOSE_AFTER_MS = 5_000;
+/**
+ * A restarting process may find a port still held by the one it replaces, which drains for a few
+ * seconds before it lets go: binding is retried this long, at most BIND_RETRY_MAX_DELAY_MS apart.
+ */
+const BIND_RETRY_MS = 10_000;
+const BIND_RETRY_FIRST_DELAY_MS = 50;
+const BIND_RETRY_MAX_DELAY_MS = 250;
 /** Past this many open connections a listener closes new ones at once, before the process runs out of file descriptors. */
 export const MAX_CONNECTIONS_PER_LISTENER = 8_192;
 /** Longer than the 60 s idle timeout of common load balancers, so they, not we, close idle connections first. */
@@ -18,6 +25,11 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const MAX_HTTP2_STREAMS = 100;
 /** How long a refused request's connection keeps being read (and discarded) so the refusal arrives before the close. */
 const REFUSAL_LINGER_MS = 2_000;
+
+/** A port that cannot be listened on; the message says which and why, for one line on stderr. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -186,7 +198,6 @@ export class Listener {
     }
     // Before the TLS server's own listener, so a refused peer costs no handshake.
     this.net.prependListener('connection', admit);
-    this.net.on('error', (err) => log.error({ err, listener: name }, 'listener error'));
   }
 
   /** From now on HTTP/1.1 responses close their connection and plain-HTTP HTTP/2 sessions get GOAWAY: clients move off before the listener closes. */
@@ -195,20 +206,40 @@ export class Listener {
     for (const session of this.http2Sessions) session.close();
   }
 
-  listen(host: string, port: number): Promise<number> {
+  /** Binds, retrying for a while a port another process still holds; ListenError when it cannot. */
+  async listen(host: string, port: number): Promise<number> {
+    const deadline = Date.now() + BIND_RETRY_MS;
+    for (let delay = BIND_RETRY_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, BIND_RETRY_MAX_DELAY_MS)) {
+      try {
+        const bound = await this.bind(host, port);
+        this.net.on('error', (err) => this.log.error({ err, listener: this.name }, 'listener error'));
+        this.log.debug({ listener: this.name, port: bound }, 'listening');
+        return bound;
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        const address = `${host}:${port}`;
+        if (err.code !== 'EADDRINUSE') throw new ListenError(`cannot listen on ${address} (${this.name}): ${err.message}`);
+        if (Date.now() + delay > deadline) {
+          throw new ListenError(`cannot listen on ${address} (${this.name}): the address is still in use after ${BIND_RETRY_MS / 1000}s of retries; another process holds it`);
+        }
+        if (delay === BIND_RETRY_FIRST_DELAY_MS) this.log.info({ listener: this.name, address }, 'address in use, retrying (a previous process may still be draining)');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private bind(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.net.once('error', reject);
       this.net.listen(port, host, () => {
         this.net.off('error', reject);
-        const bound = (this.net.address() as AddressInfo).port;
-        this.log.debug({ listener: this.name, port: bound }, 'listening');
-        resolve(bound);
+        resolve((this.net.address() as AddressInfo).port);
       });
     });
   }
 
-  /** Stops accepting; idle HTTP/1.1 connections close now, the rest when done or after a grace period. */
-  close(): Promise<void> {
+  /** Stops accepting; idle HTTP/1.1 connections close now, the rest when done or after `graceMs`. */
+  close(graceMs = FORCE_CLOSE_AFTER_MS): Promise<void> {
     this.unsubscribeTls?.();
     return new Promise((resolve) => {
       this.beginShutdown();
@@ -216,7 +247,7 @@ export class Listener {
       this.http?.close();
       setTimeout(() => {
         for (const s of this.sockets) s.destroy();
-      }, FORCE_CLOSE_AFTER_MS).unref();
+      }, graceMs).unref();
     });
   }
 }

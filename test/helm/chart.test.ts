@@ -177,6 +177,39 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     expect(kinds).not.toContain('NetworkPolicy');
   });
 
+  it('mounts an emptyDir data dir by default, and none when persistence is off', () => {
+    const deployment = findDoc(render(renderer), 'Deployment');
+    const c = container(deployment);
+    expect(envRecord(c)).toMatchObject({ SCALER_DATA_DIR: '/var/lib/keda-otlp-scaler', SCALER_SNAPSHOT_INTERVAL: '30s' });
+    expect(c.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/keda-otlp-scaler' });
+    expect((podSpec(deployment).volumes as any[]).find((v) => v.name === 'data')).toEqual({ name: 'data', emptyDir: { sizeLimit: '256Mi' } });
+    expect((deployment.spec as any).strategy.type).toBe('RollingUpdate');
+    expect(loadConfig([], envRecord(c)).dataDir).toBe('/var/lib/keda-otlp-scaler');
+
+    const off = findDoc(render(renderer, { valueFiles: [valuesFile('no-data-dir', { persistence: { enabled: false } })] }), 'Deployment');
+    const plain = container(off);
+    expect(envRecord(plain).SCALER_DATA_DIR).toBe('');
+    expect(loadConfig([], envRecord(plain)).dataDir).toBeUndefined();
+    expect(plain.volumeMounts.map((m) => m.name)).not.toContain('data');
+    expect((podSpec(off).volumes as any[]).map((v) => v.name)).not.toContain('data');
+  });
+
+  it('puts the data dir on a PersistentVolumeClaim when asked, with the Recreate strategy, or on an existing claim', () => {
+    const file = valuesFile('pvc', { persistence: { claim: { enabled: true, size: '2Gi', storageClass: 'fast' } } });
+    const docs = render(renderer, { valueFiles: [file] });
+    const claim = findDoc(docs, 'PersistentVolumeClaim');
+    expect(claim.metadata.name).toBe('keda-otlp-scaler-data');
+    expect(claim.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '2Gi' } } });
+    const deployment = findDoc(docs, 'Deployment');
+    expect((podSpec(deployment).volumes as any[]).find((v) => v.name === 'data')).toEqual({ name: 'data', persistentVolumeClaim: { claimName: 'keda-otlp-scaler-data' } });
+    expect((deployment.spec as any).strategy).toEqual({ type: 'Recreate' });
+    for (const doc of docs) expect(() => validateManifest(doc), `${doc.kind} ${doc.metadata.name}`).not.toThrow();
+
+    const existing = render(renderer, { valueFiles: [valuesFile('pvc-existing', { persistence: { claim: { enabled: true, existingClaim: 'scaler-data' } } })] });
+    expect(existing.map((d) => d.kind)).not.toContain('PersistentVolumeClaim');
+    expect((podSpec(findDoc(existing, 'Deployment')).volumes as any[]).find((v) => v.name === 'data').persistentVolumeClaim).toEqual({ claimName: 'scaler-data' });
+  });
+
   it('mounts the TLS secret and points SCALER_TLS_* at the mounted files, with mTLS probes falling back to TCP', () => {
     const docs = render(renderer, { valueFiles: [join(EXAMPLES_DIR, 'values-tls.yaml')] });
     const deployment = findDoc(docs, 'Deployment');
@@ -227,9 +260,9 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     const file = valuesFile('everything', {
       image: { digest: `sha256:${'a'.repeat(64)}`, pullPolicy: 'Always' },
       imagePullSecrets: [{ name: 'regcred' }],
-      config: { maxSeries: 250000, queryMaxSamples: 120000000, maxRequestBytes: 1048576, lazySeries: true, logLevel: 'debug', promoteResourceAttributes: '' },
+      config: { maxSeries: 250000, queryMaxSamples: 120000000, maxRequestBytes: 1048576, lazySeries: true, errIfNotFound: true, logLevel: 'debug', promoteResourceAttributes: '' },
       ports: { otlpGrpc: 14317, otlpHttp: 14318, http: 19090 },
-      extraArgs: ['--warmup=2m'],
+      extraArgs: ['--lookback-delta=2m'],
       extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=400' }],
       extraVolumes: [{ name: 'scratch', emptyDir: {} }],
       extraVolumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
@@ -253,7 +286,7 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     const pod = podSpec(deployment);
     const c = container(deployment);
     expect(c.image).toBe(`ghcr.io/keda-otlp-scaler/keda-otlp-scaler@sha256:${'a'.repeat(64)}`);
-    expect(c.args).toEqual(['--warmup=2m']);
+    expect(c.args).toEqual(['--lookback-delta=2m']);
     expect(c.ports.map((p) => p.containerPort)).toEqual([14317, 14318, 19090]);
     const env = envRecord(c);
     expect(env).toMatchObject({
@@ -262,11 +295,12 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
       SCALER_QUERY_MAX_SAMPLES: '120000000',
       SCALER_MAX_REQUEST_BYTES: '1048576',
       SCALER_LAZY_SERIES: 'true',
+      SCALER_ERR_IF_NOT_FOUND: 'true',
       SCALER_PROMOTE_RESOURCE_ATTRIBUTES: '',
       SCALER_HTTP_PORT: '19090',
     });
     const config = loadConfig(c.args ?? [], env);
-    expect(config).toMatchObject({ maxSeries: 250000, queryMaxSamples: 120000000, lazySeries: true, logLevel: 'debug', warmupMs: 120_000, httpPort: 19090 });
+    expect(config).toMatchObject({ maxSeries: 250000, queryMaxSamples: 120000000, lazySeries: true, errIfNotFound: true, logLevel: 'debug', lookbackDeltaMs: 120_000, httpPort: 19090 });
     expect(c.volumeMounts).toContainEqual({ name: 'scratch', mountPath: '/scratch' });
     expect(pod).toMatchObject({
       serviceAccountName: 'existing-sa',

@@ -5,6 +5,7 @@ import { Scaler } from '../../src/scaler/scaler.js';
 import { ScaledObjectStatus, STATUS_TTL_MS } from '../../src/scaler/status.js';
 import { Tsdb } from '../../src/tsdb/db.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
+import { holdEverything } from '../support/app.js';
 
 const NOW = 1_800_000_000_000;
 
@@ -12,7 +13,8 @@ describe('ScaledObject statuses', () => {
   it('are forgotten, on the status list and in /metrics, once KEDA has not asked for STATUS_TTL_MS', async () => {
     let now = NOW;
     const tsdb = new Tsdb();
-    const scaler = new Scaler(new Engine(tsdb), tsdb, { warmupMs: 0, now: () => now });
+    holdEverything(tsdb);
+    const scaler = new Scaler(new Engine(tsdb), tsdb, { now: () => now });
     const ask = (name: string, metricQuery: string) => {
       tsdb.appendLabels(labelsFromRecord({ __name__: 'queue' }), now, 5);
       return scaler.read(scaler.compile({ name, namespace: 'shop', scalerMetadata: { metricQuery, targetValue: '1' } }));
@@ -49,7 +51,8 @@ describe('ScaledObject statuses', () => {
   it('are bounded in number, dropping the least recently asked about', () => {
     let now = NOW;
     const tsdb = new Tsdb();
-    const scaler = new Scaler(new Engine(tsdb), tsdb, { warmupMs: 0, now: () => now });
+    holdEverything(tsdb);
+    const scaler = new Scaler(new Engine(tsdb), tsdb, { now: () => now });
     const status = new ScaledObjectStatus(() => now, { ttlMs: STATUS_TTL_MS, maxEntries: 3 });
     const trigger = (name: string) => scaler.compile({ name, namespace: 'ns', scalerMetadata: { metricQuery: 'sum(queue)', targetValue: '1' } });
     for (const name of ['a', 'b', 'c']) status.recordValue(trigger(name), 1, true, now++);
@@ -65,7 +68,8 @@ describe('ScaledObject statuses', () => {
 
   it('start afresh when an edit keeps the metric name but changes the target', () => {
     const tsdb = new Tsdb();
-    const scaler = new Scaler(new Engine(tsdb), tsdb, { warmupMs: 0, now: () => NOW });
+    holdEverything(tsdb);
+    const scaler = new Scaler(new Engine(tsdb), tsdb, { now: () => NOW });
     const trigger = (targetValue: string) =>
       scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery: 'sum(queue)', targetValue, metricName: 'queue' } });
     scaler.status.recordError(trigger('10'), 'boom', NOW);
