@@ -21,8 +21,11 @@ const BIND_RETRY_MAX_DELAY_MS = 250;
 export const MAX_CONNECTIONS_PER_LISTENER = 8_192;
 /** Longer than the 60 s idle timeout of common load balancers, so they, not we, close idle connections first. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/** Streams one h2c connection of OTLP/HTTP may have open at once; each may hold a request body up to the size limit. */
-const MAX_HTTP2_STREAMS = 100;
+/**
+ * Streams one h2c connection of OTLP/HTTP may have open at once. Each may hold a request body up
+ * to the size limit, so one such connection holds no more bodies than 16 HTTP/1.1 connections.
+ */
+const MAX_HTTP2_STREAMS = 16;
 /** How long a refused request's connection keeps being read (and discarded) so the refusal arrives before the close. */
 const REFUSAL_LINGER_MS = 2_000;
 
