@@ -164,7 +164,7 @@ export class Scaler {
       }
       const waiting = this.notResumed(metricNames, from, now);
       if (waiting === 0) return undefined;
-      return `${waiting} restored series of ${metricNames.join(', ')} have had no sample since the store began receiving at ${formatRFC3339Seconds(coverage.liveSinceMs)} (clients reconnecting after the restart), and a window ending without their newest samples would answer low; answers once they resume, or in ${Math.max(1, Math.ceil((coverage.liveSinceMs + RESUME_MS - now) / 1000))}s at the latest`;
+      return `${waiting} restored series of ${metricNames.join(', ')} have not caught up since the store began receiving at ${formatRFC3339Seconds(coverage.liveSinceMs)} (clients reconnecting after the restart deliver late), and a window ending without their newest samples would answer low; answers once they resume, or in ${Math.max(1, Math.ceil((coverage.liveSinceMs + RESUME_MS - now) / 1000))}s at the latest`;
     }
     if (keptSince === Infinity) return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
     // Where the covered time that the look-back will start in next begins: `from` itself, or the next span.
@@ -201,11 +201,13 @@ export class Scaler {
   }
 
   /**
-   * How many series of `names`, read by a window from `from`, have samples from before the live
-   * span (restored) but none since, while their clients may still be reconnecting: rate()
-   * extrapolates only half an interval towards a window end past a series' last sample, so such
-   * a window answers low until the series resumes. A series still silent RESUME_MS after the
-   * live start is taken to be gone (a pod that stopped with the restart), as a query would see it.
+   * How many series of `names`, read by a window from `from`, have not caught up since a restore
+   * while their clients may still be reconnecting: restored samples but none since the live span
+   * began, or a newest sample further behind now than 1.5 of the series' own push intervals
+   * (what reconnecting clients deliver late). rate() extrapolates only half an interval towards a
+   * window end past a series' last sample, so such a window answers low. A series still silent
+   * RESUME_MS after the live start is taken to be gone (a pod that stopped with the restart), as a
+   * query would see it.
    */
   private notResumed(names: readonly string[], from: number, now: number): number {
     const { coverage } = this.tsdb;
@@ -215,8 +217,16 @@ export class Scaler {
     let waiting = 0;
     for (const name of names) {
       for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
+        const n = s.length;
         const newest = s.maxTime;
-        if (newest >= from && newest < live) waiting++;
+        if (newest < from) continue;
+        if (newest < live) {
+          waiting++;
+          continue;
+        }
+        const restored = s.lowerBound(live);
+        const interval = restored >= 2 ? s.timestampAt(restored - 1) - s.timestampAt(restored - 2) : n >= 2 ? s.timestampAt(n - 1) - s.timestampAt(n - 2) : 0;
+        if (interval > 0 && now - newest > 1.5 * interval) waiting++;
       }
     }
     return waiting;
