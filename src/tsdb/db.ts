@@ -87,6 +87,11 @@ export class Tsdb {
     return this.byKey.size;
   }
 
+  /** The series for a label set, if there is one. */
+  get(labels: Labels): Series | undefined {
+    return this.byKey.get(labelsKey(labels));
+  }
+
   /** The series for a label set, created when new; undefined when `maxSeries` is reached. */
   getOrCreate(labels: Labels, aliasName?: string): Series | undefined {
     const key = labelsKey(labels);
@@ -111,9 +116,23 @@ export class Tsdb {
     return series;
   }
 
+  /** True when a sample at `t` is older than retention: append would refuse it. */
+  isTooOld(t: number): boolean {
+    return t < this.options.now() - this.options.retentionMs;
+  }
+
+  /**
+   * What append would answer for a sample at `t` on its own, without storing it (TooOld, OutOfOrder
+   * or Ok): lets a caller check every sample of a group before writing any.
+   */
+  appendable(series: Series, t: number): AppendStatus {
+    if (this.isTooOld(t)) return AppendStatus.TooOld;
+    return series.length > 0 && series.maxTime - t > this.options.outOfOrderWindowMs ? AppendStatus.OutOfOrder : AppendStatus.Ok;
+  }
+
   /** `startMs` is the sample's start time (OTLP start_time_unix_nano, Prometheus's ST); 0 means none. */
   append(series: Series, t: number, v: number, stale = false, startMs = 0): AppendStatus {
-    if (t < this.options.now() - this.options.retentionMs) {
+    if (this.isTooOld(t)) {
       this.stats.samplesTooOld++;
       return AppendStatus.TooOld;
     }
