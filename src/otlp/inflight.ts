@@ -14,12 +14,18 @@ export const RETRY_AFTER_SECONDS = 1;
  */
 export class InflightBudget {
   private used = 0;
+  private highest = 0;
 
   constructor(readonly limit: number) {}
 
   /** Bytes reserved now, by every request. */
   get inUse(): number {
     return this.used;
+  }
+
+  /** The most bytes reserved at once so far. */
+  get peak(): number {
+    return this.highest;
   }
 
   reserve(): Reservation {
@@ -30,6 +36,7 @@ export class InflightBudget {
   take(n: number): boolean {
     if (this.used + n > this.limit) return false;
     this.used += n;
+    if (this.used > this.highest) this.highest = this.used;
     return true;
   }
 

@@ -527,7 +527,8 @@ export class Translator {
   private begin(point: PointBase, temporality: Temporality, withStart = true): void {
     this.point = point;
     this.temporality = temporality;
-    this.startMs = withStart ? point.startTimeMs : 0;
+    // A start time the decoder could not represent (NaN) is no start time.
+    this.startMs = withStart && point.startTimeMs > 0 ? point.startTimeMs : 0;
     this.stale = (point.flags & FLAG_NO_RECORDED_VALUE) !== 0;
     this.timeMs = point.timeMs === 0 ? this.nowMs : point.timeMs;
     this.failedReason = undefined;
@@ -625,8 +626,9 @@ function appendStatusReason(status: AppendStatus): RejectReason | undefined {
   return undefined;
 }
 
-/** A time for a message: ISO 8601 where Date can show it, else the number of milliseconds. */
+/** A time for a message: ISO 8601 where Date can show it, else the number of milliseconds (NaN: the decoder's negative time). */
 function formatTime(ms: number): string {
+  if (Number.isNaN(ms)) return 'a negative time';
   return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms since the epoch`;
 }
 
