@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_AHEAD_MS } from '../../src/otlp/translate.js';
 import { makeGenericClientConstructor } from '@grpc/grpc-js';
 import { metricsServiceDefinition } from '../../src/otlp/proto.js';
+import { paddedRequest } from '../../tools/fuzz/otlp-valid.js';
 import { decodeResponse, encodeRequest, exportClient, latest, oneResource, sdk, startHarness, type Harness } from './harness.js';
 
 const ns = (ms: number) => `${BigInt(Math.round(ms)) * 1_000_000n}`;
@@ -20,15 +21,6 @@ const gauge = (name: string, points: { attributes?: Record<string, string>; valu
     })),
   },
 });
-
-/** A valid request followed by an unknown field of zeros up to `bytes`: decoded cheaply, inflated from a few KiB of gzip. */
-function padded(request: object, bytes: number): Buffer {
-  const body = encodeRequest(request);
-  const writer = protobuf.Writer.create();
-  const padding = bytes - body.length - 8;
-  writer.uint32((1000 << 3) | 2).uint32(padding);
-  return Buffer.concat([body, Buffer.from(writer.finish()), Buffer.alloc(padding)]);
-}
 
 /** Protobuf bytes where each `marker` string's last byte is replaced by `byte` (making the string invalid UTF-8). */
 function withByte(body: Buffer, marker: string, byte: number): Buffer {
@@ -90,7 +82,7 @@ describe('the in-flight budget: bytes held at once across requests and transport
   afterAll(() => h.close());
 
   it('answers a burst of 16 gzip bodies, each under the limits, with 200 or 429 + Retry-After, never holding more than the budget', async () => {
-    const bodies = Array.from({ length: 16 }, (_, i) => gzipSync(padded(oneResource({ 'service.name': 'burst' }, [gauge('burst', [{ attributes: { i: String(i) }, value: i }])]), LIMITS.maxDecompressedBytes - 1024)));
+    const bodies = Array.from({ length: 16 }, (_, i) => gzipSync(paddedRequest(oneResource({ 'service.name': 'burst' }, [gauge('burst', [{ attributes: { i: String(i) }, value: i }])]), LIMITS.maxDecompressedBytes - 1024)));
     expect(bodies[0]!.length).toBeLessThan(LIMITS.maxRequestBytes);
     const answers = await Promise.all(bodies.map((b) => postProtobuf(h, b, { 'content-encoding': 'gzip' })));
     const refused = answers.filter((a) => a.status === 429);
@@ -112,7 +104,7 @@ describe('the in-flight budget: bytes held at once across requests and transport
 
   it('answers a burst of 16 gzip gRPC messages with OK or RESOURCE_EXHAUSTED carrying RetryInfo', async () => {
     const client = gzipExportClient(h);
-    const body = padded(oneResource({ 'service.name': 'grpc-burst' }, [gauge('grpc_burst', [{ value: 1 }])]), LIMITS.maxDecompressedBytes - 1024);
+    const body = paddedRequest(oneResource({ 'service.name': 'grpc-burst' }, [gauge('grpc_burst', [{ value: 1 }])]), LIMITS.maxDecompressedBytes - 1024);
     const answers = await Promise.all(Array.from({ length: 16 }, () => client.send(body)));
     client.close();
     const refused = answers.filter((a) => a.error !== undefined);
@@ -145,7 +137,7 @@ describe('maxRequestBytes holds on gRPC as on HTTP: the message size as sent', (
   afterAll(() => h.close());
 
   it('refuses a 20 KiB uncompressed message with RESOURCE_EXHAUSTED (413 over HTTP) naming the limit, without RetryInfo', async () => {
-    const body = padded(oneResource({}, [gauge('sent_size', [{ value: 1 }])]), 20 * 1024);
+    const body = paddedRequest(oneResource({}, [gauge('sent_size', [{ value: 1 }])]), 20 * 1024);
     const client = exportClient(h);
     const res = await client.send(body);
     client.close();
@@ -156,7 +148,7 @@ describe('maxRequestBytes holds on gRPC as on HTTP: the message size as sent', (
   });
 
   it('accepts the same 20 KiB sent gzip-compressed, on both transports', async () => {
-    const body = padded(oneResource({}, [gauge('sent_size', [{ value: 2 }])]), 20 * 1024);
+    const body = paddedRequest(oneResource({}, [gauge('sent_size', [{ value: 2 }])]), 20 * 1024);
     const client = gzipExportClient(h);
     expect(await client.send(body)).toEqual({});
     client.close();
