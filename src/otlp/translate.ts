@@ -527,10 +527,11 @@ export class Translator {
   private begin(point: PointBase, temporality: Temporality, withStart = true): void {
     this.point = point;
     this.temporality = temporality;
-    // A start time the decoder could not represent (NaN) is no start time.
-    this.startMs = withStart && point.startTimeMs > 0 ? point.startTimeMs : 0;
     this.stale = (point.flags & FLAG_NO_RECORDED_VALUE) !== 0;
     this.timeMs = point.timeMs === 0 ? this.nowMs : point.timeMs;
+    // A start after the point's own time (or one the decoder could not represent, NaN) is no start time.
+    const st = point.startTimeMs;
+    this.startMs = withStart && st > 0 && st <= this.timeMs ? st : 0;
     this.failedReason = undefined;
     this.failedLabels = undefined;
   }

@@ -251,6 +251,17 @@ describe('times out of range are a per-point rejection', () => {
     expect(series[0]!.valueAt(0)).toBe(1);
   });
 
+  it('stores a sum point whose start time is past its time, or past 2^64 ns, without a start time', async () => {
+    const now = Date.now();
+    const sum = (startNs: string) => ({ name: 'started', sum: { aggregation_temporality: 2, is_monotonic: true, data_points: [{ as_double: 1, time_unix_nano: ns(now), start_time_unix_nano: startNs }] } });
+    expect(decodeResponse((await postProtobuf(h, encodeRequest(oneResource({}, [sum(ns(now + 60_000))])))).body).partial_success).toBeUndefined();
+    const json = await postJson(h, JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'started', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asDouble: 2, timeUnixNano: ns(now + 1), startTimeUnixNano: '99999999999999999999999' }] } }] }] }] }));
+    expect(json.body.partialSuccess).toBeUndefined();
+    const [series] = h.tsdb.select([]).filter((s) => s.metricName === 'started_total');
+    expect(series!.length).toBe(2);
+    expect(series!.hasStartTimes).toBe(false);
+  });
+
   it('takes a point up to 10 minutes ahead and rejects one past that, in protobuf too (fixed64 at its maximum)', async () => {
     const now = Date.now();
     const before = h.receiver.stats.pointsRejected.too_far_ahead;
