@@ -579,10 +579,10 @@ export class Translator {
     this.end();
   }
 
-  /** Why appending the current point's sample to an existing series would be refused, if it would. */
+  /** Why appending the current point's sample to an existing series would be refused (its time was checked by checkTime). */
   private refusal(series: Series): RejectReason | undefined {
     if (this.temporality === Temporality.Delta && !this.stale && !this.delta.accepts(series, this.timeMs)) return 'out_of_order';
-    return appendStatusReason(this.tsdb.appendable(series, this.timeMs));
+    return this.tsdb.isOutOfOrder(series, this.timeMs) ? 'out_of_order' : undefined;
   }
 
   private writeSeries(series: Series, value: number): void {

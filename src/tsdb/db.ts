@@ -122,12 +122,11 @@ export class Tsdb {
   }
 
   /**
-   * What append would answer for a sample at `t` on its own, without storing it (TooOld, OutOfOrder
-   * or Ok): lets a caller check every sample of a group before writing any.
+   * True when append would refuse a sample at `t` as out of order, without storing it: with
+   * isTooOld, lets a caller check every sample of a group before writing any.
    */
-  appendable(series: Series, t: number): AppendStatus {
-    if (this.isTooOld(t)) return AppendStatus.TooOld;
-    return series.length > 0 && series.maxTime - t > this.options.outOfOrderWindowMs ? AppendStatus.OutOfOrder : AppendStatus.Ok;
+  isOutOfOrder(series: Series, t: number): boolean {
+    return series.maxTime - t > this.options.outOfOrderWindowMs;
   }
 
   /** `startMs` is the sample's start time (OTLP start_time_unix_nano, Prometheus's ST); 0 means none. */
