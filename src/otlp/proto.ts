@@ -44,14 +44,14 @@ export function exportResponseJson(response: ExportResponse): string {
  * rather than from .proto files because only these few fields are ever written.
  */
 const RpcAny = new protobuf.Type('Any').add(new protobuf.Field('type_url', 1, 'string')).add(new protobuf.Field('value', 2, 'bytes'));
-const RpcStatus = new protobuf.Type('Status')
+export const RpcStatus: protobuf.Type = new protobuf.Type('Status')
   .add(new protobuf.Field('code', 1, 'int32'))
   .add(new protobuf.Field('message', 2, 'string'))
   .add(new protobuf.Field('details', 3, 'Any', 'repeated'));
 const Duration = new protobuf.Type('Duration').add(new protobuf.Field('seconds', 1, 'int64')).add(new protobuf.Field('nanos', 2, 'int32'));
-const RetryInfo = new protobuf.Type('RetryInfo').add(new protobuf.Field('retry_delay', 1, 'Duration'));
+export const RetryInfo: protobuf.Type = new protobuf.Type('RetryInfo').add(new protobuf.Field('retry_delay', 1, 'Duration'));
 new protobuf.Root().define('google.rpc').add(RpcStatus).add(RpcAny).add(Duration).add(RetryInfo);
-const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
+export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
 export function encodeRpcStatus(code: number, message: string): Uint8Array {
   return RpcStatus.encode(RpcStatus.fromObject({ code, message })).finish();

@@ -1,12 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { compressionAlgorithms, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { compressionAlgorithms, credentials, makeGenericClientConstructor, status, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
-import protobuf from 'protobufjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_AHEAD_MS } from '../../src/otlp/translate.js';
-import { makeGenericClientConstructor } from '@grpc/grpc-js';
-import { metricsServiceDefinition } from '../../src/otlp/proto.js';
+import { metricsServiceDefinition, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus } from '../../src/otlp/proto.js';
 import { paddedRequest } from '../../tools/fuzz/otlp-valid.js';
 import { decodeResponse, encodeRequest, exportClient, latest, oneResource, sdk, startHarness, type Harness } from './harness.js';
 
@@ -41,21 +39,12 @@ async function postJson(h: Harness, text: string | Buffer) {
   return { status: res.status, body: (await res.json()) as { partialSuccess?: { rejectedDataPoints: string; errorMessage: string }; message?: string } };
 }
 
-const RpcStatus = new protobuf.Type('Status')
-  .add(new protobuf.Field('code', 1, 'int32'))
-  .add(new protobuf.Field('message', 2, 'string'))
-  .add(new protobuf.Field('details', 3, 'Any', 'repeated'));
-const RpcAny = new protobuf.Type('Any').add(new protobuf.Field('type_url', 1, 'string')).add(new protobuf.Field('value', 2, 'bytes'));
-const Duration = new protobuf.Type('Duration').add(new protobuf.Field('seconds', 1, 'int64'));
-const RetryInfo = new protobuf.Type('RetryInfo').add(new protobuf.Field('retry_delay', 1, 'Duration'));
-new protobuf.Root().define('test.rpc').add(RpcStatus).add(RpcAny).add(Duration).add(RetryInfo);
-
 /** The retry delay (seconds) in a gRPC error's google.rpc.Status RetryInfo, or undefined without one. */
 function retryDelay(metadata: Metadata | undefined): number | undefined {
   const bin = metadata?.get('grpc-status-details-bin')[0];
   if (!(bin instanceof Buffer)) return undefined;
   const st = RpcStatus.toObject(RpcStatus.decode(bin), { longs: Number }) as { details?: { type_url: string; value: Uint8Array }[] };
-  const info = st.details?.find((d) => d.type_url === 'type.googleapis.com/google.rpc.RetryInfo');
+  const info = st.details?.find((d) => d.type_url === RETRY_INFO_TYPE_URL);
   if (!info) return undefined;
   return (RetryInfo.toObject(RetryInfo.decode(info.value), { longs: Number }) as { retry_delay: { seconds: number } }).retry_delay.seconds;
 }

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { Client, compressionAlgorithms, credentials, status, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { RETRY_INFO_TYPE_URL } from '../../src/otlp/proto.js';
 import { checkAlive, type Ports } from './canary.js';
 import { httpCall } from './http-call.js';
 import { paddedRequest } from './otlp-valid.js';
@@ -33,7 +34,7 @@ function count(into: Record<string, number>, key: string): void {
 
 function hasRetryInfo(metadata: Metadata | undefined): boolean {
   const bin = metadata?.get('grpc-status-details-bin')[0];
-  return bin instanceof Buffer && bin.includes('type.googleapis.com/google.rpc.RetryInfo');
+  return bin instanceof Buffer && bin.includes(RETRY_INFO_TYPE_URL);
 }
 
 /**
