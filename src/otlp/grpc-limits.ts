@@ -19,7 +19,6 @@ const MAX_DEFLATE_RATIO = 1032;
 
 /** The part of a grpc-js call this reads: the HTTP/2 stream the request arrives on. */
 interface StreamSource {
-  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   prependListener(event: 'data', listener: (chunk: Buffer) => void): unknown;
   off(event: 'data', listener: (chunk: Buffer) => void): unknown;
 }
@@ -48,6 +47,7 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
     const prefix = Buffer.alloc(PREFIX_BYTES);
     let prefixRead = 0;
     let received = 0;
+    let whole = false;
     let done = false;
     let intercepting: ServerInterceptingCall | undefined = undefined;
 
@@ -64,7 +64,9 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
       refuse(status.RESOURCE_EXHAUSTED, `the receiver is holding ${sink.budget.limit} bytes of requests in flight, its limit: retry after ${RETRY_AFTER_SECONDS}s`, true);
 
     const onData = (chunk: Buffer) => {
-      if (done) return;
+      if (done || chunk.length === 0) return;
+      // Export is unary: bytes past its one message would be buffered by grpc-js outside the budget.
+      if (whole) return refuse(status.INVALID_ARGUMENT, 'Export takes one request message; more data followed it', false);
       if (prefixRead < PREFIX_BYTES) {
         prefixRead += chunk.copy(prefix, prefixRead, 0, PREFIX_BYTES - prefixRead);
         if (prefixRead === PREFIX_BYTES && prefix.readUInt32BE(1) > maxRequestBytes) {
@@ -76,9 +78,9 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
       if (prefixRead < PREFIX_BYTES) return;
       const length = prefix.readUInt32BE(1);
       if (received < PREFIX_BYTES + length) return;
+      if (received > PREFIX_BYTES + length) return refuse(status.INVALID_ARGUMENT, 'Export takes one request message; more data followed it', false);
       // The whole message is here: grpc-js now joins its frames and, when compressed, inflates it.
-      done = true;
-      stream.off('data', onData);
+      whole = true;
       const inflated = prefix[0] === 1 ? 2 * Math.min(maxDecompressedBytes, length * MAX_DEFLATE_RATIO) : 0;
       if (!reservation.grow(PREFIX_BYTES + length + inflated)) throttle();
     };
