@@ -5,7 +5,9 @@ import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_AHEAD_MS } from '../../src/otlp/translate.js';
 import { metricsServiceDefinition, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus } from '../../src/otlp/proto.js';
+import type { App } from '../../src/server/app.js';
 import { paddedRequest } from '../../tools/fuzz/otlp-valid.js';
+import { startTestApp } from '../support/app.js';
 import { decodeResponse, encodeRequest, exportClient, latest, oneResource, sdk, startHarness, type Harness } from './harness.js';
 
 const ns = (ms: number) => `${BigInt(Math.round(ms)) * 1_000_000n}`;
@@ -329,5 +331,31 @@ describe('strings that are not UTF-8', () => {
     );
     expect(surrogate.body.partialSuccess).toMatchObject({ rejectedDataPoints: '1', errorMessage: expect.stringMatching(/not valid Unicode \(a lone surrogate\)/) });
     expect(Object.keys(latest(h.tsdb, 'j'))).toEqual(['j{v="fine"}']);
+  });
+});
+
+describe('rejections on /metrics, in the running app', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startTestApp({ maxSeriesBytes: 1024 });
+  });
+  afterAll(() => app.close());
+
+  it('counts points rejected for each new reason by reason', async () => {
+    const now = Date.now();
+    const request = oneResource({}, [
+      gauge('counted', [
+        { attributes: { v: 'bad~' }, value: 1 },
+        { attributes: { v: 'ahead' }, value: 2, timeMs: now + 2 * MAX_AHEAD_MS },
+        { attributes: { v: 'x'.repeat(2_000) }, value: 3 },
+      ]),
+    ]);
+    const body = withByte(encodeRequest(request), 'bad~', 0xff);
+    const res = await fetch(`http://127.0.0.1:${app.ports.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    expect(decodeResponse(Buffer.from(await res.arrayBuffer())).partial_success?.rejected_data_points).toBe(3);
+    const metrics = await (await fetch(`http://127.0.0.1:${app.ports.http}/metrics`)).text();
+    for (const reason of ['invalid_utf8', 'too_far_ahead', 'label_limit']) {
+      expect(metrics).toContain(`keda_otlp_scaler_otlp_points_rejected_total{reason="${reason}"} 1`);
+    }
   });
 });
