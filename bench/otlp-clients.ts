@@ -32,27 +32,36 @@ export function grpcClient(port: number): OtlpClient {
 }
 
 export function httpClient(port: number, maxSockets: number): OtlpClient {
+  return postingClient(port, maxSockets, '/v1/metrics', { 'content-type': 'application/x-protobuf' }, (status, reply) => {
+    if (status !== 200) return `OTLP/HTTP ${status}: ${reply.toString('latin1').slice(0, 200)}`;
+    return reply.length > 0 ? `partial success over HTTP (${reply.length} bytes)` : undefined;
+  });
+}
+
+/**
+ * POSTs pre-encoded bodies to one path over keep-alive connections; `refusal` says what is wrong
+ * with an answer (status and body), or undefined when the body was taken whole.
+ */
+export function postingClient(
+  port: number,
+  maxSockets: number,
+  path: string,
+  headers: Record<string, string>,
+  refusal: (status: number | undefined, reply: Buffer) => string | undefined,
+): OtlpClient {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   return {
     send: (body) =>
       new Promise((resolve, reject) => {
         const req = http.request(
-          {
-            host: '127.0.0.1',
-            port,
-            method: 'POST',
-            path: '/v1/metrics',
-            agent,
-            headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
-          },
+          { host: '127.0.0.1', port, method: 'POST', path, agent, headers: { ...headers, 'content-length': body.length } },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
             res.on('end', () => {
-              const reply = Buffer.concat(chunks);
-              if (res.statusCode !== 200) reject(new Error(`OTLP/HTTP ${res.statusCode}: ${reply.toString('latin1').slice(0, 200)}`));
-              else if (reply.length > 0) reject(new Error(`partial success over HTTP (${reply.length} bytes)`));
-              else resolve();
+              const why = refusal(res.statusCode, Buffer.concat(chunks));
+              if (why === undefined) resolve();
+              else reject(new Error(why));
             });
             res.on('error', reject);
           },

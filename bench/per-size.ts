@@ -3,6 +3,10 @@ import type { DataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
 import { grpcClient, httpClient, sendSteps } from './otlp-clients.js';
 import { runQueries, type QueryResult } from './queries.js';
+import { encodeRemoteWriteAll, remoteWriteClient } from './remote-write-clients.js';
+
+/** OTLP over gRPC or HTTP, or Prometheus remote write 1.0 / 2.0 (to the API port). */
+export type Transport = 'grpc' | 'http' | 'rw1' | 'rw2';
 
 export interface NetworkIngest {
   /** All steps, the first (which creates every series) included, as the peer's samples_per_s. */
@@ -24,8 +28,13 @@ export interface SizeResult {
 export const APP_CONFIG = { maxSeries: 10_000_000 };
 
 /** Pushes every step through a transport into a running scaler and times it. */
-export async function timedIngest(app: AppChild, steps: Buffer[][], points: number, transport: 'grpc' | 'http', concurrency: number): Promise<NetworkIngest> {
-  const client = transport === 'grpc' ? grpcClient(app.ports.otlpGrpc) : httpClient(app.ports.otlpHttp, concurrency);
+export async function timedIngest(app: AppChild, steps: Buffer[][], points: number, transport: Transport, concurrency: number): Promise<NetworkIngest> {
+  const client =
+    transport === 'grpc'
+      ? grpcClient(app.ports.otlpGrpc)
+      : transport === 'http'
+        ? httpClient(app.ports.otlpHttp, concurrency)
+        : remoteWriteClient(app.ports.http, concurrency, transport === 'rw1' ? 'v1' : 'v2');
   try {
     const cpu0 = app.cpuSeconds();
     const t0 = performance.now();
@@ -75,8 +84,8 @@ export async function runSize(data: DataSet, batch: number, concurrency: number,
 }
 
 /** Ingest of the whole data set into a fresh scaler over one transport. */
-export async function runNetworkIngest(data: DataSet, batch: number, concurrency: number, transport: 'grpc' | 'http'): Promise<NetworkIngest> {
-  const steps = encodeAll(data, batch);
+export async function runNetworkIngest(data: DataSet, batch: number, concurrency: number, transport: Transport): Promise<NetworkIngest> {
+  const steps = transport === 'rw1' || transport === 'rw2' ? encodeRemoteWriteAll(data, batch, transport === 'rw1' ? 'v1' : 'v2') : encodeAll(data, batch);
   const app = await AppChild.start(APP_CONFIG);
   try {
     return await timedIngest(app, steps, data.series.length * steps.length, transport, concurrency);

@@ -12,6 +12,11 @@ export interface Measurements {
   inproc: InprocResult;
   grpc: NetworkIngest;
   http: NetworkIngest;
+  /** Prometheus remote write 1.0 and 2.0 of the same data: in process, and over HTTP to the API port. */
+  inprocRw1: InprocResult;
+  inprocRw2: InprocResult;
+  rw1: NetworkIngest;
+  rw2: NetworkIngest;
   sizes: SizeResult[];
   load: LoadResult;
   activation: Latency;
@@ -42,6 +47,13 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
     ingest_pps_http: Math.round(m.http.pps),
     ingest_append_pps_grpc: Math.round(m.grpc.appendPps),
     ingest_append_pps_http: Math.round(m.http.appendPps),
+    ingest_pps_inproc_remote_write_v1: Math.round(m.inprocRw1.pps),
+    ingest_pps_inproc_remote_write_v2: Math.round(m.inprocRw2.pps),
+    ingest_pps_remote_write_v1: Math.round(m.rw1.pps),
+    ingest_pps_remote_write_v2: Math.round(m.rw2.pps),
+    ingest_append_pps_remote_write_v1: Math.round(m.rw1.appendPps),
+    ingest_append_pps_remote_write_v2: Math.round(m.rw2.appendPps),
+    ingest_server_cpu_s_per_million_remote_write_v1: round3(m.rw1.serverCpuSecondsPerMillion),
     ingest_server_cpu_s_per_million_grpc: round3(m.grpc.serverCpuSecondsPerMillion),
     query_p50_ms: p50,
     query_p99_ms: p99,
@@ -78,6 +90,8 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
     out.ratio_ours_to_peer = {
       ingest_grpc: peerIngest ? round3(m.grpc.pps / peerIngest.ingest.samples_per_s) : null,
       ingest_http: peerIngest ? round3(m.http.pps / peerIngest.ingest.samples_per_s) : null,
+      ingest_remote_write_v1: peerIngest ? round3(m.rw1.pps / peerIngest.ingest.samples_per_s) : null,
+      ingest_remote_write_v2: peerIngest ? round3(m.rw2.pps / peerIngest.ingest.samples_per_s) : null,
       query_p50: ratioP50,
       heap_per_series: peerHeap ? round3(largest.heapBytesPerSeries / peerHeap.memory.heap_inuse_bytes_per_series_post_gc.delta_vs_empty) : null,
     };
@@ -97,6 +111,11 @@ export function table(m: Measurements, options: BenchOptions): string {
   row('ingest_pps_inproc (append, 1 core)', fmt(m.inproc.pps));
   row(`ingest_pps_grpc (N=${options.ingestSeries})`, fmt(m.grpc.pps), peerIngest ? fmt(peerIngest) : '', ratio(m.grpc.pps, peerIngest));
   row(`ingest_pps_http (N=${options.ingestSeries})`, fmt(m.http.pps), peerIngest ? fmt(peerIngest) : '', ratio(m.http.pps, peerIngest));
+  row('ingest_pps_inproc_remote_write_v1 (1 core)', fmt(m.inprocRw1.pps));
+  row('ingest_pps_inproc_remote_write_v2 (1 core)', fmt(m.inprocRw2.pps));
+  // The peer's harness pushes Prometheus remote write 1.0 into Prometheus's own receiver: the like-for-like row.
+  row(`ingest_pps_remote_write_v1 (N=${options.ingestSeries})`, fmt(m.rw1.pps), peerIngest ? fmt(peerIngest) : '', ratio(m.rw1.pps, peerIngest));
+  row(`ingest_pps_remote_write_v2 (N=${options.ingestSeries})`, fmt(m.rw2.pps), peerIngest ? fmt(peerIngest) : '', ratio(m.rw2.pps, peerIngest));
   for (const s of m.sizes) {
     const peer = m.peer?.get(s.n);
     row(`ingest_pps_grpc N=${s.n}`, fmt(s.grpc.pps), peer ? fmt(peer.ingest.samples_per_s) : '', ratio(s.grpc.pps, peer?.ingest.samples_per_s));

@@ -1,11 +1,12 @@
 import { activationLatency } from './activation.js';
-import { loadDataSet } from './dataset.js';
+import { buildDataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
 import { getMetricsUnderLoad } from './getmetrics-load.js';
-import { ingestInproc } from './ingest-inproc.js';
+import { ingestInproc, ingestInprocRemoteWrite } from './ingest-inproc.js';
 import { parseOptions } from './options.js';
 import { runPeer } from './peer.js';
 import { runNetworkIngest, runSize, type SizeResult } from './per-size.js';
+import { encodeRemoteWriteAll } from './remote-write-clients.js';
 import { figures, table } from './report.js';
 
 /**
@@ -15,30 +16,36 @@ import { figures, table } from './report.js';
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const log = (msg: string) => console.error(`[bench] ${msg}`);
-  const ingestData = await loadDataSet(options.peerDir, options.ingestSeries);
+  const ingestData = buildDataSet(options.ingestSeries);
 
   log(`in-process ingest, N=${options.ingestSeries}, ${options.rounds} rounds`);
   const inproc = ingestInproc(encodeAll(ingestData, options.batch), options.ingestSeries, options.rounds);
   log(`gRPC ingest, N=${options.ingestSeries}`);
-  const grpc = await runNetworkIngest(await loadDataSet(options.peerDir, options.ingestSeries), options.batch, options.concurrency, 'grpc');
+  const grpc = await runNetworkIngest(buildDataSet(options.ingestSeries), options.batch, options.concurrency, 'grpc');
   log(`HTTP ingest, N=${options.ingestSeries}`);
-  const http = await runNetworkIngest(await loadDataSet(options.peerDir, options.ingestSeries), options.batch, options.concurrency, 'http');
+  const http = await runNetworkIngest(buildDataSet(options.ingestSeries), options.batch, options.concurrency, 'http');
+  log(`in-process remote-write ingest (1.0, 2.0), N=${options.ingestSeries}`);
+  const inprocRw1 = ingestInprocRemoteWrite(encodeRemoteWriteAll(ingestData, options.batch, 'v1'), options.ingestSeries, options.rounds, 'v1');
+  const inprocRw2 = ingestInprocRemoteWrite(encodeRemoteWriteAll(ingestData, options.batch, 'v2'), options.ingestSeries, options.rounds, 'v2');
+  log(`remote-write ingest (1.0, 2.0), N=${options.ingestSeries}`);
+  const rw1 = await runNetworkIngest(buildDataSet(options.ingestSeries), options.batch, options.concurrency, 'rw1');
+  const rw2 = await runNetworkIngest(buildDataSet(options.ingestSeries), options.batch, options.concurrency, 'rw2');
 
   const sizes: SizeResult[] = [];
   for (const n of options.sizes) {
     log(`N=${n}: gRPC ingest, heap after GC, queries`);
-    sizes.push(await runSize(await loadDataSet(options.peerDir, n), options.batch, options.concurrency, options.warmup, options.runs));
+    sizes.push(await runSize(buildDataSet(n), options.batch, options.concurrency, options.warmup, options.runs));
   }
 
   log(`GetMetrics under ${Math.round(grpc.appendPps / 2)} pps for ${options.loadSeconds} s`);
-  const load = await getMetricsUnderLoad(await loadDataSet(options.peerDir, options.ingestSeries), options.batch, options.concurrency, grpc.appendPps / 2, options.loadSeconds);
+  const load = await getMetricsUnderLoad(buildDataSet(options.ingestSeries), options.batch, options.concurrency, grpc.appendPps / 2, options.loadSeconds);
   log(`activation, ${options.activationRounds} rounds`);
-  const activation = await activationLatency(await loadDataSet(options.peerDir, options.ingestSeries), options.batch, options.concurrency, options.activationRounds);
+  const activation = await activationLatency(buildDataSet(options.ingestSeries), options.batch, options.concurrency, options.activationRounds);
 
   const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
   const peer = options.peer ? runPeer(options.peerDir, peerSizes, options.batch, options.concurrency, options.promBin) : undefined;
 
-  const measurements = { inproc, grpc, http, sizes, load, activation, peer };
+  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, activation, peer };
   if (options.json) console.log(JSON.stringify(figures(measurements, options)));
   else console.log(table(measurements, options));
 }

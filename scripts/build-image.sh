@@ -67,6 +67,8 @@ make_base() {
   log "Node $node_version and npm from this machine"
   mkdir -p "$work/node/usr/local/bin" "$work/node/usr/local/lib/node_modules" "$work/node/usr/local/etc"
   cp "$node_bin" "$work/node/usr/local/bin/node"
+  # Distribution builds of node may carry debug symbols (10+ MB) the image has no use for.
+  if command -v strip >/dev/null; then strip --strip-all "$work/node/usr/local/bin/node"; fi
   cp -a "$npm_dir" "$work/node/usr/local/lib/node_modules/npm"
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/node/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/node/usr/local/bin/npx"
@@ -111,7 +113,7 @@ smoke_test() {
   ctr=$("${buildah[@]}" from --pull-never "$image")
   log "smoke test: $image on ports $port_grpc $port_otlp_http $port_http"
   "${buildah[@]}" run --isolation chroot --user 10001:10001 "$ctr" -- \
-    node /app/dist/src/main.js --listen-address 127.0.0.1 \
+    /usr/local/bin/node /app/dist/src/main.js --listen-address 127.0.0.1 \
     --otlp-grpc-port "$port_grpc" --otlp-http-port "$port_otlp_http" --http-port "$port_http" >"$out" 2>&1 &
   run_pid=$!
   for i in $(seq 1 60); do

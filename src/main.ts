@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { startApp } from './server/app.js';
+import { ListenError } from './server/listeners.js';
 import { createLogger } from './server/logger.js';
 
 let config;
@@ -14,7 +15,14 @@ try {
 const SHUTDOWN_DRAIN_MS = 2_000;
 
 const log = createLogger(config);
-const app = await startApp(config, log);
+let app;
+try {
+  app = await startApp(config, log);
+} catch (e) {
+  if (!(e instanceof ListenError)) throw e;
+  process.stderr.write(`${e.message}\n`);
+  process.exit(1);
+}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

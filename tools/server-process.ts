@@ -26,6 +26,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Give up waiting for the listening line after this long. */
   startTimeoutMs?: number;
+  /** Called with each JSON log line as it comes, also before the process listens. */
+  onLog?: (entry: Record<string, unknown>) => void;
 }
 
 const LISTENING = 'keda-otlp-scaler listening';
@@ -39,7 +41,6 @@ export function spawnServer(o: SpawnOptions): Promise<ServerProcess> {
       SCALER_OTLP_GRPC_PORT: '0',
       SCALER_OTLP_HTTP_PORT: '0',
       SCALER_HTTP_PORT: '0',
-      SCALER_WARMUP: '0s',
       ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,6 +74,7 @@ export function spawnServer(o: SpawnOptions): Promise<ServerProcess> {
         return;
       }
       logs.push(entry);
+      o.onLog?.(entry);
       if (entry.msg !== LISTENING) return;
       clearTimeout(timer);
       resolve({

@@ -1,4 +1,5 @@
 import formbody from '@fastify/formbody';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Engine } from '../promql/engine.js';
@@ -11,7 +12,7 @@ import { metadataRoutes } from './metadata.js';
 import { parseRoutes } from './parse.js';
 import { queryRoutes } from './query.js';
 import { scalerStatusRoutes } from './scaler-status.js';
-import { SelfMetrics, type ReceiverCounters } from './self-metrics.js';
+import { SelfMetrics, type ReceiverCounters, type RemoteWriteCounters } from './self-metrics.js';
 import { seriesRoutes } from './series.js';
 import { statusRoutes } from './status.js';
 import { webRoutes } from './web.js';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   scaler?: Scaler;
   /** The OTLP receivers' counters, for /metrics. */
   otlpStats?: ReceiverCounters;
+  /** The remote-write receiver (`POST /api/v1/write`): its handler and counters; absent when turned off. */
+  remoteWrite?: { stats: RemoteWriteCounters; handle(req: IncomingMessage, res: ServerResponse): void };
   /** Pass one to count scaler RPCs into the same registry (ExternalScalerService's onCall). */
   selfMetrics?: SelfMetrics;
 }
@@ -59,13 +62,26 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   const metrics = deps.selfMetrics ?? new SelfMetrics();
-  metrics.watch({ tsdb: deps.tsdb, otlp: deps.otlpStats, scaler: deps.scaler });
+  metrics.watch({ tsdb: deps.tsdb, otlp: deps.otlpStats, remoteWrite: deps.remoteWrite?.stats, scaler: deps.scaler });
   app.addHook('onResponse', async (req, reply) => {
     const endpoint = req.routeOptions.url;
     if (endpoint !== undefined && endpoint.startsWith(API_PREFIX)) metrics.observeRequest(endpoint, reply.elapsedTime / 1000);
   });
   app.get('/metrics', async (_req, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
 
+  const remoteWrite = deps.remoteWrite;
+  if (remoteWrite) {
+    // The receiver reads the raw snappy body itself, under its own limits: in a scope of its own,
+    // every content type passes fastify's body parsing untouched, and the reply is the receiver's.
+    await app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
+      scope.post('/api/v1/write', (req, reply) => {
+        reply.hijack();
+        remoteWrite.handle(req.raw, reply.raw);
+      });
+    });
+  }
   healthRoutes(app, deps.isReady);
   queryRoutes(app, deps.engine);
   seriesRoutes(app, deps.tsdb);

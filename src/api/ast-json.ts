@@ -1,7 +1,7 @@
 import type { AtModifier, DurationExpr, Expr, VectorSelector } from '../promql/ast.js';
+import { formatFloatF } from '../promql/format.js';
 import { functionSignature } from '../promql/signatures.js';
 import type { Matcher } from '../tsdb/matcher.js';
-import { formatValue } from './format.js';
 
 /** An `@` modifier as Prometheus's parse_query writes it: a fixed time in ms, or start/end. */
 function at(modifier: AtModifier | undefined): { timestamp: number | null; startOrEnd: string | null } {
@@ -30,7 +30,7 @@ function duration(d: DurationExpr | undefined, text: string, wrapped = false): u
       return duration(inner, text, true);
     }
     case 'DurationNumber':
-      return { type: 'numberLiteral', val: formatValue(d.seconds), duration: DURATION_LITERAL.test(text.slice(d.pos.start, d.pos.end).trim()) };
+      return { type: 'numberLiteral', val: formatFloatF(d.seconds), duration: DURATION_LITERAL.test(text.slice(d.pos.start, d.pos.end).trim()) };
     case 'DurationCall':
       return { type: 'durationExpr', op: d.func, lhs: null, rhs: null, wrapped };
     case 'DurationUnary':
@@ -61,7 +61,7 @@ export function astToJson(e: Expr, text: string): unknown {
   const tree = (child: Expr) => astToJson(child, text);
   switch (e.kind) {
     case 'NumberLiteral':
-      return { type: 'numberLiteral', val: formatValue(e.value) };
+      return { type: 'numberLiteral', val: formatFloatF(e.value) };
     case 'StringLiteral':
       return { type: 'stringLiteral', val: e.value };
     case 'ParenExpr':

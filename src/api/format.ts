@@ -1,25 +1,15 @@
+import { formatFloatE, formatFloatF } from '../promql/format.js';
 import { labelsToRecord } from '../tsdb/labels.js';
 import type { QueryValue } from '../promql/value.js';
 
 /**
- * A sample value as Prometheus writes it in JSON: a string, `NaN`, `+Inf`, `-Inf`, and never
- * exponent notation for ordinary magnitudes (Go's FormatFloat 'f', -1).
+ * A sample value as Prometheus writes it in JSON: Go's FormatFloat with 'f', or 'e' for magnitudes
+ * below 1e-6 and from 1e21 up (`1e-07`, `1.5e+300`), shortest digits; `-0`, `NaN`, `+Inf`, `-Inf`
+ * as they are.
  */
 export function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  const s = String(v);
-  if (!s.includes('e')) return s;
-  const [mantissa, exp] = String(Math.abs(v)).split('e') as [string, string];
-  const dot = mantissa.indexOf('.');
-  const digits = mantissa.replace('.', '');
-  const pointAt = (dot === -1 ? mantissa.length : dot) + Number(exp);
-  let out: string;
-  if (pointAt <= 0) out = `0.${'0'.repeat(-pointAt)}${digits}`;
-  else if (pointAt >= digits.length) out = digits + '0'.repeat(pointAt - digits.length);
-  else out = `${digits.slice(0, pointAt)}.${digits.slice(pointAt)}`;
-  return v < 0 ? `-${out}` : out;
+  const abs = Math.abs(v);
+  return abs !== 0 && (abs < 1e-6 || abs >= 1e21) ? formatFloatE(v) : formatFloatF(v);
 }
 
 /** Seconds since the epoch as a JSON number, with millisecond precision. */

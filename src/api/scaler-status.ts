@@ -21,6 +21,8 @@ export function scalerStatusRoutes(app: FastifyInstance, tsdb: Tsdb, scaler: Sca
         targetValue: t.targetValue,
         activationTargetValue: t.activationTargetValue,
         lastValue: t.lastValue === undefined ? null : formatValue(t.lastValue),
+        // What the HPA asks for on an AverageValue target, before its min and max replicas.
+        desiredReplicas: t.lastValue === undefined ? null : Math.ceil(t.lastValue / t.targetValue),
         active: t.active ?? null,
         lastError: t.lastError ?? null,
         lastCall: t.lastCall > 0 ? t.lastCall / 1000 : null,

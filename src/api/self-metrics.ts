@@ -5,6 +5,13 @@ import type { Tsdb } from '../tsdb/db.js';
 
 const PREFIX = 'keda_otlp_scaler_';
 
+/**
+ * prom-client's default gauges whose names end in `_total`, which the exposition format keeps for
+ * counters (`promtool check metrics` fails them). Each is the sum over `type` of a gauge that
+ * stays: nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
+ */
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** The OTLP receivers' counters as /metrics reads them (the shape of src/otlp/stats.ts's OtlpStats). */
 export interface ReceiverCounters {
   readonly requests: Readonly<Record<string, number>>;
@@ -15,10 +22,23 @@ export interface ReceiverCounters {
   readonly pointsRejected: Readonly<Record<string, number>>;
 }
 
+/** The remote-write receiver's counters as /metrics reads them (the shape of src/remotewrite/stats.ts's RemoteWriteStats). */
+export interface RemoteWriteCounters {
+  readonly requests: Readonly<Record<string, number>>;
+  readonly requestsFailed: number;
+  readonly samplesReceived: number;
+  readonly histogramsReceived: number;
+  readonly samplesWritten: number;
+  readonly samplesSkippedLazy: number;
+  readonly exemplarsIgnored: number;
+  readonly samplesRejected: Readonly<Record<string, number>>;
+}
+
 /** What /metrics reads when scraped; each part is optional so the API can run without it. */
 export interface MetricSources {
   tsdb: Tsdb;
   otlp?: ReceiverCounters;
+  remoteWrite?: RemoteWriteCounters;
   scaler?: Scaler;
 }
 
@@ -48,6 +68,7 @@ export class SelfMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name);
   }
 
   /** For ExternalScalerService's `onCall` option. */
@@ -63,7 +84,7 @@ export class SelfMetrics {
   watch(sources: MetricSources): void {
     if (this.watching) return;
     this.watching = true;
-    const { tsdb, otlp, scaler } = sources;
+    const { tsdb, otlp, remoteWrite, scaler } = sources;
     this.gauge('tsdb_series', 'Series held in memory.', [], (set) => set({}, tsdb.seriesCount));
     this.counter('tsdb_series_created_total', 'Series created.', [], (set) => set({}, tsdb.stats.seriesCreated));
     this.counter('tsdb_series_freed_total', 'Series freed by retention.', [], (set) => set({}, tsdb.stats.seriesFreed));
@@ -88,6 +109,28 @@ export class SelfMetrics {
       this.counter('otlp_points_rejected_total', 'OTLP data points refused, by reason.', ['reason'], (set) => {
         for (const [reason, n] of Object.entries(otlp.pointsRejected)) set({ reason }, n);
       });
+    }
+    if (remoteWrite) {
+      this.counter('remote_write_requests_total', 'Remote-write requests decoded, by protocol version (v1, v2).', ['protocol'], (set) => {
+        for (const [protocol, n] of Object.entries(remoteWrite.requests)) set({ protocol }, n);
+      });
+      this.counter('remote_write_requests_failed_total', 'Remote-write requests refused whole (unsupported, too large, malformed).', [], (set) =>
+        set({}, remoteWrite.requestsFailed),
+      );
+      this.counter('remote_write_samples_received_total', 'Remote-write samples received, by kind (float, native histogram).', ['kind'], (set) => {
+        set({ kind: 'float' }, remoteWrite.samplesReceived);
+        set({ kind: 'histogram' }, remoteWrite.histogramsReceived);
+      });
+      this.counter('remote_write_samples_written_total', 'Remote-write samples stored.', [], (set) => set({}, remoteWrite.samplesWritten));
+      this.counter('remote_write_samples_skipped_total', 'Remote-write samples of metrics no trigger reads, skipped in lazy mode.', [], (set) =>
+        set({}, remoteWrite.samplesSkippedLazy),
+      );
+      this.counter('remote_write_samples_rejected_total', 'Remote-write samples refused, by reason.', ['reason'], (set) => {
+        for (const [reason, n] of Object.entries(remoteWrite.samplesRejected)) set({ reason }, n);
+      });
+      this.counter('remote_write_exemplars_ignored_total', 'Remote-write exemplars received; the scaler keeps none.', [], (set) =>
+        set({}, remoteWrite.exemplarsIgnored),
+      );
     }
     if (scaler) {
       const triggers = ['namespace', 'name', 'metric'] as const;

@@ -14,13 +14,14 @@ const METRIC_NAME_LABEL_BYTES = '__name__'.length;
 /**
  * Why a label list (flat `[name, value, ...]`, without `__name__`) is over a limit, or undefined.
  * `extra` counts the labels the series will get besides these (`__name__`, `le`, `quantile`);
- * `maxSeriesBytes` bounds the UTF-8 bytes of every label name and value, `__name__` and the metric
- * name included, which is what a series' labels cost in memory when none is shared.
+ * `maxSeriesBytes` bounds the UTF-8 bytes of every label name and value, `__name__` and the
+ * `metricName` it will get included (none when the list carries its name), which is what a
+ * series' labels cost in memory when none is shared.
  */
-export function labelLimitViolation(labels: readonly string[], extra: number, metricName: string, maxSeriesBytes: number): string | undefined {
+export function labelLimitViolation(labels: readonly string[], extra: number, maxSeriesBytes = Infinity, metricName?: string): string | undefined {
   const count = labels.length / 2 + extra;
   if (count > MAX_LABELS_PER_SERIES) return `${count} labels, more than the limit of ${MAX_LABELS_PER_SERIES} a series`;
-  let chars = METRIC_NAME_LABEL_BYTES + metricName.length;
+  let chars = metricName === undefined ? 0 : METRIC_NAME_LABEL_BYTES + metricName.length;
   for (let i = 0; i < labels.length; i += 2) {
     const name = labels[i]!;
     if (name.length > MAX_LABEL_NAME_LENGTH) {
@@ -34,7 +35,7 @@ export function labelLimitViolation(labels: readonly string[], extra: number, me
   }
   // A character is one to three UTF-8 bytes: only a set near the bound needs counting exactly.
   if (chars * 3 <= maxSeriesBytes) return undefined;
-  let bytes = METRIC_NAME_LABEL_BYTES + Buffer.byteLength(metricName);
+  let bytes = metricName === undefined ? 0 : METRIC_NAME_LABEL_BYTES + Buffer.byteLength(metricName);
   for (let i = 0; i < labels.length; i++) bytes += Buffer.byteLength(labels[i]!);
   if (bytes <= maxSeriesBytes) return undefined;
   return `labels of ${bytes} bytes (names and values), over the limit of ${maxSeriesBytes} bytes a series`;

@@ -384,7 +384,7 @@ export class Translator {
       this.rejections.add('invalid', () => `metric ${metric.name}: ${e.message}`);
       return undefined;
     }
-    const violation = labelLimitViolation(labels, extra, names.base, this.maxSeriesBytes);
+    const violation = labelLimitViolation(labels, extra, this.maxSeriesBytes, names.base);
     if (violation === undefined) return labels;
     this.rejections.add('label_limit', () => `metric ${metric.name}: ${violation}`);
     return undefined;

@@ -40,6 +40,14 @@ export function formatFloatF(x: number): string {
   return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
 }
 
+/** Go's strconv 'e', -1: the fewest digits that round-trip, an exponent of two digits at least. */
+export function formatFloatE(x: number): string {
+  const sp = special(x);
+  if (sp !== undefined) return sp;
+  const { mantissa, exp } = splitExponential(x);
+  return mantissa + goExponent(exp);
+}
+
 /**
  * Go's `%g` (shortest digits; exponent form below 1e-4 or from 10^threshold up). `%v` on a
  * float is the same with threshold 21.

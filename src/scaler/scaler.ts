@@ -1,27 +1,43 @@
 import { status } from '@grpc/grpc-js';
 import type { Expr } from '../promql/ast.js';
 import { metricNamesOf, type Engine } from '../promql/engine.js';
-import { PromQLError, TooManySamplesError } from '../promql/errors.js';
+import { lineCol, PromQLError, TooManySamplesError } from '../promql/errors.js';
+import { earliestRead, lookBackOf, type LookBack } from '../promql/look-back.js';
 import { parseExpr } from '../promql/parser.js';
+import { formatRFC3339Seconds } from '../promql/format.js';
+import { formatDuration } from '../promql/printer.js';
+import { documentedType, typeOf } from '../promql/typecheck.js';
 import type { Tsdb } from '../tsdb/db.js';
+import { Matcher } from '../tsdb/matcher.js';
 import { ScalerError } from './errors.js';
 import { EvaluationStats, ScaledObjectStatus } from './status.js';
 import { metadataKey, parseTrigger, type ScaledObjectRef, type TriggerSpec } from './trigger.js';
+import { WantedNames } from './wanted.js';
 
-/** A trigger parsed once: its spec, its query's syntax tree and the metric names it reads. */
+/** A trigger parsed once: its spec, its query's syntax tree, the metric names it reads and how far back. */
 export interface CompiledTrigger {
   readonly key: string;
   readonly ref: ScaledObjectRef;
   readonly spec: TriggerSpec;
   readonly expr: Expr;
   readonly metricNames: readonly string[];
+  readonly lookBack: LookBack;
 }
 
+/**
+ * Clients reconnect to a restarted process over some seconds (gRPC backoff, the next push
+ * interval), and what they collected meanwhile may be lost. A series first seen this soon after
+ * the live span began is taken to be one that was there before, resuming; later ones are new.
+ */
+const RESUME_MS = 60_000;
+
 export interface ScalerOptions {
-  /** After start, an empty result is UNAVAILABLE for this long unless the query's metrics were seen. */
-  warmupMs: number;
   /** Most distinct trigger metadata kept parsed; the least recently used is dropped past it. */
   maxTriggers: number;
+  /** An empty result is UNAVAILABLE rather than valueIfNotFound, for triggers that do not say. */
+  errIfNotFound: boolean;
+  /** Lazy ingest keeps only the wanted names, from when they became wanted. */
+  lazySeries: boolean;
   now: () => number;
 }
 
@@ -36,25 +52,20 @@ export interface Reading {
  */
 export class Scaler {
   readonly options: ScalerOptions;
-  readonly status = new ScaledObjectStatus();
+  readonly status: ScaledObjectStatus;
   /** Time spent evaluating trigger queries, for self-metrics. */
   readonly evaluations = new EvaluationStats();
   private readonly triggers = new Map<string, CompiledTrigger>();
-  private readonly seenNames = new Set<string>();
-  private readonly startedAt: number;
-  private warm = false;
+  private readonly wanted: WantedNames;
 
   constructor(
     private readonly engine: Engine,
-    tsdb: Tsdb,
+    private readonly tsdb: Tsdb,
     opts: Partial<ScalerOptions> = {},
   ) {
-    this.options = { warmupMs: 60_000, maxTriggers: 10_000, now: Date.now, ...opts };
-    this.startedAt = this.options.now();
-    tsdb.onIngest((names) => {
-      if (this.warm) return;
-      for (const n of names) this.seenNames.add(n);
-    });
+    this.options = { maxTriggers: 10_000, errIfNotFound: false, lazySeries: false, now: Date.now, ...opts };
+    this.wanted = new WantedNames((name) => tsdb.select([new Matcher('=', '__name__', name)]).length > 0);
+    this.status = new ScaledObjectStatus(this.options.now);
   }
 
   /** The parsed trigger for a ScaledObjectRef; INVALID_ARGUMENT with the parser's message when the query is bad. */
@@ -75,52 +86,112 @@ export class Scaler {
       if (e instanceof PromQLError) throw new ScalerError(status.INVALID_ARGUMENT, `trigger metadata "metricQuery": ${e.message}`);
       throw e;
     }
-    const compiled: CompiledTrigger = { key, ref, spec, expr, metricNames: metricNamesOf(expr) };
+    const type = typeOf(expr);
+    if (type === 'matrix' || type === 'string') {
+      throw new ScalerError(
+        status.INVALID_ARGUMENT,
+        `trigger metadata "metricQuery": ${lineCol(spec.query, expr.pos.start)}: the query gives a ${documentedType(type)}; KEDA needs a scalar or an instant vector${type === 'matrix' ? ' (wrap it in a function over time such as rate(...) or max_over_time(...))' : ''}`,
+      );
+    }
+    const lookBack = lookBackOf(expr, this.engine.options.lookbackDeltaMs);
+    const compiled: CompiledTrigger = { key, ref, spec, expr, metricNames: metricNamesOf(expr), lookBack };
     this.triggers.set(key, compiled);
+    this.wanted.add(compiled.metricNames, this.options.now());
     if (this.triggers.size > this.options.maxTriggers) {
-      this.triggers.delete(this.triggers.keys().next().value!);
+      const oldest = this.triggers.values().next().value!;
+      this.triggers.delete(oldest.key);
+      this.wanted.remove(oldest.metricNames);
     }
     return compiled;
   }
 
   /** Every metric name some known trigger reads: what lazy ingest keeps. */
-  wantedMetricNames(): Set<string> {
-    const names = new Set<string>();
-    for (const t of this.triggers.values()) for (const n of t.metricNames) names.add(n);
-    return names;
+  wantedMetricNames(): ReadonlySet<string> {
+    return this.wanted.all;
   }
 
   /** The trigger's value now, with KEDA's rules for empty, multi-series and non-finite results. */
   read(trigger: CompiledTrigger): Reading {
     const { spec } = trigger;
     const now = this.options.now();
+    const notYet = this.windowNotHeld(trigger, now);
+    if (notYet !== undefined) return this.fail(trigger, new ScalerError(status.UNAVAILABLE, notYet), now);
     let value: number | undefined;
     const started = performance.now();
     try {
       value = this.evaluate(trigger, now);
     } catch (e) {
-      const err = toScalerError(e);
       this.evaluations.observe(performance.now() - started);
-      this.status.recordError(trigger, err.message, now);
-      throw err;
+      return this.fail(trigger, toScalerError(e), now);
     }
     this.evaluations.observe(performance.now() - started);
     if (value === undefined) {
-      if (this.warmingUp(trigger, now)) {
-        const err = new ScalerError(
-          status.UNAVAILABLE,
-          `no samples yet for ${trigger.metricNames.join(', ') || 'the query'}: the scaler started ${Math.round((now - this.startedAt) / 1000)}s ago and is still warming up; KEDA keeps the current replicas`,
-        );
-        this.status.recordError(trigger, err.message, now);
-        throw err;
+      const ifNotFound = spec.ifNotFound ?? (this.options.errIfNotFound ? 'error' : 0);
+      if (ifNotFound === 'error') {
+        const why = `query ${JSON.stringify(spec.query)} found no series, and the trigger asks for an error then (errIfNotFound): KEDA applies the ScaledObject's fallback`;
+        return this.fail(trigger, new ScalerError(status.UNAVAILABLE, why), now);
       }
-      value = spec.valueIfNotFound;
+      value = ifNotFound;
     }
     if (spec.clampMin !== undefined && value < spec.clampMin) value = spec.clampMin;
     if (spec.clampMax !== undefined && value > spec.clampMax) value = spec.clampMax;
     const active = value > spec.activationTargetValue;
     this.status.recordValue(trigger, value, active, now);
     return { value, active };
+  }
+
+  private fail(trigger: CompiledTrigger, err: ScalerError, now: number): never {
+    this.status.recordError(trigger, err.message, now);
+    throw err;
+  }
+
+  /**
+   * Why the store cannot answer the trigger's query now, or undefined when it can: the query
+   * reads back to a time from which the store does not hold every sample sent (before the
+   * process started receiving, outside restored data, or before lazy mode began keeping its
+   * metrics), so its answer would be low or otherwise partial.
+   */
+  private windowNotHeld(trigger: CompiledTrigger, now: number): string | undefined {
+    const { lookBack, metricNames } = trigger;
+    const from = earliestRead(lookBack, now);
+    if (from === undefined) return undefined;
+    const { coverage } = this.tsdb;
+    const keptSince = this.options.lazySeries ? this.wanted.keptSince(metricNames) : -Infinity;
+    if (coverage.covers(from) && keptSince <= from) {
+      const resumed = this.resumedAt(metricNames, from);
+      if (resumed <= from) return undefined;
+      return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
+    }
+    if (keptSince === Infinity) return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
+    // Where the covered time that the look-back will start in next begins: `from` itself, or the next span.
+    const coveredFrom = coverage.covers(from) ? from : Math.min(...coverage.spans().map((s) => s.fromMs).filter((f) => f > from));
+    const lazyBinds = keptSince > coveredFrom;
+    const since = lazyBinds ? keptSince : coveredFrom;
+    const held = lazyBinds ? `lazy mode has kept ${metricNames.join(', ')} since a trigger first asked for ${metricNames.length > 1 ? 'them' : 'it'} at` : 'the store holds data since';
+    const when = lookBack.fixedFromMs === from
+      ? 'that time will not be covered, so it stays unavailable'
+      : `answers in ${Math.max(1, Math.ceil((since - from) / 1000))}s`;
+    return `${held} ${formatRFC3339Seconds(since)}; ${reads(lookBack, from)}; ${when}. KEDA keeps the current replicas (or applies the fallback) meanwhile`;
+  }
+
+  /**
+   * The latest first sample of a series of `names` that resumed after the live span began, while
+   * a window from `from` could still miss one: rate() extrapolates only half an interval towards
+   * a window start that lies before a series' first sample, and would answer low.
+   */
+  private resumedAt(names: readonly string[], from: number): number {
+    const { coverage } = this.tsdb;
+    const live = coverage.liveSinceMs;
+    let latest = -Infinity;
+    // A window that starts in restored data has its first samples from there.
+    if (from < live || from >= live + RESUME_MS || coverage.restored.some((s) => from <= s.toMs)) return latest;
+    for (const name of names) {
+      for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
+        const first = s.length > 0 ? s.timestampAt(0) : -Infinity;
+        if (first >= live && first <= live + RESUME_MS && first > latest) latest = first;
+      }
+    }
+    return latest;
   }
 
   private evaluate(trigger: CompiledTrigger, now: number): number | undefined {
@@ -151,16 +222,12 @@ export class Scaler {
     }
     return v;
   }
+}
 
-  private warmingUp(trigger: CompiledTrigger, now: number): boolean {
-    if (this.warm) return false;
-    if (now - this.startedAt >= this.options.warmupMs) {
-      this.warm = true;
-      this.seenNames.clear();
-      return false;
-    }
-    return !trigger.metricNames.some((n) => this.seenNames.has(n));
-  }
+/** How far back a query reads, for messages; `from` is where an evaluation now starts reading. */
+function reads(lookBack: LookBack, from: number): string {
+  if (lookBack.fixedFromMs === from) return `the query reads from ${formatRFC3339Seconds(from)} (its @ modifier)`;
+  return `the query reads ${formatDuration(lookBack.relativeMs!)} back`;
 }
 
 function toScalerError(e: unknown): ScalerError {

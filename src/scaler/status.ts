@@ -15,35 +15,53 @@ export interface TriggerStatus {
   lastCall: number;
 }
 
+/**
+ * A trigger KEDA has not asked about for this long is forgotten: its ScaledObject was deleted, or
+ * edited into a new trigger (a new query gives a new default metric name). KEDA asks every
+ * pollingInterval (30 s by default) and streams are re-evaluated every few seconds, so only a
+ * trigger KEDA no longer knows stays silent this long.
+ */
+export const STATUS_TTL_MS = 15 * 60_000;
+
+/** Most triggers whose status is kept (as many as the scaler keeps parsed); the least recently asked about goes first. */
+export const MAX_STATUSES = 10_000;
+
 /** The latest reading of each trigger, keyed by ScaledObject and metric name. */
 export class ScaledObjectStatus {
+  /** Least recently asked about first. */
   private readonly byTrigger = new Map<string, TriggerStatus>();
 
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly limits = { ttlMs: STATUS_TTL_MS, maxEntries: MAX_STATUSES },
+  ) {}
+
   recordValue(trigger: CompiledTrigger, value: number, active: boolean, now: number): void {
-    const s = this.entry(trigger);
+    const s = this.touch(trigger, now);
     s.lastValue = value;
     s.active = active;
     s.lastError = undefined;
-    s.lastCall = now;
   }
 
   recordError(trigger: CompiledTrigger, message: string, now: number): void {
-    const s = this.entry(trigger);
-    s.lastError = message;
-    s.lastCall = now;
+    this.touch(trigger, now).lastError = message;
   }
 
+  /** The triggers KEDA has asked about lately. */
   list(): TriggerStatus[] {
+    this.expire(this.now());
     return [...this.byTrigger.values()].sort(
       (a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.metricName.localeCompare(b.metricName),
     );
   }
 
-  private entry(trigger: CompiledTrigger): TriggerStatus {
+  private touch(trigger: CompiledTrigger, now: number): TriggerStatus {
     const { ref, spec } = trigger;
     const key = `${ref.namespace}/${ref.name}/${spec.metricName}`;
     let s = this.byTrigger.get(key);
-    if (!s || s.query !== spec.query) {
+    this.byTrigger.delete(key);
+    // An edit that keeps the metric name (one given in the metadata) starts a new status too.
+    if (!s || s.query !== spec.query || s.targetValue !== spec.targetValue || s.activationTargetValue !== spec.activationTargetValue) {
       s = {
         namespace: ref.namespace,
         name: ref.name,
@@ -54,11 +72,21 @@ export class ScaledObjectStatus {
         lastValue: undefined,
         active: undefined,
         lastError: undefined,
-        lastCall: 0,
+        lastCall: now,
       };
-      this.byTrigger.set(key, s);
     }
+    s.lastCall = now;
+    this.byTrigger.set(key, s);
+    this.expire(now);
     return s;
+  }
+
+  /** Drops from the least recently asked about while they are too old or too many. */
+  private expire(now: number): void {
+    for (const [key, s] of this.byTrigger) {
+      if (this.byTrigger.size <= this.limits.maxEntries && now - s.lastCall < this.limits.ttlMs) break;
+      this.byTrigger.delete(key);
+    }
   }
 }
 

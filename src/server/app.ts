@@ -8,6 +8,7 @@ import { Scaler } from '../scaler/scaler.js';
 import { EXTERNAL_SCALER_SERVICE, ExternalScalerService, externalScalerDefinition } from '../scaler/service.js';
 import { Tsdb } from '../tsdb/db.js';
 import { OtlpReceiver, OTLP_METRICS_SERVICE } from '../otlp/receiver.js';
+import { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import { healthDefinition, HealthService } from './health.js';
 import { Listener } from './listeners.js';
 import { refuseMalformed } from './malformed.js';
@@ -61,7 +62,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     timeoutMs: config.queryTimeoutMs,
     maxSamples: config.queryMaxSamples,
   });
-  const scaler = new Scaler(engine, tsdb, { warmupMs: config.warmupMs });
+  const scaler = new Scaler(engine, tsdb, { errIfNotFound: config.errIfNotFound, lazySeries: config.lazySeries });
   const selfMetrics = new SelfMetrics();
   const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }), {
     streamRecheckMs: STREAM_RECHECK_MS,
@@ -69,6 +70,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
   if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
+  const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, log.child({ component: 'remote-write' })) : undefined;
+  if (config.lazySeries) remoteWrite?.setWantedNames(() => scaler.wantedMetricNames());
   const health = new HealthService([OTLP_METRICS_SERVICE, EXTERNAL_SCALER_SERVICE]);
 
   const grpc = new GrpcServer({
@@ -91,7 +94,16 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   for (const [definition, implementation] of services) grpc.addService(definition, refuseMalformed(implementation));
 
   let ready = false;
-  const api = await buildApi({ engine, tsdb, scaler, otlpStats: otlp.stats, selfMetrics, log, isReady: () => ready });
+  const api = await buildApi({
+    engine,
+    tsdb,
+    scaler,
+    otlpStats: otlp.stats,
+    remoteWrite: remoteWrite && { stats: remoteWrite.stats, handle: (req, res) => remoteWrite.handleHttp(req, res) },
+    selfMetrics,
+    log,
+    isReady: () => ready,
+  });
   await api.ready();
   // TLS is terminated by the listeners, so gRPC gets connections already decrypted.
   const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
@@ -101,7 +113,15 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       : undefined;
   const listeners = {
     otlpGrpc: new Listener('otlp-grpc', { grpc: injector }, log, tls),
-    otlpHttp: new Listener('otlp-http', { grpc: injector, http: (req, res) => otlp.handleHttp(req, res) }, log, tls),
+    otlpHttp: new Listener(
+      'otlp-http',
+      {
+        grpc: injector,
+        http: (req, res) => (remoteWrite && RemoteWriteReceiver.owns(req) ? remoteWrite.handleHttp(req, res) : otlp.handleHttp(req, res)),
+      },
+      log,
+      tls,
+    ),
     http: new Listener('http', { http: (req, res) => api.routing(req, res) }, log, tls),
   };
   const host = config.listenAddress;
@@ -110,6 +130,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     otlpHttp: await listeners.otlpHttp.listen(host, config.otlpHttpPort),
     http: await listeners.http.listen(host, config.httpPort),
   };
+  tsdb.coverage.startLive(tsdb.options.now());
 
   const gcTimer = setInterval(() => {
     const freed = tsdb.gc();

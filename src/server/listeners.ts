@@ -8,8 +8,20 @@ import type { TlsFiles } from './tls.js';
 
 const SNIFF_TIMEOUT_MS = 10_000;
 const FORCE_CLOSE_AFTER_MS = 5_000;
+/**
+ * A restarting process may find a port still held by the one it replaces, which drains for a few
+ * seconds before it lets go: binding is retried this long, at most BIND_RETRY_MAX_DELAY_MS apart.
+ */
+const BIND_RETRY_MS = 10_000;
+const BIND_RETRY_FIRST_DELAY_MS = 50;
+const BIND_RETRY_MAX_DELAY_MS = 250;
 /** Past this many open connections a listener closes new ones at once, before the process runs out of file descriptors. */
 export const MAX_CONNECTIONS_PER_LISTENER = 8_192;
+
+/** A port that cannot be listened on; the message says which and why, for one line on stderr. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -87,17 +99,36 @@ export class Listener {
       this.net = createNetServer(onConnection);
     }
     this.net.maxConnections = maxConnections;
-    this.net.on('error', (err) => log.error({ err, listener: name }, 'listener error'));
   }
 
-  listen(host: string, port: number): Promise<number> {
+  /** Binds, retrying for a while a port another process still holds; ListenError when it cannot. */
+  async listen(host: string, port: number): Promise<number> {
+    const deadline = Date.now() + BIND_RETRY_MS;
+    for (let delay = BIND_RETRY_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, BIND_RETRY_MAX_DELAY_MS)) {
+      try {
+        const bound = await this.bind(host, port);
+        this.net.on('error', (err) => this.log.error({ err, listener: this.name }, 'listener error'));
+        this.log.debug({ listener: this.name, port: bound }, 'listening');
+        return bound;
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        const address = `${host}:${port}`;
+        if (err.code !== 'EADDRINUSE') throw new ListenError(`cannot listen on ${address} (${this.name}): ${err.message}`);
+        if (Date.now() + delay > deadline) {
+          throw new ListenError(`cannot listen on ${address} (${this.name}): the address is still in use after ${BIND_RETRY_MS / 1000}s of retries; another process holds it`);
+        }
+        if (delay === BIND_RETRY_FIRST_DELAY_MS) this.log.info({ listener: this.name, address }, 'address in use, retrying (a previous process may still be draining)');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private bind(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.net.once('error', reject);
       this.net.listen(port, host, () => {
         this.net.off('error', reject);
-        const bound = (this.net.address() as AddressInfo).port;
-        this.log.debug({ listener: this.name, port: bound }, 'listening');
-        resolve(bound);
+        resolve((this.net.address() as AddressInfo).port);
       });
     });
   }

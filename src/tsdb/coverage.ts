@@ -14,7 +14,21 @@ export interface Span {
 export class Coverage {
   private restoredSpans: Span[] = [];
 
-  constructor(readonly liveSinceMs: number) {}
+  constructor(private liveSince: number) {}
+
+  /** When the live span began. */
+  get liveSinceMs(): number {
+    return this.liveSince;
+  }
+
+  /**
+   * Moves the live span's start to when the store began receiving. A store is created before its
+   * listeners bind, and a restarting process may wait for its predecessor's ports; samples sent
+   * meanwhile went to the predecessor, so the live span cannot start at creation.
+   */
+  startLive(ms: number): void {
+    this.liveSince = ms;
+  }
 
   /** The restored spans, oldest first, without the live one. */
   get restored(): readonly Span[] {

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
@@ -5,6 +7,8 @@ import { startTestApp } from '../support/app.js';
 import { KedaClient } from '../support/keda-client.js';
 import { podMeterProvider } from '../support/otel.js';
 import { baseUrl } from './http.js';
+
+const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
 
 /** The value of one sample line of the text exposition, or undefined when there is none. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -98,4 +102,21 @@ describe('/metrics', () => {
     expect(sample(text, 'keda_otlp_scaler_scaler_evaluations_total')).toBe(2);
     expect(sample(text, 'keda_otlp_scaler_scaler_evaluation_seconds_total')).toBeGreaterThan(0);
   });
+
+  it.skipIf(!PROMTOOL)(
+    PROMTOOL ? 'passes `promtool check metrics`' : 'passes `promtool check metrics`: SKIPPED, promtool not found (apt-get install prometheus)',
+    async () => {
+      expect(text).toMatch(/^nodejs_active_handles\{type="/m);
+      const child = execFile(PROMTOOL!, ['check', 'metrics']);
+      child.stdin!.end(text);
+      const [code, output] = await new Promise<[number | null, string]>((resolve) => {
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.stderr!.on('data', (d) => (out += d));
+        child.on('close', (c) => resolve([c, out]));
+      });
+      expect(output).toBe('');
+      expect(code).toBe(0);
+    },
+  );
 });

@@ -48,6 +48,26 @@ describe('/api/v1/query and /api/v1/query_range', () => {
     expect((await apiGet(app, '/api/v1/query', { query: '0/0', time: String(t) })).body.data.result[1]).toBe('NaN');
   });
 
+  it('writes values as Prometheus does: exponent form below 1e-6 and from 1e21, -0 kept', async () => {
+    const t = end / 1000;
+    const cases: [string, string][] = [
+      ['1e-7', '1e-07'],
+      ['-2.5e-9', '-2.5e-09'],
+      ['0.000001', '0.000001'],
+      ['1.5e300', '1.5e+300'],
+      ['1e21', '1e+21'],
+      ['123456789012345678901', '123456789012345680000'],
+      ['0.18225000000000002', '0.18225000000000002'],
+      ['0 * -1', '-0'],
+    ];
+    for (const [query, text] of cases) {
+      expect((await apiGet(app, '/api/v1/query', { query, time: String(t) })).body.data.result[1], query).toBe(text);
+    }
+    expect((await apiGet(app, '/api/v1/query', { query: 'vector(1.5e300)', time: String(t) })).body.data.result[0].value[1]).toBe('1.5e+300');
+    const range = await apiGet(app, '/api/v1/query_range', { query: 'vector(-1e-7)', start: String(t - 60), end: String(t), step: '60' });
+    expect(range.body.data.result[0].values.map((v: [number, string]) => v[1])).toEqual(['-1e-07', '-1e-07']);
+  });
+
   it('answers a range vector selector in an instant query as a matrix', async () => {
     const res = await apiGet(app, '/api/v1/query', { query: 'queue_size{job="a"}[1m]', time: String(end / 1000) });
     expect(res.body.data.resultType).toBe('matrix');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
+import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { startTestApp } from '../support/app.js';
 import { KedaClient } from '../support/keda-client.js';
 import { apiGet, baseUrl, seed, wholeSecondNow } from './http.js';
@@ -56,7 +57,7 @@ describe('the web page, served', () => {
     const status = await apiGet(app, '/api/v1/scaler/status');
     expect(status.body.data.retentionSeconds).toBe(600);
     expect(status.body.data.triggers).toEqual([
-      expect.objectContaining({ namespace: 'jobs', name: 'worker', query: 'max(queue_size)', targetValue: 10, lastValue: '81', active: true, lastError: null }),
+      expect.objectContaining({ namespace: 'jobs', name: 'worker', query: 'max(queue_size)', targetValue: 10, lastValue: '81', desiredReplicas: 9, active: true, lastError: null }),
     ]);
     expect(status.body.data.triggers[0].lastCall).toBeGreaterThan(end / 1000 - 60);
     expect((await apiGet(app, '/api/v1/scaler/metrics')).body.data).toEqual([
@@ -79,9 +80,21 @@ describe.skipIf(!existsSync(CHROMIUM))(title, () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    seed(app, wholeSecondNow());
+    const end = wholeSecondNow();
+    seed(app, end);
+    // Two pods reporting the same values over the last minute, and a ratio with a long fraction.
+    for (let i = 0; i <= 12; i++) {
+      const t = end - 60_000 + i * 5_000;
+      for (const pod of ['a', 'b']) app.tsdb.appendLabels(labelsFromRecord({ __name__: 'pods_ready', pod }), t, 3 + (i % 2));
+      app.tsdb.appendLabels(labelsFromRecord({ __name__: 'cache_miss_ratio' }), t, 0.18225000000000002);
+    }
     const keda = new KedaClient(`127.0.0.1:${app.ports.otlpGrpc}`);
     await keda.getMetrics({ name: 'checkout', namespace: 'shop', scalerMetadata: { metricQuery: 'sum(queue_size)', targetValue: '50' } });
+    await keda.getMetrics({
+      name: 'cache',
+      namespace: 'shop',
+      scalerMetadata: { metricQuery: 'max(cache_miss_ratio)', targetValue: '0.05', activationTargetValue: '0.2' },
+    });
     keda.close();
     profile = mkdtempSync(join(tmpdir(), 'scaler-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
@@ -96,6 +109,17 @@ describe.skipIf(!existsSync(CHROMIUM))(title, () => {
     });
     await page.goto(`${baseUrl(app)}/`);
   });
+  /** A full-page screenshot under test-output/, checked to be a PNG of the page's size with the graph on it. */
+  async function checkedScreenshot(name: string): Promise<void> {
+    mkdirSync(OUTPUT, { recursive: true });
+    const path = join(OUTPUT, name);
+    const png = await page.screenshot({ path, fullPage: true });
+    expect(existsSync(path)).toBe(true);
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBe(1280);
+    expect(png.length).toBeGreaterThan(20_000);
+  }
+
   afterAll(async () => {
     await context?.close();
     rmSync(profile, { recursive: true, force: true });
@@ -103,16 +127,22 @@ describe.skipIf(!existsSync(CHROMIUM))(title, () => {
   });
 
   it('loads, lists the metrics with their series counts, and the ScaledObject KEDA asked about', async () => {
-    await expect.poll(() => page.locator('#metrics tbody tr').count()).toBe(2);
+    await expect.poll(() => page.locator('#metrics tbody tr').count()).toBe(4);
     const metrics = await page.locator('#metrics tbody tr').allInnerTexts();
     expect(metrics.map((r) => r.split('\t').map((c) => c.trim()))).toEqual([
+      ['cache_miss_ratio', '1'],
+      ['pods_ready', '2'],
       ['queue_size', '2'],
       ['requests_total', '1'],
     ]);
-    const row = (await page.locator('#scaledobjects tbody tr').allInnerTexts()).map((r) => r.split('\t').map((c) => c.trim()));
-    expect(row).toHaveLength(1);
-    expect(row[0]!.slice(0, 7)).toEqual(['shop', 'checkout', 'sum(queue_size)', '50', '109.5', 'yes', '']);
-    expect(row[0]![7]).not.toBe('—');
+    const rows = (await page.locator('#scaledobjects tbody tr').allInnerTexts()).map((r) => r.split('\t').map((c) => c.trim()));
+    // Namespace, name, query, value, target, activation, active, replicas the HPA asks for, error.
+    expect(rows.map((r) => r.slice(0, 9))).toEqual([
+      ['shop', 'cache', 'max(cache_miss_ratio)', '0.18225', '0.05', '0.2', 'no', '4', ''],
+      ['shop', 'checkout', 'sum(queue_size)', '109.5', '50', '0', 'yes', '3', ''],
+    ]);
+    expect(rows.every((r) => r[9] !== '—')).toBe(true);
+    expect(await page.getAttribute('#scaledobjects tbody tr:first-child td:nth-child(4)', 'title')).toBe('0.18225000000000002');
     expect(await page.locator('#so-empty').isHidden()).toBe(true);
   });
 
@@ -138,8 +168,73 @@ describe.skipIf(!existsSync(CHROMIUM))(title, () => {
       ['queue_size{instance="y", job="b"}', '81'],
     ]);
     expect(new URL(page.url()).searchParams.get('q')).toBe('queue_size');
-    mkdirSync(OUTPUT, { recursive: true });
-    await page.screenshot({ path: join(OUTPUT, 'web-page.png'), fullPage: true });
+    await checkedScreenshot('web-page.png');
+  });
+
+  it('spans by default the time that holds data, and the chosen range from the picker', async () => {
+    await page.fill('#query', 'queue_size');
+    await page.press('#query', 'Enter');
+    await page.waitForSelector('#graph canvas');
+    const span = async () => Number(await page.getAttribute('#graph', 'data-end')) - Number(await page.getAttribute('#graph', 'data-start'));
+    // The data covers the last 285 s of a 600 s retention.
+    expect(await span()).toBeGreaterThanOrEqual(285);
+    expect(await span()).toBeLessThan(400);
+    const choices = await page.locator('#range option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
+    expect(choices).toEqual(['auto', '300', 'all']);
+    await page.selectOption('#range', 'all');
+    await expect.poll(span).toBe(600);
+    await page.selectOption('#range', '300');
+    await expect.poll(span).toBe(300);
+    await page.selectOption('#range', 'auto');
+    await expect.poll(span).toBeLessThan(400);
+  });
+
+  it('labels both axes with round, readable values that do not overlap', async () => {
+    await page.fill('#query', 'cache_miss_ratio');
+    await page.press('#query', 'Enter');
+    await expect.poll(() => page.getAttribute('#graph', 'data-series')).toBe('1');
+    await page.waitForSelector('#graph .tick.y');
+    const boxes = await page.locator('#graph .tick').evaluateAll((nodes) =>
+      nodes.map((n) => {
+        const e = n as unknown as { className: string; textContent: string; getBoundingClientRect(): { left: number; right: number; top: number; bottom: number } };
+        const r = e.getBoundingClientRect();
+        return { axis: e.className.includes(' x') ? 'x' : 'y', text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      }),
+    );
+    const xs = boxes.filter((b) => b.axis === 'x');
+    const ys = boxes.filter((b) => b.axis === 'y');
+    expect(xs.length).toBeGreaterThanOrEqual(2);
+    expect(ys.length).toBeGreaterThanOrEqual(2);
+    for (const b of xs) expect(b.text).toMatch(/^\d\d:\d\d(:\d\d)?$/);
+    for (const b of ys) expect(b.text.length, b.text).toBeLessThanOrEqual(8);
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, b] = [boxes[i]!, boxes[j]!];
+        const overlap = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        expect(overlap, `${a.axis} "${a.text}" and ${b.axis} "${b.text}"`).toBe(false);
+      }
+    }
+    expect(await page.locator('#instant tbody td.num').innerText()).toBe('0.18225');
+    expect(await page.locator('#legend .legend-entry').allInnerTexts()).toEqual([expect.stringMatching(/^cache_miss_ratio\s+0\.18225$/)]);
+    await checkedScreenshot('web-axes.png');
+  });
+
+  it('tells series with equal values apart in the legend', async () => {
+    await page.fill('#query', 'pods_ready');
+    await page.press('#query', 'Enter');
+    await expect.poll(() => page.getAttribute('#graph', 'data-series')).toBe('2');
+    const entries = await page.locator('#legend .legend-entry').allInnerTexts();
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatch(/^pods_ready\{pod="a"\}\s+[34]$/);
+    expect(entries[1]).toMatch(/^pods_ready\{pod="b"\}\s+[34]\s+same values as pods_ready\{pod="a"\}/);
+    const swatches = await page.locator('#legend .swatch').evaluateAll((nodes) =>
+      nodes.map((n) => {
+        const style = (n as unknown as { style: { borderTopColor: string; borderTopStyle: string } }).style;
+        return `${style.borderTopColor} ${style.borderTopStyle}`;
+      }),
+    );
+    expect(new Set(swatches).size).toBe(2);
+    await checkedScreenshot('web-legend.png');
   });
 
   it('queries a metric when its name is clicked in the list', async () => {

@@ -152,6 +152,24 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     expect(service.metadata.name).toBe('keda-otlp-scaler');
   });
 
+  it("serves under Kedify's Service name too when kedifyCompatService is enabled, with the same ports and pods", () => {
+    const services = (docs: K8sDoc[]) => docs.filter((d) => d.kind === 'Service');
+    expect(services(render(renderer)).map((s) => s.metadata.name)).toEqual(['keda-otlp-scaler']);
+    const docs = render(renderer, { valueFiles: [valuesFile('kedify-compat', { kedifyCompatService: { enabled: true } })] });
+    const [main, alias] = ['keda-otlp-scaler', 'keda-otel-scaler'].map((name) => services(docs).find((s) => s.metadata.name === name)!);
+    expect(alias).toBeDefined();
+    expect(() => validateManifest(alias!)).not.toThrow();
+    expect(alias!.metadata.namespace).toBe('keda');
+    expect((alias!.spec as any).selector).toEqual((main!.spec as any).selector);
+    expect((alias!.spec as any).ports).toEqual((main!.spec as any).ports);
+    expect(renderNotes({ valueFiles: [valuesFile('kedify-compat-notes', { kedifyCompatService: { enabled: true } })] })).toContain(
+      "and, for manifests written for Kedify's otel-add-on, keda-otel-scaler.keda.svc:4318",
+    );
+    expect(renderNotes()).not.toContain('keda-otel-scaler');
+    const renamed = render(renderer, { valueFiles: [valuesFile('kedify-compat-name', { kedifyCompatService: { enabled: true, name: 'otel-scaler' } })] });
+    expect(services(renamed).map((s) => s.metadata.name)).toEqual(expect.arrayContaining(['keda-otlp-scaler', 'otel-scaler']));
+  });
+
   it('leaves the optional objects out by default', () => {
     const kinds = render(renderer).map((d) => d.kind);
     expect(kinds).not.toContain('PodDisruptionBudget');
@@ -209,9 +227,9 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     const file = valuesFile('everything', {
       image: { digest: `sha256:${'a'.repeat(64)}`, pullPolicy: 'Always' },
       imagePullSecrets: [{ name: 'regcred' }],
-      config: { maxSeries: 250000, queryMaxSamples: 120000000, maxRequestBytes: 1048576, lazySeries: true, logLevel: 'debug', promoteResourceAttributes: '' },
+      config: { maxSeries: 250000, queryMaxSamples: 120000000, maxRequestBytes: 1048576, lazySeries: true, errIfNotFound: true, logLevel: 'debug', promoteResourceAttributes: '' },
       ports: { otlpGrpc: 14317, otlpHttp: 14318, http: 19090 },
-      extraArgs: ['--warmup=2m'],
+      extraArgs: ['--lookback-delta=2m'],
       extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=400' }],
       extraVolumes: [{ name: 'scratch', emptyDir: {} }],
       extraVolumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
@@ -235,7 +253,7 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     const pod = podSpec(deployment);
     const c = container(deployment);
     expect(c.image).toBe(`ghcr.io/keda-otlp-scaler/keda-otlp-scaler@sha256:${'a'.repeat(64)}`);
-    expect(c.args).toEqual(['--warmup=2m']);
+    expect(c.args).toEqual(['--lookback-delta=2m']);
     expect(c.ports.map((p) => p.containerPort)).toEqual([14317, 14318, 19090]);
     const env = envRecord(c);
     expect(env).toMatchObject({
@@ -244,11 +262,12 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
       SCALER_QUERY_MAX_SAMPLES: '120000000',
       SCALER_MAX_REQUEST_BYTES: '1048576',
       SCALER_LAZY_SERIES: 'true',
+      SCALER_ERR_IF_NOT_FOUND: 'true',
       SCALER_PROMOTE_RESOURCE_ATTRIBUTES: '',
       SCALER_HTTP_PORT: '19090',
     });
     const config = loadConfig(c.args ?? [], env);
-    expect(config).toMatchObject({ maxSeries: 250000, queryMaxSamples: 120000000, lazySeries: true, logLevel: 'debug', warmupMs: 120_000, httpPort: 19090 });
+    expect(config).toMatchObject({ maxSeries: 250000, queryMaxSamples: 120000000, lazySeries: true, errIfNotFound: true, logLevel: 'debug', lookbackDeltaMs: 120_000, httpPort: 19090 });
     expect(c.volumeMounts).toContainEqual({ name: 'scratch', mountPath: '/scratch' });
     expect(pod).toMatchObject({
       serviceAccountName: 'existing-sa',

@@ -64,6 +64,17 @@ describe('example ScaledObjects', () => {
     });
   }
 
+  for (const doc of scaledObjects) {
+    it(`${doc.metadata.name}: an empty result is an error, so KEDA's fallback applies instead of scaling to the minimum`, () => {
+      const fallback = (doc.spec as { fallback?: { failureThreshold: number; replicas: number } }).fallback;
+      expect(fallback?.failureThreshold).toBeGreaterThan(0);
+      expect(fallback?.replicas).toBeGreaterThan((doc.spec as { minReplicaCount: number }).minReplicaCount);
+      for (const trigger of triggersOf(doc)) {
+        expect(parseTrigger({ name: doc.metadata.name, namespace: 'default', scalerMetadata: trigger.metadata }).ifNotFound).toBe('error');
+      }
+    });
+  }
+
   it('scale the gateway on accepted spans per replica and on exporter queue size', () => {
     const queries = triggersOf(scaledObject('gateway-collector')).map((t) => t.metadata.metricQuery);
     expect(queries).toEqual([

@@ -50,7 +50,7 @@ describe('values.schema.json', () => {
     ['a string series limit', { config: { maxSeries: 'lots' } }, /\/config\/maxSeries must be integer/],
     ['a zero series limit', { config: { maxSeries: 0 } }, /\/config\/maxSeries must be >= 1/],
     ['a duration in words', { config: { retention: '10 minutes' } }, /\/config\/retention must match pattern/],
-    ['a duration as a number', { config: { warmup: 60 } }, /\/config\/warmup must be string/],
+    ['a duration as a number', { config: { lookbackDelta: 60 } }, /\/config\/lookbackDelta must be string/],
     ['an unknown log level', { config: { logLevel: 'verbose' } }, /\/config\/logLevel must be equal to one of the allowed values/],
     ['the pretty log format the image cannot load', { config: { logFormat: 'pretty' } }, /\/config\/logFormat must be equal to one of the allowed values/],
     ['an unknown name translation', { config: { nameTranslation: 'Legacy' } }, /\/config\/nameTranslation must be equal to one of the allowed values/],

@@ -2,16 +2,22 @@ import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/promql/engine.js';
 import { ScalerError } from '../../src/scaler/errors.js';
-import { Scaler } from '../../src/scaler/scaler.js';
+import { Scaler, type ScalerOptions } from '../../src/scaler/scaler.js';
 import { Tsdb } from '../../src/tsdb/db.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
+import { holdEverything } from '../support/app.js';
 
 const NOW = 1_800_000_000_000;
 
-function setup(warmupMs = 0) {
+/**
+ * A scaler on a store that holds every sample of all time, or with `fresh`, one whose process
+ * started receiving at NOW, so queries wait until their window fits after that.
+ */
+function setup({ fresh = false, ...opts }: { fresh?: boolean } & Partial<ScalerOptions> = {}) {
   let now = NOW;
-  const tsdb = new Tsdb();
-  const scaler = new Scaler(new Engine(tsdb), tsdb, { warmupMs, now: () => now });
+  const tsdb = new Tsdb({ now: () => now });
+  if (!fresh) holdEverything(tsdb);
+  const scaler = new Scaler(new Engine(tsdb), tsdb, { now: () => now, ...opts });
   return { tsdb, scaler, advance: (ms: number) => (now += ms) };
 }
 
@@ -109,23 +115,30 @@ describe('the seeds\' collector queries', () => {
 });
 
 describe('results KEDA can act on', () => {
-  it('holds replicas with UNAVAILABLE during warm-up until the query\'s metrics are seen', () => {
-    const { tsdb, scaler, advance } = setup(60_000);
-    const meta = { metricQuery: 'sum(queue{tier="gw"})', targetValue: '1', valueIfNotFound: '2' };
-    const err = failure(() => read(scaler, meta));
-    expect(err.code).toBe(status.UNAVAILABLE);
-    expect(err.message).toMatch(/warming up/);
-    // Samples of the metric arrived, just not for this tier: the empty answer is now real.
-    tsdb.onIngest(() => undefined);
-    tsdb.appendLabels(labelsFromRecord({ __name__: 'queue', tier: 'other' }), NOW, 1);
-    tsdb.flushIngest();
-    expect(read(scaler, meta).value).toBe(2);
-    const other = { metricQuery: 'sum(never_sent)', targetValue: '1' };
-    expect(failure(() => read(scaler, other)).code).toBe(status.UNAVAILABLE);
-    advance(60_000);
-    expect(read(scaler, other).value).toBe(0);
+  it('gives valueIfNotFound for an empty result, or UNAVAILABLE when the trigger or the global setting asks for an error', () => {
+    const { scaler } = setup();
+    const meta = { metricQuery: 'sum(queue{tier="gw"})', targetValue: '1' };
+    expect(read(scaler, meta).value).toBe(0);
+    expect(read(scaler, { ...meta, valueIfNotFound: '2' }).value).toBe(2);
+    for (const key of ['errIfNotFound', 'errorIfNotFound']) {
+      const err = failure(() => read(scaler, { ...meta, [key]: 'true' }));
+      expect(err.code).toBe(status.UNAVAILABLE);
+      expect(err.message).toMatch(/found no series.*errIfNotFound.*fallback/);
+    }
+    // A scalar result is never "not found".
+    expect(read(scaler, { metricQuery: '4', targetValue: '1', errIfNotFound: 'true' }).value).toBe(4);
+    const strict = setup({ errIfNotFound: true }).scaler;
+    expect(failure(() => read(strict, meta)).code).toBe(status.UNAVAILABLE);
+    // A trigger's own choice wins over the global default.
+    expect(read(strict, { ...meta, valueIfNotFound: '3' }).value).toBe(3);
+    expect(read(strict, { ...meta, errIfNotFound: 'false' }).value).toBe(0);
   });
 
+  it('answers a found value whatever errIfNotFound says', () => {
+    const { tsdb, scaler } = setup({ errIfNotFound: true });
+    tsdb.appendLabels(labelsFromRecord({ __name__: 'queue', tier: 'gw' }), NOW - 1_000, 4);
+    expect(read(scaler, { metricQuery: 'sum(queue{tier="gw"})', targetValue: '1', errIfNotFound: 'true' }).value).toBe(4);
+  });
   it('refuses NaN and infinite values with a clear error', () => {
     const { tsdb, scaler } = setup();
     tsdb.appendLabels(labelsFromRecord({ __name__: 'x' }), NOW, 1);
@@ -161,5 +174,129 @@ describe('scaler self-metrics', () => {
       ['sum(x)', 5, true, true],
       ['x / 0', undefined, undefined, false],
     ]);
+  });
+});
+
+describe('queries KEDA cannot scale on', () => {
+  it('are refused when compiled (GetMetricSpec), with the position of the result and its type', () => {
+    const { scaler } = setup();
+    const cases: [string, RegExp][] = [
+      ['otelcol_exporter_queue_size[5m]', /"metricQuery": 1:1: the query gives a range vector; KEDA needs a scalar or an instant vector \(wrap it in a function over time such as rate/],
+      ['# per pod\n  (sum(x)[5m:1m])', /"metricQuery": 2:3: the query gives a range vector/],
+      ['"queue"', /"metricQuery": 1:1: the query gives a string; KEDA needs a scalar or an instant vector$/],
+    ];
+    for (const [metricQuery, message] of cases) {
+      const err = failure(() => scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery, targetValue: '1' } }));
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(err.message).toMatch(message);
+    }
+    expect(scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery: 'scalar(sum(x))', targetValue: '1' } }).spec.query).toBe('scalar(sum(x))');
+  });
+});
+
+describe('answers only once the store holds the query\'s whole window', () => {
+  const S = 1_000;
+  const rateMeta = { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[1m]))', targetValue: '1' };
+
+  /** A counter growing 100/s since long before NOW, with samples every second from `fromMs` on. */
+  function pushCounter(tsdb: Tsdb, fromMs: number, toMs: number, name = 'otelcol_receiver_accepted_spans'): void {
+    const s = tsdb.getOrCreate(labelsFromRecord({ __name__: `${name}_total`, instance: 'a' }), name)!;
+    for (let t = fromMs; t <= toMs; t += S) tsdb.append(s, t, 100 * (t / S));
+  }
+
+  it('is UNAVAILABLE with the time left until a fresh store covers the look-back, then right', () => {
+    const { tsdb, scaler, advance } = setup({ fresh: true });
+    pushCounter(tsdb, NOW, NOW + 2 * S);
+    advance(2 * S);
+    const err = failure(() => read(scaler, rateMeta));
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.message).toMatch(/the store holds data since 2027-01-15T08:00:00Z; the query reads 1m back; answers in 58s/);
+    // The partial window would have said much less than 100/s.
+    expect(scaler.status.list()[0]!.lastValue).toBeUndefined();
+    pushCounter(tsdb, NOW + 3 * S, NOW + 59 * S);
+    advance(57 * S);
+    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/answers in 1s/);
+    pushCounter(tsdb, NOW + 60 * S, NOW + 60 * S);
+    advance(1 * S);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+  });
+
+  it('waits for series that resumed late after a restart, whose first samples a window from the start would miss', () => {
+    const { tsdb, scaler, advance } = setup({ fresh: true });
+    // Pod a reconnects at once, pod b 3s later; a pod first seen 70s in is a new one.
+    const pod = (instance: string) => tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance }), 'otelcol_receiver_accepted_spans')!;
+    const [a, b, c] = [pod('a'), pod('b'), pod('c')];
+    for (let t = NOW; t <= NOW + 75 * S; t += S) {
+      tsdb.append(a, t, 100 * (t / S));
+      if (t >= NOW + 3 * S) tsdb.append(b, t, 100 * (t / S));
+      if (t >= NOW + 70 * S) tsdb.append(c, t, 0);
+    }
+    advance(60 * S);
+    const err = failure(() => read(scaler, rateMeta));
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.message).toMatch(/resumed only at 2027-01-15T08:00:03Z \(clients reconnecting after the restart\).*reads 1m back; answers in 3s/);
+    advance(3 * S);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(200, 6);
+    advance(10 * S);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(200, 6);
+  });
+
+  it('counts the lookback delta for instant selectors, also at each step of a subquery', () => {
+    const { scaler, advance } = setup({ fresh: true });
+    const gauge = { metricQuery: 'sum(queue)', targetValue: '1' };
+    const sub = { metricQuery: 'max_over_time(sum(queue)[2m:10s])', targetValue: '1' };
+    expect(failure(() => read(scaler, gauge)).message).toMatch(/reads 5m back; answers in 300s/);
+    expect(failure(() => read(scaler, sub)).message).toMatch(/reads 7m back; answers in 420s/);
+    advance(300 * S);
+    expect(read(scaler, gauge).value).toBe(0);
+    expect(failure(() => read(scaler, sub)).code).toBe(status.UNAVAILABLE);
+    advance(120 * S);
+    expect(read(scaler, sub).value).toBe(0);
+  });
+
+  it('answers at once when restored data covers the window, and for queries that read no samples', () => {
+    const { tsdb, scaler } = setup({ fresh: true });
+    expect(read(scaler, { metricQuery: 'vector(3)', targetValue: '1' }).value).toBe(3);
+    tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
+    pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
+    pushCounter(tsdb, NOW, NOW);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    // A restored span that begins after the look-back starts: answered once the look-back fits in it.
+    expect(failure(() => read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[11m]))', targetValue: '1' })).message).toMatch(
+      /the store holds data since 2027-01-15T07:50:00Z; the query reads 11m back; answers in 60s/,
+    );
+  });
+
+  it('never answers a fixed @ time from before the store\'s data', () => {
+    const { scaler, advance } = setup({ fresh: true });
+    const meta = { metricQuery: `sum(rate(x[1m] @ ${(NOW - 3_600 * S) / 1000}))`, targetValue: '1' };
+    advance(3_600 * S);
+    expect(failure(() => read(scaler, meta)).message).toMatch(/the query reads from 2027-01-15T06:59:00Z \(its @ modifier\); that time will not be covered/);
+  });
+
+  it('in lazy mode, waits for a window kept since its names were first wanted, unless the store already held them', () => {
+    const { tsdb, scaler, advance } = setup({ lazySeries: true });
+    pushCounter(tsdb, NOW - 60 * S, NOW, 'restored');
+    expect(read(scaler, { metricQuery: 'sum(rate(restored[1m]))', targetValue: '1' }).value).toBeCloseTo(100, 6);
+    const err = failure(() => read(scaler, rateMeta));
+    expect(err.message).toMatch(/lazy mode has kept otelcol_receiver_accepted_spans since a trigger first asked for it at 2027-01-15T08:00:00Z; the query reads 1m back; answers in 60s/);
+    expect(scaler.wantedMetricNames()).toEqual(new Set(['restored', 'otelcol_receiver_accepted_spans']));
+    pushCounter(tsdb, NOW + S, NOW + 60 * S);
+    advance(60 * S);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+  });
+
+  it('in lazy mode, starts over for a name no trigger read for a while', () => {
+    const { tsdb, scaler, advance } = setup({ lazySeries: true, maxTriggers: 1 });
+    const other = { metricQuery: 'sum(other)', targetValue: '1' };
+    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/answers in 60s/);
+    pushCounter(tsdb, NOW + S, NOW + 60 * S);
+    advance(60 * S);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    // Another trigger pushes this one out; its names are no longer kept, so their series get a gap.
+    expect(() => read(scaler, other)).toThrow();
+    expect(scaler.wantedMetricNames()).toEqual(new Set(['other']));
+    advance(10 * S);
+    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/since a trigger first asked for it at 2027-01-15T08:01:10Z.*answers in 60s/);
   });
 });

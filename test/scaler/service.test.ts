@@ -81,6 +81,23 @@ describe('ExternalScaler streams', () => {
     await until(() => app.scalerService.openStreams === 0, 'the server to forget the cancelled streams');
   });
 
+  it('sends a stream nothing for an empty result when the trigger asks for an error then', async () => {
+    const ref = { name: 'strict', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(spans_refused)', targetValue: '1', errIfNotFound: 'true' } };
+    const stream = (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref);
+    const answers: boolean[] = [];
+    stream.on('data', (m: { result: boolean }) => answers.push(m.result));
+    stream.on('error', () => undefined);
+    await expect(client.getMetrics(ref)).rejects.toMatchObject({ code: 14, details: expect.stringMatching(/found no series.*fallback/) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answers).toEqual([]);
+    app.tsdb.appendLabels(labelsFromRecord({ __name__: 'spans_refused' }), Date.now(), 4);
+    app.tsdb.flushIngest();
+    await until(() => answers.length === 1, 'the answer once the query finds a series');
+    expect(answers).toEqual([true]);
+    stream.cancel();
+    await until(() => app.scalerService.openStreams === 0, 'the server to forget the cancelled stream');
+  });
+
   it('StreamMetricSpec sends the spec at once and keeps the stream open', async () => {
     const ref = { name: 'gw', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(traces_in_memory)', targetValue: '7.5', metricName: 'traces' } };
     const stream = (client.raw.StreamMetricSpec as (req: unknown) => ClientReadableStream<unknown>)(ref);
@@ -106,5 +123,44 @@ describe('ExternalScaler streams', () => {
     const err = await new Promise<{ code: number; details: string }>((resolve) => stream.on('error', resolve));
     expect(err.code).toBe(3);
     expect(err.details).toMatch(/metricQuery.*parse error/);
+  });
+});
+
+describe('ExternalScaler while the store does not yet hold a query\'s window', () => {
+  let app: App;
+  let client: KedaClient;
+
+  beforeAll(async () => {
+    // A fresh process whose instant selectors read 1s back: its window is held a second after it starts receiving.
+    app = await startTestApp({ lookbackDeltaMs: 1_000 }, { fresh: true });
+    client = new KedaClient(`127.0.0.1:${app.ports.otlpGrpc}`);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await app?.close();
+  });
+
+  it('answers UNAVAILABLE to GetMetrics and IsActive and sends a stream nothing, then answers', async () => {
+    const ref = { name: 'fresh', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(queue)', targetValue: '1', activationTargetValue: '5' } };
+    const stream = (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref);
+    const answers: boolean[] = [];
+    stream.on('data', (m: { result: boolean }) => answers.push(m.result));
+    stream.on('error', () => undefined);
+    const push = (value: number) => {
+      app.tsdb.appendLabels(labelsFromRecord({ __name__: 'queue' }), Date.now(), value);
+      app.tsdb.flushIngest();
+    };
+    push(2);
+    const pushing = setInterval(() => push(2), 100);
+    await expect(client.getMetrics(ref)).rejects.toMatchObject({ code: 14, details: expect.stringMatching(/the query reads 1s back; answers in 1s/) });
+    await expect(client.isActive(ref)).rejects.toMatchObject({ code: 14 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answers).toEqual([]);
+    await expect.poll(() => client.getMetrics(ref).then((r) => r.metricValues[0]!.metricValueFloat, () => undefined), { interval: 50, timeout: 5_000 }).toBe(2);
+    await until(() => answers.length === 1, 'the first answer');
+    clearInterval(pushing);
+    expect(answers).toEqual([false]);
+    stream.cancel();
   });
 });

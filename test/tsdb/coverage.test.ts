@@ -27,6 +27,16 @@ describe('Coverage', () => {
     expect(c.gapFreeSinceMs).toBe(2_000);
   });
 
+  it('starts the live span when the store begins receiving, not when it was created', () => {
+    const c = new Coverage(1_000);
+    c.addRestored({ fromMs: 0, toMs: 900 });
+    c.startLive(3_000);
+    expect(c.covers(2_000)).toBe(false);
+    expect(c.covers(3_000)).toBe(true);
+    expect(c.covers(500)).toBe(true);
+    expect(c.gapFreeSinceMs).toBe(3_000);
+  });
+
   it('forgets spans that retention has emptied', () => {
     const tsdb = new Tsdb({ retentionMs: 5_500, now: () => 20_000 });
     tsdb.coverage.addRestored({ fromMs: 1_000, toMs: 14_000 });

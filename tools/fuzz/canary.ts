@@ -1,6 +1,7 @@
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { externalScalerDefinition } from '../../src/scaler/service.js';
 import { httpCall } from './http-call.js';
+import { WINDOW_NOT_HELD } from './judge.js';
 import { encodeRequest } from './otlp-valid.js';
 
 /** Series pushed before the fuzzing and read back after it: the fuzzing must not have changed them. */
@@ -8,11 +9,13 @@ const CANARY_QUERY = 'last_over_time(fuzz_canary{job="fuzz-canary"}[1h])';
 const CANARY_SUM = `sum(${CANARY_QUERY})`;
 const CANARY_VALUES = [42, 7.5, -3];
 
+const NOT_HELD = 'unavailable: window not held yet';
+
 export interface CanaryReading {
   /** `labels => value` of every canary series, sorted. */
   series: string[];
-  /** What KEDA's GetMetrics answers for their sum. */
-  kedaValue: number;
+  /** What KEDA's GetMetrics answers for their sum; a process started fresh holds no hour-long window yet, and says so. */
+  kedaValue: number | typeof NOT_HELD;
 }
 
 function canaryRequest(instance: string, value: number): Buffer {
@@ -62,13 +65,14 @@ export async function readCanary(host: string, ports: Ports): Promise<CanaryRead
   const deserialize = externalScalerDefinition().GetMetrics!.responseDeserialize as (b: Buffer) => { metricValues: { metricValueFloat: number }[] };
   const req = serialize({ scaledObjectRef: { name: 'canary', namespace: 'fuzz', scalerMetadata: { metricQuery: CANARY_SUM, targetValue: '1' } }, metricName: '' });
   const r = await unary(`${host}:${ports.otlpGrpc}`, '/externalscaler.ExternalScaler/GetMetrics', req);
+  if (r.code === status.UNAVAILABLE && WINDOW_NOT_HELD.test(r.details)) return { series, kedaValue: NOT_HELD };
   if (r.code !== status.OK) throw new Error(`canary GetMetrics answered ${status[r.code]}: ${r.details}`);
   return { series, kedaValue: deserialize(r.response!).metricValues[0]!.metricValueFloat };
 }
 
-/** The expected reading, to check the first one against. */
-export function expectedCanarySum(): number {
-  return CANARY_VALUES.reduce((a, b) => a + b, 0);
+/** Whether KEDA's first reading is as pushed, or honestly unavailable. */
+export function expectedKedaValue(value: CanaryReading['kedaValue']): boolean {
+  return value === NOT_HELD || value === CANARY_VALUES.reduce((a, b) => a + b, 0);
 }
 
 /** Whether every port still answers: /healthz and /readyz, gRPC health on both gRPC ports, an OTLP push. */

@@ -31,13 +31,17 @@ function mayReset(c: FuzzCase): boolean {
   return c.via === 'http' && (c.path.length > MAX_HEADER_BYTES || (c.port === 'http' && (c.body?.length ?? 0) > API_BODY_LIMIT));
 }
 
-function grpcAcceptable(c: FuzzCase, code: status): boolean {
+/** The scaler's answer while its store does not yet hold a query's whole window (a fresh process, a fixed `@` before its data). */
+export const WINDOW_NOT_HELD = /; the query reads .*; (answers in \d+s|that time will not be covered)/;
+
+function grpcAcceptable(c: FuzzCase, code: status, details: string): boolean {
   if (GRPC_ACCEPTABLE.has(code)) return true;
   // A path no service has, or a health check for a service name that random bytes made up.
   if (code === status.UNIMPLEMENTED && c.kind === 'grpc-random-method') return true;
   if (code === status.NOT_FOUND && c.kind === 'grpc-random-method') return true;
   // A well-formed query whose answer KEDA cannot use (NaN, ±Inf): an answer, not a failure.
   if (code === status.OUT_OF_RANGE && (c.kind === 'promql-keda' || c.kind === 'grpc-bitflip-getmetrics')) return true;
+  if (code === status.UNAVAILABLE && (c.kind === 'promql-keda' || c.kind === 'grpc-bitflip-getmetrics') && WINDOW_NOT_HELD.test(details)) return true;
   // A query stopped by its timeout, as the scaler tells KEDA.
   if (code === status.DEADLINE_EXCEEDED && (c.kind === 'promql-keda' || c.kind === 'grpc-bitflip-getmetrics')) return true;
   return false;
@@ -71,7 +75,7 @@ export function judge(c: FuzzCase, r: Reply): Verdict {
       return { outcome: 'tcp closed' };
     case 'grpc': {
       const outcome = `grpc ${status[r.code]}`;
-      if (!grpcAcceptable(c, r.code)) return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'grpc' ? c.path : ''}: ${status[r.code]} ${r.details}` };
+      if (!grpcAcceptable(c, r.code, r.details)) return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'grpc' ? c.path : ''}: ${status[r.code]} ${r.details}` };
       if (c.query !== undefined && r.code === status.INVALID_ARGUMENT) return queryError(outcome, c.query, r.details);
       return { outcome };
     }

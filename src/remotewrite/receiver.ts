@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { runInSlices, SerialQueue } from '../otlp/slices.js';
+import type { Tsdb } from '../tsdb/db.js';
+import { decodeSlices, type Protocol } from './decode.js';
+import { handleRemoteWrite, REMOTE_WRITE_PATH, type RemoteWriteSink } from './http-handler.js';
+import { decompressSnappy } from './snappy.js';
+import { RemoteWriteStats } from './stats.js';
+import { RemoteWriteStore, type StoreResult } from './store.js';
+
+export { REMOTE_WRITE_PATH } from './http-handler.js';
+
+/** How long storing runs before it lets the event loop serve other calls, as the OTLP receiver's. */
+const SLICE_BUDGET_MS = 1;
+
+/**
+ * The Prometheus remote-write receiver (1.0 and 2.0) behind `POST /api/v1/write` on both HTTP
+ * ports: one set of counters, and one request stored at a time so a paused request is stored
+ * whole before the next begins.
+ */
+export class RemoteWriteReceiver implements RemoteWriteSink {
+  readonly stats = new RemoteWriteStats();
+  private readonly writer: RemoteWriteStore;
+  private readonly lazySeries: boolean;
+  readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
+  private readonly queue = new SerialQueue();
+
+  constructor(
+    private readonly tsdb: Tsdb,
+    options: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes' | 'lazySeries'>,
+    private readonly log: Logger,
+  ) {
+    this.lazySeries = options.lazySeries;
+    this.limits = { maxRequestBytes: options.maxRequestBytes, maxDecompressedBytes: options.maxDecompressedBytes };
+    this.writer = new RemoteWriteStore(tsdb, this.stats);
+  }
+
+  /** Lazy mode's source of wanted metric names, asked once a request; ignored unless `lazySeries` is on. */
+  setWantedNames(wanted: () => ReadonlySet<string>): void {
+    if (this.lazySeries) this.writer.setWantedNames(wanted);
+  }
+
+  /** True for requests this receiver answers (by path), so a port's other handler can pass them on. */
+  static owns(req: IncomingMessage): boolean {
+    return (req.url ?? '/').split('?', 1)[0] === REMOTE_WRITE_PATH;
+  }
+
+  handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    handleRemoteWrite(req, res, this);
+  }
+
+  store(body: Buffer, protocol: Protocol): Promise<StoreResult> {
+    return this.queue.run(async () => {
+      const batch = await runInSlices(decodeSlices(decompressSnappy(body, this.limits.maxDecompressedBytes), protocol), SLICE_BUDGET_MS);
+      this.stats.requests[protocol]++;
+      const result = await runInSlices(this.writer.storeSlices(batch), SLICE_BUDGET_MS);
+      this.tsdb.flushIngest();
+      if (result.rejected > 0) this.log.debug({ protocol, rejected: result.rejected, message: result.errorMessage }, 'remote-write samples rejected');
+      return result;
+    });
+  }
+
+  refused(status: number, message: string): void {
+    this.stats.requestsFailed++;
+    this.log.debug({ status, message }, 'remote-write request refused');
+  }
+
+  unexpected(error: unknown): void {
+    this.log.error({ err: error }, 'remote-write request failed unexpectedly');
+  }
+}

@@ -1,0 +1,203 @@
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BoundPorts } from '../../src/server/app.js';
+import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
+import { KedaClient } from '../support/keda-client.js';
+import { podMeterProvider } from '../support/otel.js';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const REGISTER = fileURLToPath(new URL('../support/ts-register.mjs', import.meta.url));
+
+/** Spans a second each pod accepts: two pods, 200/s in total. */
+const PER_POD = 100;
+const TRUE_RATE = 2 * PER_POD;
+const TOLERANCE = 0.02;
+const POLL_MS = 500;
+const S = 1_000;
+/** How late after the restart the pods' exporters may resume (gRPC reconnect backoff grows while the port is closed). */
+const RECONNECT_ALLOWANCE_MS = 12 * S;
+
+const TRIGGERS = {
+  plain: { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[1m]))', targetValue: '1000' },
+  // Kedify's form: becomes sum(rate(otelcol_receiver_accepted_spans{job="gateway"}[2m])).
+  kedify: { metricQuery: 'sum(otelcol_receiver_accepted_spans{job=gateway})', operationOverTime: 'rate', targetValue: '1000' },
+} as const;
+type TriggerName = keyof typeof TRIGGERS;
+/** The scaler's own UNAVAILABLE while it does not hold a query's window. */
+const WARMING_UP = /the query reads .* back/;
+const WINDOW_MS: Record<TriggerName, number> = { plain: 60 * S, kedify: 120 * S };
+
+interface Answer {
+  at: number;
+  trigger: TriggerName;
+  value?: number;
+  code?: status;
+  details?: string;
+}
+
+/**
+ * Two collector pods, each an OpenTelemetry SDK with the real OTLP/gRPC exporter pushing every
+ * second a counter that grows PER_POD a second of wall time, read when the SDK collects: the true
+ * rate is exact whenever and however often a push lands.
+ */
+function startPods(port: number) {
+  const t0 = Date.now();
+  const pods = ['pod-a', 'pod-b'].map((instance) => {
+    const pod = podMeterProvider(new OTLPMetricExporter({ url: `http://127.0.0.1:${port}` }), { 'service.name': 'gateway', 'service.instance.id': instance });
+    pod.meter.createObservableCounter('otelcol_receiver_accepted_spans').addCallback((r) => r.observe((PER_POD * (Date.now() - t0)) / S));
+    return pod;
+  });
+  const timer = setInterval(() => {
+    for (const pod of pods) pod.flush().catch(() => undefined);
+  }, S);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(pods.map((p) => p.provider.shutdown().catch(() => undefined)));
+    },
+  };
+}
+
+/** KEDA's operator polling GetMetrics for both triggers every POLL_MS, recording every answer. */
+function startPolling(port: number) {
+  const keda = new KedaClient(`127.0.0.1:${port}`);
+  const answers: Answer[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await Promise.all(
+        (Object.keys(TRIGGERS) as TriggerName[]).map(async (trigger) => {
+          const at = Date.now();
+          try {
+            const res = await keda.getMetrics({ name: `restart-${trigger}`, namespace: 'default', scalerMetadata: { ...TRIGGERS[trigger] } });
+            answers.push({ at, trigger, value: res.metricValues[0]!.metricValueFloat });
+          } catch (e) {
+            const err = e as ServiceError;
+            answers.push({ at, trigger, code: err.code, details: err.details });
+          }
+        }),
+      );
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  })();
+  return {
+    answers,
+    stop: async () => {
+      running = false;
+      await loop;
+      keda.close();
+    },
+  };
+}
+
+function spawnScaler(ports: BoundPorts | undefined, dataDir: string | undefined): Promise<ServerProcess> {
+  const env: Record<string, string> = { SCALER_LOG_LEVEL: 'info' };
+  if (ports) {
+    env.SCALER_OTLP_GRPC_PORT = String(ports.otlpGrpc);
+    env.SCALER_OTLP_HTTP_PORT = String(ports.otlpHttp);
+    env.SCALER_HTTP_PORT = String(ports.http);
+  }
+  if (dataDir) env.SCALER_DATA_DIR = dataDir;
+  return spawnServer({ entry: MAIN, execArgv: ['--import', REGISTER, '--no-warnings'], env, startTimeoutMs: 60_000 });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Run {
+  /** When the restarted process was listening. */
+  restartedAt: number;
+  /** Every answer from the SIGTERM on. */
+  after: Answer[];
+}
+
+/**
+ * Pushes and polls against a scaler for `beforeMs`, SIGTERMs it, starts a new process on the same
+ * ports at once (it waits for them while the old one drains), and goes on for `afterMs`.
+ */
+async function restartMidStream(beforeMs: number, afterMs: number, dataDir: string | undefined): Promise<Run> {
+  const processes: ServerProcess[] = [];
+  const first = await spawnScaler(undefined, dataDir);
+  processes.push(first);
+  const pods = startPods(first.ports.otlpGrpc);
+  const keda = startPolling(first.ports.otlpHttp);
+  try {
+    await sleep(beforeMs);
+    const signalled = Date.now();
+    first.child.kill('SIGTERM');
+    const second = await spawnScaler(first.ports, dataDir);
+    processes.push(second);
+    expect(await first.exited).toBe(0);
+    const restartedAt = Date.now();
+    await sleep(afterMs);
+    return { restartedAt, after: keda.answers.filter((a) => a.at >= signalled) };
+  } finally {
+    await keda.stop();
+    await pods.stop();
+    for (const p of processes) if (!p.gone()) p.child.kill('SIGKILL');
+  }
+}
+
+/** Relative error of a value against the true rate. */
+const relError = (v: number) => (v - TRUE_RATE) / TRUE_RATE;
+
+function summary(run: Run, trigger: TriggerName) {
+  const mine = run.after.filter((a) => a.trigger === trigger);
+  const values = mine.filter((a) => a.value !== undefined);
+  const firstValue = values.find((a) => a.at >= run.restartedAt);
+  return {
+    answers: mine,
+    wrong: mine.filter((a) => (a.value !== undefined ? Math.abs(relError(a.value)) > TOLERANCE : a.code !== status.UNAVAILABLE)),
+    worstError: Math.max(0, ...values.map((a) => Math.abs(relError(a.value!)))),
+    unavailableForMs: firstValue === undefined ? undefined : firstValue.at - run.restartedAt,
+  };
+}
+
+describe('a restart mid-stream: every answer is right or UNAVAILABLE, never low (real processes, SDK exporters, KEDA client)', () => {
+  let dataDir: string | undefined;
+  afterEach(() => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('without a data dir: UNAVAILABLE until each window is covered again, then right', async () => {
+    const run = await restartMidStream(5 * S, 75 * S, undefined);
+    const plain = summary(run, 'plain');
+    const kedify = summary(run, 'kedify');
+    console.log(`restart without data dir: plain unavailable for ${plain.unavailableForMs} ms after the restart, worst error ${(plain.worstError * 100).toFixed(3)} %; kedify ${kedify.answers.length} answers, all UNAVAILABLE: ${kedify.answers.every((a) => a.code === status.UNAVAILABLE)}`);
+    expect(plain.wrong).toEqual([]);
+    expect(kedify.wrong).toEqual([]);
+    // The plain trigger answers once its minute is covered (from when the pods' exporters have
+    // reconnected, which their gRPC backoff may delay by some seconds), and from then on every time.
+    expect(plain.unavailableForMs).toBeGreaterThanOrEqual(WINDOW_MS.plain - 2 * S);
+    expect(plain.unavailableForMs).toBeLessThanOrEqual(WINDOW_MS.plain + RECONNECT_ALLOWANCE_MS);
+    expect(plain.answers.filter((a) => a.at > run.restartedAt + plain.unavailableForMs! && a.value === undefined)).toEqual([]);
+    // The Kedify window (2m) is not covered within the run: the restarted process says when it will be.
+    const promises = kedify.answers.filter((a) => a.at > run.restartedAt && /answers in \d+s/.test(a.details ?? ''));
+    expect(promises.length).toBeGreaterThan(100);
+    for (const a of promises) {
+      const left = Number(/answers in (\d+)s/.exec(a.details!)![1]) * S;
+      expect(left).toBeGreaterThanOrEqual(WINDOW_MS.kedify - (a.at - run.restartedAt) - 2 * S);
+    }
+  }, 240_000);
+
+  // Needs --data-dir from the persist branch; the coordinator enables this case at the merge.
+  it.skip('with a data dir: no warm-up where the restored window covers the query, right answers throughout', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'scaler-restart-'));
+    const run = await restartMidStream(65 * S, 65 * S, dataDir);
+    const plain = summary(run, 'plain');
+    const kedify = summary(run, 'kedify');
+    console.log(`restart with data dir: plain unavailable for ${plain.unavailableForMs} ms, worst error ${(plain.worstError * 100).toFixed(3)} %; kedify unavailable for ${kedify.unavailableForMs} ms, worst error ${(kedify.worstError * 100).toFixed(3)} %`);
+    expect(plain.wrong).toEqual([]);
+    expect(kedify.wrong).toEqual([]);
+    // The first process held the plain trigger's minute, so the restarted one never says it waits
+    // (KEDA's client may still be reconnecting at first, which is no answer of the scaler's).
+    expect(plain.answers.filter((a) => a.at >= run.restartedAt && WARMING_UP.test(a.details ?? ''))).toEqual([]);
+    // The Kedify trigger's 2m window is covered 2m after the first process started: within the run.
+    expect(kedify.unavailableForMs).toBeDefined();
+    expect(kedify.answers.filter((a) => a.at > run.restartedAt + kedify.unavailableForMs! && a.value === undefined)).toEqual([]);
+  }, 300_000);
+});
