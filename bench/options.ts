@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../src/protobuf.js';
 
 export interface BenchOptions {
   json: boolean;
@@ -14,13 +12,13 @@ export interface BenchOptions {
   runs: number;
   loadSeconds: number;
   activationRounds: number;
-  peerDir: string;
+  snapshotSeries: number;
   promBin: string;
 }
 
 export const USAGE = `usage: npm run bench -- [--json] [--peer] [--sizes 1000,10000,100000] [--ingest-series 10000]
   [--batch 2000] [--concurrency 4] [--rounds 5] [--warmup 5] [--runs 50] [--load-seconds 10]
-  [--activation-rounds 50] [--peer-dir ../shared/bench/prometheus-peer] [--prom-bin prometheus]`;
+  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus]`;
 
 function positive(name: string, text: string): number {
   const n = Number(text);
@@ -43,7 +41,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       runs: { type: 'string', default: '50' },
       'load-seconds': { type: 'string', default: '10' },
       'activation-rounds': { type: 'string', default: '50' },
-      'peer-dir': { type: 'string', default: join(PROJECT_ROOT, '..', 'shared', 'bench', 'prometheus-peer') },
+      'snapshot-series': { type: 'string', default: '100000' },
       'prom-bin': { type: 'string', default: 'prometheus' },
     },
   });
@@ -63,7 +61,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     runs: positive('runs', values.runs),
     loadSeconds: positive('load-seconds', values['load-seconds']),
     activationRounds: positive('activation-rounds', values['activation-rounds']),
-    peerDir: values['peer-dir'],
+    snapshotSeries: positive('snapshot-series', values['snapshot-series']),
     promBin: values['prom-bin'],
   };
 }

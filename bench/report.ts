@@ -6,6 +6,7 @@ import type { BenchOptions } from './options.js';
 import type { LoadResult } from './getmetrics-load.js';
 import type { NetworkIngest, SizeResult } from './per-size.js';
 import type { InprocResult } from './ingest-inproc.js';
+import type { SnapshotResult } from './snapshot.js';
 import type { Latency } from './stats.js';
 
 export interface Measurements {
@@ -20,6 +21,7 @@ export interface Measurements {
   sizes: SizeResult[];
   load: LoadResult;
   activation: Latency;
+  snapshot: SnapshotResult;
   peer: Map<number, PeerResult> | undefined;
 }
 
@@ -68,6 +70,22 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
     load_pps_achieved: Math.round(m.load.achievedPps),
     activation_p50_ms: round3(m.activation.p50),
     activation_p99_ms: round3(m.activation.p99),
+    snapshot: {
+      series: m.snapshot.series,
+      samples_per_series: m.snapshot.samplesPerSeries,
+      write_ms: round3(m.snapshot.writeMs),
+      write_cpu_ms: round3(m.snapshot.writeCpuMs),
+      bytes: m.snapshot.bytes,
+      load_ms: round3(m.snapshot.loadMs),
+      load_cpu_ms: round3(m.snapshot.loadCpuMs),
+      fill_by_append_ms: round3(m.snapshot.fillMs),
+      loop_pause_max_ms: round3(m.snapshot.loopPauseMs.max),
+      loop_pause_p99_ms: round3(m.snapshot.loopPauseMs.p99),
+      loop_turns: m.snapshot.loopPauseMs.count,
+      loop_pauses_over_10ms: m.snapshot.loopPausesOver10Ms,
+      idle_loop_pause_max_ms: round3(m.snapshot.idlePauseMaxMs),
+      idle_loop_pauses_over_10ms: m.snapshot.idlePausesOver10Ms,
+    },
   };
   if (m.peer) {
     const peerIngest = m.peer.get(options.ingestSeries);
@@ -136,5 +154,11 @@ export function table(m: Measurements, options: BenchOptions): string {
   row(`getmetrics p99 ms under ${fmt(m.load.achievedPps)} pps`, fmt(m.load.getMetrics.p99));
   row('activation p50 ms', fmt(m.activation.p50));
   row('activation p99 ms', fmt(m.activation.p99));
+  const snap = m.snapshot;
+  const at = `${snap.series / 1000}k×${snap.samplesPerSeries}`;
+  row(`snapshot write ms ${at}`, fmt(snap.writeMs));
+  row(`snapshot bytes ${at}`, fmt(snap.bytes));
+  row(`snapshot load ms ${at}`, fmt(snap.loadMs));
+  row(`snapshot: longest loop pause ms in write`, fmt(snap.loopPauseMs.max));
   return lines.join('\n');
 }

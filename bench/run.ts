@@ -8,6 +8,10 @@ import { runPeer } from './peer.js';
 import { runNetworkIngest, runSize, type SizeResult } from './per-size.js';
 import { encodeRemoteWriteAll } from './remote-write-clients.js';
 import { figures, table } from './report.js';
+import { snapshotBench } from './snapshot.js';
+
+/** Samples a series in the snapshot benchmark: 10 minutes of 10 s pushes. */
+const SNAPSHOT_SAMPLES = 60;
 
 /**
  * `npm run bench`: every figure of BENCHMARKS.md on the shared data set, each section in a fresh
@@ -42,10 +46,13 @@ async function main(): Promise<void> {
   log(`activation, ${options.activationRounds} rounds`);
   const activation = await activationLatency(buildDataSet(options.ingestSeries), options.batch, options.concurrency, options.activationRounds);
 
-  const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
-  const peer = options.peer ? runPeer(options.peerDir, peerSizes, options.batch, options.concurrency, options.promBin) : undefined;
+  log(`snapshot write and load, ${options.snapshotSeries} series × ${SNAPSHOT_SAMPLES} samples`);
+  const snapshot = await snapshotBench(options.snapshotSeries, SNAPSHOT_SAMPLES);
 
-  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, activation, peer };
+  const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
+  const peer = options.peer ? await runPeer(peerSizes, options.batch, options.concurrency, options.warmup, options.runs, options.promBin) : undefined;
+
+  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, activation, snapshot, peer };
   if (options.json) console.log(JSON.stringify(figures(measurements, options)));
   else console.log(table(measurements, options));
 }

@@ -60,6 +60,7 @@ function parsedText(parse: (text: string) => number) {
 }
 const duration = parsedText(parseDurationMs);
 const bytes = parsedText(parseBytes);
+const positiveDuration = duration.pipe(z.number().positive({ message: 'must be more than 0' }));
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform(
   (v) => v === true || v === 'true' || v === '1' || v === 'yes',
 );
@@ -100,6 +101,8 @@ export const SETTINGS = [
   { key: 'queryTimeoutMs', env: 'SCALER_QUERY_TIMEOUT', flag: '--query-timeout', default: '10s', description: 'Longest a PromQL evaluation may run.', schema: duration },
   { key: 'queryMaxSamples', env: 'SCALER_QUERY_MAX_SAMPLES', flag: '--query-max-samples', default: '50000000', description: 'Most samples one query may load into memory at once.', schema: positiveInt },
   { key: 'connectionIdleMs', env: 'SCALER_CONNECTION_IDLE', flag: '--connection-idle', default: '5m', description: 'A gRPC connection with no call open this long is closed with GOAWAY (clients reconnect on their next call); also frees connections abandoned mid-handshake.', schema: duration },
+  { key: 'dataDir', env: 'SCALER_DATA_DIR', flag: '--data-dir', default: undefined, description: 'Directory the store is snapshotted to and restored from at start; empty keeps everything in memory only.', schema: optionalPath },
+  { key: 'snapshotIntervalMs', env: 'SCALER_SNAPSHOT_INTERVAL', flag: '--snapshot-interval', default: '30s', description: 'How often the store is snapshotted to the data dir (also at shutdown); a crash loses at most this much.', schema: positiveDuration },
   { key: 'nameTranslation', env: 'SCALER_NAME_TRANSLATION', flag: '--name-translation', default: 'UnderscoreEscapingWithSuffixes', description: 'OTLP metric/label name translation strategy, as Prometheus\'s otlp.translation_strategy.', schema: z.enum(NAME_TRANSLATION_STRATEGIES) },
   { key: 'promoteResourceAttributes', env: 'SCALER_PROMOTE_RESOURCE_ATTRIBUTES', flag: '--promote-resource-attributes', default: '*', description: 'Resource attributes promoted to labels: "*" for all, a comma-separated list, or "" for none.', schema: z.string() },
   { key: 'lazySeries', env: 'SCALER_LAZY_SERIES', flag: '--lazy-series', default: 'false', description: 'Keep only metrics that some trigger\'s query names.', schema: bool },

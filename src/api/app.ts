@@ -12,7 +12,7 @@ import { metadataRoutes } from './metadata.js';
 import { parseRoutes } from './parse.js';
 import { queryRoutes } from './query.js';
 import { scalerStatusRoutes } from './scaler-status.js';
-import { SelfMetrics, type ReceiverCounters, type RemoteWriteCounters } from './self-metrics.js';
+import { SelfMetrics, type ReceiverCounters, type RemoteWriteCounters, type SnapshotCounters } from './self-metrics.js';
 import { seriesRoutes } from './series.js';
 import { statusRoutes } from './status.js';
 import { webRoutes } from './web.js';
@@ -28,6 +28,8 @@ export interface ApiDeps {
   otlpStats?: ReceiverCounters;
   /** The remote-write receiver (`POST /api/v1/write`): its handler and counters; absent when turned off. */
   remoteWrite?: { stats: RemoteWriteCounters; handle(req: IncomingMessage, res: ServerResponse): void };
+  /** The data dir's snapshot counters, for /metrics. */
+  snapshotStats?: SnapshotCounters;
   /** Pass one to count scaler RPCs into the same registry (ExternalScalerService's onCall). */
   selfMetrics?: SelfMetrics;
 }
@@ -62,7 +64,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   const metrics = deps.selfMetrics ?? new SelfMetrics();
-  metrics.watch({ tsdb: deps.tsdb, otlp: deps.otlpStats, remoteWrite: deps.remoteWrite?.stats, scaler: deps.scaler });
+  metrics.watch({ tsdb: deps.tsdb, otlp: deps.otlpStats, remoteWrite: deps.remoteWrite?.stats, scaler: deps.scaler, snapshots: deps.snapshotStats });
   app.addHook('onResponse', async (req, reply) => {
     const endpoint = req.routeOptions.url;
     if (endpoint !== undefined && endpoint.startsWith(API_PREFIX)) metrics.observeRequest(endpoint, reply.elapsedTime / 1000);

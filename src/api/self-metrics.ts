@@ -34,12 +34,22 @@ export interface RemoteWriteCounters {
   readonly samplesRejected: Readonly<Record<string, number>>;
 }
 
+/** The data dir's snapshot counters (the shape of src/persist/snapshots.ts's SnapshotStats). */
+export interface SnapshotCounters {
+  readonly writes: number;
+  readonly failures: number;
+  readonly lastWriteSeconds: number;
+  readonly lastWriteBytes: number;
+  readonly lastWriteTimestamp: number;
+}
+
 /** What /metrics reads when scraped; each part is optional so the API can run without it. */
 export interface MetricSources {
   tsdb: Tsdb;
   otlp?: ReceiverCounters;
   remoteWrite?: RemoteWriteCounters;
   scaler?: Scaler;
+  snapshots?: SnapshotCounters;
 }
 
 type Setter = (labels: Record<string, string>, value: number) => void;
@@ -84,7 +94,7 @@ export class SelfMetrics {
   watch(sources: MetricSources): void {
     if (this.watching) return;
     this.watching = true;
-    const { tsdb, otlp, remoteWrite, scaler } = sources;
+    const { tsdb, otlp, remoteWrite, scaler, snapshots } = sources;
     this.gauge('tsdb_series', 'Series held in memory.', [], (set) => set({}, tsdb.seriesCount));
     this.counter('tsdb_series_created_total', 'Series created.', [], (set) => set({}, tsdb.stats.seriesCreated));
     this.counter('tsdb_series_freed_total', 'Series freed by retention.', [], (set) => set({}, tsdb.stats.seriesFreed));
@@ -130,6 +140,15 @@ export class SelfMetrics {
       });
       this.counter('remote_write_exemplars_ignored_total', 'Remote-write exemplars received; the scaler keeps none.', [], (set) =>
         set({}, remoteWrite.exemplarsIgnored),
+      );
+    }
+    if (snapshots) {
+      this.counter('snapshot_writes_total', 'Snapshots of the store written to the data dir.', [], (set) => set({}, snapshots.writes));
+      this.counter('snapshot_write_failures_total', 'Snapshot writes that failed (the previous snapshot was kept).', [], (set) => set({}, snapshots.failures));
+      this.gauge('snapshot_last_write_duration_seconds', 'How long the last successful snapshot write took.', [], (set) => set({}, snapshots.lastWriteSeconds));
+      this.gauge('snapshot_last_write_bytes', 'Size of the last snapshot written.', [], (set) => set({}, snapshots.lastWriteBytes));
+      this.gauge('snapshot_last_write_timestamp_seconds', 'When the last successful snapshot write finished (0: none yet).', [], (set) =>
+        set({}, snapshots.lastWriteTimestamp),
       );
     }
     if (scaler) {

@@ -1,6 +1,7 @@
 import type { Series } from '../tsdb/series.js';
 
-interface Running {
+/** One series' running total; also what a snapshot keeps of it. */
+export interface Running {
   /** End time of the last point added. */
   lastMs: number;
   total: number;
@@ -75,6 +76,17 @@ export class DeltaAccumulator {
   /** The start time (ms, 0 unknown) of the cumulative value after the last `add`. */
   get start(): number {
     return this.resultStart;
+  }
+
+  /** A copy of the series' running total, undefined when it has none (for snapshots). */
+  runOf(series: Series): Running | undefined {
+    const run = this.runs.get(series);
+    return run === undefined ? undefined : { ...run };
+  }
+
+  /** Continues a running total from a snapshot. */
+  restoreRun(series: Series, run: Running): void {
+    this.runs.set(series, { ...run });
   }
 
   /** The series ended (NoRecordedValue): a later point starts from zero. */

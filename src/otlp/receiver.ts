@@ -5,6 +5,8 @@ import type { Config } from '../config.js';
 import { decodeJsonBody } from './decode-json.js';
 import { decodeWireRequest, decodeWireSlices } from './decode-wire.js';
 import type { Tsdb } from '../tsdb/db.js';
+import type { Series } from '../tsdb/series.js';
+import type { Running } from './delta.js';
 import { metricsServiceImplementation } from './grpc-service.js';
 import { otlpGrpcLimits } from './grpc-limits.js';
 import { handleOtlpHttp } from './http-handler.js';
@@ -93,6 +95,16 @@ export class OtlpReceiver implements OtlpSink {
 
   export(request: OtlpRequest, transport: Transport): ExportResponse {
     return this.respond(this.translator.translate(request, Date.now()), transport);
+  }
+
+  /** The delta → cumulative running total of a series, for snapshots; undefined when it has none. */
+  deltaRun(series: Series): Running | undefined {
+    return this.translator.delta.runOf(series);
+  }
+
+  /** Continues a series' running total from a snapshot, so its next delta adds to it. */
+  restoreDeltaRun(series: Series, run: Running): void {
+    this.translator.delta.restoreRun(series, run);
   }
 
   private respond(result: TranslateResult, transport: Transport): ExportResponse {

@@ -118,7 +118,8 @@ export class Translator {
   /** Names by metric name, unit and MetricType: looked up once a metric, without building a key. */
   private readonly names = new Map<string, Map<string, (MetricNames | undefined)[]>>();
   private namesCount = 0;
-  private readonly delta = new DeltaAccumulator();
+  /** Delta → cumulative running totals, by series; public so snapshots can carry them across a restart. */
+  readonly delta = new DeltaAccumulator();
   private wanted: WantedNames | undefined;
   /**
    * Series found before, by resource (its encoded bytes), metric and encoded point attributes:

@@ -159,8 +159,12 @@ export class Scaler {
     const keptSince = this.options.lazySeries ? this.wanted.keptSince(metricNames) : -Infinity;
     if (coverage.covers(from) && keptSince <= from) {
       const resumed = this.resumedAt(metricNames, from);
-      if (resumed <= from) return undefined;
-      return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
+      if (resumed > from) {
+        return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
+      }
+      const waiting = this.notResumed(metricNames, from, now);
+      if (waiting === 0) return undefined;
+      return `${waiting} restored series of ${metricNames.join(', ')} have had no sample since the store began receiving at ${formatRFC3339Seconds(coverage.liveSinceMs)} (clients reconnecting after the restart), and a window ending without their newest samples would answer low; answers once they resume, or in ${Math.max(1, Math.ceil((coverage.liveSinceMs + RESUME_MS - now) / 1000))}s at the latest`;
     }
     if (keptSince === Infinity) return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
     // Where the covered time that the look-back will start in next begins: `from` itself, or the next span.
@@ -175,7 +179,7 @@ export class Scaler {
   }
 
   /**
-   * The latest first sample of a series of `names` that resumed after the live span began, while
+   * The latest first sample since the live span began of a series of `names`, while
    * a window from `from` could still miss one: rate() extrapolates only half an interval towards
    * a window start that lies before a series' first sample, and would answer low.
    */
@@ -187,11 +191,35 @@ export class Scaler {
     if (from < live || from >= live + RESUME_MS || coverage.restored.some((s) => from <= s.toMs)) return latest;
     for (const name of names) {
       for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
-        const first = s.length > 0 ? s.timestampAt(0) : -Infinity;
-        if (first >= live && first <= live + RESUME_MS && first > latest) latest = first;
+        // Its first sample since the live span began: restored samples may come before it.
+        const at = s.lowerBound(live);
+        const first = at < s.length ? s.timestampAt(at) : -Infinity;
+        if (first <= live + RESUME_MS && first > latest) latest = first;
       }
     }
     return latest;
+  }
+
+  /**
+   * How many series of `names`, read by a window from `from`, have samples from before the live
+   * span (restored) but none since, while their clients may still be reconnecting: rate()
+   * extrapolates only half an interval towards a window end past a series' last sample, so such
+   * a window answers low until the series resumes. A series still silent RESUME_MS after the
+   * live start is taken to be gone (a pod that stopped with the restart), as a query would see it.
+   */
+  private notResumed(names: readonly string[], from: number, now: number): number {
+    const { coverage } = this.tsdb;
+    const live = coverage.liveSinceMs;
+    // Without a gap before the live span, a silent series is silent at its source.
+    if (now >= live + RESUME_MS || coverage.gapFreeSinceMs < live) return 0;
+    let waiting = 0;
+    for (const name of names) {
+      for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
+        const newest = s.maxTime;
+        if (newest >= from && newest < live) waiting++;
+      }
+    }
+    return waiting;
   }
 
   private evaluate(trigger: CompiledTrigger, now: number): number | undefined {

@@ -133,15 +133,15 @@ export class Listener {
     });
   }
 
-  /** Stops accepting; idle HTTP/1.1 connections close now, the rest when done or after a grace period. */
-  close(): Promise<void> {
+  /** Stops accepting; idle HTTP/1.1 connections close now, the rest when done or after `graceMs`. */
+  close(graceMs = FORCE_CLOSE_AFTER_MS): Promise<void> {
     this.unsubscribeTls?.();
     return new Promise((resolve) => {
       this.net.close(() => resolve());
       this.http?.close();
       setTimeout(() => {
         for (const s of this.sockets) s.destroy();
-      }, FORCE_CLOSE_AFTER_MS).unref();
+      }, graceMs).unref();
     });
   }
 }

@@ -92,8 +92,11 @@ export class Tsdb {
     return this.byKey.get(labelsKey(labels));
   }
 
-  /** The series for a label set, created when new; undefined when `maxSeries` is reached. */
-  getOrCreate(labels: Labels, aliasName?: string): Series | undefined {
+  /**
+   * The series for a label set, created when new; undefined when `maxSeries` is reached.
+   * `expectedSamples` sizes a new series' buffer for a bulk load.
+   */
+  getOrCreate(labels: Labels, aliasName?: string, expectedSamples?: number): Series | undefined {
     const key = labelsKey(labels);
     const found = this.byKey.get(key);
     if (found) return found;
@@ -108,7 +111,7 @@ export class Tsdb {
       interned[i + 1] = this.internValue(name, labels[i + 1]!);
     }
     const alias = aliasName !== undefined && aliasName !== labelsGet(labels, METRIC_NAME) ? aliasName : undefined;
-    const series = new Series(this.nextId++, interned, alias, this.options.maxSamplesPerSeries);
+    const series = new Series(this.nextId++, interned, alias, this.options.maxSamplesPerSeries, expectedSamples);
     this.byKey.set(key, series);
     for (let i = 0; i < interned.length; i += 2) this.addPosting(interned[i]!, interned[i + 1]!, series);
     if (alias !== undefined) this.addPosting(METRIC_NAME, alias, series);

@@ -43,9 +43,11 @@ export class Series {
     readonly labels: Labels,
     readonly aliasName: string | undefined,
     private readonly maxCapacity: number,
+    /** Samples the series is known to receive soon (a bulk load): the buffer is sized for them at once. */
+    expectedSamples = INITIAL_CAPACITY,
   ) {
     this.metricName = labelsGet(labels, METRIC_NAME);
-    const capacity = Math.min(INITIAL_CAPACITY, maxCapacity);
+    const capacity = Math.min(Math.max(expectedSamples, 1), maxCapacity);
     this.cap = capacity;
     this.data = new Float64Array(2 * capacity);
   }

@@ -177,6 +177,39 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     expect(kinds).not.toContain('NetworkPolicy');
   });
 
+  it('mounts an emptyDir data dir by default, and none when persistence is off', () => {
+    const deployment = findDoc(render(renderer), 'Deployment');
+    const c = container(deployment);
+    expect(envRecord(c)).toMatchObject({ SCALER_DATA_DIR: '/var/lib/keda-otlp-scaler', SCALER_SNAPSHOT_INTERVAL: '30s' });
+    expect(c.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/keda-otlp-scaler' });
+    expect((podSpec(deployment).volumes as any[]).find((v) => v.name === 'data')).toEqual({ name: 'data', emptyDir: { sizeLimit: '256Mi' } });
+    expect((deployment.spec as any).strategy.type).toBe('RollingUpdate');
+    expect(loadConfig([], envRecord(c)).dataDir).toBe('/var/lib/keda-otlp-scaler');
+
+    const off = findDoc(render(renderer, { valueFiles: [valuesFile('no-data-dir', { persistence: { enabled: false } })] }), 'Deployment');
+    const plain = container(off);
+    expect(envRecord(plain).SCALER_DATA_DIR).toBe('');
+    expect(loadConfig([], envRecord(plain)).dataDir).toBeUndefined();
+    expect(plain.volumeMounts.map((m) => m.name)).not.toContain('data');
+    expect((podSpec(off).volumes as any[]).map((v) => v.name)).not.toContain('data');
+  });
+
+  it('puts the data dir on a PersistentVolumeClaim when asked, with the Recreate strategy, or on an existing claim', () => {
+    const file = valuesFile('pvc', { persistence: { claim: { enabled: true, size: '2Gi', storageClass: 'fast' } } });
+    const docs = render(renderer, { valueFiles: [file] });
+    const claim = findDoc(docs, 'PersistentVolumeClaim');
+    expect(claim.metadata.name).toBe('keda-otlp-scaler-data');
+    expect(claim.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '2Gi' } } });
+    const deployment = findDoc(docs, 'Deployment');
+    expect((podSpec(deployment).volumes as any[]).find((v) => v.name === 'data')).toEqual({ name: 'data', persistentVolumeClaim: { claimName: 'keda-otlp-scaler-data' } });
+    expect((deployment.spec as any).strategy).toEqual({ type: 'Recreate' });
+    for (const doc of docs) expect(() => validateManifest(doc), `${doc.kind} ${doc.metadata.name}`).not.toThrow();
+
+    const existing = render(renderer, { valueFiles: [valuesFile('pvc-existing', { persistence: { claim: { enabled: true, existingClaim: 'scaler-data' } } })] });
+    expect(existing.map((d) => d.kind)).not.toContain('PersistentVolumeClaim');
+    expect((podSpec(findDoc(existing, 'Deployment')).volumes as any[]).find((v) => v.name === 'data').persistentVolumeClaim).toEqual({ claimName: 'scaler-data' });
+  });
+
   it('mounts the TLS secret and points SCALER_TLS_* at the mounted files, with mTLS probes falling back to TCP', () => {
     const docs = render(renderer, { valueFiles: [join(EXAMPLES_DIR, 'values-tls.yaml')] });
     const deployment = findDoc(docs, 'Deployment');

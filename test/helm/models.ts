@@ -3,7 +3,7 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { Service, ServiceAccount } from 'kubernetes-models/v1';
+import { PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { K8sDoc } from './render.js';
 
 interface Validatable {
@@ -14,6 +14,7 @@ const MODELS: Record<string, (doc: K8sDoc) => Validatable> = {
   'apps/v1/Deployment': (d) => new Deployment(d as never),
   'v1/Service': (d) => new Service(d as never),
   'v1/ServiceAccount': (d) => new ServiceAccount(d as never),
+  'v1/PersistentVolumeClaim': (d) => new PersistentVolumeClaim(d as never),
   'policy/v1/PodDisruptionBudget': (d) => new PodDisruptionBudget(d as never),
   'networking.k8s.io/v1/NetworkPolicy': (d) => new NetworkPolicy(d as never),
   'monitoring.coreos.com/v1/ServiceMonitor': (d) => new ServiceMonitor(d as never),

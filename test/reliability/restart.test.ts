@@ -184,8 +184,7 @@ describe('a restart mid-stream: every answer is right or UNAVAILABLE, never low 
     }
   }, 240_000);
 
-  // Needs --data-dir from the persist branch; the coordinator enables this case at the merge.
-  it.skip('with a data dir: no warm-up where the restored window covers the query, right answers throughout', async () => {
+  it('with a data dir: no warm-up where the restored window covers the query, right answers throughout', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'scaler-restart-'));
     const run = await restartMidStream(65 * S, 65 * S, dataDir);
     const plain = summary(run, 'plain');

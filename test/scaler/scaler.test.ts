@@ -267,6 +267,26 @@ describe('answers only once the store holds the query\'s whole window', () => {
     );
   });
 
+  it('after a restore, waits for restored series to resume before a window ending without them answers low', () => {
+    const { tsdb, scaler, advance } = setup({ fresh: true });
+    tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
+    pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
+    const gone = tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance: 'gone' }), 'otelcol_receiver_accepted_spans')!;
+    for (let t = NOW - 10 * 60 * S; t <= NOW - 2 * S; t += S) tsdb.append(gone, t, 100 * (t / S));
+    advance(5 * S);
+    const err = failure(() => read(scaler, rateMeta));
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.message).toMatch(/2 restored series of otelcol_receiver_accepted_spans have had no sample since the store began receiving at 2027-01-15T08:00:00Z.*answers once they resume, or in 55s at the latest/);
+    // One pod is back; the other stopped with the restart and is taken as gone once the grace has passed.
+    pushCounter(tsdb, NOW + 5 * S, NOW + 70 * S);
+    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/^1 restored series/);
+    // Past the grace, the window from the live start would still miss the samples lost while it reconnected.
+    advance(55 * S);
+    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/resumed only at 2027-01-15T08:00:05Z.*answers in 5s/);
+    advance(5 * S);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+  });
+
   it('never answers a fixed @ time from before the store\'s data', () => {
     const { scaler, advance } = setup({ fresh: true });
     const meta = { metricQuery: `sum(rate(x[1m] @ ${(NOW - 3_600 * S) / 1000}))`, targetValue: '1' };

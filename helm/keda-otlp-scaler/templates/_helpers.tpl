@@ -90,3 +90,10 @@ httpGet:
   scheme: {{ ternary "HTTPS" "HTTP" .root.Values.tls.enabled }}
 {{- end }}
 {{- end }}
+
+{{/* The PersistentVolumeClaim of the data dir, empty when the data dir is an emptyDir or off. */}}
+{{- define "keda-otlp-scaler.claim" -}}
+{{- if and .Values.persistence.enabled .Values.persistence.claim.enabled }}
+{{- default (printf "%s-data" (include "keda-otlp-scaler.fullname" .)) .Values.persistence.claim.existingClaim }}
+{{- end }}
+{{- end }}
