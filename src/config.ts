@@ -95,6 +95,8 @@ export const SETTINGS = [
   { key: 'outOfOrderWindowMs', env: 'SCALER_OUT_OF_ORDER_WINDOW', flag: '--out-of-order-window', default: '30s', description: 'Samples this much older than a series\' newest are still inserted in order; older ones are rejected.', schema: duration },
   { key: 'maxRequestBytes', env: 'SCALER_MAX_REQUEST_BYTES', flag: '--max-request-bytes', default: '4MiB', description: 'Largest OTLP request body as sent (compressed).', schema: bytes },
   { key: 'maxDecompressedBytes', env: 'SCALER_MAX_DECOMPRESSED_BYTES', flag: '--max-decompressed-bytes', default: '32MiB', description: 'Largest OTLP request body after decompression.', schema: bytes },
+  { key: 'maxInflightBytes', env: 'SCALER_MAX_INFLIGHT_BYTES', flag: '--max-inflight-bytes', default: '96MiB', description: 'Most OTLP request bytes (as sent plus decompressed) held at once across all requests and both transports; past it requests get 429 / RESOURCE_EXHAUSTED to retry.', schema: bytes },
+  { key: 'maxSeriesBytes', env: 'SCALER_MAX_SERIES_BYTES', flag: '--max-series-bytes', default: '4KiB', description: 'Most bytes of label names and values in one series; points of a larger one are rejected and reported.', schema: bytes },
   { key: 'remoteWrite', env: 'SCALER_REMOTE_WRITE', flag: '--remote-write', default: 'true', description: 'Accept Prometheus remote write (1.0 and 2.0) at POST /api/v1/write on the HTTP and OTLP/HTTP ports.', schema: bool },
   { key: 'queryTimeoutMs', env: 'SCALER_QUERY_TIMEOUT', flag: '--query-timeout', default: '10s', description: 'Longest a PromQL evaluation may run.', schema: duration },
   { key: 'queryMaxSamples', env: 'SCALER_QUERY_MAX_SAMPLES', flag: '--query-max-samples', default: '50000000', description: 'Most samples one query may load into memory at once.', schema: positiveInt },
@@ -164,6 +166,13 @@ export function loadConfig(
   const config = out as Config;
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError('invalid setting tlsCertFile/tlsKeyFile: both must be set, or neither');
+  }
+  // A request at both size limits holds its body and its inflated form, each as pieces and joined.
+  const largestRequest = 2 * (config.maxRequestBytes + config.maxDecompressedBytes);
+  if (config.maxInflightBytes < largestRequest) {
+    throw new ConfigError(
+      `invalid setting maxInflightBytes (${config.maxInflightBytes}): it must hold one request at the size limits, 2 × (maxRequestBytes + maxDecompressedBytes) = ${largestRequest} bytes`,
+    );
   }
   if (config.tlsCaFile !== undefined && config.tlsCertFile === undefined) {
     throw new ConfigError('invalid setting tlsCaFile: client certificates need a server certificate (tlsCertFile, tlsKeyFile)');

@@ -160,11 +160,11 @@ export class Scaler {
     if (coverage.covers(from) && keptSince <= from) {
       const resumed = this.resumedAt(metricNames, from);
       if (resumed > from) {
-        return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
+        return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} have no samples from before the restart until ${formatRFC3339Seconds(resumed)} (clients reconnecting), and a window starting in that gap would answer low; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
       }
       const waiting = this.notResumed(metricNames, from, now);
       if (waiting === 0) return undefined;
-      return `${waiting} restored series of ${metricNames.join(', ')} have had no sample since the store began receiving at ${formatRFC3339Seconds(coverage.liveSinceMs)} (clients reconnecting after the restart), and a window ending without their newest samples would answer low; answers once they resume, or in ${Math.max(1, Math.ceil((coverage.liveSinceMs + RESUME_MS - now) / 1000))}s at the latest`;
+      return `${waiting} restored series of ${metricNames.join(', ')} have not caught up since the store began receiving at ${formatRFC3339Seconds(coverage.liveSinceMs)} (clients reconnecting after the restart deliver late), and a window ending without their newest samples would answer low; answers once they resume, or in ${Math.max(1, Math.ceil((coverage.liveSinceMs + RESUME_MS - now) / 1000))}s at the latest`;
     }
     if (keptSince === Infinity) return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
     // Where the covered time that the look-back will start in next begins: `from` itself, or the next span.
@@ -179,33 +179,43 @@ export class Scaler {
   }
 
   /**
-   * The latest first sample since the live span began of a series of `names`, while
-   * a window from `from` could still miss one: rate() extrapolates only half an interval towards
-   * a window start that lies before a series' first sample, and would answer low.
+   * When the window can start again, for series of `names` whose samples have a gap around the
+   * live start (clients reconnecting after a restart: what they sent meanwhile may be lost) and
+   * `from` lies in it: rate() extrapolates only half an interval towards a window start before a
+   * series' first sample in the window, so the answer would be low until the window starts at or
+   * after the series' first sample since the live start. A series first seen later than RESUME_MS
+   * after the live start is a new one; a gap of at most 1.5 of a series' push intervals is none.
+   * -Infinity when no series holds the window back.
    */
   private resumedAt(names: readonly string[], from: number): number {
     const { coverage } = this.tsdb;
     const live = coverage.liveSinceMs;
     let latest = -Infinity;
-    // A window that starts in restored data has its first samples from there.
-    if (from < live || from >= live + RESUME_MS || coverage.restored.some((s) => from <= s.toMs)) return latest;
+    // Without a gap in coverage before the live span there was no restart to reconnect after.
+    if (from >= live + RESUME_MS || coverage.gapFreeSinceMs < live) return latest;
     for (const name of names) {
       for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
-        // Its first sample since the live span began: restored samples may come before it.
         const at = s.lowerBound(live);
-        const first = at < s.length ? s.timestampAt(at) : -Infinity;
-        if (first <= live + RESUME_MS && first > latest) latest = first;
+        if (at >= s.length) continue;
+        const resumed = s.timestampAt(at);
+        if (resumed > live + RESUME_MS || resumed <= from || resumed <= latest) continue;
+        const before = at > 0 ? s.timestampAt(at - 1) : -Infinity;
+        if (from < before) continue;
+        const interval = at >= 2 ? before - s.timestampAt(at - 2) : at + 1 < s.length ? s.timestampAt(at + 1) - resumed : Infinity;
+        if (resumed - before > 1.5 * interval) latest = resumed;
       }
     }
     return latest;
   }
 
   /**
-   * How many series of `names`, read by a window from `from`, have samples from before the live
-   * span (restored) but none since, while their clients may still be reconnecting: rate()
-   * extrapolates only half an interval towards a window end past a series' last sample, so such
-   * a window answers low until the series resumes. A series still silent RESUME_MS after the
-   * live start is taken to be gone (a pod that stopped with the restart), as a query would see it.
+   * How many series of `names`, read by a window from `from`, have not caught up since a restore
+   * while their clients may still be reconnecting: restored samples but none since the live span
+   * began, or a newest sample further behind now than 1.5 of the series' own push intervals
+   * (what reconnecting clients deliver late). rate() extrapolates only half an interval towards a
+   * window end past a series' last sample, so such a window answers low. A series still silent
+   * RESUME_MS after the live start is taken to be gone (a pod that stopped with the restart), as a
+   * query would see it.
    */
   private notResumed(names: readonly string[], from: number, now: number): number {
     const { coverage } = this.tsdb;
@@ -215,8 +225,16 @@ export class Scaler {
     let waiting = 0;
     for (const name of names) {
       for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
+        const n = s.length;
         const newest = s.maxTime;
-        if (newest >= from && newest < live) waiting++;
+        if (newest < from) continue;
+        if (newest < live) {
+          waiting++;
+          continue;
+        }
+        const restored = s.lowerBound(live);
+        const interval = restored >= 2 ? s.timestampAt(restored - 1) - s.timestampAt(restored - 2) : n >= 2 ? s.timestampAt(n - 1) - s.timestampAt(n - 2) : 0;
+        if (interval > 0 && now - newest > 1.5 * interval) waiting++;
       }
     }
     return waiting;

@@ -95,6 +95,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const health = new HealthService([OTLP_METRICS_SERVICE, EXTERNAL_SCALER_SERVICE]);
 
   const grpc = new GrpcServer({
+    // OTLP Export's limit as sent and its share of the in-flight budget; this one bounds every message once inflated.
+    interceptors: [otlp.grpcInterceptor()],
     'grpc.max_receive_message_length': config.maxDecompressedBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,

@@ -234,7 +234,7 @@ describe('answers only once the store holds the query\'s whole window', () => {
     advance(60 * S);
     const err = failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
-    expect(err.message).toMatch(/resumed only at 2027-01-15T08:00:03Z \(clients reconnecting after the restart\).*reads 1m back; answers in 3s/);
+    expect(err.message).toMatch(/have no samples from before the restart until 2027-01-15T08:00:03Z \(clients reconnecting\).*reads 1m back; answers in 3s/);
     advance(3 * S);
     expect(read(scaler, rateMeta).value).toBeCloseTo(200, 6);
     advance(10 * S);
@@ -276,14 +276,28 @@ describe('answers only once the store holds the query\'s whole window', () => {
     advance(5 * S);
     const err = failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
-    expect(err.message).toMatch(/2 restored series of otelcol_receiver_accepted_spans have had no sample since the store began receiving at 2027-01-15T08:00:00Z.*answers once they resume, or in 55s at the latest/);
+    expect(err.message).toMatch(/2 restored series of otelcol_receiver_accepted_spans have not caught up since the store began receiving at 2027-01-15T08:00:00Z.*answers once they resume, or in 55s at the latest/);
     // One pod is back; the other stopped with the restart and is taken as gone once the grace has passed.
     pushCounter(tsdb, NOW + 5 * S, NOW + 70 * S);
     expect(failure(() => read(scaler, rateMeta)).message).toMatch(/^1 restored series/);
     // Past the grace, the window from the live start would still miss the samples lost while it reconnected.
-    advance(55 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/resumed only at 2027-01-15T08:00:05Z.*answers in 5s/);
+    advance(53 * S);
+    // The window starts in restored time, but after the series' last restored sample: low as well.
+    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/no samples from before the restart until 2027-01-15T08:00:05Z.*answers in 7s/);
+    advance(2 * S);
+    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/no samples from before the restart until 2027-01-15T08:00:05Z.*answers in 5s/);
     advance(5 * S);
+    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+  });
+
+  it('after a restore, waits for a resumed series whose newest sample lags more than 1.5 of its push intervals', () => {
+    const { tsdb, scaler, advance } = setup({ fresh: true });
+    tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
+    pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
+    pushCounter(tsdb, NOW + 1 * S, NOW + 1 * S);
+    advance(4 * S);
+    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/^1 restored series of otelcol_receiver_accepted_spans have not caught up/);
+    pushCounter(tsdb, NOW + 2 * S, NOW + 4 * S);
     expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
   });
 
