@@ -7,10 +7,10 @@ export const RETRY_AFTER_SECONDS = 1;
 
 /**
  * The bytes OTLP and remote-write requests hold while they are read, decompressed and stored,
- * summed over every request on every transport. Each request takes a Reservation and grows it before it buffers or
- * inflates more; when the total would pass the limit the request is refused with a retryable
- * answer (429 / RESOURCE_EXHAUSTED with RetryInfo), so a burst of requests that are each under
- * the per-request limits cannot together pass the memory limit.
+ * summed over every request on every transport. Each request takes a Reservation and grows it
+ * before it buffers or inflates more; when the total would pass the limit the request is refused
+ * with a retryable answer (429 / RESOURCE_EXHAUSTED with RetryInfo), so a burst of requests that
+ * are each under the per-request limits cannot together pass the memory limit.
  */
 export class InflightBudget {
   private used = 0;

@@ -22,7 +22,7 @@ export interface RemoteWriteSink {
    * first; rejects with RemoteWriteError when it is refused whole.
    */
   store(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult>;
-  /** A request refused whole (unsupported, too large, malformed), for the counters and the log. */
+  /** A request refused whole (unsupported, too large, malformed, over the in-flight budget), for the counters and the log. */
   refused(status: number, message: string): void;
   unexpected(error: unknown): void;
 }
