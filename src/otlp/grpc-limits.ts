@@ -61,7 +61,7 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
       intercepting!.sendStatus({ code, details, metadata });
     };
     const throttle = () =>
-      refuse(status.RESOURCE_EXHAUSTED, `the receiver is holding ${sink.budget.limit} bytes of requests in flight, its limit: retry after ${RETRY_AFTER_SECONDS}s`, true);
+      refuse(status.RESOURCE_EXHAUSTED, sink.budget.fullMessage, true);
 
     const onData = (chunk: Buffer) => {
       if (done || chunk.length === 0) return;

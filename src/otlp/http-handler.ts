@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { DecodeError } from './errors.js';
-import { RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
+import { joinReserved, RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
 import { encodeExportResponse, encodeRpcStatus, exportResponseJson, type ExportResponse } from './proto.js';
 import type { OtlpSink } from './sink.js';
 
@@ -76,9 +76,7 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
     fail(status, code, message, headers);
   };
   const throttle = () =>
-    stop(429, RPC_RESOURCE_EXHAUSTED, `the receiver is holding ${sink.budget.limit} bytes of requests in flight, its limit: retry after ${RETRY_AFTER_SECONDS}s`, {
-      'retry-after': String(RETRY_AFTER_SECONDS),
-    });
+    stop(429, RPC_RESOURCE_EXHAUSTED, sink.budget.fullMessage, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
   const chunks: Buffer[] = [];
   let received = 0;
@@ -102,7 +100,7 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
   });
   req.on('end', () => {
     if (refused) return;
-    const body = joined(chunks, received, reservation);
+    const body = joinReserved(chunks, received, reservation);
     chunks.length = 0;
     if (body === undefined) return throttle();
     const decompress = DECOMPRESSORS.get(contentEncoding);
@@ -136,15 +134,6 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
   };
 }
 
-/** The chunks as one buffer; joining several copies them, so the copy is reserved first (undefined: no room). */
-function joined(chunks: Buffer[], length: number, reservation: Reservation): Buffer | undefined {
-  if (chunks.length === 1) return chunks[0]!;
-  if (!reservation.grow(length)) return undefined;
-  const body = Buffer.concat(chunks, length);
-  reservation.shrinkTo(reservation.bytes - length);
-  return body;
-}
-
 type InflateOutcome = Buffer | 'too-large' | 'no-budget' | Error;
 
 /**
@@ -174,7 +163,7 @@ function inflateBounded(zlib: Gunzip | Inflate, body: Buffer, limit: number, res
   });
   zlib.on('end', () => {
     if (over !== undefined) return;
-    const out = joined(parts, total, reservation);
+    const out = joinReserved(parts, total, reservation);
     parts.length = 0;
     if (out === undefined) return done('no-budget');
     reservation.shrinkTo(total);

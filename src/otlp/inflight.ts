@@ -6,11 +6,11 @@
 export const RETRY_AFTER_SECONDS = 1;
 
 /**
- * The bytes OTLP requests hold while they are read, decompressed and stored, summed over every
- * request on both transports. Each request takes a Reservation and grows it before it buffers or
- * inflates more; when the total would pass the limit the request is refused with a retryable
- * answer (429 / RESOURCE_EXHAUSTED with RetryInfo), so a burst of requests that are each under
- * the per-request limits cannot together pass the memory limit.
+ * The bytes OTLP and remote-write requests hold while they are read, decompressed and stored,
+ * summed over every request on every transport. Each request takes a Reservation and grows it
+ * before it buffers or inflates more; when the total would pass the limit the request is refused
+ * with a retryable answer (429 / RESOURCE_EXHAUSTED with RetryInfo), so a burst of requests that
+ * are each under the per-request limits cannot together pass the memory limit.
  */
 export class InflightBudget {
   private used = 0;
@@ -26,6 +26,11 @@ export class InflightBudget {
   /** The most bytes reserved at once so far. */
   get peak(): number {
     return this.highest;
+  }
+
+  /** What a refused request is told. */
+  get fullMessage(): string {
+    return `the receiver is holding ${this.limit} bytes of requests in flight, its limit: retry after ${RETRY_AFTER_SECONDS}s`;
   }
 
   reserve(): Reservation {
@@ -73,4 +78,13 @@ export class Reservation {
   release(): void {
     this.shrinkTo(0);
   }
+}
+
+/** The chunks as one buffer; joining several copies them, so the copy is reserved first (undefined: no room). */
+export function joinReserved(chunks: Buffer[], length: number, reservation: Reservation): Buffer | undefined {
+  if (chunks.length === 1) return chunks[0]!;
+  if (!reservation.grow(length)) return undefined;
+  const body = Buffer.concat(chunks, length);
+  reservation.shrinkTo(reservation.bytes - length);
+  return body;
 }

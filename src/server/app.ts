@@ -80,7 +80,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
   if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
-  const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, log.child({ component: 'remote-write' })) : undefined;
+  const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, otlp.budget, log.child({ component: 'remote-write' })) : undefined;
   if (config.lazySeries) remoteWrite?.setWantedNames(() => scaler.wantedMetricNames());
   // Restored before any listener accepts a sample or reports ready.
   const snapshots =
