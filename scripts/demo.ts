@@ -5,7 +5,7 @@ import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { loadConfig } from '../src/config.js';
 import { startApp } from '../src/server/app.js';
 import { createLogger } from '../src/server/logger.js';
-import { externalScalerDefinition } from '../src/scaler/service.js';
+import { externalScalerDefinition } from '../test/support/keda-client.js';
 
 /**
  * The scaler with live sample data: three simulated gateway-collector pods push their own
