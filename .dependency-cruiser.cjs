@@ -5,6 +5,8 @@
 const ALLOWED = {
   'src/tsdb/': ['src/tsdb/'],
   'src/otlp/': ['src/otlp/', 'src/tsdb/', 'src/config.ts', 'src/protobuf.ts'],
+  // The second receiver: Prometheus remote write, sharing otlp's label limits and event-loop slicing.
+  'src/remotewrite/': ['src/remotewrite/', 'src/otlp/', 'src/tsdb/', 'src/config.ts'],
   'src/promql/': ['src/promql/', 'src/tsdb/'],
   'src/scaler/': ['src/scaler/', 'src/promql/', 'src/tsdb/', 'src/protobuf.ts'],
   'src/api/': ['src/api/', 'src/scaler/', 'src/promql/', 'src/tsdb/', 'src/protobuf.ts'],
