@@ -7,6 +7,8 @@ const ALLOWED = {
   'src/otlp/': ['src/otlp/', 'src/tsdb/', 'src/config.ts', 'src/protobuf.ts'],
   // The second receiver: Prometheus remote write, sharing otlp's label limits and event-loop slicing.
   'src/remotewrite/': ['src/remotewrite/', 'src/otlp/', 'src/tsdb/', 'src/config.ts'],
+  // The store's window on disk: reads and writes tsdb through its public interface.
+  'src/persist/': ['src/persist/', 'src/tsdb/'],
   'src/promql/': ['src/promql/', 'src/tsdb/'],
   'src/scaler/': ['src/scaler/', 'src/promql/', 'src/tsdb/', 'src/protobuf.ts'],
   'src/api/': ['src/api/', 'src/scaler/', 'src/promql/', 'src/tsdb/', 'src/protobuf.ts'],
