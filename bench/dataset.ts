@@ -88,10 +88,10 @@ function nextValues(series: readonly DataSeries[], current: Float64Array, step: 
     } else if (s.kind === 'counter') {
       const base = 5 + 100 * unit(s.pod, s.slot, 1);
       const perSecond = s.slot === REFUSED_SLOT ? base / 100 : base;
-      current[k] += Math.round(perSecond * 10 * (0.8 + 0.4 * unit(s.pod, s.slot, 1000 + step)));
+      current[k]! += Math.round(perSecond * 10 * (0.8 + 0.4 * unit(s.pod, s.slot, 1000 + step)));
     } else {
       const observed = 200 + Math.floor(200 * unit(s.pod, 99, 9000 + step));
-      current[k] += Math.floor(observed * BUCKET_SHARE[s.bucket!]!);
+      current[k]! += Math.floor(observed * BUCKET_SHARE[s.bucket!]!);
     }
   }
 }

@@ -94,6 +94,7 @@ export async function getMetricsUnderLoad(data: DataSet, batch: number, concurre
       await sleep(GET_METRICS_GAP_MS);
     }
     await load;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what a send() rejected with
     if (failure !== undefined) throw failure;
     return { getMetrics: latency(times), targetPps, achievedPps: sentPoints / ((performance.now() - start) / 1000) };
   } finally {

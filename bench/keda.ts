@@ -1,5 +1,5 @@
 import { credentials, makeGenericClientConstructor, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { externalScalerDefinition } from '../src/scaler/service.js';
+import { externalScalerDefinition } from '../test/support/keda-client.js';
 
 type Unary = (req: unknown, cb: (err: ServiceError | null, res: unknown) => void) => void;
 

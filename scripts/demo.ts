@@ -5,7 +5,7 @@ import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { loadConfig } from '../src/config.js';
 import { startApp } from '../src/server/app.js';
 import { createLogger } from '../src/server/logger.js';
-import { externalScalerDefinition } from '../src/scaler/service.js';
+import { externalScalerDefinition } from '../test/support/keda-client.js';
 
 /**
  * The scaler with live sample data: three simulated gateway-collector pods push their own
@@ -53,13 +53,16 @@ function ask(query: string): Promise<string> {
 }
 
 console.log(`keda-otlp-scaler demo: OTLP gRPC :${app.ports.otlpGrpc}, OTLP/HTTP + scaler :${app.ports.otlpHttp}, API and web page http://127.0.0.1:${app.ports.http}/`);
-const report = setInterval(async () => {
+async function printAnswers(): Promise<void> {
   const answers = await Promise.all(queries.map(ask));
   console.log(new Date().toISOString());
   queries.forEach((q, i) => console.log(`  ${q.padEnd(50)} = ${answers[i]}`));
-}, 5_000);
+}
 
-process.once('SIGINT', async () => {
+// ask() answers errors as text, so printAnswers() cannot reject.
+const report = setInterval(() => void printAnswers(), 5_000);
+
+async function stop(): Promise<void> {
   clearInterval(report);
   for (const p of pods) {
     clearInterval(p.timer);
@@ -67,5 +70,14 @@ process.once('SIGINT', async () => {
   }
   keda.close();
   await app.close();
-  process.exit(0);
+}
+
+process.once('SIGINT', () => {
+  stop().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 });

@@ -83,6 +83,8 @@ interface SettingSpec {
   schema: z.ZodType;
 }
 
+// One row a setting, read as a table.
+// prettier-ignore
 export const SETTINGS = [
   { key: 'listenAddress', env: 'SCALER_LISTEN_ADDRESS', flag: '--listen-address', default: '0.0.0.0', description: 'Address every listener binds to.', schema: z.string().min(1) },
   { key: 'otlpGrpcPort', env: 'SCALER_OTLP_GRPC_PORT', flag: '--otlp-grpc-port', default: '4317', description: 'gRPC port: OTLP MetricsService, KEDA ExternalScaler, grpc.health.v1.', schema: port },

@@ -1,5 +1,8 @@
+/** The flags' types, widened from the defaults' literals (`false` to boolean, `600` to number). */
+export type Flags<T extends Record<string, number | boolean>> = { [K in keyof T]: T[K] extends boolean ? boolean : number };
+
 /** `--name value` and `--name=value` flags of a script, as numbers or booleans; unknown flags are errors. */
-export function parseFlags<T extends Record<string, number | boolean>>(argv: readonly string[], defaults: T): T {
+export function parseFlags<T extends Record<string, number | boolean>>(argv: readonly string[], defaults: T): Flags<T> {
   const out: Record<string, number | boolean> = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -16,5 +19,5 @@ export function parseFlags<T extends Record<string, number | boolean>>(argv: rea
     if (text === undefined || !Number.isFinite(n)) throw new Error(`flag ${arg} needs a number`);
     out[name] = n;
   }
-  return out as T;
+  return out as Flags<T>;
 }

@@ -34,5 +34,5 @@ export function badData(message: string): ApiError {
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
   if (e instanceof PromQLError) return new ApiError(e.kind, e.message);
-  return new ApiError('internal', (e as Error)?.message ?? String(e));
+  return new ApiError('internal', e instanceof Error ? e.message : String(e));
 }

@@ -4,7 +4,12 @@ function valuesIn(source: unknown, name: string): string[] {
   if (source === null || typeof source !== 'object') return [];
   const v = (source as Record<string, unknown>)[name];
   if (v === undefined) return [];
-  return Array.isArray(v) ? v.map(String) : [String(v)];
+  return Array.isArray(v) ? v.map(formValue) : [formValue(v)];
+}
+
+/** A value as text: a string as it is, anything else a JSON body held as its JSON, so an error quotes what was sent. */
+function formValue(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 /**

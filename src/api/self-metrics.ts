@@ -83,7 +83,8 @@ export class SelfMetrics {
 
   /** For ExternalScalerService's `onCall` option. */
   readonly countScalerCall = (rpc: string, code: status): void => {
-    this.scalerCalls.inc({ rpc, code: status[code] ?? String(code) });
+    // The enum's reverse map has no name for a code grpc-js may add later.
+    this.scalerCalls.inc({ rpc, code: (status[code] as string | undefined) ?? String(code) });
   };
 
   observeRequest(endpoint: string, seconds: number): void {

@@ -249,10 +249,10 @@ function anyValue(v: Json, path: Path, depth: number): RawValue {
   if (depth > MAX_VALUE_DEPTH) throw path.error(`attribute value nested deeper than ${MAX_VALUE_DEPTH} levels`);
   let out: RawValue = null;
   let x: unknown;
-  if ((x = get(v, 'stringValue', 'string_value')) !== undefined) out = string(v, 'stringValue', 'string_value', path);
-  else if ((x = get(v, 'boolValue', 'bool_value')) !== undefined) out = boolean(v, 'boolValue', 'bool_value', path);
+  if (get(v, 'stringValue', 'string_value') !== undefined) out = string(v, 'stringValue', 'string_value', path);
+  else if (get(v, 'boolValue', 'bool_value') !== undefined) out = boolean(v, 'boolValue', 'bool_value', path);
   else if ((x = get(v, 'intValue', 'int_value')) !== undefined) out = bigInteger(x, 'intValue', path);
-  else if ((x = get(v, 'doubleValue', 'double_value')) !== undefined) out = double(v, 'doubleValue', 'double_value', path);
+  else if (get(v, 'doubleValue', 'double_value') !== undefined) out = double(v, 'doubleValue', 'double_value', path);
   else if ((x = get(v, 'bytesValue', 'bytes_value')) !== undefined) {
     if (typeof x !== 'string') throw path.error('bytesValue is not a base64 string');
     out = Buffer.from(x, 'base64');

@@ -370,6 +370,7 @@ function readMetric(c: Cursor, end: number): Metric {
     else if (tag === ((3 << 3) | LEN)) metric.unit = c.cachedString(end);
     else c.skip(tag & 7, end, field);
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- cachedString() above sets it; TypeScript does not see a call change a field
   if (c.badUtf8) metric.invalidUtf8 = `metric ${JSON.stringify(metric.name)}: its name, description or unit is not valid UTF-8`;
   if (dataField === 5 || dataField === 7) {
     c.pos = dataStart;

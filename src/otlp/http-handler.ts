@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { DecodeError } from './errors.js';
 import { joinReserved, RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
-import { encodeExportResponse, encodeRpcStatus, exportResponseJson, type ExportResponse } from './proto.js';
+import { encodeExportResponse, encodeRpcStatus, exportResponseJson } from './proto.js';
 import type { OtlpSink } from './sink.js';
 
 export const OTLP_HTTP_PATH = '/v1/metrics';

@@ -9,7 +9,6 @@ import { formatLabelFloat } from './format.js';
 import { labelLimitViolation } from './label-limits.js';
 import {
   FLAG_NO_RECORDED_VALUE,
-  type Attribute,
   Temporality,
   type ExponentialHistogramPoint,
   type HistogramPoint,
@@ -409,6 +408,7 @@ export class Translator {
   private checkTemporality(metric: Metric, temporality: Temporality): boolean {
     if (temporality === Temporality.Cumulative || temporality === Temporality.Delta) return true;
     this.rejections.add('unspecified_temporality', () =>
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the wire carries any enum number, the type names only the known ones
       temporality === Temporality.Unspecified
         ? `metric ${metric.name} has AGGREGATION_TEMPORALITY_UNSPECIFIED; send DELTA or CUMULATIVE`
         : `metric ${metric.name} has unknown aggregation temporality ${temporality}`,

@@ -30,7 +30,7 @@ export interface WriteOptions {
 export async function writeSnapshotFile(dir: string, target: SnapshotTarget, o: WriteOptions): Promise<number> {
   const tmp = join(dir, TEMP_FILE);
   const file = await open(tmp, 'w');
-  let size = 0;
+  let size: number;
   try {
     const w = new ByteWriter();
     let crc = 0;

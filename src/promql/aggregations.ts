@@ -141,6 +141,9 @@ function aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid, 
           case 'group':
             st.value = 1;
             break;
+          default:
+            // max, min and count start from the value and count set above.
+            break;
         }
         continue;
       }

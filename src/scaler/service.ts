@@ -57,7 +57,7 @@ function specOf(trigger: CompiledTrigger): MetricSpecMessage {
 
 function grpcError(e: unknown): { code: status; details: string } {
   if (e instanceof ScalerError) return { code: e.code, details: e.message };
-  return { code: status.INTERNAL, details: (e as Error).message ?? String(e) };
+  return { code: status.INTERNAL, details: e instanceof Error ? e.message : String(e) };
 }
 
 /**

@@ -1,4 +1,10 @@
-import type { CompiledTrigger } from './scaler.js';
+import type { ScaledObjectRef, TriggerSpec } from './trigger.js';
+
+/** What the status keeps of a trigger: whose it is and what it asks. */
+interface ReportedTrigger {
+  readonly ref: ScaledObjectRef;
+  readonly spec: TriggerSpec;
+}
 
 /** What the web page and /metrics show of one trigger KEDA has asked about. */
 export interface TriggerStatus {
@@ -36,14 +42,14 @@ export class ScaledObjectStatus {
     private readonly limits = { ttlMs: STATUS_TTL_MS, maxEntries: MAX_STATUSES },
   ) {}
 
-  recordValue(trigger: CompiledTrigger, value: number, active: boolean, now: number): void {
+  recordValue(trigger: ReportedTrigger, value: number, active: boolean, now: number): void {
     const s = this.touch(trigger, now);
     s.lastValue = value;
     s.active = active;
     s.lastError = undefined;
   }
 
-  recordError(trigger: CompiledTrigger, message: string, now: number): void {
+  recordError(trigger: ReportedTrigger, message: string, now: number): void {
     this.touch(trigger, now).lastError = message;
   }
 
@@ -55,7 +61,7 @@ export class ScaledObjectStatus {
     );
   }
 
-  private touch(trigger: CompiledTrigger, now: number): TriggerStatus {
+  private touch(trigger: ReportedTrigger, now: number): TriggerStatus {
     const { ref, spec } = trigger;
     const key = `${ref.namespace}/${ref.name}/${spec.metricName}`;
     let s = this.byTrigger.get(key);

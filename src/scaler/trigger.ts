@@ -77,7 +77,7 @@ function defaultMetricName(ref: ScaledObjectRef, query: string): string {
  * `scalerAddress`); a missing or bad value is an INVALID_ARGUMENT error naming its key.
  */
 export function parseTrigger(ref: ScaledObjectRef): TriggerSpec {
-  const meta = ref.scalerMetadata ?? {};
+  const meta = ref.scalerMetadata;
   const queryEntry = pick(meta, ALIASES.query);
   if (!queryEntry) throw badMetadata('metricQuery', 'is required (the PromQL query to scale on)');
   const targetEntry = pick(meta, ALIASES.targetValue);
@@ -129,6 +129,6 @@ function parseIfNotFound(meta: Record<string, string>): TriggerSpec['ifNotFound'
 
 /** A key for caching by metadata: equal for equal metadata whatever the key order. */
 export function metadataKey(ref: ScaledObjectRef): string {
-  const entries = Object.entries(ref.scalerMetadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(ref.scalerMetadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify([ref.namespace, ref.name, entries]);
 }

@@ -1,5 +1,13 @@
-import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
-import { externalScalerDefinition } from '../../src/scaler/service.js';
+import { credentials, makeGenericClientConstructor, type Client, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { loadProto, serviceDefinition } from '../../src/protobuf.js';
+
+/**
+ * KEDA's ExternalScaler service read from proto/externalscaler.proto, not taken from src/scaler:
+ * a client that shared the server's definition could not catch a mistake in it.
+ */
+export function externalScalerDefinition(): ServiceDefinition {
+  return serviceDefinition(loadProto('externalscaler.proto'), 'externalscaler.ExternalScaler');
+}
 
 export interface ScaledObjectRef {
   name: string;

@@ -1,5 +1,5 @@
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { externalScalerDefinition } from '../../src/scaler/service.js';
+import { externalScalerDefinition } from '../../test/support/keda-client.js';
 import { httpCall } from './http-call.js';
 import { WINDOW_NOT_HELD } from './judge.js';
 import { encodeRequest } from './otlp-valid.js';

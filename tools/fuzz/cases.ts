@@ -1,5 +1,5 @@
 import { gzipSync, deflateSync } from 'node:zlib';
-import { externalScalerDefinition } from '../../src/scaler/service.js';
+import { externalScalerDefinition } from '../../test/support/keda-client.js';
 import { randomQuery } from './promql-cases.js';
 import type { Rng } from './rng.js';
 import { validRequest, validRequestObject, encodeRequest } from './otlp-valid.js';

@@ -86,9 +86,10 @@ export function judge(c: FuzzCase, r: Reply): Verdict {
       if (r.status >= 500 || r.status < 200) return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'http' ? `${c.method} ${c.path.slice(0, 100)}` : ''}: ${r.status} ${r.body.slice(0, 300)}` };
       // 400 and 422 are the API's own query errors; others (413, 431: request too large) come from the HTTP layer.
       if (c.query !== undefined && (r.status === 400 || r.status === 422)) {
-        let error = '';
+        let error: string;
         try {
-          error = String((JSON.parse(r.body) as { error?: unknown }).error ?? '');
+          const message = (JSON.parse(r.body) as { error?: unknown }).error;
+          error = typeof message === 'string' ? message : '';
         } catch {
           return { outcome, fault: `query error body is not JSON: ${r.body.slice(0, 200)}` };
         }

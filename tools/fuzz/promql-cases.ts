@@ -21,6 +21,8 @@ const SEEDS = [
   'sort_desc(sum without (instance) (fuzz_canary))',
 ];
 
+// A word list, laid out as one.
+// prettier-ignore
 const TOKENS = [
   '(', ')', '{', '}', '[', ']', ',', '=', '!=', '=~', '!~', '+', '-', '*', '/', '%', '^', '==', '>', '<=', 'bool',
   'on', 'ignoring', 'group_left', 'group_right', 'by', 'without', 'offset', '@', 'start()', 'end()', 'and', 'or', 'unless',

@@ -34,5 +34,6 @@ export function withAtModifier(expr: Expr, tMs: number): Expr | undefined {
     }
   };
   const out = visit(expr);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside visit(); TypeScript does not follow assignments in a closure
   return timeDependent ? undefined : out;
 }

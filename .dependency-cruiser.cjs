@@ -1,0 +1,90 @@
+// Which code may import which: the one statement of the rule. ARCHITECTURE.md points here.
+// Data flows otlp -> tsdb <- promql <- scaler <- api <- server <- main.ts, and imports follow it.
+
+/** Each folder of src/ and the parts of src/ it may import (itself included). */
+const ALLOWED = {
+  'src/tsdb/': ['src/tsdb/'],
+  'src/otlp/': ['src/otlp/', 'src/tsdb/', 'src/config.ts', 'src/protobuf.ts'],
+  // The second receiver: Prometheus remote write, sharing otlp's label limits and event-loop slicing.
+  'src/remotewrite/': ['src/remotewrite/', 'src/otlp/', 'src/tsdb/', 'src/config.ts'],
+  // The store's window on disk: reads and writes tsdb through its public interface.
+  'src/persist/': ['src/persist/', 'src/tsdb/'],
+  'src/promql/': ['src/promql/', 'src/tsdb/'],
+  'src/scaler/': ['src/scaler/', 'src/promql/', 'src/tsdb/', 'src/protobuf.ts'],
+  'src/api/': ['src/api/', 'src/scaler/', 'src/promql/', 'src/tsdb/', 'src/protobuf.ts'],
+  'src/server/': ['src/'],
+  'src/main.ts': ['src/'],
+  'src/config.ts': [],
+  'src/protobuf.ts': [],
+};
+
+const anchored = (paths) => paths.map((p) => `^${p.replace(/[.]/g, '\\.')}`);
+
+const folderRules = Object.entries(ALLOWED).map(([from, to]) => ({
+  name: `imports-of-${from.replace(/^src\//, '').replace(/\/$/, '')}`,
+  comment: `${from} may import only ${to.length ? to.join(', ') : 'nothing of ours'}`,
+  severity: 'error',
+  from: { path: anchored([from])[0] },
+  to: { path: '^src/', pathNot: anchored(to) },
+}));
+
+module.exports = {
+  forbidden: [
+    ...folderRules,
+    {
+      name: 'src-folder-has-a-row',
+      comment: 'a new folder or file at the top of src/ gets its row in ALLOWED before it imports anything of ours',
+      severity: 'error',
+      from: { path: '^src/', pathNot: anchored(Object.keys(ALLOWED)) },
+      to: { path: '^src/' },
+    },
+    {
+      name: 'main-is-the-entry',
+      comment: 'src/main.ts wires everything and is imported by nothing',
+      severity: 'error',
+      from: {},
+      to: { path: '^src/main\\.ts$' },
+    },
+    {
+      name: 'src-imports-no-harness',
+      comment: 'the product never imports tests, tools, benchmarks or scripts',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|tools|bench|scripts)/' },
+    },
+    {
+      name: 'harness-reaches-scaler-over-grpc',
+      comment:
+        'bench, tools, scripts and test helpers play KEDA: they reach src/scaler over its gRPC API with a ' +
+        "client built from KEDA's proto (test/support/keda-client.ts), so the client checks the server rather " +
+        'than sharing its code. Tests (*.test.ts) may import the modules they test.',
+      severity: 'error',
+      from: { path: '^(bench|tools|scripts|test)/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^src/scaler/' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'a cycle makes two modules one; split out what both need',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'an import that does not resolve cannot be checked against the rules above',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // web/ is the browser's code: its imports are URLs the HTTP server answers, not files.
+    exclude: { path: '^(dist|node_modules|test-output|web)/' },
+    // Type-only imports count: `import type` cycles and upward imports are as real to a reader.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    moduleSystems: ['es6', 'cjs'],
+  },
+};
