@@ -150,10 +150,13 @@ export function routeByFirstRequest(socket: Socket, head: Buffer, timeoutMs: num
       clearTimeout(timer);
       socket.off('data', onData);
       socket.pause();
-      firstRequestHeaders(read, timeoutMs).then((headers) => {
-        if (headers === undefined) decide(undefined);
-        else decide(String(headers['content-type'] ?? '').startsWith('application/grpc') ? 'grpc' : 'http');
-      });
+      firstRequestHeaders(read, timeoutMs).then(
+        (headers) => {
+          if (headers === undefined) decide(undefined);
+          else decide(String(headers['content-type'] ?? '').startsWith('application/grpc') ? 'grpc' : 'http');
+        },
+        () => decide(undefined),
+      );
     } else if (readBytes > MAX_BYTES_BEFORE_FIRST_REQUEST) decide(undefined);
   };
   const onClose = () => decide(undefined);
