@@ -25,9 +25,9 @@ function read(scaler: Scaler, scalerMetadata: Record<string, string>) {
   return scaler.read(scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata }));
 }
 
-function failure(fn: () => unknown): ScalerError {
+async function failure(fn: () => Promise<unknown>): Promise<ScalerError> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     return e as ScalerError;
   }
@@ -53,7 +53,7 @@ describe('Kedify otel-add-on compatibility', () => {
     clampMax: '10',
   };
 
-  it("gives the value Kedify's semantics define for its own example ScaledObject", () => {
+  it("gives the value Kedify's semantics define for its own example ScaledObject", async () => {
     const { tsdb, scaler } = setup();
     const match = { name: 'http_server_request_count', app_id: 'nodeapp', method: 'GET', path: '/v1.0/state/statestore' };
     // Two replicas of the app serving 2 and 4 requests a second; a third series is another path.
@@ -61,25 +61,25 @@ describe('Kedify otel-add-on compatibility', () => {
     counter(tsdb, { ...match, instance: 'b' }, 4);
     counter(tsdb, { ...match, path: '/healthz', instance: 'a' }, 100);
     // Kedify: per series (last - first) / (t_last - t_first) over its 2-minute window, then avg across series.
-    expect(read(scaler, kedifyExample).value).toBeCloseTo(3, 9);
-    expect(read(scaler, { ...kedifyExample, clampMax: '2.5' }).value).toBe(2.5);
-    expect(read(scaler, { ...kedifyExample, clampMin: '7' }).value).toBe(7);
+    expect((await read(scaler, kedifyExample)).value).toBeCloseTo(3, 9);
+    expect((await read(scaler, { ...kedifyExample, clampMax: '2.5' })).value).toBe(2.5);
+    expect((await read(scaler, { ...kedifyExample, clampMin: '7' })).value).toBe(7);
     const trigger = scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: kedifyExample });
     expect(trigger.spec.query).toBe('avg(rate(http_server_request_count{app_id="nodeapp", method="GET", path="/v1.0/state/statestore"}[2m]))');
   });
 
-  it('sums across series when the query has no aggregation, and reads the last value by default', () => {
+  it('sums across series when the query has no aggregation, and reads the last value by default', async () => {
     const { tsdb, scaler } = setup();
     tsdb.appendLabels(labelsFromRecord({ __name__: 'queue', pod: 'a', tier: 'gw' }), NOW - 5_000, 3);
     tsdb.appendLabels(labelsFromRecord({ __name__: 'queue', pod: 'b', tier: 'gw' }), NOW - 5_000, 4);
-    expect(read(scaler, { metricQuery: 'queue{tier=gw}', targetValue: '1' }).value).toBe(7);
-    expect(read(scaler, { metricQuery: 'max(queue{tier=gw})', targetValue: '1', operationOverTime: 'last_one' }).value).toBe(4);
-    expect(read(scaler, { metricQuery: 'queue', targetValue: '1', operationOverTime: 'count' }).value).toBe(2);
+    expect((await read(scaler, { metricQuery: 'queue{tier=gw}', targetValue: '1' })).value).toBe(7);
+    expect((await read(scaler, { metricQuery: 'max(queue{tier=gw})', targetValue: '1', operationOverTime: 'last_one' })).value).toBe(4);
+    expect((await read(scaler, { metricQuery: 'queue', targetValue: '1', operationOverTime: 'count' })).value).toBe(2);
   });
 
-  it('names the key when the Kedify query form is wrong', () => {
+  it('names the key when the Kedify query form is wrong', async () => {
     const { scaler } = setup();
-    const err = failure(() => read(scaler, { metricQuery: 'rate(x[1m])', targetValue: '1', operationOverTime: 'rate' }));
+    const err = await failure(() => read(scaler, { metricQuery: 'rate(x[1m])', targetValue: '1', operationOverTime: 'rate' }));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.message).toMatch(/"metricQuery".*agg\(metric\{label=value/);
   });
@@ -94,66 +94,66 @@ describe('the seeds\' collector queries', () => {
     }
   }
 
-  it('work verbatim', () => {
+  it('work verbatim', async () => {
     const { tsdb, scaler } = setup();
     collectors(tsdb, ['gw-0', 'gw-1']);
-    expect(read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans{receiver="otlp"}[1m]))', targetValue: '1000' }).value).toBeCloseTo(1000, 9);
-    expect(read(scaler, { metricQuery: 'sum(otelcol_exporter_queue_size{job="gateway-collector"})', targetValue: '10' }).value).toBe(24);
+    expect((await read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans{receiver="otlp"}[1m]))', targetValue: '1000' })).value).toBeCloseTo(1000, 9);
+    expect((await read(scaler, { metricQuery: 'sum(otelcol_exporter_queue_size{job="gateway-collector"})', targetValue: '10' })).value).toBe(24);
   });
 
-  it('answer a per-pod query with one pod, and ask for an aggregation with more', () => {
+  it('answer a per-pod query with one pod, and ask for an aggregation with more', async () => {
     const { tsdb, scaler } = setup();
     collectors(tsdb, ['gw-0']);
     const query = 'rate(otelcol_processor_refused_spans_total{job="gateway-collector"}[1m])';
-    expect(read(scaler, { metricQuery: query, targetValue: '1' }).value).toBeCloseTo(2, 9);
+    expect((await read(scaler, { metricQuery: query, targetValue: '1' })).value).toBeCloseTo(2, 9);
     collectors(tsdb, ['gw-1']);
-    const err = failure(() => read(scaler, { metricQuery: query, targetValue: '1' }));
+    const err = await failure(() => read(scaler, { metricQuery: query, targetValue: '1' }));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.message).toMatch(/returned 2 series.*wrap the query in an aggregation such as sum/);
-    expect(read(scaler, { metricQuery: `sum(${query})`, targetValue: '1' }).value).toBeCloseTo(4, 9);
+    expect((await read(scaler, { metricQuery: `sum(${query})`, targetValue: '1' })).value).toBeCloseTo(4, 9);
   });
 });
 
 describe('results KEDA can act on', () => {
-  it('gives valueIfNotFound for an empty result, or UNAVAILABLE when the trigger or the global setting asks for an error', () => {
+  it('gives valueIfNotFound for an empty result, or UNAVAILABLE when the trigger or the global setting asks for an error', async () => {
     const { scaler } = setup();
     const meta = { metricQuery: 'sum(queue{tier="gw"})', targetValue: '1' };
-    expect(read(scaler, meta).value).toBe(0);
-    expect(read(scaler, { ...meta, valueIfNotFound: '2' }).value).toBe(2);
+    expect((await read(scaler, meta)).value).toBe(0);
+    expect((await read(scaler, { ...meta, valueIfNotFound: '2' })).value).toBe(2);
     for (const key of ['errIfNotFound', 'errorIfNotFound']) {
-      const err = failure(() => read(scaler, { ...meta, [key]: 'true' }));
+      const err = await failure(() => read(scaler, { ...meta, [key]: 'true' }));
       expect(err.code).toBe(status.UNAVAILABLE);
       expect(err.message).toMatch(/found no series.*errIfNotFound.*fallback/);
     }
     // A scalar result is never "not found".
-    expect(read(scaler, { metricQuery: '4', targetValue: '1', errIfNotFound: 'true' }).value).toBe(4);
+    expect((await read(scaler, { metricQuery: '4', targetValue: '1', errIfNotFound: 'true' })).value).toBe(4);
     const strict = setup({ errIfNotFound: true }).scaler;
-    expect(failure(() => read(strict, meta)).code).toBe(status.UNAVAILABLE);
+    expect((await failure(() => read(strict, meta))).code).toBe(status.UNAVAILABLE);
     // A trigger's own choice wins over the global default.
-    expect(read(strict, { ...meta, valueIfNotFound: '3' }).value).toBe(3);
-    expect(read(strict, { ...meta, errIfNotFound: 'false' }).value).toBe(0);
+    expect((await read(strict, { ...meta, valueIfNotFound: '3' })).value).toBe(3);
+    expect((await read(strict, { ...meta, errIfNotFound: 'false' })).value).toBe(0);
   });
 
-  it('answers a found value whatever errIfNotFound says', () => {
+  it('answers a found value whatever errIfNotFound says', async () => {
     const { tsdb, scaler } = setup({ errIfNotFound: true });
     tsdb.appendLabels(labelsFromRecord({ __name__: 'queue', tier: 'gw' }), NOW - 1_000, 4);
-    expect(read(scaler, { metricQuery: 'sum(queue{tier="gw"})', targetValue: '1', errIfNotFound: 'true' }).value).toBe(4);
+    expect((await read(scaler, { metricQuery: 'sum(queue{tier="gw"})', targetValue: '1', errIfNotFound: 'true' })).value).toBe(4);
   });
-  it('refuses NaN and infinite values with a clear error', () => {
+  it('refuses NaN and infinite values with a clear error', async () => {
     const { tsdb, scaler } = setup();
     tsdb.appendLabels(labelsFromRecord({ __name__: 'x' }), NOW, 1);
-    const err = failure(() => read(scaler, { metricQuery: 'sum(x) / 0', targetValue: '1' }));
+    const err = await failure(() => read(scaler, { metricQuery: 'sum(x) / 0', targetValue: '1' }));
     expect(err.code).toBe(status.OUT_OF_RANGE);
     expect(err.message).toMatch(/returned \+?Infinity/);
   });
 
-  it('takes a scalar result as the value and judges activity by activationTargetValue', () => {
+  it('takes a scalar result as the value and judges activity by activationTargetValue', async () => {
     const { scaler } = setup();
-    expect(read(scaler, { metricQuery: 'scalar(vector(4))', targetValue: '1', activationTargetValue: '3' })).toEqual({ value: 4, active: true });
-    expect(read(scaler, { metricQuery: '4', targetValue: '1', activationTargetValue: '4' })).toEqual({ value: 4, active: false });
+    expect(await read(scaler, { metricQuery: 'scalar(vector(4))', targetValue: '1', activationTargetValue: '3' })).toEqual({ value: 4, active: true });
+    expect(await read(scaler, { metricQuery: '4', targetValue: '1', activationTargetValue: '4' })).toEqual({ value: 4, active: false });
   });
 
-  it('parses a query once per distinct metadata', () => {
+  it('parses a query once per distinct metadata', async () => {
     const { scaler } = setup();
     const ref = { name: 'so', namespace: 'ns', scalerMetadata: { metricQuery: 'sum(x)', targetValue: '1' } };
     expect(scaler.compile(ref)).toBe(scaler.compile({ ...ref, scalerMetadata: { targetValue: '1', metricQuery: 'sum(x)' } }));
@@ -162,11 +162,11 @@ describe('results KEDA can act on', () => {
 });
 
 describe('scaler self-metrics', () => {
-  it('counts evaluations and their time, and keeps the last reading of each trigger', () => {
+  it('counts evaluations and their time, and keeps the last reading of each trigger', async () => {
     const { tsdb, scaler } = setup();
     tsdb.appendLabels(labelsFromRecord({ __name__: 'x' }), NOW, 5);
-    read(scaler, { metricQuery: 'sum(x)', targetValue: '1', activationTargetValue: '2' });
-    failure(() => read(scaler, { metricQuery: 'x / 0', targetValue: '1' }));
+    await read(scaler, { metricQuery: 'sum(x)', targetValue: '1', activationTargetValue: '2' });
+    await failure(() => read(scaler, { metricQuery: 'x / 0', targetValue: '1' }));
     expect(scaler.evaluations.count).toBe(2);
     expect(scaler.evaluations.totalMs).toBeGreaterThan(0);
     const rows = scaler.status.list().sort((a, b) => a.query.localeCompare(b.query));
