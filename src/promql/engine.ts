@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
 import { Annotations } from './annotations.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
@@ -195,6 +195,9 @@ function isCounterName(name: string): boolean {
   return name.endsWith('_total') || name.endsWith('_sum') || name.endsWith('_count') || name.endsWith('_bucket');
 }
 
+/** Elements pushed between two checks of the pacer when a node fills arrays a step each. */
+const FILL_CHUNK = 4096;
+
 /** The points a node's output holds. */
 function pointsOf(series: readonly StepSeries[]): number {
   let n = 0;
@@ -301,7 +304,7 @@ class Evaluator {
     let out: StepSeries[];
     switch (e.kind) {
       case 'NumberLiteral':
-        out = [this.constant(e.value, grid)];
+        out = [yield* this.constant(e.value, grid)];
         break;
       case 'ParenExpr':
         return yield* this.eval(e.expr, grid);
@@ -339,13 +342,32 @@ class Evaluator {
   }
 
   /** Counted before it is allocated: a fine resolution over a long range must fail on the limit, not on memory. */
-  private constant(v: number, grid: StepGrid): StepSeries {
+  private *constant(v: number, grid: StepGrid): Paced<StepSeries> {
     const n = stepCount(grid);
     this.addSamples(n);
-    const ts = new Array<number>(n);
-    for (let i = 0; i < n; i++) ts[i] = grid.start + i * grid.interval;
-    this.pacer.spend(n);
-    return { labels: [], dropName: false, ts, vs: new Array<number>(n).fill(v) };
+    return { labels: EMPTY_LABELS, dropName: false, ts: yield* this.stepTimes(grid, n), vs: yield* this.filled(n, v) };
+  }
+
+  /**
+   * n copies of v. Built by pushing, pacer checked a chunk at a time: `new Array(n)` past
+   * 100,000 elements makes a sparse dictionary array, slow to fill and to read.
+   */
+  private *filled(n: number, v: number): Paced<number[]> {
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) {
+      a.push(v);
+      if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+    }
+    return a;
+  }
+
+  private *stepTimes(grid: StepGrid, n: number): Paced<number[]> {
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) {
+      a.push(grid.start + i * grid.interval);
+      if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+    }
+    return a;
   }
 
   /** A scalar expression's value at every step. */
@@ -353,9 +375,12 @@ class Evaluator {
     const s = (yield* this.eval(e, grid))[0];
     const n = stepCount(grid);
     this.addSamples(n);
-    const out = new Array<number>(n).fill(NaN);
+    const out = yield* this.filled(n, NaN);
     if (s === undefined) return out;
-    for (let i = 0; i < s.ts.length; i++) out[Math.round((s.ts[i]! - grid.start) / grid.interval)] = s.vs[i]!;
+    for (let i = 0; i < s.ts.length; i++) {
+      out[Math.round((s.ts[i]! - grid.start) / grid.interval)] = s.vs[i]!;
+      if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+    }
     return out;
   }
 
@@ -367,10 +392,7 @@ class Evaluator {
     const out: StepSeries[] = [];
     for (const s of once) {
       this.addSamples(n);
-      const ts = new Array<number>(n);
-      for (let i = 0; i < n; i++) ts[i] = grid.start + i * grid.interval;
-      out.push({ labels: s.labels, dropName: s.dropName, ts, vs: new Array<number>(n).fill(s.vs[0]!) });
-      if (this.pacer.spend(n)) yield;
+      out.push({ labels: s.labels, dropName: s.dropName, ts: yield* this.stepTimes(grid, n), vs: yield* this.filled(n, s.vs[0]!) });
     }
     return out;
   }
@@ -447,8 +469,11 @@ class Evaluator {
     if (lt === 'scalar' && rt === 'scalar') {
       const l = yield* this.scalarValues(e.lhs, grid);
       const r = yield* this.scalarValues(e.rhs, grid);
-      const s = this.constant(0, grid);
-      for (let i = 0; i < s.vs.length; i++) s.vs[i] = arithmetic(e.op, l[i]!, r[i]!);
+      const s = yield* this.constant(0, grid);
+      for (let i = 0; i < s.vs.length; i++) {
+        s.vs[i] = arithmetic(e.op, l[i]!, r[i]!);
+        if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+      }
       return [s];
     }
     const n = stepCount(grid);
