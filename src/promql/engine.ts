@@ -410,10 +410,12 @@ class Evaluator {
     const lookback = this.opts.lookbackDeltaMs;
     const out: StepSeries[] = [];
     for (const s of series) {
+      if (s.length === 0) continue;
       const ts: number[] = [];
       const values: number[] = [];
       const room = this.room();
-      for (let i = 0; i < n; i++) {
+      const { from, to } = at === undefined ? this.stepsNear(s, grid, vs.offsetMs, n) : { from: 0, to: n };
+      for (let i = from; i < to; i++) {
         if (this.pacer.spend(1)) yield;
         if (ts.length >= room) throw this.tooMany(ts.length + 1);
         const t = grid.start + i * grid.interval;
@@ -431,6 +433,16 @@ class Evaluator {
       }
     }
     return out;
+  }
+
+  /**
+   * The steps whose lookback window can hold a sample of the series, give or take one: a sparse
+   * series under a fine subquery resolution is read where it has data, not at every step.
+   */
+  private stepsNear(s: RangeSource, grid: StepGrid, offsetMs: number, n: number): { from: number; to: number } {
+    const first = s.timestampAt(0) + offsetMs - grid.start;
+    const last = s.timestampAt(s.length - 1) + offsetMs + this.opts.lookbackDeltaMs - grid.start;
+    return { from: Math.max(0, Math.floor(first / grid.interval)), to: Math.min(n, Math.floor(last / grid.interval) + 1) };
   }
 
   /** A `smoothed` instant selector: at each step, the value interpolated at the step's time from the samples within a lookback delta either side. */
