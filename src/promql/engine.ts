@@ -372,15 +372,19 @@ class Evaluator {
 
   /** A scalar expression's value at every step. */
   private *scalarValues(e: Expr, grid: StepGrid): Paced<number[]> {
+    const before = this.samples;
     const s = (yield* this.eval(e, grid))[0];
     const n = stepCount(grid);
     this.addSamples(n);
     const out = yield* this.filled(n, NaN);
-    if (s === undefined) return out;
-    for (let i = 0; i < s.ts.length; i++) {
-      out[Math.round((s.ts[i]! - grid.start) / grid.interval)] = s.vs[i]!;
-      if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+    if (s !== undefined) {
+      for (let i = 0; i < s.ts.length; i++) {
+        out[Math.round((s.ts[i]! - grid.start) / grid.interval)] = s.vs[i]!;
+        if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+      }
     }
+    // The expression's series is garbage now: the values are all that is held.
+    this.release(this.samples - before - n);
     return out;
   }
 
