@@ -133,8 +133,15 @@ class TreeConverter {
       throw new ParseError({ start: 0, end: 0 }, 'no expression found in input', this.query);
     }
     const top = lezerParser.parse(lezerCompatible(this.query)).topNode;
-    this.throwFirstSyntaxError(top);
-    this.throwTooDeep(top);
+    try {
+      this.throwFirstSyntaxError(top);
+    } catch (e) {
+      // Past its own depth limit lezer cuts the stack and reports a token it could not place:
+      // the nesting that made it do so is the error, where it first goes too deep.
+      if (e instanceof ParseError) this.throwTooDeep(top, e.pos.start);
+      throw e;
+    }
+    this.throwTooDeep(top, Infinity);
     const body = kids(top);
     if (body.length !== 1) throw this.unexpectedAt(body[1]?.from ?? this.query.length);
     return this.expr(body[0]!);
@@ -160,14 +167,15 @@ class TreeConverter {
   /**
    * Conversion, type checking and evaluation recurse once a level of the tree: past MAX_NESTING
    * levels (a chain of thousands of `+`, or of parentheses) the query is refused, where the first
-   * level too deep begins, before any of them could run out of stack.
+   * level too deep begins, before any of them could run out of stack. Only a level that begins
+   * before `before` (an error found first) counts.
    */
-  private throwTooDeep(top: SyntaxNode): void {
+  private throwTooDeep(top: SyntaxNode, before: number): void {
     const cursor = top.cursor();
     let depth = 0;
     for (;;) {
       if (cursor.firstChild()) {
-        if (++depth > MAX_NESTING) this.fail({ start: cursor.from, end: cursor.to }, `expression nested too deeply, more than ${MAX_NESTING} levels`);
+        if (++depth > MAX_NESTING && cursor.from < before) this.fail({ start: cursor.from, end: cursor.to }, `expression nested too deeply, more than ${MAX_NESTING} levels`);
         continue;
       }
       while (!cursor.nextSibling()) {
