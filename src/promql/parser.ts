@@ -1,4 +1,4 @@
-import type { SyntaxNode } from '@lezer/common';
+import type { PartialParse, SyntaxNode, Tree } from '@lezer/common';
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
 import { METRIC_NAME } from '../tsdb/labels.js';
 import { Matcher, MatcherError, type MatchType } from '../tsdb/matcher.js';
@@ -121,6 +121,21 @@ function kids(node: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
+/**
+ * lezer's parse, without the cut lezer makes in a long left-associative chain (over 300 big
+ * reductions from one position) so that its own recursion stays shallow: that turns `a or a or …`
+ * past a few hundred terms into a syntax error, where Prometheus accepts thousands. Our depth
+ * check bounds the tree instead, and lezer's recursion is caught as too deep.
+ */
+function parseTree(text: string): Tree {
+  const parse = lezerParser.startParse(text) as PartialParse & { bigReductionCount?: number };
+  for (;;) {
+    parse.bigReductionCount = 0;
+    const tree = parse.advance();
+    if (tree !== null) return tree;
+  }
+}
+
 /** Turns lezer-promql's tree into our AST, fixing where its precedences differ from Prometheus's. */
 class TreeConverter {
   /** Literals written with a sign (`-2`), which lezer lexes as one token: `-2 ^ 2` must be -(2 ^ 2). */
@@ -132,7 +147,7 @@ class TreeConverter {
     if (skipTrivia(this.query, 0) >= this.query.length) {
       throw new ParseError({ start: 0, end: 0 }, 'no expression found in input', this.query);
     }
-    const top = lezerParser.parse(lezerCompatible(this.query)).topNode;
+    const top = parseTree(lezerCompatible(this.query)).topNode;
     try {
       this.throwFirstSyntaxError(top);
     } catch (e) {
