@@ -59,7 +59,7 @@ const MUTATIONS: readonly (readonly [number, Mutation])[] = [
   [1, (rng, q) => { const n = 1 + rng.int(rng.chance(0.2) ? 3000 : 40); return `${'-'.repeat(n)}${q}`; }],
   [1, (rng, q) => { const n = 1 + rng.int(rng.chance(0.2) ? 2000 : 30); return Array.from({ length: n }, () => q).join(rng.pick([' + ', ' or ', ' and on() ', ' > bool '])); }],
   [1, (rng, q) => `sum(${q})${rng.pick(['', '[5m:]', ' offset -1m', ' @ 0', ' @ 1e20'])}`],
-  [3, subquery],
+  [1, subquery],
 ];
 
 /** A random query: a seed mutated a few times, or tokens strung together. */
