@@ -25,7 +25,7 @@ function read(scaler: Scaler, scalerMetadata: Record<string, string>) {
   return scaler.read(scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata }));
 }
 
-async function failure(fn: () => Promise<unknown>): Promise<ScalerError> {
+async function failure(fn: () => unknown): Promise<ScalerError> {
   try {
     await fn();
   } catch (e) {
@@ -178,7 +178,7 @@ describe('scaler self-metrics', () => {
 });
 
 describe('queries KEDA cannot scale on', () => {
-  it('are refused when compiled (GetMetricSpec), with the position of the result and its type', () => {
+  it('are refused when compiled (GetMetricSpec), with the position of the result and its type', async () => {
     const { scaler } = setup();
     const cases: [string, RegExp][] = [
       ['otelcol_exporter_queue_size[5m]', /"metricQuery": 1:1: the query gives a range vector; KEDA needs a scalar or an instant vector \(wrap it in a function over time such as rate/],
@@ -186,7 +186,7 @@ describe('queries KEDA cannot scale on', () => {
       ['"queue"', /"metricQuery": 1:1: the query gives a string; KEDA needs a scalar or an instant vector$/],
     ];
     for (const [metricQuery, message] of cases) {
-      const err = failure(() => scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery, targetValue: '1' } }));
+      const err = await failure(() => scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery, targetValue: '1' } }));
       expect(err.code).toBe(status.INVALID_ARGUMENT);
       expect(err.message).toMatch(message);
     }
