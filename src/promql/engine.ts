@@ -245,10 +245,6 @@ class Evaluator {
     if (this.lane.held > this.lane.maxSamples) throw new TooManySamplesError(this.lane.maxSamples, this.lane.held - this.samples);
   }
 
-  private peekSamples(n: number): void {
-    if (n > this.room()) throw this.tooMany(n);
-  }
-
   /** How many more samples this query may hold now. */
   private room(): number {
     return Math.min(this.opts.maxSamples - this.samples, this.lane.maxSamples - this.lane.held);
@@ -911,12 +907,12 @@ export class Engine {
   }
 
   /** instant() on a lane: waits for its turn, and yields to other work while it runs. */
-  instantAsync(lane: Lane, query: string | Expr, timeMs: number, sourceText?: string): Promise<QueryResult> {
+  async instantAsync(lane: Lane, query: string | Expr, timeMs: number, sourceText?: string): Promise<QueryResult> {
     return this.runAsync(lane, this.planInstant(query, timeMs, sourceText));
   }
 
   /** range() on a lane: waits for its turn, and yields to other work while it runs. */
-  rangeAsync(lane: Lane, query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText?: string): Promise<QueryResult> {
+  async rangeAsync(lane: Lane, query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText?: string): Promise<QueryResult> {
     return this.runAsync(lane, this.planRange(query, startMs, endMs, stepMs, sourceText));
   }
 
