@@ -198,6 +198,43 @@ function isCounterName(name: string): boolean {
 /** Elements pushed between two checks of the pacer when a node fills arrays a step each. */
 const FILL_CHUNK = 4096;
 
+/** Samples a range function's step loop reads between two checks of the pacer. */
+const WORK_BATCH = 1024;
+
+/** A range function's work over one series, resumable between batches of steps. */
+interface WindowJob {
+  src: RangeSource;
+  w: Window;
+  fn: (w: Window) => number | undefined;
+  params: number[][];
+  matrixIndex: number;
+  grid: StepGrid;
+  n: number;
+  at: number | undefined;
+  offsetMs: number;
+  rangeMs: number;
+  before: number;
+  after: number;
+  /** Whether windows carry start times (the function reads them and the series has them). */
+  starts: boolean;
+  endsOnly: boolean;
+  /** Samples the query may still hold, when the series began. */
+  room: number;
+  /** The first step not yet evaluated. */
+  next: number;
+  ts: number[] | undefined;
+  vs: number[] | undefined;
+}
+
+function startSeries(job: WindowJob, src: RangeSource, starts: boolean, room: number): void {
+  job.src = src;
+  job.starts = starts;
+  job.room = room;
+  job.next = 0;
+  job.ts = undefined;
+  job.vs = undefined;
+}
+
 /** The points a node's output holds. */
 function pointsOf(series: readonly StepSeries[]): number {
   let n = 0;
@@ -746,49 +783,37 @@ class Evaluator {
       call: e,
       annos: this.annos,
     };
-    const fn = def.fn;
     const out: StepSeries[] = [];
     const isRateLike = e.func === 'rate' || e.func === 'increase';
     const readsStarts = START_TIME_FUNCTIONS.has(e.func);
-    const endsOnly = mode === 'plain' && ENDS_ONLY.has(e.func);
+    const job: WindowJob = {
+      src: sources[0]!,
+      w,
+      fn: def.fn,
+      params,
+      matrixIndex,
+      grid,
+      n,
+      at,
+      offsetMs,
+      rangeMs,
+      before,
+      after,
+      starts: false,
+      endsOnly: mode === 'plain' && ENDS_ONLY.has(e.func),
+      room: 0,
+      next: 0,
+      ts: undefined,
+      vs: undefined,
+    };
     const reported = new Set<string>();
     // Series of one metric come together: its name is checked once, not once a series.
     let checkedName = '';
     for (const src of sources) {
-      let ts: number[] | undefined;
-      let values: number[] | undefined;
-      const starts = readsStarts && src.hasStartTimes === true;
+      startSeries(job, src, readsStarts && src.hasStartTimes === true, this.room());
       w.metricName = labelsGet(src.labels, METRIC_NAME);
-      const room = this.room();
-      for (let i = 0; i < n; i++) {
-        const t = grid.start + i * grid.interval;
-        const ref = (at ?? t) - offsetMs;
-        const count = this.fillWindow(src, ref - rangeMs - before, ref + after, starts, endsOnly);
-        if (this.pacer.spend(count + 1)) yield;
-        if (count === 0) continue;
-        if (count > room - (ts?.length ?? 0)) throw this.tooMany(count);
-        w.ts = this.winTs;
-        w.vs = this.winVs;
-        w.st = starts ? this.winSt : undefined;
-        w.stSame = this.winStSame;
-        w.n = count;
-        w.stepTs = t;
-        w.rangeStart = ref - rangeMs;
-        w.rangeEnd = ref;
-        if (params.length > 1) {
-          w.params.length = 0;
-          for (let j = 0; j < params.length; j++) if (j !== matrixIndex) w.params.push(params[j]![i]!);
-        }
-        const v = fn(w);
-        if (v === undefined) continue;
-        if (ts === undefined || values === undefined) {
-          ts = [t];
-          values = [v];
-        } else {
-          ts.push(t);
-          values.push(v);
-        }
-      }
+      while (job.next < n) if (this.pacer.spend(this.windowSteps(job))) yield;
+      const { ts, vs: values } = job;
       if (ts === undefined || values === undefined) continue;
       this.addSamples(ts.length);
       out.push({ labels: src.labels, dropName: !def.keepsName || src.dropName === true, ts, vs: values });
@@ -805,6 +830,48 @@ class Evaluator {
     }
     if (e.func === 'absent_over_time') return yield* this.absentSteps(out, e, grid, true);
     return out;
+  }
+
+  /**
+   * Runs the steps of a range function over one series from `job.next` until WORK_BATCH samples
+   * were read or the steps end, and returns the work done. Not a generator: the caller yields
+   * between batches, and the step loop stays as fast as code that never yields.
+   */
+  private windowSteps(job: WindowJob): number {
+    const { src, w, grid, params, at } = job;
+    let work = 0;
+    let i = job.next;
+    for (; i < job.n && work < WORK_BATCH; i++) {
+      const t = grid.start + i * grid.interval;
+      const ref = (at ?? t) - job.offsetMs;
+      const count = this.fillWindow(src, ref - job.rangeMs - job.before, ref + job.after, job.starts, job.endsOnly);
+      work += count + 1;
+      if (count === 0) continue;
+      if (count > job.room - (job.ts?.length ?? 0)) throw this.tooMany(count);
+      w.ts = this.winTs;
+      w.vs = this.winVs;
+      w.st = job.starts ? this.winSt : undefined;
+      w.stSame = this.winStSame;
+      w.n = count;
+      w.stepTs = t;
+      w.rangeStart = ref - job.rangeMs;
+      w.rangeEnd = ref;
+      if (params.length > 1) {
+        w.params.length = 0;
+        for (let j = 0; j < params.length; j++) if (j !== job.matrixIndex) w.params.push(params[j]![i]!);
+      }
+      const v = job.fn(w);
+      if (v === undefined) continue;
+      if (job.ts === undefined || job.vs === undefined) {
+        job.ts = [t];
+        job.vs = [v];
+      } else {
+        job.ts.push(t);
+        job.vs.push(v);
+      }
+    }
+    job.next = i;
+    return work;
   }
 
   /** A range-vector expression at one time: the raw samples of each window. */
