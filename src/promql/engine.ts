@@ -444,25 +444,18 @@ class Evaluator {
     const series = this.select(vs);
     const at = this.resolveAt(vs.at);
     const n = stepCount(grid);
-    const lookback = this.opts.lookbackDeltaMs;
     const out: StepSeries[] = [];
     for (const s of series) {
       if (s.length === 0) continue;
       const ts: number[] = [];
       const values: number[] = [];
       const room = this.room();
-      const { from, to } = at === undefined ? this.stepsNear(s, grid, vs.offsetMs, n) : { from: 0, to: n };
-      for (let i = from; i < to; i++) {
-        if (this.pacer.spend(1)) yield;
-        if (ts.length >= room) throw this.tooMany(ts.length + 1);
-        const t = grid.start + i * grid.interval;
-        const ref = (at ?? t) - vs.offsetMs;
-        const idx = s.upperBound(ref) - 1;
-        if (idx < 0) continue;
-        const sampleT = s.timestampAt(idx);
-        if (sampleT <= ref - lookback || s.isStaleAt(idx)) continue;
-        ts.push(t);
-        values.push(field === 'value' ? s.valueAt(idx) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(idx) ?? 0) / 1000);
+      const { from, to } = at === undefined && n > 1 ? this.stepsNear(s, grid, vs.offsetMs, n) : { from: 0, to: n };
+      for (let i = from; i < to; ) {
+        const end = Math.min(to, i + WORK_BATCH);
+        this.selectorSteps(s, vs, grid, field, at, i, end, ts, values, room);
+        if (this.pacer.spend(end - i)) yield;
+        i = end;
       }
       if (ts.length > 0) {
         this.addSamples(ts.length);
@@ -470,6 +463,37 @@ class Evaluator {
       }
     }
     return out;
+  }
+
+  /**
+   * The samples a selector finds at steps [from, to) of one series, pushed to ts and values. Not
+   * a generator: the caller yields between batches, and this loop stays as fast as code that
+   * never yields.
+   */
+  private selectorSteps(
+    s: RangeSource,
+    vs: VectorSelector,
+    grid: StepGrid,
+    field: SampleField,
+    at: number | undefined,
+    from: number,
+    to: number,
+    ts: number[],
+    values: number[],
+    room: number,
+  ): void {
+    const lookback = this.opts.lookbackDeltaMs;
+    for (let i = from; i < to; i++) {
+      if (ts.length >= room) throw this.tooMany(ts.length + 1);
+      const t = grid.start + i * grid.interval;
+      const ref = (at ?? t) - vs.offsetMs;
+      const idx = s.upperBound(ref) - 1;
+      if (idx < 0) continue;
+      const sampleT = s.timestampAt(idx);
+      if (sampleT <= ref - lookback || s.isStaleAt(idx)) continue;
+      ts.push(t);
+      values.push(field === 'value' ? s.valueAt(idx) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(idx) ?? 0) / 1000);
+    }
   }
 
   /**
