@@ -204,24 +204,24 @@ describe('answers only once the store holds the query\'s whole window', () => {
     for (let t = fromMs; t <= toMs; t += S) tsdb.append(s, t, 100 * (t / S));
   }
 
-  it('is UNAVAILABLE with the time left until a fresh store covers the look-back, then right', () => {
+  it('is UNAVAILABLE with the time left until a fresh store covers the look-back, then right', async () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     pushCounter(tsdb, NOW, NOW + 2 * S);
     advance(2 * S);
-    const err = failure(() => read(scaler, rateMeta));
+    const err = await failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.message).toMatch(/the store holds data since 2027-01-15T08:00:00Z; the query reads 1m back; answers in 58s/);
     // The partial window would have said much less than 100/s.
     expect(scaler.status.list()[0]!.lastValue).toBeUndefined();
     pushCounter(tsdb, NOW + 3 * S, NOW + 59 * S);
     advance(57 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/answers in 1s/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/answers in 1s/);
     pushCounter(tsdb, NOW + 60 * S, NOW + 60 * S);
     advance(1 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });
 
-  it('waits for series that resumed late after a restart, whose first samples a window from the start would miss', () => {
+  it('waits for series that resumed late after a restart, whose first samples a window from the start would miss', async () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     // Pod a reconnects at once, pod b 3s later; a pod first seen 70s in is a new one.
     const pod = (instance: string) => tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance }), 'otelcol_receiver_accepted_spans')!;
@@ -232,102 +232,102 @@ describe('answers only once the store holds the query\'s whole window', () => {
       if (t >= NOW + 70 * S) tsdb.append(c, t, 0);
     }
     advance(60 * S);
-    const err = failure(() => read(scaler, rateMeta));
+    const err = await failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.message).toMatch(/resumed only at 2027-01-15T08:00:03Z \(clients reconnecting after the restart\).*reads 1m back; answers in 3s/);
     advance(3 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(200, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(200, 6);
     advance(10 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(200, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(200, 6);
   });
 
-  it('counts the lookback delta for instant selectors, also at each step of a subquery', () => {
+  it('counts the lookback delta for instant selectors, also at each step of a subquery', async () => {
     const { scaler, advance } = setup({ fresh: true });
     const gauge = { metricQuery: 'sum(queue)', targetValue: '1' };
     const sub = { metricQuery: 'max_over_time(sum(queue)[2m:10s])', targetValue: '1' };
-    expect(failure(() => read(scaler, gauge)).message).toMatch(/reads 5m back; answers in 300s/);
-    expect(failure(() => read(scaler, sub)).message).toMatch(/reads 7m back; answers in 420s/);
+    expect((await failure(() => read(scaler, gauge))).message).toMatch(/reads 5m back; answers in 300s/);
+    expect((await failure(() => read(scaler, sub))).message).toMatch(/reads 7m back; answers in 420s/);
     advance(300 * S);
-    expect(read(scaler, gauge).value).toBe(0);
-    expect(failure(() => read(scaler, sub)).code).toBe(status.UNAVAILABLE);
+    expect((await read(scaler, gauge)).value).toBe(0);
+    expect((await failure(() => read(scaler, sub))).code).toBe(status.UNAVAILABLE);
     advance(120 * S);
-    expect(read(scaler, sub).value).toBe(0);
+    expect((await read(scaler, sub)).value).toBe(0);
   });
 
-  it('answers at once when restored data covers the window, and for queries that read no samples', () => {
+  it('answers at once when restored data covers the window, and for queries that read no samples', async () => {
     const { tsdb, scaler } = setup({ fresh: true });
-    expect(read(scaler, { metricQuery: 'vector(3)', targetValue: '1' }).value).toBe(3);
+    expect((await read(scaler, { metricQuery: 'vector(3)', targetValue: '1' })).value).toBe(3);
     tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
     pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
     pushCounter(tsdb, NOW, NOW);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
     // A restored span that begins after the look-back starts: answered once the look-back fits in it.
-    expect(failure(() => read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[11m]))', targetValue: '1' })).message).toMatch(
+    expect((await failure(() => read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[11m]))', targetValue: '1' }))).message).toMatch(
       /the store holds data since 2027-01-15T07:50:00Z; the query reads 11m back; answers in 60s/,
     );
   });
 
-  it('after a restore, waits for restored series to resume before a window ending without them answers low', () => {
+  it('after a restore, waits for restored series to resume before a window ending without them answers low', async () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
     pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
     const gone = tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance: 'gone' }), 'otelcol_receiver_accepted_spans')!;
     for (let t = NOW - 10 * 60 * S; t <= NOW - 2 * S; t += S) tsdb.append(gone, t, 100 * (t / S));
     advance(5 * S);
-    const err = failure(() => read(scaler, rateMeta));
+    const err = await failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.message).toMatch(/2 restored series of otelcol_receiver_accepted_spans have not caught up since the store began receiving at 2027-01-15T08:00:00Z.*answers once they resume, or in 55s at the latest/);
     // One pod is back; the other stopped with the restart and is taken as gone once the grace has passed.
     pushCounter(tsdb, NOW + 5 * S, NOW + 70 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/^1 restored series/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/^1 restored series/);
     // Past the grace, the window from the live start would still miss the samples lost while it reconnected.
     advance(55 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/resumed only at 2027-01-15T08:00:05Z.*answers in 5s/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/resumed only at 2027-01-15T08:00:05Z.*answers in 5s/);
     advance(5 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });
 
-  it('after a restore, waits for a resumed series whose newest sample lags more than 1.5 of its push intervals', () => {
+  it('after a restore, waits for a resumed series whose newest sample lags more than 1.5 of its push intervals', async () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
     pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
     pushCounter(tsdb, NOW + 1 * S, NOW + 1 * S);
     advance(4 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/^1 restored series of otelcol_receiver_accepted_spans have not caught up/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/^1 restored series of otelcol_receiver_accepted_spans have not caught up/);
     pushCounter(tsdb, NOW + 2 * S, NOW + 4 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });
 
-  it('never answers a fixed @ time from before the store\'s data', () => {
+  it('never answers a fixed @ time from before the store\'s data', async () => {
     const { scaler, advance } = setup({ fresh: true });
     const meta = { metricQuery: `sum(rate(x[1m] @ ${(NOW - 3_600 * S) / 1000}))`, targetValue: '1' };
     advance(3_600 * S);
-    expect(failure(() => read(scaler, meta)).message).toMatch(/the query reads from 2027-01-15T06:59:00Z \(its @ modifier\); that time will not be covered/);
+    expect((await failure(() => read(scaler, meta))).message).toMatch(/the query reads from 2027-01-15T06:59:00Z \(its @ modifier\); that time will not be covered/);
   });
 
-  it('in lazy mode, waits for a window kept since its names were first wanted, unless the store already held them', () => {
+  it('in lazy mode, waits for a window kept since its names were first wanted, unless the store already held them', async () => {
     const { tsdb, scaler, advance } = setup({ lazySeries: true });
     pushCounter(tsdb, NOW - 60 * S, NOW, 'restored');
-    expect(read(scaler, { metricQuery: 'sum(rate(restored[1m]))', targetValue: '1' }).value).toBeCloseTo(100, 6);
-    const err = failure(() => read(scaler, rateMeta));
+    expect((await read(scaler, { metricQuery: 'sum(rate(restored[1m]))', targetValue: '1' })).value).toBeCloseTo(100, 6);
+    const err = await failure(() => read(scaler, rateMeta));
     expect(err.message).toMatch(/lazy mode has kept otelcol_receiver_accepted_spans since a trigger first asked for it at 2027-01-15T08:00:00Z; the query reads 1m back; answers in 60s/);
     expect(scaler.wantedMetricNames()).toEqual(new Set(['restored', 'otelcol_receiver_accepted_spans']));
     pushCounter(tsdb, NOW + S, NOW + 60 * S);
     advance(60 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });
 
-  it('in lazy mode, starts over for a name no trigger read for a while', () => {
+  it('in lazy mode, starts over for a name no trigger read for a while', async () => {
     const { tsdb, scaler, advance } = setup({ lazySeries: true, maxTriggers: 1 });
     const other = { metricQuery: 'sum(other)', targetValue: '1' };
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/answers in 60s/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/answers in 60s/);
     pushCounter(tsdb, NOW + S, NOW + 60 * S);
     advance(60 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
     // Another trigger pushes this one out; its names are no longer kept, so their series get a gap.
-    expect(() => read(scaler, other)).toThrow();
+    await expect(read(scaler, other)).rejects.toThrow();
     expect(scaler.wantedMetricNames()).toEqual(new Set(['other']));
     advance(10 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/since a trigger first asked for it at 2027-01-15T08:01:10Z.*answers in 60s/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/since a trigger first asked for it at 2027-01-15T08:01:10Z.*answers in 60s/);
   });
 });
