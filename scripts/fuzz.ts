@@ -4,6 +4,7 @@ import { defaultConfig } from '../src/config.js';
 import { startApp } from '../src/server/app.js';
 import { parseFlags } from '../tools/cli-args.js';
 import { cardinalityBomb } from '../tools/fuzz/cardinality-bomb.js';
+import { formatBurstReport, inflightBurst } from '../tools/fuzz/inflight-burst.js';
 import { pathologicalRegexTimings } from '../tools/fuzz/regex-timing.js';
 import { formatFuzzReport, fuzzPassed, runFuzz } from '../tools/fuzz/run.js';
 import { spawnServer } from '../tools/server-process.js';
@@ -11,7 +12,8 @@ import { spawnServer } from '../tools/server-process.js';
 /**
  * `npm run fuzz -- --cases 100000 --seconds 600`: hostile input to every port of a scaler on
  * loopback, by default the built server in its own process (so a crash is seen as an exit),
- * or in this process with --in-process. Then a cardinality bomb against a fresh server process.
+ * or in this process with --in-process. Then a cardinality bomb against a fresh server process,
+ * and a burst of concurrent gzip bodies against another, with the chart's default settings.
  * Exits 1 when anything was wrong.
  */
 // One event loop answers every port, so a request can wait behind every other one in flight,
@@ -29,6 +31,10 @@ const host = '127.0.0.1';
 const BOMB_MAX_SERIES = 100_000;
 const BOMB_FACTOR = 10;
 const BOMB_RSS_BOUND = 512 * 2 ** 20;
+/** The burst: gzip bodies at once on each transport, each inflating just under the default 32 MiB limit. */
+const BURST_CONCURRENCY = 16;
+const BURST_ROUNDS = 3;
+const BURST_INFLATED_BYTES = 31 * 2 ** 20;
 
 let ports;
 let serverGone: () => string | undefined = () => undefined;
@@ -88,4 +94,12 @@ console.log(
     `  rejected points: ${bomb.rejectedReported} in OTLP partial_success, ${bomb.metricsRejectedAfter - bomb.metricsRejectedBefore} more on /metrics; count of the earlier series afterwards: ${bomb.earlierCounted}`,
   ].join('\n'),
 );
-process.exit(fuzzPassed(report) && regexTimings.every((t) => t.correct) && bombHeld && (flags.inProcess || exit === 0) ? 0 : 1);
+
+// A fresh server with the chart's defaults: the per-request limits let each body through, the in-flight budget the total.
+const burstServer = await spawnServer({ entry: fileURLToPath(new URL('../src/main.js', import.meta.url)) });
+const burst = await inflightBurst(host, burstServer.ports, { concurrency: BURST_CONCURRENCY, rounds: BURST_ROUNDS, inflatedBytes: BURST_INFLATED_BYTES, peakRssBytes: burstServer.peakRssBytes });
+burstServer.child.kill('SIGTERM');
+await burstServer.exited;
+console.log(formatBurstReport(burst, BURST_CONCURRENCY, BURST_INFLATED_BYTES, BOMB_RSS_BOUND));
+const burstHeld = burst.faults.length === 0 && burst.alive.length === 0 && burst.rssPeakBytes < BOMB_RSS_BOUND;
+process.exit(fuzzPassed(report) && regexTimings.every((t) => t.correct) && bombHeld && burstHeld && (flags.inProcess || exit === 0) ? 0 : 1);

@@ -93,13 +93,18 @@ export const SETTINGS = [
   { key: 'maxSeries', env: 'SCALER_MAX_SERIES', flag: '--max-series', default: '100000', description: 'Most series held at once; new series past it are rejected and reported.', schema: positiveInt },
   { key: 'maxSamplesPerSeries', env: 'SCALER_MAX_SAMPLES_PER_SERIES', flag: '--max-samples-per-series', default: '720', description: 'Ring-buffer capacity of one series; the oldest sample is overwritten past it.', schema: positiveInt },
   { key: 'outOfOrderWindowMs', env: 'SCALER_OUT_OF_ORDER_WINDOW', flag: '--out-of-order-window', default: '30s', description: 'Samples this much older than a series\' newest are still inserted in order; older ones are rejected.', schema: duration },
-  { key: 'maxRequestBytes', env: 'SCALER_MAX_REQUEST_BYTES', flag: '--max-request-bytes', default: '4MiB', description: 'Largest OTLP request body as sent (compressed).', schema: bytes },
-  { key: 'maxDecompressedBytes', env: 'SCALER_MAX_DECOMPRESSED_BYTES', flag: '--max-decompressed-bytes', default: '32MiB', description: 'Largest OTLP request body after decompression.', schema: bytes },
+  { key: 'maxRequestBytes', env: 'SCALER_MAX_REQUEST_BYTES', flag: '--max-request-bytes', default: '4MiB', description: 'Largest OTLP or remote-write request body as sent (compressed).', schema: bytes },
+  { key: 'maxDecompressedBytes', env: 'SCALER_MAX_DECOMPRESSED_BYTES', flag: '--max-decompressed-bytes', default: '32MiB', description: 'Largest OTLP or remote-write request body after decompression.', schema: bytes },
+  { key: 'maxInflightBytes', env: 'SCALER_MAX_INFLIGHT_BYTES', flag: '--max-inflight-bytes', default: '96MiB', description: 'Most OTLP and remote-write request bytes (as sent plus decompressed) held at once across all requests and every transport; past it requests get 429 / RESOURCE_EXHAUSTED to retry.', schema: bytes },
+  { key: 'maxSeriesBytes', env: 'SCALER_MAX_SERIES_BYTES', flag: '--max-series-bytes', default: '4KiB', description: 'Most bytes of label names and values in one series; points of a larger one are rejected and reported.', schema: bytes },
   { key: 'remoteWrite', env: 'SCALER_REMOTE_WRITE', flag: '--remote-write', default: 'true', description: 'Accept Prometheus remote write (1.0 and 2.0) at POST /api/v1/write on the HTTP and OTLP/HTTP ports.', schema: bool },
   { key: 'queryTimeoutMs', env: 'SCALER_QUERY_TIMEOUT', flag: '--query-timeout', default: '10s', description: 'Longest a PromQL query may take, waiting for its turn included; checked at every step of every subquery.', schema: duration },
   { key: 'queryMaxSamples', env: 'SCALER_QUERY_MAX_SAMPLES', flag: '--query-max-samples', default: '2000000', description: 'Most samples one query may hold in memory at once, counting every step of every subquery; also the total for the queries in flight of each lane (API, KEDA triggers). About 32 bytes a sample: the default bounds all queries together to ~130 MB.', schema: positiveInt },
   { key: 'queryMaxConcurrency', env: 'SCALER_QUERY_MAX_CONCURRENCY', flag: '--query-max-concurrency', default: '4', description: 'Most queries of each lane (API, KEDA triggers) evaluating at once; more wait their turn within --query-timeout. KEDA\'s triggers never wait behind API queries.', schema: positiveInt },
-  { key: 'connectionIdleMs', env: 'SCALER_CONNECTION_IDLE', flag: '--connection-idle', default: '5m', description: 'A gRPC connection with no call open this long is closed with GOAWAY (clients reconnect on their next call); also frees connections abandoned mid-handshake.', schema: duration },
+  { key: 'connectionIdleMs', env: 'SCALER_CONNECTION_IDLE', flag: '--connection-idle', default: '2m', description: 'An HTTP/2 connection (gRPC, or OTLP/HTTP over h2c) with no call open this long is closed with GOAWAY (clients reconnect on their next call); also frees connections abandoned mid-frame.', schema: duration },
+  { key: 'maxConnectionsPerAddress', env: 'SCALER_MAX_CONNECTIONS_PER_ADDRESS', flag: '--max-connections-per-address', default: '512', description: 'Most connections one peer address may hold open on each port (of 8192 a port); past it its new connections are closed at once, so one peer cannot lock KEDA out.', schema: positiveInt },
+  { key: 'headerTimeoutMs', env: 'SCALER_HEADER_TIMEOUT', flag: '--header-timeout', default: '10s', description: 'A new connection must complete its TLS handshake and send its first request\'s headers (HTTP/2: preface and first HEADERS) within this; an HTTP/1.1 request its headers. Otherwise it is closed (408 where HTTP/1.1).', schema: duration },
+  { key: 'requestTimeoutMs', env: 'SCALER_REQUEST_TIMEOUT', flag: '--request-timeout', default: '1m', description: 'An HTTP request (headers and body) must arrive whole within this, or it is answered 408 and its connection closed.', schema: duration },
   { key: 'dataDir', env: 'SCALER_DATA_DIR', flag: '--data-dir', default: undefined, description: 'Directory the store is snapshotted to and restored from at start; empty keeps everything in memory only.', schema: optionalPath },
   { key: 'snapshotIntervalMs', env: 'SCALER_SNAPSHOT_INTERVAL', flag: '--snapshot-interval', default: '30s', description: 'How often the store is snapshotted to the data dir (also at shutdown); a crash loses at most this much.', schema: positiveDuration },
   { key: 'nameTranslation', env: 'SCALER_NAME_TRANSLATION', flag: '--name-translation', default: 'UnderscoreEscapingWithSuffixes', description: 'OTLP metric/label name translation strategy, as Prometheus\'s otlp.translation_strategy.', schema: z.enum(NAME_TRANSLATION_STRATEGIES) },
@@ -162,6 +167,13 @@ export function loadConfig(
   const config = out as Config;
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError('invalid setting tlsCertFile/tlsKeyFile: both must be set, or neither');
+  }
+  // A request at both size limits holds its body and its inflated form, each as pieces and joined.
+  const largestRequest = 2 * (config.maxRequestBytes + config.maxDecompressedBytes);
+  if (config.maxInflightBytes < largestRequest) {
+    throw new ConfigError(
+      `invalid setting maxInflightBytes (${config.maxInflightBytes}): it must hold one request at the size limits, 2 × (maxRequestBytes + maxDecompressedBytes) = ${largestRequest} bytes`,
+    );
   }
   if (config.tlsCaFile !== undefined && config.tlsCertFile === undefined) {
     throw new ConfigError('invalid setting tlsCaFile: client certificates need a server certificate (tlsCertFile, tlsKeyFile)');

@@ -13,6 +13,8 @@ export interface ServerProcess {
   gone(): string | undefined;
   /** Resident set size now, from /proc. */
   rssBytes(): number;
+  /** The most resident memory the process has had so far (VmHWM), from /proc. */
+  peakRssBytes(): number;
   /** Resolves with the exit code (or signal name) once the process has exited. */
   exited: Promise<number | string>;
 }
@@ -81,16 +83,17 @@ export function spawnServer(o: SpawnOptions): Promise<ServerProcess> {
         logs,
         gone: () => exitReason,
         rssBytes: () => procRssBytes(child.pid!),
+        peakRssBytes: () => procRssBytes(child.pid!, 'VmHWM'),
         exited,
       });
     });
   });
 }
 
-/** VmRSS of a process, from /proc/<pid>/status; 0 once it is gone. */
-export function procRssBytes(pid: number): number {
+/** VmRSS (or the peak, VmHWM) of a process, from /proc/<pid>/status; 0 once it is gone. */
+export function procRssBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;

@@ -1,3 +1,4 @@
+import { Buffer, isUtf8 } from 'node:buffer';
 import type { RawValue } from './attributes.js';
 import { MAX_VALUE_DEPTH, renderValue } from './attributes.js';
 import { DecodeError } from './errors.js';
@@ -42,6 +43,15 @@ class Path {
   }
 }
 
+/**
+ * Decodes an OTLP/JSON body. Bytes that are not UTF-8 refuse the whole body: decoding would turn
+ * them into U+FFFD, so which point they belonged to is lost with them.
+ */
+export function decodeJsonBody(bytes: Uint8Array): OtlpRequest {
+  if (!isUtf8(bytes)) throw new DecodeError('the body is not valid UTF-8 (OTLP/JSON must be)');
+  return decodeJsonRequest(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}
+
 /** Decodes an ExportMetricsServiceRequest from OTLP/JSON text. */
 export function decodeJsonRequest(text: string): OtlpRequest {
   let doc: unknown;
@@ -63,7 +73,24 @@ function resourceMetrics(o: Json, path: Path): ResourceMetrics {
     attrs = attributes(resource, 'attributes', path);
     path.pop();
   }
-  return { resource: attrs, scopeMetrics: list(o, 'scopeMetrics', 'scope_metrics', path, scopeMetrics) };
+  const rm: ResourceMetrics = { resource: attrs, scopeMetrics: list(o, 'scopeMetrics', 'scope_metrics', path, scopeMetrics) };
+  const bad = malformedAttribute(attrs);
+  if (bad !== undefined) rm.invalidUtf8 = `resource: ${bad}`;
+  return rm;
+}
+
+/**
+ * JSON text is UTF-8, but a `\ud800` escape makes a lone surrogate, which no UTF-8 can carry: such
+ * a string is refused as protobuf's invalid UTF-8 is. Paired surrogates (one code point) match not.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+function malformedAttribute(attrs: Attribute[]): string | undefined {
+  for (const a of attrs) {
+    if (LONE_SURROGATE.test(a.key)) return `attribute key ${JSON.stringify(a.key)} is not valid Unicode (a lone surrogate)`;
+    if (LONE_SURROGATE.test(a.value)) return `attribute ${a.key} has a value that is not valid Unicode (a lone surrogate)`;
+  }
+  return undefined;
 }
 
 function scopeMetrics(o: Json, path: Path): ScopeMetrics {
@@ -82,12 +109,16 @@ function scopeMetrics(o: Json, path: Path): ScopeMetrics {
 }
 
 function metric(o: Json, path: Path): Metric {
-  return {
+  const m: Metric = {
     name: string(o, 'name', 'name', path),
     description: string(o, 'description', 'description', path),
     unit: string(o, 'unit', 'unit', path),
     data: metricData(o, path),
   };
+  for (const field of ['name', 'description', 'unit'] as const) {
+    if (LONE_SURROGATE.test(m[field])) m.invalidUtf8 = `metric ${field} ${JSON.stringify(m[field])} is not valid Unicode (a lone surrogate)`;
+  }
+  return m;
 }
 
 function metricData(o: Json, path: Path): MetricData | undefined {
@@ -139,12 +170,15 @@ function metricData(o: Json, path: Path): MetricData | undefined {
 }
 
 function base(o: Json, path: Path): PointBase {
-  return {
+  const p: PointBase = {
     attributes: attributes(o, 'attributes', path),
     startTimeMs: nanosMs(o, 'startTimeUnixNano', 'start_time_unix_nano', path),
     timeMs: nanosMs(o, 'timeUnixNano', 'time_unix_nano', path),
     flags: integer(o, 'flags', 'flags', path),
   };
+  const bad = malformedAttribute(p.attributes);
+  if (bad !== undefined) p.invalidUtf8 = bad;
+  return p;
 }
 
 function numberPoint(o: Json, path: Path): NumberPoint {
@@ -339,12 +373,19 @@ function numbers(o: Json, camel: string, snake: string, path: Path, convert: (v:
   return out;
 }
 
-/** Unsigned nanoseconds to whole milliseconds; the decimal text is cut, so no precision is lost. */
+/**
+ * Unsigned nanoseconds to whole milliseconds; the decimal text is cut, so no precision is lost.
+ * A negative integer is a time no fixed64 can hold: NaN, which translation rejects point by point
+ * as it does times too far ahead (a value past 2^64 ns stays a number far in the future).
+ */
 function nanosMs(o: Json, camel: string, snake: string, path: Path): number {
   const v = get(o, camel, snake);
   if (v === undefined) return 0;
-  if (typeof v === 'string' && /^\d+$/.test(v)) return v.length > 6 ? Number(v.slice(0, -6)) : 0;
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return Math.floor(v / 1e6);
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) {
+    if (v.startsWith('-')) return NaN;
+    return v.length > 6 ? Number(v.slice(0, -6)) : 0;
+  }
+  if (typeof v === 'number' && Number.isInteger(v)) return v < 0 ? NaN : Math.floor(v / 1e6);
   throw path.error(`${camel} is not an integer`);
 }
 

@@ -1,8 +1,8 @@
-import { Buffer } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
 import { metricFromMessage } from './decode-protobuf.js';
 import { EncodedKeyMap, hashBytes, KeyArena, type EncodedBytes, type EncodedKey } from './encoded-key.js';
-import { DecodeError } from './errors.js';
+import { DecodeError, InvalidUtf8Error } from './errors.js';
 import {
   Temporality,
   type Attribute,
@@ -23,6 +23,9 @@ import { runToEnd, type Sliced } from './slices.js';
  * checked here but only turned into strings when the translator asks (a series it has not seen),
  * and their raw bytes are the point's `attributesKey`. Histograms, exponential histograms and
  * summaries are rare enough to go through protobufjs, one Metric message at a time.
+ * Strings are checked to be UTF-8 where they are turned into strings: attributes when built
+ * (a series not seen before; a known series' bytes were checked when it was first seen), metric
+ * fields when first cached. A bad attribute rejects its point, a bad metric field its metric.
  * Field numbers are those of opentelemetry/proto/metrics/v1/metrics.proto and common.proto.
  */
 
@@ -88,6 +91,8 @@ class Cursor implements EncodedBytes, EncodedKey {
   /** Points since sliced decoding last paused. */
   pointsSincePause = 0;
   columns: PointColumns | undefined = undefined;
+  /** Set by cachedString when the field it read is not UTF-8. */
+  badUtf8 = false;
 
   constructor(readonly buf: Buffer) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -150,8 +155,10 @@ class Cursor implements EncodedBytes, EncodedKey {
     return this.view.getInt32(at + 4, true) * 4294967296 + this.view.getUint32(at, true);
   }
 
-  string(end: number): string {
+  /** A string field; throws InvalidUtf8Error, naming it as `what`, when its bytes are not UTF-8. */
+  string(end: number, what: string): string {
     const stop = this.len(end);
+    if (!isUtf8(this.buf.subarray(this.pos, stop))) throw new InvalidUtf8Error(`${what} is not valid UTF-8`);
     const s = this.buf.toString('utf8', this.pos, stop);
     this.pos = stop;
     return s;
@@ -169,6 +176,10 @@ class Cursor implements EncodedBytes, EncodedKey {
     let s = strings.get(this);
     if (s === undefined) {
       s = this.buf.toString('utf8', this.keyStart, this.keyEnd);
+      if (!isUtf8(this.buf.subarray(this.keyStart, this.keyEnd))) {
+        this.badUtf8 = true;
+        return s;
+      }
       if (strings.size >= STRING_CACHE_LIMIT) strings = new EncodedKeyMap<string>(new KeyArena());
       strings.set(this, s);
     }
@@ -329,8 +340,8 @@ class WireScopeMetrics implements ScopeMetrics {
 function readScope(c: Cursor, end: number, into: Scope | undefined): void {
   while (c.pos < end) {
     const t = c.varint(end);
-    if (into !== undefined && t === ((1 << 3) | LEN)) into.name = c.string(end);
-    else if (into !== undefined && t === ((2 << 3) | LEN)) into.version = c.string(end);
+    if (into !== undefined && t === ((1 << 3) | LEN)) into.name = c.string(end, 'scope name');
+    else if (into !== undefined && t === ((2 << 3) | LEN)) into.version = c.string(end, 'scope version');
     else if (t === ((3 << 3) | LEN)) {
       const kv = readKeyValue(c, c.len(end), 0, into !== undefined);
       if (into !== undefined) into.attributes.push(attribute(kv!));
@@ -345,6 +356,7 @@ function readMetric(c: Cursor, end: number): Metric {
   let dataField = 0;
   let dataStart = 0;
   let dataEnd = 0;
+  c.badUtf8 = false;
   while (c.pos < end) {
     const tag = c.varint(end);
     const field = tag >>> 3;
@@ -358,6 +370,7 @@ function readMetric(c: Cursor, end: number): Metric {
     else if (tag === ((3 << 3) | LEN)) metric.unit = c.cachedString(end);
     else c.skip(tag & 7, end, field);
   }
+  if (c.badUtf8) metric.invalidUtf8 = `metric ${JSON.stringify(metric.name)}: its name, description or unit is not valid UTF-8`;
   if (dataField === 5 || dataField === 7) {
     c.pos = dataStart;
     metric.data = readNumberData(c, dataEnd, dataField === 7);
@@ -369,9 +382,43 @@ function readMetric(c: Cursor, end: number): Metric {
     } catch (e) {
       throw new DecodeError(`invalid protobuf ExportMetricsServiceRequest: ${(e as Error).message}`);
     }
-    return metricFromMessage(message);
+    const decoded = metricFromMessage(message);
+    decoded.invalidUtf8 = metric.invalidUtf8;
+    // protobufjs turns bytes that are not UTF-8 into U+FFFD: the points' attributes are checked here.
+    const points = decoded.data?.dataPoints ?? [];
+    const problems = attributeUtf8Problems(c, dataStart, dataEnd, POINT_ATTRIBUTES_FIELD[dataField]!);
+    for (let i = 0; i < points.length; i++) if (problems[i] !== undefined) points[i]!.invalidUtf8 = problems[i];
+    c.pos = end;
+    return decoded;
   }
   return metric;
+}
+
+/** Metric data field (histogram 9, exponential histogram 10, summary 11) → the attributes field of its points. */
+const POINT_ATTRIBUTES_FIELD: Record<number, number> = { 9: 9, 10: 1, 11: 7 };
+
+/** For each data point (field 1) of a data message part, why its attributes are not UTF-8, if they are not. */
+function attributeUtf8Problems(c: Cursor, start: number, end: number, attributesField: number): (string | undefined)[] {
+  const problems: (string | undefined)[] = [];
+  c.pos = start;
+  while (c.pos < end) {
+    const tag = c.varint(end);
+    if (tag !== ((1 << 3) | LEN)) {
+      c.skip(tag & 7, end, tag >>> 3);
+      continue;
+    }
+    const stop = c.len(end);
+    let problem: string | undefined;
+    try {
+      readAttributes(c, stop, attributesField, true);
+    } catch (e) {
+      if (!(e instanceof InvalidUtf8Error)) throw e;
+      problem = e.message;
+    }
+    problems.push(problem);
+    c.pos = stop;
+  }
+  return problems;
 }
 
 /** How many data points (field 1) a Gauge or Sum message part holds; leaves the cursor where it was. */
@@ -525,7 +572,7 @@ function readKeyValue(c: Cursor, end: number, depth: number, build: boolean): [s
   while (c.pos < end) {
     const tag = c.varint(end);
     if (tag === ((1 << 3) | LEN)) {
-      if (build) key = c.string(end);
+      if (build) key = c.string(end, 'an attribute key');
       else c.pos = c.len(end);
     } else if (tag === ((2 << 3) | LEN)) value = readAnyValue(c, c.len(end), depth, build);
     else c.skip(tag & 7, end, tag >>> 3);
@@ -541,7 +588,7 @@ function readAnyValue(c: Cursor, end: number, depth: number, build: boolean): Ra
     const tag = c.varint(end);
     switch (tag) {
       case (1 << 3) | LEN:
-        if (build) value = c.string(end);
+        if (build) value = c.string(end, 'an attribute value');
         else c.pos = c.len(end);
         break;
       case (2 << 3) | VARINT:

@@ -62,6 +62,12 @@ export class DeltaAccumulator {
     return DeltaOutcome.Added;
   }
 
+  /** Whether `add` would place a point ending at `timeMs` (not OutOfOrder), without adding it. */
+  accepts(series: Series, timeMs: number): boolean {
+    const run = this.runs.get(series);
+    return run === undefined || timeMs >= run.lastMs;
+  }
+
   /** The cumulative value after the last `add`. */
   get total(): number {
     return this.result;

@@ -7,3 +7,11 @@ export class DecodeError extends Error {
 export class NamingError extends Error {
   override name = 'NamingError';
 }
+
+/**
+ * A string field (attribute key or value, metric name) that is not valid UTF-8: protobuf strings
+ * must be, and two values differing only in invalid bytes would otherwise decode to one label.
+ */
+export class InvalidUtf8Error extends Error {
+  override name = 'InvalidUtf8Error';
+}

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
-import { decodeJsonRequest } from './decode-json.js';
+import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { DecodeError } from './errors.js';
-import type { OtlpRequest } from './model.js';
+import { joinReserved, RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
 import { encodeExportResponse, encodeRpcStatus, exportResponseJson, type ExportResponse } from './proto.js';
 import type { OtlpSink } from './sink.js';
 
@@ -16,7 +15,6 @@ const RPC_UNIMPLEMENTED = 12;
 const RPC_INTERNAL = 13;
 
 type Encoding = 'protobuf' | 'json';
-type Inflate = (buf: InputType, options: ZlibOptions, cb: (err: Error | null, out: Buffer) => void) => void;
 
 const CONTENT_TYPES = new Map<string, Encoding>([
   ['application/x-protobuf', 'protobuf'],
@@ -25,18 +23,20 @@ const CONTENT_TYPES = new Map<string, Encoding>([
 ]);
 
 /** Content-Encoding → decompressor; identity has none. */
-const DECOMPRESSORS = new Map<string, Inflate | undefined>([
+const DECOMPRESSORS = new Map<string, (() => Gunzip | Inflate) | undefined>([
   ['', undefined],
   ['identity', undefined],
-  ['gzip', gunzip],
-  ['deflate', inflate],
+  ['gzip', createGunzip],
+  ['deflate', createInflate],
 ]);
 
 /**
  * OTLP/HTTP `POST /v1/metrics` as a plain node:http handler, so it can share a port with other
  * routes or with gRPC. Protobuf or JSON bodies, identity/gzip/deflate encoded; both size limits
- * are enforced while reading, so neither a large body nor a gzip bomb is held in memory.
- * Errors answer with a google.rpc.Status in the request's encoding, as the OTLP spec asks.
+ * are enforced while reading and inflating, so neither a large body nor a gzip bomb is held in
+ * memory, and every byte held is first reserved from the receiver's in-flight budget (429 with
+ * Retry-After when it is full). Errors answer with a google.rpc.Status in the request's encoding,
+ * as the OTLP spec asks.
  */
 export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: OtlpSink): void {
   const path = (req.url ?? '/').split('?', 1)[0];
@@ -67,63 +67,109 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
     return fail(413, RPC_RESOURCE_EXHAUSTED, `request body of ${declared} bytes is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
   }
 
+  const reservation = sink.budget.reserve();
+  let refused = false;
+  /** Ends the request with an error; what it reserved is given back. */
+  const stop = (status: number, code: number, message: string, headers: Record<string, string> = {}) => {
+    refused = true;
+    reservation.release();
+    fail(status, code, message, headers);
+  };
+  const throttle = () =>
+    stop(429, RPC_RESOURCE_EXHAUSTED, sink.budget.fullMessage, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+
   const chunks: Buffer[] = [];
   let received = 0;
-  let refused = false;
   req.on('data', (chunk: Buffer) => {
     if (refused) return;
     received += chunk.length;
     if (received > maxRequestBytes) {
-      refused = true;
       chunks.length = 0;
-      return fail(413, RPC_RESOURCE_EXHAUSTED, `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
+      return stop(413, RPC_RESOURCE_EXHAUSTED, `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
+    }
+    if (!reservation.grow(chunk.length)) {
+      chunks.length = 0;
+      return throttle();
     }
     chunks.push(chunk);
   });
   req.on('error', (err) => sink.log.debug({ err }, 'OTLP/HTTP request stream failed'));
+  // A client gone before its answer: nothing more will be read, so what it holds is not needed.
+  req.on('close', () => {
+    if (!req.complete) reservation.release();
+  });
   req.on('end', () => {
     if (refused) return;
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const body = joinReserved(chunks, received, reservation);
+    chunks.length = 0;
+    if (body === undefined) return throttle();
     const decompress = DECOMPRESSORS.get(contentEncoding);
     if (decompress === undefined) {
       if (body.length > maxDecompressedBytes) {
-        return fail(413, RPC_RESOURCE_EXHAUSTED, `request body of ${body.length} bytes is over the limit of ${maxDecompressedBytes} bytes`);
+        return stop(413, RPC_RESOURCE_EXHAUSTED, `request body of ${body.length} bytes is over the limit of ${maxDecompressedBytes} bytes`);
       }
       return finish(body);
     }
-    // maxOutputLength makes zlib stop as soon as the output would pass the limit.
-    decompress(body, { maxOutputLength: maxDecompressedBytes }, (err, out) => {
-      if (!err) return finish(out);
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        return fail(413, RPC_RESOURCE_EXHAUSTED, `decompressed request body is over the limit of ${maxDecompressedBytes} bytes`);
-      }
-      fail(400, RPC_INVALID_ARGUMENT, `invalid ${contentEncoding} body: ${err.message}`);
+    inflateBounded(decompress(), body, maxDecompressedBytes, reservation, (outcome) => {
+      if (outcome === 'too-large') return stop(413, RPC_RESOURCE_EXHAUSTED, `decompressed request body is over the limit of ${maxDecompressedBytes} bytes`);
+      if (outcome === 'no-budget') return throttle();
+      if (outcome instanceof Error) return stop(400, RPC_INVALID_ARGUMENT, `invalid ${contentEncoding} body: ${outcome.message}`);
+      finish(outcome);
     });
   });
 
   const finish = (body: Buffer) => {
-    let stored: Promise<ExportResponse>;
-    if (encoding === 'protobuf') stored = sink.storeProtobuf(body, 'http');
-    else {
-      let request: OtlpRequest;
-      try {
-        request = decodeJsonRequest(body.toString('utf8'));
-      } catch (e) {
-        return refuse(e);
-      }
-      stored = sink.store(request, 'http');
-    }
+    const stored = encoding === 'protobuf' ? sink.storeProtobuf(body, 'http') : sink.storeJson(body, 'http');
     stored.then(
-      (response) => reply(res, 200, encoding, encoding === 'protobuf' ? encodeExportResponse(response) : exportResponseJson(response)),
-      refuse,
+      (response) => {
+        reservation.release();
+        reply(res, 200, encoding, encoding === 'protobuf' ? encodeExportResponse(response) : exportResponseJson(response));
+      },
+      (e: unknown) => {
+        if (e instanceof DecodeError) return stop(400, RPC_INVALID_ARGUMENT, e.message);
+        sink.log.error({ err: e }, 'OTLP/HTTP export failed unexpectedly');
+        stop(500, RPC_INTERNAL, 'internal error while storing the request');
+      },
     );
   };
+}
 
-  const refuse = (e: unknown) => {
-    if (e instanceof DecodeError) return fail(400, RPC_INVALID_ARGUMENT, e.message);
-    sink.log.error({ err: e }, 'OTLP/HTTP export failed unexpectedly');
-    fail(500, RPC_INTERNAL, 'internal error while storing the request');
-  };
+type InflateOutcome = Buffer | 'too-large' | 'no-budget' | Error;
+
+/**
+ * Inflates `body` as a stream, counting the output as it comes: past `limit` bytes, or when the
+ * budget has no room for the next piece, the stream is destroyed there, so a bomb is never
+ * inflated further than the limit. The compressed body is given back once the output is whole.
+ */
+function inflateBounded(zlib: Gunzip | Inflate, body: Buffer, limit: number, reservation: Reservation, done: (outcome: InflateOutcome) => void): void {
+  const parts: Buffer[] = [];
+  let total = 0;
+  let over: InflateOutcome | undefined;
+  zlib.on('data', (chunk: Buffer) => {
+    if (over !== undefined) return;
+    total += chunk.length;
+    if (total > limit) over = 'too-large';
+    else if (!reservation.grow(chunk.length)) over = 'no-budget';
+    else return void parts.push(chunk);
+    parts.length = 0;
+    zlib.destroy();
+    done(over);
+  });
+  zlib.on('error', (err) => {
+    if (over !== undefined) return;
+    over = err;
+    parts.length = 0;
+    done(err);
+  });
+  zlib.on('end', () => {
+    if (over !== undefined) return;
+    const out = joinReserved(parts, total, reservation);
+    parts.length = 0;
+    if (out === undefined) return done('no-budget');
+    reservation.shrinkTo(total);
+    done(out);
+  });
+  zlib.end(body);
 }
 
 function errorBody(encoding: Encoding, code: number, message: string): Uint8Array | string {

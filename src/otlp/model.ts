@@ -24,6 +24,8 @@ export interface ResourceMetrics {
   resource: Attribute[];
   /** The resource's encoded bytes when the decoder kept them: equal keys mean equal resources. */
   resourceKey?: EncodedKey;
+  /** Why no label can be made of the resource (e.g. an attribute that is not UTF-8): its points are rejected. */
+  invalidUtf8?: string;
   scopeMetrics: ScopeMetrics[];
 }
 
@@ -56,8 +58,11 @@ export interface PointBase {
    */
   attributesKey?: EncodedKey;
   startTimeMs: number;
+  /** Milliseconds since the epoch; 0 means not set, NaN a time the decoder could not represent. */
   timeMs: number;
   flags: number;
+  /** Why the point cannot be stored although the request could be read (e.g. an attribute that is not UTF-8). */
+  invalidUtf8?: string;
 }
 
 export interface NumberPoint extends PointBase {
@@ -110,6 +115,8 @@ export interface Metric {
   name: string;
   description: string;
   unit: string;
+  /** Why none of the metric's points can be stored (e.g. a name that is not UTF-8). */
+  invalidUtf8?: string;
   /** undefined when the metric carries no data field at all (nothing to store). */
   data: MetricData | undefined;
 }

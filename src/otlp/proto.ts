@@ -39,16 +39,32 @@ export function exportResponseJson(response: ExportResponse): string {
 }
 
 /**
- * google.rpc.Status, the body of an OTLP/HTTP error response. Built here rather than from a
- * .proto file because only these two fields are ever written (details stays empty).
+ * google.rpc.Status, the body of an OTLP/HTTP error response and of gRPC's
+ * grpc-status-details-bin, with google.protobuf.Any details and google.rpc.RetryInfo. Built here
+ * rather than from .proto files because only these few fields are ever written.
  */
-const RpcStatus = new protobuf.Type('Status')
+const RpcAny = new protobuf.Type('Any').add(new protobuf.Field('type_url', 1, 'string')).add(new protobuf.Field('value', 2, 'bytes'));
+export const RpcStatus: protobuf.Type = new protobuf.Type('Status')
   .add(new protobuf.Field('code', 1, 'int32'))
-  .add(new protobuf.Field('message', 2, 'string'));
-new protobuf.Root().define('google.rpc').add(RpcStatus);
+  .add(new protobuf.Field('message', 2, 'string'))
+  .add(new protobuf.Field('details', 3, 'Any', 'repeated'));
+const Duration = new protobuf.Type('Duration').add(new protobuf.Field('seconds', 1, 'int64')).add(new protobuf.Field('nanos', 2, 'int32'));
+export const RetryInfo: protobuf.Type = new protobuf.Type('RetryInfo').add(new protobuf.Field('retry_delay', 1, 'Duration'));
+new protobuf.Root().define('google.rpc').add(RpcStatus).add(RpcAny).add(Duration).add(RetryInfo);
+export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
 export function encodeRpcStatus(code: number, message: string): Uint8Array {
   return RpcStatus.encode(RpcStatus.fromObject({ code, message })).finish();
+}
+
+/**
+ * A google.rpc.Status carrying RetryInfo: what an OTLP/gRPC server sends with RESOURCE_EXHAUSTED
+ * when the sender should retry after `retrySeconds` (without it the spec has clients give up).
+ */
+export function encodeRetryStatus(code: number, message: string, retrySeconds: number): Buffer {
+  const retry = RetryInfo.encode(RetryInfo.fromObject({ retry_delay: { seconds: retrySeconds } })).finish();
+  const status = RpcStatus.fromObject({ code, message, details: [{ type_url: RETRY_INFO_TYPE_URL, value: retry }] });
+  return Buffer.from(RpcStatus.encode(status).finish());
 }
 
 /**

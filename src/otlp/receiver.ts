@@ -1,13 +1,16 @@
-import type { UntypedServiceImplementation, ServiceDefinition } from '@grpc/grpc-js';
+import type { ServerInterceptor, UntypedServiceImplementation, ServiceDefinition } from '@grpc/grpc-js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { decodeJsonBody } from './decode-json.js';
 import { decodeWireRequest, decodeWireSlices } from './decode-wire.js';
 import type { Tsdb } from '../tsdb/db.js';
 import type { Series } from '../tsdb/series.js';
 import type { Running } from './delta.js';
 import { metricsServiceImplementation } from './grpc-service.js';
+import { otlpGrpcLimits } from './grpc-limits.js';
 import { handleOtlpHttp } from './http-handler.js';
+import { InflightBudget } from './inflight.js';
 import type { OtlpRequest } from './model.js';
 import { metricsServiceDefinition, type ExportResponse } from './proto.js';
 import type { OtlpSink, Transport } from './sink.js';
@@ -25,7 +28,7 @@ const SLICE_BUDGET_MS = 1;
 
 export type OtlpOptions = Pick<
   Config,
-  'nameTranslation' | 'promoteResourceAttributes' | 'maxRequestBytes' | 'maxDecompressedBytes' | 'lazySeries'
+  'nameTranslation' | 'promoteResourceAttributes' | 'maxRequestBytes' | 'maxDecompressedBytes' | 'lazySeries' | 'maxSeriesBytes' | 'maxInflightBytes'
 >;
 
 /**
@@ -35,6 +38,7 @@ export type OtlpOptions = Pick<
 export class OtlpReceiver implements OtlpSink {
   readonly stats = new OtlpStats();
   readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
+  readonly budget: InflightBudget;
   private readonly translator: Translator;
   private readonly queue = new SerialQueue();
 
@@ -44,6 +48,7 @@ export class OtlpReceiver implements OtlpSink {
     readonly log: Logger,
   ) {
     this.limits = { maxRequestBytes: options.maxRequestBytes, maxDecompressedBytes: options.maxDecompressedBytes };
+    this.budget = new InflightBudget(options.maxInflightBytes);
     this.translator = new Translator(tsdb, options, this.stats);
   }
 
@@ -62,6 +67,15 @@ export class OtlpReceiver implements OtlpSink {
   storeProtobuf(bytes: Uint8Array, transport: Transport): Promise<ExportResponse> {
     return this.queue.run(async () => {
       const request = await runInSlices(decodeWireSlices(bytes), SLICE_BUDGET_MS);
+      this.stats.requests[transport]++;
+      return this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
+    });
+  }
+
+  /** Decoded on its turn in the queue, like protobuf: only one decoded request is held at a time. */
+  storeJson(bytes: Uint8Array, transport: Transport): Promise<ExportResponse> {
+    return this.queue.run(async () => {
+      const request = decodeJsonBody(bytes);
       this.stats.requests[transport]++;
       return this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
     });
@@ -110,5 +124,10 @@ export class OtlpReceiver implements OtlpSink {
 
   grpcImplementation(): UntypedServiceImplementation {
     return metricsServiceImplementation(this);
+  }
+
+  /** The gRPC server interceptor that holds Export calls to the size limit as sent and to the in-flight budget. */
+  grpcInterceptor(): ServerInterceptor {
+    return otlpGrpcLimits(this);
   }
 }

@@ -3,11 +3,22 @@ export type RejectReason =
   | 'series_limit'
   | 'out_of_order'
   | 'too_old'
+  | 'too_far_ahead'
   | 'unspecified_temporality'
   | 'label_limit'
+  | 'invalid_utf8'
   | 'invalid';
 
-export const REJECT_REASONS: readonly RejectReason[] = ['series_limit', 'out_of_order', 'too_old', 'unspecified_temporality', 'label_limit', 'invalid'];
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'series_limit',
+  'out_of_order',
+  'too_old',
+  'too_far_ahead',
+  'unspecified_temporality',
+  'label_limit',
+  'invalid_utf8',
+  'invalid',
+];
 
 /**
  * Counters of the OTLP receivers, read by the /metrics endpoint. Plain numbers: the receiver must
@@ -29,8 +40,10 @@ export class OtlpStats {
     series_limit: 0,
     out_of_order: 0,
     too_old: 0,
+    too_far_ahead: 0,
     unspecified_temporality: 0,
     label_limit: 0,
+    invalid_utf8: 0,
     invalid: 0,
   };
 }

@@ -3,7 +3,7 @@ import { AppendStatus, type MetricMetadata, type Tsdb } from '../tsdb/db.js';
 import type { Series } from '../tsdb/series.js';
 import { DeltaAccumulator, DeltaOutcome } from './delta.js';
 import { EncodedKeyMap, KeyArena, type EncodedKey } from './encoded-key.js';
-import { NamingError } from './errors.js';
+import { InvalidUtf8Error, NamingError } from './errors.js';
 import { exponentialToClassic, MAX_SCALE, MIN_SCALE } from './exponential.js';
 import { formatLabelFloat } from './format.js';
 import { labelLimitViolation } from './label-limits.js';
@@ -25,7 +25,7 @@ import { runToEnd, type Sliced } from './slices.js';
 import { seriesLabels, SeriesLabeler, type LabelList, type ResourceLabels } from './series-labels.js';
 import type { OtlpStats, RejectReason } from './stats.js';
 
-export type TranslateOptions = Pick<Config, 'nameTranslation' | 'promoteResourceAttributes'>;
+export type TranslateOptions = Pick<Config, 'nameTranslation' | 'promoteResourceAttributes'> & Partial<Pick<Config, 'maxSeriesBytes'>>;
 
 /** What a request did, for the OTLP response's partial_success. */
 export interface TranslateResult {
@@ -62,6 +62,12 @@ const MIN_SERIES_CACHE_LIMIT = 100_000;
 const STALE = NaN;
 /** Points stored between two places where sliced translation may pause. */
 const POINTS_PER_PAUSE = 64;
+/**
+ * How far past now a point's time may be. Prometheus's remote-write and OTLP handler take samples
+ * up to 10 minutes ahead (its maxAheadTime), Mimir's creation grace period is 10 minutes too: clock
+ * skew between producers is covered, and a far-future sample cannot hide a series' real newest one.
+ */
+export const MAX_AHEAD_MS = 10 * 60_000;
 
 function suffixed(name: string | undefined, suffix: string): string | undefined {
   return name === undefined ? undefined : name + suffix;
@@ -95,8 +101,10 @@ const REASON_TEXT: Record<RejectReason, string> = {
   series_limit: 'over the series limit',
   out_of_order: 'older than the newest sample of their series by more than the out-of-order window',
   too_old: 'older than the retention',
+  too_far_ahead: `more than ${MAX_AHEAD_MS / 60_000} minutes ahead of the receiver's clock`,
   unspecified_temporality: 'with unspecified aggregation temporality',
   label_limit: 'over the label limits',
+  invalid_utf8: 'with a string that is not valid UTF-8',
   invalid: 'invalid',
 };
 
@@ -123,6 +131,7 @@ export class Translator {
   private seriesCache = new WeakMap<ResourceLabels, Map<MetricNames, EncodedKeyMap<Series>>>();
   private cachedSeries = 0;
   private readonly seriesCacheLimit: number;
+  private readonly maxSeriesBytes: number;
 
   /* Per-request and per-point state, kept in fields so writing a point allocates nothing for it. */
   private nowMs = 0;
@@ -135,12 +144,20 @@ export class Translator {
   private startMs = 0;
   private failedReason: RejectReason | undefined;
   private failedLabels: readonly string[] | undefined;
+  /** The samples of a point of several series (histogram, summary), stored all or none by commit(). */
+  private readonly stagedLabels: LabelList[] = [];
+  private readonly stagedAliases: (string | undefined)[] = [];
+  private readonly stagedValues: number[] = [];
+  private readonly stagedSeries: (Series | undefined)[] = [];
+  /** Why the last resource could not be labelled (resourceLabels answered undefined). */
+  private resourceProblem = '';
 
   constructor(
     private readonly tsdb: Tsdb,
     options: TranslateOptions,
     private readonly stats: OtlpStats,
   ) {
+    this.maxSeriesBytes = options.maxSeriesBytes ?? Infinity;
     this.strategy = options.nameTranslation;
     this.labeler = new SeriesLabeler(options.nameTranslation, options.promoteResourceAttributes);
     const maxSeries = tsdb.options.maxSeries;
@@ -182,6 +199,11 @@ export class Translator {
           const count = data.dataPoints.length;
           if (count === 0) continue;
           received += count;
+          if (metric.invalidUtf8 !== undefined) {
+            const why = metric.invalidUtf8;
+            for (let i = 0; i < count; i++) rejections.add('invalid_utf8', () => why);
+            continue;
+          }
           const names = this.metricNames(metric);
           if (names === undefined) continue;
           if (wanted !== undefined && !isWanted(names, data.kind, wanted)) {
@@ -189,6 +211,11 @@ export class Translator {
             continue;
           }
           resource ??= this.resourceLabels(rm);
+          if (resource === undefined) {
+            const why = this.resourceProblem;
+            for (let i = 0; i < count; i++) rejections.add('invalid_utf8', () => why);
+            continue;
+          }
           if (names.metadata.help !== metric.description) names.metadata = { type: names.type, unit: names.unit, help: metric.description };
           this.tsdb.setMetadata(names.base, names.metadata);
           const cache = data.kind === 'gauge' || data.kind === 'sum' ? this.pointSeries(resource, names) : undefined;
@@ -227,15 +254,26 @@ export class Translator {
     return { pointsReceived: received, rejectedDataPoints: rejections.total, errorMessage: rejections.message() };
   }
 
-  /** The resource's labels; its attributes are read only for a resource not seen before (the wire decoder builds them then). */
-  private resourceLabels(rm: ResourceMetrics): ResourceLabels {
-    const key = rm.resourceKey;
-    if (key === undefined) return this.labeler.resource(rm.resource);
-    let labels = this.resources.get(key);
-    if (labels === undefined) {
-      labels = this.labeler.resource(rm.resource);
-      this.resources.set(key, labels);
+  /**
+   * The resource's labels; its attributes are read only for a resource not seen before (the wire
+   * decoder builds them then). Undefined, with the reason in resourceProblem, when one is not UTF-8.
+   */
+  private resourceLabels(rm: ResourceMetrics): ResourceLabels | undefined {
+    if (rm.invalidUtf8 !== undefined) {
+      this.resourceProblem = rm.invalidUtf8;
+      return undefined;
     }
+    const key = rm.resourceKey;
+    let labels = key === undefined ? undefined : this.resources.get(key);
+    if (labels !== undefined) return labels;
+    try {
+      labels = this.labeler.resource(rm.resource);
+    } catch (e) {
+      if (!(e instanceof InvalidUtf8Error)) throw e;
+      this.resourceProblem = `resource: ${e.message}`;
+      return undefined;
+    }
+    if (key !== undefined) this.resources.set(key, labels);
     return labels;
   }
 
@@ -329,19 +367,43 @@ export class Translator {
    * The point's labels without a name, or undefined (point rejected) when an attribute makes no
    * label or the set is over the label limits; `extra` is how many labels the series add to it.
    */
-  private pointLabels(metric: Metric, resource: ResourceLabels, p: PointBase, extra: number): LabelList | undefined {
+  private pointLabels(metric: Metric, names: MetricNames, resource: ResourceLabels, p: PointBase, extra: number): LabelList | undefined {
+    if (p.invalidUtf8 !== undefined) {
+      const why = p.invalidUtf8;
+      this.rejections.add('invalid_utf8', () => `metric ${metric.name}: ${why}`);
+      return undefined;
+    }
     let labels: LabelList;
     try {
       labels = this.labeler.point(resource, p.attributes);
     } catch (e) {
+      if (e instanceof InvalidUtf8Error) {
+        this.rejections.add('invalid_utf8', () => `metric ${metric.name}: ${e.message}`);
+        return undefined;
+      }
       if (!(e instanceof NamingError)) throw e;
       this.rejections.add('invalid', () => `metric ${metric.name}: ${e.message}`);
       return undefined;
     }
-    const violation = labelLimitViolation(labels, extra);
+    const violation = labelLimitViolation(labels, extra, this.maxSeriesBytes, names.base);
     if (violation === undefined) return labels;
     this.rejections.add('label_limit', () => `metric ${metric.name}: ${violation}`);
     return undefined;
+  }
+
+  /**
+   * Rejects a point whose time cannot be stored (older than retention, too far ahead, not a time)
+   * before any of its series is looked up, so a rejected point creates nothing.
+   */
+  private checkTime(metric: Metric, p: PointBase): boolean {
+    const t = p.timeMs === 0 ? this.nowMs : p.timeMs;
+    let reason: RejectReason;
+    if (t > this.nowMs + MAX_AHEAD_MS) reason = 'too_far_ahead';
+    else if (!(t >= 0)) reason = 'invalid';
+    else if (this.tsdb.isTooOld(t)) reason = 'too_old';
+    else return true;
+    this.rejections.add(reason, () => `metric ${metric.name} at ${formatTime(t)}`);
+    return false;
   }
 
   private checkTemporality(metric: Metric, temporality: Temporality): boolean {
@@ -364,7 +426,7 @@ export class Translator {
     temporality: Temporality,
     withStart: boolean,
   ): void {
-    if (!this.checkTemporality(metric, temporality)) return;
+    if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p)) return;
     const key = p.attributesKey;
     const cached = key === undefined ? undefined : cache.get(key);
     if (cached !== undefined && cached.live) {
@@ -373,7 +435,7 @@ export class Translator {
       this.end();
       return;
     }
-    const labels = this.pointLabels(metric, resource, p, 1);
+    const labels = this.pointLabels(metric, names, resource, p, 1);
     if (labels === undefined) return;
     this.begin(p, temporality, withStart);
     const full = seriesLabels(labels, names.base);
@@ -387,7 +449,7 @@ export class Translator {
   }
 
   private histogram(metric: Metric, names: MetricNames, resource: ResourceLabels, p: HistogramPoint, temporality: Temporality): void {
-    if (!this.checkTemporality(metric, temporality)) return;
+    if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p)) return;
     const counts = p.bucketCounts;
     const bounds = p.explicitBounds;
     if (counts.length !== 0 && counts.length !== bounds.length + 1) {
@@ -400,7 +462,7 @@ export class Translator {
         return;
       }
     }
-    const labels = this.pointLabels(metric, resource, p, 2);
+    const labels = this.pointLabels(metric, names, resource, p, 2);
     if (labels === undefined) return;
     this.begin(p, temporality);
     let cumulative = 0;
@@ -421,12 +483,12 @@ export class Translator {
     p: ExponentialHistogramPoint,
     temporality: Temporality,
   ): void {
-    if (!this.checkTemporality(metric, temporality)) return;
+    if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p)) return;
     if (!Number.isInteger(p.scale) || p.scale < MIN_SCALE || p.scale > MAX_SCALE) {
       this.rejections.add('invalid', () => `metric ${metric.name}: exponential histogram scale ${p.scale} is outside [${MIN_SCALE}, ${MAX_SCALE}]`);
       return;
     }
-    const labels = this.pointLabels(metric, resource, p, 2);
+    const labels = this.pointLabels(metric, names, resource, p, 2);
     if (labels === undefined) return;
     this.begin(p, temporality);
     // A point without a value has no buckets to mark stale: its count and sum carry the marker.
@@ -445,11 +507,12 @@ export class Translator {
     this.write(seriesLabels(labels, names.count), names.countAlias, count);
     // A point without a value rarely carries a sum, but its _sum series ended all the same.
     if (sum !== undefined || this.stale) this.write(seriesLabels(labels, names.sum), names.sumAlias, sum ?? STALE);
-    this.end();
+    this.commit();
   }
 
   private summary(metric: Metric, names: MetricNames, resource: ResourceLabels, p: SummaryPoint): void {
-    const labels = this.pointLabels(metric, resource, p, 2);
+    if (!this.checkTime(metric, p)) return;
+    const labels = this.pointLabels(metric, names, resource, p, 2);
     if (labels === undefined) return;
     // Summaries have no temporality field; their count and sum are cumulative by definition.
     this.begin(p, Temporality.Cumulative);
@@ -458,25 +521,69 @@ export class Translator {
     }
     this.write(seriesLabels(labels, names.count), names.countAlias, p.count);
     this.write(seriesLabels(labels, names.sum), names.sumAlias, p.sum);
-    this.end();
+    this.commit();
   }
 
   /** Starts writing the samples of one data point. */
   private begin(point: PointBase, temporality: Temporality, withStart = true): void {
     this.point = point;
     this.temporality = temporality;
-    this.startMs = withStart ? point.startTimeMs : 0;
     this.stale = (point.flags & FLAG_NO_RECORDED_VALUE) !== 0;
     this.timeMs = point.timeMs === 0 ? this.nowMs : point.timeMs;
+    // A start after the point's own time (or one the decoder could not represent, NaN) is no start time.
+    const st = point.startTimeMs;
+    this.startMs = withStart && st > 0 && st <= this.timeMs ? st : 0;
     this.failedReason = undefined;
     this.failedLabels = undefined;
   }
 
-  /** Appends one sample of the current point; a refusal is remembered for end(). */
+  /** Stages one sample of the current point; commit() stores them. */
   private write(labels: LabelList, alias: string | undefined, value: number): void {
-    const series = this.tsdb.getOrCreate(labels, alias);
-    if (series === undefined) this.fail('series_limit', labels);
-    else this.writeSeries(series, value);
+    this.stagedLabels.push(labels);
+    this.stagedAliases.push(alias);
+    this.stagedValues.push(value);
+  }
+
+  /**
+   * Stores the staged samples of the current point only if every one of them can be: a sample its
+   * series would refuse, or more new series than the series limit has room for, rejects the
+   * point before anything is created or written.
+   */
+  private commit(): void {
+    const n = this.stagedLabels.length;
+    const series = this.stagedSeries;
+    let missing = 0;
+    for (let i = 0; i < n && this.failedReason === undefined; i++) {
+      const s = this.tsdb.get(this.stagedLabels[i]!);
+      series[i] = s;
+      if (s === undefined) missing++;
+      else {
+        const reason = this.refusal(s);
+        if (reason !== undefined) this.fail(reason, s.labels);
+      }
+    }
+    if (this.failedReason === undefined && this.tsdb.seriesCount + missing > this.tsdb.options.maxSeries) {
+      this.tsdb.stats.seriesRejected++;
+      this.fail('series_limit', this.stagedLabels[series.indexOf(undefined)]!);
+    }
+    if (this.failedReason === undefined) {
+      for (let i = 0; i < n; i++) {
+        const s = series[i] ?? this.tsdb.getOrCreate(this.stagedLabels[i]!, this.stagedAliases[i]);
+        if (s === undefined) this.fail('series_limit', this.stagedLabels[i]!);
+        else this.writeSeries(s, this.stagedValues[i]!);
+      }
+    }
+    this.stagedLabels.length = 0;
+    this.stagedAliases.length = 0;
+    this.stagedValues.length = 0;
+    series.length = 0;
+    this.end();
+  }
+
+  /** Why appending the current point's sample to an existing series would be refused (its time was checked by checkTime). */
+  private refusal(series: Series): RejectReason | undefined {
+    if (this.temporality === Temporality.Delta && !this.stale && !this.delta.accepts(series, this.timeMs)) return 'out_of_order';
+    return this.tsdb.isOutOfOrder(series, this.timeMs) ? 'out_of_order' : undefined;
   }
 
   private writeSeries(series: Series, value: number): void {
@@ -496,7 +603,7 @@ export class Translator {
     if (reason === undefined) return;
     const labels = this.failedLabels!;
     const time = this.timeMs;
-    this.rejections.add(reason, () => `${describe(labels)} at ${new Date(time).toISOString()}`);
+    this.rejections.add(reason, () => `${describe(labels)} at ${formatTime(time)}`);
   }
 
   private append(series: Series, value: number): RejectReason | undefined {
@@ -519,6 +626,12 @@ function appendStatusReason(status: AppendStatus): RejectReason | undefined {
   if (status === AppendStatus.OutOfOrder) return 'out_of_order';
   if (status === AppendStatus.TooOld) return 'too_old';
   return undefined;
+}
+
+/** A time for a message: ISO 8601 where Date can show it, else the number of milliseconds (NaN: the decoder's negative time). */
+function formatTime(ms: number): string {
+  if (Number.isNaN(ms)) return 'a negative time';
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms since the epoch`;
 }
 
 function describe(labels: readonly string[]): string {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { joinReserved, RETRY_AFTER_SECONDS, type InflightBudget, type Reservation } from '../otlp/inflight.js';
 import type { Protocol } from './decode.js';
 import { RemoteWriteError } from './errors.js';
 import type { StoreResult } from './store.js';
@@ -14,9 +15,14 @@ const PROTO_MESSAGES = new Map<string, Protocol>([
 /** What the handler hands bodies to (the receiver), and the limits it enforces first. */
 export interface RemoteWriteSink {
   readonly limits: { maxRequestBytes: number; maxDecompressedBytes: number };
-  /** Decompresses, decodes and stores a body; rejects with RemoteWriteError when it is refused whole. */
-  store(body: Buffer, protocol: Protocol): Promise<StoreResult>;
-  /** A request refused whole (unsupported, too large, malformed), for the counters and the log. */
+  /** The in-flight budget shared with the OTLP receiver: every byte held is reserved from it first. */
+  readonly budget: InflightBudget;
+  /**
+   * Decompresses, decodes and stores a body, reserving its decompressed bytes on `reservation`
+   * first; rejects with RemoteWriteError when it is refused whole.
+   */
+  store(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult>;
+  /** A request refused whole (unsupported, too large, malformed, over the in-flight budget), for the counters and the log. */
   refused(status: number, message: string): void;
   unexpected(error: unknown): void;
 }
@@ -45,6 +51,8 @@ export function protocolOf(contentType: string | undefined): Protocol | undefine
  * `POST /api/v1/write` as a plain node:http handler, for the API port and the OTLP/HTTP port alike.
  * Success is 204 with the `X-Prometheus-Remote-Write-*-Written` headers 2.0 asks for; refused
  * samples make it a 400 (never retried) carrying the same headers and a message with the counts.
+ * The body as it arrives is reserved from the in-flight budget; when it is full the answer is 429
+ * with Retry-After, as the specification allows for an overloaded receiver.
  */
 export function handleRemoteWrite(req: IncomingMessage, res: ServerResponse, sink: RemoteWriteSink): void {
   const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
@@ -70,36 +78,54 @@ export function handleRemoteWrite(req: IncomingMessage, res: ServerResponse, sin
     return fail(413, `request body of ${declared} bytes is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
   }
 
+  const reservation = sink.budget.reserve();
+  let refused = false;
+  /** Ends the request with an error; what it reserved is given back. */
+  const stop = (status: number, message: string, headers: Record<string, string> = {}) => {
+    refused = true;
+    reservation.release();
+    fail(status, message, status === 429 ? { ...headers, 'retry-after': String(RETRY_AFTER_SECONDS) } : headers);
+  };
+
   const chunks: Buffer[] = [];
   let received = 0;
-  let refused = false;
   req.on('data', (chunk: Buffer) => {
     if (refused) return;
     received += chunk.length;
     if (received > maxRequestBytes) {
-      refused = true;
       chunks.length = 0;
-      return fail(413, `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
+      return stop(413, `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
+    }
+    if (!reservation.grow(chunk.length)) {
+      chunks.length = 0;
+      return stop(429, sink.budget.fullMessage);
     }
     chunks.push(chunk);
   });
   req.on('error', () => {
     refused = true;
   });
+  // A client gone before its answer: nothing more will be read, so what it holds is not needed.
+  req.on('close', () => {
+    if (!req.complete) reservation.release();
+  });
   req.on('end', () => {
     if (refused) return;
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    sink.store(body, protocol).then(
+    const body = joinReserved(chunks, received, reservation);
+    chunks.length = 0;
+    if (body === undefined) return stop(429, sink.budget.fullMessage);
+    sink.store(body, protocol, reservation).then(
       (result) => {
+        reservation.release();
         const headers = writtenHeaders(result);
         if (result.rejected === 0) return reply(res, 204, '', headers);
         reply(res, 400, result.errorMessage, headers);
       },
       (e: unknown) => {
-        if (e instanceof RemoteWriteError) return fail(e.status, e.message, writtenHeaders(undefined));
+        if (e instanceof RemoteWriteError) return stop(e.status, e.message, writtenHeaders(undefined));
         sink.unexpected(e);
         // A retry is safe: storing a sample again at the same timestamp overwrites it.
-        fail(500, 'internal error while storing the request');
+        stop(500, 'internal error while storing the request');
       },
     );
   });

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { InflightBudget, Reservation } from '../otlp/inflight.js';
 import { runInSlices, SerialQueue } from '../otlp/slices.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { decodeSlices, type Protocol } from './decode.js';
 import { handleRemoteWrite, REMOTE_WRITE_PATH, type RemoteWriteSink } from './http-handler.js';
-import { decompressSnappy } from './snappy.js';
+import { RemoteWriteError } from './errors.js';
+import { decompressSnappy, snappyDeclaredLength } from './snappy.js';
 import { RemoteWriteStats } from './stats.js';
 import { RemoteWriteStore, type StoreResult } from './store.js';
 
@@ -28,12 +30,14 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
 
   constructor(
     private readonly tsdb: Tsdb,
-    options: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes' | 'lazySeries'>,
+    options: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes' | 'maxSeriesBytes' | 'lazySeries'>,
+    /** The OTLP receiver's, so one total bounds the bytes of every ingest request. */
+    readonly budget: InflightBudget,
     private readonly log: Logger,
   ) {
     this.lazySeries = options.lazySeries;
     this.limits = { maxRequestBytes: options.maxRequestBytes, maxDecompressedBytes: options.maxDecompressedBytes };
-    this.writer = new RemoteWriteStore(tsdb, this.stats);
+    this.writer = new RemoteWriteStore(tsdb, this.stats, options.maxSeriesBytes);
   }
 
   /** Lazy mode's source of wanted metric names, asked once a request; ignored unless `lazySeries` is on. */
@@ -50,9 +54,13 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
     handleRemoteWrite(req, res, this);
   }
 
-  store(body: Buffer, protocol: Protocol): Promise<StoreResult> {
+  store(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult> {
     return this.queue.run(async () => {
-      const batch = await runInSlices(decodeSlices(decompressSnappy(body, this.limits.maxDecompressedBytes), protocol), SLICE_BUDGET_MS);
+      const { maxDecompressedBytes } = this.limits;
+      // A declared length over the limit or malformed is refused by decompressSnappy, reserving nothing.
+      const declared = snappyDeclaredLength(body);
+      if (declared > 0 && declared <= maxDecompressedBytes && !reservation.grow(declared)) throw new RemoteWriteError(429, this.budget.fullMessage);
+      const batch = await runInSlices(decodeSlices(decompressSnappy(body, maxDecompressedBytes), protocol), SLICE_BUDGET_MS);
       this.stats.requests[protocol]++;
       const result = await runInSlices(this.writer.storeSlices(batch), SLICE_BUDGET_MS);
       this.tsdb.flushIngest();

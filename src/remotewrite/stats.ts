@@ -1,5 +1,5 @@
 /** Why a remote-write sample was not stored; each is a self-metric label value and a clause of the 400's message. */
-export type RemoteWriteRejectReason = 'series_limit' | 'out_of_order' | 'too_old' | 'label_limit' | 'invalid' | 'native_histogram';
+export type RemoteWriteRejectReason = 'series_limit' | 'out_of_order' | 'too_old' | 'too_far_ahead' | 'label_limit' | 'invalid' | 'native_histogram';
 
 /** Counters of the remote-write receiver, read by /metrics; plain numbers, as the OTLP receiver's. */
 export class RemoteWriteStats {
@@ -20,6 +20,7 @@ export class RemoteWriteStats {
     series_limit: 0,
     out_of_order: 0,
     too_old: 0,
+    too_far_ahead: 0,
     label_limit: 0,
     invalid: 0,
     native_histogram: 0,

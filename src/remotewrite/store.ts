@@ -1,4 +1,5 @@
 import { labelLimitViolation } from '../otlp/label-limits.js';
+import { MAX_AHEAD_MS } from '../otlp/translate.js';
 import { AppendStatus, type MetricMetadata, type Tsdb } from '../tsdb/db.js';
 import { labelsGet, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import type { Series } from '../tsdb/series.js';
@@ -25,6 +26,7 @@ const REASON_TEXT: Record<RemoteWriteRejectReason, string> = {
   series_limit: 'over the series limit',
   out_of_order: 'older than the newest sample of their series by more than the out-of-order window',
   too_old: 'older than the retention',
+  too_far_ahead: `more than ${MAX_AHEAD_MS / 60_000} minutes ahead of the receiver's clock`,
   label_limit: 'over the label limits',
   invalid: 'of series with invalid labels',
   native_histogram: 'native histogram samples, which this scaler does not store',
@@ -79,6 +81,7 @@ export class RemoteWriteStore {
   constructor(
     private readonly tsdb: Tsdb,
     readonly stats: RemoteWriteStats,
+    private readonly maxSeriesBytes = Infinity,
   ) {
     const maxSeries = tsdb.options.maxSeries;
     this.cacheLimit = Number.isFinite(maxSeries) ? Math.max(MIN_SERIES_CACHE_LIMIT, 2 * maxSeries) : 2_000_000;
@@ -98,6 +101,7 @@ export class RemoteWriteStore {
     let written = 0;
     const skippedBefore = stats.samplesSkippedLazy;
     let sincePause = 0;
+    const latest = tsdb.options.now() + MAX_AHEAD_MS;
     for (const [family, meta] of batch.metadata) tsdb.setMetadata(family, meta);
     for (let s = 0; s < batch.series.length; s++) {
       const decoded = batch.series[s]!;
@@ -105,52 +109,74 @@ export class RemoteWriteStore {
       stats.histogramsReceived += decoded.histograms;
       if (decoded.histograms > 0) rejections.add('native_histogram', decoded.histograms, () => describeSent(batch, decoded));
       if (decoded.count === 0) continue;
-      const series = this.seriesOf(batch, decoded, rejections, wanted);
-      if (series === undefined) continue;
-      if (decoded.metadata !== undefined) setSeriesMetadata(tsdb, series.metricName, decoded.metadata);
+      const found = this.seriesOf(batch, decoded, rejections, wanted);
+      if (found === undefined) continue;
+      // A new series is made for its first sample that can be stored, so refused samples create nothing.
+      let series = Array.isArray(found) ? undefined : (found as Series);
+      const labels = series?.labels ?? (found as Labels);
       const end = decoded.first + decoded.count;
       for (let i = decoded.first; i < end; i++) {
-        const stale = samples.stale[i] === 1;
         const time = samples.times[i]!;
-        const status = tsdb.append(series, time, samples.values[i]!, stale, samples.starts[i] || decoded.createdMs);
-        if (status === AppendStatus.OutOfOrder) rejections.add('out_of_order', 1, () => `${describe(series.labels)} at ${isoTime(time)}`);
-        else if (status === AppendStatus.TooOld) rejections.add('too_old', 1, () => `${describe(series.labels)} at ${isoTime(time)}`);
-        else written++;
+        if (time > latest) rejections.add('too_far_ahead', 1, () => `${describe(labels)} at ${isoTime(time)}`);
+        else if (series === undefined && tsdb.isTooOld(time)) rejections.add('too_old', 1, () => `${describe(labels)} at ${isoTime(time)}`);
+        else {
+          series ??= this.create(labels, decoded.rawKey);
+          if (series === undefined) {
+            rejections.add('series_limit', end - i, () => describe(labels));
+            break;
+          }
+          const stale = samples.stale[i] === 1;
+          const status = tsdb.append(series, time, samples.values[i]!, stale, samples.starts[i] || decoded.createdMs);
+          if (status === AppendStatus.OutOfOrder) rejections.add('out_of_order', 1, () => `${describe(labels)} at ${isoTime(time)}`);
+          else if (status === AppendStatus.TooOld) rejections.add('too_old', 1, () => `${describe(labels)} at ${isoTime(time)}`);
+          else written++;
+        }
         if (++sincePause === SAMPLES_PER_PAUSE) {
           sincePause = 0;
           yield;
         }
       }
+      if (series !== undefined && decoded.metadata !== undefined) setSeriesMetadata(tsdb, series.metricName, decoded.metadata);
     }
     stats.samplesWritten += written;
     stats.exemplarsIgnored += batch.exemplars;
     return { samplesWritten: written + stats.samplesSkippedLazy - skippedBefore, rejected: rejections.total, errorMessage: rejections.message() };
   }
 
-  /** The series a decoded one's samples go to, or undefined (its samples counted as refused, or skipped in lazy mode). */
-  private seriesOf(batch: WriteBatch, decoded: DecodedSeries, rejections: Rejections, wanted: ReadonlySet<string> | undefined): Series | undefined {
+  /**
+   * The series a decoded one's samples go to, or the checked labels of one not yet made, or
+   * undefined (its samples counted as refused, or skipped in lazy mode).
+   */
+  private seriesOf(batch: WriteBatch, decoded: DecodedSeries, rejections: Rejections, wanted: ReadonlySet<string> | undefined): Series | Labels | undefined {
     const rawKey = decoded.rawKey;
     if (rawKey !== undefined) {
       const cached = this.byRawKey.get(rawKey);
       if (cached !== undefined && cached.live) return this.keep(cached, decoded, wanted);
     }
     readLabels(batch, decoded);
-    const checked = checkLabels(decoded);
+    const checked = checkLabels(decoded, this.maxSeriesBytes);
     if (typeof checked === 'string') {
-      rejections.add(checked === LABEL_LIMIT ? 'label_limit' : 'invalid', decoded.count, () => checkMessage(batch, decoded));
+      rejections.add(checked === LABEL_LIMIT ? 'label_limit' : 'invalid', decoded.count, () => checkMessage(batch, decoded, this.maxSeriesBytes));
       return undefined;
     }
     if (wanted !== undefined && !wanted.has(labelsGet(checked, METRIC_NAME))) return this.skip(decoded);
-    const series = this.tsdb.getOrCreate(checked);
-    if (series === undefined) {
-      rejections.add('series_limit', decoded.count, () => describe(checked));
-      return undefined;
-    }
-    if (rawKey !== undefined) {
-      if (this.byRawKey.size >= this.cacheLimit) this.byRawKey = new Map();
-      this.byRawKey.set(rawKey, series);
-    }
+    const series = this.tsdb.get(checked);
+    if (series === undefined) return checked;
+    this.remember(rawKey, series);
     return series;
+  }
+
+  /** Makes a series for labels seriesOf checked; undefined at the series limit. */
+  private create(labels: Labels, rawKey: string | undefined): Series | undefined {
+    const series = this.tsdb.getOrCreate(labels);
+    if (series !== undefined) this.remember(rawKey, series);
+    return series;
+  }
+
+  private remember(rawKey: string | undefined, series: Series): void {
+    if (rawKey === undefined) return;
+    if (this.byRawKey.size >= this.cacheLimit) this.byRawKey = new Map();
+    this.byRawKey.set(rawKey, series);
   }
 
   private keep(series: Series, decoded: DecodedSeries, wanted: ReadonlySet<string> | undefined): Series | undefined {
@@ -169,7 +195,7 @@ const LABEL_LIMIT = 'label limit';
  * A series' labels as the store keys them (sorted by name, empty values dropped), or why it
  * cannot be stored: LABEL_LIMIT, or any other string for invalid labels (see checkMessage).
  */
-function checkLabels(series: DecodedSeries): Labels | string {
+function checkLabels(series: DecodedSeries, maxSeriesBytes: number): Labels | string {
   const sent = series.labels;
   if (sent === undefined) return series.invalid!;
   let labels: string[] = sent;
@@ -185,7 +211,7 @@ function checkLabels(series: DecodedSeries): Labels | string {
     if (labels[i] === labels[i - 2]) return `label name ${JSON.stringify(labels[i])} is repeated`;
   }
   if (labels.length === 0) return 'the series has no labels';
-  return labelLimitViolation(labels, 0) === undefined ? labels : LABEL_LIMIT;
+  return labelLimitViolation(labels, 0, maxSeriesBytes) === undefined ? labels : LABEL_LIMIT;
 }
 
 /** Sorted by name (stable, so a repeated name stays visible to the check after it), empty values dropped. */
@@ -196,9 +222,9 @@ function normalize(sent: readonly string[]): string[] {
   return pairs.flat();
 }
 
-function checkMessage(batch: WriteBatch, series: DecodedSeries): string {
-  const checked = checkLabels(series);
-  if (checked === LABEL_LIMIT) return `${labelLimitViolation(normalize(series.labels!), 0)} in ${describeSent(batch, series)}`;
+function checkMessage(batch: WriteBatch, series: DecodedSeries, maxSeriesBytes: number): string {
+  const checked = checkLabels(series, maxSeriesBytes);
+  if (checked === LABEL_LIMIT) return `${labelLimitViolation(normalize(series.labels!), 0, maxSeriesBytes)} in ${describeSent(batch, series)}`;
   return `${checked as string} in ${describeSent(batch, series)}`;
 }
 

@@ -164,7 +164,7 @@ export class Scaler {
     if (coverage.covers(from) && keptSince <= from) {
       const resumed = this.resumedAt(metricNames, from);
       if (resumed > from) {
-        return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} resumed only at ${formatRFC3339Seconds(resumed)} (clients reconnecting after the restart), and a window starting before that would miss their first samples; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
+        return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} have no samples from before the restart until ${formatRFC3339Seconds(resumed)} (clients reconnecting), and a window starting in that gap would answer low; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
       }
       const waiting = this.notResumed(metricNames, from, now);
       if (waiting === 0) return undefined;
@@ -183,22 +183,30 @@ export class Scaler {
   }
 
   /**
-   * The latest first sample since the live span began of a series of `names`, while
-   * a window from `from` could still miss one: rate() extrapolates only half an interval towards
-   * a window start that lies before a series' first sample, and would answer low.
+   * When the window can start again, for series of `names` whose samples have a gap around the
+   * live start (clients reconnecting after a restart: what they sent meanwhile may be lost) and
+   * `from` lies in it: rate() extrapolates only half an interval towards a window start before a
+   * series' first sample in the window, so the answer would be low until the window starts at or
+   * after the series' first sample since the live start. A series first seen later than RESUME_MS
+   * after the live start is a new one; a gap of at most 1.5 of a series' push intervals is none.
+   * -Infinity when no series holds the window back.
    */
   private resumedAt(names: readonly string[], from: number): number {
     const { coverage } = this.tsdb;
     const live = coverage.liveSinceMs;
     let latest = -Infinity;
-    // A window that starts in restored data has its first samples from there.
-    if (from < live || from >= live + RESUME_MS || coverage.restored.some((s) => from <= s.toMs)) return latest;
+    // Without a gap in coverage before the live span there was no restart to reconnect after.
+    if (from >= live + RESUME_MS || coverage.gapFreeSinceMs < live) return latest;
     for (const name of names) {
       for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
-        // Its first sample since the live span began: restored samples may come before it.
         const at = s.lowerBound(live);
-        const first = at < s.length ? s.timestampAt(at) : -Infinity;
-        if (first <= live + RESUME_MS && first > latest) latest = first;
+        if (at >= s.length) continue;
+        const resumed = s.timestampAt(at);
+        if (resumed > live + RESUME_MS || resumed <= from || resumed <= latest) continue;
+        const before = at > 0 ? s.timestampAt(at - 1) : -Infinity;
+        if (from < before) continue;
+        const interval = at >= 2 ? before - s.timestampAt(at - 2) : at + 1 < s.length ? s.timestampAt(at + 1) - resumed : Infinity;
+        if (resumed - before > 1.5 * interval) latest = resumed;
       }
     }
     return latest;

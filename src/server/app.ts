@@ -11,7 +11,7 @@ import { OtlpReceiver, OTLP_METRICS_SERVICE } from '../otlp/receiver.js';
 import { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import { Snapshots } from '../persist/snapshots.js';
 import { healthDefinition, HealthService } from './health.js';
-import { Listener } from './listeners.js';
+import { Listener, MAX_CONNECTIONS_PER_LISTENER, type ListenerLimits } from './listeners.js';
 import { refuseMalformed } from './malformed.js';
 import { TlsFiles } from './tls.js';
 
@@ -81,7 +81,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
   if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
-  const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, log.child({ component: 'remote-write' })) : undefined;
+  const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, otlp.budget, log.child({ component: 'remote-write' })) : undefined;
   if (config.lazySeries) remoteWrite?.setWantedNames(() => scaler.wantedMetricNames());
   // Restored before any listener accepts a sample or reports ready.
   const snapshots =
@@ -96,6 +96,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const health = new HealthService([OTLP_METRICS_SERVICE, EXTERNAL_SCALER_SERVICE]);
 
   const grpc = new GrpcServer({
+    // OTLP Export's limit as sent and its share of the in-flight budget; this one bounds every message once inflated.
+    interceptors: [otlp.grpcInterceptor()],
     'grpc.max_receive_message_length': config.maxDecompressedBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
@@ -131,18 +133,32 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     config.tlsCertFile && config.tlsKeyFile
       ? new TlsFiles({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, caFile: config.tlsCaFile }, log)
       : undefined;
+  const limits: ListenerLimits = {
+    maxConnections: MAX_CONNECTIONS_PER_LISTENER,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    headerTimeoutMs: config.headerTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    idleTimeoutMs: config.connectionIdleMs,
+  };
   const listeners = {
-    otlpGrpc: new Listener('otlp-grpc', { grpc: injector }, log, tls),
+    otlpGrpc: new Listener('otlp-grpc', { grpc: injector }, log, { limits, tls }),
     otlpHttp: new Listener(
       'otlp-http',
       {
         grpc: injector,
         http: (req, res) => (remoteWrite && RemoteWriteReceiver.owns(req) ? remoteWrite.handleHttp(req, res) : otlp.handleHttp(req, res)),
+        // Refusals as the OTLP spec's JSON google.rpc.Status, code INVALID_ARGUMENT.
+        refusalBody: (message) => JSON.stringify({ code: 3, message }),
       },
       log,
-      tls,
+      { limits, tls },
     ),
-    http: new Listener('http', { http: (req, res) => api.routing(req, res) }, log, tls),
+    http: new Listener(
+      'http',
+      { http: (req, res) => api.routing(req, res), refusalBody: (error) => JSON.stringify({ status: 'error', errorType: 'bad_data', error }) },
+      log,
+      { limits, tls },
+    ),
   };
   const host = config.listenAddress;
   const ports: BoundPorts = {
@@ -166,6 +182,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     closing ??= (async () => {
       ready = false;
       health.setServing(false);
+      for (const listener of Object.values(listeners)) listener.beginShutdown();
       if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       clearInterval(gcTimer);
       scalerService.close();

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 
 /** Every HTTP/2 connection starts with this preface (RFC 9113 §3.4); no HTTP/1.x request line does. */
-const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 export type Protocol = 'h2' | 'http1';
 
@@ -16,8 +16,7 @@ export function sniffProtocol(socket: Socket, timeoutMs: number, done: (protocol
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.off('error', onEnd);
-    socket.off('timeout', onEnd);
-    socket.setTimeout(0);
+    clearTimeout(timer);
     socket.pause();
     done(protocol, seen);
   };
@@ -31,16 +30,17 @@ export function sniffProtocol(socket: Socket, timeoutMs: number, done: (protocol
   socket.on('data', onData);
   socket.once('end', onEnd);
   socket.once('error', onEnd);
-  socket.setTimeout(timeoutMs);
-  socket.once('timeout', onEnd);
+  // A deadline, not an idle timeout: a peer sending a byte now and then must not hold the socket.
+  const timer = setTimeout(onEnd, timeoutMs);
 }
 
 /**
- * The socket as a plain JS stream that first yields `head`. Node's HTTP/2 server reads a real
- * socket through its native handle, bypassing bytes put back with unshift(); a stream without a
- * handle is read through JS, so the sniffed bytes reach it.
+ * The socket as a plain JS stream that first yields `head`, then what `through` makes of each
+ * chunk read (the chunk itself, without one). Node's HTTP/2 server reads a real socket through its
+ * native handle, bypassing bytes put back with unshift(); a stream without a handle is read
+ * through JS, so the sniffed bytes reach it.
  */
-export function replaying(socket: Socket, head: Buffer): Duplex {
+export function replaying(socket: Socket, head: Buffer, through?: (chunk: Buffer, out: Buffer[]) => void): Duplex {
   const stream = new Duplex({
     read() {
       socket.resume();
@@ -57,8 +57,17 @@ export function replaying(socket: Socket, head: Buffer): Duplex {
     },
   });
   stream.push(head);
+  const out: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => {
-    if (!stream.push(chunk)) socket.pause();
+    if (through === undefined) {
+      if (!stream.push(chunk)) socket.pause();
+      return;
+    }
+    through(chunk, out);
+    let more = true;
+    for (const b of out) more = stream.push(b);
+    out.length = 0;
+    if (!more) socket.pause();
   });
   socket.once('end', () => stream.push(null));
   socket.once('close', () => stream.destroy());

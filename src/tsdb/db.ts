@@ -87,6 +87,11 @@ export class Tsdb {
     return this.byKey.size;
   }
 
+  /** The series for a label set, if there is one. */
+  get(labels: Labels): Series | undefined {
+    return this.byKey.get(labelsKey(labels));
+  }
+
   /**
    * The series for a label set, created when new; undefined when `maxSeries` is reached.
    * `expectedSamples` sizes a new series' buffer for a bulk load.
@@ -114,9 +119,22 @@ export class Tsdb {
     return series;
   }
 
+  /** True when a sample at `t` is older than retention: append would refuse it. */
+  isTooOld(t: number): boolean {
+    return t < this.options.now() - this.options.retentionMs;
+  }
+
+  /**
+   * True when append would refuse a sample at `t` as out of order, without storing it: with
+   * isTooOld, lets a caller check every sample of a group before writing any.
+   */
+  isOutOfOrder(series: Series, t: number): boolean {
+    return series.maxTime - t > this.options.outOfOrderWindowMs;
+  }
+
   /** `startMs` is the sample's start time (OTLP start_time_unix_nano, Prometheus's ST); 0 means none. */
   append(series: Series, t: number, v: number, stale = false, startMs = 0): AppendStatus {
-    if (t < this.options.now() - this.options.retentionMs) {
+    if (this.isTooOld(t)) {
       this.stats.samplesTooOld++;
       return AppendStatus.TooOld;
     }

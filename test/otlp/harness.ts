@@ -29,7 +29,7 @@ export async function startHarness(options: Partial<OtlpOptions> = {}, tsdbOptio
   const receiver = new OtlpReceiver(tsdb, config, pino({ level: 'silent' }));
   const http: HttpServer = createServer((req, res) => receiver.handleHttp(req, res));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const grpc = new GrpcServer({ 'grpc.max_receive_message_length': config.maxDecompressedBytes });
+  const grpc = new GrpcServer({ interceptors: [receiver.grpcInterceptor()], 'grpc.max_receive_message_length': config.maxDecompressedBytes });
   grpc.addService(receiver.grpcDefinition(), receiver.grpcImplementation());
   const grpcPort = await new Promise<number>((resolve, reject) =>
     grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
+import { connect as connectHttp2 } from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import pino from 'pino';
@@ -204,7 +205,8 @@ describe('guards against hostile input, through the running app', () => {
     });
 
     it('closes connections past a listener\'s limit at once, and serves again when one closes', async () => {
-      const listener = new Listener('limited', { http: (_req, res) => res.end('ok') }, pino({ level: 'silent' }), undefined, 2);
+      const limits = { maxConnections: 2, maxConnectionsPerAddress: 2, headerTimeoutMs: 10_000, requestTimeoutMs: 10_000, idleTimeoutMs: 10_000 };
+      const listener = new Listener('limited', { http: (_req, res) => res.end('ok') }, pino({ level: 'silent' }), { limits });
       const port = await listener.listen('127.0.0.1', 0);
       const open = () =>
         new Promise<Socket>((resolve, reject) => {
@@ -252,23 +254,20 @@ describe('guards against hostile input, through the running app', () => {
   });
 });
 
-/** Reads the server's first SETTINGS frame after sending the HTTP/2 preface; returns SETTINGS_MAX_CONCURRENT_STREAMS. */
+/**
+ * The SETTINGS_MAX_CONCURRENT_STREAMS a gRPC client is told, once its first call has been answered
+ * (on a port that also serves OTLP/HTTP, the gRPC server takes the connection at its first request).
+ */
 function advertisedMaxStreams(port: number): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length < 9) return;
-      const length = buf.readUIntBE(0, 3);
-      if (buf.length < 9 + length) return;
-      let max: number | undefined;
-      // A SETTINGS frame (type 4) holds 6-byte entries: 16-bit id, 32-bit value; 0x3 is MAX_CONCURRENT_STREAMS.
-      if (buf[3] === 4) for (let i = 9; i < 9 + length; i += 6) if (buf.readUInt16BE(i) === 3) max = buf.readUInt32BE(i + 2);
-      socket.destroy();
-      resolve(max);
+    const session = connectHttp2(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const call = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' });
+    call.on('error', reject);
+    call.on('response', () => {
+      resolve(session.remoteSettings.maxConcurrentStreams);
+      session.destroy();
     });
-    socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+    call.end(Buffer.from([0, 0, 0, 0, 0]));
   });
 }

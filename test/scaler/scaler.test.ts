@@ -234,7 +234,7 @@ describe('answers only once the store holds the query\'s whole window', () => {
     advance(60 * S);
     const err = await failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
-    expect(err.message).toMatch(/resumed only at 2027-01-15T08:00:03Z \(clients reconnecting after the restart\).*reads 1m back; answers in 3s/);
+    expect(err.message).toMatch(/have no samples from before the restart until 2027-01-15T08:00:03Z \(clients reconnecting\).*reads 1m back; answers in 3s/);
     advance(3 * S);
     expect((await read(scaler, rateMeta)).value).toBeCloseTo(200, 6);
     advance(10 * S);
@@ -281,8 +281,11 @@ describe('answers only once the store holds the query\'s whole window', () => {
     pushCounter(tsdb, NOW + 5 * S, NOW + 70 * S);
     expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/^1 restored series/);
     // Past the grace, the window from the live start would still miss the samples lost while it reconnected.
-    advance(55 * S);
-    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/resumed only at 2027-01-15T08:00:05Z.*answers in 5s/);
+    advance(53 * S);
+    // The window starts in restored time, but after the series' last restored sample: low as well.
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/no samples from before the restart until 2027-01-15T08:00:05Z.*answers in 7s/);
+    advance(2 * S);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/no samples from before the restart until 2027-01-15T08:00:05Z.*answers in 5s/);
     advance(5 * S);
     expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });

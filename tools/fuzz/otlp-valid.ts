@@ -87,6 +87,21 @@ export function encodeRequest(request: object): Buffer {
   return Buffer.from(ExportMetricsServiceRequest.encode(message).finish());
 }
 
+/**
+ * A request's protobuf bytes followed by an unknown field of zeros up to `bytes` in all: a body
+ * that decodes cheaply and is only a few KiB gzip-compressed, so each inflates to `bytes`.
+ */
+export function paddedRequest(request: object, bytes: number): Buffer {
+  const body = encodeRequest(request);
+  const tag = Buffer.from([0xc2, 0x3e]); // field 1000, length-delimited
+  const length: number[] = [];
+  let n = bytes - body.length - tag.length - 5;
+  const padding = n;
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) length.push((n & 0x7f) | 0x80);
+  length.push(n);
+  return Buffer.concat([body, tag, Buffer.from(length), Buffer.alloc(padding)]);
+}
+
 /** The same request in OTLP/JSON: lowerCamelCase names, int64 as strings, bytes in base64. */
 export function jsonRequest(request: object): string {
   const message = ExportMetricsServiceRequest.fromObject(request);

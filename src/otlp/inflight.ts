@@ -1,0 +1,90 @@
+/**
+ * Seconds a sender is told to wait when the budget is full: long enough for the requests holding
+ * it (each read, inflated and stored in well under a second) to finish, short against a
+ * collector's export interval.
+ */
+export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The bytes OTLP and remote-write requests hold while they are read, decompressed and stored,
+ * summed over every request on every transport. Each request takes a Reservation and grows it
+ * before it buffers or inflates more; when the total would pass the limit the request is refused
+ * with a retryable answer (429 / RESOURCE_EXHAUSTED with RetryInfo), so a burst of requests that
+ * are each under the per-request limits cannot together pass the memory limit.
+ */
+export class InflightBudget {
+  private used = 0;
+  private highest = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Bytes reserved now, by every request. */
+  get inUse(): number {
+    return this.used;
+  }
+
+  /** The most bytes reserved at once so far. */
+  get peak(): number {
+    return this.highest;
+  }
+
+  /** What a refused request is told. */
+  get fullMessage(): string {
+    return `the receiver is holding ${this.limit} bytes of requests in flight, its limit: retry after ${RETRY_AFTER_SECONDS}s`;
+  }
+
+  reserve(): Reservation {
+    return new Reservation(this);
+  }
+
+  /** @internal Reservation's way in. */
+  take(n: number): boolean {
+    if (this.used + n > this.limit) return false;
+    this.used += n;
+    if (this.used > this.highest) this.highest = this.used;
+    return true;
+  }
+
+  /** @internal */
+  give(n: number): void {
+    this.used -= n;
+  }
+}
+
+/** One request's share of the budget; released once, when the request is answered. */
+export class Reservation {
+  private held = 0;
+
+  constructor(private readonly budget: InflightBudget) {}
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Takes `n` more bytes; false (nothing taken) when the budget has no room. */
+  grow(n: number): boolean {
+    if (!this.budget.take(n)) return false;
+    this.held += n;
+    return true;
+  }
+
+  /** Gives back what the request no longer holds, keeping `n` bytes. */
+  shrinkTo(n: number): void {
+    if (n >= this.held) return;
+    this.budget.give(this.held - n);
+    this.held = n;
+  }
+
+  release(): void {
+    this.shrinkTo(0);
+  }
+}
+
+/** The chunks as one buffer; joining several copies them, so the copy is reserved first (undefined: no room). */
+export function joinReserved(chunks: Buffer[], length: number, reservation: Reservation): Buffer | undefined {
+  if (chunks.length === 1) return chunks[0]!;
+  if (!reservation.grow(length)) return undefined;
+  const body = Buffer.concat(chunks, length);
+  reservation.shrinkTo(reservation.bytes - length);
+  return body;
+}
