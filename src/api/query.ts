@@ -14,9 +14,9 @@ const MAX_POINTS_PER_SERIES = 11_000;
  * Query validation errors (syntax, types) name the parameter, as Prometheus's do; evaluation
  * errors (timeout, too many samples, many-to-many) keep their own type.
  */
-function evaluate(run: () => QueryResult): QueryResult {
+async function evaluate(run: () => Promise<QueryResult>): Promise<QueryResult> {
   try {
-    return run();
+    return await run();
   } catch (e) {
     if (e instanceof PromQLError && e.kind === 'bad_data') throw invalidParam('query', e.message);
     throw e;
@@ -58,18 +58,19 @@ function respond(result: QueryResult, limit: number) {
   };
 }
 
-/** `/api/v1/query` and `/api/v1/query_range`, GET or form-encoded POST. */
+/**
+ * `/api/v1/query` and `/api/v1/query_range`, GET or form-encoded POST. They share one lane: at
+ * most the engine's concurrency evaluate at once, the rest wait their turn within the timeout.
+ */
 export function queryRoutes(app: FastifyInstance, engine: Engine): void {
+  const lane = engine.newLane();
   const instant = async (req: FastifyRequest) => {
     const form = new Form(req);
     const limit = limitParam(form.get('limit'));
     const time = timeParam('time', form.get('time'), Date.now());
     checkQueryOptions(form);
     const query = form.get('query') ?? '';
-    return respond(
-      evaluate(() => engine.instant(query, time)),
-      limit,
-    );
+    return respond(await evaluate(() => engine.instantAsync(lane, query, time)), limit);
   };
 
   const range = async (req: FastifyRequest) => {
@@ -85,10 +86,7 @@ export function queryRoutes(app: FastifyInstance, engine: Engine): void {
     }
     checkQueryOptions(form);
     const query = form.get('query') ?? '';
-    return respond(
-      evaluate(() => engine.range(query, start, end, step)),
-      limit,
-    );
+    return respond(await evaluate(() => engine.rangeAsync(lane, query, start, end, step)), limit);
   };
 
   for (const [path, handler] of [

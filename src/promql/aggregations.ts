@@ -4,6 +4,7 @@ import type { AggregateExpr } from './ast.js';
 import { EvalError } from './errors.js';
 import { formatFloatF, formatFloatG, goQuote, isValidLabelName } from './format.js';
 import { KahanMean, KahanSum, quantileOf } from './kahan.js';
+import type { Paced, Pacer } from './pacer.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
 import type { StepSample, StepSeries } from './value.js';
 import { xxhash64 } from './xxhash.js';
@@ -93,7 +94,7 @@ function newState(): GroupState {
 }
 
 /** sum, avg, min, max, count, group, stddev, stdvar, quantile. */
-function aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid, params: number[], annos: Annotations): StepSeries[] {
+function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid, params: number[], annos: Annotations, pacer: Pacer): Paced<StepSeries[]> {
   const { groupOf, labels } = assignGroups(input, e);
   const states = labels.map(newState);
   const outTs: number[][] = labels.map(() => []);
@@ -210,6 +211,7 @@ function aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid, 
       outVs[g]!.push(v);
       dropName[g] = st.dropName ? 1 : 0;
     }
+    if (pacer.spend(vec.length + 1)) yield;
   }
   const out: StepSeries[] = [];
   for (let g = 0; g < labels.length; g++) {
@@ -251,7 +253,7 @@ function rankCompare(desc: boolean): (a: StepSample, b: StepSample) => number {
 }
 
 /** topk, bottomk, limitk, limit_ratio: output series are input series, k of them per group. */
-function aggregateSelect(e: AggregateExpr, input: StepSeries[], grid: StepGrid, params: number[], annos: Annotations): StepSeries[] {
+function* aggregateSelect(e: AggregateExpr, input: StepSeries[], grid: StepGrid, params: number[], annos: Annotations, pacer: Pacer): Paced<StepSeries[]> {
   const { min, max, nan } = foldMinMax(params);
   if (e.op === 'limit_ratio') {
     if (max === 0 && min === 0) return [];
@@ -282,6 +284,7 @@ function aggregateSelect(e: AggregateExpr, input: StepSeries[], grid: StepGrid, 
     const ts = grid.start + step * grid.interval;
     const p = params[step]!;
     reader.vectorAt(ts, vec);
+    if (pacer.spend(vec.length + 1)) yield;
     if (e.op === 'limit_ratio') {
       if (p === 0) continue;
       const ratio = Math.max(-1, Math.min(1, p));
@@ -301,7 +304,7 @@ function aggregateSelect(e: AggregateExpr, input: StepSeries[], grid: StepGrid, 
   return order.map((i) => ({ labels: input[i]!.labels, dropName: input[i]!.dropName, ts: outTs[i]!, vs: outVs[i]! }));
 }
 
-function aggregateCountValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid, label: string): StepSeries[] {
+function* aggregateCountValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid, label: string, pacer: Pacer): Paced<StepSeries[]> {
   const names = groupingNames(e, e.without ? [] : [label]);
   const output = new StepOutput();
   const reader = new StepReader(input);
@@ -319,6 +322,7 @@ function aggregateCountValues(e: AggregateExpr, input: StepSeries[], grid: StepG
       else c.count++;
     }
     for (const c of counts.values()) output.add(c.labels, false, ts, c.count);
+    if (pacer.spend(vec.length + 1)) yield;
   }
   return output.series();
 }
@@ -327,17 +331,17 @@ function aggregateCountValues(e: AggregateExpr, input: StepSeries[], grid: StepG
  * Evaluates an aggregation over a matrix of steps. `param` is the per-step value of the numeric
  * parameter, or count_values' label name.
  */
-export function aggregate(e: AggregateExpr, input: StepSeries[], grid: StepGrid, param: number[] | string, annos: Annotations): StepSeries[] {
+export function* aggregate(e: AggregateExpr, input: StepSeries[], grid: StepGrid, param: number[] | string, annos: Annotations, pacer: Pacer): Paced<StepSeries[]> {
   switch (e.op) {
     case 'count_values':
       if (!isValidLabelName(param as string)) throw new EvalError(`invalid label name ${goQuote(param as string)}`);
-      return aggregateCountValues(e, input, grid, param as string);
+      return yield* aggregateCountValues(e, input, grid, param as string, pacer);
     case 'topk':
     case 'bottomk':
     case 'limitk':
     case 'limit_ratio':
-      return aggregateSelect(e, input, grid, param as number[], annos);
+      return yield* aggregateSelect(e, input, grid, param as number[], annos, pacer);
     default:
-      return aggregateValues(e, input, grid, (param as number[] | undefined) ?? [], annos);
+      return yield* aggregateValues(e, input, grid, (param as number[] | undefined) ?? [], annos, pacer);
   }
 }

@@ -1,9 +1,12 @@
-import { labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { performance } from 'node:perf_hooks';
+import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
 import { Annotations } from './annotations.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
 import { arithmetic, vectorScalar, VectorMatcher } from './binary.js';
-import { EvalError, PromQLError, QueryTimeoutError, TooManySamplesError } from './errors.js';
+import { EvalError, PromQLError, TooManySamplesError } from './errors.js';
+import { Lane } from './lane.js';
+import { Pacer, runAsync, runSync, type Paced } from './pacer.js';
 import { FUNCTIONS, type FunctionDef, type StepArg } from './functions.js';
 import { combineInfo, infoTimeSource, planInfo } from './info-function.js';
 import { mergeSameLabels } from './label-functions.js';
@@ -20,10 +23,20 @@ import { METADATA_LABELS, type QueryResult, type QueryValue, type RangeSeries, t
 export interface EngineOptions {
   lookbackDeltaMs: number;
   timeoutMs: number;
+  /** Most samples one query holds in memory at once; also each lane's budget for its queries in flight together. */
   maxSamples: number;
+  /** Queries of one lane evaluating at once; more wait their turn. */
+  maxConcurrency: number;
 }
 
-const DEFAULT_OPTIONS: EngineOptions = { lookbackDeltaMs: 5 * 60_000, timeoutMs: 2 * 60_000, maxSamples: 50_000_000 };
+const DEFAULT_OPTIONS: EngineOptions = { lookbackDeltaMs: 5 * 60_000, timeoutMs: 2 * 60_000, maxSamples: 50_000_000, maxConcurrency: 4 };
+
+/**
+ * Longest an async evaluation holds the event loop before letting I/O and other queries run:
+ * short next to KEDA's patience and to the 100 ms any other call may wait, long enough that the
+ * round trips to the event loop cost little.
+ */
+const SLICE_MS = 10;
 
 /** Resolution of a subquery written without one (`x[5m:]`): Prometheus's default evaluation interval. */
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
@@ -182,13 +195,63 @@ function isCounterName(name: string): boolean {
   return name.endsWith('_total') || name.endsWith('_sum') || name.endsWith('_count') || name.endsWith('_bucket');
 }
 
-/** One query's evaluation: its limits, its annotations, and the series each selector selected. */
+/** Elements pushed between two checks of the pacer when a node fills arrays a step each. */
+const FILL_CHUNK = 4096;
+
+/** Samples a range function's step loop reads between two checks of the pacer. */
+const WORK_BATCH = 1024;
+
+/** A range function's work over one series, resumable between batches of steps. */
+interface WindowJob {
+  src: RangeSource;
+  w: Window;
+  fn: (w: Window) => number | undefined;
+  params: number[][];
+  matrixIndex: number;
+  grid: StepGrid;
+  n: number;
+  at: number | undefined;
+  offsetMs: number;
+  rangeMs: number;
+  before: number;
+  after: number;
+  /** Whether windows carry start times (the function reads them and the series has them). */
+  starts: boolean;
+  endsOnly: boolean;
+  /** Samples the query may still hold, when the series began. */
+  room: number;
+  /** The first step not yet evaluated. */
+  next: number;
+  ts: number[] | undefined;
+  vs: number[] | undefined;
+}
+
+function startSeries(job: WindowJob, src: RangeSource, starts: boolean, room: number): void {
+  job.src = src;
+  job.starts = starts;
+  job.room = room;
+  job.next = 0;
+  job.ts = undefined;
+  job.vs = undefined;
+}
+
+/** The points a node's output holds. */
+function pointsOf(series: readonly StepSeries[]): number {
+  let n = 0;
+  for (const s of series) n += s.ts.length;
+  return n;
+}
+
+/**
+ * One query's evaluation: its limits, its annotations, and the series each selector selected.
+ * Every method that evaluates is a generator that yields when the pacer says its slice of the
+ * event loop is spent, at step and series boundaries, so a long query never holds up other work.
+ */
 class Evaluator {
-  private readonly deadline: number;
+  /** Samples this query holds now: the outputs of the nodes being evaluated and not yet consumed. */
   private samples = 0;
   private readonly selected = new Map<VectorSelector, readonly RangeSource[]>();
   private orderFree = new Set<VectorSelector>();
-  private timeoutCountdown = 0;
   private winTs = new Float64Array(256);
   private winVs = new Float64Array(256);
   private winSt = new Float64Array(256);
@@ -202,29 +265,37 @@ class Evaluator {
     private readonly queryStart: number,
     private readonly queryEnd: number,
     private readonly queryStep: number,
-  ) {
-    this.deadline = Date.now() + opts.timeoutMs;
-  }
-
-  /** Reads the clock every 256th call: often enough for the limit, cheap inside series loops. */
-  checkTimeout(): void {
-    if (--this.timeoutCountdown > 0) return;
-    this.timeoutCountdown = 256;
-    if (Date.now() > this.deadline) throw new QueryTimeoutError(this.opts.timeoutMs);
-  }
+    readonly pacer: Pacer,
+    private readonly lane: Lane,
+  ) {}
 
   /** Notes which selectors of the query may be read in any order. */
   prepare(e: Expr): void {
     this.orderFree = orderFreeSelectors(e);
   }
 
+  /** Counts n more samples held, before they are allocated where the count is known in advance. */
   private addSamples(n: number): void {
     this.samples += n;
+    this.lane.held += n;
     if (this.samples > this.opts.maxSamples) throw new TooManySamplesError(this.opts.maxSamples);
+    if (this.lane.held > this.lane.maxSamples) throw new TooManySamplesError(this.lane.maxSamples, this.lane.held - this.samples);
   }
 
-  private peekSamples(n: number): void {
-    if (this.samples + n > this.opts.maxSamples) throw new TooManySamplesError(this.opts.maxSamples);
+  /** How many more samples this query may hold now. */
+  private room(): number {
+    return Math.min(this.opts.maxSamples - this.samples, this.lane.maxSamples - this.lane.held);
+  }
+
+  private tooMany(n: number): TooManySamplesError {
+    if (this.samples + n > this.opts.maxSamples) return new TooManySamplesError(this.opts.maxSamples);
+    return new TooManySamplesError(this.lane.maxSamples, this.lane.held - this.samples);
+  }
+
+  /** Gives back what the query held when its evaluation ends, however it ends. */
+  releaseAll(): void {
+    this.lane.held -= this.samples;
+    this.samples = 0;
   }
 
   resolveAt(at: AtModifier | undefined): number | undefined {
@@ -250,66 +321,117 @@ class Evaluator {
     return s;
   }
 
-  /** Evaluates an instant-vector or scalar expression at every step of the grid. */
-  eval(e: Expr, grid: StepGrid): StepSeries[] {
-    this.checkTimeout();
+  private release(n: number): void {
+    this.samples -= n;
+    this.lane.held -= n;
+  }
+
+  /**
+   * Evaluates an instant-vector or scalar expression at every step of the grid. When a node is
+   * done its inputs are garbage: the query holds its output, counted here if the node did not.
+   */
+  *eval(e: Expr, grid: StepGrid): Paced<StepSeries[]> {
+    if (this.pacer.spend(1)) yield;
     if (grid.end < grid.start) return [];
+    const before = this.samples;
+    let out: StepSeries[];
     switch (e.kind) {
       case 'NumberLiteral':
-        return [this.constant(e.value, grid)];
+        out = [yield* this.constant(e.value, grid)];
+        break;
       case 'ParenExpr':
-        return this.eval(e.expr, grid);
+        return yield* this.eval(e.expr, grid);
       case 'StepInvariantExpr':
-        return this.evalStepInvariant(e.expr, grid);
+        out = yield* this.evalStepInvariant(e.expr, grid);
+        break;
       case 'UnaryExpr': {
-        const inner = this.eval(e.expr, grid);
+        const inner = yield* this.eval(e.expr, grid);
         if (e.op === '+') return inner;
         const scalar = typeOf(e.expr) === 'scalar';
-        return inner.map((s) => ({ labels: s.labels, dropName: scalar ? s.dropName : true, ts: s.ts, vs: s.vs.map((v) => -v) }));
+        out = inner.map((s) => ({ labels: s.labels, dropName: scalar ? s.dropName : true, ts: s.ts, vs: s.vs.map((v) => -v) }));
+        break;
       }
       case 'BinaryExpr':
-        return this.evalBinary(e, grid);
+        out = yield* this.evalBinary(e, grid);
+        break;
       case 'AggregateExpr':
-        return this.evalAggregate(e, grid);
+        out = yield* this.evalAggregate(e, grid);
+        break;
       case 'Call':
-        return this.evalCall(e, grid);
+        out = yield* this.evalCall(e, grid);
+        break;
       case 'VectorSelector':
-        return this.evalVectorSelector(e, grid, 'value');
+        out = yield* this.evalVectorSelector(e, grid, 'value');
+        break;
       case 'StringLiteral':
       case 'MatrixSelector':
       case 'SubqueryExpr':
         throw new EvalError(`unexpected ${documentedType(typeOf(e))} where an instant vector or scalar was expected`);
     }
+    const change = pointsOf(out) - (this.samples - before);
+    if (change > 0) this.addSamples(change);
+    else this.release(-change);
+    return out;
   }
 
-  private constant(v: number, grid: StepGrid): StepSeries {
+  /** Counted before it is allocated: a fine resolution over a long range must fail on the limit, not on memory. */
+  private *constant(v: number, grid: StepGrid): Paced<StepSeries> {
     const n = stepCount(grid);
-    const ts = new Array<number>(n);
-    for (let i = 0; i < n; i++) ts[i] = grid.start + i * grid.interval;
-    return { labels: [], dropName: false, ts, vs: new Array<number>(n).fill(v) };
+    this.addSamples(n);
+    return { labels: EMPTY_LABELS, dropName: false, ts: yield* this.stepTimes(grid, n), vs: yield* this.filled(n, v) };
+  }
+
+  /**
+   * n copies of v. Built by pushing, pacer checked a chunk at a time: `new Array(n)` past
+   * 100,000 elements makes a sparse dictionary array, slow to fill and to read.
+   */
+  private *filled(n: number, v: number): Paced<number[]> {
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) {
+      a.push(v);
+      if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+    }
+    return a;
+  }
+
+  private *stepTimes(grid: StepGrid, n: number): Paced<number[]> {
+    const a: number[] = [];
+    for (let i = 0; i < n; i++) {
+      a.push(grid.start + i * grid.interval);
+      if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+    }
+    return a;
   }
 
   /** A scalar expression's value at every step. */
-  private scalarValues(e: Expr, grid: StepGrid): number[] {
-    const s = this.eval(e, grid)[0];
+  private *scalarValues(e: Expr, grid: StepGrid): Paced<number[]> {
+    const before = this.samples;
+    const s = (yield* this.eval(e, grid))[0];
     const n = stepCount(grid);
-    const out = new Array<number>(n).fill(NaN);
-    if (s === undefined) return out;
-    for (let i = 0; i < s.ts.length; i++) out[Math.round((s.ts[i]! - grid.start) / grid.interval)] = s.vs[i]!;
+    this.addSamples(n);
+    const out = yield* this.filled(n, NaN);
+    if (s !== undefined) {
+      for (let i = 0; i < s.ts.length; i++) {
+        out[Math.round((s.ts[i]! - grid.start) / grid.interval)] = s.vs[i]!;
+        if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+      }
+    }
+    // The expression's series is garbage now: the values are all that is held.
+    this.release(this.samples - before - n);
     return out;
   }
 
   /** Evaluated once at the first step and repeated: the subtree cannot change between steps. */
-  private evalStepInvariant(inner: Expr, grid: StepGrid): StepSeries[] {
-    const once = this.eval(inner, { start: grid.start, end: grid.start, interval: grid.interval });
+  private *evalStepInvariant(inner: Expr, grid: StepGrid): Paced<StepSeries[]> {
+    const once = yield* this.eval(inner, { start: grid.start, end: grid.start, interval: grid.interval });
     const n = stepCount(grid);
     if (n === 1) return once;
-    return once.map((s) => {
-      const ts = new Array<number>(n);
-      for (let i = 0; i < n; i++) ts[i] = grid.start + i * grid.interval;
+    const out: StepSeries[] = [];
+    for (const s of once) {
       this.addSamples(n);
-      return { labels: s.labels, dropName: s.dropName, ts, vs: new Array<number>(n).fill(s.vs[0]!) };
-    });
+      out.push({ labels: s.labels, dropName: s.dropName, ts: yield* this.stepTimes(grid, n), vs: yield* this.filled(n, s.vs[0]!) });
+    }
+    return out;
   }
 
   /**
@@ -317,26 +439,23 @@ class Evaluator {
    * there means no sample. `field` picks what is read of it: the value, or its timestamp or start
    * time in seconds (0 when it has no start time).
    */
-  private evalVectorSelector(vs: VectorSelector, grid: StepGrid, field: SampleField): StepSeries[] {
-    if (vs.smoothed === true && field === 'value') return this.evalSmoothedSelector(vs, grid);
+  private *evalVectorSelector(vs: VectorSelector, grid: StepGrid, field: SampleField): Paced<StepSeries[]> {
+    if (vs.smoothed === true && field === 'value') return yield* this.evalSmoothedSelector(vs, grid);
     const series = this.select(vs);
     const at = this.resolveAt(vs.at);
     const n = stepCount(grid);
-    const lookback = this.opts.lookbackDeltaMs;
     const out: StepSeries[] = [];
     for (const s of series) {
-      this.checkTimeout();
+      if (s.length === 0) continue;
       const ts: number[] = [];
       const values: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const t = grid.start + i * grid.interval;
-        const ref = (at ?? t) - vs.offsetMs;
-        const idx = s.upperBound(ref) - 1;
-        if (idx < 0) continue;
-        const sampleT = s.timestampAt(idx);
-        if (sampleT <= ref - lookback || s.isStaleAt(idx)) continue;
-        ts.push(t);
-        values.push(field === 'value' ? s.valueAt(idx) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(idx) ?? 0) / 1000);
+      const room = this.room();
+      const { from, to } = at === undefined && n > 1 ? this.stepsNear(s, grid, vs.offsetMs, n) : { from: 0, to: n };
+      for (let i = from; i < to; ) {
+        const end = Math.min(to, i + WORK_BATCH);
+        this.selectorSteps(s, vs, grid, field, at, i, end, ts, values, room);
+        if (this.pacer.spend(end - i)) yield;
+        i = end;
       }
       if (ts.length > 0) {
         this.addSamples(ts.length);
@@ -346,20 +465,63 @@ class Evaluator {
     return out;
   }
 
+  /**
+   * The samples a selector finds at steps [from, to) of one series, pushed to ts and values. Not
+   * a generator: the caller yields between batches, and this loop stays as fast as code that
+   * never yields.
+   */
+  private selectorSteps(
+    s: RangeSource,
+    vs: VectorSelector,
+    grid: StepGrid,
+    field: SampleField,
+    at: number | undefined,
+    from: number,
+    to: number,
+    ts: number[],
+    values: number[],
+    room: number,
+  ): void {
+    const lookback = this.opts.lookbackDeltaMs;
+    for (let i = from; i < to; i++) {
+      if (ts.length >= room) throw this.tooMany(ts.length + 1);
+      const t = grid.start + i * grid.interval;
+      const ref = (at ?? t) - vs.offsetMs;
+      const idx = s.upperBound(ref) - 1;
+      if (idx < 0) continue;
+      const sampleT = s.timestampAt(idx);
+      if (sampleT <= ref - lookback || s.isStaleAt(idx)) continue;
+      ts.push(t);
+      values.push(field === 'value' ? s.valueAt(idx) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(idx) ?? 0) / 1000);
+    }
+  }
+
+  /**
+   * The steps whose lookback window can hold a sample of the series, give or take one: a sparse
+   * series under a fine subquery resolution is read where it has data, not at every step.
+   */
+  private stepsNear(s: RangeSource, grid: StepGrid, offsetMs: number, n: number): { from: number; to: number } {
+    const first = s.timestampAt(0) + offsetMs - grid.start;
+    const last = s.timestampAt(s.length - 1) + offsetMs + this.opts.lookbackDeltaMs - grid.start;
+    return { from: Math.max(0, Math.floor(first / grid.interval)), to: Math.min(n, Math.floor(last / grid.interval) + 1) };
+  }
+
   /** A `smoothed` instant selector: at each step, the value interpolated at the step's time from the samples within a lookback delta either side. */
-  private evalSmoothedSelector(vs: VectorSelector, grid: StepGrid): StepSeries[] {
+  private *evalSmoothedSelector(vs: VectorSelector, grid: StepGrid): Paced<StepSeries[]> {
     const at = this.resolveAt(vs.at);
     const n = stepCount(grid);
     const lookback = this.opts.lookbackDeltaMs;
     const out: StepSeries[] = [];
     for (const s of this.select(vs)) {
-      this.checkTimeout();
       const ts: number[] = [];
       const values: number[] = [];
+      const room = this.room();
       for (let i = 0; i < n; i++) {
+        if (ts.length >= room) throw this.tooMany(ts.length + 1);
         const t = grid.start + i * grid.interval;
         const ref = (at ?? t) - vs.offsetMs;
         const count = this.fillWindow(s, ref - lookback, ref + lookback);
+        if (this.pacer.spend(count + 1)) yield;
         const v = smoothedAt(this.winTs, this.winVs, count, ref);
         if (v === undefined) continue;
         ts.push(t);
@@ -373,23 +535,26 @@ class Evaluator {
     return out;
   }
 
-  private evalBinary(e: Extract<Expr, { kind: 'BinaryExpr' }>, grid: StepGrid): StepSeries[] {
+  private *evalBinary(e: Extract<Expr, { kind: 'BinaryExpr' }>, grid: StepGrid): Paced<StepSeries[]> {
     const lt = typeOf(e.lhs);
     const rt = typeOf(e.rhs);
-    if (e.op === '</' || e.op === '>/') return this.evalTrim(e, lt, rt, grid);
+    if (e.op === '</' || e.op === '>/') return yield* this.evalTrim(e, lt, rt, grid);
     if (lt === 'scalar' && rt === 'scalar') {
-      const l = this.scalarValues(e.lhs, grid);
-      const r = this.scalarValues(e.rhs, grid);
-      const s = this.constant(0, grid);
-      for (let i = 0; i < s.vs.length; i++) s.vs[i] = arithmetic(e.op, l[i]!, r[i]!);
+      const l = yield* this.scalarValues(e.lhs, grid);
+      const r = yield* this.scalarValues(e.rhs, grid);
+      const s = yield* this.constant(0, grid);
+      for (let i = 0; i < s.vs.length; i++) {
+        s.vs[i] = arithmetic(e.op, l[i]!, r[i]!);
+        if (i % FILL_CHUNK === 0 && this.pacer.spend(FILL_CHUNK)) yield;
+      }
       return [s];
     }
     const n = stepCount(grid);
     const output = new StepOutput();
     const stepOut: StepSample[] = [];
     if (lt === 'vector' && rt === 'vector') {
-      const lhs = this.eval(e.lhs, grid);
-      const rhs = this.eval(e.rhs, grid);
+      const lhs = yield* this.eval(e.lhs, grid);
+      const rhs = yield* this.eval(e.rhs, grid);
       const matching = e.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
       const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs);
       const lr = new StepReader(lhs);
@@ -400,70 +565,65 @@ class Evaluator {
         const t = grid.start + i * grid.interval;
         stepOut.length = 0;
         matcher.apply(lr.vectorAt(t, lv), rr.vectorAt(t, rv), stepOut);
+        this.addSamples(stepOut.length);
         for (const s of stepOut) output.add(s.labels, s.dropName, t, s.v);
+        if (this.pacer.spend(lv.length + rv.length + 1)) yield;
       }
       return output.series();
     }
     const scalarLeft = lt === 'scalar';
-    const vec = this.eval(scalarLeft ? e.rhs : e.lhs, grid);
-    const scalar = this.scalarValues(scalarLeft ? e.lhs : e.rhs, grid);
+    const vec = yield* this.eval(scalarLeft ? e.rhs : e.lhs, grid);
+    const scalar = yield* this.scalarValues(scalarLeft ? e.lhs : e.rhs, grid);
     const reader = new StepReader(vec);
     const v: StepSample[] = [];
     for (let i = 0; i < n; i++) {
       const t = grid.start + i * grid.interval;
       stepOut.length = 0;
       vectorScalar(e.op, reader.vectorAt(t, v), scalar[i]!, scalarLeft, e.returnBool, stepOut);
+      this.addSamples(stepOut.length);
       for (const s of stepOut) output.add(s.labels, s.dropName, t, s.v);
+      if (this.pacer.spend(v.length + 1)) yield;
     }
     return output.series();
   }
 
   /** Trimming applies to native histograms only: every float sample is dropped, with an info. */
-  private evalTrim(e: Extract<Expr, { kind: 'BinaryExpr' }>, lt: string, rt: string, grid: StepGrid): StepSeries[] {
-    const l = this.eval(e.lhs, grid);
-    const r = this.eval(e.rhs, grid);
+  private *evalTrim(e: Extract<Expr, { kind: 'BinaryExpr' }>, lt: string, rt: string, grid: StepGrid): Paced<StepSeries[]> {
+    const l = yield* this.eval(e.lhs, grid);
+    const r = yield* this.eval(e.rhs, grid);
     const floats = (lt === 'vector' && l.length > 0) || (rt === 'vector' && r.length > 0);
     if (floats) this.annos.info(`incompatible sample types encountered for binary operator ${JSON.stringify(e.op)}: float ${e.op} float`, e.pos);
     return [];
   }
 
-  private evalAggregate(e: Extract<Expr, { kind: 'AggregateExpr' }>, grid: StepGrid): StepSeries[] {
+  private *evalAggregate(e: Extract<Expr, { kind: 'AggregateExpr' }>, grid: StepGrid): Paced<StepSeries[]> {
     let param: number[] | string = [];
     if (e.op === 'count_values') {
       const p = e.param === undefined ? undefined : unwrap(e.param);
       param = p?.kind === 'StringLiteral' ? p.value : '';
     } else if (e.param !== undefined) {
-      param = this.scalarValues(e.param, grid);
+      param = yield* this.scalarValues(e.param, grid);
     }
-    const input = this.eval(e.expr, grid);
-    return aggregate(e, input, grid, param, this.annos);
+    const input = yield* this.eval(e.expr, grid);
+    return yield* aggregate(e, input, grid, param, this.annos, this.pacer);
   }
 
-  private evalCall(e: Call, grid: StepGrid): StepSeries[] {
+  private *evalCall(e: Call, grid: StepGrid): Paced<StepSeries[]> {
     const def: FunctionDef | undefined = FUNCTIONS[e.func];
     if (def === undefined) throw new EvalError(`unknown function with name ${JSON.stringify(e.func)}`);
-    if (def.kind === 'range') return this.evalRangeCall(e, def, grid);
+    if (def.kind === 'range') return yield* this.evalRangeCall(e, def, grid);
     if (def.kind === 'relabel') {
-      const series = this.eval(e.args[0]!, grid);
+      const series = yield* this.eval(e.args[0]!, grid);
       const strings = e.args.slice(1).map((a) => {
         const u = unwrap(a);
         return u.kind === 'StringLiteral' ? u.value : '';
       });
       return mergeSameLabels(def.fn(series, strings), (s) => cachedKey(s.labels));
     }
-    if (def.kind === 'special') return e.func === 'info' ? this.evalInfo(e, grid) : this.evalAbsent(e, grid);
+    if (def.kind === 'special') return e.func === 'info' ? yield* this.evalInfo(e, grid) : yield* this.evalAbsent(e, grid);
     const n = stepCount(grid);
-    const readers: (StepReader | number[] | string)[] = e.args.map((a, i) => {
-      const t = typeOf(a);
-      if (t === 'string') {
-        const u = unwrap(a);
-        return u.kind === 'StringLiteral' ? u.value : '';
-      }
-      if (t === 'scalar') return this.scalarValues(a, grid);
-      if (e.func === 'timestamp' && i === 0) return new StepReader(this.timestampInput(a, grid));
-      if (e.func === 'start_timestamp' && i === 0) return new StepReader(this.startTimestampInput(a, grid));
-      return new StepReader(this.eval(a, grid));
-    });
+    const readers: (StepReader | number[] | string)[] = [];
+    for (let i = 0; i < e.args.length; i++) readers.push(yield* this.callArg(e, i, grid));
     const output = new StepOutput();
     const buffers: StepSample[][] = e.args.map(() => []);
     const args: StepArg[] = new Array<StepArg>(e.args.length);
@@ -484,28 +644,44 @@ class Evaluator {
       ctx.ts = t;
       ctx.out.length = 0;
       def.fn(args, ctx);
+      this.addSamples(ctx.out.length);
       for (const s of ctx.out) output.add(s.labels, s.dropName, t, s.v);
+      if (this.pacer.spend(ctx.out.length + 1)) yield;
     }
     return output.series();
   }
 
+  /** An argument of a function called step by step: a string, a scalar's values, or a vector to read step by step. */
+  private *callArg(e: Call, i: number, grid: StepGrid): Paced<StepReader | number[] | string> {
+    const a = e.args[i]!;
+    const t = typeOf(a);
+    if (t === 'string') {
+      const u = unwrap(a);
+      return u.kind === 'StringLiteral' ? u.value : '';
+    }
+    if (t === 'scalar') return yield* this.scalarValues(a, grid);
+    if (e.func === 'timestamp' && i === 0) return new StepReader(yield* this.timestampInput(a, grid));
+    if (e.func === 'start_timestamp' && i === 0) return new StepReader(yield* this.startTimestampInput(a, grid));
+    return new StepReader(yield* this.eval(a, grid));
+  }
+
   /** timestamp() reads sample times from a selector, and the step time from anything else. */
-  private timestampInput(arg: Expr, grid: StepGrid): StepSeries[] {
+  private *timestampInput(arg: Expr, grid: StepGrid): Paced<StepSeries[]> {
     const u = unwrap(arg);
-    if (u.kind === 'VectorSelector') return this.evalVectorSelector(u, grid, 'timestamp');
-    return this.eval(arg, grid).map((s) => ({ ...s, vs: s.ts.map((t) => t / 1000) }));
+    if (u.kind === 'VectorSelector') return yield* this.evalVectorSelector(u, grid, 'timestamp');
+    return (yield* this.eval(arg, grid)).map((s) => ({ ...s, vs: s.ts.map((t) => t / 1000) }));
   }
 
   /** start_timestamp() reads start times from a selector; an expression's output has none. */
-  private startTimestampInput(arg: Expr, grid: StepGrid): StepSeries[] {
+  private *startTimestampInput(arg: Expr, grid: StepGrid): Paced<StepSeries[]> {
     const u = unwrap(arg);
-    if (u.kind === 'VectorSelector') return this.evalVectorSelector(u, grid, 'start');
-    this.eval(arg, grid);
+    if (u.kind === 'VectorSelector') return yield* this.evalVectorSelector(u, grid, 'start');
+    yield* this.eval(arg, grid);
     return [];
   }
 
-  private evalInfo(e: Call, grid: StepGrid): StepSeries[] {
-    const base = this.eval(e.args[0]!, grid);
+  private *evalInfo(e: Call, grid: StepGrid): Paced<StepSeries[]> {
+    const base = yield* this.eval(e.args[0]!, grid);
     const selectorArg = e.args[1] === undefined ? undefined : unwrap(e.args[1]);
     const plan = planInfo(base, selectorArg?.kind === 'VectorSelector' ? selectorArg : undefined);
     let info: StepSeries[] = [];
@@ -519,22 +695,41 @@ class Evaluator {
         at: time?.at,
         pos: e.pos,
       };
-      info = this.evalVectorSelector(vs, grid, 'timestamp').map((s) => ({ ...s, vs: s.vs.map((v) => v * 1000) }));
+      info = (yield* this.evalVectorSelector(vs, grid, 'timestamp')).map((s) => ({ ...s, vs: s.vs.map((v) => v * 1000) }));
     }
     return combineInfo(base, info, plan, grid);
   }
 
-  private evalAbsent(e: Call, grid: StepGrid): StepSeries[] {
-    return absentSteps(this.eval(e.args[0]!, grid), e, grid, false);
+  private *evalAbsent(e: Call, grid: StepGrid): Paced<StepSeries[]> {
+    return yield* this.absentSteps(yield* this.eval(e.args[0]!, grid), e, grid, false);
+  }
+
+  /** absent() and absent_over_time(): 1 at every step where the argument had no sample. */
+  private *absentSteps(found: StepSeries[], e: Call, grid: StepGrid, dropName: boolean): Paced<StepSeries[]> {
+    const present = new Set<number>();
+    for (const s of found) for (const t of s.ts) present.add(t);
+    const out: StepSeries = { labels: absentLabels(e.args[0]!), dropName, ts: [], vs: [] };
+    const n = stepCount(grid);
+    const room = this.room();
+    for (let i = 0; i < n; i++) {
+      if (this.pacer.spend(1)) yield;
+      const t = grid.start + i * grid.interval;
+      if (!present.has(t)) {
+        if (out.ts.length >= room) throw this.tooMany(out.ts.length + 1);
+        out.ts.push(t);
+        out.vs.push(1);
+      }
+    }
+    return out.ts.length > 0 ? [out] : [];
   }
 
   /** The series a range argument reads, and the window placement (`@`, offset, range). */
-  private rangeSources(arg: MatrixSelector | SubqueryExpr, grid: StepGrid): { sources: readonly RangeSource[]; at: number | undefined; offsetMs: number; rangeMs: number } {
+  private *rangeSources(arg: MatrixSelector | SubqueryExpr, grid: StepGrid): Paced<{ sources: readonly RangeSource[]; at: number | undefined; offsetMs: number; rangeMs: number }> {
     if (arg.kind === 'MatrixSelector') {
       const vs = arg.vector;
       return { sources: this.select(vs), at: this.resolveAt(vs.at), offsetMs: vs.offsetMs, rangeMs: arg.rangeMs };
     }
-    const sources = this.evalSubquery(arg, grid).map((s) => new ArrayPoints(s));
+    const sources = (yield* this.evalSubquery(arg, grid)).map((s) => new ArrayPoints(s));
     return { sources, at: this.resolveAt(arg.at), offsetMs: arg.offsetMs, rangeMs: arg.rangeMs };
   }
 
@@ -542,7 +737,7 @@ class Evaluator {
    * A subquery's inner expression, evaluated at steps aligned to multiples of its resolution
    * (from the epoch), covering every window the outer steps will read.
    */
-  evalSubquery(sq: SubqueryExpr, grid: StepGrid): StepSeries[] {
+  *evalSubquery(sq: SubqueryExpr, grid: StepGrid): Paced<StepSeries[]> {
     const step = sq.stepMs > 0 ? sq.stepMs : DEFAULT_SUBQUERY_STEP_MS;
     const at = this.resolveAt(sq.at);
     const outerStart = at ?? grid.start;
@@ -550,7 +745,7 @@ class Evaluator {
     const from = outerStart - sq.offsetMs - sq.rangeMs;
     let start = step * Math.trunc(from / step);
     if (start <= from) start += step;
-    return this.eval(sq.expr, { start, end: outerEnd - sq.offsetMs, interval: step });
+    return yield* this.eval(sq.expr, { start, end: outerEnd - sq.offsetMs, interval: step });
   }
 
   /**
@@ -577,7 +772,7 @@ class Evaluator {
     return { before: 0, after: 0 };
   }
 
-  private evalRangeCall(e: Call, def: Extract<FunctionDef, { kind: 'range' }>, grid: StepGrid): StepSeries[] {
+  private *evalRangeCall(e: Call, def: Extract<FunctionDef, { kind: 'range' }>, grid: StepGrid): Paced<StepSeries[]> {
     let matrixIndex = e.args.findIndex((a) => typeOf(a) === 'matrix');
     if (matrixIndex === -1) matrixIndex = 0;
     const arg = unwrap(e.args[matrixIndex]!);
@@ -591,8 +786,9 @@ class Evaluator {
     if (mode === 'smoothed' && !SMOOTHED_SAFE.has(e.func)) {
       throw new EvalError(`smoothed modifier can only be used with: ${[...SMOOTHED_SAFE].sort().join(', ')} - not with ${e.func}`);
     }
-    const params = e.args.map((a, i) => (i === matrixIndex ? [] : this.scalarValues(a, grid)));
-    const { sources, at, offsetMs, rangeMs } = this.rangeSources(arg, grid);
+    const params: number[][] = [];
+    for (let i = 0; i < e.args.length; i++) params.push(i === matrixIndex ? [] : yield* this.scalarValues(e.args[i]!, grid));
+    const { sources, at, offsetMs, rangeMs } = yield* this.rangeSources(arg, grid);
     const { before, after } = this.windowMargins(mode);
     const n = stepCount(grid);
     const w: Window = {
@@ -611,48 +807,37 @@ class Evaluator {
       call: e,
       annos: this.annos,
     };
-    const fn = def.fn;
     const out: StepSeries[] = [];
     const isRateLike = e.func === 'rate' || e.func === 'increase';
     const readsStarts = START_TIME_FUNCTIONS.has(e.func);
-    const endsOnly = mode === 'plain' && ENDS_ONLY.has(e.func);
+    const job: WindowJob = {
+      src: sources[0]!,
+      w,
+      fn: def.fn,
+      params,
+      matrixIndex,
+      grid,
+      n,
+      at,
+      offsetMs,
+      rangeMs,
+      before,
+      after,
+      starts: false,
+      endsOnly: mode === 'plain' && ENDS_ONLY.has(e.func),
+      room: 0,
+      next: 0,
+      ts: undefined,
+      vs: undefined,
+    };
     const reported = new Set<string>();
     // Series of one metric come together: its name is checked once, not once a series.
     let checkedName = '';
     for (const src of sources) {
-      this.checkTimeout();
-      let ts: number[] | undefined;
-      let values: number[] | undefined;
-      const starts = readsStarts && src.hasStartTimes === true;
+      startSeries(job, src, readsStarts && src.hasStartTimes === true, this.room());
       w.metricName = labelsGet(src.labels, METRIC_NAME);
-      for (let i = 0; i < n; i++) {
-        const t = grid.start + i * grid.interval;
-        const ref = (at ?? t) - offsetMs;
-        const count = this.fillWindow(src, ref - rangeMs - before, ref + after, starts, endsOnly);
-        if (count === 0) continue;
-        this.peekSamples(count);
-        w.ts = this.winTs;
-        w.vs = this.winVs;
-        w.st = starts ? this.winSt : undefined;
-        w.stSame = this.winStSame;
-        w.n = count;
-        w.stepTs = t;
-        w.rangeStart = ref - rangeMs;
-        w.rangeEnd = ref;
-        if (params.length > 1) {
-          w.params.length = 0;
-          for (let j = 0; j < params.length; j++) if (j !== matrixIndex) w.params.push(params[j]![i]!);
-        }
-        const v = fn(w);
-        if (v === undefined) continue;
-        if (ts === undefined || values === undefined) {
-          ts = [t];
-          values = [v];
-        } else {
-          ts.push(t);
-          values.push(v);
-        }
-      }
+      while (job.next < n) if (this.pacer.spend(this.windowSteps(job))) yield;
+      const { ts, vs: values } = job;
       if (ts === undefined || values === undefined) continue;
       this.addSamples(ts.length);
       out.push({ labels: src.labels, dropName: !def.keepsName || src.dropName === true, ts, vs: values });
@@ -667,16 +852,54 @@ class Evaluator {
         }
       }
     }
-    if (e.func === 'absent_over_time') return this.absentOverTime(out, e, grid);
+    if (e.func === 'absent_over_time') return yield* this.absentSteps(out, e, grid, true);
     return out;
   }
 
-  private absentOverTime(found: StepSeries[], e: Call, grid: StepGrid): StepSeries[] {
-    return absentSteps(found, e, grid, true);
+  /**
+   * Runs the steps of a range function over one series from `job.next` until WORK_BATCH samples
+   * were read or the steps end, and returns the work done. Not a generator: the caller yields
+   * between batches, and the step loop stays as fast as code that never yields.
+   */
+  private windowSteps(job: WindowJob): number {
+    const { src, w, grid, params, at } = job;
+    let work = 0;
+    let i = job.next;
+    for (; i < job.n && work < WORK_BATCH; i++) {
+      const t = grid.start + i * grid.interval;
+      const ref = (at ?? t) - job.offsetMs;
+      const count = this.fillWindow(src, ref - job.rangeMs - job.before, ref + job.after, job.starts, job.endsOnly);
+      work += count + 1;
+      if (count === 0) continue;
+      if (count > job.room - (job.ts?.length ?? 0)) throw this.tooMany(count);
+      w.ts = this.winTs;
+      w.vs = this.winVs;
+      w.st = job.starts ? this.winSt : undefined;
+      w.stSame = this.winStSame;
+      w.n = count;
+      w.stepTs = t;
+      w.rangeStart = ref - job.rangeMs;
+      w.rangeEnd = ref;
+      if (params.length > 1) {
+        w.params.length = 0;
+        for (let j = 0; j < params.length; j++) if (j !== job.matrixIndex) w.params.push(params[j]![i]!);
+      }
+      const v = job.fn(w);
+      if (v === undefined) continue;
+      if (job.ts === undefined || job.vs === undefined) {
+        job.ts = [t];
+        job.vs = [v];
+      } else {
+        job.ts.push(t);
+        job.vs.push(v);
+      }
+    }
+    job.next = i;
+    return work;
   }
 
   /** A range-vector expression at one time: the raw samples of each window. */
-  evalRangeVector(e: Expr, t: number): StepSeries[] {
+  *evalRangeVector(e: Expr, t: number): Paced<StepSeries[]> {
     const u = unwrap(e);
     if (u.kind === 'MatrixSelector') {
       const vs = u.vector;
@@ -686,6 +909,7 @@ class Evaluator {
       const { before, after } = this.windowMargins(mode);
       for (const s of this.select(vs)) {
         const n = this.fillWindow(s, ref - u.rangeMs - before, ref + after);
+        if (this.pacer.spend(n + 1)) yield;
         if (n === 0) continue;
         let points = { ts: Array.from(this.winTs.subarray(0, n)), vs: Array.from(this.winVs.subarray(0, n)) };
         if (mode !== 'plain') {
@@ -698,7 +922,7 @@ class Evaluator {
       }
       return out;
     }
-    if (u.kind === 'SubqueryExpr') return this.evalSubquery(u, { start: t, end: t, interval: 1 });
+    if (u.kind === 'SubqueryExpr') return yield* this.evalSubquery(u, { start: t, end: t, interval: 1 });
     throw new EvalError(`unexpected ${documentedType(typeOf(u))} where a range vector was expected`);
   }
 }
@@ -730,7 +954,22 @@ function sortSeries(series: StepSeries[]): StepSeries[] {
   return series.sort((a, b) => labelsCompare(a.labels, b.labels));
 }
 
-/** Evaluates PromQL over a Querier with Prometheus 3.x semantics for float samples. */
+/** A query ready to evaluate: its tree with durations resolved, and where it is evaluated. */
+interface Plan {
+  expr: Expr;
+  text: string | undefined;
+  range: boolean;
+  start: number;
+  end: number;
+  step: number;
+}
+
+/**
+ * Evaluates PromQL over a Querier with Prometheus 3.x semantics for float samples. Every query
+ * is bounded by the timeout and the samples limit, at every step of every subquery. The async
+ * methods run on a Lane and let other work run every SLICE_MS; the sync ones hold the event loop
+ * to the end (tests and the conformance runner, where nothing else waits).
+ */
 export class Engine {
   readonly options: EngineOptions;
 
@@ -741,38 +980,39 @@ export class Engine {
     this.options = { ...DEFAULT_OPTIONS, ...opts };
   }
 
+  /** A lane of queries with this engine's concurrency cap and samples budget. */
+  newLane(): Lane {
+    return new Lane(this.options.maxConcurrency, this.options.maxSamples);
+  }
+
   /**
    * Evaluates at one time. `sourceText` is the query text a pre-parsed Expr came from, so
    * annotations can name positions in it.
    */
   instant(query: string | Expr, timeMs: number, sourceText?: string): QueryResult {
-    const parsed = this.prepare(query, sourceText);
-    const text = parsed.text;
-    const expr = resolveDurations(parsed.expr, { stepMs: 0, rangeMs: 0 });
-    const annos = new Annotations(text);
-    const ev = new Evaluator(this.querier, this.options, annos, timeMs, timeMs, 0);
-    ev.prepare(expr);
-    const type = typeOf(expr);
-    let value: QueryValue;
-    if (type === 'string') {
-      const u = unwrap(expr);
-      value = { type: 'string', t: timeMs, v: u.kind === 'StringLiteral' ? u.value : '' };
-    } else if (type === 'matrix') {
-      value = { type: 'matrix', series: finish(ev.evalRangeVector(expr, timeMs), true).map(toRangeSeries) };
-    } else {
-      const grid = { start: timeMs, end: timeMs, interval: 1 };
-      const series = ev.eval(expr, grid);
-      if (type === 'scalar') {
-        value = { type: 'scalar', t: timeMs, v: series[0]?.vs[0] ?? NaN };
-      } else {
-        const samples: Sample[] = finish(series, false).map((s) => ({ labels: s.labels, t: timeMs, v: s.vs[0]! }));
-        value = { type: 'vector', samples };
-      }
-    }
-    return { value, ...annos.result() };
+    return this.runSync(this.planInstant(query, timeMs, sourceText));
   }
 
   range(query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText?: string): QueryResult {
+    return this.runSync(this.planRange(query, startMs, endMs, stepMs, sourceText));
+  }
+
+  /** instant() on a lane: waits for its turn, and yields to other work while it runs. */
+  async instantAsync(lane: Lane, query: string | Expr, timeMs: number, sourceText?: string): Promise<QueryResult> {
+    return this.runAsync(lane, this.planInstant(query, timeMs, sourceText));
+  }
+
+  /** range() on a lane: waits for its turn, and yields to other work while it runs. */
+  async rangeAsync(lane: Lane, query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText?: string): Promise<QueryResult> {
+    return this.runAsync(lane, this.planRange(query, startMs, endMs, stepMs, sourceText));
+  }
+
+  private planInstant(query: string | Expr, timeMs: number, sourceText: string | undefined): Plan {
+    const { expr, text } = this.prepare(query, sourceText);
+    return { expr: resolveDurations(expr, { stepMs: 0, rangeMs: 0 }), text, range: false, start: timeMs, end: timeMs, step: 0 };
+  }
+
+  private planRange(query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText: string | undefined): Plan {
     const { expr, text } = this.prepare(query, sourceText);
     if (!(stepMs > 0)) throw new PromQLError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     if (endMs < startMs) throw new PromQLError('bad_data', 'end timestamp must not be before start time');
@@ -780,20 +1020,68 @@ export class Engine {
     if (type !== 'scalar' && type !== 'vector') {
       throw new PromQLError('bad_data', `invalid expression type ${JSON.stringify(documentedType(type))} for range query, must be Scalar or instant Vector`);
     }
-    const annos = new Annotations(text);
-    const ev = new Evaluator(this.querier, this.options, annos, startMs, endMs, stepMs);
     // Subtrees fixed by `@` are evaluated once and repeated, as Prometheus does.
     const prepared = preprocessExpr(resolveDurations(expr, { stepMs, rangeMs: endMs - startMs }), startMs, endMs);
-    ev.prepare(prepared);
-    const series = ev.eval(prepared, { start: startMs, end: endMs, interval: stepMs });
-    const result = sortSeries(finish(series, true)).map(toRangeSeries);
-    return { value: { type: 'matrix', series: result }, ...annos.result() };
+    return { expr: prepared, text, range: true, start: startMs, end: endMs, step: stepMs };
+  }
+
+  private evaluator(plan: Plan, pacer: Pacer, lane: Lane): Evaluator {
+    const ev = new Evaluator(this.querier, this.options, new Annotations(plan.text), plan.start, plan.end, plan.step, pacer, lane);
+    ev.prepare(plan.expr);
+    return ev;
+  }
+
+  private runSync(plan: Plan): QueryResult {
+    const { timeoutMs, maxSamples } = this.options;
+    const ev = this.evaluator(plan, new Pacer(performance.now() + timeoutMs, timeoutMs, Infinity), new Lane(1, maxSamples));
+    try {
+      return { value: runSync(evaluate(plan, ev)), ...ev.annos.result() };
+    } finally {
+      ev.releaseAll();
+    }
+  }
+
+  private async runAsync(lane: Lane, plan: Plan): Promise<QueryResult> {
+    const { timeoutMs } = this.options;
+    // Time waiting for a turn counts against the timeout, as in Prometheus's query queue.
+    const deadline = performance.now() + timeoutMs;
+    await lane.enter(deadline, timeoutMs);
+    try {
+      const pacer = new Pacer(deadline, timeoutMs, SLICE_MS);
+      const ev = this.evaluator(plan, pacer, lane);
+      try {
+        return { value: await runAsync(evaluate(plan, ev), pacer), ...ev.annos.result() };
+      } finally {
+        ev.releaseAll();
+      }
+    } finally {
+      lane.leave();
+    }
   }
 
   private prepare(query: string | Expr, sourceText: string | undefined): { expr: Expr; text: string | undefined } {
     if (typeof query === 'string') return { expr: parseExpr(query), text: query };
     return { expr: query, text: sourceText };
   }
+}
+
+/** A planned query's value. */
+function* evaluate(plan: Plan, ev: Evaluator): Paced<QueryValue> {
+  const { expr, start } = plan;
+  if (plan.range) {
+    const series = yield* ev.eval(expr, { start, end: plan.end, interval: plan.step });
+    return { type: 'matrix', series: sortSeries(finish(series, true)).map(toRangeSeries) };
+  }
+  const type = typeOf(expr);
+  if (type === 'string') {
+    const u = unwrap(expr);
+    return { type: 'string', t: start, v: u.kind === 'StringLiteral' ? u.value : '' };
+  }
+  if (type === 'matrix') return { type: 'matrix', series: finish(yield* ev.evalRangeVector(expr, start), true).map(toRangeSeries) };
+  const series = yield* ev.eval(expr, { start, end: start, interval: 1 });
+  if (type === 'scalar') return { type: 'scalar', t: start, v: series[0]?.vs[0] ?? NaN };
+  const samples: Sample[] = finish(series, false).map((s) => ({ labels: s.labels, t: start, v: s.vs[0]! }));
+  return { type: 'vector', samples };
 }
 
 /** Metric names a query reads (for the scaler's ingest-driven re-evaluation and lazy mode). */
@@ -829,20 +1117,4 @@ export function metricNamesOf(expr: Expr): string[] {
   };
   walk(expr);
   return [...names].sort();
-}
-
-/** absent() and absent_over_time(): 1 at every step where the argument had no sample. */
-function absentSteps(found: StepSeries[], e: Call, grid: StepGrid, dropName: boolean): StepSeries[] {
-  const present = new Set<number>();
-  for (const s of found) for (const t of s.ts) present.add(t);
-  const out: StepSeries = { labels: absentLabels(e.args[0]!), dropName, ts: [], vs: [] };
-  const n = stepCount(grid);
-  for (let i = 0; i < n; i++) {
-    const t = grid.start + i * grid.interval;
-    if (!present.has(t)) {
-      out.ts.push(t);
-      out.vs.push(1);
-    }
-  }
-  return out.ts.length > 0 ? [out] : [];
 }

@@ -31,19 +31,23 @@ export class ParseError extends PromQLError {
   }
 }
 
-/** The query ran longer than its timeout. */
+/** The query ran longer than its timeout, waiting for its turn (`query queue`) or evaluating. */
 export class QueryTimeoutError extends PromQLError {
   override name = 'QueryTimeoutError';
-  constructor(timeoutMs: number) {
-    super('timeout', `query timed out in expression evaluation after ${timeoutMs / 1000}s`);
+  constructor(timeoutMs: number, stage: 'query queue' | 'expression evaluation') {
+    super('timeout', `query timed out in ${stage} after ${timeoutMs / 1000}s`);
   }
 }
 
-/** The query would load more samples than allowed at once. */
+/**
+ * The query would hold more samples in memory than allowed: alone (`limit`), or together with
+ * the other queries of its lane in flight (`inFlight` samples held by them).
+ */
 export class TooManySamplesError extends PromQLError {
   override name = 'TooManySamplesError';
-  constructor(limit: number) {
-    super('execution', `query processing would load too many samples into memory in query execution (limit ${limit})`);
+  constructor(limit: number, inFlight = 0) {
+    const shared = inFlight > 0 ? `, shared with queries in flight holding ${inFlight}` : '';
+    super('execution', `query processing would load too many samples into memory in query execution (limit ${limit}${shared})`);
   }
 }
 

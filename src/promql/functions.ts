@@ -1,4 +1,4 @@
-import { LabelsBuilder, labelsCompare, labelsGet, labelsKey, labelsWithout, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { EMPTY_LABELS, LabelsBuilder, labelsCompare, labelsGet, labelsKey, labelsWithout, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import type { Annotations } from './annotations.js';
 import type { Call } from './ast.js';
 import { formatFloatG } from './format.js';
@@ -257,7 +257,7 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
       ctx.out.push(out([], v.length === 1 ? v[0]!.v : NaN, false));
     },
   },
-  vector: { kind: 'step', fn: (args, ctx) => void ctx.out.push(out([], num(args[0]), false)) },
+  vector: { kind: 'step', fn: (args, ctx) => void ctx.out.push(out(EMPTY_LABELS, num(args[0]), false)) },
   time: { kind: 'step', fn: (_args, ctx) => void ctx.out.push(out([], ctx.ts / 1000, false)) },
   pi: { kind: 'step', fn: (_args, ctx) => void ctx.out.push(out([], Math.PI, false)) },
   start: queryConstant((q) => q.startMs / 1000),

@@ -1,4 +1,4 @@
-import type { SyntaxNode } from '@lezer/common';
+import type { PartialParse, SyntaxNode, Tree } from '@lezer/common';
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
 import { METRIC_NAME } from '../tsdb/labels.js';
 import { Matcher, MatcherError, type MatchType } from '../tsdb/matcher.js';
@@ -121,6 +121,21 @@ function kids(node: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
+/**
+ * lezer's parse, without the cut lezer makes in a long left-associative chain (over 300 big
+ * reductions from one position) so that its own recursion stays shallow: that turns `a or a or …`
+ * past a few hundred terms into a syntax error, where Prometheus accepts thousands. Our depth
+ * check bounds the tree instead, and lezer's recursion is caught as too deep.
+ */
+function parseTree(text: string): Tree {
+  const parse = lezerParser.startParse(text) as PartialParse & { bigReductionCount?: number };
+  for (;;) {
+    parse.bigReductionCount = 0;
+    const tree = parse.advance();
+    if (tree !== null) return tree;
+  }
+}
+
 /** Turns lezer-promql's tree into our AST, fixing where its precedences differ from Prometheus's. */
 class TreeConverter {
   /** Literals written with a sign (`-2`), which lezer lexes as one token: `-2 ^ 2` must be -(2 ^ 2). */
@@ -132,9 +147,16 @@ class TreeConverter {
     if (skipTrivia(this.query, 0) >= this.query.length) {
       throw new ParseError({ start: 0, end: 0 }, 'no expression found in input', this.query);
     }
-    const top = lezerParser.parse(lezerCompatible(this.query)).topNode;
-    this.throwFirstSyntaxError(top);
-    this.throwTooDeep(top);
+    const top = parseTree(lezerCompatible(this.query)).topNode;
+    try {
+      this.throwFirstSyntaxError(top);
+    } catch (e) {
+      // Past its own depth limit lezer cuts the stack and reports a token it could not place:
+      // the nesting that made it do so is the error, where it first goes too deep.
+      if (e instanceof ParseError) this.throwTooDeep(top, e.pos.start);
+      throw e;
+    }
+    this.throwTooDeep(top, Infinity);
     const body = kids(top);
     if (body.length !== 1) throw this.unexpectedAt(body[1]?.from ?? this.query.length);
     return this.expr(body[0]!);
@@ -160,14 +182,15 @@ class TreeConverter {
   /**
    * Conversion, type checking and evaluation recurse once a level of the tree: past MAX_NESTING
    * levels (a chain of thousands of `+`, or of parentheses) the query is refused, where the first
-   * level too deep begins, before any of them could run out of stack.
+   * level too deep begins, before any of them could run out of stack. Only a level that begins
+   * before `before` (an error found first) counts.
    */
-  private throwTooDeep(top: SyntaxNode): void {
+  private throwTooDeep(top: SyntaxNode, before: number): void {
     const cursor = top.cursor();
     let depth = 0;
     for (;;) {
       if (cursor.firstChild()) {
-        if (++depth > MAX_NESTING) this.fail({ start: cursor.from, end: cursor.to }, `expression nested too deeply, more than ${MAX_NESTING} levels`);
+        if (++depth > MAX_NESTING && cursor.from < before) this.fail({ start: cursor.from, end: cursor.to }, `expression nested too deeply, more than ${MAX_NESTING} levels`);
         continue;
       }
       while (!cursor.nextSibling()) {

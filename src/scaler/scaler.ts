@@ -3,6 +3,7 @@ import type { Expr } from '../promql/ast.js';
 import { metricNamesOf, type Engine } from '../promql/engine.js';
 import { lineCol, PromQLError, TooManySamplesError } from '../promql/errors.js';
 import { earliestRead, lookBackOf, type LookBack } from '../promql/look-back.js';
+import type { Lane } from '../promql/lane.js';
 import { parseExpr } from '../promql/parser.js';
 import { formatRFC3339Seconds } from '../promql/format.js';
 import { formatDuration } from '../promql/printer.js';
@@ -57,6 +58,8 @@ export class Scaler {
   readonly evaluations = new EvaluationStats();
   private readonly triggers = new Map<string, CompiledTrigger>();
   private readonly wanted: WantedNames;
+  /** Trigger evaluations have their own lane: API queries never make KEDA wait. */
+  private readonly lane: Lane;
 
   constructor(
     private readonly engine: Engine,
@@ -66,6 +69,7 @@ export class Scaler {
     this.options = { maxTriggers: 10_000, errIfNotFound: false, lazySeries: false, now: Date.now, ...opts };
     this.wanted = new WantedNames((name) => tsdb.select([new Matcher('=', '__name__', name)]).length > 0);
     this.status = new ScaledObjectStatus(this.options.now);
+    this.lane = engine.newLane();
   }
 
   /** The parsed trigger for a ScaledObjectRef; INVALID_ARGUMENT with the parser's message when the query is bad. */
@@ -111,7 +115,7 @@ export class Scaler {
   }
 
   /** The trigger's value now, with KEDA's rules for empty, multi-series and non-finite results. */
-  read(trigger: CompiledTrigger): Reading {
+  async read(trigger: CompiledTrigger): Promise<Reading> {
     const { spec } = trigger;
     const now = this.options.now();
     const notYet = this.windowNotHeld(trigger, now);
@@ -119,7 +123,7 @@ export class Scaler {
     let value: number | undefined;
     const started = performance.now();
     try {
-      value = this.evaluate(trigger, now);
+      value = await this.evaluate(trigger, now);
     } catch (e) {
       this.evaluations.observe(performance.now() - started);
       return this.fail(trigger, toScalerError(e), now);
@@ -240,8 +244,8 @@ export class Scaler {
     return waiting;
   }
 
-  private evaluate(trigger: CompiledTrigger, now: number): number | undefined {
-    const { value } = this.engine.instant(trigger.expr, now);
+  private async evaluate(trigger: CompiledTrigger, now: number): Promise<number | undefined> {
+    const { value } = await this.engine.instantAsync(this.lane, trigger.expr, now);
     let v: number;
     switch (value.type) {
       case 'scalar':

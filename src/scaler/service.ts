@@ -68,6 +68,7 @@ export class ExternalScalerService {
   private readonly streams = new Set<ActiveStream>();
   /** Streams waiting for evaluation, oldest first. */
   private readonly queue: ActiveStream[] = [];
+  private draining = false;
   private readonly specStreams = new Set<ServerWritableStream<ScaledObjectRef, unknown>>();
   private readonly timer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -99,15 +100,15 @@ export class ExternalScalerService {
   implementation(): UntypedServiceImplementation {
     return {
       IsActive: (call: ServerUnaryCall<ScaledObjectRef, unknown>, cb: sendUnaryData<unknown>) =>
-        this.unary('IsActive', cb, () => ({ result: this.scaler.read(this.scaler.compile(call.request)).active })),
+        void this.unary('IsActive', cb, async () => ({ result: (await this.scaler.read(this.scaler.compile(call.request))).active })),
       GetMetricSpec: (call: ServerUnaryCall<ScaledObjectRef, unknown>, cb: sendUnaryData<unknown>) =>
-        this.unary('GetMetricSpec', cb, () => ({ metricSpecs: [specOf(this.scaler.compile(call.request))] })),
+        void this.unary('GetMetricSpec', cb, async () => ({ metricSpecs: [specOf(this.scaler.compile(call.request))] })),
       GetMetrics: (call: ServerUnaryCall<GetMetricsRequest, unknown>, cb: sendUnaryData<unknown>) =>
-        this.unary('GetMetrics', cb, () => {
+        void this.unary('GetMetrics', cb, async () => {
           const ref = call.request.scaledObjectRef;
           if (!ref) throw new ScalerError(status.INVALID_ARGUMENT, 'GetMetrics needs scaledObjectRef');
           const trigger = this.scaler.compile(ref);
-          const { value } = this.scaler.read(trigger);
+          const { value } = await this.scaler.read(trigger);
           const metricName = call.request.metricName || trigger.spec.metricName;
           return { metricValues: [{ metricName, metricValue: Math.round(value), metricValueFloat: value }] };
         }),
@@ -126,10 +127,10 @@ export class ExternalScalerService {
     this.specStreams.clear();
   }
 
-  private unary<T>(rpc: string, cb: sendUnaryData<T>, answer: () => T): void {
+  private async unary<T>(rpc: string, cb: sendUnaryData<T>, answer: () => Promise<T>): Promise<void> {
     let result: T;
     try {
-      result = answer();
+      result = await answer();
     } catch (e) {
       const err = grpcError(e);
       this.options.onCall?.(rpc, err.code);
@@ -169,7 +170,7 @@ export class ExternalScalerService {
     if (!trigger) return;
     const stream: ActiveStream = { trigger, call, last: undefined, pending: false };
     this.track(this.streams, stream, call);
-    this.evaluateStream(stream);
+    void this.evaluateStream(stream);
   }
 
   private openSpecStream(call: ServerWritableStream<ScaledObjectRef, unknown>): void {
@@ -184,48 +185,55 @@ export class ExternalScalerService {
   private schedule(s: ActiveStream): void {
     s.pending = true;
     this.queue.push(s);
-    if (this.queue.length === 1) setImmediate(this.drain);
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => void this.drain());
+    }
   }
 
   /**
-   * Evaluates queued streams for at most STREAM_SLICE_MS, then lets other work run before going
-   * on: one push can touch every stream, and fifty evaluations in a row would hold up KEDA's
-   * calls and the next push. Streams sharing a trigger (the same metadata) share its evaluation.
+   * Evaluates queued streams one after another, letting other work run every STREAM_SLICE_MS:
+   * one push can touch every stream, and fifty evaluations in a row would hold up KEDA's calls
+   * and the next push. Streams sharing a trigger (the same metadata) share its evaluation within
+   * a slice; a new slice evaluates afresh, since samples may have arrived in between.
    */
-  private readonly drain = (): void => {
-    const until = performance.now() + STREAM_SLICE_MS;
+  private async drain(): Promise<void> {
+    let until = performance.now() + STREAM_SLICE_MS;
     const answers = new Map<CompiledTrigger, boolean | undefined>();
-    let done = 0;
-    while (done < this.queue.length && (done === 0 || performance.now() < until)) {
-      const s = this.queue[done++]!;
+    while (this.queue.length > 0) {
+      if (performance.now() >= until) {
+        await new Promise((resolve) => setImmediate(resolve));
+        until = performance.now() + STREAM_SLICE_MS;
+        answers.clear();
+      }
+      const s = this.queue.shift()!;
       s.pending = false;
       if (!this.streams.has(s)) continue;
       let active = answers.get(s.trigger);
       if (!answers.has(s.trigger)) {
-        active = this.activity(s.trigger);
+        active = await this.activity(s.trigger);
         answers.set(s.trigger, active);
       }
       this.tell(s, active);
     }
-    this.queue.splice(0, done);
-    if (this.queue.length > 0) setImmediate(this.drain);
-  };
-
-  private evaluateStream(s: ActiveStream): void {
-    this.tell(s, this.activity(s.trigger));
+    this.draining = false;
   }
 
-  /** Sends the stream its trigger's activity when that is known and has changed. */
+  private async evaluateStream(s: ActiveStream): Promise<void> {
+    this.tell(s, await this.activity(s.trigger));
+  }
+
+  /** Sends the stream its trigger's activity when that is known and has changed, unless the stream ended meanwhile. */
   private tell(s: ActiveStream, active: boolean | undefined): void {
-    if (active === undefined || active === s.last) return;
+    if (active === undefined || active === s.last || !this.streams.has(s)) return;
     s.last = active;
     s.call.write({ result: active });
   }
 
   /** Whether the trigger is active now; undefined when its query fails. */
-  private activity(trigger: CompiledTrigger): boolean | undefined {
+  private async activity(trigger: CompiledTrigger): Promise<boolean | undefined> {
     try {
-      return this.scaler.read(trigger).active;
+      return (await this.scaler.read(trigger)).active;
     } catch (e) {
       // KEDA learns of query errors from GetMetrics; a stream only ever carries answers.
       this.log.debug({ scaledObject: `${trigger.ref.namespace}/${trigger.ref.name}`, err: (e as Error).message }, 'stream evaluation failed');

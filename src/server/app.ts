@@ -71,6 +71,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     lookbackDeltaMs: config.lookbackDeltaMs,
     timeoutMs: config.queryTimeoutMs,
     maxSamples: config.queryMaxSamples,
+    maxConcurrency: config.queryMaxConcurrency,
   });
   const scaler = new Scaler(engine, tsdb, { errIfNotFound: config.errIfNotFound, lazySeries: config.lazySeries });
   const selfMetrics = new SelfMetrics();

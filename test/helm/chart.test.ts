@@ -134,7 +134,7 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     expect(c.resources?.requests).toBeDefined();
     expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
     const env = envRecord(c);
-    expect(env).toMatchObject({ SCALER_RETENTION: '10m', SCALER_QUERY_MAX_SAMPLES: '50000000', SCALER_LAZY_SERIES: 'false', SCALER_LOG_FORMAT: 'json' });
+    expect(env).toMatchObject({ SCALER_RETENTION: '10m', SCALER_QUERY_MAX_SAMPLES: '2000000', SCALER_LAZY_SERIES: 'false', SCALER_LOG_FORMAT: 'json' });
     for (const name of TLS_ENVS) expect(env).not.toHaveProperty(name);
   });
 

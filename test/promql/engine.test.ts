@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine, metricNamesOf } from '../../src/promql/engine.js';
 import { EvalError, QueryTimeoutError, TooManySamplesError } from '../../src/promql/errors.js';
 import type { QueryValue } from '../../src/promql/value.js';
+import { MAX_NESTING } from '../../src/promql/parser.js';
 import { Tsdb } from '../../src/tsdb/db.js';
 import { labelsFromRecord, labelsToRecord } from '../../src/tsdb/labels.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
@@ -136,5 +137,15 @@ describe('Engine on query text', () => {
 
   it('rejects a range query over a range vector', () => {
     expect(() => new Engine(d).range('gauge[1m]', 0, MIN, MIN)).toThrow('invalid expression type "range vector" for range query');
+  });
+});
+
+describe('evaluation at the nesting limit', () => {
+  it('evaluates the deepest chain the parser accepts, held to the end or yielding', async () => {
+    const chain = Array.from({ length: MAX_NESTING - 10 }, (_, i) => `vector(${i})`).join(' or ');
+    const engine = new Engine(new Tsdb());
+    expect(vector(engine.instant(chain, 0).value)).toEqual({ '{}': 0 });
+    const r = await engine.rangeAsync(engine.newLane(), chain, 0, 10 * MIN, MIN);
+    expect(r.value.type === 'matrix' && r.value.series[0]!.values).toEqual(Array.from({ length: 11 }, () => 0));
   });
 });

@@ -534,6 +534,19 @@ describe('nesting depth', () => {
     expect(parseError(chain).message).toMatch(new RegExp(`^1:\\d+: parse error: expression nested too deeply, more than ${MAX_NESTING} levels$`));
   });
 
+  it.each([
+    ['parentheses', '('.repeat(3000), 'x', ')'.repeat(3000), 1001],
+    ['calls', 'abs('.repeat(3000), 'x', ')'.repeat(3000), 1997],
+    ['unary minus', '-'.repeat(3000), 'x', '', 999],
+    ['right operands', '(x + '.repeat(1000), 'x', ')'.repeat(1000), 2497],
+  ])('names the level where %s nest too deeply, even past the depth where lezer gives up', (_, open, inner, close, column) => {
+    expect(parseError(`${open}${inner}${close}`).message).toBe(`1:${column}: parse error: expression nested too deeply, more than ${MAX_NESTING} levels`);
+  });
+
+  it('still reports an earlier syntax error first', () => {
+    expect(parseError(`x +* ${'('.repeat(1500)}x${')'.repeat(1500)}`).message).toBe('1:4: parse error: unexpected <op:*>');
+  });
+
   it('parses a long chain within the limit', () => {
     const chain = Array.from({ length: 300 }, () => 'x').join(' + ');
     expect(parseExpr(chain).kind).toBe('BinaryExpr');

@@ -25,9 +25,9 @@ function read(scaler: Scaler, scalerMetadata: Record<string, string>) {
   return scaler.read(scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata }));
 }
 
-function failure(fn: () => unknown): ScalerError {
+async function failure(fn: () => unknown): Promise<ScalerError> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     return e as ScalerError;
   }
@@ -53,7 +53,7 @@ describe('Kedify otel-add-on compatibility', () => {
     clampMax: '10',
   };
 
-  it("gives the value Kedify's semantics define for its own example ScaledObject", () => {
+  it("gives the value Kedify's semantics define for its own example ScaledObject", async () => {
     const { tsdb, scaler } = setup();
     const match = { name: 'http_server_request_count', app_id: 'nodeapp', method: 'GET', path: '/v1.0/state/statestore' };
     // Two replicas of the app serving 2 and 4 requests a second; a third series is another path.
@@ -61,25 +61,25 @@ describe('Kedify otel-add-on compatibility', () => {
     counter(tsdb, { ...match, instance: 'b' }, 4);
     counter(tsdb, { ...match, path: '/healthz', instance: 'a' }, 100);
     // Kedify: per series (last - first) / (t_last - t_first) over its 2-minute window, then avg across series.
-    expect(read(scaler, kedifyExample).value).toBeCloseTo(3, 9);
-    expect(read(scaler, { ...kedifyExample, clampMax: '2.5' }).value).toBe(2.5);
-    expect(read(scaler, { ...kedifyExample, clampMin: '7' }).value).toBe(7);
+    expect((await read(scaler, kedifyExample)).value).toBeCloseTo(3, 9);
+    expect((await read(scaler, { ...kedifyExample, clampMax: '2.5' })).value).toBe(2.5);
+    expect((await read(scaler, { ...kedifyExample, clampMin: '7' })).value).toBe(7);
     const trigger = scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: kedifyExample });
     expect(trigger.spec.query).toBe('avg(rate(http_server_request_count{app_id="nodeapp", method="GET", path="/v1.0/state/statestore"}[2m]))');
   });
 
-  it('sums across series when the query has no aggregation, and reads the last value by default', () => {
+  it('sums across series when the query has no aggregation, and reads the last value by default', async () => {
     const { tsdb, scaler } = setup();
     tsdb.appendLabels(labelsFromRecord({ __name__: 'queue', pod: 'a', tier: 'gw' }), NOW - 5_000, 3);
     tsdb.appendLabels(labelsFromRecord({ __name__: 'queue', pod: 'b', tier: 'gw' }), NOW - 5_000, 4);
-    expect(read(scaler, { metricQuery: 'queue{tier=gw}', targetValue: '1' }).value).toBe(7);
-    expect(read(scaler, { metricQuery: 'max(queue{tier=gw})', targetValue: '1', operationOverTime: 'last_one' }).value).toBe(4);
-    expect(read(scaler, { metricQuery: 'queue', targetValue: '1', operationOverTime: 'count' }).value).toBe(2);
+    expect((await read(scaler, { metricQuery: 'queue{tier=gw}', targetValue: '1' })).value).toBe(7);
+    expect((await read(scaler, { metricQuery: 'max(queue{tier=gw})', targetValue: '1', operationOverTime: 'last_one' })).value).toBe(4);
+    expect((await read(scaler, { metricQuery: 'queue', targetValue: '1', operationOverTime: 'count' })).value).toBe(2);
   });
 
-  it('names the key when the Kedify query form is wrong', () => {
+  it('names the key when the Kedify query form is wrong', async () => {
     const { scaler } = setup();
-    const err = failure(() => read(scaler, { metricQuery: 'rate(x[1m])', targetValue: '1', operationOverTime: 'rate' }));
+    const err = await failure(() => read(scaler, { metricQuery: 'rate(x[1m])', targetValue: '1', operationOverTime: 'rate' }));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.message).toMatch(/"metricQuery".*agg\(metric\{label=value/);
   });
@@ -94,66 +94,66 @@ describe('the seeds\' collector queries', () => {
     }
   }
 
-  it('work verbatim', () => {
+  it('work verbatim', async () => {
     const { tsdb, scaler } = setup();
     collectors(tsdb, ['gw-0', 'gw-1']);
-    expect(read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans{receiver="otlp"}[1m]))', targetValue: '1000' }).value).toBeCloseTo(1000, 9);
-    expect(read(scaler, { metricQuery: 'sum(otelcol_exporter_queue_size{job="gateway-collector"})', targetValue: '10' }).value).toBe(24);
+    expect((await read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans{receiver="otlp"}[1m]))', targetValue: '1000' })).value).toBeCloseTo(1000, 9);
+    expect((await read(scaler, { metricQuery: 'sum(otelcol_exporter_queue_size{job="gateway-collector"})', targetValue: '10' })).value).toBe(24);
   });
 
-  it('answer a per-pod query with one pod, and ask for an aggregation with more', () => {
+  it('answer a per-pod query with one pod, and ask for an aggregation with more', async () => {
     const { tsdb, scaler } = setup();
     collectors(tsdb, ['gw-0']);
     const query = 'rate(otelcol_processor_refused_spans_total{job="gateway-collector"}[1m])';
-    expect(read(scaler, { metricQuery: query, targetValue: '1' }).value).toBeCloseTo(2, 9);
+    expect((await read(scaler, { metricQuery: query, targetValue: '1' })).value).toBeCloseTo(2, 9);
     collectors(tsdb, ['gw-1']);
-    const err = failure(() => read(scaler, { metricQuery: query, targetValue: '1' }));
+    const err = await failure(() => read(scaler, { metricQuery: query, targetValue: '1' }));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.message).toMatch(/returned 2 series.*wrap the query in an aggregation such as sum/);
-    expect(read(scaler, { metricQuery: `sum(${query})`, targetValue: '1' }).value).toBeCloseTo(4, 9);
+    expect((await read(scaler, { metricQuery: `sum(${query})`, targetValue: '1' })).value).toBeCloseTo(4, 9);
   });
 });
 
 describe('results KEDA can act on', () => {
-  it('gives valueIfNotFound for an empty result, or UNAVAILABLE when the trigger or the global setting asks for an error', () => {
+  it('gives valueIfNotFound for an empty result, or UNAVAILABLE when the trigger or the global setting asks for an error', async () => {
     const { scaler } = setup();
     const meta = { metricQuery: 'sum(queue{tier="gw"})', targetValue: '1' };
-    expect(read(scaler, meta).value).toBe(0);
-    expect(read(scaler, { ...meta, valueIfNotFound: '2' }).value).toBe(2);
+    expect((await read(scaler, meta)).value).toBe(0);
+    expect((await read(scaler, { ...meta, valueIfNotFound: '2' })).value).toBe(2);
     for (const key of ['errIfNotFound', 'errorIfNotFound']) {
-      const err = failure(() => read(scaler, { ...meta, [key]: 'true' }));
+      const err = await failure(() => read(scaler, { ...meta, [key]: 'true' }));
       expect(err.code).toBe(status.UNAVAILABLE);
       expect(err.message).toMatch(/found no series.*errIfNotFound.*fallback/);
     }
     // A scalar result is never "not found".
-    expect(read(scaler, { metricQuery: '4', targetValue: '1', errIfNotFound: 'true' }).value).toBe(4);
+    expect((await read(scaler, { metricQuery: '4', targetValue: '1', errIfNotFound: 'true' })).value).toBe(4);
     const strict = setup({ errIfNotFound: true }).scaler;
-    expect(failure(() => read(strict, meta)).code).toBe(status.UNAVAILABLE);
+    expect((await failure(() => read(strict, meta))).code).toBe(status.UNAVAILABLE);
     // A trigger's own choice wins over the global default.
-    expect(read(strict, { ...meta, valueIfNotFound: '3' }).value).toBe(3);
-    expect(read(strict, { ...meta, errIfNotFound: 'false' }).value).toBe(0);
+    expect((await read(strict, { ...meta, valueIfNotFound: '3' })).value).toBe(3);
+    expect((await read(strict, { ...meta, errIfNotFound: 'false' })).value).toBe(0);
   });
 
-  it('answers a found value whatever errIfNotFound says', () => {
+  it('answers a found value whatever errIfNotFound says', async () => {
     const { tsdb, scaler } = setup({ errIfNotFound: true });
     tsdb.appendLabels(labelsFromRecord({ __name__: 'queue', tier: 'gw' }), NOW - 1_000, 4);
-    expect(read(scaler, { metricQuery: 'sum(queue{tier="gw"})', targetValue: '1', errIfNotFound: 'true' }).value).toBe(4);
+    expect((await read(scaler, { metricQuery: 'sum(queue{tier="gw"})', targetValue: '1', errIfNotFound: 'true' })).value).toBe(4);
   });
-  it('refuses NaN and infinite values with a clear error', () => {
+  it('refuses NaN and infinite values with a clear error', async () => {
     const { tsdb, scaler } = setup();
     tsdb.appendLabels(labelsFromRecord({ __name__: 'x' }), NOW, 1);
-    const err = failure(() => read(scaler, { metricQuery: 'sum(x) / 0', targetValue: '1' }));
+    const err = await failure(() => read(scaler, { metricQuery: 'sum(x) / 0', targetValue: '1' }));
     expect(err.code).toBe(status.OUT_OF_RANGE);
     expect(err.message).toMatch(/returned \+?Infinity/);
   });
 
-  it('takes a scalar result as the value and judges activity by activationTargetValue', () => {
+  it('takes a scalar result as the value and judges activity by activationTargetValue', async () => {
     const { scaler } = setup();
-    expect(read(scaler, { metricQuery: 'scalar(vector(4))', targetValue: '1', activationTargetValue: '3' })).toEqual({ value: 4, active: true });
-    expect(read(scaler, { metricQuery: '4', targetValue: '1', activationTargetValue: '4' })).toEqual({ value: 4, active: false });
+    expect(await read(scaler, { metricQuery: 'scalar(vector(4))', targetValue: '1', activationTargetValue: '3' })).toEqual({ value: 4, active: true });
+    expect(await read(scaler, { metricQuery: '4', targetValue: '1', activationTargetValue: '4' })).toEqual({ value: 4, active: false });
   });
 
-  it('parses a query once per distinct metadata', () => {
+  it('parses a query once per distinct metadata', async () => {
     const { scaler } = setup();
     const ref = { name: 'so', namespace: 'ns', scalerMetadata: { metricQuery: 'sum(x)', targetValue: '1' } };
     expect(scaler.compile(ref)).toBe(scaler.compile({ ...ref, scalerMetadata: { targetValue: '1', metricQuery: 'sum(x)' } }));
@@ -162,11 +162,11 @@ describe('results KEDA can act on', () => {
 });
 
 describe('scaler self-metrics', () => {
-  it('counts evaluations and their time, and keeps the last reading of each trigger', () => {
+  it('counts evaluations and their time, and keeps the last reading of each trigger', async () => {
     const { tsdb, scaler } = setup();
     tsdb.appendLabels(labelsFromRecord({ __name__: 'x' }), NOW, 5);
-    read(scaler, { metricQuery: 'sum(x)', targetValue: '1', activationTargetValue: '2' });
-    failure(() => read(scaler, { metricQuery: 'x / 0', targetValue: '1' }));
+    await read(scaler, { metricQuery: 'sum(x)', targetValue: '1', activationTargetValue: '2' });
+    await failure(() => read(scaler, { metricQuery: 'x / 0', targetValue: '1' }));
     expect(scaler.evaluations.count).toBe(2);
     expect(scaler.evaluations.totalMs).toBeGreaterThan(0);
     const rows = scaler.status.list().sort((a, b) => a.query.localeCompare(b.query));
@@ -178,7 +178,7 @@ describe('scaler self-metrics', () => {
 });
 
 describe('queries KEDA cannot scale on', () => {
-  it('are refused when compiled (GetMetricSpec), with the position of the result and its type', () => {
+  it('are refused when compiled (GetMetricSpec), with the position of the result and its type', async () => {
     const { scaler } = setup();
     const cases: [string, RegExp][] = [
       ['otelcol_exporter_queue_size[5m]', /"metricQuery": 1:1: the query gives a range vector; KEDA needs a scalar or an instant vector \(wrap it in a function over time such as rate/],
@@ -186,7 +186,7 @@ describe('queries KEDA cannot scale on', () => {
       ['"queue"', /"metricQuery": 1:1: the query gives a string; KEDA needs a scalar or an instant vector$/],
     ];
     for (const [metricQuery, message] of cases) {
-      const err = failure(() => scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery, targetValue: '1' } }));
+      const err = await failure(() => scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery, targetValue: '1' } }));
       expect(err.code).toBe(status.INVALID_ARGUMENT);
       expect(err.message).toMatch(message);
     }
@@ -204,24 +204,24 @@ describe('answers only once the store holds the query\'s whole window', () => {
     for (let t = fromMs; t <= toMs; t += S) tsdb.append(s, t, 100 * (t / S));
   }
 
-  it('is UNAVAILABLE with the time left until a fresh store covers the look-back, then right', () => {
+  it('is UNAVAILABLE with the time left until a fresh store covers the look-back, then right', async () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     pushCounter(tsdb, NOW, NOW + 2 * S);
     advance(2 * S);
-    const err = failure(() => read(scaler, rateMeta));
+    const err = await failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.message).toMatch(/the store holds data since 2027-01-15T08:00:00Z; the query reads 1m back; answers in 58s/);
     // The partial window would have said much less than 100/s.
     expect(scaler.status.list()[0]!.lastValue).toBeUndefined();
     pushCounter(tsdb, NOW + 3 * S, NOW + 59 * S);
     advance(57 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/answers in 1s/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/answers in 1s/);
     pushCounter(tsdb, NOW + 60 * S, NOW + 60 * S);
     advance(1 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });
 
-  it('waits for series that resumed late after a restart, whose first samples a window from the start would miss', () => {
+  it('waits for series that resumed late after a restart, whose first samples a window from the start would miss', async () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     // Pod a reconnects at once, pod b 3s later; a pod first seen 70s in is a new one.
     const pod = (instance: string) => tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance }), 'otelcol_receiver_accepted_spans')!;
@@ -232,105 +232,105 @@ describe('answers only once the store holds the query\'s whole window', () => {
       if (t >= NOW + 70 * S) tsdb.append(c, t, 0);
     }
     advance(60 * S);
-    const err = failure(() => read(scaler, rateMeta));
+    const err = await failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.message).toMatch(/have no samples from before the restart until 2027-01-15T08:00:03Z \(clients reconnecting\).*reads 1m back; answers in 3s/);
     advance(3 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(200, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(200, 6);
     advance(10 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(200, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(200, 6);
   });
 
-  it('counts the lookback delta for instant selectors, also at each step of a subquery', () => {
+  it('counts the lookback delta for instant selectors, also at each step of a subquery', async () => {
     const { scaler, advance } = setup({ fresh: true });
     const gauge = { metricQuery: 'sum(queue)', targetValue: '1' };
     const sub = { metricQuery: 'max_over_time(sum(queue)[2m:10s])', targetValue: '1' };
-    expect(failure(() => read(scaler, gauge)).message).toMatch(/reads 5m back; answers in 300s/);
-    expect(failure(() => read(scaler, sub)).message).toMatch(/reads 7m back; answers in 420s/);
+    expect((await failure(() => read(scaler, gauge))).message).toMatch(/reads 5m back; answers in 300s/);
+    expect((await failure(() => read(scaler, sub))).message).toMatch(/reads 7m back; answers in 420s/);
     advance(300 * S);
-    expect(read(scaler, gauge).value).toBe(0);
-    expect(failure(() => read(scaler, sub)).code).toBe(status.UNAVAILABLE);
+    expect((await read(scaler, gauge)).value).toBe(0);
+    expect((await failure(() => read(scaler, sub))).code).toBe(status.UNAVAILABLE);
     advance(120 * S);
-    expect(read(scaler, sub).value).toBe(0);
+    expect((await read(scaler, sub)).value).toBe(0);
   });
 
-  it('answers at once when restored data covers the window, and for queries that read no samples', () => {
+  it('answers at once when restored data covers the window, and for queries that read no samples', async () => {
     const { tsdb, scaler } = setup({ fresh: true });
-    expect(read(scaler, { metricQuery: 'vector(3)', targetValue: '1' }).value).toBe(3);
+    expect((await read(scaler, { metricQuery: 'vector(3)', targetValue: '1' })).value).toBe(3);
     tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
     pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
     pushCounter(tsdb, NOW, NOW);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
     // A restored span that begins after the look-back starts: answered once the look-back fits in it.
-    expect(failure(() => read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[11m]))', targetValue: '1' })).message).toMatch(
+    expect((await failure(() => read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[11m]))', targetValue: '1' }))).message).toMatch(
       /the store holds data since 2027-01-15T07:50:00Z; the query reads 11m back; answers in 60s/,
     );
   });
 
-  it('after a restore, waits for restored series to resume before a window ending without them answers low', () => {
+  it('after a restore, waits for restored series to resume before a window ending without them answers low', async () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
     pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
     const gone = tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance: 'gone' }), 'otelcol_receiver_accepted_spans')!;
     for (let t = NOW - 10 * 60 * S; t <= NOW - 2 * S; t += S) tsdb.append(gone, t, 100 * (t / S));
     advance(5 * S);
-    const err = failure(() => read(scaler, rateMeta));
+    const err = await failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.message).toMatch(/2 restored series of otelcol_receiver_accepted_spans have not caught up since the store began receiving at 2027-01-15T08:00:00Z.*answers once they resume, or in 55s at the latest/);
     // One pod is back; the other stopped with the restart and is taken as gone once the grace has passed.
     pushCounter(tsdb, NOW + 5 * S, NOW + 70 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/^1 restored series/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/^1 restored series/);
     // Past the grace, the window from the live start would still miss the samples lost while it reconnected.
     advance(53 * S);
     // The window starts in restored time, but after the series' last restored sample: low as well.
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/no samples from before the restart until 2027-01-15T08:00:05Z.*answers in 7s/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/no samples from before the restart until 2027-01-15T08:00:05Z.*answers in 7s/);
     advance(2 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/no samples from before the restart until 2027-01-15T08:00:05Z.*answers in 5s/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/no samples from before the restart until 2027-01-15T08:00:05Z.*answers in 5s/);
     advance(5 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });
 
-  it('after a restore, waits for a resumed series whose newest sample lags more than 1.5 of its push intervals', () => {
+  it('after a restore, waits for a resumed series whose newest sample lags more than 1.5 of its push intervals', async () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
     pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
     pushCounter(tsdb, NOW + 1 * S, NOW + 1 * S);
     advance(4 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/^1 restored series of otelcol_receiver_accepted_spans have not caught up/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/^1 restored series of otelcol_receiver_accepted_spans have not caught up/);
     pushCounter(tsdb, NOW + 2 * S, NOW + 4 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });
 
-  it('never answers a fixed @ time from before the store\'s data', () => {
+  it('never answers a fixed @ time from before the store\'s data', async () => {
     const { scaler, advance } = setup({ fresh: true });
     const meta = { metricQuery: `sum(rate(x[1m] @ ${(NOW - 3_600 * S) / 1000}))`, targetValue: '1' };
     advance(3_600 * S);
-    expect(failure(() => read(scaler, meta)).message).toMatch(/the query reads from 2027-01-15T06:59:00Z \(its @ modifier\); that time will not be covered/);
+    expect((await failure(() => read(scaler, meta))).message).toMatch(/the query reads from 2027-01-15T06:59:00Z \(its @ modifier\); that time will not be covered/);
   });
 
-  it('in lazy mode, waits for a window kept since its names were first wanted, unless the store already held them', () => {
+  it('in lazy mode, waits for a window kept since its names were first wanted, unless the store already held them', async () => {
     const { tsdb, scaler, advance } = setup({ lazySeries: true });
     pushCounter(tsdb, NOW - 60 * S, NOW, 'restored');
-    expect(read(scaler, { metricQuery: 'sum(rate(restored[1m]))', targetValue: '1' }).value).toBeCloseTo(100, 6);
-    const err = failure(() => read(scaler, rateMeta));
+    expect((await read(scaler, { metricQuery: 'sum(rate(restored[1m]))', targetValue: '1' })).value).toBeCloseTo(100, 6);
+    const err = await failure(() => read(scaler, rateMeta));
     expect(err.message).toMatch(/lazy mode has kept otelcol_receiver_accepted_spans since a trigger first asked for it at 2027-01-15T08:00:00Z; the query reads 1m back; answers in 60s/);
     expect(scaler.wantedMetricNames()).toEqual(new Set(['restored', 'otelcol_receiver_accepted_spans']));
     pushCounter(tsdb, NOW + S, NOW + 60 * S);
     advance(60 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });
 
-  it('in lazy mode, starts over for a name no trigger read for a while', () => {
+  it('in lazy mode, starts over for a name no trigger read for a while', async () => {
     const { tsdb, scaler, advance } = setup({ lazySeries: true, maxTriggers: 1 });
     const other = { metricQuery: 'sum(other)', targetValue: '1' };
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/answers in 60s/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/answers in 60s/);
     pushCounter(tsdb, NOW + S, NOW + 60 * S);
     advance(60 * S);
-    expect(read(scaler, rateMeta).value).toBeCloseTo(100, 6);
+    expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
     // Another trigger pushes this one out; its names are no longer kept, so their series get a gap.
-    expect(() => read(scaler, other)).toThrow();
+    await expect(read(scaler, other)).rejects.toThrow();
     expect(scaler.wantedMetricNames()).toEqual(new Set(['other']));
     advance(10 * S);
-    expect(failure(() => read(scaler, rateMeta)).message).toMatch(/since a trigger first asked for it at 2027-01-15T08:01:10Z.*answers in 60s/);
+    expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/since a trigger first asked for it at 2027-01-15T08:01:10Z.*answers in 60s/);
   });
 });

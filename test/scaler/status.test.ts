@@ -23,17 +23,17 @@ describe('ScaledObject statuses', () => {
     metrics.watch({ tsdb, scaler });
     const scraped = async () => (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('keda_otlp_scaler_scaledobject_value{'));
 
-    ask('deleted', 'sum(queue)');
+    await ask('deleted', 'sum(queue)');
     // An edit gives the trigger a new query and so a new default metric name: a new status.
-    ask('edited', 'sum(queue)');
+    await ask('edited', 'sum(queue)');
     now += STATUS_TTL_MS / 2;
-    ask('edited', 'max(queue)');
-    ask('kept', 'sum(queue)');
+    await ask('edited', 'max(queue)');
+    await ask('kept', 'sum(queue)');
     expect(scaler.status.list().map((s) => s.name)).toEqual(['deleted', 'edited', 'edited', 'kept']);
     expect(await scraped()).toHaveLength(4);
 
     now += STATUS_TTL_MS / 2;
-    ask('kept', 'sum(queue)');
+    await ask('kept', 'sum(queue)');
     expect(scaler.status.list().map((s) => [s.name, s.query])).toEqual([
       ['edited', 'max(queue)'],
       ['kept', 'sum(queue)'],

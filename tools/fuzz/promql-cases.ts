@@ -19,7 +19,25 @@ const SEEDS = [
   'avg_over_time(fuzz_canary[1h] @ end())',
   'quantile_over_time(0.5, cpu_utilization_ratio[5m])',
   'sort_desc(sum without (instance) (fuzz_canary))',
+  'max_over_time(vector(1)[1d:1ms])',
+  'count_over_time(vector(1)[1y:1ms])',
+  'max_over_time(max_over_time(vector(1)[1d:1s])[1d:1s])',
+  'sum(rate(fuzz_metric_total[5m:10s]))',
 ];
+
+/** Subquery ranges and resolutions, from cheap to far past any limit (a year at 1ms). */
+const SUBQUERY_RANGES = ['1m', '5m', '1h', '1d', '30d', '1y'];
+const SUBQUERY_STEPS = ['', '1ms', '10ms', '1s', '15s', '1m', '1h'];
+const OVER_TIME = ['max_over_time', 'min_over_time', 'count_over_time', 'sum_over_time', 'avg_over_time', 'last_over_time', 'absent_over_time', 'rate', 'deriv', 'changes'];
+
+/** `q` as a subquery inside a range function, sometimes inside an aggregation or with an offset. */
+function subquery(rng: Rng, q: string): string {
+  const window = `(${q})[${rng.pick(SUBQUERY_RANGES)}:${rng.pick(SUBQUERY_STEPS)}]${rng.chance(0.2) ? rng.pick([' offset 1h', ' @ end()', ' offset -5m']) : ''}`;
+  const call = rng.chance(0.15) ? `quantile_over_time(0.9, ${window})` : `${rng.pick(OVER_TIME)}(${window})`;
+  if (rng.chance(0.7)) return call;
+  if (rng.chance(0.3)) return `topk(2, ${call})`;
+  return `${rng.pick(['sum', 'max', 'count'])}${rng.chance(0.5) ? ' by (job) ' : ''}(${call})`;
+}
 
 // A word list, laid out as one.
 // prettier-ignore
@@ -43,6 +61,7 @@ const MUTATIONS: readonly (readonly [number, Mutation])[] = [
   [1, (rng, q) => { const n = 1 + rng.int(rng.chance(0.2) ? 3000 : 40); return `${'-'.repeat(n)}${q}`; }],
   [1, (rng, q) => { const n = 1 + rng.int(rng.chance(0.2) ? 2000 : 30); return Array.from({ length: n }, () => q).join(rng.pick([' + ', ' or ', ' and on() ', ' > bool '])); }],
   [1, (rng, q) => `sum(${q})${rng.pick(['', '[5m:]', ' offset -1m', ' @ 0', ' @ 1e20'])}`],
+  [1, subquery],
 ];
 
 /** A random query: a seed mutated a few times, or tokens strung together. */
