@@ -30,7 +30,12 @@ export function ingestInproc(steps: readonly (readonly Buffer[])[], pointsPerSte
 }
 
 /** The same for remote-write bodies: snappy, decode and append on this thread, as the receiver does them. */
-export function ingestInprocRemoteWrite(steps: readonly (readonly Buffer[])[], pointsPerStep: number, rounds: number, version: RemoteWriteVersion): InprocResult {
+export function ingestInprocRemoteWrite(
+  steps: readonly (readonly Buffer[])[],
+  pointsPerStep: number,
+  rounds: number,
+  version: RemoteWriteVersion,
+): InprocResult {
   return timeRounds(steps, pointsPerStep, rounds, (tsdb) => {
     const store = new RemoteWriteStore(tsdb, new RemoteWriteStats());
     return (body) => {
@@ -44,10 +49,20 @@ export function ingestInprocRemoteWrite(steps: readonly (readonly Buffer[])[], p
 const CONFIG = defaultConfig({ maxSeries: 10_000_000 });
 
 /** Median points/s over the steps after the first, each round into a fresh store. */
-function timeRounds(steps: readonly (readonly Buffer[])[], pointsPerStep: number, rounds: number, ingester: (tsdb: Tsdb) => (body: Buffer) => void): InprocResult {
+function timeRounds(
+  steps: readonly (readonly Buffer[])[],
+  pointsPerStep: number,
+  rounds: number,
+  ingester: (tsdb: Tsdb) => (body: Buffer) => void,
+): InprocResult {
   const results: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const tsdb = new Tsdb({ retentionMs: CONFIG.retentionMs, maxSeries: CONFIG.maxSeries, maxSamplesPerSeries: CONFIG.maxSamplesPerSeries, outOfOrderWindowMs: CONFIG.outOfOrderWindowMs });
+    const tsdb = new Tsdb({
+      retentionMs: CONFIG.retentionMs,
+      maxSeries: CONFIG.maxSeries,
+      maxSamplesPerSeries: CONFIG.maxSamplesPerSeries,
+      outOfOrderWindowMs: CONFIG.outOfOrderWindowMs,
+    });
     const ingest = ingester(tsdb);
     for (const body of steps[0]!) ingest(body);
     const t0 = performance.now();

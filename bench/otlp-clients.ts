@@ -53,19 +53,16 @@ export function postingClient(
   return {
     send: (body) =>
       new Promise((resolve, reject) => {
-        const req = http.request(
-          { host: '127.0.0.1', port, method: 'POST', path, agent, headers: { ...headers, 'content-length': body.length } },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const why = refusal(res.statusCode, Buffer.concat(chunks));
-              if (why === undefined) resolve();
-              else reject(new Error(why));
-            });
-            res.on('error', reject);
-          },
-        );
+        const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, agent, headers: { ...headers, 'content-length': body.length } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const why = refusal(res.statusCode, Buffer.concat(chunks));
+            if (why === undefined) resolve();
+            else reject(new Error(why));
+          });
+          res.on('error', reject);
+        });
         req.on('error', reject);
         req.end(body);
       }),

@@ -32,7 +32,13 @@ function ensurePrometheus(bin: string): void {
   run(['apt-get', 'install', '-y', '--no-install-recommends', 'prometheus']);
 }
 
-function request(port: number, method: string, path: string, body?: Buffer, headers: Record<string, string | number> = {}): Promise<{ status: number; body: string }> {
+function request(
+  port: number,
+  method: string,
+  path: string,
+  body?: Buffer,
+  headers: Record<string, string | number> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -165,7 +171,10 @@ async function pushAll(port: number, steps: Buffer[][], concurrency: number): Pr
 
 function peerQueries(queries: Record<string, QueryResult>): PeerResult['queries'] {
   return Object.fromEntries(
-    Object.entries(queries).map(([key, q]) => [key, { p50_ms: round3(q.p50), p99_ms: round3(q.p99), sample_value: q.sampleValue, result_series: q.resultSeries }]),
+    Object.entries(queries).map(([key, q]) => [
+      key,
+      { p50_ms: round3(q.p50), p99_ms: round3(q.p99), sample_value: q.sampleValue, result_series: q.resultSeries },
+    ]),
   );
 }
 
@@ -174,7 +183,14 @@ function peerQueries(queries: Record<string, QueryResult>): PeerResult['queries'
  * and concurrency, then asked the same queries the same way: the figures our own are held against.
  * One fresh server a size; the client encodes every body before the timed push.
  */
-export async function runPeer(sizes: readonly number[], batch: number, concurrency: number, warmup: number, runs: number, bin = 'prometheus'): Promise<Map<number, PeerResult>> {
+export async function runPeer(
+  sizes: readonly number[],
+  batch: number,
+  concurrency: number,
+  warmup: number,
+  runs: number,
+  bin = 'prometheus',
+): Promise<Map<number, PeerResult>> {
   ensurePrometheus(bin);
   const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
   const out = new Map<number, PeerResult>();

@@ -42,8 +42,24 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
   const largest = m.sizes.reduce((a, b) => (b.n > a.n ? b : a));
   const out: Record<string, unknown> = {
     bench: 'keda-otlp-scaler',
-    host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, mem_gib: round3(os.totalmem() / 2 ** 30), node: process.version, loadavg_1m_at_end: round3(os.loadavg()[0]!) },
-    params: { sizes: options.sizes, ingest_series: options.ingestSeries, batch: options.batch, concurrency: options.concurrency, rounds: options.rounds, warmup: options.warmup, runs: options.runs, load_seconds: options.loadSeconds, activation_rounds: options.activationRounds },
+    host: {
+      cpus: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model,
+      mem_gib: round3(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadavg_1m_at_end: round3(os.loadavg()[0]!),
+    },
+    params: {
+      sizes: options.sizes,
+      ingest_series: options.ingestSeries,
+      batch: options.batch,
+      concurrency: options.concurrency,
+      rounds: options.rounds,
+      warmup: options.warmup,
+      runs: options.runs,
+      load_seconds: options.loadSeconds,
+      activation_rounds: options.activationRounds,
+    },
     ingest_pps_inproc: Math.round(m.inproc.pps),
     ingest_pps_grpc: Math.round(m.grpc.pps),
     ingest_pps_http: Math.round(m.http.pps),
@@ -122,7 +138,8 @@ const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x
 /** The human table. */
 export function table(m: Measurements, options: BenchOptions): string {
   const lines: string[] = [];
-  const row = (name: string, ours: string, peer = '', ratio = '') => lines.push(`${name.padEnd(44)} ${ours.padStart(14)} ${peer.padStart(14)} ${ratio.padStart(8)}`);
+  const row = (name: string, ours: string, peer = '', ratio = '') =>
+    lines.push(`${name.padEnd(44)} ${ours.padStart(14)} ${peer.padStart(14)} ${ratio.padStart(8)}`);
   row('figure', 'ours', m.peer ? 'prometheus' : '', m.peer ? 'ratio' : '');
   const peerIngest = m.peer?.get(options.ingestSeries)?.ingest.samples_per_s;
   const ratio = (ours: number, peer: number | undefined) => (peer ? (ours / peer).toFixed(2) : '');

@@ -117,7 +117,20 @@ export async function snapshotBench(series: number, samples: number): Promise<Sn
     const loadMs = performance.now() - t1;
     const loadCpuMs = cpuMs(process.cpuUsage(cpu1));
     if (restored.seriesCount !== series) throw new Error(`the benchmark snapshot restored ${restored.seriesCount} of ${series} series`);
-    return { series, samplesPerSeries: samples, fillMs, writeMs, writeCpuMs, bytes, loadMs, loadCpuMs, loopPauseMs: latency(gaps), loopPausesOver10Ms: over10(gaps), idlePauseMaxMs: latency(idle).max, idlePausesOver10Ms: over10(idle) };
+    return {
+      series,
+      samplesPerSeries: samples,
+      fillMs,
+      writeMs,
+      writeCpuMs,
+      bytes,
+      loadMs,
+      loadCpuMs,
+      loopPauseMs: latency(gaps),
+      loopPausesOver10Ms: over10(gaps),
+      idlePauseMaxMs: latency(idle).max,
+      idlePausesOver10Ms: over10(idle),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -52,7 +52,9 @@ function ask(query: string): Promise<string> {
   );
 }
 
-console.log(`keda-otlp-scaler demo: OTLP gRPC :${app.ports.otlpGrpc}, OTLP/HTTP + scaler :${app.ports.otlpHttp}, API and web page http://127.0.0.1:${app.ports.http}/`);
+console.log(
+  `keda-otlp-scaler demo: OTLP gRPC :${app.ports.otlpGrpc}, OTLP/HTTP + scaler :${app.ports.otlpHttp}, API and web page http://127.0.0.1:${app.ports.http}/`,
+);
 async function printAnswers(): Promise<void> {
   const answers = await Promise.all(queries.map(ask));
   console.log(new Date().toISOString());

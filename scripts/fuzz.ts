@@ -42,7 +42,16 @@ let rss: () => number;
 let stop: () => Promise<unknown>;
 if (flags.inProcess) {
   const app = await startApp(
-    defaultConfig({ listenAddress: host, otlpGrpcPort: 0, otlpHttpPort: 0, httpPort: 0, retentionMs: 3_600_000, connectionIdleMs: CONNECTION_IDLE_MS, queryTimeoutMs: QUERY_TIMEOUT_MS, ...limits }),
+    defaultConfig({
+      listenAddress: host,
+      otlpGrpcPort: 0,
+      otlpHttpPort: 0,
+      httpPort: 0,
+      retentionMs: 3_600_000,
+      connectionIdleMs: CONNECTION_IDLE_MS,
+      queryTimeoutMs: QUERY_TIMEOUT_MS,
+      ...limits,
+    }),
     pino({ level: 'silent' }),
   );
   // The load is generated against this process from its start: its store is whole, queries need no warm-up.
@@ -53,7 +62,14 @@ if (flags.inProcess) {
 } else {
   const server = await spawnServer({
     entry: fileURLToPath(new URL('../src/main.js', import.meta.url)),
-    env: { SCALER_RETENTION: '1h', SCALER_MAX_REQUEST_BYTES: String(limits.maxRequestBytes), SCALER_MAX_DECOMPRESSED_BYTES: String(limits.maxDecompressedBytes), SCALER_LOG_LEVEL: 'info', SCALER_CONNECTION_IDLE: `${CONNECTION_IDLE_MS}ms`, SCALER_QUERY_TIMEOUT: `${QUERY_TIMEOUT_MS}ms` },
+    env: {
+      SCALER_RETENTION: '1h',
+      SCALER_MAX_REQUEST_BYTES: String(limits.maxRequestBytes),
+      SCALER_MAX_DECOMPRESSED_BYTES: String(limits.maxDecompressedBytes),
+      SCALER_LOG_LEVEL: 'info',
+      SCALER_CONNECTION_IDLE: `${CONNECTION_IDLE_MS}ms`,
+      SCALER_QUERY_TIMEOUT: `${QUERY_TIMEOUT_MS}ms`,
+    },
   });
   ports = server.ports;
   serverGone = server.gone;
@@ -65,7 +81,17 @@ if (flags.inProcess) {
 }
 
 const rssBefore = rss();
-const report = await runFuzz({ host, ports, limits, cases: flags.cases, seconds: flags.seconds, seed: flags.seed, timeoutMs: flags.timeoutMs, concurrency: flags.concurrency, serverGone });
+const report = await runFuzz({
+  host,
+  ports,
+  limits,
+  cases: flags.cases,
+  seconds: flags.seconds,
+  seed: flags.seed,
+  timeoutMs: flags.timeoutMs,
+  concurrency: flags.concurrency,
+  serverGone,
+});
 const rssAfter = rss();
 console.log(formatFuzzReport(report));
 console.log(`  server RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB before, ${(rssAfter / 2 ** 20).toFixed(0)} MiB after`);
@@ -97,7 +123,12 @@ console.log(
 
 // A fresh server with the chart's defaults: the per-request limits let each body through, the in-flight budget the total.
 const burstServer = await spawnServer({ entry: fileURLToPath(new URL('../src/main.js', import.meta.url)) });
-const burst = await inflightBurst(host, burstServer.ports, { concurrency: BURST_CONCURRENCY, rounds: BURST_ROUNDS, inflatedBytes: BURST_INFLATED_BYTES, peakRssBytes: burstServer.peakRssBytes });
+const burst = await inflightBurst(host, burstServer.ports, {
+  concurrency: BURST_CONCURRENCY,
+  rounds: BURST_ROUNDS,
+  inflatedBytes: BURST_INFLATED_BYTES,
+  peakRssBytes: burstServer.peakRssBytes,
+});
 burstServer.child.kill('SIGTERM');
 await burstServer.exited;
 console.log(formatBurstReport(burst, BURST_CONCURRENCY, BURST_INFLATED_BYTES, BOMB_RSS_BOUND));

@@ -11,7 +11,15 @@ import { KedaClient } from '../test/support/keda-client.js';
  * minute, while ScaledObjects call GetMetrics every second and hold StreamIsActive open.
  * Prints the server's RSS and event-loop lag over time and every failed call.
  */
-const flags = parseFlags(process.argv.slice(2), { minutes: 10, pods: 100, scaledObjects: 50, pushIntervalMs: 5_000, churnMs: 60_000, reportEverySeconds: 15, retentionMinutes: 2 });
+const flags = parseFlags(process.argv.slice(2), {
+  minutes: 10,
+  pods: 100,
+  scaledObjects: 50,
+  pushIntervalMs: 5_000,
+  churnMs: 60_000,
+  reportEverySeconds: 15,
+  retentionMinutes: 2,
+});
 
 const child = fork(fileURLToPath(new URL('../tools/soak/server-child.js', import.meta.url)), [], {
   env: { ...process.env, SOAK_APP_CONFIG: JSON.stringify({ retentionMs: flags.retentionMinutes * 60_000 }) },
@@ -49,11 +57,14 @@ const timers: NodeJS.Timeout[] = [];
 
 // Each pod pushes on its own schedule, spread over the interval.
 pods.forEach((pod, i) => {
-  const start = setTimeout(() => {
-    const push = () => void pusher.push(i % 2 === 1, pod.body(Date.now()), ingest);
-    push();
-    timers.push(setInterval(push, flags.pushIntervalMs));
-  }, (i * flags.pushIntervalMs) / flags.pods);
+  const start = setTimeout(
+    () => {
+      const push = () => void pusher.push(i % 2 === 1, pod.body(Date.now()), ingest);
+      push();
+      timers.push(setInterval(push, flags.pushIntervalMs));
+    },
+    (i * flags.pushIntervalMs) / flags.pods,
+  );
   timers.push(start);
 });
 
@@ -69,7 +80,11 @@ const keda = [new KedaClient(`127.0.0.1:${ports.otlpGrpc}`), new KedaClient(`127
 const calls: { emit: unknown; cancel(): void }[] = [];
 for (let i = 0; i < flags.scaledObjects; i++) {
   const client = keda[i % 2]!;
-  const ref = { name: `so-${i}`, namespace: 'soak', scalerMetadata: { metricQuery: QUERIES[i % QUERIES.length]!(i), targetValue: '5', activationTargetValue: '1' } };
+  const ref = {
+    name: `so-${i}`,
+    namespace: 'soak',
+    scalerMetadata: { metricQuery: QUERIES[i % QUERIES.length]!(i), targetValue: '5', activationTargetValue: '1' },
+  };
   const stream = client.raw.StreamIsActive!(ref) as unknown as NodeJS.EventEmitter & { cancel(): void; emit: unknown };
   stream.on('data', () => streamMessages++);
   stream.on('error', (err: Error) => {
@@ -96,7 +111,9 @@ const MAX_LAG_P99_MS = 50;
 const started = Date.now();
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 const rows: { t: number; s: ServerStats }[] = [];
-console.log(`soak: ${flags.minutes} min, ${flags.pods} pods pushing every ${flags.pushIntervalMs / 1000}s (replaced every ${flags.churnMs / 1000}s), ${flags.scaledObjects} ScaledObjects polling GetMetrics every 1s with StreamIsActive open; retention ${flags.retentionMinutes}m`);
+console.log(
+  `soak: ${flags.minutes} min, ${flags.pods} pods pushing every ${flags.pushIntervalMs / 1000}s (replaced every ${flags.churnMs / 1000}s), ${flags.scaledObjects} ScaledObjects polling GetMetrics every 1s with StreamIsActive open; retention ${flags.retentionMinutes}m`,
+);
 console.log('   t(s)   RSS MiB  heap MiB   series  lag p99 ms  lag max ms  ingest ok/err  GetMetrics ok/err  stream msgs');
 while (Date.now() - started < flags.minutes * 60_000 && !crashed) {
   await new Promise((r) => setTimeout(r, flags.reportEverySeconds * 1000));

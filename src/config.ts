@@ -39,7 +39,13 @@ export function parseBytes(text: string): number {
   if (!m) throw new Error(`"${text}" is not a size (examples: 1048576, 512KiB, 4MiB)`);
   const unit = (m[2] ?? 'B').toLowerCase();
   const factor: Record<string, number> = {
-    b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3,
+    b: 1,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+    kb: 1000,
+    mb: 1000 ** 2,
+    gb: 1000 ** 3,
   };
   return Math.round(Number(m[1]) * factor[unit]!);
 }
@@ -61,10 +67,11 @@ function parsedText(parse: (text: string) => number) {
 const duration = parsedText(parseDurationMs);
 const bytes = parsedText(parseBytes);
 const positiveDuration = duration.pipe(z.number().positive({ message: 'must be more than 0' }));
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform(
-  (v) => v === true || v === 'true' || v === '1' || v === 'yes',
-);
-const optionalPath = z.string().optional().transform((v) => (v === '' ? undefined : v));
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const optionalPath = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
 
 export const NAME_TRANSLATION_STRATEGIES = [
   'UnderscoreEscapingWithSuffixes',
@@ -133,10 +140,7 @@ export class ConfigError extends Error {
  * Reads settings with precedence CLI flag > environment variable > default.
  * Throws ConfigError naming the bad setting and where its value came from.
  */
-export function loadConfig(
-  argv: readonly string[] = process.argv.slice(2),
-  env: NodeJS.ProcessEnv = process.env,
-): Config {
+export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {
   const fromFlags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

@@ -6,7 +6,13 @@ const GRAPH_POINTS = 300;
 const GRAPH_HEIGHT = 300;
 const DEFAULT_WINDOW_S = 600;
 /** Ranges the picker offers besides "where the data is" and the whole retention, in seconds. */
-const RANGES = [[300, '5 minutes'], [900, '15 minutes'], [3600, '1 hour'], [6 * 3600, '6 hours'], [86400, '1 day']];
+const RANGES = [
+  [300, '5 minutes'],
+  [900, '15 minutes'],
+  [3600, '1 hour'],
+  [6 * 3600, '6 hours'],
+  [86400, '1 day'],
+];
 const COLORS = ['#2f6fde', '#e8590c', '#2b8a3e', '#c2255c', '#7048e8', '#0b7285', '#a61e4d', '#5c940d', '#862e9c', '#d9480f'];
 /** Dash patterns cycled with the colours, so series drawn on top of each other still show. */
 const DASHES = [[], [8, 4], [2, 3], [10, 3, 2, 3]];

@@ -96,7 +96,13 @@ export function astToJson(e: Expr, text: string): unknown {
         lhs: tree(e.lhs),
         rhs: tree(e.rhs),
         matching: e.matching
-          ? { card: e.matching.card, labels: e.matching.labels, on: e.matching.on, include: e.matching.include, fillValues: { lhs: e.matching.fillLeft ?? null, rhs: e.matching.fillRight ?? null } }
+          ? {
+              card: e.matching.card,
+              labels: e.matching.labels,
+              on: e.matching.on,
+              include: e.matching.include,
+              fillValues: { lhs: e.matching.fillLeft ?? null, rhs: e.matching.fillRight ?? null },
+            }
           : null,
         bool: e.returnBool,
       };

@@ -168,12 +168,8 @@ export class SelfMetrics {
         each(set, (t) => Number(t.lastError !== undefined)),
       );
       this.counter('scaler_evaluations_total', 'Trigger queries evaluated for KEDA.', [], (set) => set({}, scaler.evaluations.count));
-      this.counter('scaler_evaluation_seconds_total', 'Time spent evaluating trigger queries.', [], (set) =>
-        set({}, scaler.evaluations.totalMs / 1000),
-      );
-      this.gauge('scaler_evaluation_max_seconds', 'Longest single trigger evaluation since start.', [], (set) =>
-        set({}, scaler.evaluations.maxMs / 1000),
-      );
+      this.counter('scaler_evaluation_seconds_total', 'Time spent evaluating trigger queries.', [], (set) => set({}, scaler.evaluations.totalMs / 1000));
+      this.gauge('scaler_evaluation_max_seconds', 'Longest single trigger evaluation since start.', [], (set) => set({}, scaler.evaluations.maxMs / 1000));
       this.gauge('scaledobject_last_call_timestamp_seconds', 'When KEDA last caused an evaluation of the trigger.', triggers, (set) =>
         each(set, (t) => t.lastCall / 1000),
       );

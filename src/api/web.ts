@@ -16,7 +16,8 @@ const FILES: Record<string, { path: string; type: string }> = {
 };
 
 /** Scripts and styles from this origin only: the page has no inline script or style element. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** The web page at `/` and its assets: plain files, no build step; uPlot straight from its package. */
 export function webRoutes(app: FastifyInstance): void {

@@ -262,10 +262,7 @@ function anyValue(v: Json, path: Path, depth: number): RawValue {
     path.pop();
   } else if ((x = object(v, 'kvlistValue', 'kvlist_value', path)) !== undefined) {
     path.push('kvlistValue');
-    const entries = list(x as Json, 'values', 'values', path, (kv, p): [string, RawValue] => [
-      string(kv, 'key', 'key', p),
-      valueField(kv, p, depth + 1),
-    ]);
+    const entries = list(x as Json, 'values', 'values', path, (kv, p): [string, RawValue] => [string(kv, 'key', 'key', p), valueField(kv, p, depth + 1)]);
     out = new Map(entries);
     path.pop();
   }

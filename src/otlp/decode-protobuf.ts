@@ -139,9 +139,7 @@ function summaryPoint(p: Msg): SummaryPoint {
   const point = base(p) as SummaryPoint;
   point.count = toNumber(p.count);
   point.sum = p.sum;
-  point.quantileValues = (p.quantile_values as Msg[]).map(
-    (q): QuantileValue => ({ quantile: q.quantile, value: q.value }),
-  );
+  point.quantileValues = (p.quantile_values as Msg[]).map((q): QuantileValue => ({ quantile: q.quantile, value: q.value }));
   return point;
 }
 

@@ -40,7 +40,7 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
     const stream = streamOf(call);
     if (stream === undefined) {
       // Every OTLP gRPC test fails here if a grpc-js upgrade moves the stream: the limits are never skipped silently.
-      return refusingCall(call, status.INTERNAL, 'the OTLP request limits cannot see this grpc-js version\'s HTTP/2 stream');
+      return refusingCall(call, status.INTERNAL, "the OTLP request limits cannot see this grpc-js version's HTTP/2 stream");
     }
     const { maxRequestBytes, maxDecompressedBytes } = sink.limits;
     const reservation = sink.budget.reserve();
@@ -60,8 +60,7 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
       if (retry) metadata.set('grpc-status-details-bin', encodeRetryStatus(code, details, RETRY_AFTER_SECONDS));
       intercepting!.sendStatus({ code, details, metadata });
     };
-    const throttle = () =>
-      refuse(status.RESOURCE_EXHAUSTED, sink.budget.fullMessage, true);
+    const throttle = () => refuse(status.RESOURCE_EXHAUSTED, sink.budget.fullMessage, true);
 
     const onData = (chunk: Buffer) => {
       if (done || chunk.length === 0) return;

@@ -75,8 +75,7 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
     reservation.release();
     fail(status, code, message, headers);
   };
-  const throttle = () =>
-    stop(429, RPC_RESOURCE_EXHAUSTED, sink.budget.fullMessage, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  const throttle = () => stop(429, RPC_RESOURCE_EXHAUSTED, sink.budget.fullMessage, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
   const chunks: Buffer[] = [];
   let received = 0;

@@ -24,44 +24,48 @@ export const enum MetricType {
   Summary,
 }
 
-const UNITS = new Map<string, string>(Object.entries({
-  d: 'days',
-  h: 'hours',
-  min: 'minutes',
-  s: 'seconds',
-  ms: 'milliseconds',
-  us: 'microseconds',
-  ns: 'nanoseconds',
-  By: 'bytes',
-  KiBy: 'kibibytes',
-  MiBy: 'mebibytes',
-  GiBy: 'gibibytes',
-  TiBy: 'tibibytes',
-  KBy: 'kilobytes',
-  MBy: 'megabytes',
-  GBy: 'gigabytes',
-  TBy: 'terabytes',
-  m: 'meters',
-  V: 'volts',
-  A: 'amperes',
-  J: 'joules',
-  W: 'watts',
-  g: 'grams',
-  Cel: 'celsius',
-  Hz: 'hertz',
-  '1': '',
-  '%': 'percent',
-}));
+const UNITS = new Map<string, string>(
+  Object.entries({
+    d: 'days',
+    h: 'hours',
+    min: 'minutes',
+    s: 'seconds',
+    ms: 'milliseconds',
+    us: 'microseconds',
+    ns: 'nanoseconds',
+    By: 'bytes',
+    KiBy: 'kibibytes',
+    MiBy: 'mebibytes',
+    GiBy: 'gibibytes',
+    TiBy: 'tibibytes',
+    KBy: 'kilobytes',
+    MBy: 'megabytes',
+    GBy: 'gigabytes',
+    TBy: 'terabytes',
+    m: 'meters',
+    V: 'volts',
+    A: 'amperes',
+    J: 'joules',
+    W: 'watts',
+    g: 'grams',
+    Cel: 'celsius',
+    Hz: 'hertz',
+    '1': '',
+    '%': 'percent',
+  }),
+);
 
-const PER_UNITS = new Map<string, string>(Object.entries({
-  s: 'second',
-  m: 'minute',
-  h: 'hour',
-  d: 'day',
-  w: 'week',
-  mo: 'month',
-  y: 'year',
-}));
+const PER_UNITS = new Map<string, string>(
+  Object.entries({
+    s: 'second',
+    m: 'minute',
+    h: 'hour',
+    d: 'day',
+    w: 'week',
+    mo: 'month',
+    y: 'year',
+  }),
+);
 
 function escapes(strategy: NameTranslation): boolean {
   return strategy === 'UnderscoreEscapingWithSuffixes' || strategy === 'UnderscoreEscapingWithoutSuffixes';
@@ -132,7 +136,10 @@ function escapedWithSuffixes(name: string, unit: string, type: MetricType): stri
 }
 
 function escapedWithoutSuffixes(name: string): string {
-  const joined = name.split(INVALID_METRIC_CHARS_NOT_UNDERSCORE).filter((w) => w !== '').join('_');
+  const joined = name
+    .split(INVALID_METRIC_CHARS_NOT_UNDERSCORE)
+    .filter((w) => w !== '')
+    .join('_');
   return DIGIT.test(joined) ? `_${joined}` : joined;
 }
 

@@ -7,13 +7,9 @@ export const OTLP_METRICS_SERVICE = 'opentelemetry.proto.collector.metrics.v1.Me
 
 const root = loadProto('opentelemetry/proto/collector/metrics/v1/metrics_service.proto');
 
-export const ExportMetricsServiceRequest: protobuf.Type = root.lookupType(
-  'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
-);
+export const ExportMetricsServiceRequest: protobuf.Type = root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
 export const MetricMessage: protobuf.Type = root.lookupType('opentelemetry.proto.metrics.v1.Metric');
-export const ExportMetricsServiceResponse: protobuf.Type = root.lookupType(
-  'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
-);
+export const ExportMetricsServiceResponse: protobuf.Type = root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse');
 
 /** What the Export call answers; `partialSuccess` only when some data points were rejected. */
 export interface ExportResponse {
@@ -23,9 +19,7 @@ export interface ExportResponse {
 /** The response as protobuf bytes (an empty message when everything was accepted). */
 export function encodeExportResponse(response: ExportResponse): Uint8Array {
   const p = response.partialSuccess;
-  const message = p
-    ? { partial_success: { rejected_data_points: p.rejectedDataPoints, error_message: p.errorMessage } }
-    : {};
+  const message = p ? { partial_success: { rejected_data_points: p.rejectedDataPoints, error_message: p.errorMessage } } : {};
   return ExportMetricsServiceResponse.encode(ExportMetricsServiceResponse.fromObject(message)).finish();
 }
 

@@ -110,7 +110,10 @@ export class OtlpReceiver implements OtlpSink {
   private respond(result: TranslateResult, transport: Transport): ExportResponse {
     this.tsdb.flushIngest();
     if (result.rejectedDataPoints === 0) return {};
-    this.log.debug({ transport, rejected: result.rejectedDataPoints, received: result.pointsReceived, message: result.errorMessage }, 'OTLP data points rejected');
+    this.log.debug(
+      { transport, rejected: result.rejectedDataPoints, received: result.pointsReceived, message: result.errorMessage },
+      'OTLP data points rejected',
+    );
     return { partialSuccess: { rejectedDataPoints: result.rejectedDataPoints, errorMessage: result.errorMessage } };
   }
 

@@ -37,7 +37,10 @@ export class SeriesLabeler {
     private readonly strategy: NameTranslation,
     promoteResourceAttributes: string,
   ) {
-    const list = promoteResourceAttributes.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const list = promoteResourceAttributes
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     this.promoteAll = list.includes('*');
     this.promote = new Set(list);
   }

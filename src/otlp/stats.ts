@@ -1,13 +1,6 @@
 /** Why a data point was not stored; each is a self-metric label value and a line of partial_success. */
 export type RejectReason =
-  | 'series_limit'
-  | 'out_of_order'
-  | 'too_old'
-  | 'too_far_ahead'
-  | 'unspecified_temporality'
-  | 'label_limit'
-  | 'invalid_utf8'
-  | 'invalid';
+  'series_limit' | 'out_of_order' | 'too_old' | 'too_far_ahead' | 'unspecified_temporality' | 'label_limit' | 'invalid_utf8' | 'invalid';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'series_limit',

@@ -332,8 +332,7 @@ export class Translator {
     names = {
       base,
       alias,
-      type:
-        type === MetricType.MonotonicCounter ? 'counter' : type === MetricType.Histogram ? 'histogram' : type === MetricType.Summary ? 'summary' : 'gauge',
+      type: type === MetricType.MonotonicCounter ? 'counter' : type === MetricType.Histogram ? 'histogram' : type === MetricType.Summary ? 'summary' : 'gauge',
       unit: prometheusUnit(this.strategy, metric.unit),
       bucket: `${base}_bucket`,
       count: `${base}_count`,
@@ -453,7 +452,10 @@ export class Translator {
     const counts = p.bucketCounts;
     const bounds = p.explicitBounds;
     if (counts.length !== 0 && counts.length !== bounds.length + 1) {
-      this.rejections.add('invalid', () => `metric ${metric.name}: ${counts.length} bucket counts for ${bounds.length} explicit bounds (want ${bounds.length + 1})`);
+      this.rejections.add(
+        'invalid',
+        () => `metric ${metric.name}: ${counts.length} bucket counts for ${bounds.length} explicit bounds (want ${bounds.length + 1})`,
+      );
       return;
     }
     for (let i = 1; i < bounds.length; i++) {
@@ -476,13 +478,7 @@ export class Translator {
     this.histogramTail(names, labels, p.count, p.sum);
   }
 
-  private exponential(
-    metric: Metric,
-    names: MetricNames,
-    resource: ResourceLabels,
-    p: ExponentialHistogramPoint,
-    temporality: Temporality,
-  ): void {
+  private exponential(metric: Metric, names: MetricNames, resource: ResourceLabels, p: ExponentialHistogramPoint, temporality: Temporality): void {
     if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p)) return;
     if (!Number.isInteger(p.scale) || p.scale < MIN_SCALE || p.scale > MAX_SCALE) {
       this.rejections.add('invalid', () => `metric ${metric.name}: exponential histogram scale ${p.scale} is outside [${MIN_SCALE}, ${MAX_SCALE}]`);

@@ -357,7 +357,8 @@ function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scra
 /** Label pairs as the store keeps them: names ascending, no empty value. */
 function checkLabels(labels: Labels): void {
   for (let i = 0; i < labels.length; i += 2) {
-    if (labels[i + 1] === '' || (i > 0 && !(labels[i - 2]! < labels[i]!))) throw new FormatError(`label set ${labels.join(',')} is not sorted or has an empty value`);
+    if (labels[i + 1] === '' || (i > 0 && !(labels[i - 2]! < labels[i]!)))
+      throw new FormatError(`label set ${labels.join(',')} is not sorted or has an empty value`);
   }
 }
 

@@ -331,7 +331,14 @@ function* aggregateCountValues(e: AggregateExpr, input: StepSeries[], grid: Step
  * Evaluates an aggregation over a matrix of steps. `param` is the per-step value of the numeric
  * parameter, or count_values' label name.
  */
-export function* aggregate(e: AggregateExpr, input: StepSeries[], grid: StepGrid, param: number[] | string, annos: Annotations, pacer: Pacer): Paced<StepSeries[]> {
+export function* aggregate(
+  e: AggregateExpr,
+  input: StepSeries[],
+  grid: StepGrid,
+  param: number[] | string,
+  annos: Annotations,
+  pacer: Pacer,
+): Paced<StepSeries[]> {
   switch (e.op) {
     case 'count_values':
       if (!isValidLabelName(param as string)) throw new EvalError(`invalid label name ${goQuote(param as string)}`);

@@ -79,7 +79,9 @@ export class Annotations {
     const warnings = [...this.warnings.values()];
     for (const [name, { pos, count }] of this.overlaps) {
       const times = count > 1 ? ` (${count} occurrences)` : '';
-      warnings.push(this.render(`PromQL warning: sample has start time that overlaps with previous sample timestamp for metric ${JSON.stringify(name)}${times}`, pos));
+      warnings.push(
+        this.render(`PromQL warning: sample has start time that overlaps with previous sample timestamp for metric ${JSON.stringify(name)}${times}`, pos),
+      );
     }
     return { warnings, infos };
   }

@@ -69,12 +69,7 @@ function seconds(d: DurationExpr, ctx: DurationContext | undefined, fail: (pos: 
  * The value of a duration expression in ms, truncated to whole ms as Prometheus converts it.
  * Offsets may be negative or zero; ranges and steps must be positive.
  */
-export function durationMs(
-  d: DurationExpr,
-  ctx: DurationContext | undefined,
-  allowNegative: boolean,
-  fail: (pos: PosRange, cause: string) => never,
-): number {
+export function durationMs(d: DurationExpr, ctx: DurationContext | undefined, allowNegative: boolean, fail: (pos: PosRange, cause: string) => never): number {
   const s = seconds(d, ctx, fail);
   if (!Number.isFinite(s)) return fail(d.pos, 'duration is NaN or infinite');
   if (s <= 0 && !allowNegative) return fail(d.pos, 'duration must be greater than 0');

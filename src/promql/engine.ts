@@ -451,7 +451,7 @@ class Evaluator {
       const values: number[] = [];
       const room = this.room();
       const { from, to } = at === undefined && n > 1 ? this.stepsNear(s, grid, vs.offsetMs, n) : { from: 0, to: n };
-      for (let i = from; i < to; ) {
+      for (let i = from; i < to;) {
         const end = Math.min(to, i + WORK_BATCH);
         this.selectorSteps(s, vs, grid, field, at, i, end, ts, values, room);
         if (this.pacer.spend(end - i)) yield;
@@ -724,7 +724,10 @@ class Evaluator {
   }
 
   /** The series a range argument reads, and the window placement (`@`, offset, range). */
-  private *rangeSources(arg: MatrixSelector | SubqueryExpr, grid: StepGrid): Paced<{ sources: readonly RangeSource[]; at: number | undefined; offsetMs: number; rangeMs: number }> {
+  private *rangeSources(
+    arg: MatrixSelector | SubqueryExpr,
+    grid: StepGrid,
+  ): Paced<{ sources: readonly RangeSource[]; at: number | undefined; offsetMs: number; rangeMs: number }> {
     if (arg.kind === 'MatrixSelector') {
       const vs = arg.vector;
       return { sources: this.select(vs), at: this.resolveAt(vs.at), offsetMs: vs.offsetMs, rangeMs: arg.rangeMs };

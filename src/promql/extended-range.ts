@@ -55,7 +55,8 @@ function edges(w: ExtendedWindow, smoothed: boolean, isCounter: boolean): Edges 
   if (smoothed) last = search(ts, last, (t) => t >= w.rangeEnd);
   if (ts[last]! <= w.rangeStart) return undefined;
   if (smoothed && ts[first]! > w.rangeEnd) return undefined;
-  const left = smoothed && ts[first]! < w.rangeStart ? interpolate(ts[first]!, vs[first]!, ts[first + 1]!, vs[first + 1]!, w.rangeStart, isCounter) : vs[first]!;
+  const left =
+    smoothed && ts[first]! < w.rangeStart ? interpolate(ts[first]!, vs[first]!, ts[first + 1]!, vs[first + 1]!, w.rangeStart, isCounter) : vs[first]!;
   const right =
     smoothed && last > 0 && ts[last]! > w.rangeEnd ? interpolate(ts[last - 1]!, vs[last - 1]!, ts[last]!, vs[last]!, w.rangeEnd, isCounter) : vs[last]!;
   return { first, last, left, right };

@@ -106,8 +106,7 @@ export function bucketFraction(lower: number, upper: number, input: Bucket[]): n
     const b = buckets[i]!;
     if (i > 0) lowerBound = buckets[i - 1]!.upperBound;
     const upperBound = b.upperBound;
-    const interpolate = (v: number): number =>
-      lowerBound === -Infinity ? b.count : rank + ((b.count - rank) * (v - lowerBound)) / (upperBound - lowerBound);
+    const interpolate = (v: number): number => (lowerBound === -Infinity ? b.count : rank + ((b.count - rank) * (v - lowerBound)) / (upperBound - lowerBound));
     if (!lowerSet && lowerBound >= lower) {
       lowerRank = rank;
       lowerSet = true;

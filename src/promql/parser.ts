@@ -43,7 +43,11 @@ export const MAX_NESTING = 1_000;
  */
 export function parseExpr(query: string): Expr {
   if (query.length > MAX_QUERY_LENGTH) {
-    throw new ParseError({ start: MAX_QUERY_LENGTH, end: query.length }, `query is ${query.length} characters long, more than the limit of ${MAX_QUERY_LENGTH}`, query);
+    throw new ParseError(
+      { start: MAX_QUERY_LENGTH, end: query.length },
+      `query is ${query.length} characters long, more than the limit of ${MAX_QUERY_LENGTH}`,
+      query,
+    );
   }
   try {
     const expr = new TreeConverter(query).convert();
@@ -190,7 +194,8 @@ class TreeConverter {
     let depth = 0;
     for (;;) {
       if (cursor.firstChild()) {
-        if (++depth > MAX_NESTING && cursor.from < before) this.fail({ start: cursor.from, end: cursor.to }, `expression nested too deeply, more than ${MAX_NESTING} levels`);
+        if (++depth > MAX_NESTING && cursor.from < before)
+          this.fail({ start: cursor.from, end: cursor.to }, `expression nested too deeply, more than ${MAX_NESTING} levels`);
         continue;
       }
       while (!cursor.nextSibling()) {

@@ -19,7 +19,7 @@ function round(acc: bigint, lane: bigint): bigint {
 }
 
 function mergeRound(acc: bigint, val: bigint): bigint {
-  return (((acc ^ round(0n, val)) * P1) & MASK) + P4 & MASK;
+  return ((((acc ^ round(0n, val)) * P1) & MASK) + P4) & MASK;
 }
 
 function u64(b: Uint8Array, i: number): bigint {
@@ -40,7 +40,7 @@ export function xxhash64(b: Uint8Array): bigint {
     let v1 = (P1 + P2) & MASK;
     let v2 = P2;
     let v3 = 0n;
-    let v4 = (-P1) & MASK;
+    let v4 = -P1 & MASK;
     for (; i + 32 <= len; i += 32) {
       v1 = round(v1, u64(b, i));
       v2 = round(v2, u64(b, i + 8));
@@ -58,11 +58,11 @@ export function xxhash64(b: Uint8Array): bigint {
   h = (h + BigInt(len)) & MASK;
   for (; i + 8 <= len; i += 8) {
     h ^= round(0n, u64(b, i));
-    h = ((rotl(h, 27n) * P1) & MASK) + P4 & MASK;
+    h = (((rotl(h, 27n) * P1) & MASK) + P4) & MASK;
   }
   if (i + 4 <= len) {
     h ^= (u32(b, i) * P1) & MASK;
-    h = ((rotl(h, 23n) * P2) & MASK) + P3 & MASK;
+    h = (((rotl(h, 23n) * P2) & MASK) + P3) & MASK;
     i += 4;
   }
   for (; i < len; i++) {

@@ -40,7 +40,12 @@ export function protocolOf(contentType: string | undefined): Protocol | undefine
   for (const param of params) {
     const eq = param.indexOf('=');
     if (eq === -1 || param.slice(0, eq).trim().toLowerCase() !== 'proto') continue;
-    const found = PROTO_MESSAGES.get(param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+    const found = PROTO_MESSAGES.get(
+      param
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1'),
+    );
     if (found === undefined) return undefined;
     protocol = found;
   }

@@ -170,15 +170,24 @@ export class Scaler {
       if (waiting === 0) return undefined;
       return `${waiting} restored series of ${metricNames.join(', ')} have not caught up since the store began receiving at ${formatRFC3339Seconds(coverage.liveSinceMs)} (clients reconnecting after the restart deliver late), and a window ending without their newest samples would answer low; answers once they resume, or in ${Math.max(1, Math.ceil((coverage.liveSinceMs + RESUME_MS - now) / 1000))}s at the latest`;
     }
-    if (keptSince === Infinity) return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
+    if (keptSince === Infinity)
+      return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
     // Where the covered time that the look-back will start in next begins: `from` itself, or the next span.
-    const coveredFrom = coverage.covers(from) ? from : Math.min(...coverage.spans().map((s) => s.fromMs).filter((f) => f > from));
+    const coveredFrom = coverage.covers(from)
+      ? from
+      : Math.min(
+          ...coverage
+            .spans()
+            .map((s) => s.fromMs)
+            .filter((f) => f > from),
+        );
     const lazyBinds = keptSince > coveredFrom;
     const since = lazyBinds ? keptSince : coveredFrom;
-    const held = lazyBinds ? `lazy mode has kept ${metricNames.join(', ')} since a trigger first asked for ${metricNames.length > 1 ? 'them' : 'it'} at` : 'the store holds data since';
-    const when = lookBack.fixedFromMs === from
-      ? 'that time will not be covered, so it stays unavailable'
-      : `answers in ${Math.max(1, Math.ceil((since - from) / 1000))}s`;
+    const held = lazyBinds
+      ? `lazy mode has kept ${metricNames.join(', ')} since a trigger first asked for ${metricNames.length > 1 ? 'them' : 'it'} at`
+      : 'the store holds data since';
+    const when =
+      lookBack.fixedFromMs === from ? 'that time will not be covered, so it stays unavailable' : `answers in ${Math.max(1, Math.ceil((since - from) / 1000))}s`;
     return `${held} ${formatRFC3339Seconds(since)}; ${reads(lookBack, from)}; ${when}. KEDA keeps the current replicas (or applies the fallback) meanwhile`;
   }
 
@@ -262,7 +271,10 @@ export class Scaler {
         v = value.samples[0]!.v;
         break;
       default:
-        throw new ScalerError(status.INVALID_ARGUMENT, `query ${JSON.stringify(trigger.spec.query)} returns a ${value.type}; KEDA needs a scalar or an instant vector`);
+        throw new ScalerError(
+          status.INVALID_ARGUMENT,
+          `query ${JSON.stringify(trigger.spec.query)} returns a ${value.type}; KEDA needs a scalar or an instant vector`,
+        );
     }
     if (!Number.isFinite(v)) {
       throw new ScalerError(

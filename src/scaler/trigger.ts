@@ -68,7 +68,11 @@ const METRIC_NAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$/;
  */
 function defaultMetricName(ref: ScaledObjectRef, query: string): string {
   const hash = createHash('sha256').update(`${ref.namespace}/${ref.name}\n${query}`).digest('hex').slice(0, 8);
-  const base = `otlp-${ref.name}`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/-+$/, '').slice(0, 48);
+  const base = `otlp-${ref.name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/-+$/, '')
+    .slice(0, 48);
   return `${base}-${hash}`;
 }
 

@@ -140,7 +140,10 @@ export function routeByFirstRequest(socket: Socket, head: Buffer, timeoutMs: num
       socket.destroy();
       return;
     }
-    done(route, replaying(socket, Buffer.concat(read), (chunk, out) => walker.feed(chunk, out)));
+    done(
+      route,
+      replaying(socket, Buffer.concat(read), (chunk, out) => walker.feed(chunk, out)),
+    );
   };
   const onData = (chunk: Buffer) => {
     const before = read.length;

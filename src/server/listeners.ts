@@ -223,9 +223,12 @@ export class Listener {
         const address = `${host}:${port}`;
         if (err.code !== 'EADDRINUSE') throw new ListenError(`cannot listen on ${address} (${this.name}): ${err.message}`);
         if (Date.now() + delay > deadline) {
-          throw new ListenError(`cannot listen on ${address} (${this.name}): the address is still in use after ${BIND_RETRY_MS / 1000}s of retries; another process holds it`);
+          throw new ListenError(
+            `cannot listen on ${address} (${this.name}): the address is still in use after ${BIND_RETRY_MS / 1000}s of retries; another process holds it`,
+          );
         }
-        if (delay === BIND_RETRY_FIRST_DELAY_MS) this.log.info({ listener: this.name, address }, 'address in use, retrying (a previous process may still be draining)');
+        if (delay === BIND_RETRY_FIRST_DELAY_MS)
+          this.log.info({ listener: this.name, address }, 'address in use, retrying (a previous process may still be draining)');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
@@ -296,5 +299,7 @@ function refuseRequest(err: NodeJS.ErrnoException, socket: Duplex, refusal: (mes
 
 function refuseHttp1(socket: Socket, name: string): void {
   const body = `the ${name} port speaks gRPC (HTTP/2) only\n`;
-  socket.end(`HTTP/1.1 426 Upgrade Required\r\nupgrade: h2c\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 426 Upgrade Required\r\nupgrade: h2c\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

@@ -1,7 +1,10 @@
 import { status, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MalformedMessage } from '../protobuf.js';
 
-type Handler = (call: { request?: unknown; emit(event: 'error', err: Partial<ServiceError>): boolean }, callback?: (err: Partial<ServiceError>) => void) => void;
+type Handler = (
+  call: { request?: unknown; emit(event: 'error', err: Partial<ServiceError>): boolean },
+  callback?: (err: Partial<ServiceError>) => void,
+) => void;
 
 /**
  * Wraps every handler of a service so a request that did not decode (see MalformedMessage) is

@@ -71,17 +71,25 @@ describe.skipIf(!PROMTOOL)(title, () => {
     const out = await promtool('range', `--start=${seconds(start)}`, `--end=${seconds(end)}`, '--step=30s', url, query);
     const v = app.engine.range(query, start, end, 30_000).value;
     if (v.type !== 'matrix') throw new Error('not a matrix');
-    const expected = v.series.flatMap((s) => [
-      `${labelsString(s.labels)} =>`,
-      ...s.timestamps.map((t, i) => `${formatValue(s.values[i]!)} @[${seconds(t)}]`),
-    ]);
+    const expected = v.series.flatMap((s) => [`${labelsString(s.labels)} =>`, ...s.timestamps.map((t, i) => `${formatValue(s.values[i]!)} @[${seconds(t)}]`)]);
     expect(out.trim().split('\n')).toEqual(expected);
     expect(expected).toHaveLength(1 + 7);
   });
 
   it('query range -o json decodes to the same matrix', async () => {
     const start = end - 60_000;
-    const out = JSON.parse(await promtool('range', '-o', 'json', `--start=${new Date(start).toISOString()}`, `--end=${new Date(end).toISOString()}`, '--step=15s', url, 'sum(queue_size)'));
+    const out = JSON.parse(
+      await promtool(
+        'range',
+        '-o',
+        'json',
+        `--start=${new Date(start).toISOString()}`,
+        `--end=${new Date(end).toISOString()}`,
+        '--step=15s',
+        url,
+        'sum(queue_size)',
+      ),
+    );
     const v = app.engine.range('sum(queue_size)', start, end, 15_000).value;
     if (v.type !== 'matrix') throw new Error('not a matrix');
     expect(out).toEqual(v.series.map((s) => ({ metric: {}, values: s.timestamps.map((t, i) => [t / 1000, formatValue(s.values[i]!)]) })));

@@ -47,11 +47,17 @@ describe('query bounds through the HTTP API', () => {
   });
 
   it('bounds a subquery inside a range query, and a range query whose output is too large', async () => {
-    const inRange = await apiGet(app, '/api/v1/query_range', { query: 'max_over_time(vector(1)[1h:1ms])', start: String(end / 1000 - 3600), end: String(end / 1000), step: '60' });
+    const inRange = await apiGet(app, '/api/v1/query_range', {
+      query: 'max_over_time(vector(1)[1h:1ms])',
+      start: String(end / 1000 - 3600),
+      end: String(end / 1000),
+      step: '60',
+    });
     expect(inRange.status).toBe(422);
     expect(inRange.body.error).toMatch(TOO_MANY);
     // 10,000 steps of 200 series: 2,000,000 output points, twice the limit; 2,000 steps fit.
-    const range = (q: string, steps: number) => apiGet(app, '/api/v1/query_range', { query: q, start: String((end - 600_000) / 1000), end: String(end / 1000), step: String(600 / steps) });
+    const range = (q: string, steps: number) =>
+      apiGet(app, '/api/v1/query_range', { query: q, start: String((end - 600_000) / 1000), end: String(end / 1000), step: String(600 / steps) });
     const wide = await range('wide', 10_000);
     expect(wide.status).toBe(422);
     expect(wide.body.error).toMatch(TOO_MANY);

@@ -126,11 +126,23 @@ describe('/api/v1/query and /api/v1/query_range', () => {
       [{ query: 'up', start: '10', end: 'x', step: '1' }, 'invalid parameter "end": cannot parse "x" to a valid timestamp'],
       [{ query: 'up', start: '10', end: '5', step: '1' }, 'invalid parameter "end": end timestamp must not be before start time'],
       [{ query: 'up', start: '0', end: '10', step: 'often' }, 'invalid parameter "step": cannot parse "often" to a valid duration'],
-      [{ query: 'up', start: '0', end: '10', step: '0' }, 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer'],
-      [{ query: 'up', start: '0', end: '10', step: '-5' }, 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer'],
-      [{ query: 'up', start: '0', end: '11001', step: '1' }, 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)'],
+      [
+        { query: 'up', start: '0', end: '10', step: '0' },
+        'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer',
+      ],
+      [
+        { query: 'up', start: '0', end: '10', step: '-5' },
+        'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer',
+      ],
+      [
+        { query: 'up', start: '0', end: '11001', step: '1' },
+        'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+      ],
       [{ query: 'sum(', start: '0', end: '10', step: '1' }, 'invalid parameter "query": 1:5: parse error: unclosed left parenthesis'],
-      [{ query: 'up[5m]', start: '0', end: '10', step: '1' }, 'invalid parameter "query": invalid expression type "range vector" for range query, must be Scalar or instant Vector'],
+      [
+        { query: 'up[5m]', start: '0', end: '10', step: '1' },
+        'invalid parameter "query": invalid expression type "range vector" for range query, must be Scalar or instant Vector',
+      ],
     ];
     for (const [params, error] of cases) {
       const res = await apiPost(app, '/api/v1/query_range', params);

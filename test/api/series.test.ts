@@ -101,6 +101,10 @@ describe('/api/v1/series, /labels, /label/<name>/values, /metadata', () => {
     });
     expect(Object.keys((await apiGet(app, '/api/v1/metadata', { limit: '1' })).body.data)).toHaveLength(1);
     expect((await apiGet(app, '/api/v1/metadata', { metric: 'nothing' })).body.data).toEqual({});
-    expect((await apiGet(app, '/api/v1/metadata', { limit: 'many' })).body).toEqual({ status: 'error', errorType: 'bad_data', error: 'limit must be a number' });
+    expect((await apiGet(app, '/api/v1/metadata', { limit: 'many' })).body).toEqual({
+      status: 'error',
+      errorType: 'bad_data',
+      error: 'limit must be a number',
+    });
   });
 });

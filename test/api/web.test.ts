@@ -57,7 +57,16 @@ describe('the web page, served', () => {
     const status = await apiGet(app, '/api/v1/scaler/status');
     expect(status.body.data.retentionSeconds).toBe(600);
     expect(status.body.data.triggers).toEqual([
-      expect.objectContaining({ namespace: 'jobs', name: 'worker', query: 'max(queue_size)', targetValue: 10, lastValue: '81', desiredReplicas: 9, active: true, lastError: null }),
+      expect.objectContaining({
+        namespace: 'jobs',
+        name: 'worker',
+        query: 'max(queue_size)',
+        targetValue: 10,
+        lastValue: '81',
+        desiredReplicas: 9,
+        active: true,
+        lastError: null,
+      }),
     ]);
     expect(status.body.data.triggers[0].lastCall).toBeGreaterThan(end / 1000 - 60);
     expect((await apiGet(app, '/api/v1/scaler/metrics')).body.data).toEqual([
@@ -67,9 +76,7 @@ describe('the web page, served', () => {
   });
 });
 
-const title = existsSync(CHROMIUM)
-  ? 'the web page in Chromium'
-  : `the web page in Chromium: SKIPPED, ${CHROMIUM} not found (apt-get install chromium)`;
+const title = existsSync(CHROMIUM) ? 'the web page in Chromium' : `the web page in Chromium: SKIPPED, ${CHROMIUM} not found (apt-get install chromium)`;
 
 describe.skipIf(!existsSync(CHROMIUM))(title, () => {
   let app: App;
@@ -99,7 +106,16 @@ describe.skipIf(!existsSync(CHROMIUM))(title, () => {
     profile = mkdtempSync(join(tmpdir(), 'scaler-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1280, height: 900 },
     });
     page = await context.newPage();
@@ -196,7 +212,11 @@ describe.skipIf(!existsSync(CHROMIUM))(title, () => {
     await page.waitForSelector('#graph .tick.y');
     const boxes = await page.locator('#graph .tick').evaluateAll((nodes) =>
       nodes.map((n) => {
-        const e = n as unknown as { className: string; textContent: string; getBoundingClientRect(): { left: number; right: number; top: number; bottom: number } };
+        const e = n as unknown as {
+          className: string;
+          textContent: string;
+          getBoundingClientRect(): { left: number; right: number; top: number; bottom: number };
+        };
         const r = e.getBoundingClientRect();
         return { axis: e.className.includes(' x') ? 'x' : 'y', text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
       }),

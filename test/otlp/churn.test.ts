@@ -16,8 +16,15 @@ describe('pod churn', () => {
       ];
       const t = `${clock}000000`;
       const metrics = [
-        { name: 'spans', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ startTimeUnixNano: `${clock - 15_000}000000`, timeUnixNano: t, asInt: 5 }] } },
-        { name: 'lat', unit: 's', histogram: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: t, count: 2, sum: 1, bucketCounts: [1, 1, 0], explicitBounds: [0.1, 1] }] } },
+        {
+          name: 'spans',
+          sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ startTimeUnixNano: `${clock - 15_000}000000`, timeUnixNano: t, asInt: 5 }] },
+        },
+        {
+          name: 'lat',
+          unit: 's',
+          histogram: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: t, count: 2, sum: 1, bucketCounts: [1, 1, 0], explicitBounds: [0.1, 1] }] },
+        },
       ];
       translator.translate(decodeJsonRequest(JSON.stringify({ resourceMetrics: [{ resource: { attributes: attrs }, scopeMetrics: [{ metrics }] }] })), clock);
     };

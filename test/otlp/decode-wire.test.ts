@@ -20,7 +20,13 @@ function plain(req: OtlpRequest): unknown {
       metrics: sm.metrics.map((m) => {
         const data = m.data;
         if (data === undefined || (data.kind !== 'gauge' && data.kind !== 'sum')) return m;
-        const dataPoints = data.dataPoints.map((p) => ({ attributes: p.attributes, startTimeMs: p.startTimeMs, timeMs: p.timeMs, flags: p.flags, value: p.value }));
+        const dataPoints = data.dataPoints.map((p) => ({
+          attributes: p.attributes,
+          startTimeMs: p.startTimeMs,
+          timeMs: p.timeMs,
+          flags: p.flags,
+          value: p.value,
+        }));
         return { ...m, data: { ...data, dataPoints } };
       }),
     })),
@@ -35,7 +41,14 @@ const ATTRIBUTE_VALUES: object[] = [
   { double_value: 1e21 },
   { bytes_value: Buffer.from([1, 2, 3]) },
   { array_value: { values: [{ string_value: 'a' }, { int_value: 2 }, { bool_value: false }] } },
-  { kvlist_value: { values: [{ key: 'z', value: { double_value: 1.5 } }, { key: 'a', value: { string_value: 'x' } }] } },
+  {
+    kvlist_value: {
+      values: [
+        { key: 'z', value: { double_value: 1.5 } },
+        { key: 'a', value: { string_value: 'x' } },
+      ],
+    },
+  },
   {},
 ];
 
@@ -53,18 +66,40 @@ const REQUEST = {
               description: 'd',
               gauge: {
                 data_points: [
-                  { time_unix_nano: T, start_time_unix_nano: T, as_int: -5, flags: 1, attributes: ATTRIBUTE_VALUES.map((value, i) => ({ key: `k${i}`, value })) },
+                  {
+                    time_unix_nano: T,
+                    start_time_unix_nano: T,
+                    as_int: -5,
+                    flags: 1,
+                    attributes: ATTRIBUTE_VALUES.map((value, i) => ({ key: `k${i}`, value })),
+                  },
                   { time_unix_nano: T, as_int: '-9007199254740993' },
                 ],
               },
             },
-            { name: 's', sum: { aggregation_temporality: 1, is_monotonic: true, data_points: [{ time_unix_nano: T, as_double: 2.5, attributes: [{ key: 'a', value: { string_value: 'b' } }] }] } },
+            {
+              name: 's',
+              sum: {
+                aggregation_temporality: 1,
+                is_monotonic: true,
+                data_points: [{ time_unix_nano: T, as_double: 2.5, attributes: [{ key: 'a', value: { string_value: 'b' } }] }],
+              },
+            },
             { name: 'h', histogram: { aggregation_temporality: 2, data_points: [{ count: 3, sum: 4, bucket_counts: [1, 2], explicit_bounds: [1] }] } },
             {
               name: 'e',
               exponential_histogram: {
                 aggregation_temporality: 2,
-                data_points: [{ count: 3, scale: -2, zero_count: 1, zero_threshold: 0.5, positive: { offset: -3, bucket_counts: [2] }, negative: { offset: 1, bucket_counts: [] } }],
+                data_points: [
+                  {
+                    count: 3,
+                    scale: -2,
+                    zero_count: 1,
+                    zero_threshold: 0.5,
+                    positive: { offset: -3, bucket_counts: [2] },
+                    negative: { offset: 1, bucket_counts: [] },
+                  },
+                ],
               },
             },
             { name: 'q', summary: { data_points: [{ count: 2, sum: 3, quantile_values: [{ quantile: 0.5, value: 1 }] }] } },
@@ -84,7 +119,9 @@ describe('wire decoder', () => {
 
   it('gives equal attribute sets equal keys and different ones different keys', () => {
     const point = (v: string) => ({ time_unix_nano: T, as_double: 1, attributes: [{ key: 'a', value: { string_value: v } }] });
-    const bytes = encodeRequest({ resource_metrics: [{ scope_metrics: [{ metrics: [{ name: 'g', gauge: { data_points: [point('x'), point('y'), point('x')] } }] }] }] });
+    const bytes = encodeRequest({
+      resource_metrics: [{ scope_metrics: [{ metrics: [{ name: 'g', gauge: { data_points: [point('x'), point('y'), point('x')] } }] }] }],
+    });
     const data = decodeWireRequest(bytes).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data!;
     const seen = new EncodedKeyMap<string>(new KeyArena());
     const [x, y, x2] = data.dataPoints.map((p) => p.attributesKey!);
@@ -104,7 +141,9 @@ describe('wire decoder', () => {
   it('refuses attribute values nested too deeply inside a data point', () => {
     let value: object = { string_value: 'leaf' };
     for (let i = 0; i < 40; i++) value = { array_value: { values: [value] } };
-    const bytes = encodeRequest({ resource_metrics: [{ scope_metrics: [{ metrics: [{ name: 'g', gauge: { data_points: [{ attributes: [{ key: 'k', value }] }] } }] }] }] });
+    const bytes = encodeRequest({
+      resource_metrics: [{ scope_metrics: [{ metrics: [{ name: 'g', gauge: { data_points: [{ attributes: [{ key: 'k', value }] }] } }] }] }],
+    });
     expect(() => decodeWireRequest(bytes)).toThrow(new DecodeError('attribute value nested deeper than 32 levels'));
   });
 });
@@ -116,7 +155,16 @@ describe('series reuse across requests', () => {
         resource_metrics: [
           {
             resource: { attributes: [{ key: 'service.name', value: { string_value: 'api' } }] },
-            scope_metrics: [{ metrics: [{ name: 'q', gauge: { data_points: [{ time_unix_nano: `${timeMs}000000`, as_double: value, attributes: [{ key: 'a', value: { string_value: 'b' } }] }] } }] }],
+            scope_metrics: [
+              {
+                metrics: [
+                  {
+                    name: 'q',
+                    gauge: { data_points: [{ time_unix_nano: `${timeMs}000000`, as_double: value, attributes: [{ key: 'a', value: { string_value: 'b' } }] }] },
+                  },
+                ],
+              },
+            ],
           },
         ],
       }),

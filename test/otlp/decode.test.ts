@@ -18,8 +18,22 @@ const CASES: [json: object, proto: object, label: string][] = [
     '["a",2,false]',
   ],
   [
-    { kvlistValue: { values: [{ key: 'z', value: { doubleValue: 1.5 } }, { key: 'a', value: { stringValue: 'x' } }] } },
-    { kvlist_value: { values: [{ key: 'z', value: { double_value: 1.5 } }, { key: 'a', value: { string_value: 'x' } }] } },
+    {
+      kvlistValue: {
+        values: [
+          { key: 'z', value: { doubleValue: 1.5 } },
+          { key: 'a', value: { stringValue: 'x' } },
+        ],
+      },
+    },
+    {
+      kvlist_value: {
+        values: [
+          { key: 'z', value: { double_value: 1.5 } },
+          { key: 'a', value: { string_value: 'x' } },
+        ],
+      },
+    },
     '{"a":"x","z":1.5}',
   ],
   [{}, {}, ''],
@@ -52,7 +66,16 @@ describe('decoding', () => {
                   name: 'e',
                   exponential_histogram: {
                     aggregation_temporality: 2,
-                    data_points: [{ count: 3, scale: -2, zero_count: 1, zero_threshold: 0.5, positive: { offset: -3, bucket_counts: [2] }, negative: { offset: 1, bucket_counts: [] } }],
+                    data_points: [
+                      {
+                        count: 3,
+                        scale: -2,
+                        zero_count: 1,
+                        zero_threshold: 0.5,
+                        positive: { offset: -3, bucket_counts: [2] },
+                        negative: { offset: 1, bucket_counts: [] },
+                      },
+                    ],
                   },
                 },
                 { name: 'q', summary: { data_points: [{ count: 2, sum: 3, quantile_values: [{ quantile: 0.5, value: 1 }] }] } },
@@ -70,13 +93,18 @@ describe('decoding', () => {
               scope: { name: 'sc', version: '1' },
               metrics: [
                 { name: 'g', unit: 'By', description: 'd', gauge: { dataPoints: [{ timeUnixNano: t, startTimeUnixNano: t, asInt: '-5', flags: 1 }] } },
-                { name: 's', sum: { aggregationTemporality: 'AGGREGATION_TEMPORALITY_DELTA', isMonotonic: true, dataPoints: [{ timeUnixNano: t, asDouble: 2.5 }] } },
+                {
+                  name: 's',
+                  sum: { aggregationTemporality: 'AGGREGATION_TEMPORALITY_DELTA', isMonotonic: true, dataPoints: [{ timeUnixNano: t, asDouble: 2.5 }] },
+                },
                 { name: 'h', histogram: { aggregationTemporality: 2, dataPoints: [{ count: '3', sum: 4, bucketCounts: ['1', 2], explicitBounds: [1] }] } },
                 {
                   name: 'e',
                   exponentialHistogram: {
                     aggregationTemporality: 2,
-                    dataPoints: [{ count: 3, scale: -2, zeroCount: '1', zeroThreshold: 0.5, positive: { offset: -3, bucketCounts: ['2'] }, negative: { offset: 1 } }],
+                    dataPoints: [
+                      { count: 3, scale: -2, zeroCount: '1', zeroThreshold: 0.5, positive: { offset: -3, bucketCounts: ['2'] }, negative: { offset: 1 } },
+                    ],
                   },
                 },
                 { name: 'q', summary: { dataPoints: [{ count: 2, sum: 3, quantileValues: [{ quantile: 0.5, value: 1 }] }] } },
@@ -114,19 +142,30 @@ describe('decoding', () => {
     ['[1]', 'the body is not a JSON object (ExportMetricsServiceRequest)'],
     ['{"resourceMetrics": {}}', 'resourceMetrics is not an array'],
     ['{"resourceMetrics": [{"resource": {"attributes": [{"key": 1}]}}]}', 'resourceMetrics[0].resource.attributes[0]: key is not a string'],
-    ['{"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"gauge": {"dataPoints": [{"asDouble": "x"}]}}]}]}]}', 'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0]: asDouble is not a number'],
+    [
+      '{"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"gauge": {"dataPoints": [{"asDouble": "x"}]}}]}]}]}',
+      'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0]: asDouble is not a number',
+    ],
     [
       '{"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"histogram": {"dataPoints": [{"bucketCounts": [1, 2.5]}]}}]}]}]}',
       'resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0]: bucketCounts[1] is not an integer',
     ],
-    ['{"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"sum": {"aggregationTemporality": "SOMETIMES"}}]}]}]}', 'resourceMetrics[0].scopeMetrics[0].metrics[0].sum: aggregationTemporality is not an AggregationTemporality ("SOMETIMES")'],
-    ['{"resourceMetrics": [{"resource": {"attributes": [{"key": "k", "value": {"arrayValue": {"values": [{"intValue": "1.5"}]}}}]}}]}', 'resourceMetrics[0].resource.attributes[0].value.arrayValue.values[0]: intValue is not an integer'],
+    [
+      '{"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"sum": {"aggregationTemporality": "SOMETIMES"}}]}]}]}',
+      'resourceMetrics[0].scopeMetrics[0].metrics[0].sum: aggregationTemporality is not an AggregationTemporality ("SOMETIMES")',
+    ],
+    [
+      '{"resourceMetrics": [{"resource": {"attributes": [{"key": "k", "value": {"arrayValue": {"values": [{"intValue": "1.5"}]}}}]}}]}',
+      'resourceMetrics[0].resource.attributes[0].value.arrayValue.values[0]: intValue is not an integer',
+    ],
   ])('names what is wrong in %s', (text, message) => {
     expect(() => decodeJsonRequest(text)).toThrow(new DecodeError(message));
   });
 
   it('accepts the NaN and Infinity spellings of the protobuf JSON mapping', () => {
-    const req = decodeJsonRequest('{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[{"asDouble":"NaN"},{"asDouble":"-Infinity"}]}}]}]}]}');
+    const req = decodeJsonRequest(
+      '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[{"asDouble":"NaN"},{"asDouble":"-Infinity"}]}}]}]}]}',
+    );
     const data = req.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
     expect(data?.kind === 'gauge' && data.dataPoints.map((p) => p.value)).toEqual([NaN, -Infinity]);
   });
@@ -138,7 +177,9 @@ describe('decoding', () => {
       json = { arrayValue: { values: [json] } };
       proto = { array_value: { values: [proto] } };
     }
-    expect(() => decodeJsonRequest(jsonWith(json))).toThrow(/resourceMetrics\[0\]\.resource\.attributes\[0\]\.value(\.arrayValue\.values\[0\])+: attribute value nested deeper than 32 levels/);
+    expect(() => decodeJsonRequest(jsonWith(json))).toThrow(
+      /resourceMetrics\[0\]\.resource\.attributes\[0\]\.value(\.arrayValue\.values\[0\])+: attribute value nested deeper than 32 levels/,
+    );
     const bytes = encodeRequest({ resource_metrics: [{ resource: { attributes: [{ key: 'k', value: proto }] } }] });
     expect(() => decodeProtobufRequest(bytes)).toThrow(new DecodeError('attribute value nested deeper than 32 levels'));
   });

@@ -86,7 +86,8 @@ export function latest(tsdb: Tsdb, name: string, more: Matcher[] = []): Record<s
 /** The newest value of the single series a name and label matchers select. */
 export function value(tsdb: Tsdb, name: string, labels: Record<string, string> = {}): number | undefined {
   const series = tsdb.select([new Matcher('=', '__name__', name), ...Object.entries(labels).map(([k, v]) => new Matcher('=', k, v))]);
-  if (series.length !== 1) throw new Error(`${name}${JSON.stringify(labels)} selects ${series.length} series: ${series.map((s) => labelsString(s.labels)).join(' ')}`);
+  if (series.length !== 1)
+    throw new Error(`${name}${JSON.stringify(labels)} selects ${series.length} series: ${series.map((s) => labelsString(s.labels)).join(' ')}`);
   const s = series[0]!;
   return s.valueAt(s.length - 1);
 }
@@ -120,8 +121,7 @@ export function exportClient(h: Harness): { send(bytes: Buffer): Promise<ExportR
     close(): void;
   };
   return {
-    send: (bytes) =>
-      new Promise((resolve) => client.Export(bytes, (err, res) => resolve(err ? { error: err } : { response: decodeResponse(res) }))),
+    send: (bytes) => new Promise((resolve) => client.Export(bytes, (err, res) => resolve(err ? { error: err } : { response: decodeResponse(res) }))),
     close: () => client.close(),
   };
 }

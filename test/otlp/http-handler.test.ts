@@ -55,7 +55,9 @@ describe('OTLP/HTTP handler', () => {
     expect((await post(gzipSync(body), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' })).status).toBe(200);
     expect(value(h.tsdb, 'zipped')).toBe(2);
     const json = JSON.stringify({
-      resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'deflated', gauge: { dataPoints: [{ asInt: '3', timeUnixNano: String(Date.now()) + '000000' }] } }] }] }],
+      resourceMetrics: [
+        { scopeMetrics: [{ metrics: [{ name: 'deflated', gauge: { dataPoints: [{ asInt: '3', timeUnixNano: String(Date.now()) + '000000' }] } }] }] },
+      ],
     });
     expect((await post(deflateSync(json), { 'content-type': 'application/json', 'content-encoding': 'deflate' })).status).toBe(200);
     expect(value(h.tsdb, 'deflated')).toBe(3);
@@ -99,7 +101,9 @@ describe('OTLP/HTTP handler', () => {
   });
 
   it('answers malformed JSON with 400 naming the field path', async () => {
-    const bad = { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'x' }, { name: 'y' }, { name: 'z', sum: { dataPoints: [{ timeUnixNano: 'soon' }] } }] }] }] };
+    const bad = {
+      resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'x' }, { name: 'y' }, { name: 'z', sum: { dataPoints: [{ timeUnixNano: 'soon' }] } }] }] }],
+    };
     const res = await post(JSON.stringify(bad), { 'content-type': 'application/json' });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
@@ -159,9 +163,12 @@ describe('OTLP/HTTP handler', () => {
     for (let i = 0; i < room; i++) expect(value(h.tsdb, `limited_${i}`)).toBe(i);
     expect(h.receiver.stats.pointsRejected.series_limit).toBe(3);
 
-    const json = await post(JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'one_more', gauge: { dataPoints: [{ asDouble: 1 }] } }] }] }] }), {
-      'content-type': 'application/json',
-    });
+    const json = await post(
+      JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'one_more', gauge: { dataPoints: [{ asDouble: 1 }] } }] }] }] }),
+      {
+        'content-type': 'application/json',
+      },
+    );
     expect(await json.json()).toEqual({
       partialSuccess: { rejectedDataPoints: '1', errorMessage: expect.stringMatching(/^1 data points rejected: 1 over the series limit/) },
     });

@@ -73,7 +73,14 @@ describe('the in-flight budget: bytes held at once across requests and transport
   afterAll(() => h.close());
 
   it('answers a burst of 16 gzip bodies, each under the limits, with 200 or 429 + Retry-After, never holding more than the budget', async () => {
-    const bodies = Array.from({ length: 16 }, (_, i) => gzipSync(paddedRequest(oneResource({ 'service.name': 'burst' }, [gauge('burst', [{ attributes: { i: String(i) }, value: i }])]), LIMITS.maxDecompressedBytes - 1024)));
+    const bodies = Array.from({ length: 16 }, (_, i) =>
+      gzipSync(
+        paddedRequest(
+          oneResource({ 'service.name': 'burst' }, [gauge('burst', [{ attributes: { i: String(i) }, value: i }])]),
+          LIMITS.maxDecompressedBytes - 1024,
+        ),
+      ),
+    );
     expect(bodies[0]!.length).toBeLessThan(LIMITS.maxRequestBytes);
     const answers = await Promise.all(bodies.map((b) => postProtobuf(h, b, { 'content-encoding': 'gzip' })));
     const refused = answers.filter((a) => a.status === 429);
@@ -82,7 +89,10 @@ describe('the in-flight budget: bytes held at once across requests and transport
     expect(answers.length - refused.length).toBeGreaterThan(0);
     for (const r of refused) {
       expect(r.retryAfter).toBe('1');
-      expect(RpcStatus.toObject(RpcStatus.decode(r.body))).toMatchObject({ code: status.RESOURCE_EXHAUSTED, message: expect.stringMatching(/in flight, its limit: retry after 1s/) });
+      expect(RpcStatus.toObject(RpcStatus.decode(r.body))).toMatchObject({
+        code: status.RESOURCE_EXHAUSTED,
+        message: expect.stringMatching(/in flight, its limit: retry after 1s/),
+      });
     }
     expect(h.receiver.budget.peak).toBeLessThanOrEqual(LIMITS.maxInflightBytes);
     expect(h.receiver.budget.inUse).toBe(0);
@@ -165,7 +175,9 @@ describe('bytes per series', () => {
     const http = await postProtobuf(h, encodeRequest(request));
     expect(decodeResponse(http.body).partial_success).toEqual({
       rejected_data_points: 1,
-      error_message: expect.stringMatching(/1 over the label limits \(e\.g\. metric wide: labels of \d+ bytes \(names and values\), over the limit of 1024 bytes a series\)/),
+      error_message: expect.stringMatching(
+        /1 over the label limits \(e\.g\. metric wide: labels of \d+ bytes \(names and values\), over the limit of 1024 bytes a series\)/,
+      ),
     });
     const client = exportClient(h);
     const grpc = await client.send(encodeRequest(request));
@@ -185,14 +197,27 @@ describe('a rejected point creates nothing', () => {
     const old = Date.now() - 120_000;
     const points = Array.from({ length: 2_000 }, (_, i) => ({ attributes: { i: String(i) }, value: i, timeMs: old }));
     const res = await postProtobuf(h, encodeRequest(oneResource({}, [gauge('too_old', points)])));
-    expect(decodeResponse(res.body).partial_success).toMatchObject({ rejected_data_points: 2_000, error_message: expect.stringMatching(/^2000 data points rejected: 2000 older than the retention/) });
+    expect(decodeResponse(res.body).partial_success).toMatchObject({
+      rejected_data_points: 2_000,
+      error_message: expect.stringMatching(/^2000 data points rejected: 2000 older than the retention/),
+    });
     expect(h.tsdb.seriesCount).toBe(0);
-    const good = await postProtobuf(h, encodeRequest(oneResource({}, [gauge('fresh', Array.from({ length: 100 }, (_, i) => ({ attributes: { i: String(i) }, value: i })))])));
+    const good = await postProtobuf(
+      h,
+      encodeRequest(
+        oneResource({}, [
+          gauge(
+            'fresh',
+            Array.from({ length: 100 }, (_, i) => ({ attributes: { i: String(i) }, value: i })),
+          ),
+        ]),
+      ),
+    );
     expect(decodeResponse(good.body).partial_success).toBeUndefined();
     expect(h.tsdb.seriesCount).toBe(100);
   });
 
-  it('creates none of a histogram point\'s series when one of them refuses it, or when they do not all fit the limit', async () => {
+  it("creates none of a histogram point's series when one of them refuses it, or when they do not all fit the limit", async () => {
     h = await startHarness({}, { maxSeries: 5, outOfOrderWindowMs: 1_000 });
     const now = Date.now();
     const histogram = (bounds: number[], timeMs: number) => ({
@@ -230,12 +255,33 @@ describe('times out of range are a per-point rejection', () => {
     const res = await postJson(
       h,
       JSON.stringify({
-        resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'far', gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: ns(now - 1000) }, { asDouble: 2, timeUnixNano: '99999999999999999999999' }, { asDouble: 3, timeUnixNano: '-5' }] } }] }] }],
+        resourceMetrics: [
+          {
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'far',
+                    gauge: {
+                      dataPoints: [
+                        { asDouble: 1, timeUnixNano: ns(now - 1000) },
+                        { asDouble: 2, timeUnixNano: '99999999999999999999999' },
+                        { asDouble: 3, timeUnixNano: '-5' },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
       }),
     );
     expect(res.status).toBe(200);
     expect(res.body.partialSuccess?.rejectedDataPoints).toBe('2');
-    expect(res.body.partialSuccess?.errorMessage).toMatch(/1 more than 10 minutes ahead of the receiver's clock \(e\.g\. metric far at 1\d{17} ms since the epoch\); 1 invalid \(e\.g\. metric far at a negative time\)/);
+    expect(res.body.partialSuccess?.errorMessage).toMatch(
+      /1 more than 10 minutes ahead of the receiver's clock \(e\.g\. metric far at 1\d{17} ms since the epoch\); 1 invalid \(e\.g\. metric far at a negative time\)/,
+    );
     const series = h.tsdb.select([]).filter((s) => s.metricName === 'far');
     expect(series).toHaveLength(1);
     expect(series[0]!.length).toBe(1);
@@ -244,9 +290,34 @@ describe('times out of range are a per-point rejection', () => {
 
   it('stores a sum point whose start time is past its time, or past 2^64 ns, without a start time', async () => {
     const now = Date.now();
-    const sum = (startNs: string) => ({ name: 'started', sum: { aggregation_temporality: 2, is_monotonic: true, data_points: [{ as_double: 1, time_unix_nano: ns(now), start_time_unix_nano: startNs }] } });
+    const sum = (startNs: string) => ({
+      name: 'started',
+      sum: { aggregation_temporality: 2, is_monotonic: true, data_points: [{ as_double: 1, time_unix_nano: ns(now), start_time_unix_nano: startNs }] },
+    });
     expect(decodeResponse((await postProtobuf(h, encodeRequest(oneResource({}, [sum(ns(now + 60_000))])))).body).partial_success).toBeUndefined();
-    const json = await postJson(h, JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'started', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asDouble: 2, timeUnixNano: ns(now + 1), startTimeUnixNano: '99999999999999999999999' }] } }] }] }] }));
+    const json = await postJson(
+      h,
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'started',
+                    sum: {
+                      aggregationTemporality: 2,
+                      isMonotonic: true,
+                      dataPoints: [{ asDouble: 2, timeUnixNano: ns(now + 1), startTimeUnixNano: '99999999999999999999999' }],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
     expect(json.body.partialSuccess).toBeUndefined();
     const [series] = h.tsdb.select([]).filter((s) => s.metricName === 'started_total');
     expect(series!.length).toBe(2);
@@ -306,21 +377,49 @@ describe('strings that are not UTF-8', () => {
 
   it('rejects the points of a metric whose name is not UTF-8, and of a resource with such an attribute', async () => {
     const named = withByte(encodeRequest(oneResource({}, [gauge('name~', [{ value: 1 }]), gauge('kept_name', [{ value: 2 }])])), 'name~', 0xc3);
-    expect(decodeResponse((await postProtobuf(h, named)).body).partial_success).toMatchObject({ rejected_data_points: 1, error_message: expect.stringMatching(/its name, description or unit is not valid UTF-8/) });
-    const resource = withByte(encodeRequest(oneResource({ 'host.name': 'host~' }, [gauge('from_bad_resource', [{ value: 1 }, { value: 2, attributes: { a: 'b' } }])])), 'host~', 0x80);
-    expect(decodeResponse((await postProtobuf(h, resource)).body).partial_success).toMatchObject({ rejected_data_points: 2, error_message: expect.stringMatching(/resource: an attribute value is not valid UTF-8/) });
-    expect(h.tsdb.select([]).map((s) => s.metricName).filter((n) => n !== 'utf8')).toEqual(['kept_name']);
+    expect(decodeResponse((await postProtobuf(h, named)).body).partial_success).toMatchObject({
+      rejected_data_points: 1,
+      error_message: expect.stringMatching(/its name, description or unit is not valid UTF-8/),
+    });
+    const resource = withByte(
+      encodeRequest(oneResource({ 'host.name': 'host~' }, [gauge('from_bad_resource', [{ value: 1 }, { value: 2, attributes: { a: 'b' } }])])),
+      'host~',
+      0x80,
+    );
+    expect(decodeResponse((await postProtobuf(h, resource)).body).partial_success).toMatchObject({
+      rejected_data_points: 2,
+      error_message: expect.stringMatching(/resource: an attribute value is not valid UTF-8/),
+    });
+    expect(
+      h.tsdb
+        .select([])
+        .map((s) => s.metricName)
+        .filter((n) => n !== 'utf8'),
+    ).toEqual(['kept_name']);
   });
 
   it('rejects a histogram point with such an attribute and keeps the other (the protobufjs path)', async () => {
-    const hist = (v: string) => ({ time_unix_nano: ns(Date.now()), count: 1, sum: 1, explicit_bounds: [1], bucket_counts: [1, 0], attributes: [{ key: 'v', value: { string_value: v } }] });
-    const histBody = withByte(encodeRequest(oneResource({}, [{ name: 'hist_utf8', histogram: { aggregation_temporality: 2, data_points: [hist('good'), hist('bad~')] } }])), 'bad~', 0xff);
+    const hist = (v: string) => ({
+      time_unix_nano: ns(Date.now()),
+      count: 1,
+      sum: 1,
+      explicit_bounds: [1],
+      bucket_counts: [1, 0],
+      attributes: [{ key: 'v', value: { string_value: v } }],
+    });
+    const histBody = withByte(
+      encodeRequest(oneResource({}, [{ name: 'hist_utf8', histogram: { aggregation_temporality: 2, data_points: [hist('good'), hist('bad~')] } }])),
+      'bad~',
+      0xff,
+    );
     expect(decodeResponse((await postProtobuf(h, histBody)).body).partial_success?.rejected_data_points).toBe(1);
     expect(Object.keys(latest(h.tsdb, 'hist_utf8_count'))).toEqual(['hist_utf8_count{v="good"}']);
   });
 
   it('refuses an OTLP/JSON body that is not UTF-8 with 400, and rejects a lone-surrogate escape per point', async () => {
-    const text = Buffer.from('{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"j","gauge":{"dataPoints":[{"asDouble":1,"attributes":[{"key":"v","value":{"stringValue":"a~"}}]}]}}]}]}]}');
+    const text = Buffer.from(
+      '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"j","gauge":{"dataPoints":[{"asDouble":1,"attributes":[{"key":"v","value":{"stringValue":"a~"}}]}]}}]}]}]}',
+    );
     text[text.indexOf('a~') + 1] = 0xff;
     const bad = await postJson(h, text);
     expect(bad.status).toBe(400);
@@ -329,7 +428,10 @@ describe('strings that are not UTF-8', () => {
       h,
       '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"j","gauge":{"dataPoints":[{"asDouble":1,"attributes":[{"key":"v","value":{"stringValue":"a\\ud800"}}]},{"asDouble":2,"attributes":[{"key":"v","value":{"stringValue":"fine"}}]}]}}]}]}]}',
     );
-    expect(surrogate.body.partialSuccess).toMatchObject({ rejectedDataPoints: '1', errorMessage: expect.stringMatching(/not valid Unicode \(a lone surrogate\)/) });
+    expect(surrogate.body.partialSuccess).toMatchObject({
+      rejectedDataPoints: '1',
+      errorMessage: expect.stringMatching(/not valid Unicode \(a lone surrogate\)/),
+    });
     expect(Object.keys(latest(h.tsdb, 'j'))).toEqual(['j{v="fine"}']);
   });
 });
@@ -351,7 +453,11 @@ describe('rejections on /metrics, in the running app', () => {
       ]),
     ]);
     const body = withByte(encodeRequest(request), 'bad~', 0xff);
-    const res = await fetch(`http://127.0.0.1:${app.ports.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const res = await fetch(`http://127.0.0.1:${app.ports.otlpHttp}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body,
+    });
     expect(decodeResponse(Buffer.from(await res.arrayBuffer())).partial_success?.rejected_data_points).toBe(3);
     const metrics = await (await fetch(`http://127.0.0.1:${app.ports.http}/metrics`)).text();
     for (const reason of ['invalid_utf8', 'too_far_ahead', 'label_limit']) {

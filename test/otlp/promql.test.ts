@@ -43,7 +43,11 @@ describe.each(EXPORTER_KINDS)('PromQL over what the SDK pushed over %s', (kind) 
     await client.send(
       encodeRequest(
         oneResource({ 'service.name': 'rpc' }, [
-          { name: 'rpc.duration', unit: 's', summary: { data_points: [{ time_unix_nano: t, count: 4, sum: 2.5, quantile_values: [{ quantile: 0.9, value: 1.25 }] }] } },
+          {
+            name: 'rpc.duration',
+            unit: 's',
+            summary: { data_points: [{ time_unix_nano: t, count: 4, sum: 2.5, quantile_values: [{ quantile: 0.9, value: 1.25 }] }] },
+          },
         ]),
       ),
     );

@@ -8,7 +8,9 @@ import { Tsdb } from '../../src/tsdb/db.js';
 const request = (...names: string[]) =>
   decodeJsonRequest(
     JSON.stringify({
-      resourceMetrics: [{ scopeMetrics: [{ metrics: names.map((name) => ({ name, sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asInt: 1 }] } })) }] }],
+      resourceMetrics: [
+        { scopeMetrics: [{ metrics: names.map((name) => ({ name, sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asInt: 1 }] } })) }] },
+      ],
     }),
   );
 

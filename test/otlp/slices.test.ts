@@ -79,13 +79,15 @@ describe('SerialQueue', () => {
   it('runs jobs one at a time in arrival order, and goes on after a failed one', async () => {
     const queue = new SerialQueue();
     const log: string[] = [];
-    const job = (name: string, fail = false) => async () => {
-      log.push(`${name} start`);
-      await new Promise((resolve) => setImmediate(resolve));
-      log.push(`${name} end`);
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const job =
+      (name: string, fail = false) =>
+      async () => {
+        log.push(`${name} start`);
+        await new Promise((resolve) => setImmediate(resolve));
+        log.push(`${name} end`);
+        if (fail) throw new Error(name);
+        return name;
+      };
     const results = await Promise.allSettled([queue.run(job('a')), queue.run(job('b', true)), queue.run(job('c'))]);
     expect(log).toEqual(['a start', 'a end', 'b start', 'b end', 'c start', 'c end']);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);

@@ -100,7 +100,10 @@ describe('start times from OTLP protobuf', () => {
 
   it('stores the start time of cumulative sums and summaries, not of gauges', async () => {
     await send([
-      { name: 'restarts', sum: { aggregation_temporality: 2, is_monotonic: true, data_points: [sumPoint(10, 100, 30), sumPoint(10, 160, 50), sumPoint(200, 220, 60)] } },
+      {
+        name: 'restarts',
+        sum: { aggregation_temporality: 2, is_monotonic: true, data_points: [sumPoint(10, 100, 30), sumPoint(10, 160, 50), sumPoint(200, 220, 60)] },
+      },
       { name: 'temperature', gauge: { data_points: [sumPoint(10, 100, 20)] } },
       { name: 'rpc', summary: { data_points: [{ start_time_unix_nano: ns(10), time_unix_nano: ns(100), count: 4, sum: 2 }] } },
     ]);

@@ -22,7 +22,14 @@ function pushes(base: number): Buffer[] {
             aggregation_temporality: 2,
             is_monotonic: true,
             // A restart of the producer at k = 5: a new start time and a smaller total.
-            data_points: [{ attributes: attrs({ queue: 'a' }), start_time_unix_nano: nanos(afterReset ? base + 45_000 : base - 5_000), time_unix_nano: nanos(t), as_double: afterReset ? k - 4 : 100 + 7 * k }],
+            data_points: [
+              {
+                attributes: attrs({ queue: 'a' }),
+                start_time_unix_nano: nanos(afterReset ? base + 45_000 : base - 5_000),
+                time_unix_nano: nanos(t),
+                as_double: afterReset ? k - 4 : 100 + 7 * k,
+              },
+            ],
           },
         },
         {
@@ -38,13 +45,26 @@ function pushes(base: number): Buffer[] {
           description: 'Request latency',
           histogram: {
             aggregation_temporality: 2,
-            data_points: [{ start_time_unix_nano: nanos(base - 5_000), time_unix_nano: nanos(t), count: 3 * k + 3, sum: 0.25 * k, bucket_counts: [k, 2 * k + 1, 2], explicit_bounds: [0.1, 1] }],
+            data_points: [
+              {
+                start_time_unix_nano: nanos(base - 5_000),
+                time_unix_nano: nanos(t),
+                count: 3 * k + 3,
+                sum: 0.25 * k,
+                bucket_counts: [k, 2 * k + 1, 2],
+                explicit_bounds: [0.1, 1],
+              },
+            ],
           },
         },
         {
           name: 'requests',
           description: 'Requests, sent as deltas',
-          sum: { aggregation_temporality: 1, is_monotonic: true, data_points: [{ start_time_unix_nano: nanos(t - STEP_MS), time_unix_nano: nanos(t), as_int: 2 }] },
+          sum: {
+            aggregation_temporality: 1,
+            is_monotonic: true,
+            data_points: [{ start_time_unix_nano: nanos(t - STEP_MS), time_unix_nano: nanos(t), as_int: 2 }],
+          },
         },
       ]),
     );
@@ -105,7 +125,16 @@ describe('a snapshot round trip through a restart', () => {
     // The next delta adds to the restored running total (10 × 2), not to zero.
     await post(
       second.ports.otlpHttp,
-      request([{ name: 'requests', sum: { aggregation_temporality: 1, is_monotonic: true, data_points: [{ start_time_unix_nano: nanos(end - STEP_MS), time_unix_nano: nanos(end), as_int: 2 }] } }]),
+      request([
+        {
+          name: 'requests',
+          sum: {
+            aggregation_temporality: 1,
+            is_monotonic: true,
+            data_points: [{ start_time_unix_nano: nanos(end - STEP_MS), time_unix_nano: nanos(end), as_int: 2 }],
+          },
+        },
+      ]),
     );
     const total = await apiGet(second.ports.http, `/api/v1/query?query=requests_total&time=${end / 1000}`);
     expect(total.data.result.map((r: any) => r.value[1])).toEqual(['22']);

@@ -261,7 +261,11 @@ describe('snapshot timing', () => {
     const dir = dataDir();
     const tsdb = new Tsdb({ now: () => NOW });
     tsdb.appendLabels(['__name__', 'up'], NOW, 1);
-    const snapshots = new Snapshots({ tsdb, settings: SETTINGS }, { dir, intervalMs: 20, retentionMs: RETENTION_MS, now: () => NOW }, pino({ level: 'silent' }));
+    const snapshots = new Snapshots(
+      { tsdb, settings: SETTINGS },
+      { dir, intervalMs: 20, retentionMs: RETENTION_MS, now: () => NOW },
+      pino({ level: 'silent' }),
+    );
     snapshots.start();
     await expect.poll(() => snapshots.stats.writes, { timeout: 5_000 }).toBeGreaterThanOrEqual(2);
     await snapshots.close();

@@ -1,4 +1,16 @@
-import type { AggregateExpr, AggregateOp, BinaryExpr, BinaryOp, Call, Expr, MatrixSelector, NumberLiteral, SubqueryExpr, VectorMatching, VectorSelector } from '../../src/promql/ast.js';
+import type {
+  AggregateExpr,
+  AggregateOp,
+  BinaryExpr,
+  BinaryOp,
+  Call,
+  Expr,
+  MatrixSelector,
+  NumberLiteral,
+  SubqueryExpr,
+  VectorMatching,
+  VectorSelector,
+} from '../../src/promql/ast.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 
 /** Hand-built AST nodes, so engine tests do not depend on the parser. */

@@ -56,7 +56,9 @@ describe('samples held by queries in flight', () => {
     const engine = new Engine(new Tsdb(), { maxSamples: 10_000 });
     const lane = engine.newLane();
     lane.held = 9_000;
-    await expect(engine.instantAsync(lane, 'count_over_time(vector(1)[2s:1ms])', 10_000)).rejects.toThrow(/limit 10000, shared with queries in flight holding 9000/);
+    await expect(engine.instantAsync(lane, 'count_over_time(vector(1)[2s:1ms])', 10_000)).rejects.toThrow(
+      /limit 10000, shared with queries in flight holding 9000/,
+    );
     expect(lane.held).toBe(9_000);
   });
 });

@@ -80,9 +80,7 @@ describe('operator precedence and associativity', () => {
     expect(e.kind === 'BinaryExpr' && e.lhs.kind === 'VectorSelector' && e.lhs.offsetMs).toBe(0);
     const at = parseExpr('a * b @ 10');
     expect(at.kind === 'BinaryExpr' && at.rhs.kind === 'VectorSelector' && at.rhs.at).toEqual({ kind: 'time', ms: 10_000 });
-    expect(sexpr(parseExpr('sum(x) + rate(y[5m]) * last_over_time(z[1m:])'))).toBe(
-      '(+ (sum x) (* (rate y[300000]) (last_over_time z[60000:0])))',
-    );
+    expect(sexpr(parseExpr('sum(x) + rate(y[5m]) * last_over_time(z[1m:])'))).toBe('(+ (sum x) (* (rate y[300000]) (last_over_time z[60000:0])))');
   });
 
   it('treats a sign before a range as applying to the range, which is a type error', () => {
@@ -516,7 +514,9 @@ describe('parseMetricSelector', () => {
 describe('query length', () => {
   it('refuses text past the limit before parsing it, naming the position and the length', () => {
     const long = `sum(${'('.repeat(MAX_QUERY_LENGTH)}x${')'.repeat(MAX_QUERY_LENGTH)})`;
-    expect(parseError(long).message).toBe(`1:${MAX_QUERY_LENGTH + 1}: parse error: query is ${long.length} characters long, more than the limit of ${MAX_QUERY_LENGTH}`);
+    expect(parseError(long).message).toBe(
+      `1:${MAX_QUERY_LENGTH + 1}: parse error: query is ${long.length} characters long, more than the limit of ${MAX_QUERY_LENGTH}`,
+    );
   });
 
   it('parses a query of exactly the limit', () => {

@@ -14,9 +14,18 @@ const BATCH = 1_000;
 /** One request of `count` gauge points, each its own series (a distinct `user` label). */
 function batch(name: string, from: number, count: number, value: number): Buffer {
   const now = `${Date.now()}000000`;
-  const points = Array.from({ length: count }, (_, i) => ({ as_double: value, time_unix_nano: now, attributes: [{ key: 'user', value: { string_value: `u${from + i}` } }] }));
+  const points = Array.from({ length: count }, (_, i) => ({
+    as_double: value,
+    time_unix_nano: now,
+    attributes: [{ key: 'user', value: { string_value: `u${from + i}` } }],
+  }));
   return encodeRequest({
-    resource_metrics: [{ resource: { attributes: [{ key: 'service.name', value: { string_value: 'bomber' } }] }, scope_metrics: [{ metrics: [{ name, gauge: { data_points: points } }] }] }],
+    resource_metrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { string_value: 'bomber' } }] },
+        scope_metrics: [{ metrics: [{ name, gauge: { data_points: points } }] }],
+      },
+    ],
   });
 }
 
@@ -36,14 +45,22 @@ describe(`a cardinality bomb: ${BOMB} new series against a limit of ${MAX_SERIES
   let app: App;
   let grpc: Client;
   const viaHttp = async (body: Buffer): Promise<Partial> => {
-    const res = await fetch(`http://127.0.0.1:${app.ports.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const res = await fetch(`http://127.0.0.1:${app.ports.otlpHttp}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body,
+    });
     expect(res.status).toBe(200);
     return decodePartial(new Uint8Array(await res.arrayBuffer()));
   };
   const viaGrpc = (body: Buffer): Promise<Partial> =>
     new Promise((resolve, reject) =>
-      grpc.makeUnaryRequest('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', (b: Buffer) => b, (b: Buffer) => b, body, (err: ServiceError | null, res?: Buffer) =>
-        err ? reject(err) : resolve(decodePartial(res!)),
+      grpc.makeUnaryRequest(
+        '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        body,
+        (err: ServiceError | null, res?: Buffer) => (err ? reject(err) : resolve(decodePartial(res!))),
       ),
     );
   const results: Partial[] = [];
@@ -69,7 +86,10 @@ describe(`a cardinality bomb: ${BOMB} new series against a limit of ${MAX_SERIES
     const rejected = results.reduce((n, r) => n + r.rejected, 0);
     expect(rejected).toBe(BOMB - (MAX_SERIES - EARLY));
     expect(results[0]!.rejected).toBe(BATCH - (MAX_SERIES - EARLY));
-    expect(results.at(-1)).toEqual({ rejected: BATCH, message: expect.stringMatching(/^1000 data points rejected: 1000 over the series limit \(e\.g\. bomb\{job="bomber", user="u9\d{3}"\}/) });
+    expect(results.at(-1)).toEqual({
+      rejected: BATCH,
+      message: expect.stringMatching(/^1000 data points rejected: 1000 over the series limit \(e\.g\. bomb\{job="bomber", user="u9\d{3}"\}/),
+    });
   });
 
   it('counts the rejections in the stats and in /metrics', async () => {
@@ -95,4 +115,3 @@ describe(`a cardinality bomb: ${BOMB} new series against a limit of ${MAX_SERIES
     expect(await viaHttp(batch('after', 0, 10, 1))).toEqual({ rejected: 0, message: '' });
   });
 });
-

@@ -11,7 +11,16 @@ describe('fuzzing every port with hostile input (2,000 cases, fixed seed)', () =
   beforeAll(async () => {
     // Hostile queries (a year of subquery steps) are cut at 1s, so the run gets through every case.
     app = await startTestApp({ ...LIMITS, retentionMs: 3_600_000, connectionIdleMs: 2_000, queryTimeoutMs: 1_000 });
-    report = await runFuzz({ host: '127.0.0.1', ports: app.ports, limits: LIMITS, cases: 2_000, seconds: 25, seed: 20240609, timeoutMs: 15_000, concurrency: 8 });
+    report = await runFuzz({
+      host: '127.0.0.1',
+      ports: app.ports,
+      limits: LIMITS,
+      cases: 2_000,
+      seconds: 25,
+      seed: 20240609,
+      timeoutMs: 15_000,
+      concurrency: 8,
+    });
   });
   afterAll(() => app.close());
 

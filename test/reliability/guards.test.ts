@@ -26,7 +26,13 @@ function gaugeRequest(points: { attributes: Record<string, string>; value: numbe
     resource_metrics: [
       {
         resource: { attributes: attrs(resource) },
-        scope_metrics: [{ metrics: [{ name: 'guarded', gauge: { data_points: points.map((p) => ({ attributes: attrs(p.attributes), as_double: p.value, time_unix_nano: now })) } }] }],
+        scope_metrics: [
+          {
+            metrics: [
+              { name: 'guarded', gauge: { data_points: points.map((p) => ({ attributes: attrs(p.attributes), as_double: p.value, time_unix_nano: now })) } },
+            ],
+          },
+        ],
       },
     ],
   };
@@ -35,10 +41,16 @@ function gaugeRequest(points: { attributes: Record<string, string>; value: numbe
 function unary(address: string, path: string, body: Buffer): Promise<{ code: status; details: string; response?: Buffer }> {
   const client = new Client(address, credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, body, (err: ServiceError | null, res?: Buffer) => {
-      client.close();
-      resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: '', response: res });
-    });
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      body,
+      (err: ServiceError | null, res?: Buffer) => {
+        client.close();
+        resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: '', response: res });
+      },
+    );
   });
 }
 
@@ -129,7 +141,16 @@ describe('guards against hostile input, through the running app', () => {
           resourceMetrics: [
             {
               resource: { attributes: [{ key: 'service.name', value: { stringValue: 'guards-json' } }] },
-              scopeMetrics: [{ metrics: [{ name: 'guarded', gauge: { dataPoints: [{ asDouble: 1, attributes: [{ key: 'blob', value: { stringValue: 'y'.repeat(MAX_LABEL_VALUE_LENGTH + 1) } }] }] } }] }],
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: 'guarded',
+                      gauge: { dataPoints: [{ asDouble: 1, attributes: [{ key: 'blob', value: { stringValue: 'y'.repeat(MAX_LABEL_VALUE_LENGTH + 1) } }] }] },
+                    },
+                  ],
+                },
+              ],
             },
           ],
         }),
@@ -204,7 +225,7 @@ describe('guards against hostile input, through the running app', () => {
       }
     });
 
-    it('closes connections past a listener\'s limit at once, and serves again when one closes', async () => {
+    it("closes connections past a listener's limit at once, and serves again when one closes", async () => {
       const limits = { maxConnections: 2, maxConnectionsPerAddress: 2, headerTimeoutMs: 10_000, requestTimeoutMs: 10_000, idleTimeoutMs: 10_000 };
       const listener = new Listener('limited', { http: (_req, res) => res.end('ok') }, pino({ level: 'silent' }), { limits });
       const port = await listener.listen('127.0.0.1', 0);

@@ -24,7 +24,12 @@ describe('memory in flight, in the real process with the default settings', () =
   beforeAll(async () => {
     server = await spawnServer({ entry: MAIN, execArgv: ['--import', REGISTER, '--no-warnings'] });
     idle = server.peakRssBytes();
-    report = await inflightBurst('127.0.0.1', server.ports, { concurrency: CONCURRENCY, rounds: 1, inflatedBytes: INFLATED, peakRssBytes: server.peakRssBytes });
+    report = await inflightBurst('127.0.0.1', server.ports, {
+      concurrency: CONCURRENCY,
+      rounds: 1,
+      inflatedBytes: INFLATED,
+      peakRssBytes: server.peakRssBytes,
+    });
   }, 120_000);
   afterAll(async () => {
     server.child.kill('SIGTERM');
@@ -33,7 +38,10 @@ describe('memory in flight, in the real process with the default settings', () =
 
   it(`grows by less than the chart's memory limit leaves beside the idle server with ${CONCURRENCY} gzip bodies at once on each transport, each inflating to 31 MiB`, () => {
     const growth = report.rssPeakBytes - idle;
-    expect(growth, `${(growth / 2 ** 20).toFixed(0)} MiB over ${(idle / 2 ** 20).toFixed(0)} MiB idle; ${formatBurstReport(report, CONCURRENCY, INFLATED, CHART_MEMORY_LIMIT)}`).toBeLessThan(GROWTH_BOUND);
+    expect(
+      growth,
+      `${(growth / 2 ** 20).toFixed(0)} MiB over ${(idle / 2 ** 20).toFixed(0)} MiB idle; ${formatBurstReport(report, CONCURRENCY, INFLATED, CHART_MEMORY_LIMIT)}`,
+    ).toBeLessThan(GROWTH_BOUND);
   });
 
   it('stores some and refuses the rest retryably (429 with Retry-After, RESOURCE_EXHAUSTED with RetryInfo), and stays up', () => {

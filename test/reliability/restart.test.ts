@@ -165,7 +165,9 @@ describe('a restart mid-stream: every answer is right or UNAVAILABLE, never low 
     const run = await restartMidStream(5 * S, 75 * S, undefined);
     const plain = summary(run, 'plain');
     const kedify = summary(run, 'kedify');
-    console.log(`restart without data dir: plain unavailable for ${plain.unavailableForMs} ms after the restart, worst error ${(plain.worstError * 100).toFixed(3)} %; kedify ${kedify.answers.length} answers, all UNAVAILABLE: ${kedify.answers.every((a) => a.code === status.UNAVAILABLE)}`);
+    console.log(
+      `restart without data dir: plain unavailable for ${plain.unavailableForMs} ms after the restart, worst error ${(plain.worstError * 100).toFixed(3)} %; kedify ${kedify.answers.length} answers, all UNAVAILABLE: ${kedify.answers.every((a) => a.code === status.UNAVAILABLE)}`,
+    );
     expect(plain.wrong).toEqual([]);
     expect(kedify.wrong).toEqual([]);
     // The plain trigger answers once its minute is covered (from when the pods' exporters have
@@ -187,7 +189,9 @@ describe('a restart mid-stream: every answer is right or UNAVAILABLE, never low 
     const run = await restartMidStream(65 * S, 65 * S, dataDir);
     const plain = summary(run, 'plain');
     const kedify = summary(run, 'kedify');
-    console.log(`restart with data dir: plain unavailable for ${plain.unavailableForMs} ms, worst error ${(plain.worstError * 100).toFixed(3)} %; kedify unavailable for ${kedify.unavailableForMs} ms, worst error ${(kedify.worstError * 100).toFixed(3)} %`);
+    console.log(
+      `restart with data dir: plain unavailable for ${plain.unavailableForMs} ms, worst error ${(plain.worstError * 100).toFixed(3)} %; kedify unavailable for ${kedify.unavailableForMs} ms, worst error ${(kedify.worstError * 100).toFixed(3)} %`,
+    );
     expect(plain.wrong).toEqual([]);
     expect(kedify.wrong).toEqual([]);
     // The first process held the plain trigger's minute, so the restarted one answers as soon as

@@ -40,7 +40,11 @@ describe('graceful shutdown of the real process on SIGTERM', () => {
   let keda: KedaClient;
   beforeAll(async () => {
     // A two-second lookback delta: the fresh process answers `sum(queue_size)` once it has held two seconds of its samples.
-    server = await spawnServer({ entry: MAIN, execArgv: ['--import', REGISTER, '--no-warnings'], env: { SCALER_LOG_LEVEL: 'info', SCALER_LOOKBACK_DELTA: '2s' } });
+    server = await spawnServer({
+      entry: MAIN,
+      execArgv: ['--import', REGISTER, '--no-warnings'],
+      env: { SCALER_LOG_LEVEL: 'info', SCALER_LOOKBACK_DELTA: '2s' },
+    });
     keda = new KedaClient(`127.0.0.1:${server.ports.otlpGrpc}`);
   });
   afterAll(() => {
@@ -50,12 +54,22 @@ describe('graceful shutdown of the real process on SIGTERM', () => {
 
   it('turns unready first, answers the request in flight, ends the stream cleanly and exits 0', async () => {
     const { ports } = server;
-    const post = (body: Buffer) => fetch(`http://127.0.0.1:${ports.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const post = (body: Buffer) =>
+      fetch(`http://127.0.0.1:${ports.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
     const ref = { name: 'so', namespace: 'default', scalerMetadata: { metricQuery: 'sum(queue_size)', targetValue: '1' } };
     // The collector pushes every 200 ms; the scaler answers once it holds two seconds of that.
     expect((await post(gauge(3))).status).toBe(200);
     const pushing = setInterval(() => void post(gauge(3)), 200);
-    await expect.poll(() => keda.getMetrics(ref).then((r) => r.metricValues[0]!.metricValueFloat, () => undefined), { interval: 100, timeout: 10_000 }).toBe(3);
+    await expect
+      .poll(
+        () =>
+          keda.getMetrics(ref).then(
+            (r) => r.metricValues[0]!.metricValueFloat,
+            () => undefined,
+          ),
+        { interval: 100, timeout: 10_000 },
+      )
+      .toBe(3);
     expect(await get(ports.http, '/readyz')).toBe(200);
 
     const call = keda.raw.StreamIsActive!(ref);
@@ -73,10 +87,19 @@ describe('graceful shutdown of the real process on SIGTERM', () => {
     // A request in flight: headers and half the body sent before the signal, the rest after it.
     const body = gauge(5);
     const inFlight = new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: ports.otlpHttp, method: 'POST', path: '/v1/metrics', headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: ports.otlpHttp,
+          method: 'POST',
+          path: '/v1/metrics',
+          headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.on('error', reject);
       req.write(body.subarray(0, 10));
       setTimeout(() => req.end(body.subarray(10)), 300);

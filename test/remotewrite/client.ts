@@ -32,9 +32,7 @@ export function encodeV1(series: TestSeries[], metadata: { type: number; metric_
 }
 
 /** An io.prometheus.write.v2.Request with its symbol table, encoded with protobufjs from our .proto (uncompressed). */
-export function encodeV2(
-  series: (TestSeries & { metadata?: { type: number; help: string; unit: string }; createdTimestamp?: number })[],
-): Uint8Array {
+export function encodeV2(series: (TestSeries & { metadata?: { type: number; help: string; unit: string }; createdTimestamp?: number })[]): Uint8Array {
   const Request = loadProto('io/prometheus/write/v2/types.proto').lookupType('io.prometheus.write.v2.Request');
   const symbols = [''];
   const ref = (s: string) => {

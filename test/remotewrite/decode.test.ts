@@ -38,8 +38,19 @@ describe('remote-write wire decoding', () => {
   });
 
   it('reads 1.0 labels whose fields are not contiguous at once', () => {
-    const label = (name: string, value: string) => protobuf.Writer.create().uint32((1 << 3) | 2).string(name).uint32((2 << 3) | 2).string(value).finish();
-    const sample = protobuf.Writer.create().uint32((1 << 3) | 1).double(3).uint32((2 << 3) | 0).int64(9).finish();
+    const label = (name: string, value: string) =>
+      protobuf.Writer.create()
+        .uint32((1 << 3) | 2)
+        .string(name)
+        .uint32((2 << 3) | 2)
+        .string(value)
+        .finish();
+    const sample = protobuf.Writer.create()
+      .uint32((1 << 3) | 1)
+      .double(3)
+      .uint32((2 << 3) | 0)
+      .int64(9)
+      .finish();
     const ts = protobuf.Writer.create()
       .uint32((1 << 3) | 2)
       .bytes(label('__name__', 'split'))
@@ -48,7 +59,15 @@ describe('remote-write wire decoding', () => {
       .uint32((1 << 3) | 2)
       .bytes(label('pod', 'p'))
       .finish();
-    const batch = decodeWriteRequest(Buffer.from(protobuf.Writer.create().uint32((1 << 3) | 2).bytes(ts).finish()), 'v1');
+    const batch = decodeWriteRequest(
+      Buffer.from(
+        protobuf.Writer.create()
+          .uint32((1 << 3) | 2)
+          .bytes(ts)
+          .finish(),
+      ),
+      'v1',
+    );
     expect(batch.series[0]!.rawKey).toBeUndefined();
     expect(batch.series[0]!.labels).toEqual(['__name__', 'split', 'pod', 'p']);
     expect(batch.series[0]!.count).toBe(1);
@@ -60,7 +79,14 @@ describe('remote-write wire decoding', () => {
     const ts = protobuf.Writer.create();
     ts.uint32((1 << 3) | 0).uint32(1);
     ts.uint32((1 << 3) | 0).uint32(2);
-    const sample = protobuf.Writer.create().uint32((1 << 3) | 1).double(7).uint32((2 << 3) | 0).int64(2000).uint32((3 << 3) | 0).int64(1000).finish();
+    const sample = protobuf.Writer.create()
+      .uint32((1 << 3) | 1)
+      .double(7)
+      .uint32((2 << 3) | 0)
+      .int64(2000)
+      .uint32((3 << 3) | 0)
+      .int64(1000)
+      .finish();
     ts.uint32((2 << 3) | 2).bytes(sample);
     // An unknown field is skipped.
     ts.uint32((9 << 3) | 0).uint32(5);
@@ -76,10 +102,19 @@ describe('remote-write wire decoding', () => {
     for (const s of ['', '__name__', 'ok']) w.uint32((4 << 3) | 2).string(s);
     w.uint32((4 << 3) | 2).bytes(Uint8Array.from([0xc3, 0x28]));
     const series = (refs: number[]) => {
-      const ts = protobuf.Writer.create().uint32((1 << 3) | 2).fork();
+      const ts = protobuf.Writer.create()
+        .uint32((1 << 3) | 2)
+        .fork();
       for (const r of refs) ts.uint32(r);
       ts.ldelim();
-      ts.uint32((2 << 3) | 2).bytes(protobuf.Writer.create().uint32((1 << 3) | 1).double(1).uint32((2 << 3) | 0).int64(5).finish());
+      ts.uint32((2 << 3) | 2).bytes(
+        protobuf.Writer.create()
+          .uint32((1 << 3) | 1)
+          .double(1)
+          .uint32((2 << 3) | 0)
+          .int64(5)
+          .finish(),
+      );
       return ts.finish();
     };
     w.uint32((5 << 3) | 2).bytes(series([1, 2]));

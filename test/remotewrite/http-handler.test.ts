@@ -33,7 +33,13 @@ describe('remote write: POST /api/v1/write', () => {
     const t = now();
     const body = encodeV1(
       [
-        { labels: { __name__: 'rw1_requests_total', job: 'api', code: '200' }, samples: [{ value: 3, timestamp: t - 1000 }, { value: 7, timestamp: t }] },
+        {
+          labels: { __name__: 'rw1_requests_total', job: 'api', code: '200' },
+          samples: [
+            { value: 3, timestamp: t - 1000 },
+            { value: 7, timestamp: t },
+          ],
+        },
         { labels: { __name__: 'rw1_temperature', job: 'api' }, samples: [{ value: 21.5, timestamp: t }] },
       ],
       [{ type: 1, metric_family_name: 'rw1_requests_total', help: 'Requests served.', unit: '' }],
@@ -42,7 +48,9 @@ describe('remote write: POST /api/v1/write', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('x-prometheus-remote-write-samples-written')).toBe('3');
     expect(res.headers.get('x-prometheus-remote-write-histograms-written')).toBe('0');
-    expect(await query('rw1_requests_total')).toEqual([{ metric: { __name__: 'rw1_requests_total', job: 'api', code: '200' }, value: [expect.any(Number), '7'] }]);
+    expect(await query('rw1_requests_total')).toEqual([
+      { metric: { __name__: 'rw1_requests_total', job: 'api', code: '200' }, value: [expect.any(Number), '7'] },
+    ]);
     expect((await query('rw1_temperature'))[0]!.value[1]).toBe('21.5');
     expect(app.tsdb.metadata('rw1_requests_total').get('rw1_requests_total')).toEqual({ type: 'counter', help: 'Requests served.', unit: '' });
   });
@@ -56,7 +64,11 @@ describe('remote write: POST /api/v1/write', () => {
         metadata: { type: 1, help: 'Jobs done.', unit: '' },
         exemplars: 1,
       },
-      { labels: { __name__: 'rw2_latency_seconds_bucket', le: '0.5' }, samples: [{ value: 9, timestamp: t }], metadata: { type: 3, help: 'Latency.', unit: 'seconds' } },
+      {
+        labels: { __name__: 'rw2_latency_seconds_bucket', le: '0.5' },
+        samples: [{ value: 9, timestamp: t }],
+        metadata: { type: 3, help: 'Latency.', unit: 'seconds' },
+      },
     ]);
     const res = await postRemoteWrite(otlpUrl, snappy(body), V2_CONTENT_TYPE);
     expect(res.status).toBe(204);
@@ -68,9 +80,13 @@ describe('remote write: POST /api/v1/write', () => {
     expect(app.tsdb.metadata('rw2_latency_seconds').get('rw2_latency_seconds')).toEqual({ type: 'histogram', help: 'Latency.', unit: 'seconds' });
   });
 
-  it('reads the 2.0 release candidates\' per-series created timestamp when a sample has no start timestamp', async () => {
+  it("reads the 2.0 release candidates' per-series created timestamp when a sample has no start timestamp", async () => {
     const t = now();
-    const res = await postRemoteWrite(apiUrl, snappy(encodeV2([{ labels: { __name__: 'rw2_created_total' }, samples: [{ value: 1, timestamp: t }], createdTimestamp: t - 5000 }])), V2_CONTENT_TYPE);
+    const res = await postRemoteWrite(
+      apiUrl,
+      snappy(encodeV2([{ labels: { __name__: 'rw2_created_total' }, samples: [{ value: 1, timestamp: t }], createdTimestamp: t - 5000 }])),
+      V2_CONTENT_TYPE,
+    );
     expect(res.status).toBe(204);
     const series = app.tsdb.select([]).find((s) => s.metricName === 'rw2_created_total')!;
     expect(series.startTimeAt(series.length - 1)).toBe(t - 5000);
@@ -201,7 +217,11 @@ describe('remote write: POST /api/v1/write', () => {
     const noEmpty = (await import('../../src/protobuf.js')).loadProto('io/prometheus/write/v2/types.proto').lookupType('io.prometheus.write.v2.Request');
     const res = await postRemoteWrite(
       apiUrl,
-      snappy(noEmpty.encode(noEmpty.fromObject({ symbols: ['__name__', 'x'], timeseries: [{ labels_refs: [0, 1], samples: [{ value: 1, timestamp: now() }] }] })).finish()),
+      snappy(
+        noEmpty
+          .encode(noEmpty.fromObject({ symbols: ['__name__', 'x'], timeseries: [{ labels_refs: [0, 1], samples: [{ value: 1, timestamp: now() }] }] }))
+          .finish(),
+      ),
       V2_CONTENT_TYPE,
     );
     expect(res.status).toBe(400);
@@ -220,7 +240,9 @@ describe('remote write: POST /api/v1/write', () => {
     expect(bombed.status).toBe(413);
     expect(await bombed.text()).toBe(`snappy body declares 4294967295 uncompressed bytes, over the limit of ${MAX_DECOMPRESSED} bytes\n`);
     // A real body that inflates past the limit is refused the same way.
-    const inflating = snappy(encodeV1([{ labels: { __name__: 'rw_inflating', pad: 'a'.repeat(MAX_DECOMPRESSED) }, samples: [{ value: 1, timestamp: now() }] }]));
+    const inflating = snappy(
+      encodeV1([{ labels: { __name__: 'rw_inflating', pad: 'a'.repeat(MAX_DECOMPRESSED) }, samples: [{ value: 1, timestamp: now() }] }]),
+    );
     expect(inflating.length).toBeLessThan(MAX_REQUEST);
     expect((await postRemoteWrite(apiUrl, inflating, V1_CONTENT_TYPE)).status).toBe(413);
   });

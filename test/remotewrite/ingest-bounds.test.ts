@@ -134,7 +134,11 @@ describe('remote write: the in-flight budget shared with OTLP', () => {
   // 25 labels of 16,000 characters: about 400 KB decompressed from a body of a few KB.
   const wide = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`pad${String(i).padStart(2, '0')}`, 'a'.repeat(16_000)]));
   const remoteWrite = () =>
-    postRemoteWrite(`http://127.0.0.1:${app.ports.http}/api/v1/write`, snappy(encodeV1([{ labels: { __name__: 'rw_budget', ...wide }, samples: [{ value: 1, timestamp: Date.now() }] }])), V1_CONTENT_TYPE);
+    postRemoteWrite(
+      `http://127.0.0.1:${app.ports.http}/api/v1/write`,
+      snappy(encodeV1([{ labels: { __name__: 'rw_budget', ...wide }, samples: [{ value: 1, timestamp: Date.now() }] }])),
+      V1_CONTENT_TYPE,
+    );
 
   it('reserves the decompressed body: 429 with Retry-After while OTLP uploads hold the budget, stored once they are gone', async () => {
     expect((await remoteWrite()).status).toBe(204);
@@ -150,9 +154,15 @@ describe('remote write: the in-flight budget shared with OTLP', () => {
   it('reserves the body as it arrives: held remote-write uploads make OTLP answer 429 until they are gone', async () => {
     const otlp = gzipSync(paddedRequest(oneResource({ 'service.name': 'rw-budget' }, []), 250 * 1024));
     const post = () =>
-      fetch(`http://127.0.0.1:${app.ports.otlpHttp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }, body: otlp });
+      fetch(`http://127.0.0.1:${app.ports.otlpHttp}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
+        body: otlp,
+      });
     expect((await post()).status).toBe(200);
-    const held = Array.from({ length: 5 }, () => holdUpload(app.ports.http, '/api/v1/write', { 'content-type': V1_CONTENT_TYPE, 'content-encoding': 'snappy' }));
+    const held = Array.from({ length: 5 }, () =>
+      holdUpload(app.ports.http, '/api/v1/write', { 'content-type': V1_CONTENT_TYPE, 'content-encoding': 'snappy' }),
+    );
     expect((await until(429, post)).headers.get('retry-after')).toBe('1');
     for (const req of held) req.destroy();
     expect((await until(200, post)).status).toBe(200);

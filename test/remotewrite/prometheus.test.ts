@@ -97,7 +97,7 @@ describe.skipIf(!PROMETHEUS)(title, () => {
     }
   };
 
-  it('stores the scraped values with Prometheus\'s job and instance labels, readable through the API and by KEDA', async () => {
+  it("stores the scraped values with Prometheus's job and instance labels, readable through the API and by KEDA", async () => {
     const [depth] = await waitFor('shop_queue_depth', (r) => r.length === 1);
     expect(depth!.metric).toEqual({ __name__: 'shop_queue_depth', queue: 'emails', job: 'shop', instance: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
     expect(depth!.value[1]).toBe('17');

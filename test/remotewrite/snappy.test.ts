@@ -14,7 +14,9 @@ describe('snappy block decompression', () => {
   it('round-trips and enforces the limit before allocating', () => {
     const data = Buffer.from('remote write '.repeat(1000));
     expect(decompressSnappy(snappy(data), data.length).equals(data)).toBe(true);
-    expect(() => decompressSnappy(snappy(data), data.length - 1)).toThrow(`snappy body declares ${data.length} uncompressed bytes, over the limit of ${data.length - 1} bytes`);
+    expect(() => decompressSnappy(snappy(data), data.length - 1)).toThrow(
+      `snappy body declares ${data.length} uncompressed bytes, over the limit of ${data.length - 1} bytes`,
+    );
   });
 
   it('refuses blocks whose elements do not produce exactly the declared bytes', () => {

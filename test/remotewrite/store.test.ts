@@ -12,7 +12,11 @@ describe('remote-write store', () => {
     const tsdb = new Tsdb({ retentionMs: 60_000, now: () => now });
     const store = new RemoteWriteStore(tsdb, new RemoteWriteStats());
     const write = (value: number) =>
-      runToEnd(store.storeSlices(decodeWriteRequest(Buffer.from(encodeV1([{ labels: { __name__: 'cached', pod: 'a' }, samples: [{ value, timestamp: now }] }])), 'v1')));
+      runToEnd(
+        store.storeSlices(
+          decodeWriteRequest(Buffer.from(encodeV1([{ labels: { __name__: 'cached', pod: 'a' }, samples: [{ value, timestamp: now }] }])), 'v1'),
+        ),
+      );
     expect(write(1).samplesWritten).toBe(1);
     now += 1000;
     expect(write(2).samplesWritten).toBe(1);

@@ -88,7 +88,9 @@ describe("Kedify otel-add-on queries through KEDA's gRPC API", () => {
   });
 
   it('rejects at GetMetricSpec what is neither form, naming the key and the form', async () => {
-    const err = (await client.getMetricSpec(ref({ metricQuery: 'sum(dapr_app_count{app_id=~"node.*"})', operationOverTime: 'rate' })).catch((e: unknown) => e)) as ServiceError;
+    const err = (await client
+      .getMetricSpec(ref({ metricQuery: 'sum(dapr_app_count{app_id=~"node.*"})', operationOverTime: 'rate' }))
+      .catch((e: unknown) => e)) as ServiceError;
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/"metricQuery".*agg\(metric\{label=value.*count.*bare or quoted/);
   });

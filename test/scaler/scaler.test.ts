@@ -39,7 +39,7 @@ function counter(tsdb: Tsdb, labels: Record<string, string>, perSecond: number):
   const s = tsdb.getOrCreate(labelsFromRecord({ __name__: `${labels.name}_total`, ...labels, name: '' }), labels.name)!;
   for (let i = 0; i <= 30; i++) {
     const t = NOW - 300_000 + i * 10_000;
-    tsdb.append(s, t, 1000 + perSecond * (t - (NOW - 300_000)) / 1000);
+    tsdb.append(s, t, 1000 + (perSecond * (t - (NOW - 300_000))) / 1000);
   }
 }
 
@@ -85,19 +85,26 @@ describe('Kedify otel-add-on compatibility', () => {
   });
 });
 
-describe('the seeds\' collector queries', () => {
+describe("the seeds' collector queries", () => {
   function collectors(tsdb: Tsdb, pods: string[]) {
     for (const pod of pods) {
       counter(tsdb, { name: 'otelcol_receiver_accepted_spans', receiver: 'otlp', job: 'gateway-collector', instance: pod }, 500);
       counter(tsdb, { name: 'otelcol_processor_refused_spans', processor: 'memory_limiter', job: 'gateway-collector', instance: pod }, 2);
-      tsdb.appendLabels(labelsFromRecord({ __name__: 'otelcol_exporter_queue_size', exporter: 'otlp', job: 'gateway-collector', instance: pod }), NOW - 1_000, 12);
+      tsdb.appendLabels(
+        labelsFromRecord({ __name__: 'otelcol_exporter_queue_size', exporter: 'otlp', job: 'gateway-collector', instance: pod }),
+        NOW - 1_000,
+        12,
+      );
     }
   }
 
   it('work verbatim', async () => {
     const { tsdb, scaler } = setup();
     collectors(tsdb, ['gw-0', 'gw-1']);
-    expect((await read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans{receiver="otlp"}[1m]))', targetValue: '1000' })).value).toBeCloseTo(1000, 9);
+    expect((await read(scaler, { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans{receiver="otlp"}[1m]))', targetValue: '1000' })).value).toBeCloseTo(
+      1000,
+      9,
+    );
     expect((await read(scaler, { metricQuery: 'sum(otelcol_exporter_queue_size{job="gateway-collector"})', targetValue: '10' })).value).toBe(24);
   });
 
@@ -181,7 +188,10 @@ describe('queries KEDA cannot scale on', () => {
   it('are refused when compiled (GetMetricSpec), with the position of the result and its type', async () => {
     const { scaler } = setup();
     const cases: [string, RegExp][] = [
-      ['otelcol_exporter_queue_size[5m]', /"metricQuery": 1:1: the query gives a range vector; KEDA needs a scalar or an instant vector \(wrap it in a function over time such as rate/],
+      [
+        'otelcol_exporter_queue_size[5m]',
+        /"metricQuery": 1:1: the query gives a range vector; KEDA needs a scalar or an instant vector \(wrap it in a function over time such as rate/,
+      ],
       ['# per pod\n  (sum(x)[5m:1m])', /"metricQuery": 2:3: the query gives a range vector/],
       ['"queue"', /"metricQuery": 1:1: the query gives a string; KEDA needs a scalar or an instant vector$/],
     ];
@@ -190,11 +200,13 @@ describe('queries KEDA cannot scale on', () => {
       expect(err.code).toBe(status.INVALID_ARGUMENT);
       expect(err.message).toMatch(message);
     }
-    expect(scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery: 'scalar(sum(x))', targetValue: '1' } }).spec.query).toBe('scalar(sum(x))');
+    expect(scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery: 'scalar(sum(x))', targetValue: '1' } }).spec.query).toBe(
+      'scalar(sum(x))',
+    );
   });
 });
 
-describe('answers only once the store holds the query\'s whole window', () => {
+describe("answers only once the store holds the query's whole window", () => {
   const S = 1_000;
   const rateMeta = { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[1m]))', targetValue: '1' };
 
@@ -224,7 +236,8 @@ describe('answers only once the store holds the query\'s whole window', () => {
   it('waits for series that resumed late after a restart, whose first samples a window from the start would miss', async () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     // Pod a reconnects at once, pod b 3s later; a pod first seen 70s in is a new one.
-    const pod = (instance: string) => tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance }), 'otelcol_receiver_accepted_spans')!;
+    const pod = (instance: string) =>
+      tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance }), 'otelcol_receiver_accepted_spans')!;
     const [a, b, c] = [pod('a'), pod('b'), pod('c')];
     for (let t = NOW; t <= NOW + 75 * S; t += S) {
       tsdb.append(a, t, 100 * (t / S));
@@ -271,12 +284,17 @@ describe('answers only once the store holds the query\'s whole window', () => {
     const { tsdb, scaler, advance } = setup({ fresh: true });
     tsdb.coverage.addRestored({ fromMs: NOW - 10 * 60 * S, toMs: NOW - 2 * S });
     pushCounter(tsdb, NOW - 10 * 60 * S, NOW - 2 * S);
-    const gone = tsdb.getOrCreate(labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance: 'gone' }), 'otelcol_receiver_accepted_spans')!;
+    const gone = tsdb.getOrCreate(
+      labelsFromRecord({ __name__: 'otelcol_receiver_accepted_spans_total', instance: 'gone' }),
+      'otelcol_receiver_accepted_spans',
+    )!;
     for (let t = NOW - 10 * 60 * S; t <= NOW - 2 * S; t += S) tsdb.append(gone, t, 100 * (t / S));
     advance(5 * S);
     const err = await failure(() => read(scaler, rateMeta));
     expect(err.code).toBe(status.UNAVAILABLE);
-    expect(err.message).toMatch(/2 restored series of otelcol_receiver_accepted_spans have not caught up since the store began receiving at 2027-01-15T08:00:00Z.*answers once they resume, or in 55s at the latest/);
+    expect(err.message).toMatch(
+      /2 restored series of otelcol_receiver_accepted_spans have not caught up since the store began receiving at 2027-01-15T08:00:00Z.*answers once they resume, or in 55s at the latest/,
+    );
     // One pod is back; the other stopped with the restart and is taken as gone once the grace has passed.
     pushCounter(tsdb, NOW + 5 * S, NOW + 70 * S);
     expect((await failure(() => read(scaler, rateMeta))).message).toMatch(/^1 restored series/);
@@ -301,11 +319,13 @@ describe('answers only once the store holds the query\'s whole window', () => {
     expect((await read(scaler, rateMeta)).value).toBeCloseTo(100, 6);
   });
 
-  it('never answers a fixed @ time from before the store\'s data', async () => {
+  it("never answers a fixed @ time from before the store's data", async () => {
     const { scaler, advance } = setup({ fresh: true });
     const meta = { metricQuery: `sum(rate(x[1m] @ ${(NOW - 3_600 * S) / 1000}))`, targetValue: '1' };
     advance(3_600 * S);
-    expect((await failure(() => read(scaler, meta))).message).toMatch(/the query reads from 2027-01-15T06:59:00Z \(its @ modifier\); that time will not be covered/);
+    expect((await failure(() => read(scaler, meta))).message).toMatch(
+      /the query reads from 2027-01-15T06:59:00Z \(its @ modifier\); that time will not be covered/,
+    );
   });
 
   it('in lazy mode, waits for a window kept since its names were first wanted, unless the store already held them', async () => {
@@ -313,7 +333,9 @@ describe('answers only once the store holds the query\'s whole window', () => {
     pushCounter(tsdb, NOW - 60 * S, NOW, 'restored');
     expect((await read(scaler, { metricQuery: 'sum(rate(restored[1m]))', targetValue: '1' })).value).toBeCloseTo(100, 6);
     const err = await failure(() => read(scaler, rateMeta));
-    expect(err.message).toMatch(/lazy mode has kept otelcol_receiver_accepted_spans since a trigger first asked for it at 2027-01-15T08:00:00Z; the query reads 1m back; answers in 60s/);
+    expect(err.message).toMatch(
+      /lazy mode has kept otelcol_receiver_accepted_spans since a trigger first asked for it at 2027-01-15T08:00:00Z; the query reads 1m back; answers in 60s/,
+    );
     expect(scaler.wantedMetricNames()).toEqual(new Set(['restored', 'otelcol_receiver_accepted_spans']));
     pushCounter(tsdb, NOW + S, NOW + 60 * S);
     advance(60 * S);

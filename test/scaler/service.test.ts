@@ -63,7 +63,11 @@ describe('ExternalScaler streams', () => {
   });
 
   it('tells every stream of one trigger, evaluating the trigger once per push', async () => {
-    const ref = { name: 'shared', namespace: 'obs', scalerMetadata: { metricQuery: 'max(traces_in_memory{tier="sampling"})', targetValue: '1000', activationTargetValue: '500' } };
+    const ref = {
+      name: 'shared',
+      namespace: 'obs',
+      scalerMetadata: { metricQuery: 'max(traces_in_memory{tier="sampling"})', targetValue: '1000', activationTargetValue: '500' },
+    };
     const streams = Array.from({ length: 20 }, () => (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref));
     const answers = streams.map(() => [] as boolean[]);
     streams.forEach((stream, i) => {
@@ -126,7 +130,7 @@ describe('ExternalScaler streams', () => {
   });
 });
 
-describe('ExternalScaler while the store does not yet hold a query\'s window', () => {
+describe("ExternalScaler while the store does not yet hold a query's window", () => {
   let app: App;
   let client: KedaClient;
 
@@ -157,7 +161,16 @@ describe('ExternalScaler while the store does not yet hold a query\'s window', (
     await expect(client.isActive(ref)).rejects.toMatchObject({ code: 14 });
     await new Promise((r) => setTimeout(r, 100));
     expect(answers).toEqual([]);
-    await expect.poll(() => client.getMetrics(ref).then((r) => r.metricValues[0]!.metricValueFloat, () => undefined), { interval: 50, timeout: 5_000 }).toBe(2);
+    await expect
+      .poll(
+        () =>
+          client.getMetrics(ref).then(
+            (r) => r.metricValues[0]!.metricValueFloat,
+            () => undefined,
+          ),
+        { interval: 50, timeout: 5_000 },
+      )
+      .toBe(2);
     await until(() => answers.length === 1, 'the first answer');
     clearInterval(pushing);
     expect(answers).toEqual([false]);

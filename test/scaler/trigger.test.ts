@@ -24,14 +24,16 @@ describe('trigger metadata', () => {
     expect(own).toMatchObject({ query: 'sum(y)', targetValue: 2.5, activationTargetValue: 0, clampMin: undefined, ifNotFound: undefined });
   });
 
-  it('reads errorIfNotFound, or Kedify\'s errIfNotFound, and refuses it together with valueIfNotFound', () => {
+  it("reads errorIfNotFound, or Kedify's errIfNotFound, and refuses it together with valueIfNotFound", () => {
     const meta = { metricQuery: 'sum(x)', targetValue: '1' };
     expect(parseTrigger(ref({ ...meta, errorIfNotFound: 'true' })).ifNotFound).toBe('error');
     expect(parseTrigger(ref({ ...meta, errIfNotFound: 'true' })).ifNotFound).toBe('error');
     expect(parseTrigger(ref({ ...meta, errIfNotFound: 'false' })).ifNotFound).toBe(0);
     expect(parseTrigger(ref({ ...meta, errIfNotFound: 'false', valueIfNotFound: '2' })).ifNotFound).toBe(2);
     expect(failure({ ...meta, errIfNotFound: 'yes' }).message).toMatch(/"errIfNotFound": must be "true" or "false", got "yes"/);
-    expect(failure({ ...meta, errorIfNotFound: 'true', valueIfNotFound: '0' }).message).toMatch(/"errorIfNotFound": is "true", which contradicts valueIfNotFound/);
+    expect(failure({ ...meta, errorIfNotFound: 'true', valueIfNotFound: '0' }).message).toMatch(
+      /"errorIfNotFound": is "true", which contradicts valueIfNotFound/,
+    );
   });
 
   it('derives a stable, valid metric name unless one is given', () => {

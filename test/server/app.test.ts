@@ -31,14 +31,10 @@ describe('OTLP in, PromQL out, KEDA answered', () => {
     });
     pods = [podA, podB];
     const queue = { 'pod-a': 3, 'pod-b': 4 };
-    const counters = pods.map((p) =>
-      p.meter.createCounter('otelcol_receiver_accepted_spans', { unit: '{spans}', description: 'Spans accepted' }),
-    );
+    const counters = pods.map((p) => p.meter.createCounter('otelcol_receiver_accepted_spans', { unit: '{spans}', description: 'Spans accepted' }));
     pods.forEach((p, i) => {
       const pod = i === 0 ? 'pod-a' : 'pod-b';
-      p.meter
-        .createObservableGauge('otelcol_exporter_queue_size', { unit: '{batches}' })
-        .addCallback((r) => r.observe(queue[pod], { exporter: 'otlp' }));
+      p.meter.createObservableGauge('otelcol_exporter_queue_size', { unit: '{batches}' }).addCallback((r) => r.observe(queue[pod], { exporter: 'otlp' }));
     });
     counters[0]!.add(10, { receiver: 'otlp' });
     counters[1]!.add(20, { receiver: 'otlp' });
@@ -103,7 +99,12 @@ describe('OTLP in, PromQL out, KEDA answered', () => {
   const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
   it.skipIf(!promtool)('prints the value through promtool query instant (Debian package prometheus)', async () => {
     // Asynchronously: the server under test shares this process's event loop.
-    const { stdout: out } = await promisify(execFile)(promtool!, ['query', 'instant', `http://127.0.0.1:${app.ports.http}`, 'sum(otelcol_exporter_queue_size)']);
+    const { stdout: out } = await promisify(execFile)(promtool!, [
+      'query',
+      'instant',
+      `http://127.0.0.1:${app.ports.http}`,
+      'sum(otelcol_exporter_queue_size)',
+    ]);
     expect(out).toMatch(/^\{\} => 7 @\[\d+(\.\d+)?\]$/m);
   });
 

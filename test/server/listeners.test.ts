@@ -87,7 +87,7 @@ function h2Post(session: ClientHttp2Session, path: string, contentType: string, 
 }
 
 describe('listeners: one peer address cannot lock KEDA out', () => {
-  it('closes a peer\'s connections past its per-address bound at once, on every port, while KEDA still gets answers', async () => {
+  it("closes a peer's connections past its per-address bound at once, on every port, while KEDA still gets answers", async () => {
     const app = await startTestApp({ maxConnectionsPerAddress: 16 });
     try {
       for (const port of [app.ports.otlpGrpc, app.ports.otlpHttp, app.ports.http]) {
@@ -345,7 +345,12 @@ function holdPort(): Promise<{ server: Server; port: number }> {
 const RETRYING = 'address in use, retrying (a previous process may still be draining)';
 
 function start(grpcPort: number, onLog?: (entry: Record<string, unknown>) => void): Promise<ServerProcess> {
-  return spawnServer({ entry: MAIN, execArgv: ['--import', REGISTER, '--no-warnings'], env: { SCALER_OTLP_GRPC_PORT: String(grpcPort), SCALER_LOG_LEVEL: 'info' }, onLog });
+  return spawnServer({
+    entry: MAIN,
+    execArgv: ['--import', REGISTER, '--no-warnings'],
+    env: { SCALER_OTLP_GRPC_PORT: String(grpcPort), SCALER_LOG_LEVEL: 'info' },
+    onLog,
+  });
 }
 
 describe('binding a port another process still holds (the real process)', () => {

@@ -370,7 +370,9 @@ describe.skipIf(!OPENSSL)('TlsFiles (needs the openssl CLI)', () => {
       closed.close();
       try {
         writeFileSync(certFile, certs.server2.cert);
-        await expect.poll(() => warnings, { timeout: ROTATION_WAIT_MS, interval: 100 }).toContainEqual(expect.stringContaining('did not form a valid certificate and key'));
+        await expect
+          .poll(() => warnings, { timeout: ROTATION_WAIT_MS, interval: 100 })
+          .toContainEqual(expect.stringContaining('did not form a valid certificate and key'));
         expect(received).toEqual([]);
         expect(files.options.cert).toEqual(certs.server.cert);
 

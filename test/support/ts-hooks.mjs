@@ -7,7 +7,12 @@ import ts from 'typescript';
 
 export async function resolve(specifier, context, next) {
   const parent = context.parentURL;
-  if (specifier.endsWith('.js') && parent?.startsWith('file:') && !parent.includes('/node_modules/') && (specifier.startsWith('.') || specifier.startsWith('/'))) {
+  if (
+    specifier.endsWith('.js') &&
+    parent?.startsWith('file:') &&
+    !parent.includes('/node_modules/') &&
+    (specifier.startsWith('.') || specifier.startsWith('/'))
+  ) {
     const asJs = new URL(specifier, parent);
     if (!existsSync(fileURLToPath(asJs))) {
       const asTs = new URL(`${specifier.slice(0, -3)}.ts`, parent);

@@ -15,7 +15,11 @@ describe('Tsdb selection', () => {
   it('selects with all four matcher types, a missing label matching as empty', () => {
     const db = new Tsdb();
     seed(db);
-    const names = (ms: Matcher[]) => db.select(ms).map((s) => `${labelsGet(s.labels, '__name__')}/${labelsGet(s.labels, 'job')}`).sort();
+    const names = (ms: Matcher[]) =>
+      db
+        .select(ms)
+        .map((s) => `${labelsGet(s.labels, '__name__')}/${labelsGet(s.labels, 'job')}`)
+        .sort();
     expect(names([m('=', '__name__', 'up')])).toEqual(['up/a', 'up/b']);
     expect(names([m('=', '__name__', 'up'), m('!=', 'job', 'a')])).toEqual(['up/b']);
     expect(names([m('=~', 'job', 'a|b'), m('!~', '__name__', 'up')])).toEqual(['other/a']);

@@ -21,7 +21,12 @@ describe('Series ring buffer', () => {
   it('overwrites the oldest sample once full', () => {
     const s = new Series(1, [], undefined, 4);
     for (let t = 1; t <= 6; t++) s.append(t, t * 10, false, 0);
-    expect(samples(s)).toEqual([[3, 30], [4, 40], [5, 50], [6, 60]]);
+    expect(samples(s)).toEqual([
+      [3, 30],
+      [4, 40],
+      [5, 50],
+      [6, 60],
+    ]);
   });
 
   it('inserts out-of-order samples inside the window, rejects older ones, overwrites duplicates', () => {
@@ -32,7 +37,11 @@ describe('Series ring buffer', () => {
     expect(s.append(12, 9, false, 5)).toBe(AppendStatus.OutOfOrder);
     expect(s.append(20, 3, false, 5)).toBe(AppendStatus.Duplicate);
     expect(s.append(17, 4, false, 5)).toBe(AppendStatus.Duplicate);
-    expect(samples(s)).toEqual([[10, 1], [17, 4], [20, 3]]);
+    expect(samples(s)).toEqual([
+      [10, 1],
+      [17, 4],
+      [20, 3],
+    ]);
   });
 
   it('inserts in order when full, dropping the oldest', () => {
@@ -41,7 +50,11 @@ describe('Series ring buffer', () => {
     s.append(20, 2, false, 100);
     s.append(30, 3, false, 100);
     s.append(25, 9, false, 100);
-    expect(samples(s)).toEqual([[20, 2], [25, 9], [30, 3]]);
+    expect(samples(s)).toEqual([
+      [20, 2],
+      [25, 9],
+      [30, 3],
+    ]);
   });
 
   it('flags staleness markers apart from NaN values', () => {
@@ -63,8 +76,15 @@ describe('Series ring buffer', () => {
       const n = s.copyWindow(from, to, ts, vs);
       return Array.from(ts.subarray(0, n), (t, i) => [t, vs[i]]);
     };
-    expect(window(60, 100)).toEqual([[70, 7], [80, 8], [100, 10]]);
-    expect(window(100, 1000)).toEqual([[110, 11], [120, 12]]);
+    expect(window(60, 100)).toEqual([
+      [70, 7],
+      [80, 8],
+      [100, 10],
+    ]);
+    expect(window(100, 1000)).toEqual([
+      [110, 11],
+      [120, 12],
+    ]);
     expect(window(0, 55)).toEqual([[50, 5]]);
     expect(window(120, 130)).toEqual([]);
     expect(window(0, 40)).toEqual([]);
@@ -85,6 +105,9 @@ describe('Series ring buffer', () => {
     const s = new Series(1, [], undefined, 8);
     for (let t = 1; t <= 5; t++) s.append(t, t, false, 0);
     expect(s.trimBefore(4)).toBe(2);
-    expect(samples(s)).toEqual([[4, 4], [5, 5]]);
+    expect(samples(s)).toEqual([
+      [4, 4],
+      [5, 5],
+    ]);
   });
 });

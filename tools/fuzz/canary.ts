@@ -22,7 +22,12 @@ function canaryRequest(instance: string, value: number): Buffer {
   return encodeRequest({
     resource_metrics: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { string_value: 'fuzz-canary' } }, { key: 'service.instance.id', value: { string_value: instance } }] },
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { string_value: 'fuzz-canary' } },
+            { key: 'service.instance.id', value: { string_value: instance } },
+          ],
+        },
         scope_metrics: [{ metrics: [{ name: 'fuzz.canary', gauge: { data_points: [{ as_double: value, time_unix_nano: `${Date.now()}000000` }] } }] }],
       },
     ],
@@ -32,10 +37,17 @@ function canaryRequest(instance: string, value: number): Buffer {
 function unary(address: string, path: string, body: Buffer): Promise<{ code: status; details: string; response?: Buffer }> {
   const client = new Client(address, credentials.createInsecure());
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, body, { deadline: Date.now() + 10_000 }, (err: ServiceError | null, res?: Buffer) => {
-      client.close();
-      resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: '', response: res });
-    });
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      body,
+      { deadline: Date.now() + 10_000 },
+      (err: ServiceError | null, res?: Buffer) => {
+        client.close();
+        resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: '', response: res });
+      },
+    );
   });
 }
 
@@ -50,7 +62,10 @@ export async function pushCanary(host: string, ports: Ports): Promise<void> {
   const [a, b, c] = CANARY_VALUES as [number, number, number];
   const res = await httpCall(host, ports.otlpHttp, 'POST', '/v1/metrics', { 'content-type': 'application/x-protobuf' }, canaryRequest('c-http', a));
   if (res.status !== 200) throw new Error(`canary push over OTLP/HTTP answered ${res.status}: ${res.body}`);
-  for (const [port, instance, value] of [[ports.otlpGrpc, 'c-grpc', b], [ports.otlpHttp, 'c-grpc-4318', c]] as const) {
+  for (const [port, instance, value] of [
+    [ports.otlpGrpc, 'c-grpc', b],
+    [ports.otlpHttp, 'c-grpc-4318', c],
+  ] as const) {
     const r = await unary(`${host}:${port}`, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', canaryRequest(instance, value));
     if (r.code !== status.OK) throw new Error(`canary push over OTLP/gRPC answered ${status[r.code]}: ${r.details}`);
   }
@@ -63,7 +78,10 @@ export async function readCanary(host: string, ports: Ports): Promise<CanaryRead
   const series = data.data.result.map((s) => `${JSON.stringify(s.metric)} => ${s.value[1]}`).sort();
   const serialize = externalScalerDefinition().GetMetrics!.requestSerialize as (v: object) => Buffer;
   const deserialize = externalScalerDefinition().GetMetrics!.responseDeserialize as (b: Buffer) => { metricValues: { metricValueFloat: number }[] };
-  const req = serialize({ scaledObjectRef: { name: 'canary', namespace: 'fuzz', scalerMetadata: { metricQuery: CANARY_SUM, targetValue: '1' } }, metricName: '' });
+  const req = serialize({
+    scaledObjectRef: { name: 'canary', namespace: 'fuzz', scalerMetadata: { metricQuery: CANARY_SUM, targetValue: '1' } },
+    metricName: '',
+  });
   const r = await unary(`${host}:${ports.otlpGrpc}`, '/externalscaler.ExternalScaler/GetMetrics', req);
   if (r.code === status.UNAVAILABLE && WINDOW_NOT_HELD.test(r.details)) return { series, kedaValue: NOT_HELD };
   if (r.code !== status.OK) throw new Error(`canary GetMetrics answered ${status[r.code]}: ${r.details}`);

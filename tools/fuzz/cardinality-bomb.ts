@@ -24,9 +24,18 @@ export interface BombReport {
 /** One request of `count` gauge points, each its own series. */
 function batch(name: string, from: number, count: number): Buffer {
   const now = `${Date.now()}000000`;
-  const points = Array.from({ length: count }, (_, i) => ({ as_double: 1, time_unix_nano: now, attributes: [{ key: 'user', value: { string_value: `u${from + i}` } }] }));
+  const points = Array.from({ length: count }, (_, i) => ({
+    as_double: 1,
+    time_unix_nano: now,
+    attributes: [{ key: 'user', value: { string_value: `u${from + i}` } }],
+  }));
   return encodeRequest({
-    resource_metrics: [{ resource: { attributes: [{ key: 'service.name', value: { string_value: 'bomber' } }] }, scope_metrics: [{ metrics: [{ name, gauge: { data_points: points } }] }] }],
+    resource_metrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { string_value: 'bomber' } }] },
+        scope_metrics: [{ metrics: [{ name, gauge: { data_points: points } }] }],
+      },
+    ],
   });
 }
 
@@ -38,7 +47,9 @@ async function ok(host: string, port: number, path: string, body?: Buffer): Prom
 }
 
 async function rejectedIn(host: string, ports: Ports, body: Buffer): Promise<number> {
-  const r = ExportMetricsServiceResponse.toObject(ExportMetricsServiceResponse.decode(await ok(host, ports.otlpHttp, '/v1/metrics', body)), { longs: Number }) as {
+  const r = ExportMetricsServiceResponse.toObject(ExportMetricsServiceResponse.decode(await ok(host, ports.otlpHttp, '/v1/metrics', body)), {
+    longs: Number,
+  }) as {
     partial_success?: { rejected_data_points?: number };
   };
   return r.partial_success?.rejected_data_points ?? 0;

@@ -52,7 +52,16 @@ const UNARY_PATHS = [
 ];
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 const JSON_TYPE = { 'content-type': 'application/json' };
-const WRONG_TYPES = ['text/plain', 'application/xml', 'multipart/form-data; boundary=x', '', 'application/grpc', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'image/png'];
+const WRONG_TYPES = [
+  'text/plain',
+  'application/xml',
+  'multipart/form-data; boundary=x',
+  '',
+  'application/grpc',
+  'application/x-www-form-urlencoded',
+  'application/json; charset=utf-16',
+  'image/png',
+];
 const WRONG_ENCODINGS = ['br', 'zstd', 'snappy', 'gzip, gzip', 'x-bogus', 'compress'];
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -101,7 +110,8 @@ function deepJson(rng: Rng): string {
   if (rng.chance(0.5)) {
     const depth = 20 + rng.int(200);
     let value = '{"stringValue":"leaf"}';
-    for (let i = 0; i < depth; i++) value = rng.chance(0.5) ? `{"arrayValue":{"values":[${value}]}}` : `{"kvlistValue":{"values":[{"key":"k","value":${value}}]}}`;
+    for (let i = 0; i < depth; i++)
+      value = rng.chance(0.5) ? `{"arrayValue":{"values":[${value}]}}` : `{"kvlistValue":{"values":[{"key":"k","value":${value}}]}}`;
     return `{"resourceMetrics":[{"resource":{"attributes":[{"key":"deep","value":${value}}]},"scopeMetrics":[{"metrics":[{"name":"deep","gauge":{"dataPoints":[{"asDouble":1}]}}]}]}]}`;
   }
   const depth = 1000 + rng.int(200_000);
@@ -133,7 +143,15 @@ export class CaseFactory {
       [2, () => this.otlpHttp('otlp-http-random', rng.bytes(rng.int(4096)), rng.chance(0.5) ? PROTOBUF : JSON_TYPE)],
       [3, () => this.otlpHttp('otlp-http-truncated', truncate(rng, validRequest(rng).protobuf), PROTOBUF)],
       [3, () => this.otlpHttp('otlp-http-bitflip', bitflip(rng, validRequest(rng).protobuf), PROTOBUF)],
-      [1, () => this.otlpHttp('otlp-http-valid', rng.chance(0.5) ? validRequest(rng).protobuf : Buffer.from(validRequest(rng).json), rng.chance(0.5) ? PROTOBUF : JSON_TYPE)],
+      [
+        1,
+        () =>
+          this.otlpHttp(
+            'otlp-http-valid',
+            rng.chance(0.5) ? validRequest(rng).protobuf : Buffer.from(validRequest(rng).json),
+            rng.chance(0.5) ? PROTOBUF : JSON_TYPE,
+          ),
+      ],
       [3, () => this.otlpHttp('otlp-json-malformed', Buffer.from(mangleJson(rng, validRequest(rng).json)), JSON_TYPE)],
       [1, () => this.otlpHttp('otlp-json-deep', Buffer.from(deepJson(rng)), JSON_TYPE)],
       [0.5, () => this.bomb()],
@@ -142,7 +160,15 @@ export class CaseFactory {
       [2, () => this.grpc('otlp-grpc-random', EXPORT_PATH, rng.bytes(rng.int(4096)))],
       [2, () => this.grpc('otlp-grpc-truncated', EXPORT_PATH, truncate(rng, validRequest(rng).protobuf))],
       [2, () => this.grpc('otlp-grpc-bitflip', EXPORT_PATH, bitflip(rng, validRequest(rng).protobuf))],
-      [0.3, () => this.grpc('otlp-grpc-oversized', EXPORT_PATH, encodeRequest(validRequestObject(rng, { 'service.name': 'big', pad: 'x'.repeat(this.limits.maxDecompressedBytes) })))],
+      [
+        0.3,
+        () =>
+          this.grpc(
+            'otlp-grpc-oversized',
+            EXPORT_PATH,
+            encodeRequest(validRequestObject(rng, { 'service.name': 'big', pad: 'x'.repeat(this.limits.maxDecompressedBytes) })),
+          ),
+      ],
       [1, () => this.grpc('grpc-random-method', rng.pick(UNARY_PATHS), rng.bytes(rng.int(512)))],
       [1, () => this.grpc('grpc-bitflip-getmetrics', '/externalscaler.ExternalScaler/GetMetrics', bitflip(rng, getMetricsRequest(randomQuery(rng))))],
       [6, () => this.promqlHttp()],
@@ -235,7 +261,14 @@ export class CaseFactory {
 
   private promqlKeda(): GrpcCase {
     const query = randomQuery(this.rng);
-    return { via: 'grpc', kind: 'promql-keda', port: this.rng.pick(GRPC_PORTS), path: '/externalscaler.ExternalScaler/GetMetrics', body: getMetricsRequest(query), query };
+    return {
+      via: 'grpc',
+      kind: 'promql-keda',
+      port: this.rng.pick(GRPC_PORTS),
+      path: '/externalscaler.ExternalScaler/GetMetrics',
+      body: getMetricsRequest(query),
+      query,
+    };
   }
 
   private apiMisc(): HttpCase {
@@ -245,7 +278,17 @@ export class CaseFactory {
       kind: 'api-misc',
       port: rng.pick(ALL_PORTS),
       method: rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'HEAD']),
-      path: rng.pick(['/api/v1/query', '/api/v1/query_range', '/api/v1/series', '/api/v1/labels', '/readyz', '/metrics', '/x', '/api/v1/query?query=', `/${'a'.repeat(rng.int(8000))}`]),
+      path: rng.pick([
+        '/api/v1/query',
+        '/api/v1/query_range',
+        '/api/v1/series',
+        '/api/v1/labels',
+        '/readyz',
+        '/metrics',
+        '/x',
+        '/api/v1/query?query=',
+        `/${'a'.repeat(rng.int(8000))}`,
+      ]),
       headers: { 'content-type': rng.pick([...WRONG_TYPES, 'application/json', 'application/x-www-form-urlencoded']) },
       body: rng.chance(0.5) ? rng.bytes(rng.int(2048)) : undefined,
     };

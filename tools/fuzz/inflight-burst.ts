@@ -55,21 +55,37 @@ export async function inflightBurst(host: string, ports: Ports, o: BurstOptions)
   const raw = paddedRequest(request(1), o.inflatedBytes);
   const gzipped = gzipSync(raw);
   const report: BurstReport = { http: {}, grpc: {}, faults: [], compressedBytes: gzipped.length, rssPeakBytes: 0, alive: [] };
-  const clients = Array.from({ length: o.concurrency }, () => new Client(`${host}:${ports.otlpGrpc}`, credentials.createInsecure(), { 'grpc.default_compression_algorithm': compressionAlgorithms.gzip }));
+  const clients = Array.from(
+    { length: o.concurrency },
+    () => new Client(`${host}:${ports.otlpGrpc}`, credentials.createInsecure(), { 'grpc.default_compression_algorithm': compressionAlgorithms.gzip }),
+  );
 
   const viaHttp = async () => {
-    const res = await httpCall(host, ports.otlpHttp, 'POST', '/v1/metrics', { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }, gzipped).catch((e: Error) => ({ status: -1, body: Buffer.from(e.message) }));
+    const res = await httpCall(
+      host,
+      ports.otlpHttp,
+      'POST',
+      '/v1/metrics',
+      { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
+      gzipped,
+    ).catch((e: Error) => ({ status: -1, body: Buffer.from(e.message) }));
     count(report.http, String(res.status));
     if (res.status !== 200 && res.status !== 429) report.faults.push(`HTTP ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
   };
   const viaGrpc = (client: Client) =>
     new Promise<void>((resolve) => {
-      client.makeUnaryRequest(EXPORT, (b: Buffer) => b, (b: Buffer) => b, raw, (err: ServiceError | null) => {
-        const outcome = err ? status[err.code] : 'OK';
-        count(report.grpc, outcome);
-        if (err && !(err.code === status.RESOURCE_EXHAUSTED && hasRetryInfo(err.metadata))) report.faults.push(`gRPC ${outcome}: ${err.details}`);
-        resolve();
-      });
+      client.makeUnaryRequest(
+        EXPORT,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        raw,
+        (err: ServiceError | null) => {
+          const outcome = err ? status[err.code] : 'OK';
+          count(report.grpc, outcome);
+          if (err && !(err.code === status.RESOURCE_EXHAUSTED && hasRetryInfo(err.metadata))) report.faults.push(`gRPC ${outcome}: ${err.details}`);
+          resolve();
+        },
+      );
     });
 
   for (let round = 0; round < o.rounds; round++) {

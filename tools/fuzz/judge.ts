@@ -57,7 +57,8 @@ function queryError(outcome: string, query: string, message: string): Verdict {
 function queryErrorFault(query: string, message: string): string | undefined {
   if (!/parse error/.test(message)) return undefined;
   const at = message.search(/\d+:\d+: parse error/);
-  if (at === -1 || !POSITIONED_PARSE_ERROR.test(message.slice(at))) return `parse error without position and cause for ${JSON.stringify(query.slice(0, 200))}: ${message.slice(0, 300)}`;
+  if (at === -1 || !POSITIONED_PARSE_ERROR.test(message.slice(at)))
+    return `parse error without position and cause for ${JSON.stringify(query.slice(0, 200))}: ${message.slice(0, 300)}`;
   return undefined;
 }
 
@@ -65,7 +66,10 @@ function queryErrorFault(query: string, message: string): string | undefined {
 export function judge(c: FuzzCase, r: Reply): Verdict {
   switch (r.via) {
     case 'hang':
-      return { outcome: 'hang', fault: `no reply within the timeout (${c.kind} to ${c.port}${c.query === undefined ? '' : `: ${c.query.length} characters, ${JSON.stringify(c.query.slice(0, 80))}`})` };
+      return {
+        outcome: 'hang',
+        fault: `no reply within the timeout (${c.kind} to ${c.port}${c.query === undefined ? '' : `: ${c.query.length} characters, ${JSON.stringify(c.query.slice(0, 80))}`})`,
+      };
     case 'error':
       if (mayReset(c) && (r.code === 'ECONNRESET' || r.code === 'EPIPE')) return { outcome: 'reset' };
       // The gRPC-only port answers HTTP/1.1 in HTTP/2 (SETTINGS, GOAWAY): a refusal an HTTP/1.1 client cannot parse.
@@ -75,7 +79,8 @@ export function judge(c: FuzzCase, r: Reply): Verdict {
       return { outcome: 'tcp closed' };
     case 'grpc': {
       const outcome = `grpc ${status[r.code]}`;
-      if (!grpcAcceptable(c, r.code, r.details)) return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'grpc' ? c.path : ''}: ${status[r.code]} ${r.details}` };
+      if (!grpcAcceptable(c, r.code, r.details))
+        return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'grpc' ? c.path : ''}: ${status[r.code]} ${r.details}` };
       if (c.query !== undefined && r.code === status.INVALID_ARGUMENT) return queryError(outcome, c.query, r.details);
       return { outcome };
     }
@@ -83,7 +88,11 @@ export function judge(c: FuzzCase, r: Reply): Verdict {
       const outcome = `http ${r.status}`;
       // A query stopped by its timeout is 503 with errorType "timeout", as Prometheus answers it.
       if (c.query !== undefined && r.status === 503 && /"errorType":"timeout"/.test(r.body)) return { outcome };
-      if (r.status >= 500 || r.status < 200) return { outcome, fault: `${c.kind} to ${c.port} ${c.via === 'http' ? `${c.method} ${c.path.slice(0, 100)}` : ''}: ${r.status} ${r.body.slice(0, 300)}` };
+      if (r.status >= 500 || r.status < 200)
+        return {
+          outcome,
+          fault: `${c.kind} to ${c.port} ${c.via === 'http' ? `${c.method} ${c.path.slice(0, 100)}` : ''}: ${r.status} ${r.body.slice(0, 300)}`,
+        };
       // 400 and 422 are the API's own query errors; others (413, 431: request too large) come from the HTTP layer.
       if (c.query !== undefined && (r.status === 400 || r.status === 422)) {
         let error: string;

@@ -56,14 +56,36 @@ function metric(rng: Rng): object {
         unit,
         exponential_histogram: {
           aggregation_temporality: 2,
-          data_points: [{ attributes: attributes(rng), time_unix_nano: nowNanos(), count: 3, sum: 4, scale: rng.int(8), zero_count: 1, positive: { offset: 1, bucket_counts: [1, 1] } }],
+          data_points: [
+            {
+              attributes: attributes(rng),
+              time_unix_nano: nowNanos(),
+              count: 3,
+              sum: 4,
+              scale: rng.int(8),
+              zero_count: 1,
+              positive: { offset: 1, bucket_counts: [1, 1] },
+            },
+          ],
         },
       };
     default:
       return {
         name,
         unit,
-        summary: { data_points: [{ time_unix_nano: nowNanos(), count: 2, sum: 3, quantile_values: [{ quantile: 0.5, value: 1 }, { quantile: 0.99, value: 2 }] }] },
+        summary: {
+          data_points: [
+            {
+              time_unix_nano: nowNanos(),
+              count: 2,
+              sum: 3,
+              quantile_values: [
+                { quantile: 0.5, value: 1 },
+                { quantile: 0.99, value: 2 },
+              ],
+            },
+          ],
+        },
       };
   }
 }
@@ -107,7 +129,10 @@ export function jsonRequest(request: object): string {
   const message = ExportMetricsServiceRequest.fromObject(request);
   const doc = ExportMetricsServiceRequest.toObject(message, { longs: String, enums: Number, bytes: String });
   // Keys are written snake_case as in the .proto; a JSON value never precedes a colon, so only keys match.
-  return JSON.stringify(doc).replace(/"([a-z0-9]+(?:_[a-z0-9]+)+)":/g, (_m, name: string) => `"${name.replace(/_([a-z0-9])/g, (_x, c: string) => c.toUpperCase())}":`);
+  return JSON.stringify(doc).replace(
+    /"([a-z0-9]+(?:_[a-z0-9]+)+)":/g,
+    (_m, name: string) => `"${name.replace(/_([a-z0-9])/g, (_x, c: string) => c.toUpperCase())}":`,
+  );
 }
 
 export function validRequest(rng: Rng): ValidRequest {

@@ -28,7 +28,18 @@ const SEEDS = [
 /** Subquery ranges and resolutions, from cheap to far past any limit (a year at 1ms). */
 const SUBQUERY_RANGES = ['1m', '5m', '1h', '1d', '30d', '1y'];
 const SUBQUERY_STEPS = ['', '1ms', '10ms', '1s', '15s', '1m', '1h'];
-const OVER_TIME = ['max_over_time', 'min_over_time', 'count_over_time', 'sum_over_time', 'avg_over_time', 'last_over_time', 'absent_over_time', 'rate', 'deriv', 'changes'];
+const OVER_TIME = [
+  'max_over_time',
+  'min_over_time',
+  'count_over_time',
+  'sum_over_time',
+  'avg_over_time',
+  'last_over_time',
+  'absent_over_time',
+  'rate',
+  'deriv',
+  'changes',
+];
 
 /** `q` as a subquery inside a range function, sometimes inside an aggregation or with an offset. */
 function subquery(rng: Rng, q: string): string {
@@ -52,14 +63,57 @@ const TOKENS = [
 type Mutation = (rng: Rng, q: string) => string;
 
 const MUTATIONS: readonly (readonly [number, Mutation])[] = [
-  [3, (rng, q) => { const i = rng.int(q.length + 1); return q.slice(0, i) + rng.pick(TOKENS) + q.slice(i); }],
-  [3, (rng, q) => { const i = rng.int(q.length + 1); return q.slice(0, i) + q.slice(i + 1 + rng.int(4)); }],
+  [
+    3,
+    (rng, q) => {
+      const i = rng.int(q.length + 1);
+      return q.slice(0, i) + rng.pick(TOKENS) + q.slice(i);
+    },
+  ],
+  [
+    3,
+    (rng, q) => {
+      const i = rng.int(q.length + 1);
+      return q.slice(0, i) + q.slice(i + 1 + rng.int(4));
+    },
+  ],
   [2, (rng, q) => q.slice(0, rng.int(q.length + 1))],
-  [2, (rng, q) => { const i = rng.int(q.length + 1); return q.slice(0, i) + String.fromCharCode(rng.int(128)) + q.slice(i + 1); }],
-  [1, (rng, q) => { const i = rng.int(q.length + 1); const j = i + rng.int(q.length - i + 1); return q.slice(0, j) + q.slice(i, j) + q.slice(j); }],
-  [1, (rng, q) => { const n = 1 + rng.int(rng.chance(0.2) ? 5000 : 60); return '('.repeat(n) + q + ')'.repeat(rng.chance(0.8) ? n : rng.int(n)); }],
-  [1, (rng, q) => { const n = 1 + rng.int(rng.chance(0.2) ? 3000 : 40); return `${'-'.repeat(n)}${q}`; }],
-  [1, (rng, q) => { const n = 1 + rng.int(rng.chance(0.2) ? 2000 : 30); return Array.from({ length: n }, () => q).join(rng.pick([' + ', ' or ', ' and on() ', ' > bool '])); }],
+  [
+    2,
+    (rng, q) => {
+      const i = rng.int(q.length + 1);
+      return q.slice(0, i) + String.fromCharCode(rng.int(128)) + q.slice(i + 1);
+    },
+  ],
+  [
+    1,
+    (rng, q) => {
+      const i = rng.int(q.length + 1);
+      const j = i + rng.int(q.length - i + 1);
+      return q.slice(0, j) + q.slice(i, j) + q.slice(j);
+    },
+  ],
+  [
+    1,
+    (rng, q) => {
+      const n = 1 + rng.int(rng.chance(0.2) ? 5000 : 60);
+      return '('.repeat(n) + q + ')'.repeat(rng.chance(0.8) ? n : rng.int(n));
+    },
+  ],
+  [
+    1,
+    (rng, q) => {
+      const n = 1 + rng.int(rng.chance(0.2) ? 3000 : 40);
+      return `${'-'.repeat(n)}${q}`;
+    },
+  ],
+  [
+    1,
+    (rng, q) => {
+      const n = 1 + rng.int(rng.chance(0.2) ? 2000 : 30);
+      return Array.from({ length: n }, () => q).join(rng.pick([' + ', ' or ', ' and on() ', ' > bool ']));
+    },
+  ],
   [1, (rng, q) => `sum(${q})${rng.pick(['', '[5m:]', ' offset -1m', ' @ 0', ' @ 1e20'])}`],
   [1, subquery],
 ];

@@ -88,7 +88,22 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   let canaryAfter: CanaryReading | undefined;
   if (!crashed) canaryAfter = await readCanary(o.host, o.ports).catch(() => undefined);
   const canaryIntact = canaryAfter !== undefined && JSON.stringify(canaryAfter) === JSON.stringify(canaryBefore);
-  return { seed: o.seed, cases: sent, queries, parseErrors, seconds, byKind, faults, faultExamples, hangs, crashed, alive, canaryBefore, canaryAfter, canaryIntact };
+  return {
+    seed: o.seed,
+    cases: sent,
+    queries,
+    parseErrors,
+    seconds,
+    byKind,
+    faults,
+    faultExamples,
+    hangs,
+    crashed,
+    alive,
+    canaryBefore,
+    canaryAfter,
+    canaryIntact,
+  };
 }
 
 /** Whether the run found nothing wrong. */
@@ -106,7 +121,9 @@ export function formatFuzzReport(r: FuzzReport): string {
   for (const kind of Object.keys(r.byKind).sort()) {
     const counts = r.byKind[kind]!;
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    const parts = Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`);
+    const parts = Object.entries(counts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k}: ${v}`);
     lines.push(`    ${kind.padEnd(26)} ${String(total).padStart(7)}  ${parts.join(', ')}`);
   }
   for (const f of r.faultExamples) lines.push(`  FAULT ${f}`);

@@ -43,7 +43,9 @@ export class Pod {
     return encodeRequest({
       resource_metrics: [
         {
-          resource: { attributes: [attr('service.name', `svc-${this.index % 10}`), attr('service.instance.id', this.instance(now)), attr('k8s.namespace.name', 'soak')] },
+          resource: {
+            attributes: [attr('service.name', `svc-${this.index % 10}`), attr('service.instance.id', this.instance(now)), attr('k8s.namespace.name', 'soak')],
+          },
           scope_metrics: [
             {
               scope: { name: 'soak' },
@@ -53,7 +55,12 @@ export class Pod {
                   sum: {
                     aggregation_temporality: 2,
                     is_monotonic: true,
-                    data_points: ROUTES.map((route, i) => ({ as_int: this.requests * (i + 1), time_unix_nano: t, start_time_unix_nano: start, attributes: [attr('http.route', route)] })),
+                    data_points: ROUTES.map((route, i) => ({
+                      as_int: this.requests * (i + 1),
+                      time_unix_nano: t,
+                      start_time_unix_nano: start,
+                      attributes: [attr('http.route', route)],
+                    })),
                   },
                 },
                 { name: 'queue.depth', unit: '{items}', gauge: { data_points: [{ as_double: (this.index * 7 + now / 1000) % 50, time_unix_nano: t }] } },
@@ -62,7 +69,16 @@ export class Pod {
                   unit: 's',
                   histogram: {
                     aggregation_temporality: 2,
-                    data_points: [{ time_unix_nano: t, start_time_unix_nano: start, count: this.requests, sum: this.requests * 0.2, bucket_counts: [this.requests / 2, this.requests / 4, this.requests / 4, 0].map(Math.floor), explicit_bounds: [0.1, 0.5, 1] }],
+                    data_points: [
+                      {
+                        time_unix_nano: t,
+                        start_time_unix_nano: start,
+                        count: this.requests,
+                        sum: this.requests * 0.2,
+                        bucket_counts: [this.requests / 2, this.requests / 4, this.requests / 4, 0].map(Math.floor),
+                        explicit_bounds: [0.1, 0.5, 1],
+                      },
+                    ],
                   },
                 },
               ],
@@ -85,20 +101,37 @@ export class OtlpPusher {
   push(viaGrpc: boolean, body: Buffer, tally: Tally): Promise<void> {
     if (viaGrpc) {
       return new Promise((resolve) => {
-        this.grpc.makeUnaryRequest('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', (b: Buffer) => b, (b: Buffer) => b, body, { deadline: Date.now() + 10_000 }, (err: ServiceError | null) => {
-          if (err) tally.fail(`gRPC export: ${err.message}`);
-          else tally.ok++;
-          resolve();
-        });
+        this.grpc.makeUnaryRequest(
+          '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          body,
+          { deadline: Date.now() + 10_000 },
+          (err: ServiceError | null) => {
+            if (err) tally.fail(`gRPC export: ${err.message}`);
+            else tally.ok++;
+            resolve();
+          },
+        );
       });
     }
     return new Promise((resolve) => {
-      const req = request({ host: '127.0.0.1', port: this.ports.otlpHttp, method: 'POST', path: '/v1/metrics', headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length }, timeout: 10_000 }, (res) => {
-        res.resume();
-        if (res.statusCode === 200) tally.ok++;
-        else tally.fail(`HTTP export: ${res.statusCode}`);
-        resolve();
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: this.ports.otlpHttp,
+          method: 'POST',
+          path: '/v1/metrics',
+          headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+          timeout: 10_000,
+        },
+        (res) => {
+          res.resume();
+          if (res.statusCode === 200) tally.ok++;
+          else tally.fail(`HTTP export: ${res.statusCode}`);
+          resolve();
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (err) => {
         tally.fail(`HTTP export: ${err.message}`);

@@ -117,7 +117,8 @@ function compareResult(cmd: EvalCommand, v: QueryValue, stepStart: number, step:
         const points: [number, number][] = [];
         exp.values.forEach((ev, i) => {
           const t = stepStart + i * step;
-          if (t > cmd.endMs && !cmd.instant) fail(`expected ${exp.values.length} points for ${formatLabels(s.labels)}, but the query range cannot return this many`);
+          if (t > cmd.endMs && !cmd.instant)
+            fail(`expected ${exp.values.length} points for ${formatLabels(s.labels)}, but the query range cannot return this many`);
           if (ev.kind === 'value') points.push([t, ev.v]);
           else if (ev.kind === 'stale') points.push([t, NaN]);
         });

@@ -132,8 +132,7 @@ export function parseNumber(text: string): number | undefined {
  * `a`, `axN` (N+1 copies) or `a+bxN` / `a-bxN` (N+1 values stepping by b). No hex here: `0x10`
  * would be ambiguous, so Prometheus does not accept hex in series descriptions either.
  */
-const ITEM =
-  /^([+-]?(?:[Ii]nf|NaN|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))(?:([+-])([+-]?(?:[Ii]nf|NaN|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)))?(?:x(\d+))?$/;
+const ITEM = /^([+-]?(?:[Ii]nf|NaN|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))(?:([+-])([+-]?(?:[Ii]nf|NaN|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)))?(?:x(\d+))?$/;
 
 /** Splits the values part into items, keeping `{{...}}` histograms (which contain spaces) whole. */
 function splitItems(s: string): string[] {
