@@ -11,7 +11,8 @@ function start(dir: string): Promise<ServerProcess> {
   return spawnServer({
     entry: MAIN,
     execArgv: ['--import', REGISTER, '--no-warnings'],
-    env: { SCALER_DATA_DIR: dir, SCALER_SNAPSHOT_INTERVAL: '1h', SCALER_LOG_LEVEL: 'info' },
+    // A ring large enough that no acknowledged sample is evicted, however many a fast machine pushes.
+    env: { SCALER_DATA_DIR: dir, SCALER_SNAPSHOT_INTERVAL: '1h', SCALER_LOG_LEVEL: 'info', SCALER_MAX_SAMPLES_PER_SERIES: '1000000' },
   });
 }
 
