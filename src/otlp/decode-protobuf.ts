@@ -1,3 +1,4 @@
+import { nanosToMs } from './nanos.js';
 import type { RawValue } from './attributes.js';
 import { MAX_VALUE_DEPTH, renderValue } from './attributes.js';
 import { DecodeError } from './errors.js';
@@ -97,8 +98,8 @@ function metricData(m: Msg): MetricData | undefined {
 function base(p: Msg): PointBase {
   return {
     attributes: attributes(p.attributes),
-    startTimeMs: nanosToMs(p.start_time_unix_nano),
-    timeMs: nanosToMs(p.time_unix_nano),
+    startTimeMs: longNanosToMs(p.start_time_unix_nano),
+    timeMs: longNanosToMs(p.time_unix_nano),
     flags: p.flags,
   };
 }
@@ -180,10 +181,8 @@ function toNumber(v: Long | number): number {
   return typeof v === 'number' ? v : v.toNumber();
 }
 
-const MS_PER_2_32_NS = 4294967296 / 1e6;
-
 /** Nanoseconds (unsigned 64-bit) to whole milliseconds without building 64-bit intermediates. */
-function nanosToMs(v: Long | number): number {
+function longNanosToMs(v: Long | number): number {
   if (typeof v === 'number') return Math.floor(v / 1e6);
-  return Math.floor((v.high >>> 0) * MS_PER_2_32_NS + (v.low >>> 0) / 1e6);
+  return nanosToMs(v.high >>> 0, v.low >>> 0);
 }

@@ -1,3 +1,4 @@
+import { nanosToMs } from './nanos.js';
 import { Buffer, isUtf8 } from 'node:buffer';
 import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
 import { metricFromMessage } from './decode-protobuf.js';
@@ -35,8 +36,6 @@ const LEN = 2;
 const START_GROUP = 3;
 const END_GROUP = 4;
 const I32 = 5;
-
-const MS_PER_2_32_NS = 4294967296 / 1e6;
 
 /** Points decoded between two places where sliced decoding may pause. */
 const POINTS_PER_PAUSE = 64;
@@ -517,15 +516,15 @@ function readNumberPoint(c: Cursor, end: number): NumberPoint {
         attrEnd = stop;
         break;
       }
-      // fixed64 ns to whole ms (as the protobufjs path computes them), written out: returned from a method, each came back as a heap number.
+      // fixed64 ns to whole ms, as the protobufjs path computes them.
       case (2 << 3) | I64: {
         const at = c.fixed(end, 8);
-        start = Math.floor(c.view.getUint32(at + 4, true) * MS_PER_2_32_NS + c.view.getUint32(at, true) / 1e6);
+        start = nanosToMs(c.view.getUint32(at + 4, true), c.view.getUint32(at, true));
         break;
       }
       case (3 << 3) | I64: {
         const at = c.fixed(end, 8);
-        time = Math.floor(c.view.getUint32(at + 4, true) * MS_PER_2_32_NS + c.view.getUint32(at, true) / 1e6);
+        time = nanosToMs(c.view.getUint32(at + 4, true), c.view.getUint32(at, true));
         break;
       }
       case (4 << 3) | I64:
