@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { DecodeError } from './errors.js';
-import { joinReserved, RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
+import { joinReserved, readReservedBody, RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
 import { encodeExportResponse, encodeRpcStatus, exportResponseJson } from './proto.js';
 import type { OtlpSink } from './sink.js';
 
@@ -68,40 +68,19 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
   }
 
   const reservation = sink.budget.reserve();
-  let refused = false;
   /** Ends the request with an error; what it reserved is given back. */
   const stop = (status: number, code: number, message: string, headers: Record<string, string> = {}) => {
-    refused = true;
     reservation.release();
     fail(status, code, message, headers);
   };
   const throttle = () => stop(429, RPC_RESOURCE_EXHAUSTED, sink.budget.fullMessage, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
-  const chunks: Buffer[] = [];
-  let received = 0;
-  req.on('data', (chunk: Buffer) => {
-    if (refused) return;
-    received += chunk.length;
-    if (received > maxRequestBytes) {
-      chunks.length = 0;
+  req.on('error', (err) => sink.log.debug({ err }, 'OTLP/HTTP request stream failed'));
+  readReservedBody(req, maxRequestBytes, reservation, (body) => {
+    if (body === 'too-large') {
       return stop(413, RPC_RESOURCE_EXHAUSTED, `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
     }
-    if (!reservation.grow(chunk.length)) {
-      chunks.length = 0;
-      return throttle();
-    }
-    chunks.push(chunk);
-  });
-  req.on('error', (err) => sink.log.debug({ err }, 'OTLP/HTTP request stream failed'));
-  // A client gone before its answer: nothing more will be read, so what it holds is not needed.
-  req.on('close', () => {
-    if (!req.complete) reservation.release();
-  });
-  req.on('end', () => {
-    if (refused) return;
-    const body = joinReserved(chunks, received, reservation);
-    chunks.length = 0;
-    if (body === undefined) return throttle();
+    if (body === 'no-budget') return throttle();
     const decompress = DECOMPRESSORS.get(contentEncoding);
     if (decompress === undefined) {
       if (body.length > maxDecompressedBytes) {

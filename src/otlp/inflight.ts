@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 /**
  * Seconds a sender is told to wait when the budget is full: long enough for the requests holding
  * it (each read, inflated and stored in well under a second) to finish, short against a
@@ -87,4 +88,40 @@ export function joinReserved(chunks: Buffer[], length: number, reservation: Rese
   const body = Buffer.concat(chunks, length);
   reservation.shrinkTo(reservation.bytes - length);
   return body;
+}
+
+/** Why a request body was not read whole: over the size limit, or no room left in the budget. */
+export type BodyRefusal = 'too-large' | 'no-budget';
+
+/**
+ * Reads a request body into memory up to `maxBytes`, reserving each chunk from the in-flight
+ * budget as it arrives, so a body is refused as soon as it is too large or the budget is full,
+ * never after it was buffered; a client gone before its body ends gives back what it reserved.
+ * `done` gets the body (joined, its copy reserved too) or why it was refused, once.
+ */
+export function readReservedBody(req: IncomingMessage, maxBytes: number, reservation: Reservation, done: (body: Buffer | BodyRefusal) => void): void {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let refused = false;
+  const refuse = (why: BodyRefusal) => {
+    refused = true;
+    chunks.length = 0;
+    done(why);
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (refused) return;
+    received += chunk.length;
+    if (received > maxBytes) return refuse('too-large');
+    if (!reservation.grow(chunk.length)) return refuse('no-budget');
+    chunks.push(chunk);
+  });
+  req.on('close', () => {
+    if (!req.complete) reservation.release();
+  });
+  req.on('end', () => {
+    if (refused) return;
+    const body = joinReserved(chunks, received, reservation);
+    chunks.length = 0;
+    done(body ?? 'no-budget');
+  });
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { joinReserved, RETRY_AFTER_SECONDS, type InflightBudget, type Reservation } from '../otlp/inflight.js';
+import { readReservedBody, RETRY_AFTER_SECONDS, type InflightBudget, type Reservation } from '../otlp/inflight.js';
 import type { Protocol } from './decode.js';
 import { RemoteWriteError } from './errors.js';
 import type { StoreResult } from './store.js';
@@ -84,41 +84,17 @@ export function handleRemoteWrite(req: IncomingMessage, res: ServerResponse, sin
   }
 
   const reservation = sink.budget.reserve();
-  let refused = false;
   /** Ends the request with an error; what it reserved is given back. */
   const stop = (status: number, message: string, headers: Record<string, string> = {}) => {
-    refused = true;
     reservation.release();
     fail(status, message, status === 429 ? { ...headers, 'retry-after': String(RETRY_AFTER_SECONDS) } : headers);
   };
 
-  const chunks: Buffer[] = [];
-  let received = 0;
-  req.on('data', (chunk: Buffer) => {
-    if (refused) return;
-    received += chunk.length;
-    if (received > maxRequestBytes) {
-      chunks.length = 0;
-      return stop(413, `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
-    }
-    if (!reservation.grow(chunk.length)) {
-      chunks.length = 0;
-      return stop(429, sink.budget.fullMessage);
-    }
-    chunks.push(chunk);
-  });
-  req.on('error', () => {
-    refused = true;
-  });
-  // A client gone before its answer: nothing more will be read, so what it holds is not needed.
-  req.on('close', () => {
-    if (!req.complete) reservation.release();
-  });
-  req.on('end', () => {
-    if (refused) return;
-    const body = joinReserved(chunks, received, reservation);
-    chunks.length = 0;
-    if (body === undefined) return stop(429, sink.budget.fullMessage);
+  // An aborted upload ends here; readReservedBody gives back what it held when the request closes.
+  req.on('error', () => undefined);
+  readReservedBody(req, maxRequestBytes, reservation, (body) => {
+    if (body === 'too-large') return stop(413, `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
+    if (body === 'no-budget') return stop(429, sink.budget.fullMessage);
     sink.store(body, protocol, reservation).then(
       (result) => {
         reservation.release();
