@@ -96,13 +96,18 @@ class Rejections {
   }
 }
 
-const REASON_TEXT: Record<RejectReason, string> = {
+/** How a partial-success message words the reasons the store and the label limits give, for OTLP and remote write alike. */
+export const STORE_REJECT_TEXT = {
   series_limit: 'over the series limit',
   out_of_order: 'older than the newest sample of their series by more than the out-of-order window',
   too_old: 'older than the retention',
   too_far_ahead: `more than ${MAX_AHEAD_MS / 60_000} minutes ahead of the receiver's clock`,
-  unspecified_temporality: 'with unspecified aggregation temporality',
   label_limit: 'over the label limits',
+} as const;
+
+const REASON_TEXT: Record<RejectReason, string> = {
+  ...STORE_REJECT_TEXT,
+  unspecified_temporality: 'with unspecified aggregation temporality',
   invalid_utf8: 'with a string that is not valid UTF-8',
   invalid: 'invalid',
 };

@@ -1,5 +1,5 @@
 import { labelLimitViolation } from '../otlp/label-limits.js';
-import { MAX_AHEAD_MS } from '../otlp/translate.js';
+import { MAX_AHEAD_MS, STORE_REJECT_TEXT } from '../otlp/translate.js';
 import { AppendStatus, type MetricMetadata, type Tsdb } from '../tsdb/db.js';
 import { labelsGet, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import type { Series } from '../tsdb/series.js';
@@ -23,11 +23,7 @@ export interface StoreResult {
 const SAMPLES_PER_PAUSE = 64;
 
 const REASON_TEXT: Record<RemoteWriteRejectReason, string> = {
-  series_limit: 'over the series limit',
-  out_of_order: 'older than the newest sample of their series by more than the out-of-order window',
-  too_old: 'older than the retention',
-  too_far_ahead: `more than ${MAX_AHEAD_MS / 60_000} minutes ahead of the receiver's clock`,
-  label_limit: 'over the label limits',
+  ...STORE_REJECT_TEXT,
   invalid: 'of series with invalid labels',
   native_histogram: 'native histogram samples, which this scaler does not store',
 };
