@@ -162,11 +162,10 @@ export class Scaler {
     const { coverage } = this.tsdb;
     const keptSince = this.options.lazySeries ? this.wanted.keptSince(metricNames) : -Infinity;
     if (coverage.covers(from) && keptSince <= from) {
-      const resumed = this.resumedAt(metricNames, from);
+      const { until: resumed, behind: waiting } = this.restartGap(metricNames, from, now);
       if (resumed > from) {
         return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} have no samples from before the restart until ${formatRFC3339Seconds(resumed)} (clients reconnecting), and a window starting in that gap would answer low; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
       }
-      const waiting = this.notResumed(metricNames, from, now);
       if (waiting === 0) return undefined;
       return `${waiting} restored series of ${metricNames.join(', ')} have not caught up since the store began receiving at ${formatRFC3339Seconds(coverage.liveSinceMs)} (clients reconnecting after the restart deliver late), and a window ending without their newest samples would answer low; answers once they resume, or in ${Math.max(1, Math.ceil((coverage.liveSinceMs + RESUME_MS - now) / 1000))}s at the latest`;
     }
@@ -192,65 +191,51 @@ export class Scaler {
   }
 
   /**
-   * When the window can start again, for series of `names` whose samples have a gap around the
-   * live start (clients reconnecting after a restart: what they sent meanwhile may be lost) and
-   * `from` lies in it: rate() extrapolates only half an interval towards a window start before a
-   * series' first sample in the window, so the answer would be low until the window starts at or
-   * after the series' first sample since the live start. A series first seen later than RESUME_MS
-   * after the live start is a new one; a gap of at most 1.5 of a series' push intervals is none.
-   * -Infinity when no series holds the window back.
+   * What a restart left in the series of `names` that a window from `from` to `now` reads, while
+   * their clients may still be reconnecting (RESUME_MS after the live start): what they sent
+   * meanwhile may be lost, so each series has a gap around the live start. rate() extrapolates
+   * only half an interval towards a window edge beyond a series' samples, so a window with an
+   * edge inside a gap answers low.
+   * - `until`: when the window can start again, for series whose gap holds `from`: at the series'
+   *   first sample since the live start. A series first seen later than RESUME_MS after the live
+   *   start is a new one; a gap of at most 1.5 of a series' push intervals is none.
+   * - `behind`: how many series have not caught up since a restore: restored samples but none
+   *   since the live span began, or a newest sample further behind `now` than 1.5 of the series'
+   *   own push intervals (what reconnecting clients deliver late). A series still silent
+   *   RESUME_MS after the live start is taken to be gone (a pod that stopped with the restart), as
+   *   a query would see it.
    */
-  private resumedAt(names: readonly string[], from: number): number {
+  private restartGap(names: readonly string[], from: number, now: number): { until: number; behind: number } {
+    const gap = { until: -Infinity, behind: 0 };
     const { coverage } = this.tsdb;
     const live = coverage.liveSinceMs;
-    let latest = -Infinity;
+    const startMayLag = from < live + RESUME_MS;
+    const endMayLag = now < live + RESUME_MS;
     // Without a gap in coverage before the live span there was no restart to reconnect after.
-    if (from >= live + RESUME_MS || coverage.gapFreeSinceMs < live) return latest;
+    if ((!startMayLag && !endMayLag) || coverage.gapFreeSinceMs < live) return gap;
     for (const name of names) {
       for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
         const at = s.lowerBound(live);
-        if (at >= s.length) continue;
-        const resumed = s.timestampAt(at);
-        if (resumed > live + RESUME_MS || resumed <= from || resumed <= latest) continue;
-        const before = at > 0 ? s.timestampAt(at - 1) : -Infinity;
-        if (from < before) continue;
-        const interval = at >= 2 ? before - s.timestampAt(at - 2) : at + 1 < s.length ? s.timestampAt(at + 1) - resumed : Infinity;
-        if (resumed - before > 1.5 * interval) latest = resumed;
-      }
-    }
-    return latest;
-  }
-
-  /**
-   * How many series of `names`, read by a window from `from`, have not caught up since a restore
-   * while their clients may still be reconnecting: restored samples but none since the live span
-   * began, or a newest sample further behind now than 1.5 of the series' own push intervals
-   * (what reconnecting clients deliver late). rate() extrapolates only half an interval towards a
-   * window end past a series' last sample, so such a window answers low. A series still silent
-   * RESUME_MS after the live start is taken to be gone (a pod that stopped with the restart), as a
-   * query would see it.
-   */
-  private notResumed(names: readonly string[], from: number, now: number): number {
-    const { coverage } = this.tsdb;
-    const live = coverage.liveSinceMs;
-    // Without a gap before the live span, a silent series is silent at its source.
-    if (now >= live + RESUME_MS || coverage.gapFreeSinceMs < live) return 0;
-    let waiting = 0;
-    for (const name of names) {
-      for (const s of this.tsdb.select([new Matcher('=', '__name__', name)])) {
-        const n = s.length;
+        if (startMayLag && at < s.length) {
+          const resumed = s.timestampAt(at);
+          const before = at > 0 ? s.timestampAt(at - 1) : -Infinity;
+          if (resumed <= live + RESUME_MS && resumed > from && resumed > gap.until && from >= before) {
+            const interval = at >= 2 ? before - s.timestampAt(at - 2) : at + 1 < s.length ? s.timestampAt(at + 1) - resumed : Infinity;
+            if (resumed - before > 1.5 * interval) gap.until = resumed;
+          }
+        }
         const newest = s.maxTime;
-        if (newest < from) continue;
+        if (!endMayLag || newest < from) continue;
         if (newest < live) {
-          waiting++;
+          gap.behind++;
           continue;
         }
-        const restored = s.lowerBound(live);
-        const interval = restored >= 2 ? s.timestampAt(restored - 1) - s.timestampAt(restored - 2) : n >= 2 ? s.timestampAt(n - 1) - s.timestampAt(n - 2) : 0;
-        if (interval > 0 && now - newest > 1.5 * interval) waiting++;
+        const n = s.length;
+        const interval = at >= 2 ? s.timestampAt(at - 1) - s.timestampAt(at - 2) : n >= 2 ? s.timestampAt(n - 1) - s.timestampAt(n - 2) : 0;
+        if (interval > 0 && now - newest > 1.5 * interval) gap.behind++;
       }
     }
-    return waiting;
+    return gap;
   }
 
   private async evaluate(trigger: CompiledTrigger, now: number): Promise<number | undefined> {
