@@ -7,6 +7,8 @@ export interface Running {
   total: number;
   /** Start time of the running total, stored as its samples' start time (0: unknown). */
   startMs: number;
+  /** Start time of the last point added; undefined after a restore, where snapshots do not keep it. */
+  lastStartMs?: number;
 }
 
 /** What happened to one delta point. */
@@ -41,7 +43,9 @@ export class DeltaAccumulator {
     const run = this.runs.get(series);
     let runStart = startMs;
     if (run !== undefined) {
-      if (timeMs === run.lastMs) {
+      // Times are whole milliseconds, so two flushes within one millisecond end at the same time;
+      // only an equal start as well makes it the same interval sent again.
+      if (timeMs === run.lastMs && (run.lastStartMs === undefined || startMs === run.lastStartMs || startMs < run.lastMs)) {
         this.result = run.total;
         this.resultStart = run.startMs;
         return DeltaOutcome.Repeated;
@@ -50,13 +54,14 @@ export class DeltaAccumulator {
       if (startMs === 0 || startMs >= run.lastMs) {
         run.total += delta;
         run.lastMs = timeMs;
+        run.lastStartMs = startMs;
         this.result = run.total;
         this.resultStart = run.startMs;
         return DeltaOutcome.Added;
       }
       runStart = run.lastMs + 1;
     }
-    this.runs.set(series, { lastMs: timeMs, total: delta, startMs: runStart });
+    this.runs.set(series, { lastMs: timeMs, total: delta, startMs: runStart, lastStartMs: startMs });
     this.result = delta;
     this.resultStart = runStart;
     return DeltaOutcome.Added;
@@ -81,7 +86,7 @@ export class DeltaAccumulator {
   /** A copy of the series' running total, undefined when it has none (for snapshots). */
   runOf(series: Series): Running | undefined {
     const run = this.runs.get(series);
-    return run === undefined ? undefined : { ...run };
+    return run === undefined ? undefined : { lastMs: run.lastMs, total: run.total, startMs: run.startMs };
   }
 
   /** Continues a running total from a snapshot. */

@@ -151,6 +151,19 @@ describe('translation of the OTLP data model', () => {
     expect(late.errorMessage).toMatch(/older than the newest sample/);
   });
 
+  it('adds two delta intervals that end within one millisecond, and still ignores the second one resent', () => {
+    const { tsdb, send } = setup();
+    const at = (ms: number, subMs: number) => (BigInt(ms) * 1_000_000n + BigInt(subMs)).toString();
+    const point = (start: string, end: string, v: number) => ({ startTimeUnixNano: start, timeUnixNano: end, asInt: v });
+    send([sum('d', [point(at(T0, 0), at(T0 + 1000, 200_000), 5)], 1)]);
+    send([sum('d', [point(at(T0 + 1000, 200_000), at(T0 + 1000, 700_000), 3)], 1)]);
+    expect(value(tsdb, 'd_total')).toBe(8);
+    send([sum('d', [point(at(T0 + 1000, 200_000), at(T0 + 1000, 700_000), 3)], 1)]);
+    expect(value(tsdb, 'd_total')).toBe(8);
+    send([sum('d', [point(at(T0, 0), at(T0 + 1000, 200_000), 5)], 1)]);
+    expect(value(tsdb, 'd_total')).toBe(8);
+  });
+
   it('turns NoRecordedValue into a staleness marker', () => {
     const { tsdb, send } = setup();
     send([gauge('up.ish', [{ timeUnixNano: ns(T0), asDouble: 1 }])]);
