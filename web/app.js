@@ -167,6 +167,9 @@ function placeLabels(u, container, x, y) {
     label.style.left = `${over.left - box.left + u.valToPos(t, 'x')}px`;
     label.style.top = `${over.bottom - box.top + 4}px`;
     container.append(label);
+    // A label centred on a tick near either end would reach under the value axis's labels.
+    const r = label.getBoundingClientRect();
+    if (r.left < over.left || r.right > over.right) label.remove();
   }
   for (const v of y.ticks) {
     // Large values in exponent form, so a label fits the axis.

@@ -226,6 +226,9 @@ describe.skipIf(!existsSync(CHROMIUM))(title, () => {
     expect(xs.length).toBeGreaterThanOrEqual(2);
     expect(ys.length).toBeGreaterThanOrEqual(2);
     for (const b of xs) expect(b.text).toMatch(/^\d\d:\d\d(:\d\d)?$/);
+    // Time labels stay within the plot's width, where no value label can be, whatever the time of day.
+    const plot = (await page.locator('#graph .u-over').boundingBox())!;
+    for (const b of xs) expect(b.left >= plot.x - 0.5 && b.right <= plot.x + plot.width + 0.5, `x "${b.text}" inside the plot`).toBe(true);
     for (const b of ys) expect(b.text.length, b.text).toBeLessThanOrEqual(8);
     for (let i = 0; i < boxes.length; i++) {
       for (let j = i + 1; j < boxes.length; j++) {
