@@ -1,6 +1,6 @@
-import type { AtModifier, DurationExpr, Expr, VectorSelector } from '../promql/ast.js';
+import type { AtModifier, DurationExpr, Expr, VectorSelector } from '../promql/parser/ast.js';
 import { formatFloatF } from '../promql/format.js';
-import { functionSignature } from '../promql/signatures.js';
+import { functionSignature } from '../promql/parser/functions.js';
 import type { Matcher } from '../tsdb/matcher.js';
 
 /** An `@` modifier as Prometheus's parse_query writes it: a fixed time in ms, or start/end. */

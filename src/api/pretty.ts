@@ -1,5 +1,5 @@
-import type { Expr, NumberLiteral } from '../promql/ast.js';
-import { formatExpr } from '../promql/printer.js';
+import type { Expr, NumberLiteral } from '../promql/parser/ast.js';
+import { formatExpr } from '../promql/parser/printer.js';
 
 /** Prometheus's prettifier keeps a node on one line up to this many characters. */
 const MAX_LINE = 100;

@@ -1,6 +1,6 @@
 import { AggregationType } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/promql/engine.js';
+import { Engine } from '../../src/promql/eval/engine.js';
 import { encodeRequest, EXPORTER_KINDS, exporter, exportClient, oneResource, sdk, startHarness, type Harness } from './harness.js';
 
 /** Every instrument pushed by the real SDK, then read back through PromQL by its Prometheus names. */

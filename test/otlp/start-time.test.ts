@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/promql/engine.js';
+import { Engine } from '../../src/promql/eval/engine.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 import type { Series } from '../../src/tsdb/series.js';
 import { encodeRequest, EXPORTER_KINDS, exportClient, exporter, oneResource, sdk, startHarness, type Harness } from './harness.js';

@@ -1,5 +1,5 @@
-import type { Expr } from '../ast.js';
-import { TIME_DEPENDENT } from '../preprocess.js';
+import type { Expr } from '../parser/ast.js';
+import { TIME_DEPENDENT } from '../parser/preprocess.js';
 
 /**
  * The query with `@ <t>` on every selector and outermost subquery that has none, as Prometheus's

@@ -1,6 +1,6 @@
 import type { BinaryExpr, Call, Expr, PosRange, ValueType, VectorMatching } from './ast.js';
-import { ParseError } from './errors.js';
-import { functionSignature } from './signatures.js';
+import { ParseError } from '../errors.js';
+import { functionSignature } from './functions.js';
 
 /** The type an expression evaluates to, by Prometheus's rules. */
 export function typeOf(e: Expr): ValueType {

@@ -1,5 +1,5 @@
 import type { DurationExpr, Expr, PosRange } from './ast.js';
-import { EvalError } from './errors.js';
+import { EvalError } from '../errors.js';
 
 /** What step() and range() stand for in a duration expression: the query's step and end - start. */
 export interface DurationContext {

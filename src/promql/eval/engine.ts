@@ -1,22 +1,23 @@
 import { performance } from 'node:perf_hooks';
-import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
 import { Annotations } from './annotations.js';
-import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
+import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
 import { arithmetic, vectorScalar, VectorMatcher } from './binary.js';
-import { EvalError, PromQLError, TooManySamplesError } from './errors.js';
+import { EvalError, PromQLError, TooManySamplesError } from '../errors.js';
 import { Lane } from './lane.js';
 import { Pacer, runAsync, runSync, type Paced } from './pacer.js';
 import { FUNCTIONS, type FunctionDef, type StepArg } from './functions.js';
-import { combineInfo, infoTimeSource, planInfo } from './info-function.js';
+import { combineInfo, planInfo } from './info-function.js';
+import { infoTimeSource, orderFreeSelectors } from '../parser/selectors.js';
 import { mergeSameLabels } from './label-functions.js';
-import { parseExpr } from './parser.js';
-import { resolveDurations } from './durations.js';
+import { parseExpr } from '../parser/parse.js';
+import { resolveDurations } from '../parser/durations.js';
 import { ANCHORED_SAFE, extendPoints, smoothedAt, SMOOTHED_SAFE, type WindowMode } from './extended-range.js';
-import { preprocessExpr } from './preprocess.js';
+import { preprocessExpr } from '../parser/preprocess.js';
 import type { Querier } from './querier.js';
 import { ENDS_ONLY, type Window } from './range-functions.js';
-import { documentedType, typeOf } from './typecheck.js';
+import { documentedType, typeOf } from '../parser/typecheck.js';
 import { cachedKey, StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
 import { METADATA_LABELS, type QueryResult, type QueryValue, type RangeSeries, type Sample, type StepSample, type StepSeries } from './value.js';
 
@@ -128,46 +129,6 @@ function absentLabels(e: Expr): Labels {
     }
   }
   return b.labels();
-}
-
-/** Aggregations whose result does not depend on the order of their input series. */
-const ORDER_FREE_AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count', 'group', 'stddev', 'stdvar', 'quantile']);
-
-/**
- * Selectors whose series order cannot show in the result (they feed only order-free
- * aggregations), so selection can skip sorting them by labels.
- */
-function orderFreeSelectors(e: Expr, free = false, out = new Set<VectorSelector>()): Set<VectorSelector> {
-  switch (e.kind) {
-    case 'VectorSelector':
-      if (free) out.add(e);
-      break;
-    case 'MatrixSelector':
-      if (free) out.add(e.vector);
-      break;
-    case 'AggregateExpr':
-      orderFreeSelectors(e.expr, ORDER_FREE_AGGREGATIONS.has(e.op) || (free && e.op === 'count_values'), out);
-      if (e.param !== undefined) orderFreeSelectors(e.param, false, out);
-      break;
-    case 'Call':
-      // Sorting and label rewriting keep order observable; everything else maps series one to one.
-      for (const a of e.args) orderFreeSelectors(a, free && !e.func.startsWith('sort') && !e.func.startsWith('label_'), out);
-      break;
-    case 'BinaryExpr':
-      // Errors about duplicate series name them in order; keep that stable.
-      orderFreeSelectors(e.lhs, false, out);
-      orderFreeSelectors(e.rhs, false, out);
-      break;
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr':
-    case 'SubqueryExpr':
-      orderFreeSelectors(e.expr, free, out);
-      break;
-    default:
-      break;
-  }
-  return out;
 }
 
 const sortKeys = new WeakMap<Labels, string>();
@@ -1085,39 +1046,4 @@ function* evaluate(plan: Plan, ev: Evaluator): Paced<QueryValue> {
   if (type === 'scalar') return { type: 'scalar', t: start, v: series[0]?.vs[0] ?? NaN };
   const samples: Sample[] = finish(series, false).map((s) => ({ labels: s.labels, t: start, v: s.vs[0]! }));
   return { type: 'vector', samples };
-}
-
-/** Metric names a query reads (for the scaler's ingest-driven re-evaluation and lazy mode). */
-export function metricNamesOf(expr: Expr): string[] {
-  const names = new Set<string>();
-  const walk = (e: Expr): void => {
-    switch (e.kind) {
-      case 'VectorSelector': {
-        if (e.name !== '') names.add(e.name);
-        for (const m of e.matchers) if (m.name === METRIC_NAME && m.type === '=' && m.value !== '') names.add(m.value);
-        return;
-      }
-      case 'MatrixSelector':
-        return walk(e.vector);
-      case 'SubqueryExpr':
-      case 'ParenExpr':
-      case 'UnaryExpr':
-      case 'StepInvariantExpr':
-        return walk(e.expr);
-      case 'BinaryExpr':
-        walk(e.lhs);
-        return walk(e.rhs);
-      case 'AggregateExpr':
-        walk(e.expr);
-        if (e.param !== undefined) walk(e.param);
-        return;
-      case 'Call':
-        for (const a of e.args) walk(a);
-        return;
-      default:
-        return;
-    }
-  };
-  walk(expr);
-  return [...names].sort();
 }

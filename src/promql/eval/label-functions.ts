@@ -1,7 +1,7 @@
 import { RE2JS } from 're2js';
-import { LabelsBuilder, labelsGet, METRIC_NAME } from '../tsdb/labels.js';
-import { EvalError } from './errors.js';
-import { isValidLabelName } from './format.js';
+import { LabelsBuilder, labelsGet, METRIC_NAME } from '../../tsdb/labels.js';
+import { EvalError } from '../errors.js';
+import { isValidLabelName } from '../format.js';
 import type { StepSeries } from './value.js';
 
 function isNameChar(c: number): boolean {

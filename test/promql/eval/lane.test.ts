@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../src/promql/engine.js';
-import { QueryTimeoutError, TooManySamplesError } from '../../src/promql/errors.js';
-import { Lane } from '../../src/promql/lane.js';
-import { Tsdb } from '../../src/tsdb/db.js';
+import { Engine } from '../../../src/promql/eval/engine.js';
+import { QueryTimeoutError, TooManySamplesError } from '../../../src/promql/errors.js';
+import { Lane } from '../../../src/promql/eval/lane.js';
+import { Tsdb } from '../../../src/tsdb/db.js';
 
 describe('Lane', () => {
   it('lets the allowed number in, then hands turns over first come first served', async () => {

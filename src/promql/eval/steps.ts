@@ -1,5 +1,5 @@
-import { labelsKey, type Labels } from '../tsdb/labels.js';
-import { EvalError } from './errors.js';
+import { labelsKey, type Labels } from '../../tsdb/labels.js';
+import { EvalError } from '../errors.js';
 import type { StepSample, StepSeries } from './value.js';
 
 /** The evaluation steps of a node: start, end (inclusive) and interval, in ms. */

@@ -1,8 +1,8 @@
-import { LabelsBuilder, labelsGet, labelsKey, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { LabelsBuilder, labelsGet, labelsKey, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import type { Annotations } from './annotations.js';
-import type { AggregateExpr } from './ast.js';
-import { EvalError } from './errors.js';
-import { formatFloatF, formatFloatG, goQuote, isValidLabelName } from './format.js';
+import type { AggregateExpr } from '../parser/ast.js';
+import { EvalError } from '../errors.js';
+import { formatFloatF, formatFloatG, goQuote, isValidLabelName } from '../format.js';
 import { KahanMean, KahanSum, quantileOf } from './kahan.js';
 import type { Paced, Pacer } from './pacer.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';

@@ -1,6 +1,6 @@
 import type { Annotations } from './annotations.js';
-import type { Call } from './ast.js';
-import { EvalError } from './errors.js';
+import type { Call } from '../parser/ast.js';
+import { EvalError } from '../errors.js';
 import { anchoredStart, extendedDelta, type WindowMode } from './extended-range.js';
 import { KahanMean, KahanSum, quantileOf } from './kahan.js';
 import { isStartTimeReset, startTimeOverlaps } from './start-time-resets.js';

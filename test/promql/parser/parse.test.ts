@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Expr, ValueType } from '../../src/promql/ast.js';
-import { ParseError } from '../../src/promql/errors.js';
-import { MAX_NESTING, MAX_QUERY_LENGTH, parseDuration, parseExpr, parseMetricSelector } from '../../src/promql/parser.js';
-import { FUNCTIONS } from '../../src/promql/signatures.js';
-import { Matcher } from '../../src/tsdb/matcher.js';
-import { shape } from './shape.js';
+import type { Expr, ValueType } from '../../../src/promql/parser/ast.js';
+import { ParseError } from '../../../src/promql/errors.js';
+import { MAX_NESTING, MAX_QUERY_LENGTH, parseDuration, parseExpr, parseMetricSelector } from '../../../src/promql/parser/parse.js';
+import { FUNCTIONS } from '../../../src/promql/parser/functions.js';
+import { Matcher } from '../../../src/tsdb/matcher.js';
+import { shape } from '../shape.js';
 
 /** A compact S-expression of the tree, to state precedence plainly. */
 function sexpr(e: Expr): string {

@@ -1,7 +1,7 @@
 import type { PartialParse, SyntaxNode, Tree } from '@lezer/common';
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
-import { METRIC_NAME } from '../tsdb/labels.js';
-import { Matcher, MatcherError, type MatchType } from '../tsdb/matcher.js';
+import { METRIC_NAME } from '../../tsdb/labels.js';
+import { Matcher, MatcherError, type MatchType } from '../../tsdb/matcher.js';
 import type {
   AggregateExpr,
   AggregateOp,
@@ -20,9 +20,9 @@ import type {
   VectorSelector,
 } from './ast.js';
 import { dependsOnQuery, durationMs } from './durations.js';
-import { ParseError } from './errors.js';
+import { ParseError } from '../errors.js';
 import { isUnitDuration, lexDuration, lexNumber, lexUnitDuration, secondsToMs, unquoteString, type Lexed } from './lex-literals.js';
-import { functionSignature } from './signatures.js';
+import { functionSignature } from './functions.js';
 import { firstLexicalFault, skipTrivia, unexpectedTokenAt } from './syntax-errors.js';
 import { checkAst } from './typecheck.js';
 

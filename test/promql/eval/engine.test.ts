@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { Engine, metricNamesOf } from '../../src/promql/engine.js';
-import { EvalError, QueryTimeoutError, TooManySamplesError } from '../../src/promql/errors.js';
-import type { QueryValue } from '../../src/promql/value.js';
-import { MAX_NESTING } from '../../src/promql/parser.js';
-import { Tsdb } from '../../src/tsdb/db.js';
-import { labelsFromRecord, labelsToRecord } from '../../src/tsdb/labels.js';
-import { Matcher } from '../../src/tsdb/matcher.js';
-import { agg, bin, call, mat, num, sel, subquery } from './ast-builders.js';
+import { Engine } from '../../../src/promql/eval/engine.js';
+import { metricNamesOf } from '../../../src/promql/parser/selectors.js';
+import { EvalError, QueryTimeoutError, TooManySamplesError } from '../../../src/promql/errors.js';
+import type { QueryValue } from '../../../src/promql/eval/value.js';
+import { MAX_NESTING } from '../../../src/promql/parser/parse.js';
+import { Tsdb } from '../../../src/tsdb/db.js';
+import { labelsFromRecord, labelsToRecord } from '../../../src/tsdb/labels.js';
+import { Matcher } from '../../../src/tsdb/matcher.js';
+import { agg, bin, call, mat, num, sel, subquery } from '../ast-builders.js';
 
 const MIN = 60_000;
 
