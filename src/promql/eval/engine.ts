@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
 import { Annotations } from './annotations.js';
-import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
+import type { AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
+import { leftSpine } from '../parser/walk.js';
 import { arithmetic, vectorScalar, VectorMatcher } from './binary.js';
 import { EvalError, PromQLError, TooManySamplesError } from '../errors.js';
 import { Lane } from './lane.js';
@@ -197,6 +198,11 @@ function startSeries(job: WindowJob, src: RangeSource, starts: boolean, room: nu
 }
 
 /** The points a node's output holds. */
+/** A value already at hand, where an evaluation is expected. */
+function* already<T>(v: T): Paced<T> {
+  return v;
+}
+
 function pointsOf(series: readonly StepSeries[]): number {
   let n = 0;
   for (const s of series) n += s.ts.length;
@@ -313,7 +319,7 @@ class Evaluator {
         break;
       }
       case 'BinaryExpr':
-        out = yield* this.evalBinary(e, grid);
+        out = yield* this.evalChain(e, grid);
         break;
       case 'AggregateExpr':
         out = yield* this.evalAggregate(e, grid);
@@ -329,9 +335,7 @@ class Evaluator {
       case 'SubqueryExpr':
         throw new EvalError(`unexpected ${documentedType(typeOf(e))} where an instant vector or scalar was expected`);
     }
-    const change = pointsOf(out) - (this.samples - before);
-    if (change > 0) this.addSamples(change);
-    else this.release(-change);
+    this.settle(before, out);
     return out;
   }
 
@@ -366,8 +370,12 @@ class Evaluator {
 
   /** A scalar expression's value at every step. */
   private *scalarValues(e: Expr, grid: StepGrid): Paced<number[]> {
-    const before = this.samples;
-    const s = (yield* this.eval(e, grid))[0];
+    return yield* this.scalarValuesOf(yield* this.eval(e, grid), grid);
+  }
+
+  /** The value at every step of a scalar expression's evaluated series (counted as eval() leaves it). */
+  private *scalarValuesOf(series: StepSeries[], grid: StepGrid): Paced<number[]> {
+    const s = series[0];
     const n = stepCount(grid);
     this.addSamples(n);
     const out = yield* this.filled(n, NaN);
@@ -378,7 +386,7 @@ class Evaluator {
       }
     }
     // The expression's series is garbage now: the values are all that is held.
-    this.release(this.samples - before - n);
+    this.release(pointsOf(series));
     return out;
   }
 
@@ -496,12 +504,38 @@ class Evaluator {
     return out;
   }
 
-  private *evalBinary(e: Extract<Expr, { kind: 'BinaryExpr' }>, grid: StepGrid): Paced<StepSeries[]> {
+  /**
+   * A chain of binary operators from its innermost operator out, in a loop: a chain of thousands
+   * of operators nests no deeper than one. Each operator's result is counted as eval() counts a
+   * node's, and its operand released.
+   */
+  private *evalChain(top: BinaryExpr, grid: StepGrid): Paced<StepSeries[]> {
+    const spine = leftSpine(top);
+    const before = this.samples;
+    let lhs = yield* this.evalBinary(spine[spine.length - 1]!, grid, undefined);
+    for (let i = spine.length - 2; i >= 0; i--) {
+      if (this.pacer.spend(1)) yield;
+      this.settle(before, lhs);
+      lhs = yield* this.evalBinary(spine[i]!, grid, lhs);
+    }
+    return lhs;
+  }
+
+  /** Counts a node's output as what it holds since `before`, releasing its inputs. */
+  private settle(before: number, out: readonly StepSeries[]): void {
+    const change = pointsOf(out) - (this.samples - before);
+    if (change > 0) this.addSamples(change);
+    else this.release(-change);
+  }
+
+  /** One binary operator; `evaluated` is its lhs when a chain evaluated it already. */
+  private *evalBinary(e: BinaryExpr, grid: StepGrid, evaluated: StepSeries[] | undefined): Paced<StepSeries[]> {
     const lt = typeOf(e.lhs);
     const rt = typeOf(e.rhs);
-    if (e.op === '</' || e.op === '>/') return yield* this.evalTrim(e, lt, rt, grid);
+    const left = (): Paced<StepSeries[]> => (evaluated === undefined ? this.eval(e.lhs, grid) : already(evaluated));
+    if (e.op === '</' || e.op === '>/') return yield* this.evalTrim(e, yield* left(), lt, rt, grid);
     if (lt === 'scalar' && rt === 'scalar') {
-      const l = yield* this.scalarValues(e.lhs, grid);
+      const l = yield* this.scalarValuesOf(yield* left(), grid);
       const r = yield* this.scalarValues(e.rhs, grid);
       const s = yield* this.constant(0, grid);
       for (let i = 0; i < s.vs.length; i++) {
@@ -514,7 +548,7 @@ class Evaluator {
     const output = new StepOutput();
     const stepOut: StepSample[] = [];
     if (lt === 'vector' && rt === 'vector') {
-      const lhs = yield* this.eval(e.lhs, grid);
+      const lhs = yield* left();
       const rhs = yield* this.eval(e.rhs, grid);
       const matching = e.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
       const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs);
@@ -533,8 +567,8 @@ class Evaluator {
       return output.series();
     }
     const scalarLeft = lt === 'scalar';
-    const vec = yield* this.eval(scalarLeft ? e.rhs : e.lhs, grid);
-    const scalar = yield* this.scalarValues(scalarLeft ? e.lhs : e.rhs, grid);
+    const vec = yield* scalarLeft ? this.eval(e.rhs, grid) : left();
+    const scalar = yield* scalarLeft ? this.scalarValuesOf(yield* left(), grid) : this.scalarValues(e.rhs, grid);
     const reader = new StepReader(vec);
     const v: StepSample[] = [];
     for (let i = 0; i < n; i++) {
@@ -549,8 +583,7 @@ class Evaluator {
   }
 
   /** Trimming applies to native histograms only: every float sample is dropped, with an info. */
-  private *evalTrim(e: Extract<Expr, { kind: 'BinaryExpr' }>, lt: string, rt: string, grid: StepGrid): Paced<StepSeries[]> {
-    const l = yield* this.eval(e.lhs, grid);
+  private *evalTrim(e: BinaryExpr, l: StepSeries[], lt: string, rt: string, grid: StepGrid): Paced<StepSeries[]> {
     const r = yield* this.eval(e.rhs, grid);
     const floats = (lt === 'vector' && l.length > 0) || (rt === 'vector' && r.length > 0);
     if (floats) this.annos.info(`incompatible sample types encountered for binary operator ${JSON.stringify(e.op)}: float ${e.op} float`, e.pos);

@@ -1,4 +1,4 @@
-import type { PartialParse, SyntaxNode, Tree } from '@lezer/common';
+import { NodeType, Tree, type PartialParse, type SyntaxNode } from '@lezer/common';
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
 import { METRIC_NAME } from '../../tsdb/labels.js';
 import { Matcher, MatcherError, type MatchType } from '../../tsdb/matcher.js';
@@ -19,12 +19,14 @@ import type {
   VectorMatching,
   VectorSelector,
 } from './ast.js';
+import { Chains, type ChainOperator, type Region } from './chains.js';
 import { dependsOnQuery, durationMs } from './durations.js';
 import { ParseError } from '../errors.js';
 import { isUnitDuration, lexDuration, lexNumber, lexUnitDuration, secondsToMs, unquoteString, type Lexed } from './lex-literals.js';
 import { functionSignature } from './functions.js';
-import { firstLexicalFault, skipTrivia, unexpectedTokenAt } from './syntax-errors.js';
+import { firstLexicalFault, skipTrivia, unexpectedTokenAt, type SyntaxFault } from './syntax-errors.js';
 import { checkAst } from './typecheck.js';
+import { walk } from './walk.js';
 
 /**
  * Longest query text parsed. Parsing runs outside the evaluation timeout, on the event loop every
@@ -140,10 +142,41 @@ function parseTree(text: string): Tree {
   }
 }
 
+/** The PromQL node of `text` parsed within `r` only, at the positions it has in the whole text. */
+function parseRegion(text: string, r: Region): SyntaxNode {
+  const parse = lezerParser.startParse(text, undefined, [{ from: r.start, to: r.end }]);
+  let tree: Tree | null = null;
+  while (tree === null) tree = parse.advance();
+  // lezer numbers a ranged parse from the range's start; mounted at that offset it reads as the whole text.
+  return new Tree(NodeType.none, [tree], [r.start], r.end).topNode.firstChild!;
+}
+
+/** `text` with each region replaced by an identifier of the same length, so positions stay. */
+function blanked(text: string, regions: readonly Region[]): string {
+  const parts: string[] = [];
+  let at = 0;
+  for (const r of regions) {
+    if (r.end <= r.start) continue;
+    parts.push(text.slice(at, r.start), '_'.repeat(r.end - r.start));
+    at = r.end;
+  }
+  parts.push(text.slice(at));
+  return parts.join('');
+}
+
+interface BinaryParts {
+  op: BinaryOp;
+  matching: VectorMatching;
+  returnBool: boolean;
+}
+
 /** Turns lezer-promql's tree into our AST, fixing where its precedences differ from Prometheus's. */
 class TreeConverter {
   /** Literals written with a sign (`-2`), which lezer lexes as one token: `-2 ^ 2` must be -(2 ^ 2). */
   private readonly signedLiterals = new WeakSet<NumberLiteral>();
+
+  /** In a query with long chains: the lezer-compatible text and the chains found in it. */
+  private chained: { text: string; chains: Chains; nested: Map<number, Region>; lexical: SyntaxFault | undefined } | undefined;
 
   constructor(private readonly query: string) {}
 
@@ -151,9 +184,17 @@ class TreeConverter {
     if (skipTrivia(this.query, 0) >= this.query.length) {
       throw new ParseError({ start: 0, end: 0 }, 'no expression found in input', this.query);
     }
-    const top = parseTree(lezerCompatible(this.query)).topNode;
+    const text = lezerCompatible(this.query);
+    const lexical = firstLexicalFault(this.query);
+    const chains = Chains.find(text, MAX_NESTING);
+    if (chains !== undefined) return this.convertChained(text, chains, lexical);
+    return this.convertNode(parseTree(text).topNode, lexical);
+  }
+
+  /** Our AST of a PromQL node that lezer parsed, after its errors and its depth are checked. */
+  private convertNode(top: SyntaxNode, lexical: SyntaxFault | undefined): Expr {
     try {
-      this.throwFirstSyntaxError(top);
+      this.throwFirstSyntaxError(top, lexical);
     } catch (e) {
       // Past its own depth limit lezer cuts the stack and reports a token it could not place:
       // the nesting that made it do so is the error, where it first goes too deep.
@@ -162,8 +203,71 @@ class TreeConverter {
     }
     this.throwTooDeep(top, Infinity);
     const body = kids(top);
-    if (body.length !== 1) throw this.unexpectedAt(body[1]?.from ?? this.query.length);
+    if (body.length !== 1) throw this.unexpectedAt(body[1]?.from ?? top.to);
     return this.expr(body[0]!);
+  }
+
+  /**
+   * A query with long chains of operators: each chain is split at its loosest operators, its
+   * operands parsed one at a time, and the left-associative tree built here, so neither lezer
+   * nor a walker along the chain recurses once an operand. Depth still counts every level that
+   * is not a step along a chain.
+   */
+  private convertChained(text: string, chains: Chains, lexical: SyntaxFault | undefined): Expr {
+    this.chained = { text, chains, nested: new Map(), lexical };
+    const expr = this.region(chains.whole);
+    if (lexical !== undefined) this.fail({ start: lexical.start, end: lexical.end }, lexical.cause);
+    // The first node past the limit, not counting steps along a chain.
+    let tooDeep: Expr | undefined;
+    walk(
+      expr,
+      0,
+      (e, depth) => {
+        if (tooDeep !== undefined) return false;
+        if (depth > MAX_NESTING) tooDeep = e;
+        return tooDeep === undefined;
+      },
+      (parent, depth, child) => (parent.kind === 'BinaryExpr' && child === parent.lhs && child.kind === 'BinaryExpr' ? depth : depth + 1),
+    );
+    if (tooDeep !== undefined) this.fail(tooDeep.pos, `expression nested too deeply, more than ${MAX_NESTING} levels`);
+    return expr;
+  }
+
+  /** The lexical fault of a chained query when it lies before `end`: a part parsed up to there reports it unless a syntax error comes first. */
+  private lexicalBefore(end: number): SyntaxFault | undefined {
+    const lexical = this.chained?.lexical;
+    return lexical !== undefined && lexical.start < end ? lexical : undefined;
+  }
+
+  /** A region of a chained query: split when it is a chain, else parsed by lezer. */
+  private region(r: Region): Expr {
+    const { text, chains, nested } = this.chained!;
+    if (r.end <= r.start) throw this.unexpectedAt(r.start);
+    const split = chains.split(r);
+    if (split === undefined) {
+      const inner = chains.within(r);
+      for (const n of inner) nested.set(n.start, n);
+      return this.convertNode(parseRegion(inner.length === 0 ? text : blanked(text, inner), r), this.lexicalBefore(r.end));
+    }
+    const { operands, operators } = split;
+    const opText = blanked(text, operands);
+    let lhs = this.region(operands[0]!);
+    for (let i = 0; i < operators.length; i++) {
+      const parts = this.chainOperator(opText, operands[i]!, operators[i]!, operands[i + 1]!);
+      const rhs = this.region(operands[i + 1]!);
+      lhs = { kind: 'BinaryExpr', ...parts, lhs, rhs, pos: { start: lhs.pos.start, end: rhs.pos.end } };
+    }
+    return lhs;
+  }
+
+  /** An operator of a chain and its modifiers, parsed by lezer between its blanked operands. */
+  private chainOperator(opText: string, left: Region, op: ChainOperator, right: Region): BinaryParts {
+    const end = Math.max(right.end, op.modifiersEnd);
+    const top = parseRegion(opText, { start: left.start, end });
+    this.throwFirstSyntaxError(top, this.lexicalBefore(end));
+    const body = kids(top);
+    if (body.length !== 1 || body[0]!.name !== 'BinaryExpr') throw this.unexpectedAt(op.start);
+    return this.binaryParts(kids(body[0]!));
   }
 
   private fail(pos: PosRange, cause: string): never {
@@ -205,14 +309,13 @@ class TreeConverter {
     }
   }
 
-  /** The earliest error lezer recovered from, in Prometheus's words; lexical faults first when not later. */
-  private throwFirstSyntaxError(top: SyntaxNode): void {
+  /** The earliest error lezer recovered from, in Prometheus's words; a lexical fault first when not later. */
+  private throwFirstSyntaxError(top: SyntaxNode, lexical: SyntaxFault | undefined): void {
     let first: SyntaxNode | undefined;
     const cursor = top.cursor();
     do {
       if (cursor.type.isError && (first === undefined || cursor.from < first.from)) first = cursor.node;
     } while (first === undefined && cursor.next());
-    const lexical = firstLexicalFault(this.query);
     const errorPos = first === undefined ? undefined : skipTrivia(this.query, first.from);
     if (lexical !== undefined && (errorPos === undefined || lexical.start <= errorPos)) {
       this.fail({ start: lexical.start, end: lexical.end }, lexical.cause);
@@ -254,8 +357,10 @@ class TreeConverter {
         return this.numberLiteral(node);
       case 'StringLiteral':
         return { kind: 'StringLiteral', value: this.unquote(node), pos: this.span(node) };
-      case 'VectorSelector':
-        return this.vectorSelector(node);
+      case 'VectorSelector': {
+        const chain = this.chained?.nested.get(node.from);
+        return chain !== undefined && chain.end === node.to ? this.region(chain) : this.vectorSelector(node);
+      }
       case 'MatrixSelector':
         return this.matrixSelector(node);
       case 'SubqueryExpr':
@@ -582,11 +687,9 @@ class TreeConverter {
     return u;
   }
 
-  private binary(node: SyntaxNode): Expr {
-    const parts = kids(node);
-    const lhsNode = parts[0]!;
+  /** A binary expression's operator and modifiers, from its children (lhs, operator, modifiers…, rhs). */
+  private binaryParts(parts: SyntaxNode[]): BinaryParts {
     const opNode = parts[1]!;
-    const rhsNode = parts[parts.length - 1]!;
     const op = BINARY_OPS[opNode.name];
     if (op === undefined) this.fail(this.span(opNode), `binary operator ${JSON.stringify(this.text(opNode))} is experimental and not enabled`);
     const matching: VectorMatching = { card: 'one-to-one', on: false, labels: [], include: [] };
@@ -597,8 +700,14 @@ class TreeConverter {
       else if (m.name === 'FillModifier') this.fillModifier(m, matching);
       else throw this.unexpectedAt(m.from);
     }
-    const lhs = this.expr(lhsNode);
-    const rhs = this.expr(rhsNode);
+    return { op, matching, returnBool };
+  }
+
+  private binary(node: SyntaxNode): Expr {
+    const parts = kids(node);
+    const { op, matching, returnBool } = this.binaryParts(parts);
+    const lhs = this.expr(parts[0]!);
+    const rhs = this.expr(parts[parts.length - 1]!);
     if (op === '^') {
       const hoisted = this.hoistSignOverPow(lhs, rhs, matching, returnBool, node);
       if (hoisted !== undefined) return hoisted;

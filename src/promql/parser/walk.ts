@@ -71,3 +71,26 @@ export function leftSpine(e: BinaryExpr): BinaryExpr[] {
   for (let l = e.lhs; l.kind === 'BinaryExpr'; l = l.lhs) spine.push(l);
   return spine;
 }
+
+/** The node with its children replaced (in children()'s order); the node itself when none changed. */
+export function withChildren(e: Expr, kids: readonly Expr[]): Expr {
+  const old = children(e);
+  if (kids.every((k, i) => k === old[i])) return e;
+  switch (e.kind) {
+    case 'MatrixSelector':
+      return kids[0]!.kind === 'VectorSelector' ? { ...e, vector: kids[0] } : e;
+    case 'SubqueryExpr':
+    case 'ParenExpr':
+    case 'UnaryExpr':
+    case 'StepInvariantExpr':
+      return { ...e, expr: kids[0]! };
+    case 'BinaryExpr':
+      return { ...e, lhs: kids[0]!, rhs: kids[1]! };
+    case 'AggregateExpr':
+      return e.param === undefined ? { ...e, expr: kids[0]! } : { ...e, param: kids[0], expr: kids[1]! };
+    case 'Call':
+      return { ...e, args: [...kids] };
+    default:
+      return e;
+  }
+}
