@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Engine } from '../promql/eval/engine.js';
 import { PromQLError } from '../promql/errors.js';
+import { parseQuery } from '../promql/parser/parse.js';
 import type { QueryResult, QueryValue } from '../promql/eval/value.js';
 import { badData } from './errors.js';
 import { formatQueryData } from './format.js';
@@ -70,7 +71,7 @@ export function queryRoutes(app: FastifyInstance, engine: Engine): void {
     const time = timeParam('time', form.get('time'), Date.now());
     checkQueryOptions(form);
     const query = form.get('query') ?? '';
-    return respond(await evaluate(() => engine.instantAsync(lane, query, time)), limit);
+    return respond(await evaluate(() => engine.instantAsync(lane, parseQuery(query), time)), limit);
   };
 
   const range = async (req: FastifyRequest) => {
@@ -86,7 +87,7 @@ export function queryRoutes(app: FastifyInstance, engine: Engine): void {
     }
     checkQueryOptions(form);
     const query = form.get('query') ?? '';
-    return respond(await evaluate(() => engine.rangeAsync(lane, query, start, end, step)), limit);
+    return respond(await evaluate(() => engine.rangeAsync(lane, parseQuery(query), start, end, step)), limit);
   };
 
   for (const [path, handler] of [

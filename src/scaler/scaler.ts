@@ -240,7 +240,7 @@ export class Scaler {
   }
 
   private async evaluate(trigger: CompiledTrigger, now: number): Promise<number | undefined> {
-    const { value } = await this.engine.instantAsync(this.lane, trigger.expr, now);
+    const { value } = await this.engine.instantAsync(this.lane, { tree: trigger.expr }, now);
     let v: number;
     switch (value.type) {
       case 'scalar':

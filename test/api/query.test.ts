@@ -3,6 +3,7 @@ import type { App } from '../../src/server/app.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { startTestApp } from '../support/app.js';
 import { apiGet, apiPost, POINTS, seed, STEP_MS, wholeSecondNow } from './http.js';
+import { parseQuery } from '../../src/promql/parser/parse.js';
 
 describe('/api/v1/query and /api/v1/query_range', () => {
   let app: App;
@@ -99,7 +100,7 @@ describe('/api/v1/query and /api/v1/query_range', () => {
     const res = await apiPost(app, '/api/v1/query_range', params);
     expect(res.status).toBe(200);
     expect(res.body.data.resultType).toBe('matrix');
-    const expected = app.engine.range('rate(requests_total[1m])', end - 120_000, end, 30_000).value;
+    const expected = app.engine.range(parseQuery('rate(requests_total[1m])'), end - 120_000, end, 30_000).value;
     if (expected.type !== 'matrix') throw new Error('expected a matrix');
     expect(res.body.data.result).toEqual(
       expected.series.map((s) => ({

@@ -178,7 +178,7 @@ function runChecked(cmd: EvalCommand, run: () => QueryResult): QueryResult | und
 
 /** The instant check, then the same query as a range query around it, comparing the middle step. */
 function runInstant(engine: Engine, cmd: EvalCommand, expr: Expr, t: number, text: string, label: string): void {
-  const res = runChecked(cmd, () => engine.instant(expr, t, text));
+  const res = runChecked(cmd, () => engine.instant({ tree: expr, text }, t));
   if (res === undefined) return;
   try {
     compareResult(cmd, res.value, cmd.startMs, cmd.stepMs);
@@ -188,7 +188,7 @@ function runInstant(engine: Engine, cmd: EvalCommand, expr: Expr, t: number, tex
   if (cmd.rangeVector || QUERY_CONTEXT_FUNCS.test(cmd.query)) return;
   let range: QueryResult;
   try {
-    range = engine.range(expr, t - MINUTE, t + MINUTE, MINUTE, text);
+    range = engine.range({ tree: expr, text }, t - MINUTE, t + MINUTE, MINUTE);
   } catch (e) {
     fail(`${label} in range mode: error evaluating query: ${(e as Error).message}`);
   }
@@ -303,7 +303,7 @@ class ScriptRunner {
   }
 
   private runRangeEval(cmd: EvalCommand, expr: Expr): void {
-    const res = runChecked(cmd, () => this.engine.range(expr, cmd.startMs, cmd.endMs, cmd.stepMs, cmd.query));
+    const res = runChecked(cmd, () => this.engine.range({ tree: expr, text: cmd.query }, cmd.startMs, cmd.endMs, cmd.stepMs));
     if (res !== undefined) compareResult(cmd, res.value, cmd.startMs, cmd.stepMs);
   }
 

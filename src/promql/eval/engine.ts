@@ -12,7 +12,7 @@ import { FUNCTIONS, type FunctionDef, type StepArg } from './functions.js';
 import { combineInfo, planInfo } from './info-function.js';
 import { infoTimeSource, orderFreeSelectors } from '../parser/selectors.js';
 import { mergeSameLabels } from './label-functions.js';
-import { parseExpr } from '../parser/parse.js';
+import type { Query } from '../parser/parse.js';
 import { resolveDurations } from '../parser/durations.js';
 import { ANCHORED_SAFE, extendPoints, smoothedAt, SMOOTHED_SAFE, type WindowMode } from './extended-range.js';
 import { preprocessExpr } from '../parser/preprocess.js';
@@ -982,43 +982,38 @@ export class Engine {
     return new Lane(this.options.maxConcurrency, this.options.maxSamples);
   }
 
-  /**
-   * Evaluates at one time. `sourceText` is the query text a pre-parsed Expr came from, so
-   * annotations can name positions in it.
-   */
-  instant(query: string | Expr, timeMs: number, sourceText?: string): QueryResult {
-    return this.runSync(this.planInstant(query, timeMs, sourceText));
+  /** Evaluates at one time. */
+  instant(query: Query, timeMs: number): QueryResult {
+    return this.runSync(this.planInstant(query, timeMs));
   }
 
-  range(query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText?: string): QueryResult {
-    return this.runSync(this.planRange(query, startMs, endMs, stepMs, sourceText));
+  range(query: Query, startMs: number, endMs: number, stepMs: number): QueryResult {
+    return this.runSync(this.planRange(query, startMs, endMs, stepMs));
   }
 
   /** instant() on a lane: waits for its turn, and yields to other work while it runs. */
-  async instantAsync(lane: Lane, query: string | Expr, timeMs: number, sourceText?: string): Promise<QueryResult> {
-    return this.runAsync(lane, this.planInstant(query, timeMs, sourceText));
+  async instantAsync(lane: Lane, query: Query, timeMs: number): Promise<QueryResult> {
+    return this.runAsync(lane, this.planInstant(query, timeMs));
   }
 
   /** range() on a lane: waits for its turn, and yields to other work while it runs. */
-  async rangeAsync(lane: Lane, query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText?: string): Promise<QueryResult> {
-    return this.runAsync(lane, this.planRange(query, startMs, endMs, stepMs, sourceText));
+  async rangeAsync(lane: Lane, query: Query, startMs: number, endMs: number, stepMs: number): Promise<QueryResult> {
+    return this.runAsync(lane, this.planRange(query, startMs, endMs, stepMs));
   }
 
-  private planInstant(query: string | Expr, timeMs: number, sourceText: string | undefined): Plan {
-    const { expr, text } = this.prepare(query, sourceText);
-    return { expr: resolveDurations(expr, { stepMs: 0, rangeMs: 0 }), text, range: false, start: timeMs, end: timeMs, step: 0 };
+  private planInstant({ tree, text }: Query, timeMs: number): Plan {
+    return { expr: resolveDurations(tree, { stepMs: 0, rangeMs: 0 }), text, range: false, start: timeMs, end: timeMs, step: 0 };
   }
 
-  private planRange(query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText: string | undefined): Plan {
-    const { expr, text } = this.prepare(query, sourceText);
+  private planRange({ tree, text }: Query, startMs: number, endMs: number, stepMs: number): Plan {
     if (!(stepMs > 0)) throw new PromQLError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     if (endMs < startMs) throw new PromQLError('bad_data', 'end timestamp must not be before start time');
-    const type = typeOf(expr);
+    const type = typeOf(tree);
     if (type !== 'scalar' && type !== 'vector') {
       throw new PromQLError('bad_data', `invalid expression type ${JSON.stringify(documentedType(type))} for range query, must be Scalar or instant Vector`);
     }
     // Subtrees fixed by `@` are evaluated once and repeated, as Prometheus does.
-    const prepared = preprocessExpr(resolveDurations(expr, { stepMs, rangeMs: endMs - startMs }), startMs, endMs);
+    const prepared = preprocessExpr(resolveDurations(tree, { stepMs, rangeMs: endMs - startMs }), startMs, endMs);
     return { expr: prepared, text, range: true, start: startMs, end: endMs, step: stepMs };
   }
 
@@ -1054,11 +1049,6 @@ export class Engine {
     } finally {
       lane.leave();
     }
-  }
-
-  private prepare(query: string | Expr, sourceText: string | undefined): { expr: Expr; text: string | undefined } {
-    if (typeof query === 'string') return { expr: parseExpr(query), text: query };
-    return { expr: query, text: sourceText };
   }
 }
 

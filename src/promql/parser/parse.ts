@@ -65,6 +65,20 @@ export function parseExpr(query: string): Expr {
 }
 
 /**
+ * A parsed query: its tree and, when it was parsed from text, the text, which annotations name
+ * positions in. (Not `expr`: an AggregateExpr or a ParenExpr would then pass for a Query.)
+ */
+export interface Query {
+  readonly tree: Expr;
+  readonly text?: string;
+}
+
+/** parseExpr, keeping the text with the tree. */
+export function parseQuery(text: string): Query {
+  return { tree: parseExpr(text), text };
+}
+
+/**
  * Parses a series selector such as `http_requests{job="api"}` (the `match[]` parameter, test
  * data) into its matchers. Unlike a query, `{}` is allowed: callers decide what an empty
  * selection means.
