@@ -1,6 +1,6 @@
-import type { AtModifier, DurationExpr, Expr, VectorSelector } from '../promql/parser/ast.js';
+import type { AtModifier, DurationExpr, Expr, VectorSelector } from '../promql/ast.js';
 import { formatFloatF } from '../promql/format.js';
-import { functionSignature } from '../promql/parser/functions.js';
+import { functionNamed } from '../promql/functions/table.js';
 import type { Matcher } from '../tsdb/matcher.js';
 
 /** An `@` modifier as Prometheus's parse_query writes it: a fixed time in ms, or start/end. */
@@ -116,7 +116,7 @@ export function astToJson(e: Expr, text: string): unknown {
         without: e.without,
       };
     case 'Call': {
-      const sig = functionSignature(e.func);
+      const sig = functionNamed(e.func);
       return {
         type: 'call',
         func: { name: e.func, argTypes: sig?.argTypes ?? [], variadic: sig?.variadic ?? 0, returnType: sig?.returnType ?? 'vector' },

@@ -1,6 +1,6 @@
 import { formatFloatE, formatFloatF } from '../promql/format.js';
 import { labelsToRecord } from '../tsdb/labels.js';
-import type { QueryValue } from '../promql/eval/value.js';
+import type { QueryValue } from '../promql/value.js';
 
 /**
  * A sample value as Prometheus writes it in JSON: Go's FormatFloat with 'f', or 'e' for magnitudes

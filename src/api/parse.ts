@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Expr } from '../promql/parser/ast.js';
+import type { Expr } from '../promql/ast.js';
 import { parseExpr } from '../promql/parser/parse.js';
 import { astToJson } from './ast-json.js';
 import { invalidParam } from './params.js';

@@ -1,4 +1,4 @@
-import type { Expr, NumberLiteral } from '../promql/parser/ast.js';
+import type { Expr, NumberLiteral } from '../promql/ast.js';
 import { formatExpr } from '../promql/parser/printer.js';
 
 /** Prometheus's prettifier keeps a node on one line up to this many characters. */

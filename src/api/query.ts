@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Engine } from '../promql/eval/engine.js';
 import { PromQLError } from '../promql/errors.js';
 import { parseQuery } from '../promql/parser/parse.js';
-import type { QueryResult, QueryValue } from '../promql/eval/value.js';
+import type { QueryResult, QueryValue } from '../promql/value.js';
 import { badData } from './errors.js';
 import { formatQueryData } from './format.js';
 import { durationParam, invalidParam, limitParam, parseDuration, requiredTimeParam, timeParam } from './params.js';

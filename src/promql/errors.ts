@@ -1,4 +1,4 @@
-import type { PosRange } from './parser/ast.js';
+import type { PosRange } from './ast.js';
 
 /**
  * Every error a query can raise, in one place. `kind` maps to the Prometheus HTTP API's

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import type { Expr } from '../promql/parser/ast.js';
+import type { Expr } from '../promql/ast.js';
 import type { Engine } from '../promql/eval/engine.js';
 import { metricNamesOf } from '../promql/parser/selectors.js';
 import { lineCol, PromQLError, TooManySamplesError } from '../promql/errors.js';

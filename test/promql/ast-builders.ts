@@ -10,7 +10,7 @@ import type {
   SubqueryExpr,
   VectorMatching,
   VectorSelector,
-} from '../../src/promql/parser/ast.js';
+} from '../../src/promql/ast.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 
 /** Hand-built AST nodes, so engine tests do not depend on the parser. */

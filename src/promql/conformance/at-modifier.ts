@@ -1,5 +1,5 @@
-import type { Expr } from '../parser/ast.js';
-import { TIME_DEPENDENT } from '../parser/preprocess.js';
+import type { Expr } from '../ast.js';
+import { functionNamed } from '../functions/table.js';
 
 /**
  * The query with `@ <t>` on every selector and outermost subquery that has none, as Prometheus's
@@ -27,7 +27,7 @@ export function withAtModifier(expr: Expr, tMs: number): Expr | undefined {
       case 'AggregateExpr':
         return { ...e, expr: visit(e.expr), param: e.param === undefined ? undefined : visit(e.param) };
       case 'Call':
-        if (TIME_DEPENDENT.has(e.func)) timeDependent = true;
+        if (functionNamed(e.func)?.timeDependent === true) timeDependent = true;
         return { ...e, args: e.args.map(visit) };
       default:
         return e;

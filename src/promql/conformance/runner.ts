@@ -3,11 +3,11 @@ import { basename, join } from 'node:path';
 import { RE2JS } from 're2js';
 import { Tsdb } from '../../tsdb/db.js';
 import { labelsFromPairs, labelsGet, labelsKey, labelsToRecord, labelsWithout, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
-import type { Expr, VectorSelector } from '../parser/ast.js';
+import type { Expr, VectorSelector } from '../ast.js';
 import { Engine } from '../eval/engine.js';
-import { almostEqual } from '../eval/histogram.js';
+import { almostEqual } from '../functions/histogram.js';
 import { parseExpr } from '../parser/parse.js';
-import type { QueryResult, QueryValue } from '../eval/value.js';
+import type { QueryResult, QueryValue } from '../value.js';
 import { withAtModifier } from './at-modifier.js';
 import { parseScript, ScriptError, type Command, type EvalCommand, type Expectation, type LoadCommand } from './script.js';
 

@@ -1,26 +1,26 @@
 import { performance } from 'node:perf_hooks';
 import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
-import { Annotations } from './annotations.js';
-import type { AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
+import { Annotations } from '../annotations.js';
+import type { AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../ast.js';
 import { leftSpine } from '../parser/walk.js';
 import { arithmetic, vectorScalar, VectorMatcher } from './binary.js';
 import { EvalError, PromQLError, TooManySamplesError } from '../errors.js';
 import { Lane } from './lane.js';
 import { Pacer, runAsync, runSync, type Paced } from './pacer.js';
-import { FUNCTIONS, type FunctionDef, type StepArg } from './functions.js';
+import { FUNCTIONS, functionNamed, type Implementation, type StepArg } from '../functions/table.js';
 import { combineInfo, planInfo } from './info-function.js';
 import { infoTimeSource, orderFreeSelectors } from '../parser/selectors.js';
-import { mergeSameLabels } from './label-functions.js';
+import { mergeSameLabels } from '../functions/labels.js';
 import type { Query } from '../parser/parse.js';
 import { resolveDurations } from '../parser/durations.js';
-import { ANCHORED_SAFE, extendPoints, smoothedAt, SMOOTHED_SAFE, type WindowMode } from './extended-range.js';
+import { extendPoints, smoothedAt, type WindowMode } from '../functions/extended-range.js';
 import { preprocessExpr } from '../parser/preprocess.js';
 import type { Querier } from './querier.js';
-import { ENDS_ONLY, type Window } from './range-functions.js';
+import type { Window } from '../functions/range.js';
 import { documentedType, typeOf } from '../parser/typecheck.js';
 import { cachedKey, StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
-import { METADATA_LABELS, type QueryResult, type QueryValue, type RangeSeries, type Sample, type StepSample, type StepSeries } from './value.js';
+import { METADATA_LABELS, type QueryResult, type QueryValue, type RangeSeries, type Sample, type StepSample, type StepSeries } from '../value.js';
 
 export interface EngineOptions {
   lookbackDeltaMs: number;
@@ -44,7 +44,6 @@ const SLICE_MS = 10;
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 
 /** The range functions that read start times, as in Prometheus: counter resets and a counter's start inside the window. */
-const START_TIME_FUNCTIONS = new Set(['rate', 'increase', 'irate', 'resets']);
 
 /** What a selector reads of the sample it finds at each step. */
 type SampleField = 'value' | 'timestamp' | 'start';
@@ -145,6 +144,17 @@ function sortKey(l: Labels): string {
     sortKeys.set(l, k);
   }
   return k;
+}
+
+/** The functions that may take an `anchored` (or `smoothed`) range selector, for the error naming them. */
+function windowUsers(use: 'anchored' | 'smoothed'): string {
+  return Object.keys(FUNCTIONS)
+    .filter((name) => {
+      const impl = FUNCTIONS[name]!.impl;
+      return impl.kind === 'range' && impl[use];
+    })
+    .sort()
+    .join(', ');
 }
 
 function windowMode(arg: MatrixSelector | SubqueryExpr): WindowMode {
@@ -603,7 +613,7 @@ class Evaluator {
   }
 
   private *evalCall(e: Call, grid: StepGrid): Paced<StepSeries[]> {
-    const def: FunctionDef | undefined = FUNCTIONS[e.func];
+    const def = functionNamed(e.func)?.impl;
     if (def === undefined) throw new EvalError(`unknown function with name ${JSON.stringify(e.func)}`);
     if (def.kind === 'range') return yield* this.evalRangeCall(e, def, grid);
     if (def.kind === 'relabel') {
@@ -769,7 +779,7 @@ class Evaluator {
     return { before: 0, after: 0 };
   }
 
-  private *evalRangeCall(e: Call, def: Extract<FunctionDef, { kind: 'range' }>, grid: StepGrid): Paced<StepSeries[]> {
+  private *evalRangeCall(e: Call, def: Extract<Implementation, { kind: 'range' }>, grid: StepGrid): Paced<StepSeries[]> {
     let matrixIndex = e.args.findIndex((a) => typeOf(a) === 'matrix');
     if (matrixIndex === -1) matrixIndex = 0;
     const arg = unwrap(e.args[matrixIndex]!);
@@ -777,11 +787,11 @@ class Evaluator {
       throw new EvalError(`expected type range vector in call to function ${JSON.stringify(e.func)}, got ${documentedType(typeOf(arg))}`);
     }
     const mode = windowMode(arg);
-    if (mode === 'anchored' && !ANCHORED_SAFE.has(e.func)) {
-      throw new EvalError(`anchored modifier can only be used with: ${[...ANCHORED_SAFE].sort().join(', ')} - not with ${e.func}`);
+    if (mode === 'anchored' && !def.anchored) {
+      throw new EvalError(`anchored modifier can only be used with: ${windowUsers('anchored')} - not with ${e.func}`);
     }
-    if (mode === 'smoothed' && !SMOOTHED_SAFE.has(e.func)) {
-      throw new EvalError(`smoothed modifier can only be used with: ${[...SMOOTHED_SAFE].sort().join(', ')} - not with ${e.func}`);
+    if (mode === 'smoothed' && !def.smoothed) {
+      throw new EvalError(`smoothed modifier can only be used with: ${windowUsers('smoothed')} - not with ${e.func}`);
     }
     const params: number[][] = [];
     for (let i = 0; i < e.args.length; i++) params.push(i === matrixIndex ? [] : yield* this.scalarValues(e.args[i]!, grid));
@@ -806,7 +816,7 @@ class Evaluator {
     };
     const out: StepSeries[] = [];
     const isRateLike = e.func === 'rate' || e.func === 'increase';
-    const readsStarts = START_TIME_FUNCTIONS.has(e.func);
+    const readsStarts = def.startTimes;
     const job: WindowJob = {
       src: sources[0]!,
       w,
@@ -821,7 +831,7 @@ class Evaluator {
       before,
       after,
       starts: false,
-      endsOnly: mode === 'plain' && ENDS_ONLY.has(e.func),
+      endsOnly: mode === 'plain' && def.endsOnly,
       room: 0,
       next: 0,
       ts: undefined,

@@ -1,11 +1,11 @@
 import { RE2JS } from 're2js';
 import { LabelsBuilder, labelsGet, labelsHas, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import { Matcher } from '../../tsdb/matcher.js';
-import type { VectorSelector } from '../parser/ast.js';
+import type { VectorSelector } from '../ast.js';
 import { labelsString } from './binary.js';
 import { EvalError } from '../errors.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
-import type { StepSample, StepSeries } from './value.js';
+import type { StepSample, StepSeries } from '../value.js';
 
 /**
  * info(v, [selector]): adds the data labels of "info" series (default target_info) that share

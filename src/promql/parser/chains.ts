@@ -1,3 +1,5 @@
+import { functionNamed } from '../functions/table.js';
+
 /**
  * Long chains of binary operators (`m0 or m1 or … m2999`), found in the query text so the parser
  * can split them: lezer builds its tree recursively and runs out of stack on a chain of a few
@@ -59,8 +61,6 @@ const RIGHT_ASSOCIATIVE = 6;
 
 /** Words after which an operand is still to come, so a following `+` or `-` is a sign. */
 const EXPECTS_OPERAND = new Set(['and', 'or', 'unless', 'atan2', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
-
-const DURATION_CALLS = new Set(['step', 'range', 'min_of', 'max_of']);
 
 const MODIFIER_WORDS = new Set(['on', 'ignoring', 'group_left', 'group_right', 'fill', 'fill_left', 'fill_right']);
 
@@ -170,7 +170,7 @@ export class Chains {
   /** Whether the parenthesis at token i holds a duration: after `offset` or `@`, maybe behind a sign or a duration call's name. */
   private isDuration(i: number): boolean {
     let j = i - 1;
-    if (j >= 0 && DURATION_CALLS.has(this.tokens[j]!.text)) j--;
+    if (j >= 0 && functionNamed(this.tokens[j]!.text)?.inDurations === true) j--;
     while (j >= 0 && (this.tokens[j]!.text === '-' || this.tokens[j]!.text === '+')) j--;
     const before = this.tokens[j];
     return before !== undefined && (before.text === 'offset' || before.text === '@');

@@ -1,4 +1,4 @@
-import type { DurationExpr, Expr, PosRange } from './ast.js';
+import type { DurationExpr, Expr, PosRange } from '../ast.js';
 import { EvalError } from '../errors.js';
 import { fold, withChildren } from './walk.js';
 

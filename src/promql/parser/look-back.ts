@@ -1,4 +1,4 @@
-import type { AtModifier, Expr, VectorSelector } from './ast.js';
+import type { AtModifier, Expr, VectorSelector } from '../ast.js';
 import { resolveDurations } from './durations.js';
 import { infoTimeSource } from './selectors.js';
 import { walk } from './walk.js';

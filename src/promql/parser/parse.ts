@@ -18,12 +18,12 @@ import type {
   UnaryExpr,
   VectorMatching,
   VectorSelector,
-} from './ast.js';
+} from '../ast.js';
 import { Chains, type ChainOperator, type Region } from './chains.js';
 import { dependsOnQuery, durationMs } from './durations.js';
 import { ParseError } from '../errors.js';
 import { isUnitDuration, lexDuration, lexNumber, lexUnitDuration, secondsToMs, unquoteString, type Lexed } from './lex-literals.js';
-import { functionSignature } from './functions.js';
+import { functionNamed } from '../functions/table.js';
 import { firstLexicalFault, skipTrivia, unexpectedTokenAt, type SyntaxFault } from './syntax-errors.js';
 import { checkAst } from './typecheck.js';
 import { walk } from './walk.js';
@@ -839,16 +839,13 @@ class TreeConverter {
   private call(node: SyntaxNode): Expr {
     const [idNode, bodyNode] = kids(node);
     const func = this.text(idNode!);
-    if (functionSignature(func) === undefined) this.fail(this.span(idNode!), `unknown function with name ${JSON.stringify(func)}`);
+    if (functionNamed(func) === undefined) this.fail(this.span(idNode!), `unknown function with name ${JSON.stringify(func)}`);
     const c: Call = { kind: 'Call', func, args: kids(bodyNode!).map((a) => this.expr(a)), pos: this.span(node) };
     return c;
   }
 }
 
 const NAME_LEZER_KNOWS = 'minute'.split('');
-
-/** Words that are calls inside a duration expression, in any letter case. */
-const DURATION_CALLS = new Set(['step', 'range', 'min_of', 'max_of']);
 
 /**
  * The query with spellings Prometheus's lexer accepts but lezer-promql's does not rewritten to
@@ -889,7 +886,7 @@ function lezerCompatible(query: string): string {
       const word = query.slice(i, j);
       const lower = word.toLowerCase();
       const call = query[skipTrivia(query, j)] === '(';
-      if (inDuration && call && DURATION_CALLS.has(lower)) {
+      if (inDuration && call && functionNamed(lower)?.inDurations === true) {
         out.splice(i, j - i, ...lower.split(''));
         durationCallPending = true;
       } else if (!inDuration && call && (word === 'min_of' || word === 'max_of')) {

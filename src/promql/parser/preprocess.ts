@@ -1,27 +1,6 @@
-import type { AtModifier, Expr } from './ast.js';
+import type { AtModifier, Expr } from '../ast.js';
+import { functionNamed } from '../functions/table.js';
 import { fold } from './walk.js';
-
-/**
- * Functions whose result depends on the evaluation time even when their input does not, so a
- * call to them is never step-invariant (timestamp() is, when its argument is a selector that is).
- */
-export const TIME_DEPENDENT: ReadonlySet<string> = new Set([
-  'days_in_month',
-  'day_of_month',
-  'day_of_week',
-  'day_of_year',
-  'end',
-  'hour',
-  'minute',
-  'month',
-  'year',
-  'predict_linear',
-  'range',
-  'start',
-  'step',
-  'time',
-  'timestamp',
-]);
 
 /**
  * Prepares a parsed query for one evaluation, as Prometheus's engine does before it runs a query:
@@ -104,7 +83,7 @@ class Preprocessor {
         const args = kids.map(unparenVisited);
         const all = args.every((a) => a.invariant);
         const timestampOfSelector = e.func === 'timestamp' && args.length > 0 && args.every((a) => a.invariant && a.expr.kind === 'VectorSelector');
-        if ((all && !TIME_DEPENDENT.has(e.func)) || timestampOfSelector) {
+        if ((all && functionNamed(e.func)?.timeDependent !== true) || timestampOfSelector) {
           return { expr: { ...e, args: args.map((a) => a.expr) }, invariant: true, wrap: true };
         }
         return { expr: { ...e, args: args.map((a) => (a.wrap ? invariant(a.expr) : a.expr)) }, invariant: false, wrap: false };

@@ -1,4 +1,4 @@
-import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
+import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from '../ast.js';
 import { formatFloatF } from '../format.js';
 import { goQuote } from './lex-literals.js';
 import { leftSpine } from './walk.js';

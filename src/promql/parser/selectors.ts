@@ -1,5 +1,6 @@
 import { METRIC_NAME } from '../../tsdb/labels.js';
-import type { AtModifier, Expr, SubqueryExpr, VectorSelector } from './ast.js';
+import type { AtModifier, Expr, SubqueryExpr, VectorSelector } from '../ast.js';
+import { functionNamed } from '../functions/table.js';
 import { walk } from './walk.js';
 
 /** Metric names a query reads (for the scaler's ingest-driven re-evaluation and lazy mode). */
@@ -28,8 +29,8 @@ export function orderFreeSelectors(expr: Expr): Set<VectorSelector> {
         if (child === parent.param) return false;
         return ORDER_FREE_AGGREGATIONS.has(parent.op) || (free && parent.op === 'count_values');
       case 'Call':
-        // Sorting and label rewriting keep order observable; everything else maps series one to one.
-        return free && !parent.func.startsWith('sort') && !parent.func.startsWith('label_');
+        // Everything but sorting and label rewriting maps series one to one.
+        return free && functionNamed(parent.func)?.keepsOrder !== true;
       case 'BinaryExpr':
         // Errors about duplicate series name them in order; keep that stable.
         return false;

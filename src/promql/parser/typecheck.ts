@@ -1,6 +1,6 @@
-import type { BinaryExpr, Call, Expr, PosRange, ValueType, VectorMatching } from './ast.js';
+import type { BinaryExpr, Call, Expr, PosRange, ValueType, VectorMatching } from '../ast.js';
 import { ParseError } from '../errors.js';
-import { functionSignature } from './functions.js';
+import { functionNamed } from '../functions/table.js';
 import { leftSpine } from './walk.js';
 
 /** The type an expression evaluates to, by Prometheus's rules. */
@@ -23,7 +23,7 @@ export function typeOf(e: Expr): ValueType {
     case 'BinaryExpr':
       return binaryType(e);
     case 'Call':
-      return functionSignature(e.func)?.returnType ?? 'vector';
+      return functionNamed(e.func)?.returnType ?? 'vector';
   }
 }
 
@@ -179,7 +179,7 @@ class Checker {
   }
 
   private call(e: Call): void {
-    const sig = functionSignature(e.func);
+    const sig = functionNamed(e.func);
     if (sig === undefined) return this.fail(e.pos, `unknown function with name ${JSON.stringify(e.func)}`);
     const nargs = sig.argTypes.length;
     if (sig.variadic === 0) {

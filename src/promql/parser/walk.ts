@@ -1,4 +1,4 @@
-import type { BinaryExpr, Expr } from './ast.js';
+import type { BinaryExpr, Expr } from '../ast.js';
 
 /**
  * A node's operands in the order they are written: a range selector's vector selector, an

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/promql/eval/engine.js';
 import { metricNamesOf } from '../../../src/promql/parser/selectors.js';
 import { EvalError, QueryTimeoutError, TooManySamplesError } from '../../../src/promql/errors.js';
-import type { QueryValue } from '../../../src/promql/eval/value.js';
+import type { QueryValue } from '../../../src/promql/value.js';
 import { MAX_NESTING, parseQuery } from '../../../src/promql/parser/parse.js';
 import { Tsdb } from '../../../src/tsdb/db.js';
 import { labelsFromRecord, labelsToRecord } from '../../../src/tsdb/labels.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Expr, ValueType } from '../../../src/promql/parser/ast.js';
+import type { Expr, ValueType } from '../../../src/promql/ast.js';
 import { ParseError } from '../../../src/promql/errors.js';
 import { MAX_NESTING, MAX_QUERY_LENGTH, parseDuration, parseExpr, parseMetricSelector } from '../../../src/promql/parser/parse.js';
-import { FUNCTIONS } from '../../../src/promql/parser/functions.js';
+import { FUNCTIONS } from '../../../src/promql/functions/table.js';
 import { Matcher } from '../../../src/tsdb/matcher.js';
 import { shape } from '../shape.js';
 
@@ -405,12 +405,6 @@ describe('function calls', () => {
       expect(() => parseExpr(`${name}(${full.join(', ')})`)).not.toThrow();
       expect(parseError(`${name}(${[...full, full.at(-1)].join(', ')})`).reason).toMatch(/^expected at most/);
     }
-  });
-
-  it('has every function of Prometheus 3.x', () => {
-    expect(Object.keys(FUNCTIONS)).toHaveLength(90);
-    expect(FUNCTIONS.label_join).toEqual({ argTypes: ['vector', 'string', 'string', 'string'], variadic: -1, returnType: 'vector' });
-    expect(FUNCTIONS.time).toMatchObject({ argTypes: [], returnType: 'scalar' });
   });
 
   it('accepts any number of labels for label_join and sort_by_label', () => {

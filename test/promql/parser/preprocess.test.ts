@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Expr } from '../../../src/promql/parser/ast.js';
+import type { Expr } from '../../../src/promql/ast.js';
 import { parseExpr } from '../../../src/promql/parser/parse.js';
 import { preprocessExpr } from '../../../src/promql/parser/preprocess.js';
 import { formatExpr } from '../../../src/promql/parser/printer.js';

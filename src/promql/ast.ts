@@ -1,4 +1,4 @@
-import type { Matcher } from '../../tsdb/matcher.js';
+import type { Matcher } from '../tsdb/matcher.js';
 
 /** The PromQL value types, as the type checker and the evaluator name them. */
 export type ValueType = 'scalar' | 'vector' | 'matrix' | 'string';

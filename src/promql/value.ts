@@ -1,4 +1,4 @@
-import type { Labels } from '../../tsdb/labels.js';
+import type { Labels } from '../tsdb/labels.js';
 
 /** One sample of an instant vector result. */
 export interface Sample {
