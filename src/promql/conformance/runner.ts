@@ -7,6 +7,7 @@ import type { Expr, VectorSelector } from '../ast.js';
 import { Engine } from '../eval/engine.js';
 import { almostEqual } from '../functions/histogram.js';
 import { parseExpr } from '../parser/parse.js';
+import { walk } from '../parser/walk.js';
 import type { QueryResult, QueryValue } from '../value.js';
 import { withAtModifier } from './at-modifier.js';
 import { parseScript, ScriptError, type Command, type EvalCommand, type Expectation, type LoadCommand } from './script.js';
@@ -207,34 +208,11 @@ function runInstant(engine: Engine, cmd: EvalCommand, expr: Expr, t: number, tex
 }
 
 /** Selectors of a query, to tell whether it reads a native histogram. */
-function selectorsOf(e: Expr, out: VectorSelector[] = []): VectorSelector[] {
-  switch (e.kind) {
-    case 'VectorSelector':
-      out.push(e);
-      break;
-    case 'MatrixSelector':
-      out.push(e.vector);
-      break;
-    case 'SubqueryExpr':
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr':
-      selectorsOf(e.expr, out);
-      break;
-    case 'BinaryExpr':
-      selectorsOf(e.lhs, out);
-      selectorsOf(e.rhs, out);
-      break;
-    case 'AggregateExpr':
-      selectorsOf(e.expr, out);
-      if (e.param !== undefined) selectorsOf(e.param, out);
-      break;
-    case 'Call':
-      for (const a of e.args) selectorsOf(a, out);
-      break;
-    default:
-      break;
-  }
+function selectorsOf(expr: Expr): VectorSelector[] {
+  const out: VectorSelector[] = [];
+  walk(expr, undefined, (e) => {
+    if (e.kind === 'VectorSelector') out.push(e);
+  });
   return out;
 }
 

@@ -56,6 +56,11 @@ const PRECEDENCE: Readonly<Record<string, number>> = {
   '^': 6,
 };
 
+/** Prometheus's precedence of a binary operator, 1 for `or` up to 6 for `^`; undefined for the experimental trim operators. */
+export function precedenceOf(op: string): number | undefined {
+  return PRECEDENCE[op];
+}
+
 /** `^` is right-associative and binds tighter than a sign: its chains stay with lezer. */
 const RIGHT_ASSOCIATIVE = 6;
 

@@ -19,7 +19,7 @@ import type {
   VectorMatching,
   VectorSelector,
 } from '../ast.js';
-import { Chains, type ChainOperator, type Region } from './chains.js';
+import { Chains, precedenceOf, type ChainOperator, type Region } from './chains.js';
 import { dependsOnQuery, durationMs } from './durations.js';
 import { ParseError } from '../errors.js';
 import { isUnitDuration, lexDuration, lexNumber, lexUnitDuration, secondsToMs, unquoteString, type Lexed } from './lex-literals.js';
@@ -719,9 +719,22 @@ class TreeConverter {
 
   private binary(node: SyntaxNode): Expr {
     const parts = kids(node);
-    const { op, matching, returnBool } = this.binaryParts(parts);
-    const lhs = this.expr(parts[0]!);
-    const rhs = this.expr(parts[parts.length - 1]!);
+    const operator = this.binaryParts(parts);
+    return this.join(this.expr(parts[0]!), operator, this.expr(parts[parts.length - 1]!), node);
+  }
+
+  /**
+   * lhs op rhs. lezer applies a postfix modifier (offset, `@`, a range) to a whole preceding
+   * binary expression, and postfix() moves it onto that expression's last operand; an operator
+   * that binds tighter than that expression's then takes only its last operand, as in
+   * Prometheus: `a + b offset 1m * c` is a + ((b offset 1m) * c).
+   */
+  private join(lhs: Expr, operator: BinaryParts, rhs: Expr, node: SyntaxNode): Expr {
+    const { op, matching, returnBool } = operator;
+    if (lhs.kind === 'BinaryExpr' && bindsTighter(op, lhs.op)) {
+      const inner = this.join(lhs.rhs, operator, rhs, node);
+      return { ...lhs, rhs: inner, pos: { start: lhs.pos.start, end: inner.pos.end } };
+    }
     if (op === '^') {
       const hoisted = this.hoistSignOverPow(lhs, rhs, matching, returnBool, node);
       if (hoisted !== undefined) return hoisted;
@@ -908,6 +921,14 @@ function lezerCompatible(query: string): string {
     }
   }
   return out.join('');
+}
+
+/** Whether `op` takes its left operand before `inner` would: a higher precedence, or `^`'s own (right-associative). */
+function bindsTighter(op: BinaryOp, inner: BinaryOp): boolean {
+  const p = precedenceOf(op);
+  const q = precedenceOf(inner);
+  if (p === undefined || q === undefined) return false;
+  return p > q || (p === q && op === '^');
 }
 
 /** False when the string holds a lone surrogate, which is how invalid UTF-8 bytes arrive here. */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/promql/eval/engine.js';
-import { metricNamesOf } from '../../../src/promql/parser/selectors.js';
 import { EvalError, QueryTimeoutError, TooManySamplesError } from '../../../src/promql/errors.js';
 import type { QueryValue } from '../../../src/promql/value.js';
 import { MAX_NESTING, parseQuery } from '../../../src/promql/parser/parse.js';
@@ -99,10 +98,6 @@ describe('Engine on hand-built expressions', () => {
   it('stops at the sample limit with a clear error', () => {
     const e = new Engine(db({ m: Array.from({ length: 100 }, (_, i) => i) }), { maxSamples: 10 });
     expect(() => e.instant({ tree: call('sum_over_time', mat(sel('m'), 100 * MIN)) }, 99 * MIN)).toThrow(TooManySamplesError);
-  });
-
-  it('lists the metric names a query reads', () => {
-    expect(metricNamesOf(bin('/', call('rate', mat(sel('b_total'), MIN)), agg('sum', sel('a'))))).toEqual(['a', 'b_total']);
   });
 });
 

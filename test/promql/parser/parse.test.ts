@@ -69,6 +69,12 @@ describe('operator precedence and associativity', () => {
     ['1 - -1', '(- 1 -1)'],
     ['1 + 2 * 3 ^ 2 ^ -1 > bool 0', '(> (+ 1 (* 2 (^ 3 (^ 2 -1)))) 0)'],
     ['a + 2 * 3 ^ 2 ^ -1 > bool 0 or b', '(or (> (+ a (* 2 (^ 3 (^ 2 -1)))) 0) b)'],
+    // lezer gives a postfix modifier the whole expression before it; the operator after it binds as Prometheus's does.
+    ['a + b offset 1m * c', '(+ a (* b c))'],
+    ['a and b / e @ 100 % c', '(and a (% (/ b e) c))'],
+    ['a ^ b offset 1m ^ c', '(^ a (^ b c))'],
+    ['a * b offset 1m + c', '(+ (* a b) c)'],
+    ['a or b @ 100 offset 1m == bool c', '(or a (== b c))'],
   ])('%s parses as %s', (query, tree) => {
     expect(sexpr(parseExpr(query))).toBe(tree);
   });
