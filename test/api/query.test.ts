@@ -243,9 +243,9 @@ describe('/api/v1/query and /api/v1/query_range', () => {
     });
 
     it('binds an operator after a modifier to the nearest operand, as Prometheus does', async () => {
-      // (vector(1) + m1 @ t) * vector(2) would be 6.
-      const res = await apiPost(app, '/api/v1/query', { query: `vector(1) + m1 @ ${at()} * vector(2)`, time: at() });
-      expect(res.body.data.result).toEqual([{ metric: {}, value: [end / 1000, '5'] }]);
+      // m1 - (m1 @ t * 2); (m1 - m1 @ t) * 2 would be 0.
+      const res = await apiPost(app, '/api/v1/query', { query: `m1 - m1 @ ${at()} * 2`, time: at() });
+      expect(res.body.data.result).toEqual([{ metric: { a: 'x', b: '2' }, value: [end / 1000, '-2'] }]);
     });
 
     it('names the position of a fault inside a long chain, and of parentheses nested too deeply', async () => {
