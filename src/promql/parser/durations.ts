@@ -1,6 +1,6 @@
 import type { DurationExpr, Expr, PosRange } from '../ast.js';
 import { EvalError } from '../errors.js';
-import { fold, withChildren } from './walk.js';
+import { fold, walk, withChildren } from './walk.js';
 
 /** What step() and range() stand for in a duration expression: the query's step and end - start. */
 export interface DurationContext {
@@ -82,12 +82,28 @@ function evalFail(pos: PosRange, cause: string): never {
   throw new EvalError(`${pos.start}:${pos.end}: ${cause}`);
 }
 
+/** Whether a tree has a duration that reads step() or range(), for the trees a caller evaluates again and again. */
+const readsQueryDurations = new WeakMap<Expr, boolean>();
+
 /**
  * The tree with every duration that depends on step() or range() computed for one query, as
  * Prometheus does before it evaluates. Returns the same tree when there is none.
  */
 export function resolveDurations(expr: Expr, ctx: DurationContext): Expr {
   const dyn = (d: DurationExpr | undefined): d is DurationExpr => d !== undefined && dependsOnQuery(d);
+  let known = readsQueryDurations.get(expr);
+  if (known === undefined) {
+    let found = false;
+    walk(expr, undefined, (e) => {
+      if (e.kind === 'VectorSelector') found ||= dyn(e.offsetExpr);
+      else if (e.kind === 'MatrixSelector') found ||= dyn(e.rangeExpr);
+      else if (e.kind === 'SubqueryExpr') found ||= dyn(e.rangeExpr) || dyn(e.stepExpr) || dyn(e.offsetExpr);
+      return !found;
+    });
+    known = found;
+    readsQueryDurations.set(expr, known);
+  }
+  if (!known) return expr;
   return fold<Expr>(expr, (node, kids) => {
     const e = withChildren(node, kids);
     switch (e.kind) {

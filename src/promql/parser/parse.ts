@@ -302,10 +302,10 @@ class TreeConverter {
   }
 
   /**
-   * Conversion, type checking and evaluation recurse once a level of the tree: past MAX_NESTING
-   * levels (a chain of thousands of `+`, or of parentheses) the query is refused, where the first
-   * level too deep begins, before any of them could run out of stack. Only a level that begins
-   * before `before` (an error found first) counts.
+   * Conversion, type checking and evaluation recurse once a level of the tree (a long chain of
+   * operators is split before lezer sees it): past MAX_NESTING levels (parentheses, calls, right
+   * operands) the query is refused, where the first level too deep begins, before any of them
+   * could run out of stack. Only a level that begins before `before` (an error found first) counts.
    */
   private throwTooDeep(top: SyntaxNode, before: number): void {
     const cursor = top.cursor();
