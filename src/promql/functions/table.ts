@@ -209,9 +209,33 @@ function formatQuantileLabel(q: number): string {
   return /^-?\d+$/.test(s) ? `${s}.0` : s;
 }
 
+/** Parts of a date, for the date functions. */
+const dayOfMonth = (d: Date): number => d.getUTCDate();
+const dayOfWeek = (d: Date): number => d.getUTCDay();
+const hourOf = (d: Date): number => d.getUTCHours();
+const minuteOf = (d: Date): number => d.getUTCMinutes();
+const monthOf = (d: Date): number => d.getUTCMonth() + 1;
+const yearOf = (d: Date): number => d.getUTCFullYear();
+
+const toDegrees = (v: number): number => (v * 180) / Math.PI;
+const toRadians = (v: number): number => (v * Math.PI) / 180;
+/** -1, 1, or the value itself for zeros and NaN. */
+const signOf = (v: number): number => (v < 0 ? -1 : v > 0 ? 1 : v);
+
+/** A scalar of two scalars. */
+function ofTwoScalars(f: (a: number, b: number) => number): Implementation {
+  return { kind: 'step', fn: (args, ctx) => void ctx.out.push(out([], f(num(args[0]), num(args[1])), false)) };
+}
+
+/** The query's own times in ms, for start(), end(), step() and range(). */
+const queryStart = (q: StepContext['query']): number => q.startMs;
+const queryEnd = (q: StepContext['query']): number => q.endMs;
+const queryStep = (q: StepContext['query']): number => q.stepMs;
+const queryRange = (q: StepContext['query']): number => q.endMs - q.startMs;
+
 /** A scalar fixed by the query's parameters, the same at every step and inside subqueries. */
-function queryConstant(f: (q: StepContext['query']) => number): Implementation {
-  return { kind: 'step', fn: (_args, ctx) => void ctx.out.push(out([], f(ctx.query), false)) };
+function queryConstant(ms: (q: StepContext['query']) => number): Implementation {
+  return { kind: 'step', fn: (_args, ctx) => void ctx.out.push(out([], ms(ctx.query) / 1000, false)) };
 }
 
 /** Functions of data this engine does not store (native histograms): never any output. */
@@ -285,38 +309,15 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   cos: fn([V], 0, V, elementwise(Math.cos)),
   cosh: fn([V], 0, V, elementwise(Math.cosh)),
   count_over_time: fn([M], 0, V, overWindows(windows.count_over_time)),
-  day_of_month: fn(
-    [V],
-    1,
-    V,
-    dateFunction((d) => d.getUTCDate()),
-    { timeDependent: true },
-  ),
-  day_of_week: fn(
-    [V],
-    1,
-    V,
-    dateFunction((d) => d.getUTCDay()),
-    { timeDependent: true },
-  ),
+  day_of_month: fn([V], 1, V, dateFunction(dayOfMonth), { timeDependent: true }),
+  day_of_week: fn([V], 1, V, dateFunction(dayOfWeek), { timeDependent: true }),
   day_of_year: fn([V], 1, V, dateFunction(dayOfYear), { timeDependent: true }),
   days_in_month: fn([V], 1, V, dateFunction(daysInMonth), { timeDependent: true }),
-  deg: fn(
-    [V],
-    0,
-    V,
-    elementwise((v) => (v * 180) / Math.PI),
-  ),
+  deg: fn([V], 0, V, elementwise(toDegrees)),
   delta: fn([M], 0, V, overWindows(windows.delta, { endsOnly: true, anchored: true, smoothed: true })),
   deriv: fn([M], 0, V, overWindows(windows.deriv)),
   double_exponential_smoothing: fn([M, S, S], 0, V, overWindows(windows.double_exponential_smoothing), { experimental: true }),
-  end: fn(
-    [],
-    0,
-    S,
-    queryConstant((q) => q.endMs / 1000),
-    { experimental: true, timeDependent: true },
-  ),
+  end: fn([], 0, S, queryConstant(queryEnd), { experimental: true, timeDependent: true }),
   exp: fn([V], 0, V, elementwise(Math.exp)),
   first_over_time: fn([M], 0, V, overWindows(windows.first_over_time, { keepsName: true })),
   floor: fn([V], 0, V, elementwise(Math.floor)),
@@ -363,13 +364,7 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   histogram_stddev: fn([V], 0, V, noOutput),
   histogram_stdvar: fn([V], 0, V, noOutput),
   histogram_sum: fn([V], 0, V, noOutput),
-  hour: fn(
-    [V],
-    1,
-    V,
-    dateFunction((d) => d.getUTCHours()),
-    { timeDependent: true },
-  ),
+  hour: fn([V], 1, V, dateFunction(hourOf), { timeDependent: true }),
   idelta: fn([M], 0, V, overWindows(windows.idelta)),
   increase: fn([M], 0, V, overWindows(windows.increase, { endsOnly: true, anchored: true, smoothed: true, startTimes: true })),
   info: fn([V, V], 1, V, { kind: 'special' }, { experimental: true }),
@@ -399,53 +394,18 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   log10: fn([V], 0, V, elementwise(Math.log10)),
   log2: fn([V], 0, V, elementwise(Math.log2)),
   mad_over_time: fn([M], 0, V, overWindows(windows.mad_over_time), { experimental: true }),
-  max_of: fn(
-    [S, S],
-    0,
-    S,
-    { kind: 'step', fn: (args, ctx) => void ctx.out.push(out([], goMax(num(args[0]), num(args[1])), false)) },
-    { experimental: true, inDurations: true },
-  ),
+  max_of: fn([S, S], 0, S, ofTwoScalars(goMax), { experimental: true, inDurations: true }),
   max_over_time: fn([M], 0, V, overWindows(windows.max_over_time)),
-  min_of: fn(
-    [S, S],
-    0,
-    S,
-    { kind: 'step', fn: (args, ctx) => void ctx.out.push(out([], goMin(num(args[0]), num(args[1])), false)) },
-    { experimental: true, inDurations: true },
-  ),
+  min_of: fn([S, S], 0, S, ofTwoScalars(goMin), { experimental: true, inDurations: true }),
   min_over_time: fn([M], 0, V, overWindows(windows.min_over_time)),
-  minute: fn(
-    [V],
-    1,
-    V,
-    dateFunction((d) => d.getUTCMinutes()),
-    { timeDependent: true },
-  ),
-  month: fn(
-    [V],
-    1,
-    V,
-    dateFunction((d) => d.getUTCMonth() + 1),
-    { timeDependent: true },
-  ),
+  minute: fn([V], 1, V, dateFunction(minuteOf), { timeDependent: true }),
+  month: fn([V], 1, V, dateFunction(monthOf), { timeDependent: true }),
   pi: fn([], 0, S, { kind: 'step', fn: (_args, ctx) => void ctx.out.push(out([], Math.PI, false)) }),
   predict_linear: fn([M, S], 0, V, overWindows(windows.predict_linear), { timeDependent: true }),
   present_over_time: fn([M], 0, V, overWindows(windows.present_over_time)),
   quantile_over_time: fn([S, M], 0, V, overWindows(windows.quantile_over_time)),
-  rad: fn(
-    [V],
-    0,
-    V,
-    elementwise((v) => (v * Math.PI) / 180),
-  ),
-  range: fn(
-    [],
-    0,
-    S,
-    queryConstant((q) => (q.endMs - q.startMs) / 1000),
-    { experimental: true, timeDependent: true, inDurations: true },
-  ),
+  rad: fn([V], 0, V, elementwise(toRadians)),
+  range: fn([], 0, S, queryConstant(queryRange), { experimental: true, timeDependent: true, inDurations: true }),
   rate: fn([M], 0, V, overWindows(windows.rate, { endsOnly: true, anchored: true, smoothed: true, startTimes: true })),
   resets: fn([M], 0, V, overWindows(windows.resets, { anchored: true, startTimes: true })),
   round: fn([V, S], 1, V, {
@@ -463,12 +423,7 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
       ctx.out.push(out([], v.length === 1 ? v[0]!.v : NaN, false));
     },
   }),
-  sgn: fn(
-    [V],
-    0,
-    V,
-    elementwise((v) => (v < 0 ? -1 : v > 0 ? 1 : v)),
-  ),
+  sgn: fn([V], 0, V, elementwise(signOf)),
   sin: fn([V], 0, V, elementwise(Math.sin)),
   sinh: fn([V], 0, V, elementwise(Math.sinh)),
   sort: fn([V], 0, V, sortFunction(byValue(false)), { keepsOrder: true }),
@@ -476,24 +431,12 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   sort_by_label_desc: fn([V, STR], -1, V, sortFunction(byLabels(true)), { experimental: true, keepsOrder: true }),
   sort_desc: fn([V], 0, V, sortFunction(byValue(true)), { keepsOrder: true }),
   sqrt: fn([V], 0, V, elementwise(Math.sqrt)),
-  start: fn(
-    [],
-    0,
-    S,
-    queryConstant((q) => q.startMs / 1000),
-    { experimental: true, timeDependent: true },
-  ),
+  start: fn([], 0, S, queryConstant(queryStart), { experimental: true, timeDependent: true }),
   // The engine hands start_timestamp() the samples' start times (selectors only).
   start_timestamp: fn([V], 0, V, passTimes, { experimental: true }),
   stddev_over_time: fn([M], 0, V, overWindows(windows.stddev_over_time)),
   stdvar_over_time: fn([M], 0, V, overWindows(windows.stdvar_over_time)),
-  step: fn(
-    [],
-    0,
-    S,
-    queryConstant((q) => q.stepMs / 1000),
-    { experimental: true, timeDependent: true, inDurations: true },
-  ),
+  step: fn([], 0, S, queryConstant(queryStep), { experimental: true, timeDependent: true, inDurations: true }),
   sum_over_time: fn([M], 0, V, overWindows(windows.sum_over_time)),
   tan: fn([V], 0, V, elementwise(Math.tan)),
   tanh: fn([V], 0, V, elementwise(Math.tanh)),
@@ -505,13 +448,7 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   ts_of_max_over_time: fn([M], 0, V, overWindows(windows.ts_of_max_over_time), { experimental: true }),
   ts_of_min_over_time: fn([M], 0, V, overWindows(windows.ts_of_min_over_time), { experimental: true }),
   vector: fn([S], 0, V, { kind: 'step', fn: (args, ctx) => void ctx.out.push(out(EMPTY_LABELS, num(args[0]), false)) }),
-  year: fn(
-    [V],
-    1,
-    V,
-    dateFunction((d) => d.getUTCFullYear()),
-    { timeDependent: true },
-  ),
+  year: fn([V], 1, V, dateFunction(yearOf), { timeDependent: true }),
 };
 
 /** A function by name; undefined for an unknown name. */
