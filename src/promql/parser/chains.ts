@@ -244,16 +244,25 @@ export class Chains {
   }
 
   /**
-   * A region split at its loosest operators: the operands in order and the operators between
-   * them. Undefined when the region is not a chain to split (too few operators, or only `^`).
-   * An empty operand (`a or or b`) comes back as an empty region at the token that follows.
+   * A region split at its loosest operators: the operands in order, the operators between them,
+   * and how many operators each operand has at its own top level. Undefined when the region is
+   * not a chain to split (too few operators, or only `^`). An empty operand (`a or or b`) comes
+   * back as an empty region at the token that follows.
    */
-  split(r: Region): { operands: Region[]; operators: ChainOperator[] } | undefined {
+  split(r: Region): { operands: Region[]; operators: ChainOperator[]; inner: number[] } | undefined {
     const all = this.operatorsOf(this.indexAt(r.start), this.indexAt(r.end));
     if (all.length <= CHAIN_SPLIT) return undefined;
     const loosest = Math.min(...all.map((o) => o.precedence));
     if (loosest === RIGHT_ASSOCIATIVE) return undefined;
-    const operators = all.filter((o) => o.precedence === loosest);
+    const operators: ChainOperator[] = [];
+    const inner = [0];
+    for (const o of all) {
+      if (o.precedence !== loosest) inner[inner.length - 1]!++;
+      else {
+        operators.push(o);
+        inner.push(0);
+      }
+    }
     const operands: Region[] = [];
     let from = r.start;
     for (const op of [...operators, undefined]) {
@@ -261,7 +270,7 @@ export class Chains {
       operands.push(this.trim(from, until));
       if (op !== undefined) from = op.modifiersEnd;
     }
-    return { operands, operators };
+    return { operands, operators, inner };
   }
 
   /** [from, to) without leading and trailing whitespace and comments: from its first token to its last. */

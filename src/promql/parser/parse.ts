@@ -1,4 +1,4 @@
-import { NodeType, Tree, type PartialParse, type SyntaxNode } from '@lezer/common';
+import { NodeType, Tree, type Input, type PartialParse, type SyntaxNode } from '@lezer/common';
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
 import { METRIC_NAME } from '../../tsdb/labels.js';
 import { Matcher, MatcherError, type MatchType } from '../../tsdb/matcher.js';
@@ -19,7 +19,7 @@ import type {
   VectorMatching,
   VectorSelector,
 } from '../ast.js';
-import { Chains, precedenceOf, type ChainOperator, type Region } from './chains.js';
+import { CHAIN_SPLIT, Chains, precedenceOf, type ChainOperator, type Region } from './chains.js';
 import { dependsOnQuery, durationMs } from './durations.js';
 import { ParseError } from '../errors.js';
 import { isUnitDuration, lexDuration, lexNumber, lexUnitDuration, secondsToMs, unquoteString, type Lexed } from './lex-literals.js';
@@ -156,26 +156,62 @@ function parseTree(text: string): Tree {
   }
 }
 
-/** The PromQL node of `text` parsed within `r` only, at the positions it has in the whole text. */
-function parseRegion(text: string, r: Region): SyntaxNode {
-  const parse = lezerParser.startParse(text, undefined, [{ from: r.start, to: r.end }]);
-  let tree: Tree | null = null;
-  while (tree === null) tree = parse.advance();
-  // lezer numbers a ranged parse from the range's start; mounted at that offset it reads as the whole text.
-  return new Tree(NodeType.none, [tree], [r.start], r.end).topNode.firstChild!;
+/**
+ * The query text as lezer reads it with some regions blanked out: the first and last character
+ * of each read as `_`, and the parse is given ranges that skip what lies between, so lezer reads
+ * the region as one short identifier whose token still spans it (positions stay the text's) and
+ * never reads what it holds.
+ */
+class BlankedInput implements Input {
+  readonly lineChunks = false;
+  readonly length: number;
+  private readonly edges: number[];
+
+  constructor(
+    private readonly text: string,
+    blanks: readonly Region[],
+  ) {
+    this.length = text.length;
+    this.edges = blanks.flatMap((b) => (b.end - b.start > 1 ? [b.start, b.end - 1] : [b.start]));
+  }
+
+  chunk(from: number): string {
+    if (this.edges.includes(from)) return '_';
+    const next = this.edges.find((e) => e > from) ?? this.length;
+    return this.text.slice(from, Math.min(next, from + 4096));
+  }
+
+  read(from: number, to: number): string {
+    let out = '';
+    for (let at = from; at < to;) {
+      const c = this.chunk(at).slice(0, to - at);
+      out += c;
+      at += c.length;
+    }
+    return out;
+  }
 }
 
-/** `text` with each region replaced by an identifier of the same length, so positions stay. */
-function blanked(text: string, regions: readonly Region[]): string {
-  const parts: string[] = [];
-  let at = 0;
-  for (const r of regions) {
-    if (r.end <= r.start) continue;
-    parts.push(text.slice(at, r.start), '_'.repeat(r.end - r.start));
-    at = r.end;
+/**
+ * The PromQL node of `text` within `r`, with `blanks` (regions inside it) read as one
+ * identifier each, at the positions it has in the whole text.
+ */
+function parseRegion(text: string, r: Region, blanks: readonly Region[] = []): SyntaxNode {
+  const kept = blanks.filter((b) => b.end > b.start && b.start >= r.start && b.end <= r.end);
+  const ranges: { from: number; to: number }[] = [];
+  let from = r.start;
+  for (const b of kept) {
+    if (b.end - b.start > 2) {
+      ranges.push({ from, to: b.start + 1 });
+      from = b.end - 1;
+    }
   }
-  parts.push(text.slice(at));
-  return parts.join('');
+  ranges.push({ from, to: r.end });
+  const parse = lezerParser.startParse(new BlankedInput(text, kept), undefined, ranges);
+  let tree: Tree | null = null;
+  while (tree === null) tree = parse.advance();
+  // lezer numbers a ranged parse from its first range's start; mounted there, positions are the text's.
+  return new Tree(NodeType.none, [tree], [r.start], r.end).topNode.firstChild!;
 }
 
 interface BinaryParts {
@@ -253,31 +289,72 @@ class TreeConverter {
     return lexical !== undefined && lexical.start < end ? lexical : undefined;
   }
 
-  /** A region of a chained query: split when it is a chain, else parsed by lezer. */
+  /**
+   * A region of a chained query: split when it is a chain, else parsed by lezer. The operands of
+   * a chain are parsed by lezer in runs of up to CHAIN_SPLIT operators (one lezer parse a run,
+   * not one an operand) and each run is hung onto the chain built so far.
+   */
   private region(r: Region): Expr {
-    const { text, chains, nested } = this.chained!;
     if (r.end <= r.start) throw this.unexpectedAt(r.start);
-    const split = chains.split(r);
-    if (split === undefined) {
-      const inner = chains.within(r);
-      for (const n of inner) nested.set(n.start, n);
-      return this.convertNode(parseRegion(inner.length === 0 ? text : blanked(text, inner), r), this.lexicalBefore(r.end));
+    const split = this.chained!.chains.split(r);
+    if (split === undefined) return this.parsed(r);
+    const { operands, operators, inner } = split;
+    let chain: Expr | undefined;
+    for (let i = 0; i < operands.length;) {
+      let j = i + 1;
+      let count = inner[i]!;
+      if (count <= CHAIN_SPLIT) {
+        while (j < operands.length && count + 1 + inner[j]! <= CHAIN_SPLIT && operands[j]!.end > operands[j]!.start) count += 1 + inner[j++]!;
+      }
+      const run = j === i + 1 ? this.region(operands[i]!) : this.parsed({ start: operands[i]!.start, end: operands[j - 1]!.end });
+      const join = (k: number): BinaryParts => this.chainOperator(operands[k - 1]!, operators[k - 1]!, operands[k]!);
+      const hung = chain === undefined ? run : this.hang(chain, join(i), run, j - i, operators[0]!.precedence);
+      if (hung !== undefined) chain = hung;
+      else {
+        // Not the shape a run of one precedence's chain has: one operand at a time instead.
+        for (let k = i; k < j; k++) {
+          const rhs = this.region(operands[k]!);
+          chain = { kind: 'BinaryExpr', ...join(k), lhs: chain!, rhs, pos: { start: chain!.pos.start, end: rhs.pos.end } };
+        }
+      }
+      i = j;
     }
-    const { operands, operators } = split;
-    const opText = blanked(text, operands);
-    let lhs = this.region(operands[0]!);
-    for (let i = 0; i < operators.length; i++) {
-      const parts = this.chainOperator(opText, operands[i]!, operators[i]!, operands[i + 1]!);
-      const rhs = this.region(operands[i + 1]!);
-      lhs = { kind: 'BinaryExpr', ...parts, lhs, rhs, pos: { start: lhs.pos.start, end: rhs.pos.end } };
-    }
-    return lhs;
+    return chain!;
   }
 
-  /** An operator of a chain and its modifiers, parsed by lezer between its blanked operands. */
-  private chainOperator(opText: string, left: Region, op: ChainOperator, right: Region): BinaryParts {
+  /** A region lezer parses whole, the long chains inside it parsed apart (through placeholders). */
+  private parsed(r: Region): Expr {
+    const { text, chains, nested } = this.chained!;
+    const inner = chains.within(r);
+    for (const n of inner) nested.set(n.start, n);
+    return this.convertNode(parseRegion(text, r, inner), this.lexicalBefore(r.end));
+  }
+
+  /**
+   * `chain op run`, where `run` is the tree of `operands` operands joined by the chain's
+   * operators (of one precedence): chain op first operand becomes the innermost lhs of the run's
+   * own chain. Undefined when the run's tree is not that chain.
+   */
+  private hang(chain: Expr, operator: BinaryParts, run: Expr, operands: number, precedence: number): Expr | undefined {
+    const spine: BinaryExpr[] = [];
+    let first = run;
+    for (let k = 1; k < operands; k++) {
+      if (first.kind !== 'BinaryExpr' || precedenceOf(first.op) !== precedence) return undefined;
+      spine.push(first);
+      first = first.lhs;
+    }
+    const joined: BinaryExpr = { kind: 'BinaryExpr', ...operator, lhs: chain, rhs: first, pos: { start: chain.pos.start, end: first.pos.end } };
+    const innermost = spine[spine.length - 1];
+    if (innermost === undefined) return joined;
+    innermost.lhs = joined;
+    for (const b of spine) b.pos = { start: chain.pos.start, end: b.pos.end };
+    return run;
+  }
+
+  /** An operator of a chain and its modifiers, parsed by lezer between its operands, blanked. */
+  private chainOperator(left: Region, op: ChainOperator, right: Region): BinaryParts {
     const end = Math.max(right.end, op.modifiersEnd);
-    const top = parseRegion(opText, { start: left.start, end });
+    const top = parseRegion(this.chained!.text, { start: left.start, end }, [left, right]);
     this.throwFirstSyntaxError(top, this.lexicalBefore(end));
     const body = kids(top);
     if (body.length !== 1 || body[0]!.name !== 'BinaryExpr') throw this.unexpectedAt(op.start);

@@ -61,4 +61,20 @@ describe('long chains of operators', () => {
     const bool = Array.from({ length: 300 }, (_, i) => `m${i}`).join(' + bool ');
     expect(() => parseExpr(bool)).toThrow('1:4: parse error: bool modifier can only be used on comparison operators');
   });
+
+  it('parses chains nested in chains, each level one parenthesis deeper', () => {
+    const chain = Array.from({ length: CHAIN_SPLIT + 2 }, () => 'a').join(' + ');
+    let q = 'b';
+    for (let i = 0; i < 200; i++) q = `(${chain} + ${q})`;
+    let e = parseExpr(q);
+    let levels = 0;
+    while (e.kind === 'ParenExpr') {
+      levels++;
+      e = e.expr;
+      expect(depthAlongLhs(e)).toBe(CHAIN_SPLIT + 2);
+      if (e.kind !== 'BinaryExpr') throw new Error(`unexpected ${e.kind}`);
+      e = e.rhs;
+    }
+    expect([levels, formatExpr(e)]).toEqual([200, 'b']);
+  });
 });
