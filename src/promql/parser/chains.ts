@@ -3,8 +3,8 @@ import { functionNamed } from '../functions/table.js';
 /**
  * Long chains of binary operators (`m0 or m1 or … m2999`), found in the query text so the parser
  * can split them: lezer builds its tree recursively and runs out of stack on a chain of a few
- * thousand operands, which Prometheus accepts. A chain is split at its loosest operators into
- * pieces lezer parses one at a time, and the left-associative tree is built by us.
+ * thousand operands, which Prometheus accepts. A chain is split at its loosest operators, lezer
+ * parses its operands in runs short enough for it, and the left-associative tree is built by us.
  */
 
 /** Operators at one level of a region above which the region is parsed as a chain. */

@@ -259,8 +259,8 @@ class TreeConverter {
 
   /**
    * A query with long chains of operators: each chain is split at its loosest operators, its
-   * operands parsed one at a time, and the left-associative tree built here, so neither lezer
-   * nor a walker along the chain recurses once an operand. Depth still counts every level that
+   * operands parsed in runs lezer can take, and the left-associative tree built here, so neither
+   * lezer nor a walker along the chain recurses once an operand. Depth still counts every level that
    * is not a step along a chain.
    */
   private convertChained(text: string, chains: Chains, lexical: SyntaxFault | undefined): Expr {
