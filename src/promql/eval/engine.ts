@@ -43,8 +43,6 @@ const SLICE_MS = 10;
 /** Resolution of a subquery written without one (`x[5m:]`): Prometheus's default evaluation interval. */
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 
-/** The range functions that read start times, as in Prometheus: counter resets and a counter's start inside the window. */
-
 /** What a selector reads of the sample it finds at each step. */
 type SampleField = 'value' | 'timestamp' | 'start';
 

@@ -36,7 +36,7 @@ export interface WindowUse {
   anchored: boolean;
   /** It may be given a `smoothed` range selector. */
   smoothed: boolean;
-  /** It reads the samples' start times, where series have them. */
+  /** It reads the samples' start times where series have them, as in Prometheus: for counter resets and a counter's start inside the window. */
   startTimes: boolean;
 }
 
