@@ -1,6 +1,9 @@
 // Which code may import which: the one statement of the rule. ARCHITECTURE.md points here.
 // Data flows otlp -> tsdb <- promql <- scaler <- api <- server <- main.ts, and imports follow it.
 
+/** The files at the top of src/promql/ that its parser, functions and evaluator share. */
+const PROMQL_SHARED = ['src/promql/ast.ts', 'src/promql/value.ts', 'src/promql/annotations.ts', 'src/promql/errors.ts', 'src/promql/format.ts'];
+
 /** Each folder of src/ and the parts of src/ it may import (itself included). */
 const ALLOWED = {
   'src/tsdb/': ['src/tsdb/'],
@@ -10,6 +13,13 @@ const ALLOWED = {
   // The store's window on disk: reads and writes tsdb through its public interface.
   'src/persist/': ['src/persist/', 'src/tsdb/'],
   'src/promql/': ['src/promql/', 'src/tsdb/'],
+  // The language's functions: one table of signatures, flags and implementations, on the shared
+  // files at the top of promql/ (the tree, values, annotations, errors, Go's float format).
+  'src/promql/functions/': ['src/promql/functions/', ...PROMQL_SHARED, 'src/tsdb/'],
+  // Text to a checked tree, and what can be learnt from the tree alone; evaluation builds on it.
+  'src/promql/parser/': ['src/promql/parser/', 'src/promql/functions/', ...PROMQL_SHARED, 'src/tsdb/'],
+  'src/promql/eval/': ['src/promql/eval/', 'src/promql/parser/', 'src/promql/functions/', ...PROMQL_SHARED, 'src/tsdb/'],
+  ...Object.fromEntries(PROMQL_SHARED.map((file) => [file, [...PROMQL_SHARED, 'src/tsdb/']])),
   'src/scaler/': ['src/scaler/', 'src/promql/', 'src/tsdb/', 'src/protobuf.ts'],
   'src/api/': ['src/api/', 'src/scaler/', 'src/promql/', 'src/tsdb/', 'src/protobuf.ts'],
   'src/server/': ['src/'],
@@ -37,6 +47,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: anchored(Object.keys(ALLOWED)) },
       to: { path: '^src/' },
+    },
+    {
+      name: 'parser-never-imports-eval',
+      comment: 'the parser and the tree analyses know the language, not how it is computed: the API, the scaler and tools parse without loading the engine',
+      severity: 'error',
+      from: { path: '^src/promql/parser/' },
+      to: { path: '^src/promql/eval/' },
     },
     {
       name: 'main-is-the-entry',

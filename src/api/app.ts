@@ -2,7 +2,7 @@ import formbody from '@fastify/formbody';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Engine } from '../promql/engine.js';
+import type { Engine } from '../promql/eval/engine.js';
 import type { Scaler } from '../scaler/scaler.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { emptyEndpointRoutes } from './empty-endpoints.js';

@@ -1,6 +1,7 @@
-import type { AtModifier, DurationExpr, Expr, VectorSelector } from '../promql/ast.js';
+import type { AtModifier, BinaryExpr, DurationExpr, Expr, VectorSelector } from '../promql/ast.js';
 import { formatFloatF } from '../promql/format.js';
-import { functionSignature } from '../promql/signatures.js';
+import { functionNamed } from '../promql/functions/table.js';
+import { leftSpine } from '../promql/parser/walk.js';
 import type { Matcher } from '../tsdb/matcher.js';
 
 /** An `@` modifier as Prometheus's parse_query writes it: a fixed time in ms, or start/end. */
@@ -52,6 +53,26 @@ function selector(v: VectorSelector, text: string) {
   };
 }
 
+/** A binary expression's node, given its operands' nodes. */
+function binary(e: BinaryExpr, lhs: unknown, rhs: unknown): unknown {
+  return {
+    type: 'binaryExpr',
+    op: e.op,
+    lhs,
+    rhs,
+    matching: e.matching
+      ? {
+          card: e.matching.card,
+          labels: e.matching.labels,
+          on: e.matching.on,
+          include: e.matching.include,
+          fillValues: { lhs: e.matching.fillLeft ?? null, rhs: e.matching.fillRight ?? null },
+        }
+      : null,
+    bool: e.returnBool,
+  };
+}
+
 /**
  * The syntax tree as Prometheus 3.x's `/api/v1/parse_query` returns it (the tree view of its
  * UI): node `type` names, ops as written, durations in ms, `@` as timestamp or start/end.
@@ -89,23 +110,13 @@ export function astToJson(e: Expr, text: string): unknown {
         stepExpr: duration(e.stepExpr, text),
         ...at(e.at),
       };
-    case 'BinaryExpr':
-      return {
-        type: 'binaryExpr',
-        op: e.op,
-        lhs: tree(e.lhs),
-        rhs: tree(e.rhs),
-        matching: e.matching
-          ? {
-              card: e.matching.card,
-              labels: e.matching.labels,
-              on: e.matching.on,
-              include: e.matching.include,
-              fillValues: { lhs: e.matching.fillLeft ?? null, rhs: e.matching.fillRight ?? null },
-            }
-          : null,
-        bool: e.returnBool,
-      };
+    case 'BinaryExpr': {
+      // From the innermost operator of a chain out, in a loop, not a recursion a level.
+      const spine = leftSpine(e);
+      let lhs = tree(spine[spine.length - 1]!.lhs);
+      for (let i = spine.length - 1; i >= 0; i--) lhs = binary(spine[i]!, lhs, tree(spine[i]!.rhs));
+      return lhs;
+    }
     case 'AggregateExpr':
       return {
         type: 'aggregation',
@@ -116,7 +127,7 @@ export function astToJson(e: Expr, text: string): unknown {
         without: e.without,
       };
     case 'Call': {
-      const sig = functionSignature(e.func);
+      const sig = functionNamed(e.func);
       return {
         type: 'call',
         func: { name: e.func, argTypes: sig?.argTypes ?? [], variadic: sig?.variadic ?? 0, returnType: sig?.returnType ?? 'vector' },

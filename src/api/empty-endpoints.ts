@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseExpr } from '../promql/parser.js';
+import { parseExpr } from '../promql/parser/parse.js';
 import { badData } from './errors.js';
 import { MAX_TIME_MS, MIN_TIME_MS, timeParam } from './params.js';
 import { Form } from './request.js';

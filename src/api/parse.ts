@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Expr } from '../promql/ast.js';
-import { parseExpr } from '../promql/parser.js';
+import { parseExpr } from '../promql/parser/parse.js';
 import { astToJson } from './ast-json.js';
 import { invalidParam } from './params.js';
 import { prettyExpr } from './pretty.js';

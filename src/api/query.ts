@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Engine } from '../promql/engine.js';
+import type { Engine } from '../promql/eval/engine.js';
 import { PromQLError } from '../promql/errors.js';
+import { parseQuery } from '../promql/parser/parse.js';
 import type { QueryResult, QueryValue } from '../promql/value.js';
 import { badData } from './errors.js';
 import { queryDataJson } from './format.js';
@@ -71,7 +72,7 @@ export function queryRoutes(app: FastifyInstance, engine: Engine): void {
     const time = timeParam('time', form.get('time'), Date.now());
     checkQueryOptions(form);
     const query = form.get('query') ?? '';
-    return sendSlicedJson(reply, answerJson(await evaluate(() => engine.instantAsync(lane, query, time)), limit));
+    return sendSlicedJson(reply, answerJson(await evaluate(() => engine.instantAsync(lane, parseQuery(query), time)), limit));
   };
 
   const range = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -87,7 +88,7 @@ export function queryRoutes(app: FastifyInstance, engine: Engine): void {
     }
     checkQueryOptions(form);
     const query = form.get('query') ?? '';
-    return sendSlicedJson(reply, answerJson(await evaluate(() => engine.rangeAsync(lane, query, start, end, step)), limit));
+    return sendSlicedJson(reply, answerJson(await evaluate(() => engine.rangeAsync(lane, parseQuery(query), start, end, step)), limit));
   };
 
   for (const [path, handler] of [

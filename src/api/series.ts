@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseMetricSelector } from '../promql/parser.js';
+import { parseMetricSelector } from '../promql/parser/parse.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { labelsCompare, labelsGet, labelsToRecord } from '../tsdb/labels.js';
 import type { Matcher } from '../tsdb/matcher.js';

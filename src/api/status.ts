@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { formatDuration } from '../promql/printer.js';
+import { formatDuration } from '../promql/parser/printer.js';
 import { PROJECT_ROOT } from '../protobuf.js';
 import type { Tsdb } from '../tsdb/db.js';
 

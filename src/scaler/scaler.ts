@@ -1,13 +1,14 @@
 import { status } from '@grpc/grpc-js';
 import type { Expr } from '../promql/ast.js';
-import { metricNamesOf, type Engine } from '../promql/engine.js';
+import type { Engine } from '../promql/eval/engine.js';
+import { metricNamesOf } from '../promql/parser/selectors.js';
 import { lineCol, PromQLError, TooManySamplesError } from '../promql/errors.js';
-import { earliestRead, lookBackOf, type LookBack } from '../promql/look-back.js';
-import type { Lane } from '../promql/lane.js';
-import { parseExpr } from '../promql/parser.js';
+import { earliestRead, lookBackOf, type LookBack } from '../promql/parser/look-back.js';
+import type { Lane } from '../promql/eval/lane.js';
+import { parseExpr } from '../promql/parser/parse.js';
 import { formatRFC3339Seconds } from '../promql/format.js';
-import { formatDuration } from '../promql/printer.js';
-import { documentedType, typeOf } from '../promql/typecheck.js';
+import { formatDuration } from '../promql/parser/printer.js';
+import { documentedType, typeOf } from '../promql/parser/typecheck.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { Matcher } from '../tsdb/matcher.js';
 import { ScalerError } from './errors.js';
@@ -239,7 +240,7 @@ export class Scaler {
   }
 
   private async evaluate(trigger: CompiledTrigger, now: number): Promise<number | undefined> {
-    const { value } = await this.engine.instantAsync(this.lane, trigger.expr, now);
+    const { value } = await this.engine.instantAsync(this.lane, { tree: trigger.expr }, now);
     let v: number;
     switch (value.type) {
       case 'scalar':

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { buildApi } from '../api/app.js';
 import { SelfMetrics } from '../api/self-metrics.js';
 import type { Config } from '../config.js';
-import { Engine } from '../promql/engine.js';
+import { Engine } from '../promql/eval/engine.js';
 import { Scaler } from '../scaler/scaler.js';
 import { EXTERNAL_SCALER_SERVICE, ExternalScalerService, externalScalerDefinition } from '../scaler/service.js';
 import { Tsdb } from '../tsdb/db.js';

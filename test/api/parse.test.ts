@@ -103,4 +103,19 @@ describe('/api/v1/format_query and /api/v1/parse_query', () => {
       expect(res.body).toEqual({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:5: parse error: unclosed left parenthesis' });
     }
   });
+
+  it('lays out and returns the tree of a 3,000-way chain, which Prometheus accepts', async () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((l) => `${l.repeat(40)}`);
+    expect((await apiPost(app, '/api/v1/format_query', { query: `${a} or ${b} or ${c}` })).body.data).toBe(`  ${a} or ${b}\nor\n  ${c}`);
+    const query = Array.from({ length: 3000 }, (_, i) => `m${i}`).join(' or ');
+    const formatted = await apiPost(app, '/api/v1/format_query', { query });
+    expect(formatted.status).toBe(200);
+    expect(formatted.body.data.endsWith('\nor\n  m2999')).toBe(true);
+    const parsed = await apiPost(app, '/api/v1/parse_query', { query });
+    expect(parsed.status).toBe(200);
+    let node = parsed.body.data as { type: string; lhs?: unknown; name?: string };
+    let depth = 0;
+    for (; node.type === 'binaryExpr'; depth++) node = node.lhs as typeof node;
+    expect([depth, node.name]).toEqual([2999, 'm0']);
+  });
 });

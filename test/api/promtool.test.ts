@@ -8,6 +8,7 @@ import { labelsString, labelsToRecord, METRIC_NAME } from '../../src/tsdb/labels
 import { Matcher } from '../../src/tsdb/matcher.js';
 import { startTestApp } from '../support/app.js';
 import { baseUrl, seed, wholeSecondNow } from './http.js';
+import { parseQuery } from '../../src/promql/parser/parse.js';
 
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
 const run = promisify(execFile);
@@ -41,7 +42,7 @@ describe.skipIf(!PROMTOOL)(title, () => {
 
   /** `name{a="b", c="d"} => value @[time]` lines, as promtool prints a vector. */
   function expectedVector(query: string, timeMs: number): string[] {
-    const v = app.engine.instant(query, timeMs).value;
+    const v = app.engine.instant(parseQuery(query), timeMs).value;
     if (v.type !== 'vector') throw new Error(`${query} is not a vector`);
     return v.samples.map((s) => `${labelsString(s.labels)} => ${formatValue(s.v)} @[${seconds(s.t)}]`).sort();
   }
@@ -59,7 +60,7 @@ describe.skipIf(!PROMTOOL)(title, () => {
 
   it('query instant -o json decodes to the same result', async () => {
     const out = JSON.parse(await promtool('instant', '-o', 'json', `--time=${seconds(end)}`, url, 'queue_size'));
-    const v = app.engine.instant('queue_size', end).value;
+    const v = app.engine.instant(parseQuery('queue_size'), end).value;
     if (v.type !== 'vector') throw new Error('not a vector');
     expect(out).toHaveLength(2);
     expect(out).toEqual(expect.arrayContaining(v.samples.map((s) => ({ metric: labelsToRecord(s.labels), value: [end / 1000, formatValue(s.v)] }))));
@@ -69,7 +70,7 @@ describe.skipIf(!PROMTOOL)(title, () => {
     const query = 'rate(requests_total[1m]) * 60';
     const start = end - 180_000;
     const out = await promtool('range', `--start=${seconds(start)}`, `--end=${seconds(end)}`, '--step=30s', url, query);
-    const v = app.engine.range(query, start, end, 30_000).value;
+    const v = app.engine.range(parseQuery(query), start, end, 30_000).value;
     if (v.type !== 'matrix') throw new Error('not a matrix');
     const expected = v.series.flatMap((s) => [`${labelsString(s.labels)} =>`, ...s.timestamps.map((t, i) => `${formatValue(s.values[i]!)} @[${seconds(t)}]`)]);
     expect(out.trim().split('\n')).toEqual(expected);
@@ -90,7 +91,7 @@ describe.skipIf(!PROMTOOL)(title, () => {
         'sum(queue_size)',
       ),
     );
-    const v = app.engine.range('sum(queue_size)', start, end, 15_000).value;
+    const v = app.engine.range(parseQuery('sum(queue_size)'), start, end, 15_000).value;
     if (v.type !== 'matrix') throw new Error('not a matrix');
     expect(out).toEqual(v.series.map((s) => ({ metric: {}, values: s.timestamps.map((t, i) => [t / 1000, formatValue(s.values[i]!)]) })));
   });

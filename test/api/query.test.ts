@@ -3,6 +3,7 @@ import type { App } from '../../src/server/app.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { startTestApp } from '../support/app.js';
 import { apiGet, apiPost, POINTS, seed, STEP_MS, wholeSecondNow } from './http.js';
+import { parseQuery } from '../../src/promql/parser/parse.js';
 
 describe('/api/v1/query and /api/v1/query_range', () => {
   let app: App;
@@ -99,7 +100,7 @@ describe('/api/v1/query and /api/v1/query_range', () => {
     const res = await apiPost(app, '/api/v1/query_range', params);
     expect(res.status).toBe(200);
     expect(res.body.data.resultType).toBe('matrix');
-    const expected = app.engine.range('rate(requests_total[1m])', end - 120_000, end, 30_000).value;
+    const expected = app.engine.range(parseQuery('rate(requests_total[1m])'), end - 120_000, end, 30_000).value;
     if (expected.type !== 'matrix') throw new Error('expected a matrix');
     expect(res.body.data.result).toEqual(
       expected.series.map((s) => ({
@@ -190,5 +191,78 @@ describe('/api/v1/query and /api/v1/query_range', () => {
     const info = await apiGet(app, '/api/v1/query', { query: 'rate(queue_size[1m])', time: String(end / 1000) });
     expect(info.body.status).toBe('success');
     expect(info.body.infos?.join('\n')).toMatch(/does not end in _total/);
+  });
+
+  describe('long chains of operators, which Prometheus accepts', () => {
+    const chain = (n: number, term: (i: number) => string, op: string): string => Array.from({ length: n }, (_, i) => term(i)).join(` ${op} `);
+    const at = (): string => String(end / 1000);
+    /** The answers below are Prometheus 2.42's for the same data (promtool test rules). */
+    beforeAll(() => {
+      const put = (name: string, labels: Record<string, string>, v: number): void =>
+        void app.tsdb.appendLabels(labelsFromRecord({ __name__: name, ...labels }), end, v);
+      put('m0', { a: 'x', b: '1' }, 1);
+      put('m1', { a: 'x', b: '2' }, 2);
+      put('m2', { a: 'x', b: '3' }, 3);
+      put('m7', { a: 'x', b: '1' }, 7);
+      put('m2999', { a: 'y' }, 9);
+    });
+
+    it('answers a 3,000-way or: each label set from the first operand that has it', async () => {
+      const res = await apiPost(app, '/api/v1/query', { query: chain(3000, (i) => `m${i}`, 'or'), time: at() });
+      expect(res.status).toBe(200);
+      expect(res.body.data.result).toEqual(
+        expect.arrayContaining([
+          { metric: { __name__: 'm0', a: 'x', b: '1' }, value: [end / 1000, '1'] },
+          { metric: { __name__: 'm1', a: 'x', b: '2' }, value: [end / 1000, '2'] },
+          { metric: { __name__: 'm2', a: 'x', b: '3' }, value: [end / 1000, '3'] },
+          { metric: { __name__: 'm2999', a: 'y' }, value: [end / 1000, '9'] },
+        ]),
+      );
+      expect(res.body.data.result).toHaveLength(4);
+    });
+
+    it('answers a 3,000-way +, with on() on every operator, and over a range', async () => {
+      const plain = await apiPost(app, '/api/v1/query', { query: chain(3000, (i) => `vector(${i})`, '+'), time: at() });
+      expect(plain.body.data.result).toEqual([{ metric: {}, value: [end / 1000, '4498500'] }]);
+      const on = await apiPost(app, '/api/v1/query', { query: chain(3000, (i) => `m${i % 3}`, '+ on(a)'), time: at() });
+      expect(on.body.data.result).toEqual([{ metric: { a: 'x' }, value: [end / 1000, '6000'] }]);
+      const range = await apiPost(app, '/api/v1/query_range', {
+        query: chain(3000, () => 'vector(1)', '+'),
+        start: String(end / 1000 - 60),
+        end: at(),
+        step: '30',
+      });
+      expect(range.body.data.result).toEqual([{ metric: {}, values: [0, 1, 2].map((k) => [end / 1000 - 60 + 30 * k, '3000']) }]);
+    });
+
+    it('keeps precedence and bool inside and across the pieces of a chain', async () => {
+      const mixed = await apiPost(app, '/api/v1/query', { query: chain(1500, (i) => `vector(${i}) * 2 - 1`, '+'), time: at() });
+      expect(mixed.body.data.result).toEqual([{ metric: {}, value: [end / 1000, '2247000'] }]);
+      const compared = await apiPost(app, '/api/v1/query', { query: chain(3000, () => 'vector(1)', '== bool'), time: at() });
+      expect(compared.body.data.result).toEqual([{ metric: {}, value: [end / 1000, '1'] }]);
+    });
+
+    it('binds an operator after a modifier to the nearest operand, as Prometheus does', async () => {
+      // m1 - (m1 @ t * 2); (m1 - m1 @ t) * 2 would be 0.
+      const res = await apiPost(app, '/api/v1/query', { query: `m1 - m1 @ ${at()} * 2`, time: at() });
+      expect(res.body.data.result).toEqual([{ metric: { a: 'x', b: '2' }, value: [end / 1000, '-2'] }]);
+    });
+
+    it('names the position of a fault inside a long chain, and of parentheses nested too deeply', async () => {
+      const fault = async (query: string): Promise<string | undefined> => {
+        const res = await apiPost(app, '/api/v1/query', { query, time: at() });
+        expect(res.status).toBe(400);
+        return res.body.error;
+      };
+      const doubled = chain(3000, (i) => (i === 2000 ? '*' : `m${i}`), 'or');
+      expect(await fault(doubled)).toBe(`invalid parameter "query": 1:${doubled.indexOf('*') + 1}: parse error: unexpected <op:*>`);
+      const unquoted = chain(3000, (i) => (i === 2000 ? 'm{a=b}' : `m${i}`), '+');
+      expect(await fault(unquoted)).toBe(
+        `invalid parameter "query": 1:${unquoted.indexOf('=b') + 2}: parse error: unexpected identifier "b" in label matching, expected string`,
+      );
+      expect(await fault(`${'('.repeat(3000)}x${')'.repeat(3000)}`)).toBe(
+        'invalid parameter "query": 1:1001: parse error: expression nested too deeply, more than 1000 levels',
+      );
+    });
   });
 });

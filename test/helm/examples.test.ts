@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExpr } from '../../src/promql/parser.js';
+import { parseExpr } from '../../src/promql/parser/parse.js';
 import { parseTrigger } from '../../src/scaler/trigger.js';
 import { validateManifest } from './models.js';
 import { EXAMPLES_DIR, findDoc, findRenderer, parseDocs, readYaml, render, type K8sDoc } from './render.js';

@@ -1,14 +1,15 @@
 import { AggregationType } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/promql/engine.js';
+import { Engine } from '../../src/promql/eval/engine.js';
 import { encodeRequest, EXPORTER_KINDS, exporter, exportClient, oneResource, sdk, startHarness, type Harness } from './harness.js';
+import { parseQuery } from '../../src/promql/parser/parse.js';
 
 /** Every instrument pushed by the real SDK, then read back through PromQL by its Prometheus names. */
 describe.each(EXPORTER_KINDS)('PromQL over what the SDK pushed over %s', (kind) => {
   let h: Harness;
   let engine: Engine;
   const scalar = (query: string) => {
-    const { value } = engine.instant(query, Date.now() + 1000);
+    const { value } = engine.instant(parseQuery(query), Date.now() + 1000);
     if (value.type !== 'vector') throw new Error(`${query} gave a ${value.type}`);
     if (value.samples.length !== 1) throw new Error(`${query} gave ${value.samples.length} samples`);
     return value.samples[0]!.v;

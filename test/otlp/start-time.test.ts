@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/promql/engine.js';
+import { Engine } from '../../src/promql/eval/engine.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 import type { Series } from '../../src/tsdb/series.js';
 import { encodeRequest, EXPORTER_KINDS, exportClient, exporter, oneResource, sdk, startHarness, type Harness } from './harness.js';
+import { parseQuery } from '../../src/promql/parser/parse.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,7 +21,7 @@ function starts(s: Series): number[] {
 
 /** The single value a query gives at time t. */
 function at(engine: Engine, query: string, t: number): number {
-  const { value } = engine.instant(query, t);
+  const { value } = engine.instant(parseQuery(query), t);
   if (value.type !== 'vector' || value.samples.length !== 1) throw new Error(`${query} did not give one sample`);
   return value.samples[0]!.v;
 }

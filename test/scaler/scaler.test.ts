@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../src/promql/engine.js';
+import { Engine } from '../../src/promql/eval/engine.js';
 import { ScalerError } from '../../src/scaler/errors.js';
 import { Scaler, type ScalerOptions } from '../../src/scaler/scaler.js';
 import { Tsdb } from '../../src/tsdb/db.js';

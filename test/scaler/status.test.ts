@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SelfMetrics } from '../../src/api/self-metrics.js';
-import { Engine } from '../../src/promql/engine.js';
+import { Engine } from '../../src/promql/eval/engine.js';
 import { Scaler } from '../../src/scaler/scaler.js';
 import { ScaledObjectStatus, STATUS_TTL_MS } from '../../src/scaler/status.js';
 import { Tsdb } from '../../src/tsdb/db.js';

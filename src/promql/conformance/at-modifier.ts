@@ -1,5 +1,6 @@
 import type { Expr } from '../ast.js';
-import { TIME_DEPENDENT } from '../preprocess.js';
+import { functionNamed } from '../functions/table.js';
+import { fold, walk, withChildren } from '../parser/walk.js';
 
 /**
  * The query with `@ <t>` on every selector and outermost subquery that has none, as Prometheus's
@@ -8,32 +9,25 @@ import { TIME_DEPENDENT } from '../preprocess.js';
  */
 export function withAtModifier(expr: Expr, tMs: number): Expr | undefined {
   let timeDependent = false;
+  walk(expr, undefined, (e) => {
+    // Inside a subquery that carries `@`, nothing is rewritten (nor checked).
+    if (e.kind === 'SubqueryExpr') return false;
+    if (e.kind === 'Call' && functionNamed(e.func)?.timeDependent === true) timeDependent = true;
+    return true;
+  });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside the visit; TypeScript does not follow assignments in a closure
+  if (timeDependent) return undefined;
   const at = { kind: 'time' as const, ms: tMs };
-  const visit = (e: Expr): Expr => {
+  return fold<Expr>(expr, (e, kids) => {
     switch (e.kind) {
       case 'VectorSelector':
         return e.at === undefined ? { ...e, at } : e;
       case 'MatrixSelector':
         return e.vector.at === undefined ? { ...e, vector: { ...e.vector, at } } : e;
       case 'SubqueryExpr':
-        // Inside a subquery that carries `@`, nothing is rewritten (nor checked).
         return e.at === undefined ? { ...e, at } : e;
-      case 'ParenExpr':
-      case 'UnaryExpr':
-      case 'StepInvariantExpr':
-        return { ...e, expr: visit(e.expr) };
-      case 'BinaryExpr':
-        return { ...e, lhs: visit(e.lhs), rhs: visit(e.rhs) };
-      case 'AggregateExpr':
-        return { ...e, expr: visit(e.expr), param: e.param === undefined ? undefined : visit(e.param) };
-      case 'Call':
-        if (TIME_DEPENDENT.has(e.func)) timeDependent = true;
-        return { ...e, args: e.args.map(visit) };
       default:
-        return e;
+        return withChildren(e, kids);
     }
-  };
-  const out = visit(expr);
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside visit(); TypeScript does not follow assignments in a closure
-  return timeDependent ? undefined : out;
+  });
 }

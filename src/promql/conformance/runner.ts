@@ -4,9 +4,10 @@ import { RE2JS } from 're2js';
 import { Tsdb } from '../../tsdb/db.js';
 import { labelsFromPairs, labelsGet, labelsKey, labelsToRecord, labelsWithout, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import type { Expr, VectorSelector } from '../ast.js';
-import { Engine } from '../engine.js';
-import { almostEqual } from '../histogram.js';
-import { parseExpr } from '../parser.js';
+import { Engine } from '../eval/engine.js';
+import { almostEqual } from '../functions/histogram.js';
+import { parseExpr } from '../parser/parse.js';
+import { walk } from '../parser/walk.js';
 import type { QueryResult, QueryValue } from '../value.js';
 import { withAtModifier } from './at-modifier.js';
 import { parseScript, ScriptError, type Command, type EvalCommand, type Expectation, type LoadCommand } from './script.js';
@@ -178,7 +179,7 @@ function runChecked(cmd: EvalCommand, run: () => QueryResult): QueryResult | und
 
 /** The instant check, then the same query as a range query around it, comparing the middle step. */
 function runInstant(engine: Engine, cmd: EvalCommand, expr: Expr, t: number, text: string, label: string): void {
-  const res = runChecked(cmd, () => engine.instant(expr, t, text));
+  const res = runChecked(cmd, () => engine.instant({ tree: expr, text }, t));
   if (res === undefined) return;
   try {
     compareResult(cmd, res.value, cmd.startMs, cmd.stepMs);
@@ -188,7 +189,7 @@ function runInstant(engine: Engine, cmd: EvalCommand, expr: Expr, t: number, tex
   if (cmd.rangeVector || QUERY_CONTEXT_FUNCS.test(cmd.query)) return;
   let range: QueryResult;
   try {
-    range = engine.range(expr, t - MINUTE, t + MINUTE, MINUTE, text);
+    range = engine.range({ tree: expr, text }, t - MINUTE, t + MINUTE, MINUTE);
   } catch (e) {
     fail(`${label} in range mode: error evaluating query: ${(e as Error).message}`);
   }
@@ -207,34 +208,11 @@ function runInstant(engine: Engine, cmd: EvalCommand, expr: Expr, t: number, tex
 }
 
 /** Selectors of a query, to tell whether it reads a native histogram. */
-function selectorsOf(e: Expr, out: VectorSelector[] = []): VectorSelector[] {
-  switch (e.kind) {
-    case 'VectorSelector':
-      out.push(e);
-      break;
-    case 'MatrixSelector':
-      out.push(e.vector);
-      break;
-    case 'SubqueryExpr':
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr':
-      selectorsOf(e.expr, out);
-      break;
-    case 'BinaryExpr':
-      selectorsOf(e.lhs, out);
-      selectorsOf(e.rhs, out);
-      break;
-    case 'AggregateExpr':
-      selectorsOf(e.expr, out);
-      if (e.param !== undefined) selectorsOf(e.param, out);
-      break;
-    case 'Call':
-      for (const a of e.args) selectorsOf(a, out);
-      break;
-    default:
-      break;
-  }
+function selectorsOf(expr: Expr): VectorSelector[] {
+  const out: VectorSelector[] = [];
+  walk(expr, undefined, (e) => {
+    if (e.kind === 'VectorSelector') out.push(e);
+  });
   return out;
 }
 
@@ -303,7 +281,7 @@ class ScriptRunner {
   }
 
   private runRangeEval(cmd: EvalCommand, expr: Expr): void {
-    const res = runChecked(cmd, () => this.engine.range(expr, cmd.startMs, cmd.endMs, cmd.stepMs, cmd.query));
+    const res = runChecked(cmd, () => this.engine.range({ tree: expr, text: cmd.query }, cmd.startMs, cmd.endMs, cmd.stepMs));
     if (res !== undefined) compareResult(cmd, res.value, cmd.startMs, cmd.stepMs);
   }
 

@@ -1,8 +1,8 @@
 import { RE2JS } from 're2js';
-import { LabelsBuilder, labelsGet, METRIC_NAME } from '../tsdb/labels.js';
-import { EvalError } from './errors.js';
-import { isValidLabelName } from './format.js';
-import type { StepSeries } from './value.js';
+import { LabelsBuilder, labelsGet, METRIC_NAME } from '../../tsdb/labels.js';
+import { EvalError } from '../errors.js';
+import { isValidLabelName } from '../format.js';
+import type { StepSeries } from '../value.js';
 
 function isNameChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;

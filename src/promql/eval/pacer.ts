@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { QueryTimeoutError } from './errors.js';
+import { QueryTimeoutError } from '../errors.js';
 
 /** Units of work (roughly samples touched) between two reads of the clock. */
 const CHECK_EVERY = 2048;

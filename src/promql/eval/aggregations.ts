@@ -1,12 +1,12 @@
-import { LabelsBuilder, labelsGet, labelsKey, METRIC_NAME, type Labels } from '../tsdb/labels.js';
-import type { Annotations } from './annotations.js';
-import type { AggregateExpr } from './ast.js';
-import { EvalError } from './errors.js';
-import { formatFloatF, formatFloatG, goQuote, isValidLabelName } from './format.js';
-import { KahanMean, KahanSum, quantileOf } from './kahan.js';
+import { LabelsBuilder, labelsGet, labelsKey, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
+import type { Annotations } from '../annotations.js';
+import type { AggregateExpr } from '../ast.js';
+import { EvalError } from '../errors.js';
+import { formatFloatF, formatFloatG, goQuote, isValidLabelName } from '../format.js';
+import { KahanMean, KahanSum, quantileOf } from '../functions/kahan.js';
 import type { Paced, Pacer } from './pacer.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
-import type { StepSample, StepSeries } from './value.js';
+import type { StepSample, StepSeries } from '../value.js';
 import { xxhash64 } from './xxhash.js';
 
 /** The labels an aggregation's output keeps from an input series. */

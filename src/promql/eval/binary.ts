@@ -1,7 +1,7 @@
-import { LabelsBuilder, labelsGet, labelsKeep, labelsKey, labelsWithout, METRIC_NAME, type Labels } from '../tsdb/labels.js';
-import type { BinaryOp, VectorMatching } from './ast.js';
-import { EvalError } from './errors.js';
-import { METADATA_LABELS, type StepSample, type StepSeries } from './value.js';
+import { LabelsBuilder, labelsGet, labelsKeep, labelsKey, labelsWithout, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
+import type { BinaryOp, VectorMatching } from '../ast.js';
+import { EvalError } from '../errors.js';
+import { METADATA_LABELS, type StepSample, type StepSeries } from '../value.js';
 
 function isComparison(op: BinaryOp): boolean {
   return op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';

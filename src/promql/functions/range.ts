@@ -1,6 +1,6 @@
-import type { Annotations } from './annotations.js';
-import type { Call } from './ast.js';
-import { EvalError } from './errors.js';
+import type { Annotations } from '../annotations.js';
+import type { Call } from '../ast.js';
+import { EvalError } from '../errors.js';
 import { anchoredStart, extendedDelta, type WindowMode } from './extended-range.js';
 import { KahanMean, KahanSum, quantileOf } from './kahan.js';
 import { isStartTimeReset, startTimeOverlaps } from './start-time-resets.js';
@@ -32,9 +32,6 @@ export interface Window {
   call: Call;
   annos: Annotations;
 }
-
-/** Functions that read no timestamp of a plain window but its first and last (see Series.copyWindow). */
-export const ENDS_ONLY: ReadonlySet<string> = new Set(['rate', 'increase', 'delta']);
 
 /** Computes one output value for a window, or undefined for "no sample at this step". */
 export type RangeFunction = (w: Window) => number | undefined;
@@ -221,71 +218,95 @@ function doubleExponentialSmoothing(w: Window): number | undefined {
   return s1;
 }
 
-/** Every function that takes a range vector, keyed by name. */
-export const RANGE_FUNCTIONS: Record<string, RangeFunction> = {
-  rate: (w) => extrapolatedDelta(w, true, true),
-  increase: (w) => extrapolatedDelta(w, true, false),
-  delta: (w) => extrapolatedDelta(w, false, false),
-  irate: (w) => instantDelta(w, true),
-  idelta: (w) => instantDelta(w, false),
-  sum_over_time: (w) => {
-    kahan.reset();
-    for (let i = 0; i < w.n; i++) kahan.add(w.vs[i]!);
-    return kahan.value();
-  },
-  avg_over_time: (w) => {
-    mean.reset();
-    for (let i = 0; i < w.n; i++) mean.add(w.vs[i]!);
-    return mean.value();
-  },
-  count_over_time: (w) => w.n,
-  min_over_time: (w) => extremeOverTime(w, (cur, best) => cur < best, false),
-  max_over_time: (w) => extremeOverTime(w, (cur, best) => cur > best, false),
-  ts_of_min_over_time: (w) => extremeOverTime(w, (cur, best) => cur <= best, true),
-  ts_of_max_over_time: (w) => extremeOverTime(w, (cur, best) => cur >= best, true),
-  last_over_time: (w) => w.vs[w.n - 1],
-  first_over_time: (w) => w.vs[0],
-  ts_of_last_over_time: (w) => w.ts[w.n - 1]! / 1000,
-  ts_of_first_over_time: (w) => w.ts[0]! / 1000,
-  present_over_time: () => 1,
-  stdvar_over_time: (w) => varianceOverTime(w),
-  stddev_over_time: (w) => Math.sqrt(varianceOverTime(w)),
-  quantile_over_time: (w) => {
-    const q = w.params[0]!;
-    if (Number.isNaN(q) || q < 0 || q > 1) w.annos.invalidQuantile(q, w.call.args[0]!.pos);
-    return quantileOf(q, copyValues(w));
-  },
-  mad_over_time: (w) => {
-    const values = copyValues(w);
-    for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) return NaN;
-    const median = quantileOf(0.5, values);
-    for (let i = 0; i < values.length; i++) values[i] = Math.abs(values[i]! - median);
-    return quantileOf(0.5, values);
-  },
-  changes: (w) => {
-    const start = w.mode === 'anchored' ? anchoredStart(w) : 0;
-    if (start === undefined) return undefined;
-    let changes = 0;
-    for (let i = start + 1; i < w.n; i++) {
-      const prev = w.vs[i - 1]!;
-      const cur = w.vs[i]!;
-      if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
-    }
-    return changes;
-  },
-  resets: (w) => {
-    const start = w.mode === 'anchored' ? anchoredStart(w) : 0;
-    if (start === undefined) return undefined;
-    let resets = 0;
-    for (let i = start + 1; i < w.n; i++) if (counterReset(w, i)) resets++;
-    return resets;
-  },
-  deriv: (w) => (w.n < 2 ? undefined : linearRegression(w, w.ts[0]!)[0]),
-  predict_linear: (w) => {
-    if (w.n < 2) return undefined;
-    const [slope, intercept] = linearRegression(w, w.stepTs);
-    return slope * w.params[0]! + intercept;
-  },
-  double_exponential_smoothing: doubleExponentialSmoothing,
-  absent_over_time: () => 1,
+// One export a function of a range vector, named as in PromQL; the function table says what else each one is.
+export const rate: RangeFunction = (w) => extrapolatedDelta(w, true, true);
+
+export const increase: RangeFunction = (w) => extrapolatedDelta(w, true, false);
+
+export const delta: RangeFunction = (w) => extrapolatedDelta(w, false, false);
+
+export const irate: RangeFunction = (w) => instantDelta(w, true);
+
+export const idelta: RangeFunction = (w) => instantDelta(w, false);
+
+export const sum_over_time: RangeFunction = (w) => {
+  kahan.reset();
+  for (let i = 0; i < w.n; i++) kahan.add(w.vs[i]!);
+  return kahan.value();
 };
+
+export const avg_over_time: RangeFunction = (w) => {
+  mean.reset();
+  for (let i = 0; i < w.n; i++) mean.add(w.vs[i]!);
+  return mean.value();
+};
+
+export const count_over_time: RangeFunction = (w) => w.n;
+
+export const min_over_time: RangeFunction = (w) => extremeOverTime(w, (cur, best) => cur < best, false);
+
+export const max_over_time: RangeFunction = (w) => extremeOverTime(w, (cur, best) => cur > best, false);
+
+export const ts_of_min_over_time: RangeFunction = (w) => extremeOverTime(w, (cur, best) => cur <= best, true);
+
+export const ts_of_max_over_time: RangeFunction = (w) => extremeOverTime(w, (cur, best) => cur >= best, true);
+
+export const last_over_time: RangeFunction = (w) => w.vs[w.n - 1];
+
+export const first_over_time: RangeFunction = (w) => w.vs[0];
+
+export const ts_of_last_over_time: RangeFunction = (w) => w.ts[w.n - 1]! / 1000;
+
+export const ts_of_first_over_time: RangeFunction = (w) => w.ts[0]! / 1000;
+
+export const present_over_time: RangeFunction = () => 1;
+
+export const stdvar_over_time: RangeFunction = (w) => varianceOverTime(w);
+
+export const stddev_over_time: RangeFunction = (w) => Math.sqrt(varianceOverTime(w));
+
+export const quantile_over_time: RangeFunction = (w) => {
+  const q = w.params[0]!;
+  if (Number.isNaN(q) || q < 0 || q > 1) w.annos.invalidQuantile(q, w.call.args[0]!.pos);
+  return quantileOf(q, copyValues(w));
+};
+
+export const mad_over_time: RangeFunction = (w) => {
+  const values = copyValues(w);
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) return NaN;
+  const median = quantileOf(0.5, values);
+  for (let i = 0; i < values.length; i++) values[i] = Math.abs(values[i]! - median);
+  return quantileOf(0.5, values);
+};
+
+export const changes: RangeFunction = (w) => {
+  const start = w.mode === 'anchored' ? anchoredStart(w) : 0;
+  if (start === undefined) return undefined;
+  let changes = 0;
+  for (let i = start + 1; i < w.n; i++) {
+    const prev = w.vs[i - 1]!;
+    const cur = w.vs[i]!;
+    if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
+  }
+  return changes;
+};
+
+export const resets: RangeFunction = (w) => {
+  const start = w.mode === 'anchored' ? anchoredStart(w) : 0;
+  if (start === undefined) return undefined;
+  let resets = 0;
+  for (let i = start + 1; i < w.n; i++) if (counterReset(w, i)) resets++;
+  return resets;
+};
+
+export const deriv: RangeFunction = (w) => (w.n < 2 ? undefined : linearRegression(w, w.ts[0]!)[0]);
+
+export const predict_linear: RangeFunction = (w) => {
+  if (w.n < 2) return undefined;
+  const [slope, intercept] = linearRegression(w, w.stepTs);
+  return slope * w.params[0]! + intercept;
+};
+
+export const double_exponential_smoothing: RangeFunction = doubleExponentialSmoothing;
+
+export const absent_over_time: RangeFunction = () => 1;

@@ -1,6 +1,7 @@
-import type { AtModifier, Expr, VectorSelector } from './ast.js';
+import type { AtModifier, Expr, VectorSelector } from '../ast.js';
 import { resolveDurations } from './durations.js';
-import { infoTimeSource } from './info-function.js';
+import { infoTimeSource } from './selectors.js';
+import { walk } from './walk.js';
 
 /**
  * How far back in time an instant query reads, so a caller can tell whether the store holds all
@@ -37,41 +38,32 @@ export function lookBackOf(expr: Expr, lookbackDeltaMs: number): LookBack {
     return { back: offsetMs };
   };
   const instant = (vs: VectorSelector, anchor: Anchor): void => read(shift(anchor, vs.at, vs.offsetMs), lookbackDeltaMs);
-  const walk = (e: Expr, anchor: Anchor): void => {
+  const visit = (e: Expr, anchor: Anchor): boolean => {
     switch (e.kind) {
-      case 'NumberLiteral':
-      case 'StringLiteral':
-        return;
       case 'VectorSelector':
-        return instant(e, anchor);
+        instant(e, anchor);
+        return true;
       case 'MatrixSelector': {
         const extended = e.vector.anchored === true || e.vector.smoothed === true;
-        return read(shift(anchor, e.vector.at, e.vector.offsetMs), e.rangeMs + (extended ? lookbackDeltaMs : 0));
+        read(shift(anchor, e.vector.at, e.vector.offsetMs), e.rangeMs + (extended ? lookbackDeltaMs : 0));
+        return false;
       }
-      case 'SubqueryExpr': {
-        const end = shift(anchor, e.at, e.offsetMs);
-        return walk(e.expr, 'at' in end ? { at: end.at - e.rangeMs } : { back: end.back + e.rangeMs });
-      }
-      case 'ParenExpr':
-      case 'UnaryExpr':
-      case 'StepInvariantExpr':
-        return walk(e.expr, anchor);
-      case 'BinaryExpr':
-        walk(e.lhs, anchor);
-        return walk(e.rhs, anchor);
-      case 'AggregateExpr':
-        walk(e.expr, anchor);
-        if (e.param !== undefined) walk(e.param, anchor);
-        return;
       case 'Call':
-        for (const a of e.args) walk(a, anchor);
         if (e.func === 'info') {
           // info() also reads the info series (target_info by default) with a lookback delta, at its argument's time.
           const time = infoTimeSource(e.args[0]!);
           read(shift(anchor, time?.at, time?.offsetMs ?? 0), lookbackDeltaMs);
         }
-        return;
+        return true;
+      default:
+        return true;
     }
+  };
+  /** A subquery's steps reach back its range from where it is evaluated. */
+  const down = (parent: Expr, anchor: Anchor): Anchor => {
+    if (parent.kind !== 'SubqueryExpr') return anchor;
+    const end = shift(anchor, parent.at, parent.offsetMs);
+    return 'at' in end ? { at: end.at - parent.rangeMs } : { back: end.back + parent.rangeMs };
   };
   let resolved: Expr;
   try {
@@ -80,7 +72,7 @@ export function lookBackOf(expr: Expr, lookbackDeltaMs: number): LookBack {
     // A duration that cannot be resolved for an instant query fails the evaluation too, which says why.
     return { relativeMs: undefined, fixedFromMs: undefined };
   }
-  walk(resolved, { back: 0 });
+  walk(resolved, { back: 0 } as Anchor, visit, down);
   return { relativeMs, fixedFromMs };
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Expr } from '../../src/promql/ast.js';
-import { parseExpr } from '../../src/promql/parser.js';
-import { preprocessExpr } from '../../src/promql/preprocess.js';
-import { formatExpr } from '../../src/promql/printer.js';
+import type { Expr } from '../../../src/promql/ast.js';
+import { parseExpr } from '../../../src/promql/parser/parse.js';
+import { preprocessExpr } from '../../../src/promql/parser/preprocess.js';
+import { formatExpr } from '../../../src/promql/parser/printer.js';
 
 /** The tree as text with each step-invariant subtree marked by ⟨...⟩. */
 function marked(e: Expr): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { earliestRead, lookBackOf } from '../../src/promql/look-back.js';
-import { parseExpr } from '../../src/promql/parser.js';
+import { earliestRead, lookBackOf } from '../../../src/promql/parser/look-back.js';
+import { parseExpr } from '../../../src/promql/parser/parse.js';
 
 const S = 1_000;
 const M = 60 * S;

@@ -1,6 +1,7 @@
-import type { BinaryExpr, Call, Expr, PosRange, ValueType, VectorMatching } from './ast.js';
-import { ParseError } from './errors.js';
-import { functionSignature } from './signatures.js';
+import type { BinaryExpr, Call, Expr, PosRange, ValueType, VectorMatching } from '../ast.js';
+import { ParseError } from '../errors.js';
+import { functionNamed } from '../functions/table.js';
+import { leftSpine } from './walk.js';
 
 /** The type an expression evaluates to, by Prometheus's rules. */
 export function typeOf(e: Expr): ValueType {
@@ -20,10 +21,26 @@ export function typeOf(e: Expr): ValueType {
     case 'StepInvariantExpr':
       return typeOf(e.expr);
     case 'BinaryExpr':
-      return typeOf(e.lhs) === 'scalar' && typeOf(e.rhs) === 'scalar' ? 'scalar' : 'vector';
+      return binaryType(e);
     case 'Call':
-      return functionSignature(e.func)?.returnType ?? 'vector';
+      return functionNamed(e.func)?.returnType ?? 'vector';
   }
+}
+
+/** Types of the binary nodes seen, so each step up a long chain costs one look, not the chain again. */
+const binaryTypes = new WeakMap<BinaryExpr, ValueType>();
+
+/** Scalar when both sides are; down the chain's left spine in a loop, not a recursion a level. */
+function binaryType(e: BinaryExpr): ValueType {
+  const spine: BinaryExpr[] = [];
+  let b: Expr = e;
+  for (; b.kind === 'BinaryExpr' && !binaryTypes.has(b); b = b.lhs) spine.push(b);
+  let t = b.kind === 'BinaryExpr' ? binaryTypes.get(b)! : typeOf(b);
+  for (let i = spine.length - 1; i >= 0; i--) {
+    t = t === 'scalar' && typeOf(spine[i]!.rhs) === 'scalar' ? 'scalar' : 'vector';
+    binaryTypes.set(spine[i]!, t);
+  }
+  return t;
 }
 
 /** How Prometheus names a type in messages. */
@@ -66,7 +83,7 @@ class Checker {
         else if (e.param !== undefined) this.expectType(e.param, 'scalar', 'aggregation parameter');
         break;
       case 'BinaryExpr':
-        this.binary(e);
+        this.binaryChain(e);
         break;
       case 'Call':
         this.call(e);
@@ -120,9 +137,19 @@ class Checker {
     return { start, end };
   }
 
-  private binary(e: BinaryExpr): void {
-    const lt = this.check(e.lhs);
-    const rt = this.check(e.rhs);
+  /** A chain of binary operators, checked from its innermost operator out as recursion would, in a loop. */
+  private binaryChain(top: BinaryExpr): void {
+    const spine = leftSpine(top);
+    let lt = this.check(spine[spine.length - 1]!.lhs);
+    for (let i = spine.length - 1; i >= 0; i--) {
+      const e = spine[i]!;
+      const rt = this.check(e.rhs);
+      this.binary(e, lt, rt);
+      lt = lt === 'scalar' && rt === 'scalar' ? 'scalar' : 'vector';
+    }
+  }
+
+  private binary(e: BinaryExpr, lt: ValueType, rt: ValueType): void {
     const comparison = COMPARISONS.has(e.op);
     const setOp = SET_OPS.has(e.op);
     if (e.returnBool && !comparison) this.fail(this.opRange(e), 'bool modifier can only be used on comparison operators');
@@ -152,7 +179,7 @@ class Checker {
   }
 
   private call(e: Call): void {
-    const sig = functionSignature(e.func);
+    const sig = functionNamed(e.func);
     if (sig === undefined) return this.fail(e.pos, `unknown function with name ${JSON.stringify(e.func)}`);
     const nargs = sig.argTypes.length;
     if (sig.variadic === 0) {

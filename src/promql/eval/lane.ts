@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { QueryTimeoutError } from './errors.js';
+import { QueryTimeoutError } from '../errors.js';
 
 interface Waiter {
   resolve: () => void;

@@ -1,6 +1,6 @@
-import { labelsKey, type Labels } from '../tsdb/labels.js';
-import { EvalError } from './errors.js';
-import type { StepSample, StepSeries } from './value.js';
+import { labelsKey, type Labels } from '../../tsdb/labels.js';
+import { EvalError } from '../errors.js';
+import type { StepSample, StepSeries } from '../value.js';
 
 /** The evaluation steps of a node: start, end (inclusive) and interval, in ms. */
 export interface StepGrid {

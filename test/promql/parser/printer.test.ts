@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseExpr } from '../../src/promql/parser.js';
-import { formatDuration, formatExpr } from '../../src/promql/printer.js';
-import { bin, num } from './ast-builders.js';
-import { shape } from './shape.js';
+import { parseExpr } from '../../../src/promql/parser/parse.js';
+import { formatDuration, formatExpr } from '../../../src/promql/parser/printer.js';
+import { bin, num } from '../ast-builders.js';
+import { shape } from '../shape.js';
 
 describe('formatExpr', () => {
   it.each([

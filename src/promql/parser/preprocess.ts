@@ -1,26 +1,6 @@
-import type { AtModifier, Expr } from './ast.js';
-
-/**
- * Functions whose result depends on the evaluation time even when their input does not, so a
- * call to them is never step-invariant (timestamp() is, when its argument is a selector that is).
- */
-export const TIME_DEPENDENT: ReadonlySet<string> = new Set([
-  'days_in_month',
-  'day_of_month',
-  'day_of_week',
-  'day_of_year',
-  'end',
-  'hour',
-  'minute',
-  'month',
-  'year',
-  'predict_linear',
-  'range',
-  'start',
-  'step',
-  'time',
-  'timestamp',
-]);
+import type { AtModifier, Expr } from '../ast.js';
+import { functionNamed } from '../functions/table.js';
+import { fold } from './walk.js';
 
 /**
  * Prepares a parsed query for one evaluation, as Prometheus's engine does before it runs a query:
@@ -30,7 +10,8 @@ export const TIME_DEPENDENT: ReadonlySet<string> = new Set([
  * dropped. Returns a new tree; the parsed one (which callers cache) is left as it was.
  */
 export function preprocessExpr(expr: Expr, startMs: number, endMs: number): Expr {
-  const r = new Preprocessor(startMs, endMs).visit(expr);
+  const p = new Preprocessor(startMs, endMs);
+  const r = fold<Visited>(expr, (e, kids) => p.visit(e, kids));
   return r.wrap ? invariant(r.expr) : r.expr;
 }
 
@@ -51,6 +32,11 @@ function unparen(e: Expr): Expr {
   return e;
 }
 
+/** A visited argument without the parentheses around it (they carry their inner node's flags). */
+function unparenVisited(v: Visited): Visited {
+  return { ...v, expr: unparen(v.expr) };
+}
+
 class Preprocessor {
   constructor(
     private readonly startMs: number,
@@ -63,52 +49,52 @@ class Preprocessor {
     return at;
   }
 
-  visit(e: Expr): Visited {
+  /** A node, given its children visited (children()'s order). */
+  visit(e: Expr, kids: Visited[]): Visited {
     switch (e.kind) {
       case 'VectorSelector': {
         const at = this.resolve(e.at);
         return { expr: at === e.at ? e : { ...e, at }, invariant: at !== undefined, wrap: at !== undefined };
       }
       case 'MatrixSelector': {
-        const v = this.visit(e.vector);
+        const v = kids[0]!;
         const vector = v.expr.kind === 'VectorSelector' ? v.expr : e.vector;
         return { expr: { ...e, vector }, invariant: v.invariant, wrap: false };
       }
       case 'SubqueryExpr': {
-        const inner = this.visit(e.expr);
+        const inner = kids[0]!;
         const at = this.resolve(e.at);
         const expr = inner.invariant ? invariant(inner.expr) : inner.expr;
         return { expr: { ...e, expr, at }, invariant: at !== undefined, wrap: false };
       }
       case 'AggregateExpr': {
-        const body = this.visit(unparen(e.expr));
+        const body = unparenVisited(kids[kids.length - 1]!);
         const param = e.param === undefined ? undefined : unparen(e.param);
         return { expr: { ...e, expr: body.expr, param }, invariant: body.invariant, wrap: body.wrap };
       }
       case 'BinaryExpr': {
-        const l = this.visit(e.lhs);
-        const r = this.visit(e.rhs);
+        const [l, r] = kids as [Visited, Visited];
         if (l.invariant && r.invariant) return { expr: { ...e, lhs: l.expr, rhs: r.expr }, invariant: true, wrap: true };
         const lhs = l.wrap ? invariant(l.expr) : l.expr;
         const rhs = r.wrap ? invariant(r.expr) : r.expr;
         return { expr: { ...e, lhs, rhs }, invariant: false, wrap: false };
       }
       case 'Call': {
-        const args = e.args.map((a) => this.visit(unparen(a)));
+        const args = kids.map(unparenVisited);
         const all = args.every((a) => a.invariant);
         const timestampOfSelector = e.func === 'timestamp' && args.length > 0 && args.every((a) => a.invariant && a.expr.kind === 'VectorSelector');
-        if ((all && !TIME_DEPENDENT.has(e.func)) || timestampOfSelector) {
+        if ((all && functionNamed(e.func)?.timeDependent !== true) || timestampOfSelector) {
           return { expr: { ...e, args: args.map((a) => a.expr) }, invariant: true, wrap: true };
         }
         return { expr: { ...e, args: args.map((a) => (a.wrap ? invariant(a.expr) : a.expr)) }, invariant: false, wrap: false };
       }
       case 'ParenExpr':
       case 'UnaryExpr': {
-        const inner = this.visit(e.expr);
+        const inner = kids[0]!;
         return { ...inner, expr: { ...e, expr: inner.expr } };
       }
       case 'StepInvariantExpr':
-        return this.visit(e.expr);
+        return kids[0]!;
       case 'NumberLiteral':
       case 'StringLiteral':
         return { expr: e, invariant: true, wrap: false };

@@ -1,24 +1,26 @@
 import { performance } from 'node:perf_hooks';
-import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
+import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
-import { Annotations } from './annotations.js';
-import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
+import { Annotations } from '../annotations.js';
+import type { AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../ast.js';
+import { leftSpine } from '../parser/walk.js';
 import { arithmetic, vectorScalar, VectorMatcher } from './binary.js';
-import { EvalError, PromQLError, TooManySamplesError } from './errors.js';
+import { EvalError, PromQLError, TooManySamplesError } from '../errors.js';
 import { Lane } from './lane.js';
 import { Pacer, runAsync, runSync, type Paced } from './pacer.js';
-import { FUNCTIONS, type FunctionDef, type StepArg } from './functions.js';
-import { combineInfo, infoTimeSource, planInfo } from './info-function.js';
-import { mergeSameLabels } from './label-functions.js';
-import { parseExpr } from './parser.js';
-import { resolveDurations } from './durations.js';
-import { ANCHORED_SAFE, extendPoints, smoothedAt, SMOOTHED_SAFE, type WindowMode } from './extended-range.js';
-import { preprocessExpr } from './preprocess.js';
+import { FUNCTIONS, functionNamed, type Implementation, type StepArg } from '../functions/table.js';
+import { combineInfo, planInfo } from './info-function.js';
+import { infoTimeSource, orderFreeSelectors } from '../parser/selectors.js';
+import { mergeSameLabels } from '../functions/labels.js';
+import type { Query } from '../parser/parse.js';
+import { resolveDurations } from '../parser/durations.js';
+import { extendPoints, smoothedAt, type WindowMode } from '../functions/extended-range.js';
+import { preprocessExpr } from '../parser/preprocess.js';
 import type { Querier } from './querier.js';
-import { ENDS_ONLY, type Window } from './range-functions.js';
-import { documentedType, typeOf } from './typecheck.js';
+import type { Window } from '../functions/range.js';
+import { documentedType, typeOf } from '../parser/typecheck.js';
 import { cachedKey, StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
-import { METADATA_LABELS, type QueryResult, type QueryValue, type RangeSeries, type Sample, type StepSample, type StepSeries } from './value.js';
+import { METADATA_LABELS, type QueryResult, type QueryValue, type RangeSeries, type Sample, type StepSample, type StepSeries } from '../value.js';
 
 export interface EngineOptions {
   lookbackDeltaMs: number;
@@ -40,9 +42,6 @@ const SLICE_MS = 10;
 
 /** Resolution of a subquery written without one (`x[5m:]`): Prometheus's default evaluation interval. */
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
-
-/** The range functions that read start times, as in Prometheus: counter resets and a counter's start inside the window. */
-const START_TIME_FUNCTIONS = new Set(['rate', 'increase', 'irate', 'resets']);
 
 /** What a selector reads of the sample it finds at each step. */
 type SampleField = 'value' | 'timestamp' | 'start';
@@ -130,46 +129,6 @@ function absentLabels(e: Expr): Labels {
   return b.labels();
 }
 
-/** Aggregations whose result does not depend on the order of their input series. */
-const ORDER_FREE_AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count', 'group', 'stddev', 'stdvar', 'quantile']);
-
-/**
- * Selectors whose series order cannot show in the result (they feed only order-free
- * aggregations), so selection can skip sorting them by labels.
- */
-function orderFreeSelectors(e: Expr, free = false, out = new Set<VectorSelector>()): Set<VectorSelector> {
-  switch (e.kind) {
-    case 'VectorSelector':
-      if (free) out.add(e);
-      break;
-    case 'MatrixSelector':
-      if (free) out.add(e.vector);
-      break;
-    case 'AggregateExpr':
-      orderFreeSelectors(e.expr, ORDER_FREE_AGGREGATIONS.has(e.op) || (free && e.op === 'count_values'), out);
-      if (e.param !== undefined) orderFreeSelectors(e.param, false, out);
-      break;
-    case 'Call':
-      // Sorting and label rewriting keep order observable; everything else maps series one to one.
-      for (const a of e.args) orderFreeSelectors(a, free && !e.func.startsWith('sort') && !e.func.startsWith('label_'), out);
-      break;
-    case 'BinaryExpr':
-      // Errors about duplicate series name them in order; keep that stable.
-      orderFreeSelectors(e.lhs, false, out);
-      orderFreeSelectors(e.rhs, false, out);
-      break;
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr':
-    case 'SubqueryExpr':
-      orderFreeSelectors(e.expr, free, out);
-      break;
-    default:
-      break;
-  }
-  return out;
-}
-
 const sortKeys = new WeakMap<Labels, string>();
 
 /**
@@ -183,6 +142,17 @@ function sortKey(l: Labels): string {
     sortKeys.set(l, k);
   }
   return k;
+}
+
+/** The functions that may take an `anchored` (or `smoothed`) range selector, for the error naming them. */
+function windowUsers(use: 'anchored' | 'smoothed'): string {
+  return Object.keys(FUNCTIONS)
+    .filter((name) => {
+      const impl = FUNCTIONS[name]!.impl;
+      return impl.kind === 'range' && impl[use];
+    })
+    .sort()
+    .join(', ');
 }
 
 function windowMode(arg: MatrixSelector | SubqueryExpr): WindowMode {
@@ -236,6 +206,11 @@ function startSeries(job: WindowJob, src: RangeSource, starts: boolean, room: nu
 }
 
 /** The points a node's output holds. */
+/** A value already at hand, where an evaluation is expected. */
+function* already<T>(v: T): Paced<T> {
+  return v;
+}
+
 function pointsOf(series: readonly StepSeries[]): number {
   let n = 0;
   for (const s of series) n += s.ts.length;
@@ -352,7 +327,7 @@ class Evaluator {
         break;
       }
       case 'BinaryExpr':
-        out = yield* this.evalBinary(e, grid);
+        out = yield* this.evalChain(e, grid);
         break;
       case 'AggregateExpr':
         out = yield* this.evalAggregate(e, grid);
@@ -368,9 +343,7 @@ class Evaluator {
       case 'SubqueryExpr':
         throw new EvalError(`unexpected ${documentedType(typeOf(e))} where an instant vector or scalar was expected`);
     }
-    const change = pointsOf(out) - (this.samples - before);
-    if (change > 0) this.addSamples(change);
-    else this.release(-change);
+    this.settle(before, out);
     return out;
   }
 
@@ -405,8 +378,12 @@ class Evaluator {
 
   /** A scalar expression's value at every step. */
   private *scalarValues(e: Expr, grid: StepGrid): Paced<number[]> {
-    const before = this.samples;
-    const s = (yield* this.eval(e, grid))[0];
+    return yield* this.scalarValuesOf(yield* this.eval(e, grid), grid);
+  }
+
+  /** The value at every step of a scalar expression's evaluated series (counted as eval() leaves it). */
+  private *scalarValuesOf(series: StepSeries[], grid: StepGrid): Paced<number[]> {
+    const s = series[0];
     const n = stepCount(grid);
     this.addSamples(n);
     const out = yield* this.filled(n, NaN);
@@ -417,7 +394,7 @@ class Evaluator {
       }
     }
     // The expression's series is garbage now: the values are all that is held.
-    this.release(this.samples - before - n);
+    this.release(pointsOf(series));
     return out;
   }
 
@@ -535,12 +512,38 @@ class Evaluator {
     return out;
   }
 
-  private *evalBinary(e: Extract<Expr, { kind: 'BinaryExpr' }>, grid: StepGrid): Paced<StepSeries[]> {
+  /**
+   * A chain of binary operators from its innermost operator out, in a loop: a chain of thousands
+   * of operators nests no deeper than one. Each operator's result is counted as eval() counts a
+   * node's, and its operand released.
+   */
+  private *evalChain(top: BinaryExpr, grid: StepGrid): Paced<StepSeries[]> {
+    const spine = leftSpine(top);
+    const before = this.samples;
+    let lhs = yield* this.evalBinary(spine[spine.length - 1]!, grid, undefined);
+    for (let i = spine.length - 2; i >= 0; i--) {
+      if (this.pacer.spend(1)) yield;
+      this.settle(before, lhs);
+      lhs = yield* this.evalBinary(spine[i]!, grid, lhs);
+    }
+    return lhs;
+  }
+
+  /** Counts a node's output as what it holds since `before`, releasing its inputs. */
+  private settle(before: number, out: readonly StepSeries[]): void {
+    const change = pointsOf(out) - (this.samples - before);
+    if (change > 0) this.addSamples(change);
+    else this.release(-change);
+  }
+
+  /** One binary operator; `evaluated` is its lhs when a chain evaluated it already. */
+  private *evalBinary(e: BinaryExpr, grid: StepGrid, evaluated: StepSeries[] | undefined): Paced<StepSeries[]> {
     const lt = typeOf(e.lhs);
     const rt = typeOf(e.rhs);
-    if (e.op === '</' || e.op === '>/') return yield* this.evalTrim(e, lt, rt, grid);
+    const left = (): Paced<StepSeries[]> => (evaluated === undefined ? this.eval(e.lhs, grid) : already(evaluated));
+    if (e.op === '</' || e.op === '>/') return yield* this.evalTrim(e, yield* left(), lt, rt, grid);
     if (lt === 'scalar' && rt === 'scalar') {
-      const l = yield* this.scalarValues(e.lhs, grid);
+      const l = yield* this.scalarValuesOf(yield* left(), grid);
       const r = yield* this.scalarValues(e.rhs, grid);
       const s = yield* this.constant(0, grid);
       for (let i = 0; i < s.vs.length; i++) {
@@ -553,7 +556,7 @@ class Evaluator {
     const output = new StepOutput();
     const stepOut: StepSample[] = [];
     if (lt === 'vector' && rt === 'vector') {
-      const lhs = yield* this.eval(e.lhs, grid);
+      const lhs = yield* left();
       const rhs = yield* this.eval(e.rhs, grid);
       const matching = e.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
       const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs);
@@ -572,8 +575,8 @@ class Evaluator {
       return output.series();
     }
     const scalarLeft = lt === 'scalar';
-    const vec = yield* this.eval(scalarLeft ? e.rhs : e.lhs, grid);
-    const scalar = yield* this.scalarValues(scalarLeft ? e.lhs : e.rhs, grid);
+    const vec = yield* scalarLeft ? this.eval(e.rhs, grid) : left();
+    const scalar = yield* scalarLeft ? this.scalarValuesOf(yield* left(), grid) : this.scalarValues(e.rhs, grid);
     const reader = new StepReader(vec);
     const v: StepSample[] = [];
     for (let i = 0; i < n; i++) {
@@ -588,8 +591,7 @@ class Evaluator {
   }
 
   /** Trimming applies to native histograms only: every float sample is dropped, with an info. */
-  private *evalTrim(e: Extract<Expr, { kind: 'BinaryExpr' }>, lt: string, rt: string, grid: StepGrid): Paced<StepSeries[]> {
-    const l = yield* this.eval(e.lhs, grid);
+  private *evalTrim(e: BinaryExpr, l: StepSeries[], lt: string, rt: string, grid: StepGrid): Paced<StepSeries[]> {
     const r = yield* this.eval(e.rhs, grid);
     const floats = (lt === 'vector' && l.length > 0) || (rt === 'vector' && r.length > 0);
     if (floats) this.annos.info(`incompatible sample types encountered for binary operator ${JSON.stringify(e.op)}: float ${e.op} float`, e.pos);
@@ -609,7 +611,7 @@ class Evaluator {
   }
 
   private *evalCall(e: Call, grid: StepGrid): Paced<StepSeries[]> {
-    const def: FunctionDef | undefined = FUNCTIONS[e.func];
+    const def = functionNamed(e.func)?.impl;
     if (def === undefined) throw new EvalError(`unknown function with name ${JSON.stringify(e.func)}`);
     if (def.kind === 'range') return yield* this.evalRangeCall(e, def, grid);
     if (def.kind === 'relabel') {
@@ -775,7 +777,7 @@ class Evaluator {
     return { before: 0, after: 0 };
   }
 
-  private *evalRangeCall(e: Call, def: Extract<FunctionDef, { kind: 'range' }>, grid: StepGrid): Paced<StepSeries[]> {
+  private *evalRangeCall(e: Call, def: Extract<Implementation, { kind: 'range' }>, grid: StepGrid): Paced<StepSeries[]> {
     let matrixIndex = e.args.findIndex((a) => typeOf(a) === 'matrix');
     if (matrixIndex === -1) matrixIndex = 0;
     const arg = unwrap(e.args[matrixIndex]!);
@@ -783,11 +785,11 @@ class Evaluator {
       throw new EvalError(`expected type range vector in call to function ${JSON.stringify(e.func)}, got ${documentedType(typeOf(arg))}`);
     }
     const mode = windowMode(arg);
-    if (mode === 'anchored' && !ANCHORED_SAFE.has(e.func)) {
-      throw new EvalError(`anchored modifier can only be used with: ${[...ANCHORED_SAFE].sort().join(', ')} - not with ${e.func}`);
+    if (mode === 'anchored' && !def.anchored) {
+      throw new EvalError(`anchored modifier can only be used with: ${windowUsers('anchored')} - not with ${e.func}`);
     }
-    if (mode === 'smoothed' && !SMOOTHED_SAFE.has(e.func)) {
-      throw new EvalError(`smoothed modifier can only be used with: ${[...SMOOTHED_SAFE].sort().join(', ')} - not with ${e.func}`);
+    if (mode === 'smoothed' && !def.smoothed) {
+      throw new EvalError(`smoothed modifier can only be used with: ${windowUsers('smoothed')} - not with ${e.func}`);
     }
     const params: number[][] = [];
     for (let i = 0; i < e.args.length; i++) params.push(i === matrixIndex ? [] : yield* this.scalarValues(e.args[i]!, grid));
@@ -812,7 +814,7 @@ class Evaluator {
     };
     const out: StepSeries[] = [];
     const isRateLike = e.func === 'rate' || e.func === 'increase';
-    const readsStarts = START_TIME_FUNCTIONS.has(e.func);
+    const readsStarts = def.startTimes;
     const job: WindowJob = {
       src: sources[0]!,
       w,
@@ -827,7 +829,7 @@ class Evaluator {
       before,
       after,
       starts: false,
-      endsOnly: mode === 'plain' && ENDS_ONLY.has(e.func),
+      endsOnly: mode === 'plain' && def.endsOnly,
       room: 0,
       next: 0,
       ts: undefined,
@@ -988,43 +990,38 @@ export class Engine {
     return new Lane(this.options.maxConcurrency, this.options.maxSamples);
   }
 
-  /**
-   * Evaluates at one time. `sourceText` is the query text a pre-parsed Expr came from, so
-   * annotations can name positions in it.
-   */
-  instant(query: string | Expr, timeMs: number, sourceText?: string): QueryResult {
-    return this.runSync(this.planInstant(query, timeMs, sourceText));
+  /** Evaluates at one time. */
+  instant(query: Query, timeMs: number): QueryResult {
+    return this.runSync(this.planInstant(query, timeMs));
   }
 
-  range(query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText?: string): QueryResult {
-    return this.runSync(this.planRange(query, startMs, endMs, stepMs, sourceText));
+  range(query: Query, startMs: number, endMs: number, stepMs: number): QueryResult {
+    return this.runSync(this.planRange(query, startMs, endMs, stepMs));
   }
 
   /** instant() on a lane: waits for its turn, and yields to other work while it runs. */
-  async instantAsync(lane: Lane, query: string | Expr, timeMs: number, sourceText?: string): Promise<QueryResult> {
-    return this.runAsync(lane, this.planInstant(query, timeMs, sourceText));
+  async instantAsync(lane: Lane, query: Query, timeMs: number): Promise<QueryResult> {
+    return this.runAsync(lane, this.planInstant(query, timeMs));
   }
 
   /** range() on a lane: waits for its turn, and yields to other work while it runs. */
-  async rangeAsync(lane: Lane, query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText?: string): Promise<QueryResult> {
-    return this.runAsync(lane, this.planRange(query, startMs, endMs, stepMs, sourceText));
+  async rangeAsync(lane: Lane, query: Query, startMs: number, endMs: number, stepMs: number): Promise<QueryResult> {
+    return this.runAsync(lane, this.planRange(query, startMs, endMs, stepMs));
   }
 
-  private planInstant(query: string | Expr, timeMs: number, sourceText: string | undefined): Plan {
-    const { expr, text } = this.prepare(query, sourceText);
-    return { expr: resolveDurations(expr, { stepMs: 0, rangeMs: 0 }), text, range: false, start: timeMs, end: timeMs, step: 0 };
+  private planInstant({ tree, text }: Query, timeMs: number): Plan {
+    return { expr: resolveDurations(tree, { stepMs: 0, rangeMs: 0 }), text, range: false, start: timeMs, end: timeMs, step: 0 };
   }
 
-  private planRange(query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText: string | undefined): Plan {
-    const { expr, text } = this.prepare(query, sourceText);
+  private planRange({ tree, text }: Query, startMs: number, endMs: number, stepMs: number): Plan {
     if (!(stepMs > 0)) throw new PromQLError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     if (endMs < startMs) throw new PromQLError('bad_data', 'end timestamp must not be before start time');
-    const type = typeOf(expr);
+    const type = typeOf(tree);
     if (type !== 'scalar' && type !== 'vector') {
       throw new PromQLError('bad_data', `invalid expression type ${JSON.stringify(documentedType(type))} for range query, must be Scalar or instant Vector`);
     }
     // Subtrees fixed by `@` are evaluated once and repeated, as Prometheus does.
-    const prepared = preprocessExpr(resolveDurations(expr, { stepMs, rangeMs: endMs - startMs }), startMs, endMs);
+    const prepared = preprocessExpr(resolveDurations(tree, { stepMs, rangeMs: endMs - startMs }), startMs, endMs);
     return { expr: prepared, text, range: true, start: startMs, end: endMs, step: stepMs };
   }
 
@@ -1061,11 +1058,6 @@ export class Engine {
       lane.leave();
     }
   }
-
-  private prepare(query: string | Expr, sourceText: string | undefined): { expr: Expr; text: string | undefined } {
-    if (typeof query === 'string') return { expr: parseExpr(query), text: query };
-    return { expr: query, text: sourceText };
-  }
 }
 
 /** A planned query's value. */
@@ -1085,39 +1077,4 @@ function* evaluate(plan: Plan, ev: Evaluator): Paced<QueryValue> {
   if (type === 'scalar') return { type: 'scalar', t: start, v: series[0]?.vs[0] ?? NaN };
   const samples: Sample[] = finish(series, false).map((s) => ({ labels: s.labels, t: start, v: s.vs[0]! }));
   return { type: 'vector', samples };
-}
-
-/** Metric names a query reads (for the scaler's ingest-driven re-evaluation and lazy mode). */
-export function metricNamesOf(expr: Expr): string[] {
-  const names = new Set<string>();
-  const walk = (e: Expr): void => {
-    switch (e.kind) {
-      case 'VectorSelector': {
-        if (e.name !== '') names.add(e.name);
-        for (const m of e.matchers) if (m.name === METRIC_NAME && m.type === '=' && m.value !== '') names.add(m.value);
-        return;
-      }
-      case 'MatrixSelector':
-        return walk(e.vector);
-      case 'SubqueryExpr':
-      case 'ParenExpr':
-      case 'UnaryExpr':
-      case 'StepInvariantExpr':
-        return walk(e.expr);
-      case 'BinaryExpr':
-        walk(e.lhs);
-        return walk(e.rhs);
-      case 'AggregateExpr':
-        walk(e.expr);
-        if (e.param !== undefined) walk(e.param);
-        return;
-      case 'Call':
-        for (const a of e.args) walk(a);
-        return;
-      default:
-        return;
-    }
-  };
-  walk(expr);
-  return [...names].sort();
 }

@@ -1,5 +1,5 @@
-import type { Matcher } from '../tsdb/matcher.js';
-import type { Series } from '../tsdb/series.js';
+import type { Matcher } from '../../tsdb/matcher.js';
+import type { Series } from '../../tsdb/series.js';
 
 /**
  * What the engine needs from storage. The Tsdb satisfies it; the engine never reaches past it,

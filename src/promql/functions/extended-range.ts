@@ -8,10 +8,6 @@
 /** How a range window is read: plain, anchored or smoothed. */
 export type WindowMode = 'plain' | 'anchored' | 'smoothed';
 
-/** Functions each modifier may be used with: the others would see samples outside the range. */
-export const ANCHORED_SAFE: ReadonlySet<string> = new Set(['changes', 'delta', 'increase', 'rate', 'resets']);
-export const SMOOTHED_SAFE: ReadonlySet<string> = new Set(['delta', 'increase', 'rate']);
-
 /** The window's samples (ts ascending) as the extended functions read them. */
 export interface ExtendedWindow {
   ts: ArrayLike<number>;

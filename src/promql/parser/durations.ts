@@ -1,5 +1,6 @@
-import type { DurationExpr, Expr, PosRange } from './ast.js';
-import { EvalError } from './errors.js';
+import type { DurationExpr, Expr, PosRange } from '../ast.js';
+import { EvalError } from '../errors.js';
+import { fold, walk, withChildren } from './walk.js';
 
 /** What step() and range() stand for in a duration expression: the query's step and end - start. */
 export interface DurationContext {
@@ -81,50 +82,43 @@ function evalFail(pos: PosRange, cause: string): never {
   throw new EvalError(`${pos.start}:${pos.end}: ${cause}`);
 }
 
+/** Whether a tree has a duration that reads step() or range(), for the trees a caller evaluates again and again. */
+const readsQueryDurations = new WeakMap<Expr, boolean>();
+
 /**
  * The tree with every duration that depends on step() or range() computed for one query, as
  * Prometheus does before it evaluates. Returns the same tree when there is none.
  */
-export function resolveDurations(e: Expr, ctx: DurationContext): Expr {
+export function resolveDurations(expr: Expr, ctx: DurationContext): Expr {
   const dyn = (d: DurationExpr | undefined): d is DurationExpr => d !== undefined && dependsOnQuery(d);
-  switch (e.kind) {
-    case 'VectorSelector':
-      return dyn(e.offsetExpr) ? { ...e, offsetMs: durationMs(e.offsetExpr, ctx, true, evalFail) } : e;
-    case 'MatrixSelector': {
-      const vector = resolveDurations(e.vector, ctx);
-      const rangeMs = dyn(e.rangeExpr) ? durationMs(e.rangeExpr, ctx, false, evalFail) : e.rangeMs;
-      return vector === e.vector && rangeMs === e.rangeMs ? e : { ...e, vector: vector as typeof e.vector, rangeMs };
-    }
-    case 'SubqueryExpr': {
-      const expr = resolveDurations(e.expr, ctx);
-      const rangeMs = dyn(e.rangeExpr) ? durationMs(e.rangeExpr, ctx, false, evalFail) : e.rangeMs;
-      const stepMs = dyn(e.stepExpr) ? durationMs(e.stepExpr, ctx, false, evalFail) : e.stepMs;
-      const offsetMs = dyn(e.offsetExpr) ? durationMs(e.offsetExpr, ctx, true, evalFail) : e.offsetMs;
-      if (expr === e.expr && rangeMs === e.rangeMs && stepMs === e.stepMs && offsetMs === e.offsetMs) return e;
-      return { ...e, expr, rangeMs, stepMs, offsetMs };
-    }
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr': {
-      const expr = resolveDurations(e.expr, ctx);
-      return expr === e.expr ? e : { ...e, expr };
-    }
-    case 'BinaryExpr': {
-      const lhs = resolveDurations(e.lhs, ctx);
-      const rhs = resolveDurations(e.rhs, ctx);
-      return lhs === e.lhs && rhs === e.rhs ? e : { ...e, lhs, rhs };
-    }
-    case 'AggregateExpr': {
-      const expr = resolveDurations(e.expr, ctx);
-      const param = e.param === undefined ? undefined : resolveDurations(e.param, ctx);
-      return expr === e.expr && param === e.param ? e : { ...e, expr, param };
-    }
-    case 'Call': {
-      const args = e.args.map((a) => resolveDurations(a, ctx));
-      return args.every((a, i) => a === e.args[i]) ? e : { ...e, args };
-    }
-    case 'NumberLiteral':
-    case 'StringLiteral':
-      return e;
+  let known = readsQueryDurations.get(expr);
+  if (known === undefined) {
+    let found = false;
+    walk(expr, undefined, (e) => {
+      if (e.kind === 'VectorSelector') found ||= dyn(e.offsetExpr);
+      else if (e.kind === 'MatrixSelector') found ||= dyn(e.rangeExpr);
+      else if (e.kind === 'SubqueryExpr') found ||= dyn(e.rangeExpr) || dyn(e.stepExpr) || dyn(e.offsetExpr);
+      return !found;
+    });
+    known = found;
+    readsQueryDurations.set(expr, known);
   }
+  if (!known) return expr;
+  return fold<Expr>(expr, (node, kids) => {
+    const e = withChildren(node, kids);
+    switch (e.kind) {
+      case 'VectorSelector':
+        return dyn(e.offsetExpr) ? { ...e, offsetMs: durationMs(e.offsetExpr, ctx, true, evalFail) } : e;
+      case 'MatrixSelector':
+        return dyn(e.rangeExpr) ? { ...e, rangeMs: durationMs(e.rangeExpr, ctx, false, evalFail) } : e;
+      case 'SubqueryExpr': {
+        const rangeMs = dyn(e.rangeExpr) ? durationMs(e.rangeExpr, ctx, false, evalFail) : e.rangeMs;
+        const stepMs = dyn(e.stepExpr) ? durationMs(e.stepExpr, ctx, false, evalFail) : e.stepMs;
+        const offsetMs = dyn(e.offsetExpr) ? durationMs(e.offsetExpr, ctx, true, evalFail) : e.offsetMs;
+        return rangeMs === e.rangeMs && stepMs === e.stepMs && offsetMs === e.offsetMs ? e : { ...e, rangeMs, stepMs, offsetMs };
+      }
+      default:
+        return e;
+    }
+  });
 }

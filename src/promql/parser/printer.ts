@@ -1,6 +1,7 @@
-import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
-import { formatFloatF } from './format.js';
+import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from '../ast.js';
+import { formatFloatF } from '../format.js';
 import { goQuote } from './lex-literals.js';
+import { leftSpine } from './walk.js';
 
 /**
  * Canonical PromQL text of an expression, as Prometheus's printer writes it (`sum by (a) (x)`,
@@ -228,10 +229,14 @@ function needsParens(child: Expr, parent: BinaryOp, side: 'lhs' | 'rhs'): boolea
   return false;
 }
 
-function formatBinary(e: BinaryExpr): string {
-  const side = (child: Expr, which: 'lhs' | 'rhs'): string => {
-    const s = formatExpr(child);
-    return needsParens(child, e.op, which) ? `(${s})` : s;
-  };
-  return `${side(e.lhs, 'lhs')} ${e.op}${e.returnBool ? ' bool' : ''}${formatMatching(e.matching)} ${side(e.rhs, 'rhs')}`;
+function formatBinary(top: BinaryExpr): string {
+  const side = (e: BinaryExpr, text: string, which: 'lhs' | 'rhs'): string => (needsParens(e[which], e.op, which) ? `(${text})` : text);
+  // From the innermost operator out, in a loop: a chain of thousands of operators is one level here.
+  const spine = leftSpine(top);
+  let out = formatExpr(spine[spine.length - 1]!.lhs);
+  for (let i = spine.length - 1; i >= 0; i--) {
+    const e = spine[i]!;
+    out = `${side(e, out, 'lhs')} ${e.op}${e.returnBool ? ' bool' : ''}${formatMatching(e.matching)} ${side(e, formatExpr(e.rhs), 'rhs')}`;
+  }
+  return out;
 }

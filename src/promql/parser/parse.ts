@@ -1,7 +1,7 @@
-import type { PartialParse, SyntaxNode, Tree } from '@lezer/common';
+import { NodeType, Tree, type Input, type PartialParse, type SyntaxNode } from '@lezer/common';
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
-import { METRIC_NAME } from '../tsdb/labels.js';
-import { Matcher, MatcherError, type MatchType } from '../tsdb/matcher.js';
+import { METRIC_NAME } from '../../tsdb/labels.js';
+import { Matcher, MatcherError, type MatchType } from '../../tsdb/matcher.js';
 import type {
   AggregateExpr,
   AggregateOp,
@@ -18,13 +18,15 @@ import type {
   UnaryExpr,
   VectorMatching,
   VectorSelector,
-} from './ast.js';
+} from '../ast.js';
+import { CHAIN_SPLIT, Chains, precedenceOf, type ChainOperator, type Region } from './chains.js';
 import { dependsOnQuery, durationMs } from './durations.js';
-import { ParseError } from './errors.js';
+import { ParseError } from '../errors.js';
 import { isUnitDuration, lexDuration, lexNumber, lexUnitDuration, secondsToMs, unquoteString, type Lexed } from './lex-literals.js';
-import { functionSignature } from './signatures.js';
-import { firstLexicalFault, skipTrivia, unexpectedTokenAt } from './syntax-errors.js';
+import { functionNamed } from '../functions/table.js';
+import { firstLexicalFault, skipTrivia, unexpectedTokenAt, type SyntaxFault } from './syntax-errors.js';
 import { checkAst } from './typecheck.js';
+import { walk } from './walk.js';
 
 /**
  * Longest query text parsed. Parsing runs outside the evaluation timeout, on the event loop every
@@ -60,6 +62,20 @@ export function parseExpr(query: string): Expr {
     }
     throw e;
   }
+}
+
+/**
+ * A parsed query: its tree and, when it was parsed from text, the text, which annotations name
+ * positions in. (Not `expr`: an AggregateExpr or a ParenExpr would then pass for a Query.)
+ */
+export interface Query {
+  readonly tree: Expr;
+  readonly text?: string;
+}
+
+/** parseExpr, keeping the text with the tree. */
+export function parseQuery(text: string): Query {
+  return { tree: parseExpr(text), text };
 }
 
 /**
@@ -140,10 +156,77 @@ function parseTree(text: string): Tree {
   }
 }
 
+/**
+ * The query text as lezer reads it with some regions blanked out: the first and last character
+ * of each read as `_`, and the parse is given ranges that skip what lies between, so lezer reads
+ * the region as one short identifier whose token still spans it (positions stay the text's) and
+ * never reads what it holds.
+ */
+class BlankedInput implements Input {
+  readonly lineChunks = false;
+  readonly length: number;
+  private readonly edges: number[];
+
+  constructor(
+    private readonly text: string,
+    blanks: readonly Region[],
+  ) {
+    this.length = text.length;
+    this.edges = blanks.flatMap((b) => (b.end - b.start > 1 ? [b.start, b.end - 1] : [b.start]));
+  }
+
+  chunk(from: number): string {
+    if (this.edges.includes(from)) return '_';
+    const next = this.edges.find((e) => e > from) ?? this.length;
+    return this.text.slice(from, Math.min(next, from + 4096));
+  }
+
+  read(from: number, to: number): string {
+    let out = '';
+    for (let at = from; at < to;) {
+      const c = this.chunk(at).slice(0, to - at);
+      out += c;
+      at += c.length;
+    }
+    return out;
+  }
+}
+
+/**
+ * The PromQL node of `text` within `r`, with `blanks` (regions inside it) read as one
+ * identifier each, at the positions it has in the whole text.
+ */
+function parseRegion(text: string, r: Region, blanks: readonly Region[] = []): SyntaxNode {
+  const kept = blanks.filter((b) => b.end > b.start && b.start >= r.start && b.end <= r.end);
+  const ranges: { from: number; to: number }[] = [];
+  let from = r.start;
+  for (const b of kept) {
+    if (b.end - b.start > 2) {
+      ranges.push({ from, to: b.start + 1 });
+      from = b.end - 1;
+    }
+  }
+  ranges.push({ from, to: r.end });
+  const parse = lezerParser.startParse(new BlankedInput(text, kept), undefined, ranges);
+  let tree: Tree | null = null;
+  while (tree === null) tree = parse.advance();
+  // lezer numbers a ranged parse from its first range's start; mounted there, positions are the text's.
+  return new Tree(NodeType.none, [tree], [r.start], r.end).topNode.firstChild!;
+}
+
+interface BinaryParts {
+  op: BinaryOp;
+  matching: VectorMatching;
+  returnBool: boolean;
+}
+
 /** Turns lezer-promql's tree into our AST, fixing where its precedences differ from Prometheus's. */
 class TreeConverter {
   /** Literals written with a sign (`-2`), which lezer lexes as one token: `-2 ^ 2` must be -(2 ^ 2). */
   private readonly signedLiterals = new WeakSet<NumberLiteral>();
+
+  /** In a query with long chains: the lezer-compatible text and the chains found in it. */
+  private chained: { text: string; chains: Chains; nested: Map<number, Region>; lexical: SyntaxFault | undefined } | undefined;
 
   constructor(private readonly query: string) {}
 
@@ -151,9 +234,17 @@ class TreeConverter {
     if (skipTrivia(this.query, 0) >= this.query.length) {
       throw new ParseError({ start: 0, end: 0 }, 'no expression found in input', this.query);
     }
-    const top = parseTree(lezerCompatible(this.query)).topNode;
+    const text = lezerCompatible(this.query);
+    const lexical = firstLexicalFault(this.query);
+    const chains = Chains.find(text, MAX_NESTING);
+    if (chains !== undefined) return this.convertChained(text, chains, lexical);
+    return this.convertNode(parseTree(text).topNode, lexical);
+  }
+
+  /** Our AST of a PromQL node that lezer parsed, after its errors and its depth are checked. */
+  private convertNode(top: SyntaxNode, lexical: SyntaxFault | undefined): Expr {
     try {
-      this.throwFirstSyntaxError(top);
+      this.throwFirstSyntaxError(top, lexical);
     } catch (e) {
       // Past its own depth limit lezer cuts the stack and reports a token it could not place:
       // the nesting that made it do so is the error, where it first goes too deep.
@@ -162,8 +253,112 @@ class TreeConverter {
     }
     this.throwTooDeep(top, Infinity);
     const body = kids(top);
-    if (body.length !== 1) throw this.unexpectedAt(body[1]?.from ?? this.query.length);
+    if (body.length !== 1) throw this.unexpectedAt(body[1]?.from ?? top.to);
     return this.expr(body[0]!);
+  }
+
+  /**
+   * A query with long chains of operators: each chain is split at its loosest operators, its
+   * operands parsed in runs lezer can take, and the left-associative tree built here, so neither
+   * lezer nor a walker along the chain recurses once an operand. Depth still counts every level that
+   * is not a step along a chain.
+   */
+  private convertChained(text: string, chains: Chains, lexical: SyntaxFault | undefined): Expr {
+    this.chained = { text, chains, nested: new Map(), lexical };
+    const expr = this.region(chains.whole);
+    if (lexical !== undefined) this.fail({ start: lexical.start, end: lexical.end }, lexical.cause);
+    // The first node past the limit, not counting steps along a chain.
+    let tooDeep: Expr | undefined;
+    walk(
+      expr,
+      0,
+      (e, depth) => {
+        if (tooDeep !== undefined) return false;
+        if (depth > MAX_NESTING) tooDeep = e;
+        return tooDeep === undefined;
+      },
+      (parent, depth, child) => (parent.kind === 'BinaryExpr' && child === parent.lhs && child.kind === 'BinaryExpr' ? depth : depth + 1),
+    );
+    if (tooDeep !== undefined) this.fail(tooDeep.pos, `expression nested too deeply, more than ${MAX_NESTING} levels`);
+    return expr;
+  }
+
+  /** The lexical fault of a chained query when it lies before `end`: a part parsed up to there reports it unless a syntax error comes first. */
+  private lexicalBefore(end: number): SyntaxFault | undefined {
+    const lexical = this.chained?.lexical;
+    return lexical !== undefined && lexical.start < end ? lexical : undefined;
+  }
+
+  /**
+   * A region of a chained query: split when it is a chain, else parsed by lezer. The operands of
+   * a chain are parsed by lezer in runs of up to CHAIN_SPLIT operators (one lezer parse a run,
+   * not one an operand) and each run is hung onto the chain built so far.
+   */
+  private region(r: Region): Expr {
+    if (r.end <= r.start) throw this.unexpectedAt(r.start);
+    const split = this.chained!.chains.split(r);
+    if (split === undefined) return this.parsed(r);
+    const { operands, operators, inner } = split;
+    let chain: Expr | undefined;
+    for (let i = 0; i < operands.length;) {
+      let j = i + 1;
+      let count = inner[i]!;
+      if (count <= CHAIN_SPLIT) {
+        while (j < operands.length && count + 1 + inner[j]! <= CHAIN_SPLIT && operands[j]!.end > operands[j]!.start) count += 1 + inner[j++]!;
+      }
+      const run = j === i + 1 ? this.region(operands[i]!) : this.parsed({ start: operands[i]!.start, end: operands[j - 1]!.end });
+      const join = (k: number): BinaryParts => this.chainOperator(operands[k - 1]!, operators[k - 1]!, operands[k]!);
+      const hung = chain === undefined ? run : this.hang(chain, join(i), run, j - i, operators[0]!.precedence);
+      if (hung !== undefined) chain = hung;
+      else {
+        // Not the shape a run of one precedence's chain has: one operand at a time instead.
+        for (let k = i; k < j; k++) {
+          const rhs = this.region(operands[k]!);
+          chain = { kind: 'BinaryExpr', ...join(k), lhs: chain!, rhs, pos: { start: chain!.pos.start, end: rhs.pos.end } };
+        }
+      }
+      i = j;
+    }
+    return chain!;
+  }
+
+  /** A region lezer parses whole, the long chains inside it parsed apart (through placeholders). */
+  private parsed(r: Region): Expr {
+    const { text, chains, nested } = this.chained!;
+    const inner = chains.within(r);
+    for (const n of inner) nested.set(n.start, n);
+    return this.convertNode(parseRegion(text, r, inner), this.lexicalBefore(r.end));
+  }
+
+  /**
+   * `chain op run`, where `run` is the tree of `operands` operands joined by the chain's
+   * operators (of one precedence): chain op first operand becomes the innermost lhs of the run's
+   * own chain. Undefined when the run's tree is not that chain.
+   */
+  private hang(chain: Expr, operator: BinaryParts, run: Expr, operands: number, precedence: number): Expr | undefined {
+    const spine: BinaryExpr[] = [];
+    let first = run;
+    for (let k = 1; k < operands; k++) {
+      if (first.kind !== 'BinaryExpr' || precedenceOf(first.op) !== precedence) return undefined;
+      spine.push(first);
+      first = first.lhs;
+    }
+    const joined: BinaryExpr = { kind: 'BinaryExpr', ...operator, lhs: chain, rhs: first, pos: { start: chain.pos.start, end: first.pos.end } };
+    const innermost = spine[spine.length - 1];
+    if (innermost === undefined) return joined;
+    innermost.lhs = joined;
+    for (const b of spine) b.pos = { start: chain.pos.start, end: b.pos.end };
+    return run;
+  }
+
+  /** An operator of a chain and its modifiers, parsed by lezer between its operands, blanked. */
+  private chainOperator(left: Region, op: ChainOperator, right: Region): BinaryParts {
+    const end = Math.max(right.end, op.modifiersEnd);
+    const top = parseRegion(this.chained!.text, { start: left.start, end }, [left, right]);
+    this.throwFirstSyntaxError(top, this.lexicalBefore(end));
+    const body = kids(top);
+    if (body.length !== 1 || body[0]!.name !== 'BinaryExpr') throw this.unexpectedAt(op.start);
+    return this.binaryParts(kids(body[0]!));
   }
 
   private fail(pos: PosRange, cause: string): never {
@@ -184,10 +379,10 @@ class TreeConverter {
   }
 
   /**
-   * Conversion, type checking and evaluation recurse once a level of the tree: past MAX_NESTING
-   * levels (a chain of thousands of `+`, or of parentheses) the query is refused, where the first
-   * level too deep begins, before any of them could run out of stack. Only a level that begins
-   * before `before` (an error found first) counts.
+   * Conversion, type checking and evaluation recurse once a level of the tree (a long chain of
+   * operators is split before lezer sees it): past MAX_NESTING levels (parentheses, calls, right
+   * operands) the query is refused, where the first level too deep begins, before any of them
+   * could run out of stack. Only a level that begins before `before` (an error found first) counts.
    */
   private throwTooDeep(top: SyntaxNode, before: number): void {
     const cursor = top.cursor();
@@ -205,14 +400,13 @@ class TreeConverter {
     }
   }
 
-  /** The earliest error lezer recovered from, in Prometheus's words; lexical faults first when not later. */
-  private throwFirstSyntaxError(top: SyntaxNode): void {
+  /** The earliest error lezer recovered from, in Prometheus's words; a lexical fault first when not later. */
+  private throwFirstSyntaxError(top: SyntaxNode, lexical: SyntaxFault | undefined): void {
     let first: SyntaxNode | undefined;
     const cursor = top.cursor();
     do {
       if (cursor.type.isError && (first === undefined || cursor.from < first.from)) first = cursor.node;
     } while (first === undefined && cursor.next());
-    const lexical = firstLexicalFault(this.query);
     const errorPos = first === undefined ? undefined : skipTrivia(this.query, first.from);
     if (lexical !== undefined && (errorPos === undefined || lexical.start <= errorPos)) {
       this.fail({ start: lexical.start, end: lexical.end }, lexical.cause);
@@ -254,8 +448,10 @@ class TreeConverter {
         return this.numberLiteral(node);
       case 'StringLiteral':
         return { kind: 'StringLiteral', value: this.unquote(node), pos: this.span(node) };
-      case 'VectorSelector':
-        return this.vectorSelector(node);
+      case 'VectorSelector': {
+        const chain = this.chained?.nested.get(node.from);
+        return chain !== undefined && chain.end === node.to ? this.region(chain) : this.vectorSelector(node);
+      }
       case 'MatrixSelector':
         return this.matrixSelector(node);
       case 'SubqueryExpr':
@@ -582,11 +778,9 @@ class TreeConverter {
     return u;
   }
 
-  private binary(node: SyntaxNode): Expr {
-    const parts = kids(node);
-    const lhsNode = parts[0]!;
+  /** A binary expression's operator and modifiers, from its children (lhs, operator, modifiers…, rhs). */
+  private binaryParts(parts: SyntaxNode[]): BinaryParts {
     const opNode = parts[1]!;
-    const rhsNode = parts[parts.length - 1]!;
     const op = BINARY_OPS[opNode.name];
     if (op === undefined) this.fail(this.span(opNode), `binary operator ${JSON.stringify(this.text(opNode))} is experimental and not enabled`);
     const matching: VectorMatching = { card: 'one-to-one', on: false, labels: [], include: [] };
@@ -597,8 +791,27 @@ class TreeConverter {
       else if (m.name === 'FillModifier') this.fillModifier(m, matching);
       else throw this.unexpectedAt(m.from);
     }
-    const lhs = this.expr(lhsNode);
-    const rhs = this.expr(rhsNode);
+    return { op, matching, returnBool };
+  }
+
+  private binary(node: SyntaxNode): Expr {
+    const parts = kids(node);
+    const operator = this.binaryParts(parts);
+    return this.join(this.expr(parts[0]!), operator, this.expr(parts[parts.length - 1]!), node);
+  }
+
+  /**
+   * lhs op rhs. lezer applies a postfix modifier (offset, `@`, a range) to a whole preceding
+   * binary expression, and postfix() moves it onto that expression's last operand; an operator
+   * that binds tighter than that expression's then takes only its last operand, as in
+   * Prometheus: `a + b offset 1m * c` is a + ((b offset 1m) * c).
+   */
+  private join(lhs: Expr, operator: BinaryParts, rhs: Expr, node: SyntaxNode): Expr {
+    const { op, matching, returnBool } = operator;
+    if (lhs.kind === 'BinaryExpr' && bindsTighter(op, lhs.op)) {
+      const inner = this.join(lhs.rhs, operator, rhs, node);
+      return { ...lhs, rhs: inner, pos: { start: lhs.pos.start, end: inner.pos.end } };
+    }
     if (op === '^') {
       const hoisted = this.hoistSignOverPow(lhs, rhs, matching, returnBool, node);
       if (hoisted !== undefined) return hoisted;
@@ -716,16 +929,13 @@ class TreeConverter {
   private call(node: SyntaxNode): Expr {
     const [idNode, bodyNode] = kids(node);
     const func = this.text(idNode!);
-    if (functionSignature(func) === undefined) this.fail(this.span(idNode!), `unknown function with name ${JSON.stringify(func)}`);
+    if (functionNamed(func) === undefined) this.fail(this.span(idNode!), `unknown function with name ${JSON.stringify(func)}`);
     const c: Call = { kind: 'Call', func, args: kids(bodyNode!).map((a) => this.expr(a)), pos: this.span(node) };
     return c;
   }
 }
 
 const NAME_LEZER_KNOWS = 'minute'.split('');
-
-/** Words that are calls inside a duration expression, in any letter case. */
-const DURATION_CALLS = new Set(['step', 'range', 'min_of', 'max_of']);
 
 /**
  * The query with spellings Prometheus's lexer accepts but lezer-promql's does not rewritten to
@@ -766,7 +976,7 @@ function lezerCompatible(query: string): string {
       const word = query.slice(i, j);
       const lower = word.toLowerCase();
       const call = query[skipTrivia(query, j)] === '(';
-      if (inDuration && call && DURATION_CALLS.has(lower)) {
+      if (inDuration && call && functionNamed(lower)?.inDurations === true) {
         out.splice(i, j - i, ...lower.split(''));
         durationCallPending = true;
       } else if (!inDuration && call && (word === 'min_of' || word === 'max_of')) {
@@ -788,6 +998,14 @@ function lezerCompatible(query: string): string {
     }
   }
   return out.join('');
+}
+
+/** Whether `op` takes its left operand before `inner` would: a higher precedence, or `^`'s own (right-associative). */
+function bindsTighter(op: BinaryOp, inner: BinaryOp): boolean {
+  const p = precedenceOf(op);
+  const q = precedenceOf(inner);
+  if (p === undefined || q === undefined) return false;
+  return p > q || (p === q && op === '^');
 }
 
 /** False when the string holds a lone surrogate, which is how invalid UTF-8 bytes arrive here. */

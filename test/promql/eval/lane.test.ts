@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../src/promql/engine.js';
-import { QueryTimeoutError, TooManySamplesError } from '../../src/promql/errors.js';
-import { Lane } from '../../src/promql/lane.js';
-import { Tsdb } from '../../src/tsdb/db.js';
+import { Engine } from '../../../src/promql/eval/engine.js';
+import { QueryTimeoutError, TooManySamplesError } from '../../../src/promql/errors.js';
+import { Lane } from '../../../src/promql/eval/lane.js';
+import { Tsdb } from '../../../src/tsdb/db.js';
+import { parseQuery } from '../../../src/promql/parser/parse.js';
 
 describe('Lane', () => {
   it('lets the allowed number in, then hands turns over first come first served', async () => {
@@ -38,9 +39,9 @@ describe('samples held by queries in flight', () => {
   it('are given back when a query ends, however it ends', async () => {
     const engine = new Engine(new Tsdb(), { maxSamples: 10_000 });
     const lane = engine.newLane();
-    await engine.instantAsync(lane, 'count_over_time(vector(1)[4s:1ms])', 10_000);
+    await engine.instantAsync(lane, parseQuery('count_over_time(vector(1)[4s:1ms])'), 10_000);
     expect(lane.held).toBe(0);
-    await expect(engine.instantAsync(lane, 'count_over_time(vector(1)[1y:1ms])', 10_000)).rejects.toThrow(TooManySamplesError);
+    await expect(engine.instantAsync(lane, parseQuery('count_over_time(vector(1)[1y:1ms])'), 10_000)).rejects.toThrow(TooManySamplesError);
     expect(lane.held).toBe(0);
   });
 
@@ -48,7 +49,7 @@ describe('samples held by queries in flight', () => {
     // Each `+` consumes its inputs: 200 additions of 1,000-point series stay within 10,000 held.
     const query = Array.from({ length: 200 }, () => 'vector(1)').join(' + ');
     const engine = new Engine(new Tsdb(), { maxSamples: 10_000 });
-    const r = engine.range(query, 0, 999_000, 1_000);
+    const r = engine.range(parseQuery(query), 0, 999_000, 1_000);
     expect(r.value.type === 'matrix' && r.value.series[0]!.values[0]).toBe(200);
   });
 
@@ -56,7 +57,7 @@ describe('samples held by queries in flight', () => {
     const engine = new Engine(new Tsdb(), { maxSamples: 10_000 });
     const lane = engine.newLane();
     lane.held = 9_000;
-    await expect(engine.instantAsync(lane, 'count_over_time(vector(1)[2s:1ms])', 10_000)).rejects.toThrow(
+    await expect(engine.instantAsync(lane, parseQuery('count_over_time(vector(1)[2s:1ms])'), 10_000)).rejects.toThrow(
       /limit 10000, shared with queries in flight holding 9000/,
     );
     expect(lane.held).toBe(9_000);

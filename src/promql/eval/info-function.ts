@@ -1,11 +1,11 @@
 import { RE2JS } from 're2js';
-import { LabelsBuilder, labelsGet, labelsHas, METRIC_NAME, type Labels } from '../tsdb/labels.js';
-import { Matcher } from '../tsdb/matcher.js';
-import type { Expr, VectorSelector } from './ast.js';
+import { LabelsBuilder, labelsGet, labelsHas, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
+import { Matcher } from '../../tsdb/matcher.js';
+import type { VectorSelector } from '../ast.js';
 import { labelsString } from './binary.js';
-import { EvalError } from './errors.js';
+import { EvalError } from '../errors.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
-import type { StepSample, StepSeries } from './value.js';
+import type { StepSample, StepSeries } from '../value.js';
 
 /**
  * info(v, [selector]): adds the data labels of "info" series (default target_info) that share
@@ -20,37 +20,6 @@ function effectiveNameMatchers(matchers: Matcher[]): Matcher[] {
   if (matchers.some((m) => m.type === '=' || m.type === '=~')) return matchers;
   if (matchers.length > 0) return [new Matcher('=~', METRIC_NAME, '.+_info'), ...matchers];
   return [new Matcher('=', METRIC_NAME, TARGET_INFO)];
-}
-
-/** The selector (`@` and offset) whose time the info series are read at: the first in v. */
-export function infoTimeSource(e: Expr): { at: VectorSelector['at']; offsetMs: number } | undefined {
-  switch (e.kind) {
-    case 'VectorSelector':
-      return { at: e.at, offsetMs: e.offsetMs };
-    case 'MatrixSelector':
-      return { at: e.vector.at, offsetMs: e.vector.offsetMs };
-    case 'SubqueryExpr': {
-      const inner = infoTimeSource(e.expr);
-      if (inner === undefined) return undefined;
-      return inner.at !== undefined ? inner : { at: e.at, offsetMs: inner.offsetMs + e.offsetMs };
-    }
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr':
-      return infoTimeSource(e.expr);
-    case 'BinaryExpr':
-      return infoTimeSource(e.lhs) ?? infoTimeSource(e.rhs);
-    case 'AggregateExpr':
-      return (e.param === undefined ? undefined : infoTimeSource(e.param)) ?? infoTimeSource(e.expr);
-    case 'Call':
-      for (const a of e.args) {
-        const s = infoTimeSource(a);
-        if (s !== undefined) return s;
-      }
-      return undefined;
-    default:
-      return undefined;
-  }
 }
 
 export interface InfoPlan {
