@@ -63,9 +63,12 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
     this.accepted = fn;
   }
 
-  /** Stores nothing until `until` settles: requests wait in arrival order meanwhile (a replica catching up). */
-  hold(until: Promise<unknown>): void {
-    void this.queue.run(() => until.catch(() => undefined));
+  /**
+   * Stores nothing after the requests already queued until `until` settles: later ones wait in
+   * arrival order (a replica catching up). Resolves when it has.
+   */
+  hold(until: Promise<unknown>): Promise<void> {
+    return this.queue.run(() => until.then(() => undefined, () => undefined));
   }
 
   store(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult> {
