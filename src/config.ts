@@ -69,7 +69,9 @@ export function parsePeers(text: string): PeerAddress[] {
     const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(\d+))?(?::(\d+))?$/.exec(entry);
     const ports = m ? [m[2], m[3]].map((p) => (p === undefined ? undefined : Number(p))) : [];
     if (!m || ports.some((p) => p !== undefined && (p < 1 || p > 65535))) {
-      throw new Error(`peer ${JSON.stringify(entry)} is not host, host:grpcPort or host:grpcPort:httpPort (examples: 10.0.0.7, scaler-1:4317:9090, [fd00::7]:4317)`);
+      throw new Error(
+        `peer ${JSON.stringify(entry)} is not host, host:grpcPort or host:grpcPort:httpPort (examples: 10.0.0.7, scaler-1:4317:9090, [fd00::7]:4317)`,
+      );
     }
     peers.push({ host: m[1]!.replace(/^\[(.*)\]$/, '$1'), grpcPort: ports[0], httpPort: ports[1] });
   }

@@ -66,7 +66,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   const metrics = deps.selfMetrics ?? new SelfMetrics();
-  metrics.watch({ tsdb: deps.tsdb, otlp: deps.otlpStats, remoteWrite: deps.remoteWrite?.stats, scaler: deps.scaler, snapshots: deps.snapshotStats, replication: deps.replication?.stats });
+  metrics.watch({
+    tsdb: deps.tsdb,
+    otlp: deps.otlpStats,
+    remoteWrite: deps.remoteWrite?.stats,
+    scaler: deps.scaler,
+    snapshots: deps.snapshotStats,
+    replication: deps.replication?.stats,
+  });
   app.addHook('onResponse', async (req, reply) => {
     const endpoint = req.routeOptions.url;
     if (endpoint !== undefined && endpoint.startsWith(API_PREFIX)) metrics.observeRequest(endpoint, reply.elapsedTime / 1000);

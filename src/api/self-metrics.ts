@@ -165,16 +165,21 @@ export class SelfMetrics {
       };
       this.gauge('replication_peers', 'Other replicas requests are forwarded to.', [], (set) => set({}, replication.peers().length));
       this.counter('replication_forwarded_total', 'Requests forwarded to a peer and stored there.', ['peer'], (set) => perPeer(set, (p) => p.forwarded));
-      this.counter('replication_dropped_total', 'Requests not forwarded to a peer: its queue was full (down or slow), or it refused them.', ['peer', 'reason'], (set) => {
-        for (const p of replication.peers()) {
-          set({ peer: p.peer, reason: 'queue_full' }, p.droppedQueueFull);
-          set({ peer: p.peer, reason: 'refused' }, p.refused);
-        }
-      });
+      this.counter(
+        'replication_dropped_total',
+        'Requests not forwarded to a peer: its queue was full (down or slow), or it refused them.',
+        ['peer', 'reason'],
+        (set) => {
+          for (const p of replication.peers()) {
+            set({ peer: p.peer, reason: 'queue_full' }, p.droppedQueueFull);
+            set({ peer: p.peer, reason: 'refused' }, p.refused);
+          }
+        },
+      );
       this.gauge('replication_queue_bytes', 'Request bytes waiting to be forwarded to a peer.', ['peer'], (set) => perPeer(set, (p) => p.queuedBytes));
       this.counter('replication_received_total', 'Requests forwarded by peers and stored here.', [], (set) => set({}, replication.receive.received));
       this.counter('replication_received_refused_total', 'Requests forwarded by peers and refused here.', [], (set) => set({}, replication.receive.refused));
-      this.counter('replication_gaps_total', 'Times a peer skipped requests meant for this replica; the store\'s coverage restarted.', [], (set) =>
+      this.counter('replication_gaps_total', "Times a peer skipped requests meant for this replica; the store's coverage restarted.", [], (set) =>
         set({}, replication.receive.gaps),
       );
     }

@@ -24,7 +24,11 @@ export interface EncodeOptions {
  * header needs: the body's CRC-32 and length. Shared by the data dir's file and the stream a
  * replica catching up reads.
  */
-export async function encodeSliced(target: SnapshotTarget, o: EncodeOptions, out: (chunk: Buffer) => Promise<void>): Promise<{ crc: number; bodyBytes: number }> {
+export async function encodeSliced(
+  target: SnapshotTarget,
+  o: EncodeOptions,
+  out: (chunk: Buffer) => Promise<void>,
+): Promise<{ crc: number; bodyBytes: number }> {
   const w = new ByteWriter();
   let crc = 0;
   let bodyBytes = 0;

@@ -61,7 +61,10 @@ export async function catchUp(deps: CatchUpDeps): Promise<CaughtUp | undefined> 
     try {
       const restored = restoreBody(checkedBody(answer.body), deps.target, Date.now() - deps.retentionMs);
       const result = { ...restored, peer: peer.key, bytes: answer.body.length };
-      deps.log.info({ ...result, ms: Math.round(performance.now() - started), writtenAt: new Date(restored.writtenAtMs).toISOString() }, 'caught up from a peer');
+      deps.log.info(
+        { ...result, ms: Math.round(performance.now() - started), writtenAt: new Date(restored.writtenAtMs).toISOString() },
+        'caught up from a peer',
+      );
       return result;
     } catch (e) {
       if (!(e instanceof SnapshotRefused)) throw e;

@@ -17,7 +17,14 @@ export class ResponseTooLarge extends Error {
  * checked against the name the peer was found under; under mTLS this replica's own certificate
  * is presented). The whole answer is read, up to `maxBytes`, within `timeoutMs`.
  */
-export function peerRequest(peer: Peer, method: 'GET' | 'POST', path: string, tls: SecureContextOptions | undefined, timeoutMs: number, maxBytes: number): Promise<PeerResponse> {
+export function peerRequest(
+  peer: Peer,
+  method: 'GET' | 'POST',
+  path: string,
+  tls: SecureContextOptions | undefined,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<PeerResponse> {
   return new Promise((resolve, reject) => {
     const options = {
       host: peer.address,

@@ -44,7 +44,8 @@ export function forwardImplementation(deps: ReceiveDeps, counters: ReceiveCounte
         callback({ code, details });
       };
       if (!BODY_KINDS.includes(kind)) return refuse(status.INVALID_ARGUMENT, `metadata ${META_KIND} must be one of ${BODY_KINDS.join(', ')}`);
-      if (sender === '' || !Number.isSafeInteger(seq) || seq < 1) return refuse(status.INVALID_ARGUMENT, `metadata ${META_SENDER} and ${META_SEQ} (a number from 1) are required`);
+      if (sender === '' || !Number.isSafeInteger(seq) || seq < 1)
+        return refuse(status.INVALID_ARGUMENT, `metadata ${META_SENDER} and ${META_SEQ} (a number from 1) are required`);
       if (kind.startsWith('remote-write') && deps.remoteWrite === undefined) return refuse(status.UNIMPLEMENTED, 'remote write is turned off on this replica');
       const reservation = deps.budget.reserve();
       if (!reservation.grow(call.request.length)) {

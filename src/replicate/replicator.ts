@@ -181,7 +181,10 @@ export class Replicator {
     const now = Date.now();
     coverage.startLive(now);
     coverage.addRestored({ fromMs: liveSince, toMs: lastWholeMs - this.deps.config.outOfOrderWindowMs });
-    this.log.warn({ sender, lastWhole: Number.isFinite(lastWholeMs) ? new Date(lastWholeMs).toISOString() : undefined }, 'a peer dropped requests meant for this replica; queries reading back past now answer UNAVAILABLE until their window is whole again');
+    this.log.warn(
+      { sender, lastWhole: Number.isFinite(lastWholeMs) ? new Date(lastWholeMs).toISOString() : undefined },
+      'a peer dropped requests meant for this replica; queries reading back past now answer UNAVAILABLE until their window is whole again',
+    );
   }
 
   private dropped(peer: Peer): void {

@@ -29,7 +29,7 @@ export function replicationRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const query = req.query as Record<string, string | undefined>;
     const grpcPort = Number(query.grpcPort);
     if (!Number.isInteger(grpcPort) || grpcPort < 1 || grpcPort > 65535) {
-      return reply.code(400).send({ status: 'error', errorType: 'bad_data', error: 'parameter grpcPort: the joining replica\'s gRPC port is required' });
+      return reply.code(400).send({ status: 'error', errorType: 'bad_data', error: "parameter grpcPort: the joining replica's gRPC port is required" });
     }
     const address = query.address || (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     let peer = deps.peers.get(address, grpcPort);
@@ -41,7 +41,12 @@ export function replicationRoutes(app: FastifyInstance, deps: RouteDeps): void {
       return reply.code(409).send({
         status: 'error',
         errorType: 'unavailable',
-        error: `${address}:${grpcPort} is not among this replica's peers (${deps.peers.list().map((p) => p.key).join(', ') || 'none'}); a new pod appears in DNS within seconds`,
+        error: `${address}:${grpcPort} is not among this replica's peers (${
+          deps.peers
+            .list()
+            .map((p) => p.key)
+            .join(', ') || 'none'
+        }); a new pod appears in DNS within seconds`,
       });
     }
     return { status: 'success', data: { sender: deps.sender, nextSeq: deps.join(peer) } };

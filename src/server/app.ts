@@ -93,7 +93,11 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const snapshots =
     config.dataDir === undefined
       ? undefined
-      : new Snapshots(snapshotTarget, { dir: config.dataDir, intervalMs: config.snapshotIntervalMs, retentionMs: config.retentionMs }, log.child({ component: 'persist' }));
+      : new Snapshots(
+          snapshotTarget,
+          { dir: config.dataDir, intervalMs: config.snapshotIntervalMs, retentionMs: config.retentionMs },
+          log.child({ component: 'persist' }),
+        );
   const replicated = config.peers.length > 0 || config.peersDns !== '';
   // A lone replica restores before any listener accepts a sample. Replicas bind first, so peers
   // can forward to them while they catch up, and hold every request until the store is restored.
