@@ -42,7 +42,7 @@ export class PeerForwarder {
 
   constructor(
     readonly peer: Peer,
-    credentials: ChannelCredentials,
+    private credentials: ChannelCredentials,
     private readonly sender: string,
     private readonly maxQueueBytes: number,
     private readonly onDrop: (peer: Peer) => void,
@@ -64,9 +64,12 @@ export class PeerForwarder {
 
   /**
    * The peer is catching up from a snapshot taken after this: what is queued for it is in that
-   * snapshot, so it is let go. Returns the sequence number of the next body the peer will get.
+   * snapshot, so it is let go. A new channel connects at once, where the old one may be waiting
+   * out its reconnect backoff from while the peer was down, holding the peer's window behind.
+   * Returns the sequence number of the next body the peer will get.
    */
   restart(): number {
+    this.setCredentials(this.credentials);
     this.queue.length = 0;
     this.counters.queuedBytes = 0;
     clearTimeout(this.retryTimer);
@@ -82,6 +85,7 @@ export class PeerForwarder {
 
   /** New TLS files: later calls go over a channel with the new credentials. */
   setCredentials(credentials: ChannelCredentials): void {
+    this.credentials = credentials;
     this.client.close();
     this.client = makeClient(this.peer, credentials);
   }

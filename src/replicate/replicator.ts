@@ -17,6 +17,9 @@ import { Sequences } from './sequences.js';
 import { replicationDefinition, type BodyKind } from './wire.js';
 
 const DNS_REFRESH_MS = 10_000;
+/** How often this replica vouches that it is running, and the stall past which it no longer can. */
+const HEARTBEAT_MS = 500;
+const STALL_MS = 2_000;
 /** Drops are logged when they begin and then at most this often, with the counts since the last line. */
 const DROP_LOG_MS = 60_000;
 
@@ -58,6 +61,7 @@ export class Replicator {
   private caughtUp = false;
   private dropsSinceLog = new Map<string, number>();
   private dropLogTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(private readonly deps: ReplicatorDeps) {
@@ -126,7 +130,27 @@ export class Replicator {
     } finally {
       this.caughtUp = true;
       this.sequences.markCaughtUp();
+      this.startHeartbeat();
     }
+  }
+
+  /**
+   * A replica that stalls (a frozen node, a stopped process) cannot know what its peers forwarded
+   * meanwhile: they may have given up and dropped it. Every HEARTBEAT_MS it vouches for its live
+   * span a little ahead; after a stall the vouch has lapsed (so calls answered before this timer
+   * runs again are UNAVAILABLE), and the live span restarts as after a lost forward.
+   */
+  private startHeartbeat(): void {
+    const { coverage } = this.deps.tsdb;
+    let last = Date.now();
+    coverage.vouchLive(last + STALL_MS);
+    this.heartbeat = setInterval(() => {
+      const now = Date.now();
+      if (now - last > STALL_MS) this.gap('this replica itself (stalled)', last);
+      last = now;
+      coverage.vouchLive(now + STALL_MS);
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   /**
@@ -136,6 +160,7 @@ export class Replicator {
   async close(graceMs: number): Promise<void> {
     const until = performance.now() + graceMs;
     while (performance.now() < until && [...this.forwarders.values()].some((f) => !f.idle)) await new Promise((resolve) => setTimeout(resolve, 20));
+    clearInterval(this.heartbeat);
     this.peers.close();
     this.unsubscribeTls?.();
     clearTimeout(this.dropLogTimer);
