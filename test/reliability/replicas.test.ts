@@ -3,7 +3,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
-import { freePorts } from '../support/free-ports.js';
+import { freePorts } from '../../tools/free-ports.js';
 import { KedaClient } from '../support/keda-client.js';
 import { podMeterProvider } from '../support/otel.js';
 
