@@ -39,7 +39,7 @@ export function ingestInprocRemoteWrite(
   return timeRounds(steps, pointsPerStep, rounds, (tsdb) => {
     const store = new RemoteWriteStore(tsdb, new RemoteWriteStats());
     return (body) => {
-      const batch = decodeWriteRequest(decompressSnappy(body, CONFIG.maxDecompressedBytes), version);
+      const batch = decodeWriteRequest(runToEnd(decompressSnappy(body, CONFIG.maxDecompressedBytes)), version);
       const result = runToEnd(store.storeSlices(batch));
       if (result.rejected > 0) throw new Error(`in-process remote write refused samples: ${result.errorMessage}`);
     };

@@ -1,6 +1,7 @@
 import { formatFloatE, formatFloatF } from '../promql/format.js';
 import { labelsToRecord } from '../tsdb/labels.js';
 import type { QueryValue } from '../promql/value.js';
+import { jsonArray } from './sliced-json.js';
 
 /**
  * A sample value as Prometheus writes it in JSON: Go's FormatFloat with 'f', or 'e' for magnitudes
@@ -17,25 +18,33 @@ export function formatTime(ms: number): number {
   return ms / 1000;
 }
 
-/** The `data` object of a query or query_range answer. */
-export function formatQueryData(value: QueryValue): { resultType: string; result: unknown } {
+/**
+ * The JSON of a query or query_range answer's `data` object, in pieces of one series each (a
+ * range series in one piece per point too), as sliced-json.ts writes them.
+ */
+export function* queryDataJson(value: QueryValue): Generator<string> {
   switch (value.type) {
     case 'scalar':
-      return { resultType: 'scalar', result: [formatTime(value.t), formatValue(value.v)] };
     case 'string':
-      return { resultType: 'string', result: [formatTime(value.t), value.v] };
+      yield JSON.stringify({ resultType: value.type, result: [formatTime(value.t), value.type === 'scalar' ? formatValue(value.v) : value.v] });
+      return;
     case 'vector':
-      return {
-        resultType: 'vector',
-        result: value.samples.map((s) => ({ metric: labelsToRecord(s.labels), value: [formatTime(s.t), formatValue(s.v)] })),
-      };
+      yield '{"resultType":"vector","result":';
+      yield* jsonArray(value.samples, (s) => `{"metric":${JSON.stringify(labelsToRecord(s.labels))},"value":${point(s.t, s.v)}}`);
+      yield '}';
+      return;
     case 'matrix':
-      return {
-        resultType: 'matrix',
-        result: value.series.map((s) => ({
-          metric: labelsToRecord(s.labels),
-          values: s.timestamps.map((t, i) => [formatTime(t), formatValue(s.values[i]!)]),
-        })),
-      };
+      yield '{"resultType":"matrix","result":[';
+      for (let i = 0; i < value.series.length; i++) {
+        const s = value.series[i]!;
+        yield `${i === 0 ? '' : ','}{"metric":${JSON.stringify(labelsToRecord(s.labels))},"values":`;
+        yield* jsonArray(s.timestamps, (t, j) => point(t, s.values[j]!));
+        yield '}';
+      }
+      yield ']}';
   }
+}
+
+function point(t: number, v: number): string {
+  return `[${JSON.stringify(formatTime(t))},"${formatValue(v)}"]`;
 }

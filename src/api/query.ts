@@ -1,11 +1,12 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine } from '../promql/engine.js';
 import { PromQLError } from '../promql/errors.js';
 import type { QueryResult, QueryValue } from '../promql/value.js';
 import { badData } from './errors.js';
-import { formatQueryData } from './format.js';
+import { queryDataJson } from './format.js';
 import { durationParam, invalidParam, limitParam, parseDuration, requiredTimeParam, timeParam } from './params.js';
 import { Form } from './request.js';
+import { sendSlicedJson } from './sliced-json.js';
 
 /** Prometheus's cap on the points of one series in a range query. */
 const MAX_POINTS_PER_SERIES = 11_000;
@@ -47,15 +48,15 @@ function truncate(value: QueryValue, limit: number): { value: QueryValue; trunca
   return { value, truncated: false };
 }
 
-function respond(result: QueryResult, limit: number) {
+/** The answer's JSON in pieces: Prometheus's envelope around the (limited) result. */
+function* answerJson(result: QueryResult, limit: number): Generator<string> {
   const { value, truncated } = truncate(result.value, limit);
   const warnings = truncated ? [...result.warnings, 'results truncated due to limit'] : result.warnings;
-  return {
-    status: 'success',
-    data: formatQueryData(value),
-    ...(warnings.length ? { warnings } : {}),
-    ...(result.infos.length ? { infos: result.infos } : {}),
-  };
+  yield '{"status":"success","data":';
+  yield* queryDataJson(value);
+  if (warnings.length) yield `,"warnings":${JSON.stringify(warnings)}`;
+  if (result.infos.length) yield `,"infos":${JSON.stringify(result.infos)}`;
+  yield '}';
 }
 
 /**
@@ -64,16 +65,16 @@ function respond(result: QueryResult, limit: number) {
  */
 export function queryRoutes(app: FastifyInstance, engine: Engine): void {
   const lane = engine.newLane();
-  const instant = async (req: FastifyRequest) => {
+  const instant = async (req: FastifyRequest, reply: FastifyReply) => {
     const form = new Form(req);
     const limit = limitParam(form.get('limit'));
     const time = timeParam('time', form.get('time'), Date.now());
     checkQueryOptions(form);
     const query = form.get('query') ?? '';
-    return respond(await evaluate(() => engine.instantAsync(lane, query, time)), limit);
+    return sendSlicedJson(reply, answerJson(await evaluate(() => engine.instantAsync(lane, query, time)), limit));
   };
 
-  const range = async (req: FastifyRequest) => {
+  const range = async (req: FastifyRequest, reply: FastifyReply) => {
     const form = new Form(req);
     const limit = limitParam(form.get('limit'));
     const start = requiredTimeParam('start', form.get('start'));
@@ -86,7 +87,7 @@ export function queryRoutes(app: FastifyInstance, engine: Engine): void {
     }
     checkQueryOptions(form);
     const query = form.get('query') ?? '';
-    return respond(await evaluate(() => engine.rangeAsync(lane, query, start, end, step)), limit);
+    return sendSlicedJson(reply, answerJson(await evaluate(() => engine.rangeAsync(lane, query, start, end, step)), limit));
   };
 
   for (const [path, handler] of [

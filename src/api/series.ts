@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseMetricSelector } from '../promql/parser.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { labelsCompare, labelsGet, labelsToRecord } from '../tsdb/labels.js';
@@ -7,6 +7,7 @@ import type { Series } from '../tsdb/series.js';
 import { badData } from './errors.js';
 import { invalidParam, limitParam, MAX_TIME_MS, MIN_TIME_MS, timeParam } from './params.js';
 import { Form } from './request.js';
+import { jsonArray, sendSlicedJson } from './sliced-json.js';
 
 const TRUNCATED = 'results truncated due to limit';
 
@@ -89,9 +90,17 @@ export function unescapeLabelName(name: string): string {
   return out;
 }
 
+/** The answer of `/api/v1/series` in pieces, one a series. */
+function* seriesJson(found: readonly Series[], truncated: boolean): Generator<string> {
+  yield '{"status":"success","data":';
+  yield* jsonArray(found, (s) => JSON.stringify(labelsToRecord(s.labels)));
+  if (truncated) yield `,"warnings":${JSON.stringify([TRUNCATED])}`;
+  yield '}';
+}
+
 /** `/api/v1/series`, `/api/v1/labels` and `/api/v1/label/<name>/values`. */
 export function seriesRoutes(app: FastifyInstance, tsdb: Tsdb): void {
-  const series = async (req: FastifyRequest) => {
+  const series = async (req: FastifyRequest, reply: FastifyReply) => {
     const form = new Form(req);
     const selectors = form.all('match[]');
     if (selectors.length === 0) throw badData('no match[] parameter provided');
@@ -105,8 +114,8 @@ export function seriesRoutes(app: FastifyInstance, tsdb: Tsdb): void {
       throw invalidParam('match[]', (e as Error).message);
     }
     const found = selectSeries(tsdb, sets, start, end).sort((a, b) => labelsCompare(a.labels, b.labels));
-    const data = found.slice(0, limit > 0 ? limit : undefined).map((s) => labelsToRecord(s.labels));
-    return limit > 0 && found.length > limit ? { status: 'success', data, warnings: [TRUNCATED] } : { status: 'success', data };
+    const truncated = limit > 0 && found.length > limit;
+    return sendSlicedJson(reply, seriesJson(truncated ? found.slice(0, limit) : found, truncated));
   };
 
   const labels = async (req: FastifyRequest) => {

@@ -91,7 +91,8 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
       // A declared length over the limit or malformed is refused by decompressSnappy, reserving nothing.
       const declared = snappyDeclaredLength(body);
       if (declared > 0 && declared <= maxDecompressedBytes && !reservation.grow(declared)) throw new RemoteWriteError(429, this.budget.fullMessage);
-      const batch = await runInSlices(decodeSlices(decompressSnappy(body, maxDecompressedBytes), protocol), SLICE_BUDGET_MS);
+      const message = await runInSlices(decompressSnappy(body, maxDecompressedBytes), SLICE_BUDGET_MS);
+      const batch = await runInSlices(decodeSlices(message, protocol), SLICE_BUDGET_MS);
       this.stats.requests[protocol]++;
       const result = await runInSlices(this.writer.storeSlices(batch), SLICE_BUDGET_MS);
       this.tsdb.flushIngest();

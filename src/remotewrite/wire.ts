@@ -42,10 +42,7 @@ export class WireReader {
     throw this.error('a varint is longer than 10 bytes');
   }
 
-  /**
-   * A field's tag. Field number 0 does not exist: refusing it also catches a snappy block that
-   * ended early, whose missing tail snappyjs leaves as zero bytes.
-   */
+  /** A field's tag; field number 0 does not exist. */
   tag(end: number): number {
     const tag = this.varint(end);
     if (tag >>> 3 === 0) throw this.error('field number 0');

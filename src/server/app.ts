@@ -12,6 +12,7 @@ import { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import { Snapshots } from '../persist/snapshots.js';
 import type { SnapshotTarget } from '../persist/format.js';
 import { Replicator } from '../replicate/replicator.js';
+import { grpcRequestDeadline } from './grpc-deadline.js';
 import { healthDefinition, HealthService } from './health.js';
 import { Listener, MAX_CONNECTIONS_PER_LISTENER, type ListenerLimits } from './listeners.js';
 import { refuseMalformed } from './malformed.js';
@@ -121,7 +122,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
 
   const grpc = new GrpcServer({
     // OTLP Export's limit as sent and its share of the in-flight budget; this one bounds every message once inflated.
-    interceptors: [otlp.grpcInterceptor()],
+    // The deadline comes last, so grpc-js runs it outermost and its refusal passes through the budget's release.
+    interceptors: [otlp.grpcInterceptor(), grpcRequestDeadline(config.requestTimeoutMs)],
     'grpc.max_receive_message_length': config.maxDecompressedBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,

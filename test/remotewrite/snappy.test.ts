@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decompressSnappy, snappyDeclaredLength } from '../../src/remotewrite/snappy.js';
+import { runToEnd } from '../../src/otlp/slices.js';
+import { decompressSnappy as decompressSlices, snappyDeclaredLength } from '../../src/remotewrite/snappy.js';
 import { snappy } from './client.js';
+
+const decompressSnappy = (block: Buffer, max: number) => runToEnd(decompressSlices(block, max));
 
 describe('snappy block decompression', () => {
   it('reads the declared length from the header', () => {
@@ -29,5 +32,19 @@ describe('snappy block decompression', () => {
       [Buffer.from([0x08, 0x00, 0x61, 0x0d, 0x02]), 'a copy reaches back 2 bytes from byte 1 of the output'],
     ];
     for (const [body, message] of cases) expect(() => decompressSnappy(body, 1 << 20), String(message)).toThrow(message);
+  });
+
+  it('repeats bytes for a copy longer than its offset, and pauses every megabyte of a large block', () => {
+    // 'ab' then a 2-byte copy element reaching back 2 for 60 bytes: abab…
+    const runLength = Buffer.from([62, 0x04, 0x61, 0x62, 0xee, 0x02, 0x00]);
+    expect(decompressSnappy(runLength, 64).toString()).toBe('ab'.repeat(31));
+    const data = Buffer.alloc(5 << 20);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+    const slices = decompressSlices(snappy(data), data.length);
+    let pauses = 0;
+    let step = slices.next();
+    for (; !step.done; step = slices.next()) pauses++;
+    expect(step.value.equals(data)).toBe(true);
+    expect(pauses).toBeGreaterThanOrEqual(4);
   });
 });

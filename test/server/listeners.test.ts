@@ -199,6 +199,35 @@ describe('listeners: slow connections, refusals and h2c, through real sockets', 
     });
   });
 
+  it('answers DEADLINE_EXCEEDED to a gRPC request message trickled past the request bound, on both gRPC ports, and keeps serving', async () => {
+    const requestBound = REQUEST_TIMEOUT_MS + 4_000;
+    const paths = ['/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', '/externalscaler.ExternalScaler/GetMetrics'];
+    for (const port of [app.ports.otlpGrpc, app.ports.otlpHttp]) {
+      for (const path of paths) {
+        const session = connectHttp2(`http://127.0.0.1:${port}`);
+        session.on('error', () => undefined);
+        const started = performance.now();
+        const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+        req.on('error', () => undefined);
+        const grpcStatus = new Promise<string>((resolve) => {
+          req.on('response', (h) => h['grpc-status'] !== undefined && resolve(String(h['grpc-status'])));
+          req.on('trailers', (h) => resolve(String(h['grpc-status'])));
+          req.on('close', () => resolve('closed without a status'));
+        });
+        // A message declaring 1,000 bytes, sent a byte every 100 ms.
+        req.write(Buffer.from([0, 0, 0, 0x03, 0xe8]));
+        const drip = setInterval(() => !req.closed && req.write(Buffer.from([0x0a])), 100);
+        expect(await grpcStatus, `${path} on port ${port}`).toBe(String(4));
+        clearInterval(drip);
+        expect(performance.now() - started).toBeLessThan(requestBound);
+        session.destroy();
+      }
+      const keda = new KedaClient(`127.0.0.1:${port}`);
+      expect(await keda.value('vector(5)')).toBe(5);
+      keda.close();
+    }
+  });
+
   describe('requests too large for the parser get an answer, not a reset', () => {
     /** Sends a GET with an 8 MB header whole, as a client does before reading, then reads until the server closes. */
     const hugeGet = async (port: number) => {
