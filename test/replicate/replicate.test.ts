@@ -7,6 +7,7 @@ import { FORWARD_PATH } from '../../src/replicate/wire.js';
 import { startApp, type App } from '../../src/server/app.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 import { freePorts } from '../../tools/free-ports.js';
+import { hasOpenssl, makeTestCerts } from '../support/certs.js';
 import { podMeterProvider } from '../support/otel.js';
 import { postRemoteWrite, snappy, encodeV1, V1_CONTENT_TYPE } from '../remotewrite/client.js';
 
@@ -172,4 +173,34 @@ describe('replication between replicas in one process (real gRPC, real OTel expo
     expect(bad?.code).toBe(status.INVALID_ARGUMENT);
     expect(bad?.details).toMatch(/x-scaler-kind must be one of/);
   }, 30_000);
+
+  it.skipIf(!hasOpenssl())(
+    'forwards and catches up under mTLS, presenting its own certificate to its peers',
+    async () => {
+      const certs = makeTestCerts();
+      try {
+        const all = await portsFor(2);
+        const tls = { tlsCertFile: certs.peer.certFile, tlsKeyFile: certs.peer.keyFile, tlsCaFile: certs.ca.certFile };
+        const a = await start(all[0]!, all, tls);
+        const exporter = new OTLPMetricExporter({
+          url: `https://127.0.0.1:${a.ports.otlpGrpc}`,
+          credentials: credentials.createSsl(certs.ca.cert, certs.client.key, certs.client.cert),
+        });
+        const pod = podMeterProvider(exporter, { 'service.name': 'gateway' });
+        let value = 42;
+        pod.meter.createObservableGauge('queue_size').addCallback((r) => r.observe(value));
+        await pod.flush();
+        // B catches up over HTTPS from A, and A forwards to it over gRPC with TLS from then on.
+        const b = await start(all[1]!, all, tls);
+        expect(samples(b, 'queue_size')).toEqual([42]);
+        value = 43;
+        await pod.flush();
+        await pod.provider.shutdown();
+        await until('the forwarded gauge', () => samples(b, 'queue_size').includes(43));
+      } finally {
+        certs.remove();
+      }
+    },
+    30_000,
+  );
 });
