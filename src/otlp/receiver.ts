@@ -168,8 +168,11 @@ export class OtlpReceiver implements OtlpSink {
     return metricsServiceImplementation(this);
   }
 
-  /** The gRPC server interceptor that holds Export calls to the size limit as sent and to the in-flight budget. */
-  grpcInterceptor(): ServerInterceptor {
-    return otlpGrpcLimits(this);
+  /**
+   * The gRPC server interceptor that holds Export calls (and the methods of `alsoBound`, each with
+   * its limit as sent) to the size limit as sent and to the in-flight budget.
+   */
+  grpcInterceptor(alsoBound?: ReadonlyMap<string, number>): ServerInterceptor {
+    return otlpGrpcLimits(this, alsoBound);
   }
 }

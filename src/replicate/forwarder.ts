@@ -7,7 +7,13 @@ const CALL_DEADLINE_MS = 5_000;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2_000;
 /** Answers that mean "not now": the body is kept and sent again. Anything else refuses it for good. */
-const RETRYABLE = new Set([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED, status.CANCELLED, status.ABORTED]);
+const RETRYABLE = new Set([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED, status.ABORTED]);
+
+/** RESOURCE_EXHAUSTED is "not now" only with RetryInfo (the peer's in-flight budget is full); without, the body is over its limit. */
+function retryable(err: ServiceError): boolean {
+  if (err.code === status.RESOURCE_EXHAUSTED) return err.metadata.get('grpc-status-details-bin').length > 0;
+  return RETRYABLE.has(err.code);
+}
 
 interface Item {
   readonly kind: BodyKind;
@@ -119,7 +125,7 @@ export class PeerForwarder {
         if (this.closed) return;
         // restart() may have let the item go while it was in flight.
         if (this.queue[0] !== item) return this.pump();
-        if (err !== null && RETRYABLE.has(err.code)) {
+        if (err !== null && retryable(err)) {
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;
             this.pump();

@@ -1,7 +1,8 @@
-import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { DecodeError } from '../otlp/errors.js';
 import { RETRY_AFTER_SECONDS, type InflightBudget } from '../otlp/inflight.js';
+import { encodeRetryStatus } from '../otlp/proto.js';
 import type { OtlpReceiver } from '../otlp/receiver.js';
 import { RemoteWriteError } from '../remotewrite/errors.js';
 import type { RemoteWriteReceiver } from '../remotewrite/receiver.js';
@@ -47,12 +48,9 @@ export function forwardImplementation(deps: ReceiveDeps, counters: ReceiveCounte
       if (sender === '' || !Number.isSafeInteger(seq) || seq < 1)
         return refuse(status.INVALID_ARGUMENT, `metadata ${META_SENDER} and ${META_SEQ} (a number from 1) are required`);
       if (kind.startsWith('remote-write') && deps.remoteWrite === undefined) return refuse(status.UNIMPLEMENTED, 'remote write is turned off on this replica');
+      // The message itself is held to the budget by the OTLP receiver's interceptor; this holds a
+      // remote-write body's decompressed form.
       const reservation = deps.budget.reserve();
-      if (!reservation.grow(call.request.length)) {
-        reservation.release();
-        callback({ code: status.RESOURCE_EXHAUSTED, details: `${deps.budget.fullMessage} (${RETRY_AFTER_SECONDS}s)` });
-        return;
-      }
       const lastWhole = deps.sequences.observe(sender, seq, Date.now());
       if (lastWhole !== undefined) {
         counters.gaps++;
@@ -71,7 +69,12 @@ export function forwardImplementation(deps: ReceiveDeps, counters: ReceiveCounte
         },
         (e: unknown) => {
           reservation.release();
-          if (e instanceof RemoteWriteError && e.status === 429) return callback({ code: status.RESOURCE_EXHAUSTED, details: e.message });
+          if (e instanceof RemoteWriteError && e.status === 429) {
+            // With RetryInfo, as the OTLP interceptor's budget refusals: the sender keeps the body and tries again.
+            const metadata = new Metadata();
+            metadata.set('grpc-status-details-bin', encodeRetryStatus(status.RESOURCE_EXHAUSTED, e.message, RETRY_AFTER_SECONDS));
+            return callback({ code: status.RESOURCE_EXHAUSTED, details: e.message, metadata });
+          }
           if (e instanceof DecodeError || e instanceof RemoteWriteError) return refuse(status.INVALID_ARGUMENT, e.message);
           deps.log.error({ err: e, kind }, 'storing a forwarded body failed unexpectedly');
           refuse(status.INTERNAL, 'internal error while storing the forwarded body');

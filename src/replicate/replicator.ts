@@ -14,7 +14,7 @@ import { PeerSet, type Peer } from './peers.js';
 import { forwardImplementation, type ReceiveCounters } from './receive.js';
 import { replicationRoutes } from './routes.js';
 import { Sequences } from './sequences.js';
-import { replicationDefinition, type BodyKind } from './wire.js';
+import { FORWARD_PATH, replicationDefinition, type BodyKind } from './wire.js';
 
 const DNS_REFRESH_MS = 10_000;
 /** How often this replica vouches that it is running, and the stall past which it no longer can. */
@@ -30,7 +30,7 @@ export interface TlsSource {
 }
 
 export interface ReplicatorDeps {
-  config: Pick<Config, 'peers' | 'peersDns' | 'advertiseAddress' | 'peerQueueBytes' | 'retentionMs' | 'outOfOrderWindowMs'>;
+  config: Pick<Config, 'peers' | 'peersDns' | 'advertiseAddress' | 'peerQueueBytes' | 'retentionMs' | 'outOfOrderWindowMs' | 'maxDecompressedBytes'>;
   tsdb: Tsdb;
   otlp: OtlpReceiver;
   remoteWrite: RemoteWriteReceiver | undefined;
@@ -86,6 +86,15 @@ export class Replicator {
       peers: () => [...this.forwarders.values()].map((f) => ({ peer: f.peer.key, ...f.counters })),
       receive: this.receiveCounters,
     };
+  }
+
+  /**
+   * Forward's limit as sent, for the OTLP receiver's interceptor: a forwarded body is one the
+   * first replica stored after inflating it, so it is bounded by the decompressed limit, and its
+   * bytes count against the same in-flight budget as a collector's request while grpc-js reads it.
+   */
+  boundedMethods(): ReadonlyMap<string, number> {
+    return new Map([[FORWARD_PATH, this.deps.config.maxDecompressedBytes]]);
   }
 
   grpcDefinition(): ServiceDefinition {

@@ -123,7 +123,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const grpc = new GrpcServer({
     // OTLP Export's limit as sent and its share of the in-flight budget; this one bounds every message once inflated.
     // The deadline comes last, so grpc-js runs it outermost and its refusal passes through the budget's release.
-    interceptors: [otlp.grpcInterceptor(), grpcRequestDeadline(config.requestTimeoutMs)],
+    interceptors: [otlp.grpcInterceptor(replicator?.boundedMethods()), grpcRequestDeadline(config.requestTimeoutMs)],
     'grpc.max_receive_message_length': config.maxDecompressedBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,

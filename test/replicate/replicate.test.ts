@@ -156,7 +156,7 @@ describe('replication between replicas in one process (real gRPC, real OTel expo
 
   it('restarts its coverage when a sender skips a forwarded request, so windows across the loss wait', async () => {
     const all = await portsFor(1);
-    const a = await start(all[0]!, all);
+    const a = await start(all[0]!, all, { maxRequestBytes: 16 * 1024, maxDecompressedBytes: 64 * 1024, maxInflightBytes: 200 * 1024 });
     const empty = Buffer.alloc(0);
     const liveBefore = a.tsdb.coverage.liveSinceMs;
     expect(await forwardRaw(a, 'sender-1', 1, empty)).toBeNull();
@@ -169,6 +169,9 @@ describe('replication between replicas in one process (real gRPC, real OTel expo
     // A sender first heard from after catching up that does not start at 1 lost requests here too.
     expect(await forwardRaw(a, 'sender-2', 5, empty)).toBeNull();
     expect(await metric(a, 'replication_gaps_total')).toEqual(['keda_otlp_scaler_replication_gaps_total 2']);
+    const big = await forwardRaw(a, 'sender-1', 5, Buffer.alloc(a.config.maxDecompressedBytes + 1));
+    expect(big?.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(big?.details).toMatch(/over the limit of/);
     const bad = await forwardRaw(a, 'sender-1', 5, empty, 'carrier-pigeon');
     expect(bad?.code).toBe(status.INVALID_ARGUMENT);
     expect(bad?.details).toMatch(/x-scaler-kind must be one of/);
