@@ -5,7 +5,6 @@ import { encodeSliced, type EncodeOptions } from './sliced.js';
 
 export const SNAPSHOT_FILE = 'snapshot';
 const TEMP_FILE = 'snapshot.tmp';
-export { WriteAborted } from './sliced.js';
 
 /**
  * Writes a snapshot of `target` to `dir` atomically: into a temporary file, flushed to disk,

@@ -155,7 +155,7 @@ export class Replicator {
     coverage.vouchLive(last + STALL_MS);
     this.heartbeat = setInterval(() => {
       const now = Date.now();
-      if (now - last > STALL_MS) this.gap('this replica itself (stalled)', last);
+      if (now - last > STALL_MS) this.gap('this replica, stalled', last);
       last = now;
       coverage.vouchLive(now + STALL_MS);
     }, HEARTBEAT_MS);
