@@ -74,12 +74,7 @@ export class OtlpReceiver implements OtlpSink {
    * arrival order (a replica catching up). Resolves when it has.
    */
   hold(until: Promise<unknown>): Promise<void> {
-    return this.queue.run(() =>
-      until.then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
+    return this.queue.hold(until);
   }
 
   /** A body another replica stored and forwarded: stored as from gRPC, never handed on again. */

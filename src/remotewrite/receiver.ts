@@ -68,12 +68,7 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
    * arrival order (a replica catching up). Resolves when it has.
    */
   hold(until: Promise<unknown>): Promise<void> {
-    return this.queue.run(() =>
-      until.then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
+    return this.queue.hold(until);
   }
 
   store(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult> {

@@ -1,10 +1,10 @@
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
 import { freePorts } from '../../tools/free-ports.js';
-import { KedaClient } from '../support/keda-client.js';
+import { pollGetMetrics, type Answer } from '../support/keda-polling.js';
 import { podMeterProvider } from '../support/otel.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -25,13 +25,6 @@ interface Ports {
   otlpGrpc: number;
   otlpHttp: number;
   http: number;
-}
-
-interface Answer {
-  at: number;
-  value?: number;
-  code?: status;
-  details?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -80,30 +73,7 @@ function startSender(port: number, instance: string) {
 
 /** KEDA's operator polling GetMetrics on one replica, recording every answer. */
 function startPolling(port: number) {
-  const keda = new KedaClient(`127.0.0.1:${port}`);
-  const answers: Answer[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const at = Date.now();
-      try {
-        const res = await keda.getMetrics({ name: 'replicas', namespace: 'default', scalerMetadata: { metricQuery: QUERY, targetValue: '1000' } });
-        answers.push({ at, value: res.metricValues[0]!.metricValueFloat });
-      } catch (e) {
-        const err = e as ServiceError;
-        answers.push({ at, code: err.code, details: err.details });
-      }
-      await sleep(POLL_MS);
-    }
-  })();
-  return {
-    answers,
-    stop: async () => {
-      running = false;
-      await loop;
-      keda.close();
-    },
-  };
+  return pollGetMetrics(port, { rate: { metricQuery: QUERY, targetValue: '1000' } }, 'replicas', POLL_MS);
 }
 
 const relError = (v: number) => Math.abs(v - TRUE_RATE) / TRUE_RATE;
