@@ -15,7 +15,7 @@ const S = 1_000;
 const PER_SENDER = 100;
 const TRUE_RATE = 2 * PER_SENDER;
 const TOLERANCE = 0.01;
-const WINDOW_S = 10;
+const WINDOW_S = 6;
 const QUERY = `sum(rate(otelcol_receiver_accepted_spans[${WINDOW_S}s]))`;
 const POLL_MS = 250;
 /** Small, so a peer that stops answering fills it within seconds. */

@@ -134,6 +134,35 @@ describe('replication between replicas in one process (real gRPC, real OTel expo
     expect(ready.status).toBe(200);
   }, 30_000);
 
+  it('loses no sample that arrives while a replica catches up: it ends with exactly what its peer holds', async () => {
+    const all = await portsFor(2);
+    const a = await start(all[0]!, all);
+    const t0 = Date.now() - 60_000;
+    let i = 0;
+    let pushing = true;
+    const pusher = (async () => {
+      while (pushing) {
+        const res = await postRemoteWrite(
+          `http://127.0.0.1:${a.ports.http}/api/v1/write`,
+          snappy(encodeV1([{ labels: { __name__: 'seq', job: 'prom' }, samples: [{ value: i, timestamp: t0 + i * 10 }] }])),
+          V1_CONTENT_TYPE,
+        );
+        expect(res.status).toBe(204);
+        i++;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    await until('a few samples before the new replica starts', () => i > 20);
+    const b = await start(all[1]!, all);
+    const atReady = i;
+    await until('samples after the new replica is ready', () => i > atReady + 50);
+    pushing = false;
+    await pusher;
+    await until('every sample on the new replica', () => samples(b, 'seq').length === i);
+    expect(samples(b, 'seq')).toEqual(samples(a, 'seq'));
+    expect(samples(a, 'seq')).toEqual(Array.from({ length: i }, (_, k) => k));
+  }, 30_000);
+
   it('answers collectors at once while a peer is down, and counts what it could not forward', async () => {
     const all = await portsFor(2);
     const a = await start(all[0]!, all, { peerQueueBytes: 2048 });
