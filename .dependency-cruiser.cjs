@@ -12,6 +12,8 @@ const ALLOWED = {
   'src/remotewrite/': ['src/remotewrite/', 'src/otlp/', 'src/tsdb/', 'src/config.ts'],
   // The store's window on disk: reads and writes tsdb through its public interface.
   'src/persist/': ['src/persist/', 'src/tsdb/'],
+  // Every replica holding every sample: forwards what the receivers stored, restores a peer's snapshot.
+  'src/replicate/': ['src/replicate/', 'src/otlp/', 'src/remotewrite/', 'src/persist/', 'src/tsdb/', 'src/config.ts'],
   'src/promql/': ['src/promql/', 'src/tsdb/'],
   // The language's functions: one table of signatures, flags and implementations, on the shared
   // files at the top of promql/ (the tree, values, annotations, errors, Go's float format).

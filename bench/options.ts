@@ -14,11 +14,13 @@ export interface BenchOptions {
   activationRounds: number;
   snapshotSeries: number;
   promBin: string;
+  /** Run one section only ('replication'), for figures that need no others. */
+  only: string | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [--json] [--peer] [--sizes 1000,10000,100000] [--ingest-series 10000]
   [--batch 2000] [--concurrency 4] [--rounds 5] [--warmup 5] [--runs 50] [--load-seconds 10]
-  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus]`;
+  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus] [--only replication]`;
 
 function positive(name: string, text: string): number {
   const n = Number(text);
@@ -43,10 +45,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       'activation-rounds': { type: 'string', default: '50' },
       'snapshot-series': { type: 'string', default: '100000' },
       'prom-bin': { type: 'string', default: 'prometheus' },
+      only: { type: 'string' },
     },
   });
   const sizes = values.sizes.split(',').map((s) => positive('sizes', s.trim()));
   for (const n of sizes) if (n % 10 !== 0) throw new Error(`--sizes: ${n} is not a multiple of 10 (the data set has 10 series a pod)`);
+  if (values.only !== undefined && values.only !== 'replication') throw new Error(`--only: the one section that runs alone is replication\n${USAGE}`);
   const ingestSeries = positive('ingest-series', values['ingest-series']);
   if (ingestSeries % 10 !== 0) throw new Error(`--ingest-series: ${ingestSeries} is not a multiple of 10`);
   return {
@@ -63,5 +67,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     activationRounds: positive('activation-rounds', values['activation-rounds']),
     snapshotSeries: positive('snapshot-series', values['snapshot-series']),
     promBin: values['prom-bin'],
+    only: values.only,
   };
 }

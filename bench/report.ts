@@ -6,6 +6,7 @@ import type { BenchOptions } from './options.js';
 import type { LoadResult } from './getmetrics-load.js';
 import type { NetworkIngest, SizeResult } from './per-size.js';
 import type { InprocResult } from './ingest-inproc.js';
+import type { ReplicationResult } from './replication.js';
 import type { SnapshotResult } from './snapshot.js';
 import type { Latency } from './stats.js';
 
@@ -22,6 +23,7 @@ export interface Measurements {
   load: LoadResult;
   activation: Latency;
   snapshot: SnapshotResult;
+  replication: ReplicationResult[];
   peer: Map<number, PeerResult> | undefined;
 }
 
@@ -103,6 +105,7 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
       idle_loop_pauses_over_10ms: m.snapshot.idlePausesOver10Ms,
     },
   };
+  out.replication = replicationFigures(m.replication);
   if (m.peer) {
     const peerIngest = m.peer.get(options.ingestSeries);
     const peerHeap = m.peer.get(largest.n);
@@ -177,5 +180,30 @@ export function table(m: Measurements, options: BenchOptions): string {
   row(`snapshot bytes ${at}`, fmt(snap.bytes));
   row(`snapshot load ms ${at}`, fmt(snap.loadMs));
   row(`snapshot: longest loop pause ms in write`, fmt(snap.loopPauseMs.max));
+  lines.push(...replicationRows(m.replication));
   return lines.join('\n');
+}
+
+/** Replication's figures by number of peers, as `--json` prints them. */
+export function replicationFigures(results: readonly ReplicationResult[]): Record<string, unknown> {
+  return Object.fromEntries(
+    results.map((r) => [
+      `peers_${r.peers}`,
+      {
+        ingest_pps_grpc: Math.round(r.ingest.pps),
+        all_replicas_hold_pps: Math.round(r.allHeldPps),
+        server_cpu_s_per_million: round3(r.ingest.serverCpuSecondsPerMillion),
+        dropped: r.dropped,
+      },
+    ]),
+  );
+}
+
+export function replicationRows(results: readonly ReplicationResult[]): string[] {
+  return results.flatMap((r) => [
+    `${`replication to ${r.peers} peers: ingest_pps_grpc`.padEnd(44)} ${fmt(r.ingest.pps).padStart(14)}`,
+    `${`replication to ${r.peers} peers: all replicas hold, pps`.padEnd(44)} ${fmt(r.allHeldPps).padStart(14)}`,
+    `${`replication to ${r.peers} peers: cpu s/M points, first`.padEnd(44)} ${fmt(r.ingest.serverCpuSecondsPerMillion).padStart(14)}`,
+    `${`replication to ${r.peers} peers: dropped`.padEnd(44)} ${String(r.dropped).padStart(14)}`,
+  ]);
 }

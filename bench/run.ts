@@ -7,7 +7,8 @@ import { parseOptions } from './options.js';
 import { runPeer } from './peer.js';
 import { runNetworkIngest, runSize, type SizeResult } from './per-size.js';
 import { encodeRemoteWriteAll } from './remote-write-clients.js';
-import { figures, table } from './report.js';
+import { figures, replicationFigures, replicationRows, table } from './report.js';
+import { replicationBench } from './replication.js';
 import { snapshotBench } from './snapshot.js';
 
 /** Samples a series in the snapshot benchmark: 10 minutes of 10 s pushes. */
@@ -21,6 +22,12 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const log = (msg: string) => console.error(`[bench] ${msg}`);
   const ingestData = buildDataSet(options.ingestSeries);
+  if (options.only === 'replication') {
+    log(`replication to 0, 1 and 2 peers, N=${options.ingestSeries}`);
+    const replication = await replicationBench(ingestData, options.batch, options.concurrency);
+    console.log(options.json ? JSON.stringify(replicationFigures(replication)) : replicationRows(replication).join('\n'));
+    return;
+  }
 
   log(`in-process ingest, N=${options.ingestSeries}, ${options.rounds} rounds`);
   const inproc = ingestInproc(encodeAll(ingestData, options.batch), options.ingestSeries, options.rounds);
@@ -49,10 +56,13 @@ async function main(): Promise<void> {
   log(`snapshot write and load, ${options.snapshotSeries} series × ${SNAPSHOT_SAMPLES} samples`);
   const snapshot = await snapshotBench(options.snapshotSeries, SNAPSHOT_SAMPLES);
 
+  log(`replication to 0, 1 and 2 peers, N=${options.ingestSeries}`);
+  const replication = await replicationBench(buildDataSet(options.ingestSeries), options.batch, options.concurrency);
+
   const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
   const peer = options.peer ? await runPeer(peerSizes, options.batch, options.concurrency, options.warmup, options.runs, options.promBin) : undefined;
 
-  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, activation, snapshot, peer };
+  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, activation, snapshot, replication, peer };
   if (options.json) console.log(JSON.stringify(figures(measurements, options)));
   else console.log(table(measurements, options));
 }

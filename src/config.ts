@@ -50,6 +50,34 @@ export function parseBytes(text: string): number {
   return Math.round(Number(m[1]) * factor[unit]!);
 }
 
+/** One other replica: a host and, when they differ from this process's own, its gRPC and API ports. */
+export interface PeerAddress {
+  host: string;
+  grpcPort: number | undefined;
+  httpPort: number | undefined;
+}
+
+/**
+ * A comma-separated list of replicas, each `host`, `host:grpcPort` or `host:grpcPort:httpPort`
+ * (an IPv6 address in brackets); a port left out is this process's own.
+ */
+export function parsePeers(text: string): PeerAddress[] {
+  const peers: PeerAddress[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(\d+))?(?::(\d+))?$/.exec(entry);
+    const ports = m ? [m[2], m[3]].map((p) => (p === undefined ? undefined : Number(p))) : [];
+    if (!m || ports.some((p) => p !== undefined && (p < 1 || p > 65535))) {
+      throw new Error(
+        `peer ${JSON.stringify(entry)} is not host, host:grpcPort or host:grpcPort:httpPort (examples: 10.0.0.7, scaler-1:4317:9090, [fd00::7]:4317)`,
+      );
+    }
+    peers.push({ host: m[1]!.replace(/^\[(.*)\]$/, '$1'), grpcPort: ports[0], httpPort: ports[1] });
+  }
+  return peers;
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 /** A setting given as a number, or as text that `parse` turns into one (its error becomes the issue). */
@@ -65,6 +93,14 @@ function parsedText(parse: (text: string) => number) {
   });
 }
 const duration = parsedText(parseDurationMs);
+const peerList = z.string().transform((v, ctx) => {
+  try {
+    return parsePeers(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
 const bytes = parsedText(parseBytes);
 const positiveDuration = duration.pipe(z.number().positive({ message: 'must be more than 0' }));
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -116,6 +152,10 @@ export const SETTINGS = [
   { key: 'requestTimeoutMs', env: 'SCALER_REQUEST_TIMEOUT', flag: '--request-timeout', default: '1m', description: 'An HTTP request (headers and body), or a gRPC call\'s request message, must arrive whole within this, or it is answered 408 and its connection closed (gRPC: DEADLINE_EXCEEDED).', schema: duration },
   { key: 'dataDir', env: 'SCALER_DATA_DIR', flag: '--data-dir', default: undefined, description: 'Directory the store is snapshotted to and restored from at start; empty keeps everything in memory only.', schema: optionalPath },
   { key: 'snapshotIntervalMs', env: 'SCALER_SNAPSHOT_INTERVAL', flag: '--snapshot-interval', default: '30s', description: 'How often the store is snapshotted to the data dir (also at shutdown); a crash loses at most this much.', schema: positiveDuration },
+  { key: 'peers', env: 'SCALER_PEERS', flag: '--peers', default: '', description: 'The other replicas, comma-separated: host, host:grpcPort or host:grpcPort:httpPort (ports left out are this process\'s own). Every request received is forwarded to each; a starting replica catches up from one.', schema: peerList },
+  { key: 'peersDns', env: 'SCALER_PEERS_DNS', flag: '--peers-dns', default: '', description: 'A DNS name whose addresses are every replica (the chart\'s headless Service), resolved again every 10s; they use this process\'s ports. Adds to --peers.', schema: z.string() },
+  { key: 'advertiseAddress', env: 'SCALER_ADVERTISE_ADDRESS', flag: '--advertise-address', default: '', description: 'This replica\'s address as its peers reach it (the pod IP): skipped among the peers, and how peers know it when it catches up. Empty: the addresses of this host\'s interfaces, and the address peers see it connect from.', schema: z.string() },
+  { key: 'peerQueueBytes', env: 'SCALER_PEER_QUEUE_BYTES', flag: '--peer-queue-bytes', default: '32MiB', description: 'Most request bytes waiting to be forwarded to one peer; past it, requests for that peer are dropped (counted and logged), never delaying the sender\'s answer.', schema: bytes },
   { key: 'nameTranslation', env: 'SCALER_NAME_TRANSLATION', flag: '--name-translation', default: 'UnderscoreEscapingWithSuffixes', description: 'OTLP metric/label name translation strategy, as Prometheus\'s otlp.translation_strategy.', schema: z.enum(NAME_TRANSLATION_STRATEGIES) },
   { key: 'promoteResourceAttributes', env: 'SCALER_PROMOTE_RESOURCE_ATTRIBUTES', flag: '--promote-resource-attributes', default: '*', description: 'Resource attributes promoted to labels: "*" for all, a comma-separated list, or "" for none.', schema: z.string() },
   { key: 'lazySeries', env: 'SCALER_LAZY_SERIES', flag: '--lazy-series', default: 'false', description: 'Keep only metrics that some trigger\'s query names.', schema: bool },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseBytes, parseDurationMs, SETTINGS } from '../src/config.js';
+import { ConfigError, loadConfig, parseBytes, parseDurationMs, parsePeers, SETTINGS } from '../src/config.js';
 
 describe('config', () => {
   it('has embedded defaults for every setting', () => {
@@ -43,5 +43,19 @@ describe('config', () => {
     expect(() => parseDurationMs('1h 30m')).toThrow();
     expect(parseBytes('512KiB')).toBe(524_288);
     expect(parseBytes('1048576')).toBe(1_048_576);
+  });
+
+  it('reads peers as host, host:grpcPort or host:grpcPort:httpPort, and names a bad one', () => {
+    expect(parsePeers(' scaler-0 , 10.0.0.7:4317:9090,[fd00::7]:14317, ')).toEqual([
+      { host: 'scaler-0', grpcPort: undefined, httpPort: undefined },
+      { host: '10.0.0.7', grpcPort: 4317, httpPort: 9090 },
+      { host: 'fd00::7', grpcPort: 14317, httpPort: undefined },
+    ]);
+    expect(loadConfig([], {}).peers).toEqual([]);
+    expect(() => loadConfig(['--peers', 'a:1:2:3'], {})).toThrow(
+      /peers \(--peers="a:1:2:3"\): peer "a:1:2:3" is not host, host:grpcPort or host:grpcPort:httpPort/,
+    );
+    expect(() => loadConfig([], { SCALER_PEERS: 'b:0' })).toThrow(/peer "b:0"/);
+    expect(loadConfig([], { SCALER_PEER_QUEUE_BYTES: '1MiB' }).peerQueueBytes).toBe(1_048_576);
   });
 });

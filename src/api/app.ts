@@ -12,7 +12,7 @@ import { metadataRoutes } from './metadata.js';
 import { parseRoutes } from './parse.js';
 import { queryRoutes } from './query.js';
 import { scalerStatusRoutes } from './scaler-status.js';
-import { SelfMetrics, type ReceiverCounters, type RemoteWriteCounters, type SnapshotCounters } from './self-metrics.js';
+import { SelfMetrics, type ReceiverCounters, type RemoteWriteCounters, type ReplicationCounters, type SnapshotCounters } from './self-metrics.js';
 import { seriesRoutes } from './series.js';
 import { statusRoutes } from './status.js';
 import { webRoutes } from './web.js';
@@ -32,6 +32,8 @@ export interface ApiDeps {
   snapshotStats?: SnapshotCounters;
   /** Pass one to count scaler RPCs into the same registry (ExternalScalerService's onCall). */
   selfMetrics?: SelfMetrics;
+  /** Replication's counters, for /metrics, and its routes (join, snapshot) under /api/v1/replicate/. */
+  replication?: { stats: ReplicationCounters; routes(app: FastifyInstance): void };
 }
 
 const API_PREFIX = '/api/v1/';
@@ -64,7 +66,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   const metrics = deps.selfMetrics ?? new SelfMetrics();
-  metrics.watch({ tsdb: deps.tsdb, otlp: deps.otlpStats, remoteWrite: deps.remoteWrite?.stats, scaler: deps.scaler, snapshots: deps.snapshotStats });
+  metrics.watch({
+    tsdb: deps.tsdb,
+    otlp: deps.otlpStats,
+    remoteWrite: deps.remoteWrite?.stats,
+    scaler: deps.scaler,
+    snapshots: deps.snapshotStats,
+    replication: deps.replication?.stats,
+  });
   app.addHook('onResponse', async (req, reply) => {
     const endpoint = req.routeOptions.url;
     if (endpoint !== undefined && endpoint.startsWith(API_PREFIX)) metrics.observeRequest(endpoint, reply.elapsedTime / 1000);
@@ -84,6 +93,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       });
     });
   }
+  deps.replication?.routes(app);
   healthRoutes(app, deps.isReady);
   queryRoutes(app, deps.engine);
   seriesRoutes(app, deps.tsdb);

@@ -43,6 +43,12 @@ export interface SnapshotCounters {
   readonly lastWriteTimestamp: number;
 }
 
+/** Replication's counters (the shape of src/replicate/replicator.ts's ReplicationStats). */
+export interface ReplicationCounters {
+  peers(): readonly { peer: string; forwarded: number; droppedQueueFull: number; refused: number; queuedBytes: number }[];
+  readonly receive: { readonly received: number; readonly refused: number; readonly gaps: number };
+}
+
 /** What /metrics reads when scraped; each part is optional so the API can run without it. */
 export interface MetricSources {
   tsdb: Tsdb;
@@ -50,6 +56,7 @@ export interface MetricSources {
   remoteWrite?: RemoteWriteCounters;
   scaler?: Scaler;
   snapshots?: SnapshotCounters;
+  replication?: ReplicationCounters;
 }
 
 type Setter = (labels: Record<string, string>, value: number) => void;
@@ -95,7 +102,7 @@ export class SelfMetrics {
   watch(sources: MetricSources): void {
     if (this.watching) return;
     this.watching = true;
-    const { tsdb, otlp, remoteWrite, scaler, snapshots } = sources;
+    const { tsdb, otlp, remoteWrite, scaler, snapshots, replication } = sources;
     this.gauge('tsdb_series', 'Series held in memory.', [], (set) => set({}, tsdb.seriesCount));
     this.counter('tsdb_series_created_total', 'Series created.', [], (set) => set({}, tsdb.stats.seriesCreated));
     this.counter('tsdb_series_freed_total', 'Series freed by retention.', [], (set) => set({}, tsdb.stats.seriesFreed));
@@ -150,6 +157,30 @@ export class SelfMetrics {
       this.gauge('snapshot_last_write_bytes', 'Size of the last snapshot written.', [], (set) => set({}, snapshots.lastWriteBytes));
       this.gauge('snapshot_last_write_timestamp_seconds', 'When the last successful snapshot write finished (0: none yet).', [], (set) =>
         set({}, snapshots.lastWriteTimestamp),
+      );
+    }
+    if (replication) {
+      const perPeer = (set: Setter, value: (p: ReturnType<ReplicationCounters['peers']>[number]) => number) => {
+        for (const p of replication.peers()) set({ peer: p.peer }, value(p));
+      };
+      this.gauge('replication_peers', 'Other replicas requests are forwarded to.', [], (set) => set({}, replication.peers().length));
+      this.counter('replication_forwarded_total', 'Requests forwarded to a peer and stored there.', ['peer'], (set) => perPeer(set, (p) => p.forwarded));
+      this.counter(
+        'replication_dropped_total',
+        'Requests not forwarded to a peer: its queue was full (down or slow), or it refused them.',
+        ['peer', 'reason'],
+        (set) => {
+          for (const p of replication.peers()) {
+            set({ peer: p.peer, reason: 'queue_full' }, p.droppedQueueFull);
+            set({ peer: p.peer, reason: 'refused' }, p.refused);
+          }
+        },
+      );
+      this.gauge('replication_queue_bytes', 'Request bytes waiting to be forwarded to a peer.', ['peer'], (set) => perPeer(set, (p) => p.queuedBytes));
+      this.counter('replication_received_total', 'Requests forwarded by peers and stored here.', [], (set) => set({}, replication.receive.received));
+      this.counter('replication_received_refused_total', 'Requests forwarded by peers and refused here.', [], (set) => set({}, replication.receive.refused));
+      this.counter('replication_gaps_total', "Times a peer skipped requests meant for this replica; the store's coverage restarted.", [], (set) =>
+        set({}, replication.receive.gaps),
       );
     }
     if (scaler) {

@@ -33,16 +33,19 @@ interface StreamSource {
  * grpc-js joins the inflated pieces) is reserved from the in-flight budget first, and shrunk to
  * the inflated message once it arrives. A full budget answers RESOURCE_EXHAUSTED with RetryInfo,
  * which the OTLP spec makes retryable; an oversized message RESOURCE_EXHAUSTED without it.
+ * `alsoBound` holds other methods that carry request bodies to the same budget, each with its
+ * own limit as sent (replication's Forward, whose bodies arrive already inflated).
  */
-export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
+export function otlpGrpcLimits(sink: OtlpSink, alsoBound: ReadonlyMap<string, number> = new Map()): ServerInterceptor {
   return (method, call) => {
-    if (method.path !== EXPORT_PATH) return new ServerInterceptingCall(call);
+    const maxRequestBytes = method.path === EXPORT_PATH ? sink.limits.maxRequestBytes : alsoBound.get(method.path);
+    if (maxRequestBytes === undefined) return new ServerInterceptingCall(call);
     const stream = streamOf(call);
     if (stream === undefined) {
       // Every OTLP gRPC test fails here if a grpc-js upgrade moves the stream: the limits are never skipped silently.
       return refusingCall(call, status.INTERNAL, "the OTLP request limits cannot see this grpc-js version's HTTP/2 stream");
     }
-    const { maxRequestBytes, maxDecompressedBytes } = sink.limits;
+    const { maxDecompressedBytes } = sink.limits;
     const reservation = sink.budget.reserve();
     const prefix = Buffer.alloc(PREFIX_BYTES);
     let prefixRead = 0;

@@ -26,6 +26,9 @@ export { OTLP_METRICS_SERVICE } from './proto.js';
  */
 const SLICE_BUDGET_MS = 1;
 
+/** Called with a request's body once it is stored: what replication hands on to the other replicas. */
+export type AcceptedOtlp = (body: Uint8Array, encoding: 'protobuf' | 'json') => void;
+
 export type OtlpOptions = Pick<
   Config,
   'nameTranslation' | 'promoteResourceAttributes' | 'maxRequestBytes' | 'maxDecompressedBytes' | 'lazySeries' | 'maxSeriesBytes' | 'maxInflightBytes'
@@ -41,6 +44,7 @@ export class OtlpReceiver implements OtlpSink {
   readonly budget: InflightBudget;
   private readonly translator: Translator;
   private readonly queue = new SerialQueue();
+  private accepted: AcceptedOtlp | undefined;
 
   constructor(
     private readonly tsdb: Tsdb,
@@ -60,24 +64,54 @@ export class OtlpReceiver implements OtlpSink {
     if (this.options.lazySeries) this.translator.setWantedNames(wanted);
   }
 
+  /** Sets the callback for bodies stored from the transports (not those a peer forwarded). */
+  onAccepted(fn: AcceptedOtlp): void {
+    this.accepted = fn;
+  }
+
+  /**
+   * Stores nothing after the requests already queued until `until` settles: later ones wait in
+   * arrival order (a replica catching up). Resolves when it has.
+   */
+  hold(until: Promise<unknown>): Promise<void> {
+    return this.queue.hold(until);
+  }
+
+  /** A body another replica stored and forwarded: stored as from gRPC, never handed on again. */
+  storeForwarded(bytes: Uint8Array, encoding: 'protobuf' | 'json'): Promise<ExportResponse> {
+    return encoding === 'protobuf' ? this.storeBody(bytes, 'grpc', false) : this.storeJsonBody(bytes, 'grpc', false);
+  }
+
   /**
    * The transports' path: one request at a time, decoded and stored in slices so KEDA's calls
    * are served in between; the answer comes once every point is stored.
    */
   storeProtobuf(bytes: Uint8Array, transport: Transport): Promise<ExportResponse> {
-    return this.queue.run(async () => {
-      const request = await runInSlices(decodeWireSlices(bytes), SLICE_BUDGET_MS);
-      this.stats.requests[transport]++;
-      return this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
-    });
+    return this.storeBody(bytes, transport, true);
   }
 
   /** Decoded on its turn in the queue, like protobuf: only one decoded request is held at a time. */
   storeJson(bytes: Uint8Array, transport: Transport): Promise<ExportResponse> {
+    return this.storeJsonBody(bytes, transport, true);
+  }
+
+  private storeBody(bytes: Uint8Array, transport: Transport, handOn: boolean): Promise<ExportResponse> {
+    return this.queue.run(async () => {
+      const request = await runInSlices(decodeWireSlices(bytes), SLICE_BUDGET_MS);
+      this.stats.requests[transport]++;
+      const response = this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
+      if (handOn) this.accepted?.(bytes, 'protobuf');
+      return response;
+    });
+  }
+
+  private storeJsonBody(bytes: Uint8Array, transport: Transport, handOn: boolean): Promise<ExportResponse> {
     return this.queue.run(async () => {
       const request = decodeJsonBody(bytes);
       this.stats.requests[transport]++;
-      return this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
+      const response = this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
+      if (handOn) this.accepted?.(bytes, 'json');
+      return response;
     });
   }
 
@@ -129,8 +163,11 @@ export class OtlpReceiver implements OtlpSink {
     return metricsServiceImplementation(this);
   }
 
-  /** The gRPC server interceptor that holds Export calls to the size limit as sent and to the in-flight budget. */
-  grpcInterceptor(): ServerInterceptor {
-    return otlpGrpcLimits(this);
+  /**
+   * The gRPC server interceptor that holds Export calls (and the methods of `alsoBound`, each with
+   * its limit as sent) to the size limit as sent and to the in-flight budget.
+   */
+  grpcInterceptor(alsoBound?: ReadonlyMap<string, number>): ServerInterceptor {
+    return otlpGrpcLimits(this, alsoBound);
   }
 }

@@ -44,4 +44,14 @@ export class SerialQueue {
     this.tail = result.catch(() => undefined);
     return result;
   }
+
+  /** Runs nothing queued after this until `until` settles; resolves when it has (and everything before it ran). */
+  hold(until: Promise<unknown>): Promise<void> {
+    return this.run(() =>
+      until.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+  }
 }

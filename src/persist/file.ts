@@ -1,57 +1,26 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { crc32 } from 'node:zlib';
-import { ByteWriter } from './bytes.js';
-import { encodeBody, header, HEADER_BYTES, type SnapshotTarget } from './format.js';
+import { header, HEADER_BYTES, type SnapshotTarget } from './format.js';
+import { encodeSliced, type EncodeOptions } from './sliced.js';
 
 export const SNAPSHOT_FILE = 'snapshot';
 const TEMP_FILE = 'snapshot.tmp';
-/** Encoded bytes are handed to the file once this many have gathered, so the writer holds little memory. */
-const FLUSH_BYTES = 1 << 20;
-
-export class WriteAborted extends Error {
-  override name = 'WriteAborted';
-}
-
-export interface WriteOptions {
-  /** Longest the encoder runs before it hands the event loop back. */
-  sliceMs: number;
-  /** Checked at each pause: true stops the write (WriteAborted) and leaves the previous snapshot. */
-  aborted: () => boolean;
-  atMs: number;
-}
 
 /**
  * Writes a snapshot of `target` to `dir` atomically: into a temporary file, flushed to disk,
  * then renamed over the previous snapshot and the directory flushed, so a crash or a full disk
  * at any point leaves either the old snapshot or the new one, whole. Returns the file's size.
  */
-export async function writeSnapshotFile(dir: string, target: SnapshotTarget, o: WriteOptions): Promise<number> {
+export async function writeSnapshotFile(dir: string, target: SnapshotTarget, o: EncodeOptions): Promise<number> {
   const tmp = join(dir, TEMP_FILE);
   const file = await open(tmp, 'w');
   let size: number;
   try {
-    const w = new ByteWriter();
-    let crc = 0;
-    let bodyBytes = 0;
     let position = HEADER_BYTES;
-    const flush = async () => {
-      const chunk = w.take();
-      crc = crc32(chunk, crc);
-      bodyBytes += chunk.length;
+    const { crc, bodyBytes } = await encodeSliced(target, o, async (chunk) => {
       await writeAll(file, chunk, position);
       position += chunk.length;
-    };
-    let deadline = performance.now() + o.sliceMs;
-    for (const _ of encodeBody(target, w, o.atMs)) {
-      if (performance.now() < deadline) continue;
-      if (w.length >= FLUSH_BYTES) await flush();
-      else await nextTurn();
-      if (o.aborted()) throw new WriteAborted('snapshot write aborted');
-      deadline = performance.now() + o.sliceMs;
-    }
-    await flush();
+    });
     await writeAll(file, header(crc, bodyBytes), 0);
     await file.sync();
     size = position;

@@ -1,7 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { moveAside, removeTemp, SNAPSHOT_FILE, WriteAborted, writeSnapshotFile } from './file.js';
+import { moveAside, removeTemp, SNAPSHOT_FILE, writeSnapshotFile } from './file.js';
+import { WriteAborted } from './sliced.js';
 import { checkedBody, restoreBody, SnapshotRefused, type SnapshotTarget } from './format.js';
 
 /**

@@ -13,6 +13,9 @@ import { RemoteWriteStore, type StoreResult } from './store.js';
 
 export { REMOTE_WRITE_PATH } from './http-handler.js';
 
+/** Called with a request's body (as sent, snappy-compressed) once it is stored: what replication hands on. */
+export type AcceptedRemoteWrite = (body: Buffer, protocol: Protocol) => void;
+
 /** How long storing runs before it lets the event loop serve other calls, as the OTLP receiver's. */
 const SLICE_BUDGET_MS = 1;
 
@@ -27,6 +30,7 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
   private readonly lazySeries: boolean;
   readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
   private readonly queue = new SerialQueue();
+  private accepted: AcceptedRemoteWrite | undefined;
 
   constructor(
     private readonly tsdb: Tsdb,
@@ -54,7 +58,29 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
     handleRemoteWrite(req, res, this);
   }
 
+  /** Sets the callback for bodies stored from the HTTP handler (not those a peer forwarded). */
+  onAccepted(fn: AcceptedRemoteWrite): void {
+    this.accepted = fn;
+  }
+
+  /**
+   * Stores nothing after the requests already queued until `until` settles: later ones wait in
+   * arrival order (a replica catching up). Resolves when it has.
+   */
+  hold(until: Promise<unknown>): Promise<void> {
+    return this.queue.hold(until);
+  }
+
   store(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult> {
+    return this.storeBody(body, protocol, reservation, true);
+  }
+
+  /** A body another replica stored and forwarded: stored the same way, never handed on again. */
+  storeForwarded(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult> {
+    return this.storeBody(body, protocol, reservation, false);
+  }
+
+  private storeBody(body: Buffer, protocol: Protocol, reservation: Reservation, handOn: boolean): Promise<StoreResult> {
     return this.queue.run(async () => {
       const { maxDecompressedBytes } = this.limits;
       // A declared length over the limit or malformed is refused by decompressSnappy, reserving nothing.
@@ -66,6 +92,7 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
       const result = await runInSlices(this.writer.storeSlices(batch), SLICE_BUDGET_MS);
       this.tsdb.flushIngest();
       if (result.rejected > 0) this.log.debug({ protocol, rejected: result.rejected, message: result.errorMessage }, 'remote-write samples rejected');
+      if (handOn) this.accepted?.(body, protocol);
       return result;
     });
   }

@@ -161,6 +161,9 @@ export class Scaler {
     const from = earliestRead(lookBack, now);
     if (from === undefined) return undefined;
     const { coverage } = this.tsdb;
+    if (!coverage.covers(now)) {
+      return 'this replica stalled and may have missed samples its peers forwarded meanwhile; it answers again once its window is whole since it resumed';
+    }
     const keptSince = this.options.lazySeries ? this.wanted.keptSince(metricNames) : -Infinity;
     if (coverage.covers(from) && keptSince <= from) {
       const { until: resumed, behind: waiting } = this.restartGap(metricNames, from, now);

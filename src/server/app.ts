@@ -10,6 +10,8 @@ import { Tsdb } from '../tsdb/db.js';
 import { OtlpReceiver, OTLP_METRICS_SERVICE } from '../otlp/receiver.js';
 import { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import { Snapshots } from '../persist/snapshots.js';
+import type { SnapshotTarget } from '../persist/format.js';
+import { Replicator } from '../replicate/replicator.js';
 import { grpcRequestDeadline } from './grpc-deadline.js';
 import { healthDefinition, HealthService } from './health.js';
 import { Listener, MAX_CONNECTIONS_PER_LISTENER, type ListenerLimits } from './listeners.js';
@@ -84,22 +86,44 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
   const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, otlp.budget, log.child({ component: 'remote-write' })) : undefined;
   if (config.lazySeries) remoteWrite?.setWantedNames(() => scaler.wantedMetricNames());
-  // Restored before any listener accepts a sample or reports ready.
+  const snapshotTarget: SnapshotTarget = {
+    tsdb,
+    deltas: otlp,
+    settings: { nameTranslation: config.nameTranslation, promoteResourceAttributes: config.promoteResourceAttributes },
+  };
   const snapshots =
     config.dataDir === undefined
       ? undefined
       : new Snapshots(
-          { tsdb, deltas: otlp, settings: { nameTranslation: config.nameTranslation, promoteResourceAttributes: config.promoteResourceAttributes } },
+          snapshotTarget,
           { dir: config.dataDir, intervalMs: config.snapshotIntervalMs, retentionMs: config.retentionMs },
           log.child({ component: 'persist' }),
         );
-  await snapshots?.load();
+  const replicated = config.peers.length > 0 || config.peersDns !== '';
+  // A lone replica restores before any listener accepts a sample. Replicas bind first, so peers
+  // can forward to them while they catch up, and hold every request until the store is restored.
+  let caughtUp = (): void => undefined;
+  if (replicated) {
+    const holding = new Promise<void>((resolve) => (caughtUp = resolve));
+    void otlp.hold(holding);
+    void remoteWrite?.hold(holding);
+  } else {
+    await snapshots?.load();
+  }
   const health = new HealthService([OTLP_METRICS_SERVICE, EXTERNAL_SCALER_SERVICE]);
+  health.setServing(!replicated);
+  const tls =
+    config.tlsCertFile && config.tlsKeyFile
+      ? new TlsFiles({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, caFile: config.tlsCaFile }, log)
+      : undefined;
+  const replicator = replicated
+    ? new Replicator({ config, tsdb, otlp, remoteWrite, target: snapshotTarget, tls, log: log.child({ component: 'replicate' }) })
+    : undefined;
 
   const grpc = new GrpcServer({
     // OTLP Export's limit as sent and its share of the in-flight budget; this one bounds every message once inflated.
     // The deadline comes last, so grpc-js runs it outermost and its refusal passes through the budget's release.
-    interceptors: [otlp.grpcInterceptor(), grpcRequestDeadline(config.requestTimeoutMs)],
+    interceptors: [otlp.grpcInterceptor(replicator?.boundedMethods()), grpcRequestDeadline(config.requestTimeoutMs)],
     'grpc.max_receive_message_length': config.maxDecompressedBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
@@ -114,6 +138,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     [externalScalerDefinition(), scalerService.implementation()],
     [healthDefinition(), health.implementation()],
   ];
+  if (replicator) services.push([replicator.grpcDefinition(), replicator.grpcImplementation()]);
   for (const [definition, implementation] of services) grpc.addService(definition, refuseMalformed(implementation));
 
   let ready = false;
@@ -125,16 +150,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     remoteWrite: remoteWrite && { stats: remoteWrite.stats, handle: (req, res) => remoteWrite.handleHttp(req, res) },
     snapshotStats: snapshots?.stats,
     selfMetrics,
+    replication: replicator && { stats: replicator.stats, routes: (app) => replicator.routes(app) },
     log,
     isReady: () => ready,
   });
   await api.ready();
   // TLS is terminated by the listeners, so gRPC gets connections already decrypted.
   const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
-  const tls =
-    config.tlsCertFile && config.tlsKeyFile
-      ? new TlsFiles({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, caFile: config.tlsCaFile }, log)
-      : undefined;
   const limits: ListenerLimits = {
     maxConnections: MAX_CONNECTIONS_PER_LISTENER,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
@@ -169,6 +191,15 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     http: await listeners.http.listen(host, config.httpPort),
   };
   tsdb.coverage.startLive(tsdb.options.now());
+  if (replicator) {
+    // Forwarded requests are taken (and held) from here on; the store is restored from a peer, or
+    // from the data dir when no peer has the window, and then the held requests are stored.
+    const fromPeer = await replicator.catchUp({ grpcPort: ports.otlpGrpc, httpPort: ports.http });
+    if (fromPeer === undefined) await snapshots?.load();
+    caughtUp();
+    await Promise.all([otlp.hold(Promise.resolve()), remoteWrite?.hold(Promise.resolve())]);
+    health.setServing(true);
+  }
 
   const gcTimer = setInterval(() => {
     const freed = tsdb.gc();
@@ -202,6 +233,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         }),
         ...Object.values(listeners).map((l) => l.close(SHUTDOWN_GRACE_MS)),
       ]);
+      await replicator?.close(SHUTDOWN_GRACE_MS);
       await snapshots?.close(SHUTDOWN_SNAPSHOT_SLICE_MS);
       await api.close();
       tls?.close();

@@ -13,6 +13,7 @@ export interface Span {
  */
 export class Coverage {
   private restoredSpans: Span[] = [];
+  private vouchedUntil = Infinity;
 
   constructor(private liveSince: number) {}
 
@@ -28,6 +29,16 @@ export class Coverage {
    */
   startLive(ms: number): void {
     this.liveSince = ms;
+  }
+
+  /**
+   * For a replica, whose peers forward it samples: the live span is whole only up to `ms`, until
+   * vouched for again. A replica that stalls (a frozen node, a stopped process) may have lost
+   * forwarded samples meanwhile; until its heartbeat runs again and restarts the live span,
+   * times after its last vouch are not covered.
+   */
+  vouchLive(ms: number): void {
+    this.vouchedUntil = ms;
   }
 
   /** The restored spans, oldest first, without the live one. */
@@ -60,7 +71,7 @@ export class Coverage {
 
   /** True when the store holds every sample sent at time t. */
   covers(t: number): boolean {
-    if (t >= this.liveSinceMs) return true;
+    if (t >= this.liveSinceMs) return t <= this.vouchedUntil;
     for (const s of this.restoredSpans) if (t >= s.fromMs && t <= s.toMs) return true;
     return false;
   }

@@ -350,7 +350,44 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     expect(tls).toContain('https://keda-otlp-scaler.keda.svc:4318/v1/metrics');
 
     const many = renderNotes({ valueFiles: [valuesFile('two-replicas', { replicaCount: 2 })] });
-    expect(many).toContain('WARNING: replicaCount is 2');
+    expect(many).not.toContain('WARNING');
+    expect(many).toContain('2 replicas: each forwards what it receives to the others');
+    expect(renderNotes()).not.toContain('replicas: each forwards');
+  });
+
+  it('runs two replicas that find each other: a headless Service of every pod, a PDB of minAvailable 1, nodes apart', () => {
+    const docs = render(renderer, { valueFiles: [valuesFile('replicas-2', { replicaCount: 2, networkPolicy: { enabled: true } })] });
+    for (const doc of docs) expect(() => validateManifest(doc), `${doc.kind} ${doc.metadata.name}`).not.toThrow();
+    const deployment = findDoc(docs, 'Deployment');
+    expect((deployment.spec as any).replicas).toBe(2);
+    const peers = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'keda-otlp-scaler-peers')!;
+    expect(peers.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true, selector: (findDoc(docs, 'Service').spec as any).selector });
+    expect((peers.spec as any).ports.map((p: any) => p.targetPort)).toEqual(['otlp-grpc', 'http']);
+    const c = container(deployment);
+    const config = loadConfig([], envRecord(c));
+    expect(config.peersDns).toBe('keda-otlp-scaler-peers.keda.svc');
+    expect(config.advertiseAddress).toBe('$(POD_IP)');
+    expect(c.env).toContainEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    expect(c.env.findIndex((e) => e.name === 'POD_IP')).toBeLessThan(c.env.findIndex((e) => e.name === 'SCALER_ADVERTISE_ADDRESS'));
+    expect(findDoc(docs, 'PodDisruptionBudget').spec).toMatchObject({ minAvailable: 1 });
+    expect(podSpec(deployment).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm).toMatchObject({
+      topologyKey: 'kubernetes.io/hostname',
+      labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'keda-otlp-scaler', 'app.kubernetes.io/instance': 'keda-otlp-scaler' } },
+    });
+    const rules = (findDoc(docs, 'NetworkPolicy').spec as any).ingress as any[];
+    expect(rules).toContainEqual(expect.objectContaining({ from: [{ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/instance': 'keda-otlp-scaler' }) } }] }));
+
+    const single = render(renderer);
+    expect(single.filter((d) => d.metadata.name === 'keda-otlp-scaler-peers')).toEqual([]);
+    expect(loadConfig([], envRecord(container(findDoc(single, 'Deployment')))).peersDns).toBe('');
+    expect(podSpec(findDoc(single, 'Deployment')).affinity).toBeUndefined();
+    const own = findDoc(render(renderer, { valueFiles: [valuesFile('replicas-affinity', { replicaCount: 3, affinity: { nodeAffinity: {} } })] }), 'Deployment');
+    expect(podSpec(own).affinity).toEqual({ nodeAffinity: {} });
+  });
+
+  it('refuses a PersistentVolumeClaim data dir for several replicas', () => {
+    const file = valuesFile('replicas-claim', { replicaCount: 2, persistence: { claim: { enabled: true } } });
+    expect(() => renderText(renderer, { valueFiles: [file] })).toThrow(/one ReadWriteOnce volume cannot serve several replicas/);
   });
 
   it('refuses a PodDisruptionBudget with both minAvailable and maxUnavailable', () => {

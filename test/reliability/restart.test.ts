@@ -1,5 +1,5 @@
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoundPorts } from '../../src/server/app.js';
 import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
-import { KedaClient } from '../support/keda-client.js';
+import { pollGetMetrics, type Answer as KedaAnswer } from '../support/keda-polling.js';
 import { podMeterProvider } from '../support/otel.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -30,13 +30,7 @@ const TRIGGERS = {
 type TriggerName = keyof typeof TRIGGERS;
 const WINDOW_MS: Record<TriggerName, number> = { plain: 60 * S, kedify: 120 * S };
 
-interface Answer {
-  at: number;
-  trigger: TriggerName;
-  value?: number;
-  code?: status;
-  details?: string;
-}
+type Answer = KedaAnswer<TriggerName>;
 
 /**
  * Two collector pods, each an OpenTelemetry SDK with the real OTLP/gRPC exporter pushing every
@@ -57,38 +51,6 @@ function startPods(port: number) {
     stop: async () => {
       clearInterval(timer);
       await Promise.all(pods.map((p) => p.provider.shutdown().catch(() => undefined)));
-    },
-  };
-}
-
-/** KEDA's operator polling GetMetrics for both triggers every POLL_MS, recording every answer. */
-function startPolling(port: number) {
-  const keda = new KedaClient(`127.0.0.1:${port}`);
-  const answers: Answer[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      await Promise.all(
-        (Object.keys(TRIGGERS) as TriggerName[]).map(async (trigger) => {
-          const at = Date.now();
-          try {
-            const res = await keda.getMetrics({ name: `restart-${trigger}`, namespace: 'default', scalerMetadata: { ...TRIGGERS[trigger] } });
-            answers.push({ at, trigger, value: res.metricValues[0]!.metricValueFloat });
-          } catch (e) {
-            const err = e as ServiceError;
-            answers.push({ at, trigger, code: err.code, details: err.details });
-          }
-        }),
-      );
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
-  })();
-  return {
-    answers,
-    stop: async () => {
-      running = false;
-      await loop;
-      keda.close();
     },
   };
 }
@@ -122,7 +84,7 @@ async function restartMidStream(beforeMs: number, afterMs: number, dataDir: stri
   const first = await spawnScaler(undefined, dataDir);
   processes.push(first);
   const pods = startPods(first.ports.otlpGrpc);
-  const keda = startPolling(first.ports.otlpHttp);
+  const keda = pollGetMetrics(first.ports.otlpHttp, TRIGGERS, 'restart', POLL_MS);
   try {
     await sleep(beforeMs);
     const signalled = Date.now();

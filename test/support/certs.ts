@@ -22,6 +22,8 @@ export interface TestCerts {
   server2: Pem;
   /** A client certificate `ca` signed: accepted under mTLS. */
   client: Pem;
+  /** For 127.0.0.1 and localhost as server and as client: what replicas present to each other under mTLS. */
+  peer: Pem;
   /** A client certificate from an unrelated CA: refused under mTLS. */
   foreignClient: Pem;
   remove(): void;
@@ -132,6 +134,7 @@ function makeLeaf(dir: string, ca: Pem, name: string, extensions: string[]): Pem
 
 const SERVER_EXT = ['extendedKeyUsage = serverAuth', 'subjectAltName = IP:127.0.0.1, DNS:localhost'];
 const CLIENT_EXT = ['extendedKeyUsage = clientAuth'];
+const PEER_EXT = ['extendedKeyUsage = serverAuth, clientAuth', 'subjectAltName = IP:127.0.0.1, DNS:localhost'];
 
 /** Generates every certificate the TLS tests need into a fresh temp dir, with the `openssl` CLI. */
 export function makeTestCerts(): TestCerts {
@@ -145,6 +148,7 @@ export function makeTestCerts(): TestCerts {
       server: makeLeaf(dir, ca, 'server', SERVER_EXT),
       server2: makeLeaf(dir, ca, 'server2', SERVER_EXT),
       client: makeLeaf(dir, ca, 'client', CLIENT_EXT),
+      peer: makeLeaf(dir, ca, 'peer', PEER_EXT),
       foreignClient: makeLeaf(dir, otherCa, 'foreign-client', CLIENT_EXT),
       remove: () => rmSync(dir, { recursive: true, force: true }),
     };

@@ -44,4 +44,13 @@ describe('Coverage', () => {
     tsdb.gc(20_000);
     expect(tsdb.coverage.restored).toEqual([{ fromMs: 14_500, toMs: 14_900 }]);
   });
+
+  it('covers the live span only up to the last vouch, when one is given (a replica that may have stalled)', () => {
+    const c = new Coverage(1_000);
+    c.vouchLive(5_000);
+    expect(c.covers(4_000)).toBe(true);
+    expect(c.covers(5_001)).toBe(false);
+    c.vouchLive(9_000);
+    expect(c.covers(5_001)).toBe(true);
+  });
 });

@@ -97,3 +97,12 @@ httpGet:
 {{- default (printf "%s-data" (include "keda-otlp-scaler.fullname" .)) .Values.persistence.claim.existingClaim }}
 {{- end }}
 {{- end }}
+
+{{/* The headless Service the replicas find each other through (every pod, ready or not). */}}
+{{- define "keda-otlp-scaler.peersService" -}}
+{{- printf "%s-peers" (include "keda-otlp-scaler.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "keda-otlp-scaler.replicated" -}}
+{{- if gt (int .Values.replicaCount) 1 }}true{{ end }}
+{{- end }}
