@@ -1,5 +1,5 @@
 import type { AtModifier, DurationExpr, Expr, VectorSelector } from '../promql/ast.js';
-import { formatFloatF } from '../promql/format.js';
+import { formatFloatF } from '../common/go-format.js';
 import { functionSignature } from '../promql/signatures.js';
 import type { Matcher } from '../tsdb/matcher.js';
 

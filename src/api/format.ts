@@ -1,4 +1,4 @@
-import { formatFloatE, formatFloatF } from '../promql/format.js';
+import { formatFloatE, formatFloatF } from '../common/go-format.js';
 import { labelsToRecord } from '../tsdb/labels.js';
 import type { QueryValue } from '../promql/value.js';
 

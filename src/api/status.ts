@@ -3,7 +3,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { formatDuration } from '../promql/printer.js';
-import { PROJECT_ROOT } from '../protobuf.js';
+import { PROJECT_ROOT } from '../common/project-root.js';
 import type { Tsdb } from '../tsdb/db.js';
 
 const VERSION: string = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

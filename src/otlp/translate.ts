@@ -5,7 +5,7 @@ import { DeltaAccumulator, DeltaOutcome } from './delta.js';
 import { EncodedKeyMap, KeyArena, type EncodedKey } from './encoded-key.js';
 import { InvalidUtf8Error, NamingError } from './errors.js';
 import { exponentialToClassic, MAX_SCALE, MIN_SCALE } from './exponential.js';
-import { formatLabelFloat } from './format.js';
+import { formatFloatF } from '../common/go-format.js';
 import { labelLimitViolation } from './label-limits.js';
 import {
   FLAG_NO_RECORDED_VALUE,
@@ -477,7 +477,7 @@ export class Translator {
     if (counts.length > 0 || this.stale) {
       for (let i = 0; i < bounds.length; i++) {
         cumulative += counts[i] ?? 0;
-        this.write(seriesLabels(labels, names.bucket, 'le', formatLabelFloat(bounds[i]!)), names.bucketAlias, cumulative);
+        this.write(seriesLabels(labels, names.bucket, 'le', formatFloatF(bounds[i]!)), names.bucketAlias, cumulative);
       }
     }
     this.histogramTail(names, labels, p.count, p.sum);
@@ -496,7 +496,7 @@ export class Translator {
     if (!this.stale) {
       const { bounds, cumulative } = exponentialToClassic(p);
       for (let i = 0; i < bounds.length; i++) {
-        this.write(seriesLabels(labels, names.bucket, 'le', formatLabelFloat(bounds[i]!)), names.bucketAlias, cumulative[i]!);
+        this.write(seriesLabels(labels, names.bucket, 'le', formatFloatF(bounds[i]!)), names.bucketAlias, cumulative[i]!);
       }
     }
     this.histogramTail(names, labels, p.count, p.sum);
@@ -518,7 +518,7 @@ export class Translator {
     // Summaries have no temporality field; their count and sum are cumulative by definition.
     this.begin(p, Temporality.Cumulative);
     for (const q of p.quantileValues) {
-      this.write(seriesLabels(labels, names.base, 'quantile', formatLabelFloat(q.quantile)), names.alias, q.value);
+      this.write(seriesLabels(labels, names.base, 'quantile', formatFloatF(q.quantile)), names.alias, q.value);
     }
     this.write(seriesLabels(labels, names.count), names.countAlias, p.count);
     this.write(seriesLabels(labels, names.sum), names.sumAlias, p.sum);

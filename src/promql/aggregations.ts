@@ -2,7 +2,8 @@ import { LabelsBuilder, labelsGet, labelsKey, METRIC_NAME, type Labels } from '.
 import type { Annotations } from './annotations.js';
 import type { AggregateExpr } from './ast.js';
 import { EvalError } from './errors.js';
-import { formatFloatF, formatFloatG, goQuote, isValidLabelName } from './format.js';
+import { formatFloatF, formatFloatG, goQuote } from '../common/go-format.js';
+import { isValidLabelName } from './label-functions.js';
 import { KahanMean, KahanSum, quantileOf } from './kahan.js';
 import type { Paced, Pacer } from './pacer.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';

@@ -5,7 +5,7 @@ import { lineCol, PromQLError, TooManySamplesError } from '../promql/errors.js';
 import { earliestRead, lookBackOf, type LookBack } from '../promql/look-back.js';
 import type { Lane } from '../promql/lane.js';
 import { parseExpr } from '../promql/parser.js';
-import { formatRFC3339Seconds } from '../promql/format.js';
+import { formatRFC3339Seconds } from '../common/go-format.js';
 import { formatDuration } from '../promql/printer.js';
 import { documentedType, typeOf } from '../promql/typecheck.js';
 import type { Tsdb } from '../tsdb/db.js';

@@ -1,6 +1,7 @@
 /**
- * Number formatting as Go prints it, because Prometheus's messages and labels (count_values,
- * annotation texts) are built with Go's verbs and clients compare them as text.
+ * Numbers, times and strings as Go prints them, because Prometheus's messages and labels
+ * (count_values, annotation texts, `le` and `quantile` values) are built with Go's verbs and
+ * clients compare them as text.
  */
 
 function splitExponential(x: number, digits?: number): { mantissa: string; exp: number } {
@@ -77,26 +78,25 @@ export function formatRFC3339Seconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+/** First code unit of the lone surrogates U+DC80–U+DCFF that stand for bytes of invalid UTF-8. */
+export const ESCAPED_BYTE_BASE = 0xdc00;
+
+const GO_ESCAPES: Record<number, string> = { 7: 'a', 8: 'b', 12: 'f', 10: 'n', 13: 'r', 9: 't', 11: 'v' };
+
 /**
- * A string as Go's %q prints it. The parser keeps bytes that are not valid UTF-8 as lone
- * surrogates U+DC80–U+DCFF; Go prints those bytes as \xNN.
+ * A string as Go's %q prints it, for messages and printed queries that quote user text. PromQL's
+ * string lexer keeps bytes that are not valid UTF-8 as lone surrogates U+DC80–U+DCFF; Go prints
+ * those bytes as \xNN.
  */
 export function goQuote(s: string): string {
-  return JSON.stringify(s).replace(/\\udc([89a-f][0-9a-f])/g, '\\x$1');
-}
-
-/** A label name is any non-empty valid UTF-8 text (Prometheus 3's UTF-8 names). */
-export function isValidLabelName(s: string): boolean {
-  if (s === '') return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const next = s.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) {
-      return false;
-    }
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0xdc80 && cp <= 0xdcff) out += `\\x${(cp - ESCAPED_BYTE_BASE).toString(16).padStart(2, '0')}`;
+    else if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (cp in GO_ESCAPES) out += `\\${GO_ESCAPES[cp]}`;
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else out += ch;
   }
-  return true;
+  return `${out}"`;
 }
