@@ -6,7 +6,8 @@ import type { Engine } from '../promql/engine.js';
 import type { Scaler } from '../scaler/scaler.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { emptyEndpointRoutes } from './empty-endpoints.js';
-import { toApiError } from './errors.js';
+import { UserError } from '../common/errors.js';
+import { apiErrorReply } from './errors.js';
 import { healthRoutes } from './health.js';
 import { metadataRoutes } from './metadata.js';
 import { parseRoutes } from './parse.js';
@@ -52,13 +53,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (fastifyStatus !== undefined && fastifyStatus < 500) {
       return reply.code(fastifyStatus).send({ status: 'error', errorType: 'bad_data', error: e.message });
     }
-    const err = toApiError(e);
-    return reply.code(err.httpStatus).send({ status: 'error', errorType: err.type, error: err.message });
+    const { status, body } = apiErrorReply(e);
+    return reply.code(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
     if (path.startsWith(API_PREFIX)) {
-      return reply.code(404).send({ status: 'error', errorType: 'not_found', error: `no API endpoint ${req.method} ${path}` });
+      const { status, body } = apiErrorReply(new UserError('NOT_FOUND', `no API endpoint ${req.method} ${path}`));
+      return reply.code(status).send(body);
     }
     return reply.code(404).type('text/plain; charset=utf-8').send('404 page not found\n');
   });

@@ -18,7 +18,7 @@ async function evaluate(run: () => Promise<QueryResult>): Promise<QueryResult> {
   try {
     return await run();
   } catch (e) {
-    if (e instanceof PromQLError && e.kind === 'bad_data') throw invalidParam('query', e.message);
+    if (e instanceof PromQLError && e.code === 'BAD_DATA') throw invalidParam('query', e.message);
     throw e;
   }
 }

@@ -7,6 +7,7 @@ import {
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
+import { ERRORS, type ErrorCode } from '../common/errors.js';
 import { RETRY_AFTER_SECONDS } from './inflight.js';
 import { encodeRetryStatus, OTLP_METRICS_SERVICE } from './proto.js';
 import type { OtlpSink } from './sink.js';
@@ -40,7 +41,7 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
     const stream = streamOf(call);
     if (stream === undefined) {
       // Every OTLP gRPC test fails here if a grpc-js upgrade moves the stream: the limits are never skipped silently.
-      return refusingCall(call, status.INTERNAL, "the OTLP request limits cannot see this grpc-js version's HTTP/2 stream");
+      return refusingCall(call, ERRORS.INTERNAL.grpc, "the OTLP request limits cannot see this grpc-js version's HTTP/2 stream");
     }
     const { maxRequestBytes, maxDecompressedBytes } = sink.limits;
     const reservation = sink.budget.reserve();
@@ -51,7 +52,8 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
     let done = false;
     let intercepting: ServerInterceptingCall | undefined = undefined;
 
-    const refuse = (code: status, details: string, retry: boolean) => {
+    const refuse = (error: ErrorCode, details: string, retry: boolean) => {
+      const code = ERRORS[error].grpc;
       done = true;
       reservation.release();
       stream.off('data', onData);
@@ -60,16 +62,16 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
       if (retry) metadata.set('grpc-status-details-bin', encodeRetryStatus(code, details, RETRY_AFTER_SECONDS));
       intercepting!.sendStatus({ code, details, metadata });
     };
-    const throttle = () => refuse(status.RESOURCE_EXHAUSTED, sink.budget.fullMessage, true);
+    const throttle = () => refuse('OVER_BUDGET', sink.budget.fullMessage, true);
 
     const onData = (chunk: Buffer) => {
       if (done || chunk.length === 0) return;
       // Export is unary: bytes past its one message would be buffered by grpc-js outside the budget.
-      if (whole) return refuse(status.INVALID_ARGUMENT, 'Export takes one request message; more data followed it', false);
+      if (whole) return refuse('BAD_DATA', 'Export takes one request message; more data followed it', false);
       if (prefixRead < PREFIX_BYTES) {
         prefixRead += chunk.copy(prefix, prefixRead, 0, PREFIX_BYTES - prefixRead);
         if (prefixRead === PREFIX_BYTES && prefix.readUInt32BE(1) > maxRequestBytes) {
-          return refuse(status.RESOURCE_EXHAUSTED, `request of ${prefix.readUInt32BE(1)} bytes as sent is over the limit of ${maxRequestBytes} bytes`, false);
+          return refuse('TOO_LARGE', `request of ${prefix.readUInt32BE(1)} bytes as sent is over the limit of ${maxRequestBytes} bytes`, false);
         }
       }
       if (!reservation.grow(chunk.length)) return throttle();
@@ -77,7 +79,7 @@ export function otlpGrpcLimits(sink: OtlpSink): ServerInterceptor {
       if (prefixRead < PREFIX_BYTES) return;
       const length = prefix.readUInt32BE(1);
       if (received < PREFIX_BYTES + length) return;
-      if (received > PREFIX_BYTES + length) return refuse(status.INVALID_ARGUMENT, 'Export takes one request message; more data followed it', false);
+      if (received > PREFIX_BYTES + length) return refuse('BAD_DATA', 'Export takes one request message; more data followed it', false);
       // The whole message is here: grpc-js now joins its frames and, when compressed, inflates it.
       whole = true;
       const inflated = prefix[0] === 1 ? 2 * Math.min(maxDecompressedBytes, length * MAX_DEFLATE_RATIO) : 0;

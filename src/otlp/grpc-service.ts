@@ -1,4 +1,5 @@
-import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { grpcErrorOf, UserError } from '../common/errors.js';
 import { DecodeError } from './errors.js';
 import type { ExportResponse } from './proto.js';
 import type { OtlpSink } from './sink.js';
@@ -14,10 +15,7 @@ export function metricsServiceImplementation(sink: OtlpSink): UntypedServiceImpl
       const bytes = call.request;
       if (bytes.length > sink.limits.maxDecompressedBytes) {
         sink.stats.requestsFailed.grpc++;
-        callback({
-          code: status.RESOURCE_EXHAUSTED,
-          details: `request of ${bytes.length} bytes is over the limit of ${sink.limits.maxDecompressedBytes} bytes`,
-        });
+        callback(grpcErrorOf(new UserError('TOO_LARGE', `request of ${bytes.length} bytes is over the limit of ${sink.limits.maxDecompressedBytes} bytes`)));
         return;
       }
       sink.storeProtobuf(bytes, 'grpc').then(
@@ -26,10 +24,10 @@ export function metricsServiceImplementation(sink: OtlpSink): UntypedServiceImpl
           sink.stats.requestsFailed.grpc++;
           if (e instanceof DecodeError) {
             sink.log.debug({ err: e.message }, 'OTLP gRPC request refused');
-            callback({ code: status.INVALID_ARGUMENT, details: e.message });
+            callback(grpcErrorOf(e));
           } else {
             sink.log.error({ err: e }, 'OTLP gRPC export failed unexpectedly');
-            callback({ code: status.INTERNAL, details: 'internal error while storing the request' });
+            callback(grpcErrorOf(new UserError('INTERNAL', 'internal error while storing the request')));
           }
         },
       );

@@ -1,18 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
+import { ERRORS, type ErrorCode } from '../common/errors.js';
 import { DecodeError } from './errors.js';
 import { joinReserved, readReservedBody, RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
 import { encodeExportResponse, encodeRpcStatus, exportResponseJson } from './proto.js';
 import type { OtlpSink } from './sink.js';
 
 export const OTLP_HTTP_PATH = '/v1/metrics';
-
-/** google.rpc.Code values used in error bodies. */
-const RPC_INVALID_ARGUMENT = 3;
-const RPC_NOT_FOUND = 5;
-const RPC_RESOURCE_EXHAUSTED = 8;
-const RPC_UNIMPLEMENTED = 12;
-const RPC_INTERNAL = 13;
 
 type Encoding = 'protobuf' | 'json';
 
@@ -42,56 +36,57 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
   const path = (req.url ?? '/').split('?', 1)[0];
   const contentType = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
   const encoding: Encoding = CONTENT_TYPES.get(contentType) ?? 'json';
-  const fail = (status: number, code: number, message: string, headers: Record<string, string> = {}) => {
+  const fail = (code: ErrorCode, message: string, headers: Record<string, string> = {}) => {
+    const { http: status, grpc } = ERRORS[code];
     sink.stats.requestsFailed.http++;
     sink.log.debug({ status, path, contentType, message }, 'OTLP/HTTP request refused');
-    reply(res, status, encoding, errorBody(encoding, code, message), headers);
+    reply(res, status, encoding, errorBody(encoding, grpc, message), headers);
     // Whatever the client is still sending is not wanted; let it drain without buffering.
     req.resume();
   };
 
-  if (path !== OTLP_HTTP_PATH) return fail(404, RPC_NOT_FOUND, `no route ${path}: OTLP metrics go to POST ${OTLP_HTTP_PATH}`);
+  if (path !== OTLP_HTTP_PATH) return fail('NOT_FOUND', `no route ${path}: OTLP metrics go to POST ${OTLP_HTTP_PATH}`);
   if (req.method !== 'POST') {
-    return fail(405, RPC_UNIMPLEMENTED, `method ${req.method} not allowed on ${OTLP_HTTP_PATH}: use POST`, { allow: 'POST' });
+    return fail('METHOD_NOT_ALLOWED', `method ${req.method} not allowed on ${OTLP_HTTP_PATH}: use POST`, { allow: 'POST' });
   }
   if (!CONTENT_TYPES.has(contentType)) {
-    return fail(415, RPC_UNIMPLEMENTED, `unsupported content-type ${JSON.stringify(contentType)}: send application/x-protobuf or application/json`);
+    return fail('UNSUPPORTED_MEDIA_TYPE', `unsupported content-type ${JSON.stringify(contentType)}: send application/x-protobuf or application/json`);
   }
   const contentEncoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
   if (!DECOMPRESSORS.has(contentEncoding)) {
-    return fail(415, RPC_UNIMPLEMENTED, `unsupported content-encoding ${JSON.stringify(contentEncoding)}: send gzip, deflate or identity`);
+    return fail('UNSUPPORTED_MEDIA_TYPE', `unsupported content-encoding ${JSON.stringify(contentEncoding)}: send gzip, deflate or identity`);
   }
   const { maxRequestBytes, maxDecompressedBytes } = sink.limits;
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > maxRequestBytes) {
-    return fail(413, RPC_RESOURCE_EXHAUSTED, `request body of ${declared} bytes is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
+    return fail('TOO_LARGE', `request body of ${declared} bytes is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
   }
 
   const reservation = sink.budget.reserve();
   /** Ends the request with an error; what it reserved is given back. */
-  const stop = (status: number, code: number, message: string, headers: Record<string, string> = {}) => {
+  const stop = (code: ErrorCode, message: string, headers: Record<string, string> = {}) => {
     reservation.release();
-    fail(status, code, message, headers);
+    fail(code, message, headers);
   };
-  const throttle = () => stop(429, RPC_RESOURCE_EXHAUSTED, sink.budget.fullMessage, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  const throttle = () => stop('OVER_BUDGET', sink.budget.fullMessage, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
   req.on('error', (err) => sink.log.debug({ err }, 'OTLP/HTTP request stream failed'));
   readReservedBody(req, maxRequestBytes, reservation, (body) => {
     if (body === 'too-large') {
-      return stop(413, RPC_RESOURCE_EXHAUSTED, `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
+      return stop('TOO_LARGE', `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
     }
     if (body === 'no-budget') return throttle();
     const decompress = DECOMPRESSORS.get(contentEncoding);
     if (decompress === undefined) {
       if (body.length > maxDecompressedBytes) {
-        return stop(413, RPC_RESOURCE_EXHAUSTED, `request body of ${body.length} bytes is over the limit of ${maxDecompressedBytes} bytes`);
+        return stop('TOO_LARGE', `request body of ${body.length} bytes is over the limit of ${maxDecompressedBytes} bytes`);
       }
       return finish(body);
     }
     inflateBounded(decompress(), body, maxDecompressedBytes, reservation, (outcome) => {
-      if (outcome === 'too-large') return stop(413, RPC_RESOURCE_EXHAUSTED, `decompressed request body is over the limit of ${maxDecompressedBytes} bytes`);
+      if (outcome === 'too-large') return stop('TOO_LARGE', `decompressed request body is over the limit of ${maxDecompressedBytes} bytes`);
       if (outcome === 'no-budget') return throttle();
-      if (outcome instanceof Error) return stop(400, RPC_INVALID_ARGUMENT, `invalid ${contentEncoding} body: ${outcome.message}`);
+      if (outcome instanceof Error) return stop('BAD_DATA', `invalid ${contentEncoding} body: ${outcome.message}`);
       finish(outcome);
     });
   });
@@ -104,9 +99,9 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
         reply(res, 200, encoding, encoding === 'protobuf' ? encodeExportResponse(response) : exportResponseJson(response));
       },
       (e: unknown) => {
-        if (e instanceof DecodeError) return stop(400, RPC_INVALID_ARGUMENT, e.message);
+        if (e instanceof DecodeError) return stop('BAD_DATA', e.message);
         sink.log.error({ err: e }, 'OTLP/HTTP export failed unexpectedly');
-        stop(500, RPC_INTERNAL, 'internal error while storing the request');
+        stop('INTERNAL', 'internal error while storing the request');
       },
     );
   };

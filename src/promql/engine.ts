@@ -1017,11 +1017,11 @@ export class Engine {
 
   private planRange(query: string | Expr, startMs: number, endMs: number, stepMs: number, sourceText: string | undefined): Plan {
     const { expr, text } = this.prepare(query, sourceText);
-    if (!(stepMs > 0)) throw new PromQLError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
-    if (endMs < startMs) throw new PromQLError('bad_data', 'end timestamp must not be before start time');
+    if (!(stepMs > 0)) throw new PromQLError('BAD_DATA', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (endMs < startMs) throw new PromQLError('BAD_DATA', 'end timestamp must not be before start time');
     const type = typeOf(expr);
     if (type !== 'scalar' && type !== 'vector') {
-      throw new PromQLError('bad_data', `invalid expression type ${JSON.stringify(documentedType(type))} for range query, must be Scalar or instant Vector`);
+      throw new PromQLError('BAD_DATA', `invalid expression type ${JSON.stringify(documentedType(type))} for range query, must be Scalar or instant Vector`);
     }
     // Subtrees fixed by `@` are evaluated once and repeated, as Prometheus does.
     const prepared = preprocessExpr(resolveDurations(expr, { stepMs, rangeMs: endMs - startMs }), startMs, endMs);

@@ -1,6 +1,6 @@
 import type { Buffer } from 'node:buffer';
 import { uncompress } from 'snappyjs';
-import { RemoteWriteError } from './errors.js';
+import { UserError } from '../common/errors.js';
 
 /**
  * The uncompressed length a snappy block declares in its header (a little-endian varint of at
@@ -83,15 +83,15 @@ function blockFault(block: Uint8Array, headerBytes: number, declared: number): s
  */
 export function decompressSnappy(block: Buffer, maxDecompressedBytes: number): Buffer {
   const [declared, headerBytes] = declaredLength(block);
-  if (declared < 0) throw new RemoteWriteError(400, 'invalid snappy body: the uncompressed length in its header is malformed');
+  if (declared < 0) throw new UserError('BAD_DATA', 'invalid snappy body: the uncompressed length in its header is malformed');
   if (declared > maxDecompressedBytes) {
-    throw new RemoteWriteError(413, `snappy body declares ${declared} uncompressed bytes, over the limit of ${maxDecompressedBytes} bytes`);
+    throw new UserError('TOO_LARGE', `snappy body declares ${declared} uncompressed bytes, over the limit of ${maxDecompressedBytes} bytes`);
   }
   const fault = blockFault(block, headerBytes, declared);
-  if (fault !== undefined) throw new RemoteWriteError(400, `invalid snappy body: ${fault}`);
+  if (fault !== undefined) throw new UserError('BAD_DATA', `invalid snappy body: ${fault}`);
   try {
     return uncompress(block, maxDecompressedBytes);
   } catch (e) {
-    throw new RemoteWriteError(400, `invalid snappy body: ${(e as Error).message}`);
+    throw new UserError('BAD_DATA', `invalid snappy body: ${(e as Error).message}`);
   }
 }

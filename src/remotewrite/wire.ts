@@ -1,5 +1,5 @@
 import { Buffer, isUtf8 } from 'node:buffer';
-import { RemoteWriteError } from './errors.js';
+import { UserError } from '../common/errors.js';
 
 export const VARINT = 0;
 export const I64 = 1;
@@ -23,8 +23,8 @@ export class WireReader {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
-  error(what: string): RemoteWriteError {
-    return new RemoteWriteError(400, `invalid protobuf ${this.message}: ${what} at byte ${this.pos}`);
+  error(what: string): UserError {
+    return new UserError('BAD_DATA', `invalid protobuf ${this.message}: ${what} at byte ${this.pos}`);
   }
 
   /** An unsigned varint up to 2^53 (tags, lengths, enums, uint32). */

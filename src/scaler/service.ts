@@ -8,9 +8,9 @@ import {
 } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { grpcErrorOf, UserError } from '../common/errors.js';
 import { loadProto, serviceDefinition } from '../protobuf.js';
 import type { Tsdb } from '../tsdb/db.js';
-import { ScalerError } from './errors.js';
 import type { CompiledTrigger, Scaler } from './scaler.js';
 import type { ScaledObjectRef } from './trigger.js';
 
@@ -53,11 +53,6 @@ export interface ExternalScalerOptions {
 function specOf(trigger: CompiledTrigger): MetricSpecMessage {
   const { metricName, targetValue } = trigger.spec;
   return { metricName, targetSize: Math.max(1, Math.round(targetValue)), targetSizeFloat: targetValue };
-}
-
-function grpcError(e: unknown): { code: status; details: string } {
-  if (e instanceof ScalerError) return { code: e.code, details: e.message };
-  return { code: status.INTERNAL, details: e instanceof Error ? e.message : String(e) };
 }
 
 /**
@@ -106,7 +101,7 @@ export class ExternalScalerService {
       GetMetrics: (call: ServerUnaryCall<GetMetricsRequest, unknown>, cb: sendUnaryData<unknown>) =>
         void this.unary('GetMetrics', cb, async () => {
           const ref = call.request.scaledObjectRef;
-          if (!ref) throw new ScalerError(status.INVALID_ARGUMENT, 'GetMetrics needs scaledObjectRef');
+          if (!ref) throw new UserError('BAD_DATA', 'GetMetrics needs scaledObjectRef');
           const trigger = this.scaler.compile(ref);
           const { value } = await this.scaler.read(trigger);
           const metricName = call.request.metricName || trigger.spec.metricName;
@@ -132,7 +127,7 @@ export class ExternalScalerService {
     try {
       result = await answer();
     } catch (e) {
-      const err = grpcError(e);
+      const err = grpcErrorOf(e);
       this.options.onCall?.(rpc, err.code);
       this.log.debug({ rpc, code: status[err.code], err: err.details }, 'scaler call failed');
       cb(err);
@@ -149,7 +144,7 @@ export class ExternalScalerService {
       this.options.onCall?.(rpc, status.OK);
       return trigger;
     } catch (e) {
-      const err = grpcError(e);
+      const err = grpcErrorOf(e);
       this.options.onCall?.(rpc, err.code);
       call.emit('error', err);
       return undefined;

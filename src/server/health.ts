@@ -1,4 +1,5 @@
-import { status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ERRORS } from '../common/errors.js';
 import { loadProto, serviceDefinition } from '../protobuf.js';
 
 const SERVING = 1;
@@ -33,7 +34,7 @@ export class HealthService {
     return {
       Check: (call: ServerUnaryCall<{ service: string }, unknown>, cb: sendUnaryData<unknown>) => {
         const s = this.statusOf(call.request.service);
-        if (s === SERVICE_UNKNOWN) cb({ code: status.NOT_FOUND, details: `unknown service ${JSON.stringify(call.request.service)}` });
+        if (s === SERVICE_UNKNOWN) cb({ code: ERRORS.NOT_FOUND.grpc, details: `unknown service ${JSON.stringify(call.request.service)}` });
         else cb(null, { status: s });
       },
       Watch: (call: ServerWritableStream<{ service: string }, unknown>) => {
