@@ -17,6 +17,7 @@ import {
 } from './model.js';
 import { MetricMessage } from './proto.js';
 import { runToEnd, type Sliced } from './slices.js';
+import { I64, LEN, VARINT, WireReader } from '../common/wire.js';
 
 /*
  * ExportMetricsServiceRequest read straight from the protobuf wire format. Gauges and sums (what
@@ -29,13 +30,6 @@ import { runToEnd, type Sliced } from './slices.js';
  * fields when first cached. A bad attribute rejects its point, a bad metric field its metric.
  * Field numbers are those of opentelemetry/proto/metrics/v1/metrics.proto and common.proto.
  */
-
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const START_GROUP = 3;
-const END_GROUP = 4;
-const I32 = 5;
 
 /** Points decoded between two places where sliced decoding may pause. */
 const POINTS_PER_PAUSE = 64;
@@ -81,9 +75,7 @@ let strings = new EncodedKeyMap<string>(new KeyArena());
  * The cursor is also the key of the field it last bounded (see cachedString), so looking a
  * string up by its bytes allocates nothing.
  */
-class Cursor implements EncodedBytes, EncodedKey {
-  pos = 0;
-  readonly view: DataView;
+class Cursor extends WireReader implements EncodedBytes, EncodedKey {
   hash = 0;
   keyStart = 0;
   keyEnd = 0;
@@ -93,27 +85,12 @@ class Cursor implements EncodedBytes, EncodedKey {
   /** Set by cachedString when the field it read is not UTF-8. */
   badUtf8 = false;
 
-  constructor(readonly buf: Buffer) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  constructor(buf: Buffer) {
+    super(buf, 'ExportMetricsServiceRequest');
   }
 
-  truncated(what: string): DecodeError {
-    return new DecodeError(`invalid protobuf ExportMetricsServiceRequest: ${what} runs past the end of its message at byte ${this.pos}`);
-  }
-
-  /** An unsigned varint up to 2^53 (tags, lengths, enums, uint32, bool). */
-  varint(end: number): number {
-    const buf = this.buf;
-    let result = 0;
-    let factor = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= end) throw this.truncated('a varint');
-      const b = buf[this.pos++]!;
-      result += (b & 0x7f) * factor;
-      if (b < 0x80) return result;
-      factor *= 128;
-    }
-    throw new DecodeError(`invalid protobuf ExportMetricsServiceRequest: varint longer than 10 bytes at byte ${this.pos}`);
+  protected override newError(message: string): DecodeError {
+    return new DecodeError(message);
   }
 
   /** A signed 64-bit varint, exact. */
@@ -121,45 +98,19 @@ class Cursor implements EncodedBytes, EncodedKey {
     let result = 0n;
     let shift = 0n;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= end) throw this.truncated('a varint');
+      if (this.pos >= end) throw this.error('a varint runs past the end of its message');
       const b = this.buf[this.pos++]!;
       result |= BigInt(b & 0x7f) << shift;
       if (b < 0x80) return BigInt.asIntN(64, result);
       shift += 7n;
     }
-    throw new DecodeError(`invalid protobuf ExportMetricsServiceRequest: varint longer than 10 bytes at byte ${this.pos}`);
-  }
-
-  /** Where a length-delimited field that starts here ends. */
-  len(end: number): number {
-    const n = this.varint(end);
-    const stop = this.pos + n;
-    if (stop > end) throw this.truncated('a length-delimited field');
-    return stop;
-  }
-
-  fixed(end: number, bytes: number): number {
-    const at = this.pos;
-    if (at + bytes > end) throw this.truncated('a fixed-width field');
-    this.pos = at + bytes;
-    return at;
-  }
-
-  double(end: number): number {
-    return this.view.getFloat64(this.fixed(end, 8), true);
-  }
-
-  sfixed64(end: number): number {
-    const at = this.fixed(end, 8);
-    return this.view.getInt32(at + 4, true) * 4294967296 + this.view.getUint32(at, true);
+    throw this.error('a varint is longer than 10 bytes');
   }
 
   /** A string field; throws InvalidUtf8Error, naming it as `what`, when its bytes are not UTF-8. */
-  string(end: number, what: string): string {
-    const stop = this.len(end);
-    if (!isUtf8(this.buf.subarray(this.pos, stop))) throw new InvalidUtf8Error(`${what} is not valid UTF-8`);
-    const s = this.buf.toString('utf8', this.pos, stop);
-    this.pos = stop;
+  checkedString(end: number, what: string): string {
+    const s = this.string(end);
+    if (s === undefined) throw new InvalidUtf8Error(`${what} is not valid UTF-8`);
     return s;
   }
 
@@ -187,34 +138,6 @@ class Cursor implements EncodedBytes, EncodedKey {
 
   get keyBytes(): EncodedBytes {
     return this;
-  }
-
-  skip(wireType: number, end: number, field: number): void {
-    switch (wireType) {
-      case VARINT:
-        this.varint(end);
-        return;
-      case I64:
-        this.fixed(end, 8);
-        return;
-      case LEN:
-        this.pos = this.len(end);
-        return;
-      case I32:
-        this.fixed(end, 4);
-        return;
-      case START_GROUP:
-        for (;;) {
-          const tag = this.varint(end);
-          if ((tag & 7) === END_GROUP) {
-            if (tag >>> 3 !== field) throw new DecodeError(`invalid protobuf ExportMetricsServiceRequest: mismatched end of group ${field}`);
-            return;
-          }
-          this.skip(tag & 7, end, tag >>> 3);
-        }
-      default:
-        throw new DecodeError(`invalid protobuf ExportMetricsServiceRequest: invalid wire type ${wireType} at byte ${this.pos}`);
-    }
   }
 }
 
@@ -339,8 +262,8 @@ class WireScopeMetrics implements ScopeMetrics {
 function readScope(c: Cursor, end: number, into: Scope | undefined): void {
   while (c.pos < end) {
     const t = c.varint(end);
-    if (into !== undefined && t === ((1 << 3) | LEN)) into.name = c.string(end, 'scope name');
-    else if (into !== undefined && t === ((2 << 3) | LEN)) into.version = c.string(end, 'scope version');
+    if (into !== undefined && t === ((1 << 3) | LEN)) into.name = c.checkedString(end, 'scope name');
+    else if (into !== undefined && t === ((2 << 3) | LEN)) into.version = c.checkedString(end, 'scope version');
     else if (t === ((3 << 3) | LEN)) {
       const kv = readKeyValue(c, c.len(end), 0, into !== undefined);
       if (into !== undefined) into.attributes.push(attribute(kv!));
@@ -518,20 +441,20 @@ function readNumberPoint(c: Cursor, end: number): NumberPoint {
       }
       // fixed64 ns to whole ms, as the protobufjs path computes them.
       case (2 << 3) | I64: {
-        const at = c.fixed(end, 8);
+        const at = c.fixed64(end);
         start = nanosToMs(c.view.getUint32(at + 4, true), c.view.getUint32(at, true));
         break;
       }
       case (3 << 3) | I64: {
-        const at = c.fixed(end, 8);
+        const at = c.fixed64(end);
         time = nanosToMs(c.view.getUint32(at + 4, true), c.view.getUint32(at, true));
         break;
       }
       case (4 << 3) | I64:
-        value = c.double(end);
+        value = c.double(c.fixed64(end));
         break;
       case (6 << 3) | I64:
-        value = c.sfixed64(end);
+        value = c.sfixed64(c.fixed64(end));
         break;
       case (8 << 3) | VARINT:
         flags = c.varint(end) >>> 0;
@@ -572,7 +495,7 @@ function readKeyValue(c: Cursor, end: number, depth: number, build: boolean): [s
   while (c.pos < end) {
     const tag = c.varint(end);
     if (tag === ((1 << 3) | LEN)) {
-      if (build) key = c.string(end, 'an attribute key');
+      if (build) key = c.checkedString(end, 'an attribute key');
       else c.pos = c.len(end);
     } else if (tag === ((2 << 3) | LEN)) value = readAnyValue(c, c.len(end), depth, build);
     else c.skip(tag & 7, end, tag >>> 3);
@@ -588,7 +511,7 @@ function readAnyValue(c: Cursor, end: number, depth: number, build: boolean): Ra
     const tag = c.varint(end);
     switch (tag) {
       case (1 << 3) | LEN:
-        if (build) value = c.string(end, 'an attribute value');
+        if (build) value = c.checkedString(end, 'an attribute value');
         else c.pos = c.len(end);
         break;
       case (2 << 3) | VARINT:
@@ -599,7 +522,7 @@ function readAnyValue(c: Cursor, end: number, depth: number, build: boolean): Ra
         else c.varint(end);
         break;
       case (4 << 3) | I64:
-        value = c.double(end);
+        value = c.double(c.fixed64(end));
         break;
       case (5 << 3) | LEN: {
         const stop = c.len(end);

@@ -1,7 +1,7 @@
 import type { Buffer } from 'node:buffer';
 import type { MetricMetadata } from '../tsdb/db.js';
 import { runToEnd, type Sliced } from '../otlp/slices.js';
-import { I64, LEN, VARINT, WireReader } from './wire.js';
+import { I64, LEN, VARINT, WireReader } from '../common/wire.js';
 
 /*
  * prometheus.WriteRequest (Remote-Write 1.0) and io.prometheus.write.v2.Request (2.0) read straight

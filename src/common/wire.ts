@@ -1,5 +1,5 @@
 import { Buffer, isUtf8 } from 'node:buffer';
-import { UserError } from '../common/errors.js';
+import { UserError } from './errors.js';
 
 export const VARINT = 0;
 export const I64 = 1;
@@ -9,12 +9,13 @@ const END_GROUP = 4;
 export const I32 = 5;
 
 /**
- * A cursor over protobuf wire bytes, for the remote-write decoders. Every read is bounded by the
- * end of the message it is in, so a length that points past it is an error, never a read beyond.
+ * A cursor over protobuf wire bytes, for the OTLP and remote-write decoders. Every read is bounded
+ * by the end of the message it is in, so a length that points past it is an error, never a read
+ * beyond.
  */
 export class WireReader {
   pos = 0;
-  private readonly view: DataView;
+  readonly view: DataView;
 
   constructor(
     readonly buf: Buffer,
@@ -23,8 +24,13 @@ export class WireReader {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
-  error(what: string): UserError {
-    return new UserError('BAD_DATA', `invalid protobuf ${this.message}: ${what} at byte ${this.pos}`);
+  error(what: string): Error {
+    return this.newError(`invalid protobuf ${this.message}: ${what} at byte ${this.pos}`);
+  }
+
+  /** The error a malformed message raises; a decoder whose callers catch its own class overrides it. */
+  protected newError(message: string): Error {
+    return new UserError('BAD_DATA', message);
   }
 
   /** An unsigned varint up to 2^53 (tags, lengths, enums, uint32). */
@@ -87,8 +93,21 @@ export class WireReader {
     return at;
   }
 
+  /** The offset of a 4-byte field, moving past it. */
+  fixed32(end: number): number {
+    const at = this.pos;
+    if (at + 4 > end) throw this.error('a fixed32 field runs past the end of its message');
+    this.pos = at + 4;
+    return at;
+  }
+
   double(at: number): number {
     return this.view.getFloat64(at, true);
+  }
+
+  /** The sfixed64 at `at` as a number (exact up to 2^53). */
+  sfixed64(at: number): number {
+    return this.view.getInt32(at + 4, true) * 4294967296 + this.view.getUint32(at, true);
   }
 
   /** The 64 bits at `at` as two 32-bit halves, for telling special NaNs apart. */
@@ -120,8 +139,7 @@ export class WireReader {
         this.pos = this.len(end);
         return;
       case I32:
-        if (this.pos + 4 > end) throw this.error('a fixed32 field runs past the end of its message');
-        this.pos += 4;
+        this.fixed32(end);
         return;
       case START_GROUP:
         for (;;) {
