@@ -1,4 +1,4 @@
-import { ExportMetricsServiceRequest } from '../src/otlp/proto.js';
+import { ExportMetricsServiceRequest } from '../src/otlp/transport/proto.js';
 import { AppChild } from './app-child.js';
 import type { DataSet } from './dataset.js';
 import { encodeAll, nanos } from './encode.js';

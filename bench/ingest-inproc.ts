@@ -23,7 +23,7 @@ export function ingestInproc(steps: readonly (readonly Buffer[])[], pointsPerSte
   return timeRounds(steps, pointsPerStep, rounds, (tsdb) => {
     const receiver = new OtlpReceiver(tsdb, CONFIG, pino({ level: 'silent' }));
     return (body) => {
-      const response = receiver.exportProtobuf(body, 'grpc');
+      const response = receiver.ingestNow(body, 'protobuf', 'grpc');
       if (response.partialSuccess) throw new Error(`in-process ingest refused points: ${response.partialSuccess.errorMessage}`);
     };
   });

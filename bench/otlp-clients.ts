@@ -1,6 +1,6 @@
 import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
 import http from 'node:http';
-import { metricsServiceDefinition } from '../src/otlp/proto.js';
+import { metricsServiceDefinition } from '../src/otlp/transport/proto.js';
 
 /** Sends one pre-encoded ExportMetricsServiceRequest; rejects on a transport error or a refused request. */
 export type Send = (body: Buffer) => Promise<void>;

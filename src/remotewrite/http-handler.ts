@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readReservedBody, RETRY_AFTER_SECONDS, type InflightBudget, type Reservation } from '../otlp/inflight.js';
+import { readReservedBody, RETRY_AFTER_SECONDS, type InflightBudget, type Reservation } from '../otlp/transport/inflight.js';
 import type { Protocol } from './decode.js';
 import { ERRORS, UserError, type ErrorCode } from '../common/errors.js';
 import type { StoreResult } from './store.js';

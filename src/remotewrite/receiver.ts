@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { InflightBudget, Reservation } from '../otlp/inflight.js';
+import type { InflightBudget, Reservation } from '../otlp/transport/inflight.js';
 import { runInSlices, SerialQueue } from '../otlp/slices.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { decodeSlices, type Protocol } from './decode.js';

@@ -7,7 +7,11 @@ import { Engine } from '../promql/engine.js';
 import { Scaler } from '../scaler/scaler.js';
 import { EXTERNAL_SCALER_SERVICE, ExternalScalerService, externalScalerDefinition } from '../scaler/service.js';
 import { Tsdb } from '../tsdb/db.js';
-import { OtlpReceiver, OTLP_METRICS_SERVICE } from '../otlp/receiver.js';
+import { OtlpReceiver } from '../otlp/receiver.js';
+import { otlpGrpcLimits } from '../otlp/transport/grpc-limits.js';
+import { metricsServiceImplementation } from '../otlp/transport/grpc-service.js';
+import { handleOtlpHttp } from '../otlp/transport/http-handler.js';
+import { metricsServiceDefinition, OTLP_METRICS_SERVICE } from '../otlp/transport/proto.js';
 import { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import { Snapshots } from '../persist/snapshots.js';
 import { healthDefinition, HealthService } from './health.js';
@@ -97,7 +101,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
 
   const grpc = new GrpcServer({
     // OTLP Export's limit as sent and its share of the in-flight budget; this one bounds every message once inflated.
-    interceptors: [otlp.grpcInterceptor()],
+    interceptors: [otlpGrpcLimits(otlp)],
     'grpc.max_receive_message_length': config.maxDecompressedBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
@@ -108,7 +112,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
   });
   const services: [ServiceDefinition, UntypedServiceImplementation][] = [
-    [otlp.grpcDefinition(), otlp.grpcImplementation()],
+    [metricsServiceDefinition(), metricsServiceImplementation(otlp)],
     [externalScalerDefinition(), scalerService.implementation()],
     [healthDefinition(), health.implementation()],
   ];
@@ -146,7 +150,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       'otlp-http',
       {
         grpc: injector,
-        http: (req, res) => (remoteWrite && RemoteWriteReceiver.owns(req) ? remoteWrite.handleHttp(req, res) : otlp.handleHttp(req, res)),
+        http: (req, res) => (remoteWrite && RemoteWriteReceiver.owns(req) ? remoteWrite.handleHttp(req, res) : handleOtlpHttp(req, res, otlp)),
         // Refusals as the OTLP spec's JSON google.rpc.Status, code INVALID_ARGUMENT.
         refusalBody: (message) => JSON.stringify({ code: 3, message }),
       },

@@ -1,6 +1,6 @@
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExportMetricsServiceResponse } from '../../src/otlp/proto.js';
+import { ExportMetricsServiceResponse } from '../../src/otlp/transport/proto.js';
 import type { App } from '../../src/server/app.js';
 import { encodeRequest } from '../../tools/fuzz/otlp-valid.js';
 import { startTestApp } from '../support/app.js';

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_LABELS_PER_SERIES, MAX_LABEL_VALUE_LENGTH } from '../../src/otlp/label-limits.js';
+import { MAX_LABELS_PER_SERIES, MAX_LABEL_VALUE_LENGTH } from '../../src/otlp/translate/label-limits.js';
 import { MAX_CONCURRENT_STREAMS, type App } from '../../src/server/app.js';
 import { Listener } from '../../src/server/listeners.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';

@@ -1,4 +1,4 @@
-import { ExportMetricsServiceResponse } from '../../src/otlp/proto.js';
+import { ExportMetricsServiceResponse } from '../../src/otlp/transport/proto.js';
 import { httpCall } from './http-call.js';
 import { encodeRequest } from './otlp-valid.js';
 import type { Ports } from './canary.js';

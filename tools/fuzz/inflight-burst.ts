@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { Client, compressionAlgorithms, credentials, status, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { RETRY_INFO_TYPE_URL } from '../../src/otlp/proto.js';
+import { RETRY_INFO_TYPE_URL } from '../../src/otlp/transport/proto.js';
 import { checkAlive, type Ports } from './canary.js';
 import { httpCall } from './http-call.js';
 import { paddedRequest } from './otlp-valid.js';

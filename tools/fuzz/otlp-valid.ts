@@ -1,4 +1,4 @@
-import { ExportMetricsServiceRequest } from '../../src/otlp/proto.js';
+import { ExportMetricsServiceRequest } from '../../src/otlp/transport/proto.js';
 import type { Rng } from './rng.js';
 
 /**

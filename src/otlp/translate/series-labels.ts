@@ -1,5 +1,5 @@
-import { METRIC_NAME } from '../tsdb/labels.js';
-import type { Attribute } from './model.js';
+import { METRIC_NAME } from '../../tsdb/labels.js';
+import type { Attribute } from '../decode/model.js';
 import { labelName, type NameTranslation } from './naming.js';
 
 /** Flat sorted `[name, value, ...]` without empty values, as tsdb Labels, but still being built. */

@@ -1,9 +1,9 @@
 import { nanosToMs } from './nanos.js';
 import { Buffer, isUtf8 } from 'node:buffer';
 import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
-import { metricFromMessage } from './decode-protobuf.js';
+import { metricFromMessage } from './protobuf.js';
 import { EncodedKeyMap, hashBytes, KeyArena, type EncodedBytes, type EncodedKey } from './encoded-key.js';
-import { DecodeError, InvalidUtf8Error } from './errors.js';
+import { DecodeError, InvalidUtf8Error } from '../errors.js';
 import {
   Temporality,
   type Attribute,
@@ -15,9 +15,9 @@ import {
   type Scope,
   type ScopeMetrics,
 } from './model.js';
-import { MetricMessage } from './proto.js';
-import { runToEnd, type Sliced } from './slices.js';
-import { I64, LEN, VARINT, WireReader } from '../common/wire.js';
+import { MetricMessage } from '../transport/proto.js';
+import { runToEnd, type Sliced } from '../slices.js';
+import { I64, LEN, VARINT, WireReader } from '../../common/wire.js';
 
 /*
  * ExportMetricsServiceRequest read straight from the protobuf wire format. Gauges and sums (what

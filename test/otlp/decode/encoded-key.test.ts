@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EncodedKeyMap, hashBytes, KeyArena, type EncodedKey } from '../../src/otlp/encoded-key.js';
+import { EncodedKeyMap, hashBytes, KeyArena, type EncodedKey } from '../../../src/otlp/decode/encoded-key.js';
 
 /** A key over `text`'s bytes placed at `offset` in a larger buffer, with its hash or a forced one. */
 function key(text: string, offset = 3, hash?: number): EncodedKey {

@@ -1,11 +1,11 @@
-import type { Config } from '../config.js';
-import { AppendStatus, type MetricMetadata, type Tsdb } from '../tsdb/db.js';
-import type { Series } from '../tsdb/series.js';
+import type { Config } from '../../config.js';
+import { AppendStatus, type MetricMetadata, type Tsdb } from '../../tsdb/db.js';
+import type { Series } from '../../tsdb/series.js';
 import { DeltaAccumulator, DeltaOutcome } from './delta.js';
-import { EncodedKeyMap, KeyArena, type EncodedKey } from './encoded-key.js';
-import { InvalidUtf8Error, NamingError } from './errors.js';
+import { EncodedKeyMap, KeyArena, type EncodedKey } from '../decode/encoded-key.js';
+import { InvalidUtf8Error, NamingError } from '../errors.js';
 import { exponentialToClassic, MAX_SCALE, MIN_SCALE } from './exponential.js';
-import { formatFloatF } from '../common/go-format.js';
+import { formatFloatF } from '../../common/go-format.js';
 import { labelLimitViolation } from './label-limits.js';
 import {
   FLAG_NO_RECORDED_VALUE,
@@ -18,11 +18,11 @@ import {
   type PointBase,
   type ResourceMetrics,
   type SummaryPoint,
-} from './model.js';
+} from '../decode/model.js';
 import { MetricType, prometheusUnit, translateMetricName, type NameTranslation } from './naming.js';
-import { runToEnd, type Sliced } from './slices.js';
+import { runToEnd, type Sliced } from '../slices.js';
 import { seriesLabels, SeriesLabeler, type LabelList, type ResourceLabels } from './series-labels.js';
-import type { OtlpStats, RejectReason } from './stats.js';
+import type { OtlpStats, RejectReason } from '../stats.js';
 
 export type TranslateOptions = Pick<Config, 'nameTranslation' | 'promoteResourceAttributes'> & Partial<Pick<Config, 'maxSeriesBytes'>>;
 

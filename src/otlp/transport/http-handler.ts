@@ -1,14 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
-import { ERRORS, type ErrorCode } from '../common/errors.js';
-import { DecodeError } from './errors.js';
+import { ERRORS, type ErrorCode } from '../../common/errors.js';
+import { DecodeError } from '../errors.js';
 import { joinReserved, readReservedBody, RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
 import { encodeExportResponse, encodeRpcStatus, exportResponseJson } from './proto.js';
-import type { OtlpSink } from './sink.js';
+import type { Encoding, OtlpSink } from '../sink.js';
 
 export const OTLP_HTTP_PATH = '/v1/metrics';
-
-type Encoding = 'protobuf' | 'json';
 
 const CONTENT_TYPES = new Map<string, Encoding>([
   ['application/x-protobuf', 'protobuf'],
@@ -92,8 +90,7 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
   });
 
   const finish = (body: Buffer) => {
-    const stored = encoding === 'protobuf' ? sink.storeProtobuf(body, 'http') : sink.storeJson(body, 'http');
-    stored.then(
+    sink.ingest(body, encoding, 'http').then(
       (response) => {
         reservation.release();
         reply(res, 200, encoding, encoding === 'protobuf' ? encodeExportResponse(response) : exportResponseJson(response));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJsonRequest } from '../../src/otlp/decode-json.js';
-import { decodeProtobufRequest } from '../../src/otlp/decode-protobuf.js';
-import { DecodeError } from '../../src/otlp/errors.js';
-import { encodeRequest } from './harness.js';
+import { decodeJsonRequest } from '../../../src/otlp/decode/json.js';
+import { decodeProtobufRequest } from '../../../src/otlp/decode/protobuf.js';
+import { DecodeError } from '../../../src/otlp/errors.js';
+import { encodeRequest } from '../harness.js';
 
 /** The same attribute values in OTLP/JSON and in protobuf field names, with the label values Prometheus makes of them. */
 const CASES: [json: object, proto: object, label: string][] = [

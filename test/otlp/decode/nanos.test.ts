@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nanosToMs } from '../../src/otlp/nanos.js';
+import { nanosToMs } from '../../../src/otlp/decode/nanos.js';
 
 function halves(ns: bigint): [number, number] {
   return [Number(ns >> 32n), Number(ns & 0xffffffffn)];

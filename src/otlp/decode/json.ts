@@ -1,7 +1,7 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import type { RawValue } from './attributes.js';
 import { MAX_VALUE_DEPTH, renderValue } from './attributes.js';
-import { DecodeError } from './errors.js';
+import { DecodeError } from '../errors.js';
 import {
   Temporality,
   type Attribute,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJsonRequest } from '../../src/otlp/decode-json.js';
-import { OtlpStats } from '../../src/otlp/stats.js';
-import { Translator, type TranslateOptions } from '../../src/otlp/translate.js';
-import { Tsdb, type TsdbOptions } from '../../src/tsdb/db.js';
-import { labelsToRecord } from '../../src/tsdb/labels.js';
-import { Matcher } from '../../src/tsdb/matcher.js';
-import { latest, value } from './harness.js';
+import { decodeJsonRequest } from '../../../src/otlp/decode/json.js';
+import { OtlpStats } from '../../../src/otlp/stats.js';
+import { Translator, type TranslateOptions } from '../../../src/otlp/translate/translator.js';
+import { Tsdb, type TsdbOptions } from '../../../src/tsdb/db.js';
+import { labelsToRecord } from '../../../src/tsdb/labels.js';
+import { Matcher } from '../../../src/tsdb/matcher.js';
+import { latest, value } from '../harness.js';
 
 const T0 = 1_700_000_000_000;
 const ns = (ms: number) => `${ms}000000`;

@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import { NamingError } from './errors.js';
+import type { Config } from '../../config.js';
+import { NamingError } from '../errors.js';
 
 /**
  * OTLP → Prometheus names, following Prometheus's OTLP translation (its `otlptranslator`) for

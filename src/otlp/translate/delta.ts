@@ -1,4 +1,4 @@
-import type { Series } from '../tsdb/series.js';
+import type { Series } from '../../tsdb/series.js';
 
 /** One series' running total; also what a snapshot keeps of it. */
 export interface Running {

@@ -7,10 +7,10 @@ import {
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
-import { ERRORS, type ErrorCode } from '../common/errors.js';
+import { ERRORS, type ErrorCode } from '../../common/errors.js';
 import { RETRY_AFTER_SECONDS } from './inflight.js';
 import { encodeRetryStatus, OTLP_METRICS_SERVICE } from './proto.js';
-import type { OtlpSink } from './sink.js';
+import type { OtlpSink } from '../sink.js';
 
 const EXPORT_PATH = `/${OTLP_METRICS_SERVICE}/Export`;
 /** gRPC's length prefix on every message: a compressed-flag byte and a 4-byte big-endian length. */

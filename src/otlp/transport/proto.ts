@@ -1,6 +1,6 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { loadProto } from '../protobuf.js';
+import { loadProto } from '../../protobuf.js';
 
 /** Service name for grpc.health.v1 and the gRPC path. */
 export const OTLP_METRICS_SERVICE = 'opentelemetry.proto.collector.metrics.v1.MetricsService';

@@ -1,7 +1,7 @@
 import { nanosToMs } from './nanos.js';
 import type { RawValue } from './attributes.js';
 import { MAX_VALUE_DEPTH, renderValue } from './attributes.js';
-import { DecodeError } from './errors.js';
+import { DecodeError } from '../errors.js';
 import type {
   Attribute,
   ExponentialBuckets,
@@ -17,7 +17,7 @@ import type {
   ScopeMetrics,
   SummaryPoint,
 } from './model.js';
-import { ExportMetricsServiceRequest } from './proto.js';
+import { ExportMetricsServiceRequest } from '../transport/proto.js';
 
 /*
  * protobufjs decodes into message objects with the .proto's snake_case names, 64-bit integers as

@@ -1,8 +1,8 @@
 import { type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { grpcErrorOf, UserError } from '../common/errors.js';
-import { DecodeError } from './errors.js';
+import { grpcErrorOf, UserError } from '../../common/errors.js';
+import { DecodeError } from '../errors.js';
 import type { ExportResponse } from './proto.js';
-import type { OtlpSink } from './sink.js';
+import type { OtlpSink } from '../sink.js';
 
 /**
  * The gRPC MetricsService: Export decodes the request itself (see metricsServiceDefinition), so
@@ -18,7 +18,7 @@ export function metricsServiceImplementation(sink: OtlpSink): UntypedServiceImpl
         callback(grpcErrorOf(new UserError('TOO_LARGE', `request of ${bytes.length} bytes is over the limit of ${sink.limits.maxDecompressedBytes} bytes`)));
         return;
       }
-      sink.storeProtobuf(bytes, 'grpc').then(
+      sink.ingest(bytes, 'protobuf', 'grpc').then(
         (response) => callback(null, response),
         (e: unknown) => {
           sink.stats.requestsFailed.grpc++;

@@ -1,15 +1,15 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/config.js';
-import { decodeProtobufRequest } from '../../src/otlp/decode-protobuf.js';
-import { decodeWireRequest } from '../../src/otlp/decode-wire.js';
-import { EncodedKeyMap, KeyArena } from '../../src/otlp/encoded-key.js';
-import { DecodeError } from '../../src/otlp/errors.js';
-import type { OtlpRequest } from '../../src/otlp/model.js';
-import { OtlpReceiver } from '../../src/otlp/receiver.js';
-import { Tsdb } from '../../src/tsdb/db.js';
-import { Matcher } from '../../src/tsdb/matcher.js';
-import { encodeRequest } from './harness.js';
+import { defaultConfig } from '../../../src/config.js';
+import { decodeProtobufRequest } from '../../../src/otlp/decode/protobuf.js';
+import { decodeWireRequest } from '../../../src/otlp/decode/wire.js';
+import { EncodedKeyMap, KeyArena } from '../../../src/otlp/decode/encoded-key.js';
+import { DecodeError } from '../../../src/otlp/errors.js';
+import type { OtlpRequest } from '../../../src/otlp/decode/model.js';
+import { OtlpReceiver } from '../../../src/otlp/receiver.js';
+import { Tsdb } from '../../../src/tsdb/db.js';
+import { Matcher } from '../../../src/tsdb/matcher.js';
+import { encodeRequest } from '../harness.js';
 
 /** The request as plain data, without the decoder's cache keys, so both decoders compare. */
 function plain(req: OtlpRequest): unknown {
@@ -150,7 +150,7 @@ describe('wire decoder', () => {
 
 describe('series reuse across requests', () => {
   const push = (receiver: OtlpReceiver, timeMs: number, value: number) =>
-    receiver.exportProtobuf(
+    receiver.ingestNow(
       encodeRequest({
         resource_metrics: [
           {
@@ -168,6 +168,7 @@ describe('series reuse across requests', () => {
           },
         ],
       }),
+      'protobuf',
       'grpc',
     );
 

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeRequest, exportClient, oneResource, startHarness, value, type Harness } from './harness.js';
+import { encodeRequest, exportClient, oneResource, startHarness, value, type Harness } from '../harness.js';
 
 const gauge = (name: string, v: number) => ({
   name,

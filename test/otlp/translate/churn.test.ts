@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJsonRequest } from '../../src/otlp/decode-json.js';
-import { OtlpStats } from '../../src/otlp/stats.js';
-import { Translator } from '../../src/otlp/translate.js';
-import { Tsdb } from '../../src/tsdb/db.js';
+import { decodeJsonRequest } from '../../../src/otlp/decode/json.js';
+import { OtlpStats } from '../../../src/otlp/stats.js';
+import { Translator } from '../../../src/otlp/translate/translator.js';
+import { Tsdb } from '../../../src/tsdb/db.js';
 
 describe('pod churn', () => {
   it('keeps the series count flat when a new service.instance.id appears every minute', () => {

@@ -1,4 +1,4 @@
-import type { ExponentialHistogramPoint } from './model.js';
+import type { ExponentialHistogramPoint } from '../decode/model.js';
 
 /** The range of scales the protocol allows. */
 export const MIN_SCALE = -10;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelName, metricName, MetricType, prometheusUnit, translateMetricName, type NameTranslation } from '../../src/otlp/naming.js';
+import { labelName, metricName, MetricType, prometheusUnit, translateMetricName, type NameTranslation } from '../../../src/otlp/translate/naming.js';
 
 const D: NameTranslation = 'UnderscoreEscapingWithSuffixes';
 
