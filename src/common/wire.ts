@@ -105,6 +105,11 @@ export class WireReader {
     return this.view.getFloat64(at, true);
   }
 
+  /** The fixed64 at `at` as a number (exact up to 2^53). */
+  uint64(at: number): number {
+    return this.view.getUint32(at + 4, true) * 4294967296 + this.view.getUint32(at, true);
+  }
+
   /** The sfixed64 at `at` as a number (exact up to 2^53). */
   sfixed64(at: number): number {
     return this.view.getInt32(at + 4, true) * 4294967296 + this.view.getUint32(at, true);

@@ -2,6 +2,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import type { RawValue } from './attributes.js';
 import { MAX_VALUE_DEPTH, renderValue } from './attributes.js';
 import { DecodeError } from '../errors.js';
+import { decimalNanosToMs } from './nanos.js';
 import {
   Temporality,
   type Attribute,
@@ -370,19 +371,11 @@ function numbers(o: Json, camel: string, snake: string, path: Path, convert: (v:
   return out;
 }
 
-/**
- * Unsigned nanoseconds to whole milliseconds; the decimal text is cut, so no precision is lost.
- * A negative integer is a time no fixed64 can hold: NaN, which translation rejects point by point
- * as it does times too far ahead (a value past 2^64 ns stays a number far in the future).
- */
+/** A time field in ms (a value past 2^64 ns stays a number far in the future, which translation rejects). */
 function nanosMs(o: Json, camel: string, snake: string, path: Path): number {
   const v = get(o, camel, snake);
   if (v === undefined) return 0;
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) {
-    if (v.startsWith('-')) return NaN;
-    return v.length > 6 ? Number(v.slice(0, -6)) : 0;
-  }
-  if (typeof v === 'number' && Number.isInteger(v)) return v < 0 ? NaN : Math.floor(v / 1e6);
+  if ((typeof v === 'string' && /^-?\d+$/.test(v)) || (typeof v === 'number' && Number.isInteger(v))) return decimalNanosToMs(v);
   throw path.error(`${camel} is not an integer`);
 }
 

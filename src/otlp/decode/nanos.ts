@@ -13,3 +13,14 @@ export function nanosToMs(high: number, low: number): number {
   const restNs = rest % 1e6;
   return high * MS_IN_2_32_NS + (rest - restNs) / 1e6;
 }
+
+/**
+ * Decimal nanoseconds (OTLP/JSON's integers, as text or as a number) to whole milliseconds; the
+ * text is cut, so no precision is lost. A negative time is one no fixed64 can hold: NaN, which
+ * translation rejects point by point.
+ */
+export function decimalNanosToMs(v: string | number): number {
+  if (typeof v === 'number') return v < 0 ? NaN : Math.floor(v / 1e6);
+  if (v.startsWith('-')) return NaN;
+  return v.length > 6 ? Number(v.slice(0, -6)) : 0;
+}

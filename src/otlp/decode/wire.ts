@@ -1,21 +1,25 @@
 import { nanosToMs } from './nanos.js';
 import { Buffer, isUtf8 } from 'node:buffer';
 import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
-import { metricFromMessage } from './protobuf.js';
 import { EncodedKeyMap, hashBytes, KeyArena, type EncodedBytes, type EncodedKey } from './encoded-key.js';
 import { DecodeError, InvalidUtf8Error } from '../errors.js';
 import {
   Temporality,
   type Attribute,
+  type ExponentialBuckets,
+  type ExponentialHistogramPoint,
+  type HistogramPoint,
   type Metric,
   type MetricData,
   type NumberPoint,
   type OtlpRequest,
+  type PointBase,
+  type QuantileValue,
   type ResourceMetrics,
   type Scope,
   type ScopeMetrics,
+  type SummaryPoint,
 } from './model.js';
-import { MetricMessage } from '../transport/proto.js';
 import { runToEnd, type Sliced } from '../slices.js';
 import { I64, LEN, VARINT, WireReader } from '../../common/wire.js';
 
@@ -24,7 +28,8 @@ import { I64, LEN, VARINT, WireReader } from '../../common/wire.js';
  * collectors send most) become points without building a message tree: a point's attributes are
  * checked here but only turned into strings when the translator asks (a series it has not seen),
  * and their raw bytes are the point's `attributesKey`. Histograms, exponential histograms and
- * summaries are rare enough to go through protobufjs, one Metric message at a time.
+ * summaries are rare: their points are plain objects, attributes built at once. The tests hold
+ * every kind to protobufjs's reading of the same bytes.
  * Strings are checked to be UTF-8 where they are turned into strings: attributes when built
  * (a series not seen before; a known series' bytes were checked when it was first seen), metric
  * fields when first cached. A bad attribute rejects its point, a bad metric field its metric.
@@ -91,6 +96,11 @@ class Cursor extends WireReader implements EncodedBytes, EncodedKey {
 
   protected override newError(message: string): DecodeError {
     return new DecodeError(message);
+  }
+
+  /** The fixed64 nanoseconds at `at` as whole milliseconds, the unit of the model. */
+  nanosToMs(at: number): number {
+    return nanosToMs(this.view.getUint32(at + 4, true), this.view.getUint32(at, true));
   }
 
   /** A signed 64-bit varint, exact. */
@@ -272,7 +282,6 @@ function readScope(c: Cursor, end: number, into: Scope | undefined): void {
 }
 
 function readMetric(c: Cursor, end: number): Metric {
-  const start = c.pos;
   const metric: Metric = { name: '', description: '', unit: '', data: undefined };
   /** The oneof's last field wins, as in any protobuf decoder. */
   let dataField = 0;
@@ -294,54 +303,170 @@ function readMetric(c: Cursor, end: number): Metric {
   }
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- cachedString() above sets it; TypeScript does not see a call change a field
   if (c.badUtf8) metric.invalidUtf8 = `metric ${JSON.stringify(metric.name)}: its name, description or unit is not valid UTF-8`;
-  if (dataField === 5 || dataField === 7) {
+  if (dataField !== 0) {
     c.pos = dataStart;
-    metric.data = readNumberData(c, dataEnd, dataField === 7);
+    metric.data = readMetricData(c, dataEnd, dataField);
     c.pos = end;
-  } else if (dataField !== 0) {
-    let message;
-    try {
-      message = MetricMessage.decode(c.buf.subarray(start, end));
-    } catch (e) {
-      throw new DecodeError(`invalid protobuf ExportMetricsServiceRequest: ${(e as Error).message}`);
-    }
-    const decoded = metricFromMessage(message);
-    decoded.invalidUtf8 = metric.invalidUtf8;
-    // protobufjs turns bytes that are not UTF-8 into U+FFFD: the points' attributes are checked here.
-    const points = decoded.data?.dataPoints ?? [];
-    const problems = attributeUtf8Problems(c, dataStart, dataEnd, POINT_ATTRIBUTES_FIELD[dataField]!);
-    for (let i = 0; i < points.length; i++) if (problems[i] !== undefined) points[i]!.invalidUtf8 = problems[i];
-    c.pos = end;
-    return decoded;
   }
   return metric;
 }
 
-/** Metric data field (histogram 9, exponential histogram 10, summary 11) → the attributes field of its points. */
-const POINT_ATTRIBUTES_FIELD: Record<number, number> = { 9: 9, 10: 1, 11: 7 };
+/** The metric's data by its field: gauge 5, sum 7, histogram 9, exponential histogram 10, summary 11. */
+function readMetricData(c: Cursor, end: number, field: number): MetricData {
+  switch (field) {
+    case 5:
+    case 7:
+      return readNumberData(c, end, field === 7);
+    case 9: {
+      const { dataPoints, temporality } = readPoints(c, end, readHistogramPoint);
+      return { kind: 'histogram', dataPoints, temporality };
+    }
+    case 10: {
+      const { dataPoints, temporality } = readPoints(c, end, readExponentialPoint);
+      return { kind: 'exponentialHistogram', dataPoints, temporality };
+    }
+    default:
+      return { kind: 'summary', dataPoints: readPoints(c, end, readSummaryPoint).dataPoints };
+  }
+}
 
-/** For each data point (field 1) of a data message part, why its attributes are not UTF-8, if they are not. */
-function attributeUtf8Problems(c: Cursor, start: number, end: number, attributesField: number): (string | undefined)[] {
-  const problems: (string | undefined)[] = [];
-  c.pos = start;
+/**
+ * Histogram, ExponentialHistogram or Summary: 1 points, 2 temporality (Summary has none). These
+ * kinds are rare next to gauges and sums, so their points are plain objects with their
+ * attributes built at once.
+ */
+function readPoints<P extends PointBase>(c: Cursor, end: number, readPoint: (c: Cursor, end: number) => P): { dataPoints: P[]; temporality: Temporality } {
+  const dataPoints: P[] = [];
+  let temporality = Temporality.Unspecified;
   while (c.pos < end) {
     const tag = c.varint(end);
-    if (tag !== ((1 << 3) | LEN)) {
-      c.skip(tag & 7, end, tag >>> 3);
-      continue;
-    }
+    if (tag === ((1 << 3) | LEN)) dataPoints.push(readPoint(c, c.len(end)));
+    else if (tag === ((2 << 3) | VARINT)) temporality = c.varint(end) | 0;
+    else c.skip(tag & 7, end, tag >>> 3);
+  }
+  return { dataPoints, temporality };
+}
+
+/**
+ * Reads a field every point kind has (2 start and 3 time in fixed64 ns, attributes and flags at
+ * the kind's numbers); false when `tag` is another field. An attribute that is not UTF-8 marks
+ * the point rather than the request.
+ */
+function readPointField(c: Cursor, end: number, tag: number, p: PointBase, attributesField: number, flagsField: number): boolean {
+  if (tag === ((attributesField << 3) | LEN)) {
     const stop = c.len(end);
-    let problem: string | undefined;
     try {
-      readAttributes(c, stop, attributesField, true);
+      p.attributes.push(attribute(readKeyValue(c, stop, 0, true)!));
     } catch (e) {
       if (!(e instanceof InvalidUtf8Error)) throw e;
-      problem = e.message;
+      p.invalidUtf8 ??= e.message;
     }
-    problems.push(problem);
     c.pos = stop;
+  } else if (tag === ((2 << 3) | I64)) p.startTimeMs = c.nanosToMs(c.fixed64(end));
+  else if (tag === ((3 << 3) | I64)) p.timeMs = c.nanosToMs(c.fixed64(end));
+  else if (tag === ((flagsField << 3) | VARINT)) p.flags = c.varint(end) >>> 0;
+  else return false;
+  return true;
+}
+
+/** HistogramDataPoint: 9 attributes, 4 count, 5 sum, 6 bucket counts, 7 explicit bounds, 10 flags. */
+function readHistogramPoint(c: Cursor, end: number): HistogramPoint {
+  const p: HistogramPoint = { attributes: [], startTimeMs: 0, timeMs: 0, flags: 0, count: 0, sum: undefined, bucketCounts: [], explicitBounds: [] };
+  while (c.pos < end) {
+    const tag = c.varint(end);
+    if (readPointField(c, end, tag, p, 9, 10)) continue;
+    const field = tag >>> 3;
+    if (tag === ((4 << 3) | I64)) p.count = c.uint64(c.fixed64(end));
+    else if (tag === ((5 << 3) | I64)) p.sum = c.double(c.fixed64(end));
+    else if (field === 6) readRepeated(c, end, tag, I64, (stop) => p.bucketCounts.push(c.uint64(c.fixed64(stop))));
+    else if (field === 7) readRepeated(c, end, tag, I64, (stop) => p.explicitBounds.push(c.double(c.fixed64(stop))));
+    else c.skip(tag & 7, end, field);
   }
-  return problems;
+  return p;
+}
+
+/** ExponentialHistogramDataPoint: 1 attributes, 4 count, 5 sum, 6 scale, 7 zero count, 8/9 buckets, 10 flags, 14 zero threshold. */
+function readExponentialPoint(c: Cursor, end: number): ExponentialHistogramPoint {
+  const p: ExponentialHistogramPoint = {
+    attributes: [],
+    startTimeMs: 0,
+    timeMs: 0,
+    flags: 0,
+    count: 0,
+    sum: undefined,
+    scale: 0,
+    zeroCount: 0,
+    zeroThreshold: 0,
+    positive: { offset: 0, bucketCounts: [] },
+    negative: { offset: 0, bucketCounts: [] },
+  };
+  while (c.pos < end) {
+    const tag = c.varint(end);
+    if (readPointField(c, end, tag, p, 1, 10)) continue;
+    if (tag === ((4 << 3) | I64)) p.count = c.uint64(c.fixed64(end));
+    else if (tag === ((5 << 3) | I64)) p.sum = c.double(c.fixed64(end));
+    else if (tag === ((6 << 3) | VARINT)) p.scale = zigzag(c.varint(end));
+    else if (tag === ((7 << 3) | I64)) p.zeroCount = c.uint64(c.fixed64(end));
+    else if (tag === ((8 << 3) | LEN)) p.positive = readBuckets(c, c.len(end));
+    else if (tag === ((9 << 3) | LEN)) p.negative = readBuckets(c, c.len(end));
+    else if (tag === ((14 << 3) | I64)) p.zeroThreshold = c.double(c.fixed64(end));
+    else c.skip(tag & 7, end, tag >>> 3);
+  }
+  return p;
+}
+
+/** Buckets: 1 offset (sint32), 2 counts (uint64). */
+function readBuckets(c: Cursor, end: number): ExponentialBuckets {
+  const buckets: ExponentialBuckets = { offset: 0, bucketCounts: [] };
+  while (c.pos < end) {
+    const tag = c.varint(end);
+    if (tag === ((1 << 3) | VARINT)) buckets.offset = zigzag(c.varint(end));
+    else if (tag >>> 3 === 2) readRepeated(c, end, tag, VARINT, (stop) => buckets.bucketCounts.push(c.varint(stop)));
+    else c.skip(tag & 7, end, tag >>> 3);
+  }
+  return buckets;
+}
+
+/** SummaryDataPoint: 7 attributes, 4 count, 5 sum, 6 quantile values, 8 flags. */
+function readSummaryPoint(c: Cursor, end: number): SummaryPoint {
+  const p: SummaryPoint = { attributes: [], startTimeMs: 0, timeMs: 0, flags: 0, count: 0, sum: 0, quantileValues: [] };
+  while (c.pos < end) {
+    const tag = c.varint(end);
+    if (readPointField(c, end, tag, p, 7, 8)) continue;
+    if (tag === ((4 << 3) | I64)) p.count = c.uint64(c.fixed64(end));
+    else if (tag === ((5 << 3) | I64)) p.sum = c.double(c.fixed64(end));
+    else if (tag === ((6 << 3) | LEN)) p.quantileValues.push(readQuantile(c, c.len(end)));
+    else c.skip(tag & 7, end, tag >>> 3);
+  }
+  return p;
+}
+
+/** ValueAtQuantile: 1 quantile, 2 value. */
+function readQuantile(c: Cursor, end: number): QuantileValue {
+  const q: QuantileValue = { quantile: 0, value: 0 };
+  while (c.pos < end) {
+    const tag = c.varint(end);
+    if (tag === ((1 << 3) | I64)) q.quantile = c.double(c.fixed64(end));
+    else if (tag === ((2 << 3) | I64)) q.value = c.double(c.fixed64(end));
+    else c.skip(tag & 7, end, tag >>> 3);
+  }
+  return q;
+}
+
+/**
+ * A repeated scalar field, packed (one length-delimited run) or not (one value a tag), as a
+ * decoder must accept both: `readOne` reads one value of wire type `wireType`, bounded by its end.
+ */
+function readRepeated(c: Cursor, end: number, tag: number, wireType: number, readOne: (end: number) => void): void {
+  if ((tag & 7) === wireType) return readOne(end);
+  if ((tag & 7) !== LEN) return c.skip(tag & 7, end, tag >>> 3);
+  const stop = c.len(end);
+  while (c.pos < stop) readOne(stop);
+}
+
+/** A sint32's zigzag varint as the number it stands for. */
+function zigzag(n: number): number {
+  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
 }
 
 /** How many data points (field 1) a Gauge or Sum message part holds; leaves the cursor where it was. */
@@ -440,16 +565,12 @@ function readNumberPoint(c: Cursor, end: number): NumberPoint {
         break;
       }
       // fixed64 ns to whole ms, as the protobufjs path computes them.
-      case (2 << 3) | I64: {
-        const at = c.fixed64(end);
-        start = nanosToMs(c.view.getUint32(at + 4, true), c.view.getUint32(at, true));
+      case (2 << 3) | I64:
+        start = c.nanosToMs(c.fixed64(end));
         break;
-      }
-      case (3 << 3) | I64: {
-        const at = c.fixed64(end);
-        time = nanosToMs(c.view.getUint32(at + 4, true), c.view.getUint32(at, true));
+      case (3 << 3) | I64:
+        time = c.nanosToMs(c.fixed64(end));
         break;
-      }
       case (4 << 3) | I64:
         value = c.double(c.fixed64(end));
         break;

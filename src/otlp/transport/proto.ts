@@ -8,7 +8,6 @@ export const OTLP_METRICS_SERVICE = 'opentelemetry.proto.collector.metrics.v1.Me
 const root = loadProto('opentelemetry/proto/collector/metrics/v1/metrics_service.proto');
 
 export const ExportMetricsServiceRequest: protobuf.Type = root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
-export const MetricMessage: protobuf.Type = root.lookupType('opentelemetry.proto.metrics.v1.Metric');
 export const ExportMetricsServiceResponse: protobuf.Type = root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse');
 
 /** What the Export call answers; `partialSuccess` only when some data points were rejected. */

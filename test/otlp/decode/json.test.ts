@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJsonRequest } from '../../../src/otlp/decode/json.js';
-import { decodeProtobufRequest } from '../../../src/otlp/decode/protobuf.js';
+import { decodeProtobufRequest } from './protobuf-reference.js';
 import { DecodeError } from '../../../src/otlp/errors.js';
 import { encodeRequest } from '../harness.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nanosToMs } from '../../../src/otlp/decode/nanos.js';
+import { decimalNanosToMs, nanosToMs } from '../../../src/otlp/decode/nanos.js';
 
 function halves(ns: bigint): [number, number] {
   return [Number(ns >> 32n), Number(ns & 0xffffffffn)];
@@ -26,5 +26,18 @@ describe('nanosToMs', () => {
   it('holds at the ends of the 64-bit range', () => {
     expect(nanosToMs(0, 0)).toBe(0);
     expect(nanosToMs(0xffffffff, 0xffffffff)).toBe(Number((2n ** 64n - 1n) / 1_000_000n));
+  });
+});
+
+describe('decimalNanosToMs', () => {
+  it('cuts decimal text to whole milliseconds without rounding through a double', () => {
+    expect(decimalNanosToMs('1796024718082999999')).toBe(1796024718082);
+    expect(decimalNanosToMs('999999')).toBe(0);
+    expect(decimalNanosToMs(1_500_000)).toBe(1);
+  });
+
+  it('makes a negative time NaN, which translation rejects', () => {
+    expect(decimalNanosToMs('-1')).toBeNaN();
+    expect(decimalNanosToMs(-1)).toBeNaN();
   });
 });

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config.js';
-import { decodeProtobufRequest } from '../../../src/otlp/decode/protobuf.js';
+import { decodeProtobufRequest } from './protobuf-reference.js';
 import { decodeWireRequest } from '../../../src/otlp/decode/wire.js';
 import { EncodedKeyMap, KeyArena } from '../../../src/otlp/decode/encoded-key.js';
 import { DecodeError } from '../../../src/otlp/errors.js';
@@ -111,7 +111,28 @@ const REQUEST = {
   ],
 };
 
+/** A length-delimited field: its tag byte, its length, its bytes. */
+const field = (tag: number, bytes: Buffer) => Buffer.concat([Buffer.from([tag, bytes.length]), bytes]);
+const fixed64 = (tag: number, write: (b: Buffer) => void) => {
+  const b = Buffer.alloc(9);
+  b[0] = tag;
+  write(b.subarray(1));
+  return b;
+};
+
 describe('wire decoder', () => {
+  it('reads repeated scalars sent unpacked, one tag a value, as a decoder must', () => {
+    const point = Buffer.concat([
+      fixed64((6 << 3) | 1, (b) => b.writeBigUInt64LE(1n)),
+      fixed64((6 << 3) | 1, (b) => b.writeBigUInt64LE(2n)),
+      fixed64((7 << 3) | 1, (b) => b.writeDoubleLE(0.5)),
+    ]);
+    const metric = Buffer.concat([field((1 << 3) | 2, Buffer.from('h')), field((9 << 3) | 2, field((1 << 3) | 2, point))]);
+    const bytes = field((1 << 3) | 2, field((2 << 3) | 2, field((2 << 3) | 2, metric)));
+    const data = decodeWireRequest(bytes).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+    expect(data).toMatchObject({ kind: 'histogram', dataPoints: [{ bucketCounts: [1, 2], explicitBounds: [0.5] }] });
+  });
+
   it('reads every point kind and attribute value as the protobufjs decoder does', () => {
     const bytes = encodeRequest(REQUEST);
     expect(plain(decodeWireRequest(bytes))).toEqual(plain(decodeProtobufRequest(bytes)));

@@ -1,7 +1,7 @@
-import { nanosToMs } from './nanos.js';
-import type { RawValue } from './attributes.js';
-import { MAX_VALUE_DEPTH, renderValue } from './attributes.js';
-import { DecodeError } from '../errors.js';
+import { nanosToMs } from '../../../src/otlp/decode/nanos.js';
+import type { RawValue } from '../../../src/otlp/decode/attributes.js';
+import { MAX_VALUE_DEPTH, renderValue } from '../../../src/otlp/decode/attributes.js';
+import { DecodeError } from '../../../src/otlp/errors.js';
 import type {
   Attribute,
   ExponentialBuckets,
@@ -16,11 +16,12 @@ import type {
   ResourceMetrics,
   ScopeMetrics,
   SummaryPoint,
-} from './model.js';
-import { ExportMetricsServiceRequest } from '../transport/proto.js';
+} from '../../../src/otlp/decode/model.js';
+import { ExportMetricsServiceRequest } from '../../../src/otlp/transport/proto.js';
 
 /*
- * protobufjs decodes into message objects with the .proto's snake_case names, 64-bit integers as
+ * The test reference for the wire decoder: protobufjs, a decoder we did not write, read into the
+ * same model. protobufjs decodes into message objects with the .proto's snake_case names, 64-bit integers as
  * Long, oneof getters (`data`, `value`) and absent fields on the prototype. The wire types were
  * checked by protobufjs, so this walk only reshapes; the loose `Msg` type is why it is short.
  */
@@ -60,8 +61,7 @@ function scopeMetrics(sm: Msg): ScopeMetrics {
   };
 }
 
-/** A protobufjs-decoded Metric message in the translator's shape (the wire decoder hands rare kinds here). */
-export function metricFromMessage(m: Msg): Metric {
+function metricFromMessage(m: Msg): Metric {
   return { name: m.name, description: m.description, unit: m.unit, data: metricData(m) };
 }
 
