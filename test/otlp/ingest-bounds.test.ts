@@ -3,7 +3,7 @@ import { compressionAlgorithms, credentials, makeGenericClientConstructor, statu
 import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_AHEAD_MS } from '../../src/otlp/translate/translator.js';
+import { MAX_AHEAD_MS } from '../../src/otlp/translate/rejections.js';
 import { metricsServiceDefinition, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus } from '../../src/otlp/transport/proto.js';
 import type { App } from '../../src/server/app.js';
 import { paddedRequest } from '../../tools/fuzz/otlp-valid.js';

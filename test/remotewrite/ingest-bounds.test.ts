@@ -1,7 +1,7 @@
 import { request, type ClientRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_AHEAD_MS } from '../../src/otlp/translate/translator.js';
+import { MAX_AHEAD_MS } from '../../src/otlp/translate/rejections.js';
 import type { App } from '../../src/server/app.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 import { paddedRequest } from '../../tools/fuzz/otlp-valid.js';
