@@ -3,7 +3,7 @@ import type { Engine } from '../promql/engine.js';
 import { PromQLError } from '../promql/errors.js';
 import type { QueryResult, QueryValue } from '../promql/value.js';
 import { badData } from './errors.js';
-import { formatQueryData } from './format.js';
+import { formatQueryData } from './query-json.js';
 import { durationParam, invalidParam, limitParam, parseDuration, requiredTimeParam, timeParam } from './params.js';
 import { Form } from './request.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { ByteWriter } from './bytes.js';
-import { encodeBody, header, HEADER_BYTES, type SnapshotTarget } from './format.js';
+import { encodeBody, header, HEADER_BYTES, type SnapshotTarget } from './snapshot-format.js';
 
 export const SNAPSHOT_FILE = 'snapshot';
 const TEMP_FILE = 'snapshot.tmp';

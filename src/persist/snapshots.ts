@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { moveAside, removeTemp, SNAPSHOT_FILE, WriteAborted, writeSnapshotFile } from './file.js';
-import { checkedBody, restoreBody, SnapshotRefused, type SnapshotTarget } from './format.js';
+import { checkedBody, restoreBody, SnapshotRefused, type SnapshotTarget } from './snapshot-format.js';
 
 /**
  * How long one slice of a periodic write may hold the event loop: KEDA's GetMetrics should

@@ -1,3 +1,4 @@
+import { defaultConfig } from '../config.js';
 import { performance } from 'node:perf_hooks';
 import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
@@ -29,7 +30,16 @@ export interface EngineOptions {
   maxConcurrency: number;
 }
 
-const DEFAULT_OPTIONS: EngineOptions = { lookbackDeltaMs: 5 * 60_000, timeoutMs: 2 * 60_000, maxSamples: 50_000_000, maxConcurrency: 4 };
+/** What an engine made without options uses: the settings table's defaults, so no second set of defaults can disagree with it. */
+const DEFAULT_OPTIONS: EngineOptions = (() => {
+  const config = defaultConfig();
+  return {
+    lookbackDeltaMs: config.lookbackDeltaMs,
+    timeoutMs: config.queryTimeoutMs,
+    maxSamples: config.queryMaxSamples,
+    maxConcurrency: config.queryMaxConcurrency,
+  };
+})();
 
 /**
  * Longest an async evaluation holds the event loop before letting I/O and other queries run:

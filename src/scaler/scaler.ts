@@ -1,4 +1,5 @@
 import { UserError } from '../common/errors.js';
+import { defaultConfig } from '../config.js';
 import type { Expr } from '../promql/ast.js';
 import { metricNamesOf, type Engine } from '../promql/engine.js';
 import { lineCol, PromQLError } from '../promql/errors.js';
@@ -65,7 +66,8 @@ export class Scaler {
     private readonly tsdb: Tsdb,
     opts: Partial<ScalerOptions> = {},
   ) {
-    this.options = { maxTriggers: 10_000, errIfNotFound: false, lazySeries: false, now: Date.now, ...opts };
+    const { errIfNotFound, lazySeries } = defaultConfig();
+    this.options = { maxTriggers: 10_000, errIfNotFound, lazySeries, now: Date.now, ...opts };
     this.wanted = new WantedNames((name) => tsdb.select([new Matcher('=', '__name__', name)]).length > 0);
     this.status = new ScaledObjectStatus(this.options.now);
     this.lane = engine.newLane();

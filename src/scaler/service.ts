@@ -44,8 +44,11 @@ interface ActiveStream {
   pending: boolean;
 }
 
+/** Open StreamIsActive streams are evaluated at least this often, so draining rate windows are noticed without new samples. */
+const STREAM_RECHECK_MS = 10_000;
+
 export interface ExternalScalerOptions {
-  /** Streams are re-evaluated at least this often, so rate windows that drain are noticed without new samples. */
+  /** Streams are re-evaluated at least this often (tests shorten it). */
   streamRecheckMs: number;
   onCall?: CallCounter;
 }
@@ -72,7 +75,7 @@ export class ExternalScalerService {
     private readonly scaler: Scaler,
     tsdb: Tsdb,
     private readonly log: Logger,
-    private readonly options: ExternalScalerOptions = { streamRecheckMs: 10_000 },
+    private readonly options: Partial<ExternalScalerOptions> = {},
   ) {
     this.unsubscribe = tsdb.onIngest((names) => {
       for (const s of this.streams) {
@@ -84,7 +87,7 @@ export class ExternalScalerService {
     });
     this.timer = setInterval(() => {
       for (const s of this.streams) if (!s.pending) this.schedule(s);
-    }, this.options.streamRecheckMs);
+    }, this.options.streamRecheckMs ?? STREAM_RECHECK_MS);
     this.timer.unref();
   }
 

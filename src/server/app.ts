@@ -1,6 +1,6 @@
 import { Server as GrpcServer, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { buildApi } from '../api/app.js';
+import { buildApi } from '../api/http-api.js';
 import { SelfMetrics } from '../api/self-metrics.js';
 import type { Config } from '../config.js';
 import { Engine } from '../promql/engine.js';
@@ -14,14 +14,12 @@ import { handleOtlpHttp } from '../otlp/transport/http-handler.js';
 import { metricsServiceDefinition, OTLP_METRICS_SERVICE } from '../otlp/transport/proto.js';
 import { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import { Snapshots } from '../persist/snapshots.js';
-import { healthDefinition, HealthService } from './health.js';
+import { healthDefinition, HealthService } from './grpc-health.js';
 import { Listener, MAX_CONNECTIONS_PER_LISTENER, type ListenerLimits } from './listeners.js';
 import { refuseMalformed } from './malformed.js';
 import { TlsFiles } from './tls.js';
 
 const GC_INTERVAL_MS = 15_000;
-/** Open StreamIsActive streams are evaluated at least this often, so draining rate windows are noticed without new samples. */
-const STREAM_RECHECK_MS = 10_000;
 /**
  * Streams one HTTP/2 connection may have open at once. KEDA's operator shares one connection
  * among every ScaledObject pointing at this address, each holding a StreamIsActive stream open.
@@ -79,10 +77,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   const scaler = new Scaler(engine, tsdb, { errIfNotFound: config.errIfNotFound, lazySeries: config.lazySeries });
   const selfMetrics = new SelfMetrics();
-  const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }), {
-    streamRecheckMs: STREAM_RECHECK_MS,
-    onCall: selfMetrics.countScalerCall,
-  });
+  const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }), { onCall: selfMetrics.countScalerCall });
   const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
   if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
   const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, otlp.budget, log.child({ component: 'remote-write' })) : undefined;

@@ -15,7 +15,7 @@ import { queryRoutes } from './query.js';
 import { scalerStatusRoutes } from './scaler-status.js';
 import { SelfMetrics, type ReceiverCounters, type RemoteWriteCounters, type SnapshotCounters } from './self-metrics.js';
 import { seriesRoutes } from './series.js';
-import { statusRoutes } from './status.js';
+import { statusRoutes } from './status-endpoints.js';
 import { webRoutes } from './web.js';
 
 export interface ApiDeps {
