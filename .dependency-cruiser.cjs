@@ -51,19 +51,19 @@ module.exports = {
     },
     {
       name: 'src-imports-no-harness',
-      comment: 'the product never imports tests, tools, benchmarks or scripts',
+      comment: 'the product never imports tests, the harness or scripts',
       severity: 'error',
       from: { path: '^src/' },
-      to: { path: '^(test|tools|bench|scripts)/' },
+      to: { path: '^(test|harness|scripts)/' },
     },
     {
       name: 'harness-reaches-scaler-over-grpc',
       comment:
-        'bench, tools, scripts and test helpers play KEDA: they reach src/scaler over its gRPC API with a ' +
-        "client built from KEDA's proto (test/support/keda-client.ts), so the client checks the server rather " +
+        'harness, scripts and test helpers play KEDA: they reach src/scaler over its gRPC API with a ' +
+        "client built from KEDA's proto (harness/clients/keda.ts), so the client checks the server rather " +
         'than sharing its code. Tests (*.test.ts) may import the modules they test.',
       severity: 'error',
-      from: { path: '^(bench|tools|scripts|test)/', pathNot: '\\.test\\.ts$' },
+      from: { path: '^(harness|scripts|test)/', pathNot: '\\.test\\.ts$' },
       to: { path: '^src/scaler/' },
     },
     {

@@ -8,7 +8,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import pino from 'pino';
 import { defaultConfig } from '../../src/config.js';
-import { ExportMetricsServiceRequest, ExportMetricsServiceResponse, metricsServiceDefinition } from '../../src/otlp/transport/proto.js';
+import { ExportMetricsServiceResponse, metricsServiceDefinition } from '../../src/otlp/transport/proto.js';
 import { OtlpReceiver, type OtlpOptions } from '../../src/otlp/receiver.js';
 import { otlpGrpcLimits } from '../../src/otlp/transport/grpc-limits.js';
 import { metricsServiceImplementation } from '../../src/otlp/transport/grpc-service.js';
@@ -93,11 +93,6 @@ export function value(tsdb: Tsdb, name: string, labels: Record<string, string> =
     throw new Error(`${name}${JSON.stringify(labels)} selects ${series.length} series: ${series.map((s) => labelsString(s.labels)).join(' ')}`);
   const s = series[0]!;
   return s.valueAt(s.length - 1);
-}
-
-/** Protobuf bytes of an ExportMetricsServiceRequest written as an object with the .proto's field names. */
-export function encodeRequest(request: object): Buffer {
-  return Buffer.from(ExportMetricsServiceRequest.encode(ExportMetricsServiceRequest.fromObject(request)).finish());
 }
 
 /** A request of one resource, one scope and the given metrics (proto field names). */

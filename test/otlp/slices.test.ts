@@ -6,7 +6,7 @@ import { OtlpReceiver } from '../../src/otlp/receiver.js';
 import { runInSlices, runToEnd, SerialQueue, type Sliced } from '../../src/otlp/slices.js';
 import { Tsdb } from '../../src/tsdb/db.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
-import { encodeRequest } from './harness.js';
+import { encodeRequest } from '../../harness/clients/otlp.js';
 
 function busy(ms: number): void {
   const until = performance.now() + ms;

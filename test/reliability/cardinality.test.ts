@@ -2,9 +2,9 @@ import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExportMetricsServiceResponse } from '../../src/otlp/transport/proto.js';
 import type { App } from '../../src/server/app.js';
-import { encodeRequest } from '../../tools/fuzz/otlp-valid.js';
+import { encodeRequest } from '../../harness/clients/otlp.js';
 import { startTestApp } from '../support/app.js';
-import { KedaClient } from '../support/keda-client.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 
 const MAX_SERIES = 1_000;
 const EARLY = 100;

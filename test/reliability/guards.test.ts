@@ -9,9 +9,9 @@ import { MAX_LABELS_PER_SERIES, MAX_LABEL_VALUE_LENGTH } from '../../src/otlp/tr
 import { MAX_CONCURRENT_STREAMS, type App } from '../../src/server/app.js';
 import { Listener } from '../../src/server/listeners.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
-import { encodeRequest } from '../../tools/fuzz/otlp-valid.js';
+import { encodeRequest } from '../../harness/clients/otlp.js';
 import { startTestApp } from '../support/app.js';
-import { KedaClient } from '../support/keda-client.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 
 const LIMITS = { maxRequestBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024 };
 const EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';

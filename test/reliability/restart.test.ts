@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoundPorts } from '../../src/server/app.js';
-import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
-import { KedaClient } from '../support/keda-client.js';
+import { spawnServer, type ServerProcess } from '../../harness/app/spawn.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 import { podMeterProvider } from '../support/otel.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));

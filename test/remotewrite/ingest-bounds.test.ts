@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_AHEAD_MS } from '../../src/otlp/translate/rejections.js';
 import type { App } from '../../src/server/app.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
-import { paddedRequest } from '../../tools/fuzz/otlp-valid.js';
+import { paddedRequest } from '../../harness/fuzz/otlp-valid.js';
 import { oneResource } from '../otlp/harness.js';
 import { startTestApp } from '../support/app.js';
 import { encodeV1, encodeV2, postRemoteWrite, snappy, V1_CONTENT_TYPE, V2_CONTENT_TYPE } from './client.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeJsonRequest } from '../../../src/otlp/decode/json.js';
 import { decodeProtobufRequest } from './protobuf-reference.js';
 import { DecodeError } from '../../../src/otlp/errors.js';
-import { encodeRequest } from '../harness.js';
+import { encodeRequest } from '../../../harness/clients/otlp.js';
 
 /** The same attribute values in OTLP/JSON and in protobuf field names, with the label values Prometheus makes of them. */
 const CASES: [json: object, proto: object, label: string][] = [

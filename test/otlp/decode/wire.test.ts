@@ -9,7 +9,7 @@ import type { OtlpRequest } from '../../../src/otlp/decode/model.js';
 import { OtlpReceiver } from '../../../src/otlp/receiver.js';
 import { Tsdb } from '../../../src/tsdb/db.js';
 import { Matcher } from '../../../src/tsdb/matcher.js';
-import { encodeRequest } from '../harness.js';
+import { encodeRequest } from '../../../harness/clients/otlp.js';
 
 /** The request as plain data, without the decoder's cache keys, so both decoders compare. */
 function plain(req: OtlpRequest): unknown {

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeRequest, exportClient, oneResource, startHarness, value, type Harness } from '../harness.js';
+import { encodeRequest } from '../../../harness/clients/otlp.js';
+import { exportClient, oneResource, startHarness, value, type Harness } from '../harness.js';
 
 const gauge = (name: string, v: number) => ({
   name,

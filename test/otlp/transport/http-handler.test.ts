@@ -1,7 +1,8 @@
 import { gzipSync, deflateSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeResponse, encodeRequest, oneResource, startHarness, value, type Harness } from '../harness.js';
+import { encodeRequest } from '../../../harness/clients/otlp.js';
+import { decodeResponse, oneResource, startHarness, value, type Harness } from '../harness.js';
 
 const gauge = (name: string, v: number, attrs: Record<string, string> = {}) => ({
   name,

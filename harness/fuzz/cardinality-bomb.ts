@@ -1,6 +1,6 @@
 import { ExportMetricsServiceResponse } from '../../src/otlp/transport/proto.js';
 import { httpCall } from './http-call.js';
-import { encodeRequest } from './otlp-valid.js';
+import { encodeRequest } from '../clients/otlp.js';
 import type { Ports } from './canary.js';
 
 const BATCH = 2_000;

@@ -1,4 +1,4 @@
-import { ExportMetricsServiceRequest } from '../src/otlp/transport/proto.js';
+import { ExportMetricsServiceRequest } from '../../src/otlp/transport/proto.js';
 import type { DataSeries, DataSet } from './dataset.js';
 
 const CUMULATIVE = 2;

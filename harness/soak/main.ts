@@ -1,10 +1,7 @@
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { BoundPorts } from '../src/server/app.js';
-import { parseFlags } from '../tools/cli-args.js';
-import type { ServerStats } from '../tools/soak/server-child.js';
-import { OtlpPusher, Pod, Tally } from '../tools/soak/load.js';
-import { KedaClient } from '../test/support/keda-client.js';
+import { parseFlags } from '../cli-args.js';
+import { AppChild, type ServerStats } from '../app/child.js';
+import { OtlpPusher, Pod, Tally } from './load.js';
+import { KedaClient } from '../clients/keda.js';
 
 /**
  * `npm run soak -- --minutes 10`: steady OTLP ingest from many pods that are replaced every
@@ -21,31 +18,13 @@ const flags = parseFlags(process.argv.slice(2), {
   retentionMinutes: 2,
 });
 
-const child = fork(fileURLToPath(new URL('../tools/soak/server-child.js', import.meta.url)), [], {
-  env: { ...process.env, SOAK_APP_CONFIG: JSON.stringify({ retentionMs: flags.retentionMinutes * 60_000 }) },
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const ports = await new Promise<BoundPorts>((resolve, reject) => {
-  child.once('exit', (code) => reject(new Error(`the scaler exited with ${code} before it was ready`)));
-  child.once('message', (m: { ports: BoundPorts }) => resolve(m.ports));
-});
-child.removeAllListeners('exit');
+const app = await AppChild.start({ retentionMs: flags.retentionMinutes * 60_000 });
+const ports = app.ports;
 let crashed = '';
 /** Set once the run is over, when streams ending and the scaler exiting are expected. */
 let stopping = false;
-child.once('exit', (code, signal) => {
-  if (!stopping) crashed = `the scaler exited with ${code ?? signal}`;
-});
-const stats = () =>
-  new Promise<ServerStats>((resolve) => {
-    const on = (m: { type: string; stats: ServerStats }) => {
-      if (m.type !== 'stats') return;
-      child.off('message', on);
-      resolve(m.stats);
-    };
-    child.on('message', on);
-    child.send({ type: 'stats' });
-  });
+app.onCrash((why) => (crashed = why));
+const stats = () => app.stats();
 
 const ingest = new Tally();
 const getMetrics = new Tally();
@@ -121,7 +100,7 @@ while (Date.now() - started < flags.minutes * 60_000 && !crashed) {
   const t = (Date.now() - started) / 1000;
   rows.push({ t, s });
   console.log(
-    `${t.toFixed(0).padStart(7)} ${mib(s.rssBytes).padStart(9)} ${mib(s.heapUsedBytes).padStart(9)} ${String(s.series).padStart(8)} ${s.lagP99Ms.toFixed(1).padStart(11)} ${s.lagMaxMs.toFixed(1).padStart(11)}  ${`${ingest.ok}/${ingest.failed}`.padStart(13)}  ${`${getMetrics.ok}/${getMetrics.failed}`.padStart(17)}  ${String(streamMessages).padStart(11)}`,
+    `${t.toFixed(0).padStart(7)} ${mib(s.rss).padStart(9)} ${mib(s.heapUsed).padStart(9)} ${String(s.series).padStart(8)} ${s.lagP99Ms.toFixed(1).padStart(11)} ${s.lagMaxMs.toFixed(1).padStart(11)}  ${`${ingest.ok}/${ingest.failed}`.padStart(13)}  ${`${getMetrics.ok}/${getMetrics.failed}`.padStart(17)}  ${String(streamMessages).padStart(11)}`,
   );
 }
 
@@ -130,9 +109,9 @@ for (const t of timers) clearInterval(t);
 for (const c of calls) c.cancel();
 // Warm-up: the first third of the run, at least one retention period, when series counts settle.
 const warm = rows.filter((r) => r.t >= Math.min(flags.retentionMinutes * 60 + flags.churnMs / 1000, (flags.minutes * 60) / 3));
-const base = warm[0]?.s.rssBytes ?? rows[0]?.s.rssBytes ?? 0;
-const last = rows.at(-1)?.s.rssBytes ?? 0;
-const peak = Math.max(...warm.map((r) => r.s.rssBytes), 0);
+const base = warm[0]?.s.rss ?? rows[0]?.s.rss ?? 0;
+const last = rows.at(-1)?.s.rss ?? 0;
+const peak = Math.max(...warm.map((r) => r.s.rss), 0);
 const lagP99 = Math.max(...rows.map((r) => r.s.lagP99Ms), 0);
 const growth = (peak - base) / base;
 const failedCalls = ingest.failed + getMetrics.failed + streams.failed;
@@ -147,6 +126,5 @@ console.log(
 );
 pusher.close();
 for (const k of keda) k.close();
-child.send({ type: 'close' });
-await new Promise((r) => child.once('exit', r));
+await app.stop();
 process.exit(crashed || failedCalls > 0 || growth > MAX_RSS_GROWTH || lagP99 >= MAX_LAG_P99_MS ? 1 : 0);

@@ -1,6 +1,22 @@
 import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
 import http from 'node:http';
-import { metricsServiceDefinition } from '../src/otlp/transport/proto.js';
+import { ExportMetricsServiceRequest, metricsServiceDefinition } from '../../src/otlp/transport/proto.js';
+
+/** Protobuf bytes of an ExportMetricsServiceRequest written as an object with the .proto's field names. */
+export function encodeRequest(request: object): Buffer {
+  return Buffer.from(ExportMetricsServiceRequest.encode(ExportMetricsServiceRequest.fromObject(request)).finish());
+}
+
+/** The same request in OTLP/JSON: lowerCamelCase names, int64 as strings, bytes in base64. */
+export function jsonRequest(request: object): string {
+  const message = ExportMetricsServiceRequest.fromObject(request);
+  const doc = ExportMetricsServiceRequest.toObject(message, { longs: String, enums: Number, bytes: String });
+  // Keys are written snake_case as in the .proto; a JSON value never precedes a colon, so only keys match.
+  return JSON.stringify(doc).replace(
+    /"([a-z0-9]+(?:_[a-z0-9]+)+)":/g,
+    (_m, name: string) => `"${name.replace(/_([a-z0-9])/g, (_x, c: string) => c.toUpperCase())}":`,
+  );
+}
 
 /** Sends one pre-encoded ExportMetricsServiceRequest; rejects on a transport error or a refused request. */
 export type Send = (body: Buffer) => Promise<void>;

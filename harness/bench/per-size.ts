@@ -1,7 +1,7 @@
-import { AppChild } from './app-child.js';
+import { AppChild } from '../app/child.js';
 import type { DataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
-import { grpcClient, httpClient, sendSteps } from './otlp-clients.js';
+import { grpcClient, httpClient, sendSteps } from '../clients/otlp.js';
 import { runQueries, type QueryResult } from './queries.js';
 import { encodeRemoteWriteAll, remoteWriteClient } from './remote-write-clients.js';
 
@@ -63,10 +63,10 @@ export async function runSize(data: DataSet, batch: number, concurrency: number,
   const steps = encodeAll(data, batch);
   const app = await AppChild.start(APP_CONFIG);
   try {
-    const before = await app.memory(true);
+    const before = await app.stats(true);
     const grpc = await timedIngest(app, steps, n * steps.length, 'grpc', concurrency);
     steps.length = 0;
-    const after = await app.memory(true);
+    const after = await app.stats(true);
     if (after.series !== n) throw new Error(`scaler holds ${after.series} series after ingesting ${n}`);
     const heapUsed = after.heapUsed - before.heapUsed;
     const external = after.external - before.external;

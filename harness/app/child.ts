@@ -1,23 +1,25 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BoundPorts } from '../src/server/app.js';
+import type { Config } from '../../src/config.js';
+import type { BoundPorts } from '../../src/server/app.js';
+import type { ServerStats } from './child-process.js';
 
-export interface ChildMemory extends NodeJS.MemoryUsage {
-  series: number;
-}
+export type { ServerStats } from './child-process.js';
 
-/** Parent side of app-process: start, ask for memory, stop. */
+/** Parent side of child-process.ts: start the scaler in its own process, ask for its stats, stop it. */
 export class AppChild {
+  private stopping = false;
+
   private constructor(
     private readonly child: ChildProcess,
     readonly ports: BoundPorts,
   ) {}
 
-  static start(config: Record<string, unknown> = {}): Promise<AppChild> {
-    const child = fork(fileURLToPath(new URL('./app-process.js', import.meta.url)), [], {
+  static start(config: Partial<Config> = {}): Promise<AppChild> {
+    const child = fork(fileURLToPath(new URL('./child-process.js', import.meta.url)), [], {
       execArgv: ['--expose-gc', '--no-warnings'],
-      env: { ...process.env, BENCH_APP_CONFIG: JSON.stringify(config) },
+      env: { ...process.env, HARNESS_APP_CONFIG: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Promise((resolve, reject) => {
@@ -33,15 +35,23 @@ export class AppChild {
     return this.child.pid!;
   }
 
-  memory(gc: boolean): Promise<ChildMemory> {
+  /** Calls `crashed` if the process exits before stop() was asked. */
+  onCrash(crashed: (why: string) => void): void {
+    this.child.once('exit', (code, signal) => {
+      if (!this.stopping) crashed(`the scaler exited with ${code ?? signal}`);
+    });
+  }
+
+  /** Memory, series and event-loop delay since the last call; after a forced GC when `gc`. */
+  stats(gc = false): Promise<ServerStats> {
     return new Promise((resolve) => {
-      const onMessage = (msg: { type: string; memory: ChildMemory }) => {
-        if (msg.type !== 'memory') return;
+      const onMessage = (msg: { type: string; stats: ServerStats }) => {
+        if (msg.type !== 'stats') return;
         this.child.off('message', onMessage);
-        resolve(msg.memory);
+        resolve(msg.stats);
       };
       this.child.on('message', onMessage);
-      this.child.send({ type: 'memory', gc });
+      this.child.send({ type: 'stats', gc });
     });
   }
 
@@ -51,6 +61,7 @@ export class AppChild {
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
     return new Promise((resolve) => {
       this.child.once('exit', () => resolve());
       this.child.send({ type: 'close' });

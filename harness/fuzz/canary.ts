@@ -1,8 +1,8 @@
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { externalScalerDefinition } from '../../test/support/keda-client.js';
+import { externalScalerDefinition } from '../clients/keda.js';
 import { httpCall } from './http-call.js';
 import { WINDOW_NOT_HELD } from './judge.js';
-import { encodeRequest } from './otlp-valid.js';
+import { encodeRequest } from '../clients/otlp.js';
 
 /** Series pushed before the fuzzing and read back after it: the fuzzing must not have changed them. */
 const CANARY_QUERY = 'last_over_time(fuzz_canary{job="fuzz-canary"}[1h])';

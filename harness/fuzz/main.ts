@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { defaultConfig } from '../src/config.js';
-import { startApp } from '../src/server/app.js';
-import { parseFlags } from '../tools/cli-args.js';
-import { cardinalityBomb } from '../tools/fuzz/cardinality-bomb.js';
-import { formatBurstReport, inflightBurst } from '../tools/fuzz/inflight-burst.js';
-import { pathologicalRegexTimings } from '../tools/fuzz/regex-timing.js';
-import { formatFuzzReport, fuzzPassed, runFuzz } from '../tools/fuzz/run.js';
-import { spawnServer } from '../tools/server-process.js';
+import { defaultConfig } from '../../src/config.js';
+import { startApp } from '../../src/server/app.js';
+import { parseFlags } from '../cli-args.js';
+import { cardinalityBomb } from './cardinality-bomb.js';
+import { formatBurstReport, inflightBurst } from './inflight-burst.js';
+import { pathologicalRegexTimings } from './regex-timing.js';
+import { formatFuzzReport, fuzzPassed, runFuzz } from './run.js';
+import { spawnServer } from '../app/spawn.js';
 
 /**
  * `npm run fuzz -- --cases 100000 --seconds 600`: hostile input to every port of a scaler on

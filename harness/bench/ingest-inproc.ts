@@ -1,13 +1,13 @@
 import pino from 'pino';
-import { defaultConfig } from '../src/config.js';
-import { OtlpReceiver } from '../src/otlp/receiver.js';
-import { runToEnd } from '../src/otlp/slices.js';
-import { decodeWriteRequest } from '../src/remotewrite/decode.js';
-import { decompressSnappy } from '../src/remotewrite/snappy.js';
-import { RemoteWriteStats } from '../src/remotewrite/stats.js';
-import { RemoteWriteStore } from '../src/remotewrite/store.js';
+import { defaultConfig } from '../../src/config.js';
+import { OtlpReceiver } from '../../src/otlp/receiver.js';
+import { runToEnd } from '../../src/otlp/slices.js';
+import { decodeWriteRequest } from '../../src/remotewrite/decode.js';
+import { decompressSnappy } from '../../src/remotewrite/snappy.js';
+import { RemoteWriteStats } from '../../src/remotewrite/stats.js';
+import { RemoteWriteStore } from '../../src/remotewrite/store.js';
 import type { RemoteWriteVersion } from './remote-write-clients.js';
-import { Tsdb } from '../src/tsdb/db.js';
+import { Tsdb } from '../../src/tsdb/db.js';
 
 export interface InprocResult {
   /** Points per second over the steps after the first (every series already exists), median of the rounds. */

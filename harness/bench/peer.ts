@@ -4,7 +4,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compress } from 'snappyjs';
-import { loadProto } from '../src/protobuf.js';
+import { loadProto } from '../../src/protobuf.js';
 import { STEPS, buildDataSet, type DataSet } from './dataset.js';
 import { runQueries, type QueryResult } from './queries.js';
 import { round3, sleep } from './stats.js';

@@ -1,8 +1,9 @@
 import { gzipSync, deflateSync } from 'node:zlib';
-import { externalScalerDefinition } from '../../test/support/keda-client.js';
+import { externalScalerDefinition } from '../clients/keda.js';
 import { randomQuery } from './promql-cases.js';
 import type { Rng } from './rng.js';
-import { validRequest, validRequestObject, encodeRequest } from './otlp-valid.js';
+import { encodeRequest } from '../clients/otlp.js';
+import { validRequest, validRequestObject } from './otlp-valid.js';
 
 export type PortName = 'otlpGrpc' | 'otlpHttp' | 'http';
 export const GRPC_PORTS: readonly PortName[] = ['otlpGrpc', 'otlpHttp'];

@@ -1,4 +1,4 @@
-import { credentials, makeGenericClientConstructor, type Client, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, type Client, type ClientReadableStream, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadProto, serviceDefinition } from '../../src/protobuf.js';
 
 /**
@@ -57,6 +57,11 @@ export class KedaClient {
 
   getMetrics(ref: ScaledObjectRef, metricName = ''): Promise<{ metricValues: { metricName: string; metricValue: number; metricValueFloat: number }[] }> {
     return this.call('GetMetrics', { scaledObjectRef: ref, metricName });
+  }
+
+  /** KEDA's StreamIsActive: the scaler's answers as they change. */
+  streamIsActive(ref: ScaledObjectRef): ClientReadableStream<{ result: boolean }> {
+    return (this.raw.StreamIsActive as unknown as (req: unknown) => ClientReadableStream<{ result: boolean }>).call(this.raw, ref);
   }
 
   /** The value KEDA would get for a query. */

@@ -1,7 +1,5 @@
-import { request } from 'node:http';
-import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import type { BoundPorts } from '../../src/server/app.js';
-import { encodeRequest } from '../fuzz/otlp-valid.js';
+import { encodeRequest, grpcClient, httpClient, type OtlpClient } from '../clients/otlp.js';
 
 /** Counts of one kind of call. */
 export class Tally {
@@ -90,58 +88,25 @@ export class Pod {
   }
 }
 
-/** Sends an OTLP request over HTTP (even pods) or gRPC (odd pods). */
+/** Sends an OTLP request over HTTP (even pods) or gRPC (odd pods), counting the outcomes. */
 export class OtlpPusher {
-  private readonly grpc: Client;
+  private readonly grpc: OtlpClient;
+  private readonly http: OtlpClient;
 
-  constructor(private readonly ports: BoundPorts) {
-    this.grpc = new Client(`127.0.0.1:${ports.otlpGrpc}`, credentials.createInsecure());
+  constructor(ports: BoundPorts) {
+    this.grpc = grpcClient(ports.otlpGrpc);
+    this.http = httpClient(ports.otlpHttp, 64);
   }
 
   push(viaGrpc: boolean, body: Buffer, tally: Tally): Promise<void> {
-    if (viaGrpc) {
-      return new Promise((resolve) => {
-        this.grpc.makeUnaryRequest(
-          '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-          (b: Buffer) => b,
-          (b: Buffer) => b,
-          body,
-          { deadline: Date.now() + 10_000 },
-          (err: ServiceError | null) => {
-            if (err) tally.fail(`gRPC export: ${err.message}`);
-            else tally.ok++;
-            resolve();
-          },
-        );
-      });
-    }
-    return new Promise((resolve) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: this.ports.otlpHttp,
-          method: 'POST',
-          path: '/v1/metrics',
-          headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
-          timeout: 10_000,
-        },
-        (res) => {
-          res.resume();
-          if (res.statusCode === 200) tally.ok++;
-          else tally.fail(`HTTP export: ${res.statusCode}`);
-          resolve();
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', (err) => {
-        tally.fail(`HTTP export: ${err.message}`);
-        resolve();
-      });
-      req.end(body);
-    });
+    return (viaGrpc ? this.grpc : this.http).send(body).then(
+      () => void tally.ok++,
+      (err: Error) => tally.fail(`${viaGrpc ? 'gRPC' : 'HTTP'} export: ${err.message}`),
+    );
   }
 
   close(): void {
     this.grpc.close();
+    this.http.close();
   }
 }

@@ -1,9 +1,9 @@
-import { ExportMetricsServiceRequest } from '../src/otlp/transport/proto.js';
-import { AppChild } from './app-child.js';
+import { ExportMetricsServiceRequest } from '../../src/otlp/transport/proto.js';
+import { AppChild } from '../app/child.js';
 import type { DataSet } from './dataset.js';
 import { encodeAll, nanos } from './encode.js';
-import { KedaClient } from './keda.js';
-import { grpcClient, sendSteps } from './otlp-clients.js';
+import { KedaClient } from '../clients/keda.js';
+import { grpcClient, sendSteps } from '../clients/otlp.js';
 import { APP_CONFIG } from './per-size.js';
 import { latency, type Latency } from './stats.js';
 
@@ -56,7 +56,7 @@ function queuePoint(value: number): Buffer {
 export async function activationLatency(data: DataSet, batch: number, concurrency: number, rounds: number): Promise<Latency> {
   const app = await AppChild.start(APP_CONFIG);
   const otlp = grpcClient(app.ports.otlpGrpc);
-  const keda = new KedaClient(app.ports.otlpGrpc);
+  const keda = new KedaClient(`127.0.0.1:${app.ports.otlpGrpc}`);
   const stream = keda.streamIsActive(REF);
   // Cancelling the stream at the end surfaces as a CANCELLED error; anything else is a failure.
   let streamError: Error | undefined;

@@ -1,4 +1,4 @@
-import { ExportMetricsServiceRequest } from '../../src/otlp/transport/proto.js';
+import { encodeRequest, jsonRequest } from '../clients/otlp.js';
 import type { Rng } from './rng.js';
 
 /**
@@ -104,11 +104,6 @@ export function validRequestObject(rng: Rng, resource: Record<string, string> = 
   };
 }
 
-export function encodeRequest(request: object): Buffer {
-  const message = ExportMetricsServiceRequest.fromObject(request);
-  return Buffer.from(ExportMetricsServiceRequest.encode(message).finish());
-}
-
 /**
  * A request's protobuf bytes followed by an unknown field of zeros up to `bytes` in all: a body
  * that decodes cheaply and is only a few KiB gzip-compressed, so each inflates to `bytes`.
@@ -122,17 +117,6 @@ export function paddedRequest(request: object, bytes: number): Buffer {
   for (; n >= 0x80; n = Math.floor(n / 0x80)) length.push((n & 0x7f) | 0x80);
   length.push(n);
   return Buffer.concat([body, tag, Buffer.from(length), Buffer.alloc(padding)]);
-}
-
-/** The same request in OTLP/JSON: lowerCamelCase names, int64 as strings, bytes in base64. */
-export function jsonRequest(request: object): string {
-  const message = ExportMetricsServiceRequest.fromObject(request);
-  const doc = ExportMetricsServiceRequest.toObject(message, { longs: String, enums: Number, bytes: String });
-  // Keys are written snake_case as in the .proto; a JSON value never precedes a colon, so only keys match.
-  return JSON.stringify(doc).replace(
-    /"([a-z0-9]+(?:_[a-z0-9]+)+)":/g,
-    (_m, name: string) => `"${name.replace(/_([a-z0-9])/g, (_x, c: string) => c.toUpperCase())}":`,
-  );
 }
 
 export function validRequest(rng: Rng): ValidRequest {

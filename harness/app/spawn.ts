@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { BoundPorts } from '../src/server/app.js';
+import type { BoundPorts } from '../../src/server/app.js';
 
 /** The scaler as production runs it: its own process, configured by environment, ports read from its log. */
 export interface ServerProcess {

@@ -1,8 +1,8 @@
-import { AppChild } from './app-child.js';
+import { AppChild } from '../app/child.js';
 import type { DataSet } from './dataset.js';
 import { encodeAll, encodeBatch, nanos } from './encode.js';
-import { KedaClient } from './keda.js';
-import { grpcClient, sendSteps } from './otlp-clients.js';
+import { KedaClient } from '../clients/keda.js';
+import { grpcClient, sendSteps } from '../clients/otlp.js';
 import { APP_CONFIG } from './per-size.js';
 import { latency, sleep, type Latency } from './stats.js';
 
@@ -38,7 +38,7 @@ function timestampOffsets(body: Buffer, ms: number): number[] {
 export async function getMetricsUnderLoad(data: DataSet, batch: number, concurrency: number, targetPps: number, seconds: number): Promise<LoadResult> {
   const app = await AppChild.start(APP_CONFIG);
   const otlp = grpcClient(app.ports.otlpGrpc);
-  const keda = new KedaClient(app.ports.otlpGrpc);
+  const keda = new KedaClient(`127.0.0.1:${app.ports.otlpGrpc}`);
   try {
     await sendSteps(encodeAll(data, batch), concurrency, otlp.send);
     const marker = data.endMs + 123;

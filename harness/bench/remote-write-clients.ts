@@ -1,7 +1,7 @@
 import { compress } from 'snappyjs';
-import { loadProto } from '../src/protobuf.js';
+import { loadProto } from '../../src/protobuf.js';
 import type { DataSet } from './dataset.js';
-import { postingClient, type OtlpClient } from './otlp-clients.js';
+import { postingClient, type OtlpClient } from '../clients/otlp.js';
 
 export type RemoteWriteVersion = 'v1' | 'v2';
 

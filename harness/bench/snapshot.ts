@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Snapshots } from '../src/persist/snapshots.js';
-import { Tsdb } from '../src/tsdb/db.js';
-import { labelsFromRecord } from '../src/tsdb/labels.js';
+import { Snapshots } from '../../src/persist/snapshots.js';
+import { Tsdb } from '../../src/tsdb/db.js';
+import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { latency, type Latency } from './stats.js';
 
 export interface SnapshotResult {
