@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readReservedBody, RETRY_AFTER_SECONDS, type InflightBudget, type Reservation } from '../otlp/transport/inflight.js';
+import { declaredOverLimit, readReservedBody, RETRY_AFTER_SECONDS, type InflightBudget, type Reservation } from '../otlp/transport/inflight.js';
 import type { Protocol } from './decode.js';
 import { ERRORS, UserError, type ErrorCode } from '../common/errors.js';
 import type { StoreResult } from './store.js';
@@ -80,10 +80,8 @@ export function handleRemoteWrite(req: IncomingMessage, res: ServerResponse, sin
   if (encoding !== 'snappy')
     return fail('UNSUPPORTED_MEDIA_TYPE', `unsupported content-encoding ${JSON.stringify(encoding)}: remote write bodies are snappy-compressed`);
   const { maxRequestBytes } = sink.limits;
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > maxRequestBytes) {
-    return fail('TOO_LARGE', `request body of ${declared} bytes is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
-  }
+  const overLimit = declaredOverLimit(req, maxRequestBytes);
+  if (overLimit !== undefined) return fail('TOO_LARGE', overLimit, { connection: 'close' });
 
   const reservation = sink.budget.reserve();
   /** Ends the request with an error; what it reserved is given back. */

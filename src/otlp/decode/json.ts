@@ -122,52 +122,33 @@ function metric(o: Json, path: Path): Metric {
   return m;
 }
 
+/** The metric's data: the first of its data fields that is there, read with `path` inside it. */
 function metricData(o: Json, path: Path): MetricData | undefined {
-  let body: Json | undefined;
-  if ((body = object(o, 'gauge', 'gauge', path))) {
-    path.push('gauge');
-    const dataPoints = list(body, 'dataPoints', 'data_points', path, numberPoint);
+  const inside = (camel: string, snake: string, read: (body: Json) => MetricData): MetricData | undefined => {
+    const body = object(o, camel, snake, path);
+    if (body === undefined) return undefined;
+    path.push(camel);
+    const data = read(body);
     path.pop();
-    return { kind: 'gauge', dataPoints };
-  }
-  if ((body = object(o, 'sum', 'sum', path))) {
-    path.push('sum');
-    const data: MetricData = {
+    return data;
+  };
+  const points = <P>(body: Json, point: (v: Json, path: Path) => P): P[] => list(body, 'dataPoints', 'data_points', path, point);
+  return (
+    inside('gauge', 'gauge', (b) => ({ kind: 'gauge', dataPoints: points(b, numberPoint) })) ??
+    inside('sum', 'sum', (b) => ({
       kind: 'sum',
-      dataPoints: list(body, 'dataPoints', 'data_points', path, numberPoint),
-      temporality: temporality(body, path),
-      monotonic: boolean(body, 'isMonotonic', 'is_monotonic', path),
-    };
-    path.pop();
-    return data;
-  }
-  if ((body = object(o, 'histogram', 'histogram', path))) {
-    path.push('histogram');
-    const data: MetricData = {
-      kind: 'histogram',
-      dataPoints: list(body, 'dataPoints', 'data_points', path, histogramPoint),
-      temporality: temporality(body, path),
-    };
-    path.pop();
-    return data;
-  }
-  if ((body = object(o, 'exponentialHistogram', 'exponential_histogram', path))) {
-    path.push('exponentialHistogram');
-    const data: MetricData = {
+      dataPoints: points(b, numberPoint),
+      temporality: temporality(b, path),
+      monotonic: boolean(b, 'isMonotonic', 'is_monotonic', path),
+    })) ??
+    inside('histogram', 'histogram', (b) => ({ kind: 'histogram', dataPoints: points(b, histogramPoint), temporality: temporality(b, path) })) ??
+    inside('exponentialHistogram', 'exponential_histogram', (b) => ({
       kind: 'exponentialHistogram',
-      dataPoints: list(body, 'dataPoints', 'data_points', path, exponentialPoint),
-      temporality: temporality(body, path),
-    };
-    path.pop();
-    return data;
-  }
-  if ((body = object(o, 'summary', 'summary', path))) {
-    path.push('summary');
-    const dataPoints = list(body, 'dataPoints', 'data_points', path, summaryPoint);
-    path.pop();
-    return { kind: 'summary', dataPoints };
-  }
-  return undefined;
+      dataPoints: points(b, exponentialPoint),
+      temporality: temporality(b, path),
+    })) ??
+    inside('summary', 'summary', (b) => ({ kind: 'summary', dataPoints: points(b, summaryPoint) }))
+  );
 }
 
 function base(o: Json, path: Path): PointBase {

@@ -222,11 +222,7 @@ class WireResourceMetrics implements ResourceMetrics, EncodedKey {
   constructor(private readonly cursor: Cursor) {}
 
   get resource(): Attribute[] {
-    if (this.decoded === undefined) {
-      const c = new Cursor(this.cursor.buf);
-      c.pos = this.start;
-      this.decoded = readAttributes(c, this.end, 1, true)!;
-    }
+    this.decoded ??= attributesAt(this.cursor.buf, this.start, this.end, 1);
     return this.decoded;
   }
 
@@ -529,11 +525,7 @@ class WireNumberPoint implements NumberPoint, EncodedKey {
   }
 
   get attributes(): Attribute[] {
-    if (this.decoded === undefined) {
-      const c = new Cursor(this.columns.buf);
-      c.pos = this.keyStart;
-      this.decoded = readAttributes(c, this.keyEnd, 7, true)!;
-    }
+    this.decoded ??= attributesAt(this.columns.buf, this.keyStart, this.keyEnd, 7);
     return this.decoded;
   }
 
@@ -589,6 +581,13 @@ function readNumberPoint(c: Cursor, end: number): NumberPoint {
   c.columns ??= new PointColumns(c.buf, c.view);
   const index = c.columns.add(start, time, value);
   return new WireNumberPoint(c.columns, index, flags, attrStart, attrEnd, hashBytes(c.buf, attrStart, attrEnd));
+}
+
+/** The attributes (KeyValue fields numbered `field`) of `buf` from `start` to `end`, built when a reader first asks. */
+function attributesAt(buf: Buffer, start: number, end: number, field: number): Attribute[] {
+  const c = new Cursor(buf);
+  c.pos = start;
+  return readAttributes(c, end, field, true)!;
 }
 
 /** The KeyValue fields numbered `field` of the message part [pos, end); with `build` false only checks them. */

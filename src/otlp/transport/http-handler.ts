@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { ERRORS, type ErrorCode } from '../../common/errors.js';
 import { DecodeError } from '../errors.js';
-import { joinReserved, readReservedBody, RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
+import { declaredOverLimit, joinReserved, readReservedBody, RETRY_AFTER_SECONDS, type Reservation } from './inflight.js';
 import { encodeExportResponse, encodeRpcStatus, exportResponseJson } from './proto.js';
 import type { Encoding, OtlpSink } from '../sink.js';
 
@@ -55,10 +55,8 @@ export function handleOtlpHttp(req: IncomingMessage, res: ServerResponse, sink: 
     return fail('UNSUPPORTED_MEDIA_TYPE', `unsupported content-encoding ${JSON.stringify(contentEncoding)}: send gzip, deflate or identity`);
   }
   const { maxRequestBytes, maxDecompressedBytes } = sink.limits;
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > maxRequestBytes) {
-    return fail('TOO_LARGE', `request body of ${declared} bytes is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
-  }
+  const overLimit = declaredOverLimit(req, maxRequestBytes);
+  if (overLimit !== undefined) return fail('TOO_LARGE', overLimit, { connection: 'close' });
 
   const reservation = sink.budget.reserve();
   /** Ends the request with an error; what it reserved is given back. */

@@ -125,3 +125,9 @@ export function readReservedBody(req: IncomingMessage, maxBytes: number, reserva
     done(body ?? 'no-budget');
   });
 }
+
+/** Why a request is refused before anything is read or reserved: its Content-Length is over `maxBytes`. */
+export function declaredOverLimit(req: IncomingMessage, maxBytes: number): string | undefined {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  return declared > maxBytes ? `request body of ${declared} bytes is over the limit of ${maxBytes} bytes` : undefined;
+}
