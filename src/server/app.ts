@@ -1,3 +1,4 @@
+import { ERRORS } from '../common/errors.js';
 import { Server as GrpcServer, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/http-api.js';
@@ -147,14 +148,14 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         grpc: injector,
         http: (req, res) => (remoteWrite && RemoteWriteReceiver.owns(req) ? remoteWrite.handleHttp(req, res) : handleOtlpHttp(req, res, otlp)),
         // Refusals as the OTLP spec's JSON google.rpc.Status, code INVALID_ARGUMENT.
-        refusalBody: (message) => JSON.stringify({ code: 3, message }),
+        refusalBody: (message) => JSON.stringify({ code: ERRORS.BAD_DATA.grpc, message }),
       },
       log,
       { limits, tls },
     ),
     http: new Listener(
       'http',
-      { http: (req, res) => api.routing(req, res), refusalBody: (error) => JSON.stringify({ status: 'error', errorType: 'bad_data', error }) },
+      { http: (req, res) => api.routing(req, res), refusalBody: (error) => JSON.stringify({ status: 'error', errorType: ERRORS.BAD_DATA.errorType, error }) },
       log,
       { limits, tls },
     ),
