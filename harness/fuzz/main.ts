@@ -61,7 +61,7 @@ if (flags.inProcess) {
   stop = () => app.close();
 } else {
   const server = await spawnServer({
-    entry: fileURLToPath(new URL('../src/main.js', import.meta.url)),
+    entry: fileURLToPath(new URL('../../src/main.js', import.meta.url)),
     env: {
       SCALER_RETENTION: '1h',
       SCALER_MAX_REQUEST_BYTES: String(limits.maxRequestBytes),
@@ -103,7 +103,7 @@ const exit = await stop();
 if (!flags.inProcess) console.log(`  server exit code after SIGTERM: ${String(exit)}`);
 
 // A fresh server with the default series limit, judged against the chart's default memory limit.
-const bombServer = await spawnServer({ entry: fileURLToPath(new URL('../src/main.js', import.meta.url)), env: { SCALER_MAX_SERIES: String(BOMB_MAX_SERIES) } });
+const bombServer = await spawnServer({ entry: fileURLToPath(new URL('../../src/main.js', import.meta.url)), env: { SCALER_MAX_SERIES: String(BOMB_MAX_SERIES) } });
 const bomb = await cardinalityBomb(host, bombServer.ports, BOMB_MAX_SERIES, BOMB_FACTOR, bombServer.rssBytes);
 bombServer.child.kill('SIGTERM');
 await bombServer.exited;
@@ -122,7 +122,7 @@ console.log(
 );
 
 // A fresh server with the chart's defaults: the per-request limits let each body through, the in-flight budget the total.
-const burstServer = await spawnServer({ entry: fileURLToPath(new URL('../src/main.js', import.meta.url)) });
+const burstServer = await spawnServer({ entry: fileURLToPath(new URL('../../src/main.js', import.meta.url)) });
 const burst = await inflightBurst(host, burstServer.ports, {
   concurrency: BURST_CONCURRENCY,
   rounds: BURST_ROUNDS,
