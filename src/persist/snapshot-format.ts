@@ -46,7 +46,7 @@ const enum SeriesFlag {
 /** Timestamps up to this size fit a delta-of-delta zigzag varint with room to spare. */
 const MAX_VARINT_TIMESTAMP = 2 ** 50;
 
-/** The running total of one delta series (what src/otlp/delta.ts keeps). */
+/** The running total of one delta series (what src/otlp/translate/delta.ts keeps). */
 export interface DeltaRun {
   lastMs: number;
   total: number;
