@@ -103,7 +103,10 @@ const exit = await stop();
 if (!flags.inProcess) console.log(`  server exit code after SIGTERM: ${String(exit)}`);
 
 // A fresh server with the default series limit, judged against the chart's default memory limit.
-const bombServer = await spawnServer({ entry: fileURLToPath(new URL('../../src/main.js', import.meta.url)), env: { SCALER_MAX_SERIES: String(BOMB_MAX_SERIES) } });
+const bombServer = await spawnServer({
+  entry: fileURLToPath(new URL('../../src/main.js', import.meta.url)),
+  env: { SCALER_MAX_SERIES: String(BOMB_MAX_SERIES) },
+});
 const bomb = await cardinalityBomb(host, bombServer.ports, BOMB_MAX_SERIES, BOMB_FACTOR, bombServer.rssBytes);
 bombServer.child.kill('SIGTERM');
 await bombServer.exited;
