@@ -179,8 +179,8 @@ export function* decodeWireSlices(bytes: Uint8Array): Sliced<OtlpRequest> {
       const t = c.varint(rmEnd);
       if (t === ((1 << 3) | LEN)) {
         const stop = c.len(rmEnd);
-        rm.start = c.pos;
-        rm.end = stop;
+        rm.keyStart = c.pos;
+        rm.keyEnd = stop;
         rm.hash = hashBytes(buf, c.pos, stop);
         readAttributes(c, stop, 1, false);
       } else if (t === ((2 << 3) | LEN)) {
@@ -214,33 +214,21 @@ export function* decodeWireSlices(bytes: Uint8Array): Sliced<OtlpRequest> {
 /** A resource's attributes are checked while decoding but built only if read: the translator needs them for a resource it has not seen. */
 class WireResourceMetrics implements ResourceMetrics, EncodedKey {
   readonly scopeMetrics: ScopeMetrics[] = [];
-  start = 0;
-  end = 0;
+  /** Where the resource's encoded bytes are in the request: equal bytes, equal resource. */
+  keyStart = 0;
+  keyEnd = 0;
   hash = 0;
   private decoded: Attribute[] | undefined = undefined;
 
-  constructor(private readonly cursor: Cursor) {}
+  constructor(readonly keyBytes: Cursor) {}
 
   get resource(): Attribute[] {
-    this.decoded ??= attributesAt(this.cursor.buf, this.start, this.end, 1);
+    this.decoded ??= attributesAt(this.keyBytes.buf, this.keyStart, this.keyEnd, 1);
     return this.decoded;
   }
 
-  /** The resource's encoded bytes are its key: equal bytes, equal resource. */
   get resourceKey(): EncodedKey {
     return this;
-  }
-
-  get keyBytes(): EncodedBytes {
-    return this.cursor;
-  }
-
-  get keyStart(): number {
-    return this.start;
-  }
-
-  get keyEnd(): number {
-    return this.end;
   }
 }
 
@@ -556,7 +544,7 @@ function readNumberPoint(c: Cursor, end: number): NumberPoint {
         attrEnd = stop;
         break;
       }
-      // fixed64 ns to whole ms, as the protobufjs path computes them.
+      // fixed64 ns to whole ms, as every decoder computes them (nanos.ts).
       case (2 << 3) | I64:
         start = c.nanosToMs(c.fixed64(end));
         break;
