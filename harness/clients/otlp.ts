@@ -18,6 +18,24 @@ export function jsonRequest(request: object): string {
   );
 }
 
+/** One gauge of `count` series (`user="u<from>"`…) from one resource, each with `value` now: what a cardinality bomb sends. */
+export function manySeriesRequest(name: string, from: number, count: number, value = 1): Buffer {
+  const now = `${Date.now()}000000`;
+  const points = Array.from({ length: count }, (_, i) => ({
+    as_double: value,
+    time_unix_nano: now,
+    attributes: [{ key: 'user', value: { string_value: `u${from + i}` } }],
+  }));
+  return encodeRequest({
+    resource_metrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { string_value: 'bomber' } }] },
+        scope_metrics: [{ metrics: [{ name, gauge: { data_points: points } }] }],
+      },
+    ],
+  });
+}
+
 /** Sends one pre-encoded ExportMetricsServiceRequest; rejects on a transport error or a refused request. */
 export type Send = (body: Buffer) => Promise<void>;
 

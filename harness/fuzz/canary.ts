@@ -1,4 +1,5 @@
-import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { rawUnary } from '../clients/grpc-raw.js';
+import { status } from '@grpc/grpc-js';
 import { externalScalerDefinition } from '../clients/keda.js';
 import { httpCall } from './http-call.js';
 import { WINDOW_NOT_HELD } from './judge.js';
@@ -34,23 +35,6 @@ function canaryRequest(instance: string, value: number): Buffer {
   });
 }
 
-function unary(address: string, path: string, body: Buffer): Promise<{ code: status; details: string; response?: Buffer }> {
-  const client = new Client(address, credentials.createInsecure());
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(
-      path,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      body,
-      { deadline: Date.now() + 10_000 },
-      (err: ServiceError | null, res?: Buffer) => {
-        client.close();
-        resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: '', response: res });
-      },
-    );
-  });
-}
-
 export interface Ports {
   otlpGrpc: number;
   otlpHttp: number;
@@ -66,7 +50,7 @@ export async function pushCanary(host: string, ports: Ports): Promise<void> {
     [ports.otlpGrpc, 'c-grpc', b],
     [ports.otlpHttp, 'c-grpc-4318', c],
   ] as const) {
-    const r = await unary(`${host}:${port}`, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', canaryRequest(instance, value));
+    const r = await rawUnary(`${host}:${port}`, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', canaryRequest(instance, value), 10_000);
     if (r.code !== status.OK) throw new Error(`canary push over OTLP/gRPC answered ${status[r.code]}: ${r.details}`);
   }
 }
@@ -82,7 +66,7 @@ export async function readCanary(host: string, ports: Ports): Promise<CanaryRead
     scaledObjectRef: { name: 'canary', namespace: 'fuzz', scalerMetadata: { metricQuery: CANARY_SUM, targetValue: '1' } },
     metricName: '',
   });
-  const r = await unary(`${host}:${ports.otlpGrpc}`, '/externalscaler.ExternalScaler/GetMetrics', req);
+  const r = await rawUnary(`${host}:${ports.otlpGrpc}`, '/externalscaler.ExternalScaler/GetMetrics', req, 10_000);
   if (r.code === status.UNAVAILABLE && WINDOW_NOT_HELD.test(r.details)) return { series, kedaValue: NOT_HELD };
   if (r.code !== status.OK) throw new Error(`canary GetMetrics answered ${status[r.code]}: ${r.details}`);
   return { series, kedaValue: deserialize(r.response!).metricValues[0]!.metricValueFloat };
@@ -101,7 +85,7 @@ export async function checkAlive(host: string, ports: Ports): Promise<string[]> 
     if (r.status !== 200) problems.push(`${path} answered ${r.status} ${r.body}`);
   }
   for (const port of [ports.otlpGrpc, ports.otlpHttp]) {
-    const r = await unary(`${host}:${port}`, '/grpc.health.v1.Health/Check', Buffer.alloc(0));
+    const r = await rawUnary(`${host}:${port}`, '/grpc.health.v1.Health/Check', Buffer.alloc(0), 10_000);
     // HealthCheckResponse{status: SERVING} is field 1 = 1.
     if (r.code !== status.OK || !r.response?.equals(Buffer.from([0x08, 0x01]))) problems.push(`gRPC health on port ${port}: ${status[r.code]} ${r.details}`);
   }

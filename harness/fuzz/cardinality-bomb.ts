@@ -1,6 +1,6 @@
 import { ExportMetricsServiceResponse } from '../../src/otlp/transport/proto.js';
 import { httpCall } from './http-call.js';
-import { encodeRequest } from '../clients/otlp.js';
+import { manySeriesRequest } from '../clients/otlp.js';
 import type { Ports } from './canary.js';
 
 const BATCH = 2_000;
@@ -19,24 +19,6 @@ export interface BombReport {
   rssPeakBytes: number;
   /** `count(bomb_fill)` from the API after the bomb: the series stored before it. */
   earlierCounted: number;
-}
-
-/** One request of `count` gauge points, each its own series. */
-function batch(name: string, from: number, count: number): Buffer {
-  const now = `${Date.now()}000000`;
-  const points = Array.from({ length: count }, (_, i) => ({
-    as_double: 1,
-    time_unix_nano: now,
-    attributes: [{ key: 'user', value: { string_value: `u${from + i}` } }],
-  }));
-  return encodeRequest({
-    resource_metrics: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { string_value: 'bomber' } }] },
-        scope_metrics: [{ metrics: [{ name, gauge: { data_points: points } }] }],
-      },
-    ],
-  });
 }
 
 /** The body of a request that must answer 200. */
@@ -68,7 +50,7 @@ async function seriesLimitRejections(host: string, ports: Ports): Promise<number
 export async function cardinalityBomb(host: string, ports: Ports, maxSeries: number, factor: number, rssBytes: () => number): Promise<BombReport> {
   let filled = 0;
   for (let from = 0; ; from += BATCH) {
-    const rejected = await rejectedIn(host, ports, batch('bomb_fill', from, BATCH));
+    const rejected = await rejectedIn(host, ports, manySeriesRequest('bomb_fill', from, BATCH));
     filled += BATCH - rejected;
     if (rejected > 0) break;
     if (from > 2 * maxSeries) throw new Error(`no series refused after ${from} new ones: is the limit ${maxSeries}?`);
@@ -79,7 +61,7 @@ export async function cardinalityBomb(host: string, ports: Ports, maxSeries: num
   let rejectedReported = 0;
   let rssPeakBytes = rssFilledBytes;
   for (let from = 0; from < bombSeries; from += BATCH) {
-    rejectedReported += await rejectedIn(host, ports, batch('bomb', from, Math.min(BATCH, bombSeries - from)));
+    rejectedReported += await rejectedIn(host, ports, manySeriesRequest('bomb', from, Math.min(BATCH, bombSeries - from)));
     rssPeakBytes = Math.max(rssPeakBytes, rssBytes());
   }
   const metricsRejectedAfter = await seriesLimitRejections(host, ports);
