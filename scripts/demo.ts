@@ -1,11 +1,10 @@
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { loadConfig } from '../src/config.js';
 import { startApp } from '../src/server/app.js';
 import { createLogger } from '../src/server/logger.js';
-import { externalScalerDefinition } from '../test/support/keda-client.js';
+import { KedaClient } from '../harness/clients/keda.js';
 
 /**
  * The scaler with live sample data: three simulated gateway-collector pods push their own
@@ -36,19 +35,14 @@ const pods = ['gateway-0', 'gateway-1', 'gateway-2'].map((pod, i) => {
   return { provider, timer };
 });
 
-const Client = makeGenericClientConstructor(externalScalerDefinition(), 'ExternalScaler');
-const keda = new Client(`127.0.0.1:${app.ports.otlpHttp}`, credentials.createInsecure()) as unknown as {
-  GetMetrics(req: unknown, cb: (err: Error | null, res: { metricValues: { metricValueFloat: number }[] }) => void): void;
-  close(): void;
-};
+const keda = new KedaClient(`127.0.0.1:${app.ports.otlpHttp}`);
 const queries = ['sum(rate(otelcol_receiver_accepted_spans[1m]))', 'sum(otelcol_exporter_queue_size)'];
 
 function ask(query: string): Promise<string> {
   const ref = { name: 'gateway', namespace: 'demo', scalerMetadata: { metricQuery: query, targetValue: '100' } };
-  return new Promise((resolve) =>
-    keda.GetMetrics({ scaledObjectRef: ref, metricName: '' }, (err, res) =>
-      resolve(err ? `error: ${err.message}` : String(res.metricValues[0]!.metricValueFloat)),
-    ),
+  return keda.getMetrics(ref).then(
+    (res) => String(res.metricValues[0]!.metricValueFloat),
+    (err: Error) => `error: ${err.message}`,
   );
 }
 

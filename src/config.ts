@@ -1,36 +1,18 @@
 import { z } from 'zod';
+import { parseUnitDuration } from './common/duration.js';
 
 /**
  * Every setting has one default, one environment variable and one CLI flag. The table below
  * is the single source: the README's settings table and the Helm chart's values follow it.
  */
 
-const DURATION_UNITS_MS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-  y: 31_536_000_000,
-};
-
 /** Prometheus-style duration ("90s", "1h30m", "500ms") or a plain number of seconds. */
 export function parseDurationMs(text: string): number {
   const trimmed = text.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const part = /(\d+)(ms|y|w|d|h|m|s)/g;
-  let total = 0;
-  let consumed = 0;
-  for (let m = part.exec(trimmed); m !== null; m = part.exec(trimmed)) {
-    if (m.index !== consumed) break;
-    total += Number(m[1]) * DURATION_UNITS_MS[m[2]!]!;
-    consumed = part.lastIndex;
-  }
-  if (consumed === 0 || consumed !== trimmed.length) {
-    throw new Error(`"${text}" is not a duration (examples: 500ms, 30s, 10m, 1h30m)`);
-  }
-  return total;
+  const ms = parseUnitDuration(trimmed);
+  if (ms === undefined) throw new Error(`"${text}" is not a duration (examples: 500ms, 30s, 10m, 1h30m)`);
+  return ms;
 }
 
 /** Byte sizes: plain bytes or with a binary suffix ("4MiB", "512KiB", "1GiB"). */

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../src/protobuf.js';
+import { PROJECT_ROOT } from '../src/common/project-root.js';
 
 /**
  * `npm run lint`, the project's own script with the project's own configs, run on a tiny tree

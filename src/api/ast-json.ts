@@ -1,5 +1,5 @@
+import { formatFloatF } from '../common/go-format.js';
 import type { AtModifier, BinaryExpr, DurationExpr, Expr, VectorSelector } from '../promql/ast.js';
-import { formatFloatF } from '../promql/format.js';
 import { functionNamed } from '../promql/functions/table.js';
 import { leftSpine } from '../promql/parser/walk.js';
 import type { Matcher } from '../tsdb/matcher.js';

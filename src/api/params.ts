@@ -1,3 +1,4 @@
+import { parseUnitDuration } from '../common/duration.js';
 import { badData } from './errors.js';
 
 /**
@@ -13,8 +14,6 @@ const MAX_TIME_TEXT = '292277025-08-18T07:12:54.999999999Z';
 /** What Go's strconv.ParseFloat takes in decimal form: sign, digits with an optional point, exponent. */
 const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/;
-const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const DURATION_UNITS_MS = [31_536_000_000, 604_800_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
 const INTEGER = /^[+-]?\d+$/;
 
 /** Go's math.Round: halves away from zero. */
@@ -82,14 +81,8 @@ export function parseDuration(text: string): number {
     }
     return Math.trunc(seconds * 1000);
   }
-  const m = text === '' ? null : DURATION.exec(text);
-  if (m) {
-    let ms = 0;
-    for (let i = 0; i < DURATION_UNITS_MS.length; i++) {
-      if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * DURATION_UNITS_MS[i]!;
-    }
-    return ms;
-  }
+  const ms = parseUnitDuration(text);
+  if (ms !== undefined) return ms;
   throw new Error(`cannot parse ${JSON.stringify(text)} to a valid duration`);
 }
 

@@ -4,7 +4,7 @@ import { PromQLError } from '../promql/errors.js';
 import { parseQuery } from '../promql/parser/parse.js';
 import type { QueryResult, QueryValue } from '../promql/value.js';
 import { badData } from './errors.js';
-import { queryDataJson } from './format.js';
+import { queryDataJson } from './query-json.js';
 import { durationParam, invalidParam, limitParam, parseDuration, requiredTimeParam, timeParam } from './params.js';
 import { Form } from './request.js';
 import { sendSlicedJson } from './sliced-json.js';
@@ -20,7 +20,7 @@ async function evaluate(run: () => Promise<QueryResult>): Promise<QueryResult> {
   try {
     return await run();
   } catch (e) {
-    if (e instanceof PromQLError && e.kind === 'bad_data') throw invalidParam('query', e.message);
+    if (e instanceof PromQLError && e.code === 'BAD_DATA') throw invalidParam('query', e.message);
     throw e;
   }
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Scaler } from '../scaler/scaler.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { labelsGet, METRIC_NAME } from '../tsdb/labels.js';
-import { formatValue } from './format.js';
+import { formatValue } from './query-json.js';
 
 /**
  * Our own endpoints behind the web page: what KEDA has asked about, and what is stored.

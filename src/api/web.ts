@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { PROJECT_ROOT } from '../protobuf.js';
+import { PROJECT_ROOT } from '../common/project-root.js';
 
 const WEB = join(PROJECT_ROOT, 'web');
 const UPLOT = join(PROJECT_ROOT, 'node_modules', 'uplot', 'dist');

@@ -1,6 +1,11 @@
+import { UserError } from '../common/errors.js';
+
 /** The OTLP body could not be read: malformed protobuf or JSON, or a field of the wrong kind. */
-export class DecodeError extends Error {
+export class DecodeError extends UserError {
   override name = 'DecodeError';
+  constructor(message: string) {
+    super('BAD_DATA', message);
+  }
 }
 
 /** A metric or attribute name that no Prometheus name can be made from (empty, or only underscores). */

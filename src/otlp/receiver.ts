@@ -1,24 +1,16 @@
-import type { ServerInterceptor, UntypedServiceImplementation, ServiceDefinition } from '@grpc/grpc-js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { decodeJsonBody } from './decode-json.js';
-import { decodeWireRequest, decodeWireSlices } from './decode-wire.js';
+import { decodeJsonBody } from './decode/json.js';
+import { decodeWireRequest, decodeWireSlices } from './decode/wire.js';
 import type { Tsdb } from '../tsdb/db.js';
 import type { Series } from '../tsdb/series.js';
-import type { Running } from './delta.js';
-import { metricsServiceImplementation } from './grpc-service.js';
-import { otlpGrpcLimits } from './grpc-limits.js';
-import { handleOtlpHttp } from './http-handler.js';
-import { InflightBudget } from './inflight.js';
-import type { OtlpRequest } from './model.js';
-import { metricsServiceDefinition, type ExportResponse } from './proto.js';
-import type { OtlpSink, Transport } from './sink.js';
+import type { Running } from './translate/delta.js';
+import { InflightBudget } from './transport/inflight.js';
+import type { ExportResponse } from './transport/proto.js';
+import type { Encoding, OtlpSink, Transport } from './sink.js';
 import { runInSlices, SerialQueue } from './slices.js';
 import { OtlpStats } from './stats.js';
-import { Translator, type TranslateResult, type WantedNames } from './translate.js';
-
-export { OTLP_METRICS_SERVICE } from './proto.js';
+import { Translator, type TranslateResult, type WantedNames } from './translate/translator.js';
 
 /**
  * How long the transports' ingest runs before it lets the event loop serve other calls: short
@@ -27,7 +19,7 @@ export { OTLP_METRICS_SERVICE } from './proto.js';
 const SLICE_BUDGET_MS = 1;
 
 /** Called with a request's body once it is stored: what replication hands on to the other replicas. */
-export type AcceptedOtlp = (body: Uint8Array, encoding: 'protobuf' | 'json') => void;
+export type AcceptedOtlp = (body: Uint8Array, encoding: Encoding) => void;
 
 export type OtlpOptions = Pick<
   Config,
@@ -77,57 +69,36 @@ export class OtlpReceiver implements OtlpSink {
     return this.queue.hold(until);
   }
 
-  /** A body another replica stored and forwarded: stored as from gRPC, never handed on again. */
-  storeForwarded(bytes: Uint8Array, encoding: 'protobuf' | 'json'): Promise<ExportResponse> {
-    return encoding === 'protobuf' ? this.storeBody(bytes, 'grpc', false) : this.storeJsonBody(bytes, 'grpc', false);
-  }
-
   /**
-   * The transports' path: one request at a time, decoded and stored in slices so KEDA's calls
-   * are served in between; the answer comes once every point is stored.
+   * The one way in, for both transports: decodes a protobuf or OTLP/JSON ExportMetricsServiceRequest
+   * and stores its points, one request at a time and in slices, so KEDA's calls are served in
+   * between; the answer comes once every point is stored, with partial_success when some were
+   * rejected. Rejects with DecodeError when the body is malformed, storing nothing of it.
    */
-  storeProtobuf(bytes: Uint8Array, transport: Transport): Promise<ExportResponse> {
-    return this.storeBody(bytes, transport, true);
+  ingest(body: Uint8Array, encoding: Encoding, transport: Transport): Promise<ExportResponse> {
+    return this.store(body, encoding, transport, true);
   }
 
-  /** Decoded on its turn in the queue, like protobuf: only one decoded request is held at a time. */
-  storeJson(bytes: Uint8Array, transport: Transport): Promise<ExportResponse> {
-    return this.storeJsonBody(bytes, transport, true);
+  /** A body another replica stored and forwarded: stored as from gRPC, never handed on again. */
+  storeForwarded(body: Uint8Array, encoding: Encoding): Promise<ExportResponse> {
+    return this.store(body, encoding, 'grpc', false);
   }
 
-  private storeBody(bytes: Uint8Array, transport: Transport, handOn: boolean): Promise<ExportResponse> {
+  private store(body: Uint8Array, encoding: Encoding, transport: Transport, handOn: boolean): Promise<ExportResponse> {
     return this.queue.run(async () => {
-      const request = await runInSlices(decodeWireSlices(bytes), SLICE_BUDGET_MS);
+      // JSON is decoded whole: JSON.parse cannot pause. Either way only one decoded request is held at a time.
+      const request = encoding === 'protobuf' ? await runInSlices(decodeWireSlices(body), SLICE_BUDGET_MS) : decodeJsonBody(body);
       this.stats.requests[transport]++;
       const response = this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
-      if (handOn) this.accepted?.(bytes, 'protobuf');
+      if (handOn) this.accepted?.(body, encoding);
       return response;
     });
   }
 
-  private storeJsonBody(bytes: Uint8Array, transport: Transport, handOn: boolean): Promise<ExportResponse> {
-    return this.queue.run(async () => {
-      const request = decodeJsonBody(bytes);
-      this.stats.requests[transport]++;
-      const response = this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
-      if (handOn) this.accepted?.(bytes, 'json');
-      return response;
-    });
-  }
-
-  store(request: OtlpRequest, transport: Transport): Promise<ExportResponse> {
-    return this.queue.run(async () => {
-      this.stats.requests[transport]++;
-      return this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
-    });
-  }
-
-  /** Decodes and stores without pausing, on the caller's turn (in-process use); throws DecodeError when malformed. */
-  exportProtobuf(bytes: Uint8Array, transport: Transport): ExportResponse {
-    return this.export(decodeWireRequest(bytes), transport);
-  }
-
-  export(request: OtlpRequest, transport: Transport): ExportResponse {
+  /** ingest without pausing, on the caller's turn (in-process use: the bench, tests); throws DecodeError when malformed. */
+  ingestNow(body: Uint8Array, encoding: Encoding, transport: Transport): ExportResponse {
+    const request = encoding === 'protobuf' ? decodeWireRequest(body) : decodeJsonBody(body);
+    this.stats.requests[transport]++;
     return this.respond(this.translator.translate(request, Date.now()), transport);
   }
 
@@ -149,25 +120,5 @@ export class OtlpReceiver implements OtlpSink {
       'OTLP data points rejected',
     );
     return { partialSuccess: { rejectedDataPoints: result.rejectedDataPoints, errorMessage: result.errorMessage } };
-  }
-
-  handleHttp(req: IncomingMessage, res: ServerResponse): void {
-    handleOtlpHttp(req, res, this);
-  }
-
-  grpcDefinition(): ServiceDefinition {
-    return metricsServiceDefinition();
-  }
-
-  grpcImplementation(): UntypedServiceImplementation {
-    return metricsServiceImplementation(this);
-  }
-
-  /**
-   * The gRPC server interceptor that holds Export calls (and the methods of `alsoBound`, each with
-   * its limit as sent) to the size limit as sent and to the in-flight budget.
-   */
-  grpcInterceptor(alsoBound?: ReadonlyMap<string, number>): ServerInterceptor {
-    return otlpGrpcLimits(this, alsoBound);
   }
 }

@@ -1,6 +1,6 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { header, HEADER_BYTES, type SnapshotTarget } from './format.js';
+import { header, HEADER_BYTES, type SnapshotTarget } from './snapshot-format.js';
 import { encodeSliced, type EncodeOptions } from './sliced.js';
 
 export const SNAPSHOT_FILE = 'snapshot';

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { ByteWriter } from './bytes.js';
-import { encodeBody, type SnapshotTarget } from './format.js';
+import { encodeBody, type SnapshotTarget } from './snapshot-format.js';
 
 /** Encoded bytes are handed on once this many have gathered, so the encoder holds little memory. */
 const FLUSH_BYTES = 1 << 20;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { moveAside, removeTemp, SNAPSHOT_FILE, writeSnapshotFile } from './file.js';
 import { WriteAborted } from './sliced.js';
-import { checkedBody, restoreBody, SnapshotRefused, type SnapshotTarget } from './format.js';
+import { checkedBody, restoreBody, SnapshotRefused, type SnapshotTarget } from './snapshot-format.js';
 
 /**
  * How long one slice of a periodic write may hold the event loop: KEDA's GetMetrics should

@@ -1,6 +1,6 @@
 import type { PosRange } from './ast.js';
 import { lineCol } from './errors.js';
-import { formatFloatG, formatFloatPrecisionG, formatRFC3339Seconds } from './format.js';
+import { formatFloatG, formatFloatPrecisionG, formatRFC3339Seconds } from '../common/go-format.js';
 
 const MONOTONICITY_INFO =
   'PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)';

@@ -1,18 +1,14 @@
+import { UserError, type ErrorCode } from '../common/errors.js';
 import type { PosRange } from './ast.js';
 
 /**
- * Every error a query can raise, in one place. `kind` maps to the Prometheus HTTP API's
- * errorType, and the scaler maps it to a gRPC status code.
+ * Every error a query can raise, in one place. Its code (common/errors.ts) gives the Prometheus
+ * HTTP API's errorType and the gRPC status the scaler answers with.
  */
-export type PromQLErrorKind = 'bad_data' | 'timeout' | 'execution' | 'canceled';
-
-export class PromQLError extends Error {
+export class PromQLError extends UserError {
   override name = 'PromQLError';
-  constructor(
-    readonly kind: PromQLErrorKind,
-    message: string,
-  ) {
-    super(message);
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
   }
 }
 
@@ -27,7 +23,7 @@ export class ParseError extends PromQLError {
     readonly reason: string,
     query: string,
   ) {
-    super('bad_data', `${lineCol(query, pos.start)}: parse error: ${reason}`);
+    super('BAD_DATA', `${lineCol(query, pos.start)}: parse error: ${reason}`);
   }
 }
 
@@ -35,7 +31,7 @@ export class ParseError extends PromQLError {
 export class QueryTimeoutError extends PromQLError {
   override name = 'QueryTimeoutError';
   constructor(timeoutMs: number, stage: 'query queue' | 'expression evaluation') {
-    super('timeout', `query timed out in ${stage} after ${timeoutMs / 1000}s`);
+    super('TIMEOUT', `query timed out in ${stage} after ${timeoutMs / 1000}s`);
   }
 }
 
@@ -47,7 +43,7 @@ export class TooManySamplesError extends PromQLError {
   override name = 'TooManySamplesError';
   constructor(limit: number, inFlight = 0) {
     const shared = inFlight > 0 ? `, shared with queries in flight holding ${inFlight}` : '';
-    super('execution', `query processing would load too many samples into memory in query execution (limit ${limit}${shared})`);
+    super('TOO_MANY_SAMPLES', `query processing would load too many samples into memory in query execution (limit ${limit}${shared})`);
   }
 }
 
@@ -55,7 +51,7 @@ export class TooManySamplesError extends PromQLError {
 export class EvalError extends PromQLError {
   override name = 'EvalError';
   constructor(message: string) {
-    super('execution', message);
+    super('EXECUTION', message);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Buffer } from 'node:buffer';
 import type { MetricMetadata } from '../tsdb/db.js';
 import { runToEnd, type Sliced } from '../otlp/slices.js';
-import { I64, LEN, VARINT, WireReader } from './wire.js';
+import { I64, LEN, VARINT, WireReader } from '../common/wire.js';
 
 /*
  * prometheus.WriteRequest (Remote-Write 1.0) and io.prometheus.write.v2.Request (2.0) read straight
@@ -104,7 +104,7 @@ const V2_MESSAGE = 'io.prometheus.write.v2.Request';
 /** Series (or 2.0 top-level fields) decoded between two places where sliced decoding may pause. */
 const PER_PAUSE = 64;
 
-/** Decodes a request without pausing (in-process use); throws RemoteWriteError when it is malformed. */
+/** Decodes a request without pausing (in-process use); throws UserError when it is malformed. */
 export function decodeWriteRequest(body: Buffer, protocol: Protocol): WriteBatch {
   return runToEnd(decodeSlices(body, protocol));
 }

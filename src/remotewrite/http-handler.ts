@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readReservedBody, RETRY_AFTER_SECONDS, type InflightBudget, type Reservation } from '../otlp/inflight.js';
+import { declaredOverLimit, readReservedBody, RETRY_AFTER_SECONDS, type InflightBudget, type Reservation } from '../otlp/transport/inflight.js';
 import type { Protocol } from './decode.js';
-import { RemoteWriteError } from './errors.js';
+import { ERRORS, UserError, type ErrorCode } from '../common/errors.js';
 import type { StoreResult } from './store.js';
 
 export const REMOTE_WRITE_PATH = '/api/v1/write';
@@ -19,7 +19,7 @@ export interface RemoteWriteSink {
   readonly budget: InflightBudget;
   /**
    * Decompresses, decodes and stores a body, reserving its decompressed bytes on `reservation`
-   * first; rejects with RemoteWriteError when it is refused whole.
+   * first; rejects with UserError when it is refused whole.
    */
   store(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult>;
   /** A request refused whole (unsupported, too large, malformed, over the in-flight budget), for the counters and the log. */
@@ -60,53 +60,53 @@ export function protocolOf(contentType: string | undefined): Protocol | undefine
  * with Retry-After, as the specification allows for an overloaded receiver.
  */
 export function handleRemoteWrite(req: IncomingMessage, res: ServerResponse, sink: RemoteWriteSink): void {
-  const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
+  const fail = (code: ErrorCode, message: string, headers: Record<string, string> = {}) => {
+    const status = ERRORS[code].http;
     sink.refused(status, message);
     reply(res, status, message, headers);
     // Whatever the client is still sending is not wanted; let it drain without buffering.
     req.resume();
   };
-  if (req.method !== 'POST') return fail(405, `method ${req.method} not allowed on ${REMOTE_WRITE_PATH}: use POST`, { allow: 'POST' });
+  if (req.method !== 'POST') return fail('METHOD_NOT_ALLOWED', `method ${req.method} not allowed on ${REMOTE_WRITE_PATH}: use POST`, { allow: 'POST' });
   const contentType = req.headers['content-type'];
   const protocol = protocolOf(contentType);
   if (protocol === undefined) {
     return fail(
-      415,
+      'UNSUPPORTED_MEDIA_TYPE',
       `unsupported content-type ${JSON.stringify(contentType)}: send ${PROTOBUF} with proto=prometheus.WriteRequest or proto=io.prometheus.write.v2.Request`,
     );
   }
   const encoding = (req.headers['content-encoding'] ?? 'snappy').trim().toLowerCase();
-  if (encoding !== 'snappy') return fail(415, `unsupported content-encoding ${JSON.stringify(encoding)}: remote write bodies are snappy-compressed`);
+  if (encoding !== 'snappy')
+    return fail('UNSUPPORTED_MEDIA_TYPE', `unsupported content-encoding ${JSON.stringify(encoding)}: remote write bodies are snappy-compressed`);
   const { maxRequestBytes } = sink.limits;
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > maxRequestBytes) {
-    return fail(413, `request body of ${declared} bytes is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
-  }
+  const overLimit = declaredOverLimit(req, maxRequestBytes);
+  if (overLimit !== undefined) return fail('TOO_LARGE', overLimit, { connection: 'close' });
 
   const reservation = sink.budget.reserve();
   /** Ends the request with an error; what it reserved is given back. */
-  const stop = (status: number, message: string, headers: Record<string, string> = {}) => {
+  const stop = (code: ErrorCode, message: string, headers: Record<string, string> = {}) => {
     reservation.release();
-    fail(status, message, status === 429 ? { ...headers, 'retry-after': String(RETRY_AFTER_SECONDS) } : headers);
+    fail(code, message, code === 'OVER_BUDGET' ? { ...headers, 'retry-after': String(RETRY_AFTER_SECONDS) } : headers);
   };
 
   // An aborted upload ends here; readReservedBody gives back what it held when the request closes.
   req.on('error', () => undefined);
   readReservedBody(req, maxRequestBytes, reservation, (body) => {
-    if (body === 'too-large') return stop(413, `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
-    if (body === 'no-budget') return stop(429, sink.budget.fullMessage);
+    if (body === 'too-large') return stop('TOO_LARGE', `request body is over the limit of ${maxRequestBytes} bytes`, { connection: 'close' });
+    if (body === 'no-budget') return stop('OVER_BUDGET', sink.budget.fullMessage);
     sink.store(body, protocol, reservation).then(
       (result) => {
         reservation.release();
         const headers = writtenHeaders(result);
         if (result.rejected === 0) return reply(res, 204, '', headers);
-        reply(res, 400, result.errorMessage, headers);
+        reply(res, ERRORS.BAD_DATA.http, result.errorMessage, headers);
       },
       (e: unknown) => {
-        if (e instanceof RemoteWriteError) return stop(e.status, e.message, writtenHeaders(undefined));
+        if (e instanceof UserError) return stop(e.code, e.message, writtenHeaders(undefined));
         sink.unexpected(e);
         // A retry is safe: storing a sample again at the same timestamp overwrites it.
-        stop(500, 'internal error while storing the request');
+        stop('INTERNAL', 'internal error while storing the request');
       },
     );
   });

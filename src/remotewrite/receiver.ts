@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { InflightBudget, Reservation } from '../otlp/inflight.js';
+import type { InflightBudget, Reservation } from '../otlp/transport/inflight.js';
 import { runInSlices, SerialQueue } from '../otlp/slices.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { decodeSlices, type Protocol } from './decode.js';
 import { handleRemoteWrite, REMOTE_WRITE_PATH, type RemoteWriteSink } from './http-handler.js';
-import { RemoteWriteError } from './errors.js';
+import { UserError } from '../common/errors.js';
 import { decompressSnappy, snappyDeclaredLength } from './snappy.js';
 import { RemoteWriteStats } from './stats.js';
 import { RemoteWriteStore, type StoreResult } from './store.js';
@@ -85,7 +85,7 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
       const { maxDecompressedBytes } = this.limits;
       // A declared length over the limit or malformed is refused by decompressSnappy, reserving nothing.
       const declared = snappyDeclaredLength(body);
-      if (declared > 0 && declared <= maxDecompressedBytes && !reservation.grow(declared)) throw new RemoteWriteError(429, this.budget.fullMessage);
+      if (declared > 0 && declared <= maxDecompressedBytes && !reservation.grow(declared)) throw new UserError('OVER_BUDGET', this.budget.fullMessage);
       const message = await runInSlices(decompressSnappy(body, maxDecompressedBytes), SLICE_BUDGET_MS);
       const batch = await runInSlices(decodeSlices(message, protocol), SLICE_BUDGET_MS);
       this.stats.requests[protocol]++;

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
+import { UserError } from '../common/errors.js';
 import type { Sliced } from '../otlp/slices.js';
-import { RemoteWriteError } from './errors.js';
 
 /**
  * The uncompressed length a snappy block declares in its header (a little-endian varint of at
@@ -39,7 +39,7 @@ export function* decompressSnappy(block: Buffer, maxDecompressedBytes: number): 
   const [declared, headerBytes] = declaredLength(block);
   if (declared < 0) throw invalid('the uncompressed length in its header is malformed');
   if (declared > maxDecompressedBytes) {
-    throw new RemoteWriteError(413, `snappy body declares ${declared} uncompressed bytes, over the limit of ${maxDecompressedBytes} bytes`);
+    throw new UserError('TOO_LARGE', `snappy body declares ${declared} uncompressed bytes, over the limit of ${maxDecompressedBytes} bytes`);
   }
   const out = Buffer.allocUnsafe(declared);
   let pos = headerBytes;
@@ -101,10 +101,10 @@ export function* decompressSnappy(block: Buffer, maxDecompressedBytes: number): 
   return out;
 }
 
-function invalid(fault: string): RemoteWriteError {
-  return new RemoteWriteError(400, `invalid snappy body: ${fault}`);
+function invalid(fault: string): UserError {
+  return new UserError('BAD_DATA', `invalid snappy body: ${fault}`);
 }
 
-function overrun(declared: number): RemoteWriteError {
+function overrun(declared: number): UserError {
   return invalid(`it produces more than the ${declared} bytes its header declares`);
 }

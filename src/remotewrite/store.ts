@@ -1,5 +1,5 @@
-import { labelLimitViolation } from '../otlp/label-limits.js';
-import { MAX_AHEAD_MS, STORE_REJECT_TEXT } from '../otlp/translate.js';
+import { labelLimitViolation } from '../otlp/translate/label-limits.js';
+import { MAX_AHEAD_MS, STORE_REJECT_TEXT } from '../otlp/translate/rejections.js';
 import { AppendStatus, type MetricMetadata, type Tsdb } from '../tsdb/db.js';
 import { labelsGet, METRIC_NAME, type Labels } from '../tsdb/labels.js';
 import type { Series } from '../tsdb/series.js';

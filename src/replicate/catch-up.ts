@@ -1,6 +1,6 @@
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { checkedBody, restoreBody, SnapshotRefused, type RestoreResult, type SnapshotTarget } from '../persist/format.js';
+import { checkedBody, restoreBody, SnapshotRefused, type RestoreResult, type SnapshotTarget } from '../persist/snapshot-format.js';
 import { peerRequest } from './http-client.js';
 import type { Peer } from './peers.js';
 import type { Sequences } from './sequences.js';

@@ -1,10 +1,9 @@
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { DecodeError } from '../otlp/errors.js';
-import { RETRY_AFTER_SECONDS, type InflightBudget } from '../otlp/inflight.js';
-import { encodeRetryStatus } from '../otlp/proto.js';
+import { UserError } from '../common/errors.js';
 import type { OtlpReceiver } from '../otlp/receiver.js';
-import { RemoteWriteError } from '../remotewrite/errors.js';
+import { RETRY_AFTER_SECONDS, type InflightBudget } from '../otlp/transport/inflight.js';
+import { encodeRetryStatus } from '../otlp/transport/proto.js';
 import type { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import type { Sequences } from './sequences.js';
 import { BODY_KINDS, META_KIND, META_SENDER, META_SEQ, type BodyKind } from './wire.js';
@@ -69,13 +68,13 @@ export function forwardImplementation(deps: ReceiveDeps, counters: ReceiveCounte
         },
         (e: unknown) => {
           reservation.release();
-          if (e instanceof RemoteWriteError && e.status === 429) {
+          if (e instanceof UserError && e.code === 'OVER_BUDGET') {
             // With RetryInfo, as the OTLP interceptor's budget refusals: the sender keeps the body and tries again.
             const metadata = new Metadata();
             metadata.set('grpc-status-details-bin', encodeRetryStatus(status.RESOURCE_EXHAUSTED, e.message, RETRY_AFTER_SECONDS));
             return callback({ code: status.RESOURCE_EXHAUSTED, details: e.message, metadata });
           }
-          if (e instanceof DecodeError || e instanceof RemoteWriteError) return refuse(status.INVALID_ARGUMENT, e.message);
+          if (e instanceof UserError) return refuse(e.kind.grpc, e.message);
           deps.log.error({ err: e, kind }, 'storing a forwarded body failed unexpectedly');
           refuse(status.INTERNAL, 'internal error while storing the forwarded body');
         },

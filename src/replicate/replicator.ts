@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { SnapshotTarget } from '../persist/format.js';
+import type { SnapshotTarget } from '../persist/snapshot-format.js';
 import type { OtlpReceiver } from '../otlp/receiver.js';
 import type { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import type { Tsdb } from '../tsdb/db.js';

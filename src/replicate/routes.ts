@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { header, type SnapshotTarget } from '../persist/format.js';
+import { header, type SnapshotTarget } from '../persist/snapshot-format.js';
 import { encodeSliced } from '../persist/sliced.js';
 import type { Peer, PeerSet } from './peers.js';
 import { JOIN_PATH, SNAPSHOT_PATH } from './wire.js';

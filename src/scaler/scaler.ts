@@ -1,17 +1,17 @@
-import { status } from '@grpc/grpc-js';
+import { UserError } from '../common/errors.js';
+import { defaultConfig } from '../config.js';
 import type { Expr } from '../promql/ast.js';
+import { formatRFC3339Seconds } from '../common/go-format.js';
 import type { Engine } from '../promql/eval/engine.js';
-import { metricNamesOf } from '../promql/parser/selectors.js';
-import { lineCol, PromQLError, TooManySamplesError } from '../promql/errors.js';
-import { earliestRead, lookBackOf, type LookBack } from '../promql/parser/look-back.js';
 import type { Lane } from '../promql/eval/lane.js';
+import { lineCol, PromQLError } from '../promql/errors.js';
+import { earliestRead, lookBackOf, type LookBack } from '../promql/parser/look-back.js';
 import { parseExpr } from '../promql/parser/parse.js';
-import { formatRFC3339Seconds } from '../promql/format.js';
 import { formatDuration } from '../promql/parser/printer.js';
+import { metricNamesOf } from '../promql/parser/selectors.js';
 import { documentedType, typeOf } from '../promql/parser/typecheck.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { Matcher } from '../tsdb/matcher.js';
-import { ScalerError } from './errors.js';
 import { EvaluationStats, ScaledObjectStatus } from './status.js';
 import { metadataKey, parseTrigger, type ScaledObjectRef, type TriggerSpec } from './trigger.js';
 import { WantedNames } from './wanted.js';
@@ -67,7 +67,8 @@ export class Scaler {
     private readonly tsdb: Tsdb,
     opts: Partial<ScalerOptions> = {},
   ) {
-    this.options = { maxTriggers: 10_000, errIfNotFound: false, lazySeries: false, now: Date.now, ...opts };
+    const { errIfNotFound, lazySeries } = defaultConfig();
+    this.options = { maxTriggers: 10_000, errIfNotFound, lazySeries, now: Date.now, ...opts };
     this.wanted = new WantedNames((name) => tsdb.select([new Matcher('=', '__name__', name)]).length > 0);
     this.status = new ScaledObjectStatus(this.options.now);
     this.lane = engine.newLane();
@@ -88,13 +89,13 @@ export class Scaler {
     try {
       expr = parseExpr(spec.query);
     } catch (e) {
-      if (e instanceof PromQLError) throw new ScalerError(status.INVALID_ARGUMENT, `trigger metadata "metricQuery": ${e.message}`);
+      if (e instanceof PromQLError) throw new UserError('BAD_DATA', `trigger metadata "metricQuery": ${e.message}`);
       throw e;
     }
     const type = typeOf(expr);
     if (type === 'matrix' || type === 'string') {
-      throw new ScalerError(
-        status.INVALID_ARGUMENT,
+      throw new UserError(
+        'BAD_DATA',
         `trigger metadata "metricQuery": ${lineCol(spec.query, expr.pos.start)}: the query gives a ${documentedType(type)}; KEDA needs a scalar or an instant vector${type === 'matrix' ? ' (wrap it in a function over time such as rate(...) or max_over_time(...))' : ''}`,
       );
     }
@@ -120,7 +121,7 @@ export class Scaler {
     const { spec } = trigger;
     const now = this.options.now();
     const notYet = this.windowNotHeld(trigger, now);
-    if (notYet !== undefined) return this.fail(trigger, new ScalerError(status.UNAVAILABLE, notYet), now);
+    if (notYet !== undefined) return this.fail(trigger, new UserError('NOT_READY', notYet), now);
     let value: number | undefined;
     const started = performance.now();
     try {
@@ -134,7 +135,7 @@ export class Scaler {
       const ifNotFound = spec.ifNotFound ?? (this.options.errIfNotFound ? 'error' : 0);
       if (ifNotFound === 'error') {
         const why = `query ${JSON.stringify(spec.query)} found no series, and the trigger asks for an error then (errIfNotFound): KEDA applies the ScaledObject's fallback`;
-        return this.fail(trigger, new ScalerError(status.UNAVAILABLE, why), now);
+        return this.fail(trigger, new UserError('NOT_READY', why), now);
       }
       value = ifNotFound;
     }
@@ -145,7 +146,7 @@ export class Scaler {
     return { value, active };
   }
 
-  private fail(trigger: CompiledTrigger, err: ScalerError, now: number): never {
+  private fail(trigger: CompiledTrigger, err: UserError, now: number): never {
     this.status.recordError(trigger, err.message, now);
     throw err;
   }
@@ -252,22 +253,19 @@ export class Scaler {
       case 'vector':
         if (value.samples.length === 0) return undefined;
         if (value.samples.length > 1) {
-          throw new ScalerError(
-            status.INVALID_ARGUMENT,
+          throw new UserError(
+            'BAD_DATA',
             `query ${JSON.stringify(trigger.spec.query)} returned ${value.samples.length} series; KEDA needs one value: wrap the query in an aggregation such as sum(...) or max(...)`,
           );
         }
         v = value.samples[0]!.v;
         break;
       default:
-        throw new ScalerError(
-          status.INVALID_ARGUMENT,
-          `query ${JSON.stringify(trigger.spec.query)} returns a ${value.type}; KEDA needs a scalar or an instant vector`,
-        );
+        throw new UserError('BAD_DATA', `query ${JSON.stringify(trigger.spec.query)} returns a ${value.type}; KEDA needs a scalar or an instant vector`);
     }
     if (!Number.isFinite(v)) {
-      throw new ScalerError(
-        status.OUT_OF_RANGE,
+      throw new UserError(
+        'NOT_A_NUMBER',
         `query ${JSON.stringify(trigger.spec.query)} returned ${v}, which KEDA cannot scale on (a division by zero or an empty rate window?)`,
       );
     }
@@ -281,28 +279,10 @@ function reads(lookBack: LookBack, from: number): string {
   return `the query reads ${formatDuration(lookBack.relativeMs!)} back`;
 }
 
-function toScalerError(e: unknown): ScalerError {
-  if (e instanceof ScalerError) return e;
-  if (e instanceof PromQLError) {
-    const code = promqlErrorCode(e);
-    return new ScalerError(code, `query evaluation failed: ${e.message}`);
-  }
-  return new ScalerError(status.INTERNAL, `query evaluation failed: ${(e as Error).message}`);
-}
-
-/**
- * What KEDA should make of a query error. Runtime errors of a query (many-to-many matching,
- * duplicate series) are the query's fault like syntax errors are; only the unexpected is INTERNAL.
- */
-function promqlErrorCode(e: PromQLError): status {
-  if (e instanceof TooManySamplesError) return status.RESOURCE_EXHAUSTED;
-  switch (e.kind) {
-    case 'timeout':
-      return status.DEADLINE_EXCEEDED;
-    case 'canceled':
-      return status.CANCELLED;
-    case 'bad_data':
-    case 'execution':
-      return status.INVALID_ARGUMENT;
-  }
+function toScalerError(e: unknown): UserError {
+  // Runtime errors of a query (many-to-many matching, duplicate series) are the query's fault like
+  // syntax errors are (the table answers both INVALID_ARGUMENT); only the unexpected is INTERNAL.
+  if (e instanceof PromQLError) return new UserError(e.code, `query evaluation failed: ${e.message}`);
+  if (e instanceof UserError) return e;
+  return new UserError('INTERNAL', `query evaluation failed: ${(e as Error).message}`);
 }

@@ -8,9 +8,9 @@ import {
 } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { grpcErrorOf, UserError } from '../common/errors.js';
 import { loadProto, serviceDefinition } from '../protobuf.js';
 import type { Tsdb } from '../tsdb/db.js';
-import { ScalerError } from './errors.js';
 import type { CompiledTrigger, Scaler } from './scaler.js';
 import type { ScaledObjectRef } from './trigger.js';
 
@@ -44,8 +44,11 @@ interface ActiveStream {
   pending: boolean;
 }
 
+/** Open StreamIsActive streams are evaluated at least this often, so draining rate windows are noticed without new samples. */
+const STREAM_RECHECK_MS = 10_000;
+
 export interface ExternalScalerOptions {
-  /** Streams are re-evaluated at least this often, so rate windows that drain are noticed without new samples. */
+  /** Streams are re-evaluated at least this often (tests shorten it). */
   streamRecheckMs: number;
   onCall?: CallCounter;
 }
@@ -53,11 +56,6 @@ export interface ExternalScalerOptions {
 function specOf(trigger: CompiledTrigger): MetricSpecMessage {
   const { metricName, targetValue } = trigger.spec;
   return { metricName, targetSize: Math.max(1, Math.round(targetValue)), targetSizeFloat: targetValue };
-}
-
-function grpcError(e: unknown): { code: status; details: string } {
-  if (e instanceof ScalerError) return { code: e.code, details: e.message };
-  return { code: status.INTERNAL, details: e instanceof Error ? e.message : String(e) };
 }
 
 /**
@@ -77,7 +75,7 @@ export class ExternalScalerService {
     private readonly scaler: Scaler,
     tsdb: Tsdb,
     private readonly log: Logger,
-    private readonly options: ExternalScalerOptions = { streamRecheckMs: 10_000 },
+    private readonly options: Partial<ExternalScalerOptions> = {},
   ) {
     this.unsubscribe = tsdb.onIngest((names) => {
       for (const s of this.streams) {
@@ -89,7 +87,7 @@ export class ExternalScalerService {
     });
     this.timer = setInterval(() => {
       for (const s of this.streams) if (!s.pending) this.schedule(s);
-    }, this.options.streamRecheckMs);
+    }, this.options.streamRecheckMs ?? STREAM_RECHECK_MS);
     this.timer.unref();
   }
 
@@ -106,7 +104,7 @@ export class ExternalScalerService {
       GetMetrics: (call: ServerUnaryCall<GetMetricsRequest, unknown>, cb: sendUnaryData<unknown>) =>
         void this.unary('GetMetrics', cb, async () => {
           const ref = call.request.scaledObjectRef;
-          if (!ref) throw new ScalerError(status.INVALID_ARGUMENT, 'GetMetrics needs scaledObjectRef');
+          if (!ref) throw new UserError('BAD_DATA', 'GetMetrics needs scaledObjectRef');
           const trigger = this.scaler.compile(ref);
           const { value } = await this.scaler.read(trigger);
           const metricName = call.request.metricName || trigger.spec.metricName;
@@ -132,7 +130,7 @@ export class ExternalScalerService {
     try {
       result = await answer();
     } catch (e) {
-      const err = grpcError(e);
+      const err = grpcErrorOf(e);
       this.options.onCall?.(rpc, err.code);
       this.log.debug({ rpc, code: status[err.code], err: err.details }, 'scaler call failed');
       cb(err);
@@ -149,7 +147,7 @@ export class ExternalScalerService {
       this.options.onCall?.(rpc, status.OK);
       return trigger;
     } catch (e) {
-      const err = grpcError(e);
+      const err = grpcErrorOf(e);
       this.options.onCall?.(rpc, err.code);
       call.emit('error', err);
       return undefined;

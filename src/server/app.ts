@@ -1,26 +1,29 @@
+import { ERRORS } from '../common/errors.js';
 import { Server as GrpcServer, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { buildApi } from '../api/app.js';
+import { buildApi } from '../api/http-api.js';
 import { SelfMetrics } from '../api/self-metrics.js';
 import type { Config } from '../config.js';
 import { Engine } from '../promql/eval/engine.js';
 import { Scaler } from '../scaler/scaler.js';
 import { EXTERNAL_SCALER_SERVICE, ExternalScalerService, externalScalerDefinition } from '../scaler/service.js';
 import { Tsdb } from '../tsdb/db.js';
-import { OtlpReceiver, OTLP_METRICS_SERVICE } from '../otlp/receiver.js';
+import { OtlpReceiver } from '../otlp/receiver.js';
+import { otlpGrpcLimits } from '../otlp/transport/grpc-limits.js';
+import { metricsServiceImplementation } from '../otlp/transport/grpc-service.js';
+import { handleOtlpHttp } from '../otlp/transport/http-handler.js';
+import { metricsServiceDefinition, OTLP_METRICS_SERVICE } from '../otlp/transport/proto.js';
 import { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import { Snapshots } from '../persist/snapshots.js';
-import type { SnapshotTarget } from '../persist/format.js';
+import type { SnapshotTarget } from '../persist/snapshot-format.js';
 import { Replicator } from '../replicate/replicator.js';
 import { grpcRequestDeadline } from './grpc-deadline.js';
-import { healthDefinition, HealthService } from './health.js';
+import { healthDefinition, HealthService } from './grpc-health.js';
 import { Listener, MAX_CONNECTIONS_PER_LISTENER, type ListenerLimits } from './listeners.js';
 import { refuseMalformed } from './malformed.js';
 import { TlsFiles } from './tls.js';
 
 const GC_INTERVAL_MS = 15_000;
-/** Open StreamIsActive streams are evaluated at least this often, so draining rate windows are noticed without new samples. */
-const STREAM_RECHECK_MS = 10_000;
 /**
  * Streams one HTTP/2 connection may have open at once. KEDA's operator shares one connection
  * among every ScaledObject pointing at this address, each holding a StreamIsActive stream open.
@@ -78,10 +81,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   const scaler = new Scaler(engine, tsdb, { errIfNotFound: config.errIfNotFound, lazySeries: config.lazySeries });
   const selfMetrics = new SelfMetrics();
-  const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }), {
-    streamRecheckMs: STREAM_RECHECK_MS,
-    onCall: selfMetrics.countScalerCall,
-  });
+  const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }), { onCall: selfMetrics.countScalerCall });
   const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
   if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
   const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, otlp.budget, log.child({ component: 'remote-write' })) : undefined;
@@ -123,7 +123,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const grpc = new GrpcServer({
     // OTLP Export's limit as sent and its share of the in-flight budget; this one bounds every message once inflated.
     // The deadline comes last, so grpc-js runs it outermost and its refusal passes through the budget's release.
-    interceptors: [otlp.grpcInterceptor(replicator?.boundedMethods()), grpcRequestDeadline(config.requestTimeoutMs)],
+    interceptors: [otlpGrpcLimits(otlp, replicator?.boundedMethods()), grpcRequestDeadline(config.requestTimeoutMs)],
     'grpc.max_receive_message_length': config.maxDecompressedBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
@@ -134,7 +134,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
   });
   const services: [ServiceDefinition, UntypedServiceImplementation][] = [
-    [otlp.grpcDefinition(), otlp.grpcImplementation()],
+    [metricsServiceDefinition(), metricsServiceImplementation(otlp)],
     [externalScalerDefinition(), scalerService.implementation()],
     [healthDefinition(), health.implementation()],
   ];
@@ -170,16 +170,16 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       'otlp-http',
       {
         grpc: injector,
-        http: (req, res) => (remoteWrite && RemoteWriteReceiver.owns(req) ? remoteWrite.handleHttp(req, res) : otlp.handleHttp(req, res)),
+        http: (req, res) => (remoteWrite && RemoteWriteReceiver.owns(req) ? remoteWrite.handleHttp(req, res) : handleOtlpHttp(req, res, otlp)),
         // Refusals as the OTLP spec's JSON google.rpc.Status, code INVALID_ARGUMENT.
-        refusalBody: (message) => JSON.stringify({ code: 3, message }),
+        refusalBody: (message) => JSON.stringify({ code: ERRORS.BAD_DATA.grpc, message }),
       },
       log,
       { limits, tls },
     ),
     http: new Listener(
       'http',
-      { http: (req, res) => api.routing(req, res), refusalBody: (error) => JSON.stringify({ status: 'error', errorType: 'bad_data', error }) },
+      { http: (req, res) => api.routing(req, res), refusalBody: (error) => JSON.stringify({ status: 'error', errorType: ERRORS.BAD_DATA.errorType, error }) },
       log,
       { limits, tls },
     ),

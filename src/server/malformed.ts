@@ -1,4 +1,5 @@
-import { status, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { grpcErrorOf, UserError } from '../common/errors.js';
 import { MalformedMessage } from '../protobuf.js';
 
 type Handler = (
@@ -16,7 +17,7 @@ export function refuseMalformed(implementation: UntypedServiceImplementation): U
     const inner = handler as unknown as Handler;
     const guarded: Handler = (call, callback) => {
       if (!(call.request instanceof MalformedMessage)) return inner(call, callback);
-      const err = { code: status.INVALID_ARGUMENT, details: call.request.reason };
+      const err = grpcErrorOf(new UserError('BAD_DATA', call.request.reason));
       if (callback) callback(err);
       else call.emit('error', err);
     };

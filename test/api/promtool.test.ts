@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatValue } from '../../src/api/format.js';
+import { formatValue } from '../../src/api/query-json.js';
 import type { App } from '../../src/server/app.js';
 import { labelsString, labelsToRecord, METRIC_NAME } from '../../src/tsdb/labels.js';
 import { Matcher } from '../../src/tsdb/matcher.js';

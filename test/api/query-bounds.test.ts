@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { startTestApp } from '../support/app.js';
-import { KedaClient } from '../support/keda-client.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 import { podMeterProvider } from '../support/otel.js';
 import { apiGet, baseUrl, seed, wholeSecondNow, type ApiResponse } from './http.js';
 

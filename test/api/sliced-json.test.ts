@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { queryDataJson } from '../../src/api/format.js';
+import { queryDataJson } from '../../src/api/query-json.js';
 import { jsonArray, sendSlicedJson } from '../../src/api/sliced-json.js';
 import type { QueryValue } from '../../src/promql/value.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';

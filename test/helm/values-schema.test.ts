@@ -87,7 +87,7 @@ describe('values.schema.json', () => {
   it('accepts exactly the durations the program parses', () => {
     const durationSchema = schema.properties.config.properties.retention;
     const check = new Ajv({ strict: false }).compile(durationSchema);
-    for (const text of ['10m', '1h30m', '500ms', '90', '1.5', '2d', '1w', '10 m', 'm', '10mm', '1h 30m', '', '-5s', '5S']) {
+    for (const text of ['10m', '1h30m', '500ms', '90', '1.5', '2d', '1w', '10 m', 'm', '10mm', '30m1h', '1m1m', '1h 30m', '', '-5s', '5S']) {
       let parses = true;
       try {
         parseDurationMs(text);

@@ -8,8 +8,11 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import pino from 'pino';
 import { defaultConfig } from '../../src/config.js';
-import { ExportMetricsServiceRequest, ExportMetricsServiceResponse, metricsServiceDefinition } from '../../src/otlp/proto.js';
+import { ExportMetricsServiceResponse, metricsServiceDefinition } from '../../src/otlp/transport/proto.js';
 import { OtlpReceiver, type OtlpOptions } from '../../src/otlp/receiver.js';
+import { otlpGrpcLimits } from '../../src/otlp/transport/grpc-limits.js';
+import { metricsServiceImplementation } from '../../src/otlp/transport/grpc-service.js';
+import { handleOtlpHttp } from '../../src/otlp/transport/http-handler.js';
 import { Tsdb, type TsdbOptions } from '../../src/tsdb/db.js';
 import { labelsString } from '../../src/tsdb/labels.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
@@ -27,10 +30,10 @@ export async function startHarness(options: Partial<OtlpOptions> = {}, tsdbOptio
   const tsdb = new Tsdb(tsdbOptions);
   const config = { ...defaultConfig(), ...options };
   const receiver = new OtlpReceiver(tsdb, config, pino({ level: 'silent' }));
-  const http: HttpServer = createServer((req, res) => receiver.handleHttp(req, res));
+  const http: HttpServer = createServer((req, res) => handleOtlpHttp(req, res, receiver));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const grpc = new GrpcServer({ interceptors: [receiver.grpcInterceptor()], 'grpc.max_receive_message_length': config.maxDecompressedBytes });
-  grpc.addService(receiver.grpcDefinition(), receiver.grpcImplementation());
+  const grpc = new GrpcServer({ interceptors: [otlpGrpcLimits(receiver)], 'grpc.max_receive_message_length': config.maxDecompressedBytes });
+  grpc.addService(metricsServiceDefinition(), metricsServiceImplementation(receiver));
   const grpcPort = await new Promise<number>((resolve, reject) =>
     grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
   );
@@ -90,11 +93,6 @@ export function value(tsdb: Tsdb, name: string, labels: Record<string, string> =
     throw new Error(`${name}${JSON.stringify(labels)} selects ${series.length} series: ${series.map((s) => labelsString(s.labels)).join(' ')}`);
   const s = series[0]!;
   return s.valueAt(s.length - 1);
-}
-
-/** Protobuf bytes of an ExportMetricsServiceRequest written as an object with the .proto's field names. */
-export function encodeRequest(request: object): Buffer {
-  return Buffer.from(ExportMetricsServiceRequest.encode(ExportMetricsServiceRequest.fromObject(request)).finish());
 }
 
 /** A request of one resource, one scope and the given metrics (proto field names). */

@@ -3,12 +3,13 @@ import { compressionAlgorithms, credentials, makeGenericClientConstructor, statu
 import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_AHEAD_MS } from '../../src/otlp/translate.js';
-import { metricsServiceDefinition, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus } from '../../src/otlp/proto.js';
+import { MAX_AHEAD_MS } from '../../src/otlp/translate/rejections.js';
+import { metricsServiceDefinition, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus } from '../../src/otlp/transport/proto.js';
 import type { App } from '../../src/server/app.js';
-import { paddedRequest } from '../../tools/fuzz/otlp-valid.js';
+import { paddedRequest } from '../../harness/fuzz/otlp-valid.js';
 import { startTestApp } from '../support/app.js';
-import { decodeResponse, encodeRequest, exportClient, latest, oneResource, sdk, startHarness, type Harness } from './harness.js';
+import { encodeRequest } from '../../harness/clients/otlp.js';
+import { decodeResponse, exportClient, latest, oneResource, sdk, startHarness, type Harness } from './harness.js';
 
 const ns = (ms: number) => `${BigInt(Math.round(ms)) * 1_000_000n}`;
 const gauge = (name: string, points: { attributes?: Record<string, string>; value: number; timeMs?: number; timeNs?: string }[]) => ({

@@ -1,7 +1,8 @@
 import { AggregationType } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/promql/eval/engine.js';
-import { encodeRequest, EXPORTER_KINDS, exporter, exportClient, oneResource, sdk, startHarness, type Harness } from './harness.js';
+import { encodeRequest } from '../../harness/clients/otlp.js';
+import { EXPORTER_KINDS, exporter, exportClient, oneResource, sdk, startHarness, type Harness } from './harness.js';
 import { parseQuery } from '../../src/promql/parser/parse.js';
 
 /** Every instrument pushed by the real SDK, then read back through PromQL by its Prometheus names. */

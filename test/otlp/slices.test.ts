@@ -1,13 +1,12 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config.js';
-import { decodeProtobufRequest } from '../../src/otlp/decode-protobuf.js';
 import { DecodeError } from '../../src/otlp/errors.js';
 import { OtlpReceiver } from '../../src/otlp/receiver.js';
 import { runInSlices, runToEnd, SerialQueue, type Sliced } from '../../src/otlp/slices.js';
 import { Tsdb } from '../../src/tsdb/db.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
-import { encodeRequest } from './harness.js';
+import { encodeRequest } from '../../harness/clients/otlp.js';
 
 function busy(ms: number): void {
   const until = performance.now() + ms;
@@ -42,6 +41,23 @@ function bigRequest(timeMs: number, value: number): Uint8Array {
       },
     ],
   });
+}
+
+/** bigRequest as OTLP/JSON. */
+function bigJsonRequest(timeMs: number, value: number): unknown {
+  const dataPoints = Array.from({ length: POINTS }, (_, i) => ({
+    attributes: [{ key: 'k', value: { stringValue: `v${i}` } }],
+    timeUnixNano: `${timeMs}000000`,
+    asDouble: value,
+  }));
+  return {
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+        scopeMetrics: [{ metrics: [{ name: 'big', gauge: { dataPoints } }] }],
+      },
+    ],
+  };
 }
 
 function receiver(maxSeries = Infinity) {
@@ -94,12 +110,12 @@ describe('SerialQueue', () => {
   });
 });
 
-describe('OtlpReceiver.storeProtobuf', () => {
+describe('OtlpReceiver.ingest', () => {
   it('lets other callbacks run while a large request is stored, and answers after every point is in', async () => {
     const { tsdb, receiver: r } = receiver();
     let storedWhenOtherRan = -1;
     setImmediate(() => (storedWhenOtherRan = tsdb.stats.samplesAppended));
-    const response = await r.storeProtobuf(bigRequest(T0, 1), 'grpc');
+    const response = await r.ingest(bigRequest(T0, 1), 'protobuf', 'grpc');
     expect(response).toEqual({});
     expect(storedWhenOtherRan).toBeGreaterThanOrEqual(0);
     expect(storedWhenOtherRan).toBeLessThan(POINTS);
@@ -109,10 +125,11 @@ describe('OtlpReceiver.storeProtobuf', () => {
 
   it('pauses in the middle of storing a decoded request, between points of one metric', async () => {
     const { tsdb, receiver: r } = receiver();
-    const request = decodeProtobufRequest(bigRequest(T0, 1));
+    // JSON is decoded whole, so the pause the other callback sees is one of storing.
+    const request = Buffer.from(JSON.stringify(bigJsonRequest(T0, 1)));
     let storedWhenOtherRan = -1;
     setImmediate(() => (storedWhenOtherRan = tsdb.stats.samplesAppended));
-    expect(await r.store(request, 'http')).toEqual({});
+    expect(await r.ingest(request, 'json', 'http')).toEqual({});
     expect(storedWhenOtherRan).toBeGreaterThan(0);
     expect(storedWhenOtherRan).toBeLessThan(POINTS);
     expect(tsdb.stats.samplesAppended).toBe(POINTS);
@@ -120,7 +137,7 @@ describe('OtlpReceiver.storeProtobuf', () => {
 
   it('counts rejected points exactly across slices', async () => {
     const { tsdb, receiver: r } = receiver(POINTS / 4);
-    const response = await r.storeProtobuf(bigRequest(T0, 1), 'http');
+    const response = await r.ingest(bigRequest(T0, 1), 'protobuf', 'http');
     expect(response.partialSuccess?.rejectedDataPoints).toBe((POINTS * 3) / 4);
     expect(response.partialSuccess?.errorMessage).toMatch(/over the series limit/);
     expect(tsdb.seriesCount).toBe(POINTS / 4);
@@ -130,7 +147,7 @@ describe('OtlpReceiver.storeProtobuf', () => {
   it('stores concurrent requests one after the other, in arrival order', async () => {
     const { tsdb, receiver: r } = receiver();
     // The same timestamp in both: the later request's value overwrites the earlier one's.
-    await Promise.all([r.storeProtobuf(bigRequest(T0, 1), 'grpc'), r.storeProtobuf(bigRequest(T0, 2), 'grpc')]);
+    await Promise.all([r.ingest(bigRequest(T0, 1), 'protobuf', 'grpc'), r.ingest(bigRequest(T0, 2), 'protobuf', 'grpc')]);
     const values = tsdb.select([new Matcher('=', '__name__', 'big')]).map((s) => s.valueAt(s.length - 1));
     expect(values).toHaveLength(POINTS);
     expect(new Set(values)).toEqual(new Set([2]));
@@ -139,7 +156,7 @@ describe('OtlpReceiver.storeProtobuf', () => {
   it('stores nothing of a request that turns out malformed after its first slices', async () => {
     const { tsdb, receiver: r } = receiver();
     const bytes = bigRequest(T0, 1);
-    await expect(r.storeProtobuf(bytes.subarray(0, bytes.length - 3), 'grpc')).rejects.toThrow(DecodeError);
+    await expect(r.ingest(bytes.subarray(0, bytes.length - 3), 'protobuf', 'grpc')).rejects.toThrow(DecodeError);
     expect(tsdb.seriesCount).toBe(0);
     expect(r.stats.requests.grpc).toBe(0);
   });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/promql/eval/engine.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 import type { Series } from '../../src/tsdb/series.js';
-import { encodeRequest, EXPORTER_KINDS, exportClient, exporter, oneResource, sdk, startHarness, type Harness } from './harness.js';
+import { encodeRequest } from '../../harness/clients/otlp.js';
+import { EXPORTER_KINDS, exportClient, exporter, oneResource, sdk, startHarness, type Harness } from './harness.js';
 import { parseQuery } from '../../src/promql/parser/parse.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

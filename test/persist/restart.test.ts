@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
+import { spawnServer, type ServerProcess } from '../../harness/app/spawn.js';
 import { apiGet, nanos, request, tempDir } from './support.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));

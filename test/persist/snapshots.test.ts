@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HEADER_BYTES, type SnapshotTarget } from '../../src/persist/format.js';
+import { HEADER_BYTES, type SnapshotTarget } from '../../src/persist/snapshot-format.js';
 import { Snapshots } from '../../src/persist/snapshots.js';
 import { Tsdb } from '../../src/tsdb/db.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';

@@ -1,33 +1,15 @@
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExportMetricsServiceResponse } from '../../src/otlp/proto.js';
+import { ExportMetricsServiceResponse } from '../../src/otlp/transport/proto.js';
 import type { App } from '../../src/server/app.js';
-import { encodeRequest } from '../../tools/fuzz/otlp-valid.js';
+import { manySeriesRequest } from '../../harness/clients/otlp.js';
 import { startTestApp } from '../support/app.js';
-import { KedaClient } from '../support/keda-client.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 
 const MAX_SERIES = 1_000;
 const EARLY = 100;
 const BOMB = 10 * MAX_SERIES;
 const BATCH = 1_000;
-
-/** One request of `count` gauge points, each its own series (a distinct `user` label). */
-function batch(name: string, from: number, count: number, value: number): Buffer {
-  const now = `${Date.now()}000000`;
-  const points = Array.from({ length: count }, (_, i) => ({
-    as_double: value,
-    time_unix_nano: now,
-    attributes: [{ key: 'user', value: { string_value: `u${from + i}` } }],
-  }));
-  return encodeRequest({
-    resource_metrics: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { string_value: 'bomber' } }] },
-        scope_metrics: [{ metrics: [{ name, gauge: { data_points: points } }] }],
-      },
-    ],
-  });
-}
 
 interface Partial {
   rejected: number;
@@ -68,9 +50,9 @@ describe(`a cardinality bomb: ${BOMB} new series against a limit of ${MAX_SERIES
   beforeAll(async () => {
     app = await startTestApp({ maxSeries: MAX_SERIES });
     grpc = new Client(`127.0.0.1:${app.ports.otlpGrpc}`, credentials.createInsecure());
-    expect(await viaHttp(batch('early', 0, EARLY, 7))).toEqual({ rejected: 0, message: '' });
+    expect(await viaHttp(manySeriesRequest('early', 0, EARLY, 7))).toEqual({ rejected: 0, message: '' });
     for (let from = 0; from < BOMB; from += BATCH) {
-      results.push(await (from % (2 * BATCH) === 0 ? viaHttp : viaGrpc)(batch('bomb', from, BATCH, 1)));
+      results.push(await (from % (2 * BATCH) === 0 ? viaHttp : viaGrpc)(manySeriesRequest('bomb', from, BATCH, 1)));
     }
   });
   afterAll(async () => {
@@ -103,7 +85,7 @@ describe(`a cardinality bomb: ${BOMB} new series against a limit of ${MAX_SERIES
     const keda = new KedaClient(`127.0.0.1:${app.ports.otlpGrpc}`);
     expect(await keda.value('count(early)')).toBe(EARLY);
     expect(await keda.value('sum(early)')).toBe(7 * EARLY);
-    expect(await viaGrpc(batch('early', 0, EARLY, 8))).toEqual({ rejected: 0, message: '' });
+    expect(await viaGrpc(manySeriesRequest('early', 0, EARLY, 8))).toEqual({ rejected: 0, message: '' });
     expect(await keda.value('sum(early)')).toBe(8 * EARLY);
     await expect(keda.value('count(bomb)')).resolves.toBe(MAX_SERIES - EARLY);
     keda.close();
@@ -112,6 +94,6 @@ describe(`a cardinality bomb: ${BOMB} new series against a limit of ${MAX_SERIES
   it('frees room once series are gone, so new series are taken again', async () => {
     app.tsdb.gc(Date.now() + app.config.retentionMs + 60_000);
     expect(app.tsdb.seriesCount).toBe(0);
-    expect(await viaHttp(batch('after', 0, 10, 1))).toEqual({ rejected: 0, message: '' });
+    expect(await viaHttp(manySeriesRequest('after', 0, 10, 1))).toEqual({ rejected: 0, message: '' });
   });
 });

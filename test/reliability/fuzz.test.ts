@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
-import { formatFuzzReport, runFuzz, type FuzzReport } from '../../tools/fuzz/run.js';
+import { formatFuzzReport, runFuzz, type FuzzReport } from '../../harness/fuzz/run.js';
 import { startTestApp } from '../support/app.js';
 
 const LIMITS = { maxRequestBytes: 256 * 1024, maxDecompressedBytes: 1024 * 1024 };

@@ -1,17 +1,18 @@
+import { rawUnary } from '../../harness/clients/grpc-raw.js';
 import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { connect as connectHttp2 } from 'node:http2';
 import { gzipSync } from 'node:zlib';
-import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_LABELS_PER_SERIES, MAX_LABEL_VALUE_LENGTH } from '../../src/otlp/label-limits.js';
+import { MAX_LABELS_PER_SERIES, MAX_LABEL_VALUE_LENGTH } from '../../src/otlp/translate/label-limits.js';
 import { MAX_CONCURRENT_STREAMS, type App } from '../../src/server/app.js';
 import { Listener } from '../../src/server/listeners.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
-import { encodeRequest } from '../../tools/fuzz/otlp-valid.js';
+import { encodeRequest } from '../../harness/clients/otlp.js';
 import { startTestApp } from '../support/app.js';
-import { KedaClient } from '../support/keda-client.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 
 const LIMITS = { maxRequestBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024 };
 const EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
@@ -36,22 +37,6 @@ function gaugeRequest(points: { attributes: Record<string, string>; value: numbe
       },
     ],
   };
-}
-
-function unary(address: string, path: string, body: Buffer): Promise<{ code: status; details: string; response?: Buffer }> {
-  const client = new Client(address, credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(
-      path,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      body,
-      (err: ServiceError | null, res?: Buffer) => {
-        client.close();
-        resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: '', response: res });
-      },
-    );
-  });
 }
 
 describe('guards against hostile input, through the running app', () => {
@@ -104,7 +89,7 @@ describe('guards against hostile input, through the running app', () => {
     it('refuses a gRPC message over the limit with RESOURCE_EXHAUSTED, on both gRPC ports', async () => {
       const body = encodeRequest(gaugeRequest([{ attributes: { pad: 'x'.repeat(LIMITS.maxDecompressedBytes) }, value: 1 }]));
       for (const port of [app.ports.otlpGrpc, app.ports.otlpHttp]) {
-        expect((await unary(`127.0.0.1:${port}`, EXPORT, body)).code).toBe(status.RESOURCE_EXHAUSTED);
+        expect((await rawUnary(`127.0.0.1:${port}`, EXPORT, body)).code).toBe(status.RESOURCE_EXHAUSTED);
       }
     });
   });
@@ -211,7 +196,7 @@ describe('guards against hostile input, through the running app', () => {
       // Field 15 with wire type 7, which protobuf does not have.
       const garbage = Buffer.from([0x7f, 0x01]);
       for (const path of ['/externalscaler.ExternalScaler/GetMetrics', '/externalscaler.ExternalScaler/IsActive', '/grpc.health.v1.Health/Check']) {
-        const r = await unary(`127.0.0.1:${app.ports.otlpGrpc}`, path, garbage);
+        const r = await rawUnary(`127.0.0.1:${app.ports.otlpGrpc}`, path, garbage);
         expect(r.code, path).toBe(status.INVALID_ARGUMENT);
         expect(r.details).toMatch(/^malformed \w+ message: /);
       }

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatBurstReport, inflightBurst, type BurstReport } from '../../tools/fuzz/inflight-burst.js';
-import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
+import { formatBurstReport, inflightBurst, type BurstReport } from '../../harness/fuzz/inflight-burst.js';
+import { spawnServer, type ServerProcess } from '../../harness/app/spawn.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const REGISTER = fileURLToPath(new URL('../support/ts-register.mjs', import.meta.url));

@@ -2,8 +2,8 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { status } from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
-import { freePorts } from '../../tools/free-ports.js';
+import { spawnServer, type ServerProcess } from '../../harness/app/spawn.js';
+import { freePorts } from '../../harness/free-ports.js';
 import { pollGetMetrics, type Answer } from '../support/keda-polling.js';
 import { podMeterProvider } from '../support/otel.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoundPorts } from '../../src/server/app.js';
-import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
+import { spawnServer, type ServerProcess } from '../../harness/app/spawn.js';
 import { pollGetMetrics, type Answer as KedaAnswer } from '../support/keda-polling.js';
 import { podMeterProvider } from '../support/otel.js';
 

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeRequest } from '../../tools/fuzz/otlp-valid.js';
-import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
-import { KedaClient } from '../support/keda-client.js';
+import { encodeRequest } from '../../harness/clients/otlp.js';
+import { spawnServer, type ServerProcess } from '../../harness/app/spawn.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const REGISTER = fileURLToPath(new URL('../support/ts-register.mjs', import.meta.url));

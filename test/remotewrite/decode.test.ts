@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { decodeWriteRequest, readLabels } from '../../src/remotewrite/decode.js';
-import { RemoteWriteError } from '../../src/remotewrite/errors.js';
+import { UserError } from '../../src/common/errors.js';
 import { encodeV1, encodeV2, STALE_NAN } from './client.js';
 
 describe('remote-write wire decoding', () => {
@@ -133,7 +133,7 @@ describe('remote-write wire decoding', () => {
       [Buffer.from([(1 << 3) | 7]), /wire type 7 of field 1 is not a protobuf wire type/],
     ];
     for (const [body, message] of cases) {
-      expect(() => decodeWriteRequest(body, 'v2')).toThrow(RemoteWriteError);
+      expect(() => decodeWriteRequest(body, 'v2')).toThrow(UserError);
       expect(() => decodeWriteRequest(body, 'v2')).toThrow(message);
     }
   });

@@ -1,10 +1,10 @@
 import { request, type ClientRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_AHEAD_MS } from '../../src/otlp/translate.js';
+import { MAX_AHEAD_MS } from '../../src/otlp/translate/rejections.js';
 import type { App } from '../../src/server/app.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
-import { paddedRequest } from '../../tools/fuzz/otlp-valid.js';
+import { paddedRequest } from '../../harness/fuzz/otlp-valid.js';
 import { oneResource } from '../otlp/harness.js';
 import { startTestApp } from '../support/app.js';
 import { encodeV1, encodeV2, postRemoteWrite, snappy, V1_CONTENT_TYPE, V2_CONTENT_TYPE } from './client.js';

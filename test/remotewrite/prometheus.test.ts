@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
 import { startTestApp } from '../support/app.js';
-import { KedaClient } from '../support/keda-client.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 
 /*
  * Debian's Prometheus (2.42) speaks Remote-Write 1.0 only: its config has no `protobuf_message`,

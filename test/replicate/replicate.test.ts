@@ -6,7 +6,7 @@ import { defaultConfig, parsePeers, type Config } from '../../src/config.js';
 import { FORWARD_PATH } from '../../src/replicate/wire.js';
 import { startApp, type App } from '../../src/server/app.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
-import { freePorts } from '../../tools/free-ports.js';
+import { freePorts } from '../../harness/free-ports.js';
 import { hasOpenssl, makeTestCerts } from '../support/certs.js';
 import { podMeterProvider } from '../support/otel.js';
 import { postRemoteWrite, snappy, encodeV1, V1_CONTENT_TYPE } from '../remotewrite/client.js';

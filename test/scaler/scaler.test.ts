@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/promql/eval/engine.js';
-import { ScalerError } from '../../src/scaler/errors.js';
+import { UserError } from '../../src/common/errors.js';
 import { Scaler, type ScalerOptions } from '../../src/scaler/scaler.js';
 import { Tsdb } from '../../src/tsdb/db.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
@@ -25,11 +25,11 @@ function read(scaler: Scaler, scalerMetadata: Record<string, string>) {
   return scaler.read(scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata }));
 }
 
-async function failure(fn: () => unknown): Promise<ScalerError> {
+async function failure(fn: () => unknown): Promise<UserError> {
   try {
     await fn();
   } catch (e) {
-    return e as ScalerError;
+    return e as UserError;
   }
   throw new Error('expected a failure');
 }
@@ -80,7 +80,7 @@ describe('Kedify otel-add-on compatibility', () => {
   it('names the key when the Kedify query form is wrong', async () => {
     const { scaler } = setup();
     const err = await failure(() => read(scaler, { metricQuery: 'rate(x[1m])', targetValue: '1', operationOverTime: 'rate' }));
-    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.kind.grpc).toBe(status.INVALID_ARGUMENT);
     expect(err.message).toMatch(/"metricQuery".*agg\(metric\{label=value/);
   });
 });
@@ -115,7 +115,7 @@ describe("the seeds' collector queries", () => {
     expect((await read(scaler, { metricQuery: query, targetValue: '1' })).value).toBeCloseTo(2, 9);
     collectors(tsdb, ['gw-1']);
     const err = await failure(() => read(scaler, { metricQuery: query, targetValue: '1' }));
-    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.kind.grpc).toBe(status.INVALID_ARGUMENT);
     expect(err.message).toMatch(/returned 2 series.*wrap the query in an aggregation such as sum/);
     expect((await read(scaler, { metricQuery: `sum(${query})`, targetValue: '1' })).value).toBeCloseTo(4, 9);
   });
@@ -129,13 +129,13 @@ describe('results KEDA can act on', () => {
     expect((await read(scaler, { ...meta, valueIfNotFound: '2' })).value).toBe(2);
     for (const key of ['errIfNotFound', 'errorIfNotFound']) {
       const err = await failure(() => read(scaler, { ...meta, [key]: 'true' }));
-      expect(err.code).toBe(status.UNAVAILABLE);
+      expect(err.kind.grpc).toBe(status.UNAVAILABLE);
       expect(err.message).toMatch(/found no series.*errIfNotFound.*fallback/);
     }
     // A scalar result is never "not found".
     expect((await read(scaler, { metricQuery: '4', targetValue: '1', errIfNotFound: 'true' })).value).toBe(4);
     const strict = setup({ errIfNotFound: true }).scaler;
-    expect((await failure(() => read(strict, meta))).code).toBe(status.UNAVAILABLE);
+    expect((await failure(() => read(strict, meta))).kind.grpc).toBe(status.UNAVAILABLE);
     // A trigger's own choice wins over the global default.
     expect((await read(strict, { ...meta, valueIfNotFound: '3' })).value).toBe(3);
     expect((await read(strict, { ...meta, errIfNotFound: 'false' })).value).toBe(0);
@@ -150,7 +150,7 @@ describe('results KEDA can act on', () => {
     const { tsdb, scaler } = setup();
     tsdb.appendLabels(labelsFromRecord({ __name__: 'x' }), NOW, 1);
     const err = await failure(() => read(scaler, { metricQuery: 'sum(x) / 0', targetValue: '1' }));
-    expect(err.code).toBe(status.OUT_OF_RANGE);
+    expect(err.kind.grpc).toBe(status.OUT_OF_RANGE);
     expect(err.message).toMatch(/returned \+?Infinity/);
   });
 
@@ -197,7 +197,7 @@ describe('queries KEDA cannot scale on', () => {
     ];
     for (const [metricQuery, message] of cases) {
       const err = await failure(() => scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery, targetValue: '1' } }));
-      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(err.kind.grpc).toBe(status.INVALID_ARGUMENT);
       expect(err.message).toMatch(message);
     }
     expect(scaler.compile({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery: 'scalar(sum(x))', targetValue: '1' } }).spec.query).toBe(
@@ -221,7 +221,7 @@ describe("answers only once the store holds the query's whole window", () => {
     pushCounter(tsdb, NOW, NOW + 2 * S);
     advance(2 * S);
     const err = await failure(() => read(scaler, rateMeta));
-    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.kind.grpc).toBe(status.UNAVAILABLE);
     expect(err.message).toMatch(/the store holds data since 2027-01-15T08:00:00Z; the query reads 1m back; answers in 58s/);
     // The partial window would have said much less than 100/s.
     expect(scaler.status.list()[0]!.lastValue).toBeUndefined();
@@ -246,7 +246,7 @@ describe("answers only once the store holds the query's whole window", () => {
     }
     advance(60 * S);
     const err = await failure(() => read(scaler, rateMeta));
-    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.kind.grpc).toBe(status.UNAVAILABLE);
     expect(err.message).toMatch(/have no samples from before the restart until 2027-01-15T08:00:03Z \(clients reconnecting\).*reads 1m back; answers in 3s/);
     advance(3 * S);
     expect((await read(scaler, rateMeta)).value).toBeCloseTo(200, 6);
@@ -262,7 +262,7 @@ describe("answers only once the store holds the query's whole window", () => {
     expect((await failure(() => read(scaler, sub))).message).toMatch(/reads 7m back; answers in 420s/);
     advance(300 * S);
     expect((await read(scaler, gauge)).value).toBe(0);
-    expect((await failure(() => read(scaler, sub))).code).toBe(status.UNAVAILABLE);
+    expect((await failure(() => read(scaler, sub))).kind.grpc).toBe(status.UNAVAILABLE);
     advance(120 * S);
     expect((await read(scaler, sub)).value).toBe(0);
   });
@@ -291,7 +291,7 @@ describe("answers only once the store holds the query's whole window", () => {
     for (let t = NOW - 10 * 60 * S; t <= NOW - 2 * S; t += S) tsdb.append(gone, t, 100 * (t / S));
     advance(5 * S);
     const err = await failure(() => read(scaler, rateMeta));
-    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.kind.grpc).toBe(status.UNAVAILABLE);
     expect(err.message).toMatch(
       /2 restored series of otelcol_receiver_accepted_spans have not caught up since the store began receiving at 2027-01-15T08:00:00Z.*answers once they resume, or in 55s at the latest/,
     );

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { startTestApp } from '../support/app.js';
-import { KedaClient } from '../support/keda-client.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 
 function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
   const started = Date.now();

@@ -1,15 +1,15 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { ScalerError } from '../../src/scaler/errors.js';
+import { UserError } from '../../src/common/errors.js';
 import { metadataKey, parseTrigger } from '../../src/scaler/trigger.js';
 
 const ref = (scalerMetadata: Record<string, string>) => ({ name: 'gateway', namespace: 'obs', scalerMetadata });
 
-function failure(meta: Record<string, string>): ScalerError {
+function failure(meta: Record<string, string>): UserError {
   try {
     parseTrigger(ref(meta));
   } catch (e) {
-    return e as ScalerError;
+    return e as UserError;
   }
   throw new Error('expected parseTrigger to fail');
 }
@@ -57,8 +57,8 @@ describe('trigger metadata', () => {
     ];
     for (const [meta, message] of cases) {
       const err = failure(meta);
-      expect(err).toBeInstanceOf(ScalerError);
-      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.kind.grpc).toBe(status.INVALID_ARGUMENT);
       expect(err.message).toMatch(message);
     }
   });

@@ -7,11 +7,11 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CONCURRENT_STREAMS, type App } from '../../src/server/app.js';
 import { Listener } from '../../src/server/listeners.js';
-import { encodeRequest, jsonRequest } from '../../tools/fuzz/otlp-valid.js';
-import { spawnServer, type ServerProcess } from '../../tools/server-process.js';
+import { encodeRequest, jsonRequest } from '../../harness/clients/otlp.js';
+import { spawnServer, type ServerProcess } from '../../harness/app/spawn.js';
 import { startTestApp } from '../support/app.js';
 import { hasOpenssl, makeTestCerts } from '../support/certs.js';
-import { KedaClient } from '../support/keda-client.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);

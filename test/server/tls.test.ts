@@ -13,7 +13,7 @@ import type { App } from '../../src/server/app.js';
 import { TlsFiles } from '../../src/server/tls.js';
 import { startTestApp } from '../support/app.js';
 import { hasOpenssl, makeTestCerts, type Pem, type TestCerts } from '../support/certs.js';
-import { KedaClient, type KedaTls } from '../support/keda-client.js';
+import { KedaClient, type KedaTls } from '../../harness/clients/keda.js';
 import { podMeterProvider } from '../support/otel.js';
 
 /** What a client presents: the CA it trusts the server by, and optionally its own certificate. */

@@ -1,5 +1,5 @@
 import type { ServiceError, status } from '@grpc/grpc-js';
-import { KedaClient } from './keda-client.js';
+import { KedaClient } from '../../harness/clients/keda.js';
 
 /** One GetMetrics answer: a value, or the error's code and details. */
 export interface Answer<K extends string = string> {

@@ -1,8 +1,9 @@
 import { LabelsBuilder, labelsGet, labelsKey, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
+import { formatFloatF, formatFloatG, goQuote } from '../../common/go-format.js';
 import type { Annotations } from '../annotations.js';
 import type { AggregateExpr } from '../ast.js';
 import { EvalError } from '../errors.js';
-import { formatFloatF, formatFloatG, goQuote, isValidLabelName } from '../format.js';
+import { isValidLabelName } from '../functions/labels.js';
 import { KahanMean, KahanSum, quantileOf } from '../functions/kahan.js';
 import type { Paced, Pacer } from './pacer.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';

@@ -1,3 +1,4 @@
+import { defaultConfig } from '../../config.js';
 import { performance } from 'node:perf_hooks';
 import { EMPTY_LABELS, labelsCompare, labelsGet, labelsKey, labelsWithout, LabelsBuilder, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import { aggregate } from './aggregations.js';
@@ -31,7 +32,16 @@ export interface EngineOptions {
   maxConcurrency: number;
 }
 
-const DEFAULT_OPTIONS: EngineOptions = { lookbackDeltaMs: 5 * 60_000, timeoutMs: 2 * 60_000, maxSamples: 50_000_000, maxConcurrency: 4 };
+/** What an engine made without options uses: the settings table's defaults, so no second set of defaults can disagree with it. */
+const DEFAULT_OPTIONS: EngineOptions = (() => {
+  const config = defaultConfig();
+  return {
+    lookbackDeltaMs: config.lookbackDeltaMs,
+    timeoutMs: config.queryTimeoutMs,
+    maxSamples: config.queryMaxSamples,
+    maxConcurrency: config.queryMaxConcurrency,
+  };
+})();
 
 /**
  * Longest an async evaluation holds the event loop before letting I/O and other queries run:
@@ -1014,11 +1024,11 @@ export class Engine {
   }
 
   private planRange({ tree, text }: Query, startMs: number, endMs: number, stepMs: number): Plan {
-    if (!(stepMs > 0)) throw new PromQLError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
-    if (endMs < startMs) throw new PromQLError('bad_data', 'end timestamp must not be before start time');
+    if (!(stepMs > 0)) throw new PromQLError('BAD_DATA', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (endMs < startMs) throw new PromQLError('BAD_DATA', 'end timestamp must not be before start time');
     const type = typeOf(tree);
     if (type !== 'scalar' && type !== 'vector') {
-      throw new PromQLError('bad_data', `invalid expression type ${JSON.stringify(documentedType(type))} for range query, must be Scalar or instant Vector`);
+      throw new PromQLError('BAD_DATA', `invalid expression type ${JSON.stringify(documentedType(type))} for range query, must be Scalar or instant Vector`);
     }
     // Subtrees fixed by `@` are evaluated once and repeated, as Prometheus does.
     const prepared = preprocessExpr(resolveDurations(tree, { stepMs, rangeMs: endMs - startMs }), startMs, endMs);

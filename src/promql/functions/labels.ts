@@ -1,7 +1,6 @@
 import { RE2JS } from 're2js';
 import { LabelsBuilder, labelsGet, METRIC_NAME } from '../../tsdb/labels.js';
 import { EvalError } from '../errors.js';
-import { isValidLabelName } from '../format.js';
 import type { StepSeries } from '../value.js';
 
 function isNameChar(c: number): boolean {
@@ -123,4 +122,20 @@ export function labelJoin(series: StepSeries[], dst: string, separator: string, 
     const labels = new LabelsBuilder(s.labels).set(dst, value).labels();
     return { labels, dropName: dst === METRIC_NAME ? false : s.dropName, ts: s.ts, vs: s.vs };
   });
+}
+
+/** A label name is any non-empty valid UTF-8 text (Prometheus 3's UTF-8 names). */
+export function isValidLabelName(s: string): boolean {
+  if (s === '') return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return false;
+    }
+  }
+  return true;
 }

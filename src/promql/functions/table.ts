@@ -1,7 +1,7 @@
 import { EMPTY_LABELS, LabelsBuilder, labelsCompare, labelsGet, labelsKey, labelsWithout, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import type { Annotations } from '../annotations.js';
 import type { Call, ValueType } from '../ast.js';
-import { formatFloatG } from '../format.js';
+import { formatFloatG } from '../../common/go-format.js';
 import { bucketFraction, bucketQuantile, type Bucket } from './histogram.js';
 import { labelJoin, labelReplace } from './labels.js';
 import { naturalLess } from './natsort.js';

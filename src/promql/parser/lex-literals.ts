@@ -1,3 +1,6 @@
+import { parseUnitDuration } from '../../common/duration.js';
+import { ESCAPED_BYTE_BASE, goQuote } from '../../common/go-format.js';
+
 /**
  * The values of PromQL's literal tokens: numbers, durations and quoted strings, with the rules of
  * Prometheus's lexer (Go's number syntax and Go's string escapes). Every function here returns
@@ -9,25 +12,13 @@ export type Lexed<T> = { ok: true; value: T } | { ok: false; cause: string };
 const ok = <T>(value: T): Lexed<T> => ({ ok: true, value });
 const bad = <T>(cause: string): Lexed<T> => ({ ok: false, cause });
 
-const MS = { y: 365 * 86_400_000, w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
-
-// Units in the only order Prometheus accepts them, each at most once.
-const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const UNIT_ORDER = ['y', 'w', 'd', 'h', 'm', 's', 'ms'] as const;
-
 /** The largest duration Go's time.Duration holds, in ms: a bigger one is an error upstream. */
 const MAX_DURATION_MS = 9_223_372_036_854;
 
 /** A Prometheus duration string (`1h30m`, `500ms`, `1y`) in ms; `0` alone is allowed. */
 export function lexUnitDuration(text: string): Lexed<number> {
-  if (text === '0') return ok(0);
-  const m = DURATION_RE.exec(text);
-  if (m === null || text === '') return bad(`not a valid duration string: ${goQuote(text)}`);
-  let ms = 0;
-  UNIT_ORDER.forEach((unit, i) => {
-    const part = m[i + 1];
-    if (part !== undefined) ms += Number(part) * MS[unit];
-  });
+  const ms = parseUnitDuration(text);
+  if (ms === undefined) return bad(`not a valid duration string: ${goQuote(text)}`);
   if (ms > MAX_DURATION_MS) return bad(`duration out of range`);
   return ok(ms);
 }
@@ -78,9 +69,6 @@ export function lexDuration(text: string): Lexed<number> {
   if (!/^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(text)) return bad(`not a valid duration string: ${goQuote(text)}`);
   return secondsToMs(Number(text));
 }
-
-/** First code unit of the surrogate-escaped range (see unquoteString). */
-const ESCAPED_BYTE_BASE = 0xdc00;
 
 /**
  * The value of a quoted string token: `"..."` and `'...'` with Go's escapes (`\n`, `\x41`, `\101`,
@@ -189,22 +177,6 @@ function utf8SeqLength(buf: Buffer, i: number): number {
   } catch {
     return 0;
   }
-}
-
-const GO_ESCAPES: Record<number, string> = { 7: 'a', 8: 'b', 12: 'f', 10: 'n', 13: 'r', 9: 't', 11: 'v' };
-
-/** A string as Go's %q prints it, for messages that quote user text. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (cp >= 0xdc80 && cp <= 0xdcff) out += `\\x${(cp - ESCAPED_BYTE_BASE).toString(16).padStart(2, '0')}`;
-    else if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (cp in GO_ESCAPES) out += `\\${GO_ESCAPES[cp]}`;
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
 }
 
 /** A rune as Go's %#U prints it: `U+0027 '''`. */

@@ -1,6 +1,5 @@
 import type { AggregateExpr, AtModifier, BinaryExpr, BinaryOp, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from '../ast.js';
-import { formatFloatF } from '../format.js';
-import { goQuote } from './lex-literals.js';
+import { formatFloatF, goQuote } from '../../common/go-format.js';
 import { leftSpine } from './walk.js';
 
 /**
