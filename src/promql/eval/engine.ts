@@ -942,12 +942,22 @@ class Evaluator {
   }
 }
 
+/** Pacer units for finishing one result series: a key or a label comparison, about a microsecond. */
+const FINISH_COST = 8;
+/** Result series sorted whole before the sorted runs are merged, pacer checked between merges. */
+const SORT_RUN = 1024;
+
 /**
  * Drops `__name__` where a function or operator changed the value, then makes sure no two series
  * ended up with the same labels (series that never share a step are merged, as Prometheus does).
+ * Paced like evaluation: for tens of thousands of result series this is tens of milliseconds.
  */
-function finish(series: StepSeries[], mergeDisjoint: boolean): StepSeries[] {
-  const dropped = series.map((s) => (s.dropName ? { ...s, labels: labelsWithout(s.labels, METADATA_LABELS), dropName: false } : s));
+function* finish(series: StepSeries[], mergeDisjoint: boolean, pacer: Pacer): Paced<StepSeries[]> {
+  const dropped: StepSeries[] = [];
+  for (const s of series) {
+    dropped.push(s.dropName ? { ...s, labels: labelsWithout(s.labels, METADATA_LABELS), dropName: false } : s);
+    if (pacer.spend(FINISH_COST)) yield;
+  }
   if (!mergeDisjoint) {
     const seen = new Set<string>();
     for (const s of dropped) {
@@ -955,8 +965,14 @@ function finish(series: StepSeries[], mergeDisjoint: boolean): StepSeries[] {
       const key = labelsKey(s.labels);
       if (seen.has(key)) throw new EvalError('vector cannot contain metrics with the same labelset');
       seen.add(key);
+      if (pacer.spend(FINISH_COST)) yield;
     }
     return dropped;
+  }
+  // The keys are memoised, so computing them here, paced, leaves the merge only map lookups.
+  for (const s of dropped) {
+    cachedKey(s.labels);
+    if (pacer.spend(FINISH_COST)) yield;
   }
   return mergeSameLabels(dropped, (s) => cachedKey(s.labels));
 }
@@ -965,8 +981,37 @@ function toRangeSeries(s: StepSeries): RangeSeries {
   return { labels: s.labels, timestamps: s.ts, values: s.vs };
 }
 
-function sortSeries(series: StepSeries[]): StepSeries[] {
-  return series.sort((a, b) => labelsCompare(a.labels, b.labels));
+const byLabels = (a: StepSeries, b: StepSeries) => labelsCompare(a.labels, b.labels);
+
+/** Sorts a range result by labels, as Prometheus returns it: runs sorted whole, then merged pairwise, paced. */
+function* sortSeries(series: StepSeries[], pacer: Pacer): Paced<StepSeries[]> {
+  if (series.length <= SORT_RUN) return series.sort(byLabels);
+  let runs: StepSeries[][] = [];
+  for (let i = 0; i < series.length; i += SORT_RUN) {
+    runs.push(series.slice(i, i + SORT_RUN).sort(byLabels));
+    if (pacer.spend(SORT_RUN * FINISH_COST)) yield;
+  }
+  while (runs.length > 1) {
+    const merged: StepSeries[][] = [];
+    for (let r = 0; r + 1 < runs.length; r += 2) merged.push(yield* mergeRuns(runs[r]!, runs[r + 1]!, pacer));
+    if (runs.length % 2 === 1) merged.push(runs[runs.length - 1]!);
+    runs = merged;
+  }
+  return runs[0]!;
+}
+
+function* mergeRuns(a: StepSeries[], b: StepSeries[], pacer: Pacer): Paced<StepSeries[]> {
+  const out: StepSeries[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    // Ties take from the earlier run, so the sort is stable as Array.prototype.sort is.
+    out.push(byLabels(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+    if (pacer.spend(FINISH_COST)) yield;
+  }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }
 
 /** A query ready to evaluate: its tree with durations resolved, and where it is evaluated. */
@@ -1075,16 +1120,17 @@ function* evaluate(plan: Plan, ev: Evaluator): Paced<QueryValue> {
   const { expr, start } = plan;
   if (plan.range) {
     const series = yield* ev.eval(expr, { start, end: plan.end, interval: plan.step });
-    return { type: 'matrix', series: sortSeries(finish(series, true)).map(toRangeSeries) };
+    const finished = yield* finish(series, true, ev.pacer);
+    return { type: 'matrix', series: (yield* sortSeries(finished, ev.pacer)).map(toRangeSeries) };
   }
   const type = typeOf(expr);
   if (type === 'string') {
     const u = unwrap(expr);
     return { type: 'string', t: start, v: u.kind === 'StringLiteral' ? u.value : '' };
   }
-  if (type === 'matrix') return { type: 'matrix', series: finish(yield* ev.evalRangeVector(expr, start), true).map(toRangeSeries) };
+  if (type === 'matrix') return { type: 'matrix', series: (yield* finish(yield* ev.evalRangeVector(expr, start), true, ev.pacer)).map(toRangeSeries) };
   const series = yield* ev.eval(expr, { start, end: start, interval: 1 });
   if (type === 'scalar') return { type: 'scalar', t: start, v: series[0]?.vs[0] ?? NaN };
-  const samples: Sample[] = finish(series, false).map((s) => ({ labels: s.labels, t: start, v: s.vs[0]! }));
+  const samples: Sample[] = (yield* finish(series, false, ev.pacer)).map((s) => ({ labels: s.labels, t: start, v: s.vs[0]! }));
   return { type: 'vector', samples };
 }

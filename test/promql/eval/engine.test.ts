@@ -145,3 +145,40 @@ describe('evaluation at the nesting limit', () => {
     expect(r.value.type === 'matrix' && r.value.series[0]!.values).toEqual(Array.from({ length: 11 }, () => 0));
   });
 });
+
+describe('finishing a large result', () => {
+  const N = 5_000;
+  // Created in an order unrelated to their labels' order.
+  const d = new Tsdb();
+  for (let i = 0; i < N; i++) {
+    const id = (i * 7919) % N;
+    d.appendLabels(labelsFromRecord({ __name__: 'm', id: String(id), even: String(id % 2 === 0) }), 0, id);
+  }
+
+  it('returns a range result sorted by labels, as a whole sort would, while yielding to other work', async () => {
+    const engine = new Engine(d);
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const r = await engine.rangeAsync(engine.newLane(), parseQuery('m'), 0, MIN, MIN);
+    counting = false;
+    if (r.value.type !== 'matrix') throw new Error('expected a matrix');
+    const ids = r.value.series.map((s) => labelsToRecord(s.labels).id!);
+    const expected = ids.slice().sort((a, b) => {
+      const ea = String(Number(a) % 2 === 0);
+      const eb = String(Number(b) % 2 === 0);
+      return ea !== eb ? (ea < eb ? -1 : 1) : a < b ? -1 : a > b ? 1 : 0;
+    });
+    expect(ids).toHaveLength(N);
+    expect(ids).toEqual(expected);
+    expect(turns).toBeGreaterThan(1);
+  });
+
+  it('still refuses two result series with the same labels once the name is dropped', () => {
+    expect(() => new Engine(d).instant(parseQuery('label_replace(m, "id", "x", "", "")'), 0)).toThrow('vector cannot contain metrics with the same labelset');
+  });
+});
