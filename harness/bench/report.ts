@@ -3,6 +3,7 @@ import type { PeerResult } from './peer.js';
 import { QUERIES } from './queries.js';
 import { round3 } from './stats.js';
 import type { BenchOptions } from './options.js';
+import type { BesideQueriesResult } from './beside-queries.js';
 import type { LoadResult } from './getmetrics-load.js';
 import type { NetworkIngest, SizeResult } from './per-size.js';
 import type { InprocResult } from './ingest-inproc.js';
@@ -21,6 +22,7 @@ export interface Measurements {
   rw2: NetworkIngest;
   sizes: SizeResult[];
   load: LoadResult;
+  beside: BesideQueriesResult;
   activation: Latency;
   snapshot: SnapshotResult;
   replication: ReplicationResult[];
@@ -86,6 +88,7 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
     getmetrics_calls_under_load: m.load.getMetrics.count,
     load_pps_target: Math.round(m.load.targetPps),
     load_pps_achieved: Math.round(m.load.achievedPps),
+    ...besideQueriesFigures(m.beside),
     activation_p50_ms: round3(m.activation.p50),
     activation_p99_ms: round3(m.activation.p99),
     snapshot: {
@@ -172,6 +175,7 @@ export function table(m: Measurements, options: BenchOptions): string {
   }
   row(`getmetrics p50 ms under ${fmt(m.load.achievedPps)} pps`, fmt(m.load.getMetrics.p50));
   row(`getmetrics p99 ms under ${fmt(m.load.achievedPps)} pps`, fmt(m.load.getMetrics.p99));
+  for (const line of besideQueriesRows(m.beside)) lines.push(line);
   row('activation p50 ms', fmt(m.activation.p50));
   row('activation p99 ms', fmt(m.activation.p99));
   const snap = m.snapshot;
@@ -206,4 +210,29 @@ export function replicationRows(results: readonly ReplicationResult[]): string[]
     `${`replication to ${r.peers} peers: cpu s/M points, first`.padEnd(44)} ${fmt(r.ingest.serverCpuSecondsPerMillion).padStart(14)}`,
     `${`replication to ${r.peers} peers: dropped`.padEnd(44)} ${String(r.dropped).padStart(14)}`,
   ]);
+}
+
+/** GetMetrics beside queries for every series, as `--json` prints it. */
+export function besideQueriesFigures(r: BesideQueriesResult): Record<string, number> {
+  return {
+    getmetrics_p50_ms_beside_queries: round3(r.getMetrics.p50),
+    getmetrics_p99_ms_beside_queries: round3(r.getMetrics.p99),
+    getmetrics_max_ms_beside_queries: round3(r.getMetrics.max),
+    loop_delay_max_ms_beside_queries: round3(r.loopDelayMaxMs),
+    queries_beside: r.queries,
+    answer_bytes_beside: r.answerBytes,
+  };
+}
+
+/** The same as table rows. */
+export function besideQueriesRows(r: BesideQueriesResult): string[] {
+  const row = (name: string, value: number) => `${`${name} beside large answers`.padEnd(44)} ${fmt(value).padStart(14)}`;
+  return [
+    row('getmetrics p50 ms', r.getMetrics.p50),
+    row('getmetrics p99 ms', r.getMetrics.p99),
+    row('getmetrics max ms', r.getMetrics.max),
+    row('longest loop delay ms', r.loopDelayMaxMs),
+    row('answers written', r.queries),
+    row('bytes an answer', r.answerBytes),
+  ];
 }

@@ -1,4 +1,5 @@
 import { activationLatency } from './activation.js';
+import { getMetricsBesideQueries } from './beside-queries.js';
 import { buildDataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
 import { getMetricsUnderLoad } from './getmetrics-load.js';
@@ -7,7 +8,7 @@ import { parseOptions } from './options.js';
 import { runPeer } from './peer.js';
 import { runNetworkIngest, runSize, type SizeResult } from './per-size.js';
 import { encodeRemoteWriteAll } from './remote-write-clients.js';
-import { figures, replicationFigures, replicationRows, table } from './report.js';
+import { besideQueriesFigures, besideQueriesRows, figures, replicationFigures, replicationRows, table } from './report.js';
 import { replicationBench } from './replication.js';
 import { snapshotBench } from './snapshot.js';
 
@@ -26,6 +27,12 @@ async function main(): Promise<void> {
     log(`replication to 0, 1 and 2 peers, N=${options.ingestSeries}`);
     const replication = await replicationBench(ingestData, options.batch, options.concurrency);
     console.log(options.json ? JSON.stringify(replicationFigures(replication)) : replicationRows(replication).join('\n'));
+    return;
+  }
+  if (options.only === 'beside-queries') {
+    log(`GetMetrics beside queries for every series, N=${options.ingestSeries}, ${options.loadSeconds} s`);
+    const beside = await getMetricsBesideQueries(ingestData, options.batch, options.concurrency, options.loadSeconds);
+    console.log(options.json ? JSON.stringify(besideQueriesFigures(beside)) : besideQueriesRows(beside).join('\n'));
     return;
   }
 
@@ -50,6 +57,8 @@ async function main(): Promise<void> {
 
   log(`GetMetrics under ${Math.round(grpc.appendPps / 2)} pps for ${options.loadSeconds} s`);
   const load = await getMetricsUnderLoad(buildDataSet(options.ingestSeries), options.batch, options.concurrency, grpc.appendPps / 2, options.loadSeconds);
+  log(`GetMetrics beside queries for every series, N=${options.ingestSeries}, ${options.loadSeconds} s`);
+  const beside = await getMetricsBesideQueries(buildDataSet(options.ingestSeries), options.batch, options.concurrency, options.loadSeconds);
   log(`activation, ${options.activationRounds} rounds`);
   const activation = await activationLatency(buildDataSet(options.ingestSeries), options.batch, options.concurrency, options.activationRounds);
 
@@ -62,7 +71,7 @@ async function main(): Promise<void> {
   const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
   const peer = options.peer ? await runPeer(peerSizes, options.batch, options.concurrency, options.warmup, options.runs, options.promBin) : undefined;
 
-  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, activation, snapshot, replication, peer };
+  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, beside, activation, snapshot, replication, peer };
   if (options.json) console.log(JSON.stringify(figures(measurements, options)));
   else console.log(table(measurements, options));
 }
