@@ -1,3 +1,4 @@
+import { ChunkPool } from './chunk-pool.js';
 import { Coverage } from './coverage.js';
 import { labelsGet, labelsKey, METRIC_NAME, type Labels } from './labels.js';
 import type { Matcher } from './matcher.js';
@@ -68,6 +69,8 @@ export class Tsdb {
   private readonly listeners = new Set<IngestListener>();
   private pendingNames = new Set<string>();
   private nextId = 1;
+  /** The memory of every series' sample chunks. */
+  private readonly pool = new ChunkPool();
   /** The spans of time this store holds completely: since it was created, plus any restored ones. */
   readonly coverage: Coverage;
 
@@ -92,11 +95,8 @@ export class Tsdb {
     return this.byKey.get(labelsKey(labels));
   }
 
-  /**
-   * The series for a label set, created when new; undefined when `maxSeries` is reached.
-   * `expectedSamples` sizes a new series' buffer for a bulk load.
-   */
-  getOrCreate(labels: Labels, aliasName?: string, expectedSamples?: number): Series | undefined {
+  /** The series for a label set, created when new; undefined when `maxSeries` is reached. */
+  getOrCreate(labels: Labels, aliasName?: string): Series | undefined {
     const key = labelsKey(labels);
     const found = this.byKey.get(key);
     if (found) return found;
@@ -111,7 +111,7 @@ export class Tsdb {
       interned[i + 1] = this.internValue(name, labels[i + 1]!);
     }
     const alias = aliasName !== undefined && aliasName !== labelsGet(labels, METRIC_NAME) ? aliasName : undefined;
-    const series = new Series(this.nextId++, interned, alias, this.options.maxSamplesPerSeries, expectedSamples);
+    const series = new Series(this.nextId++, interned, alias, this.options.maxSamplesPerSeries, this.pool);
     this.byKey.set(key, series);
     for (let i = 0; i < interned.length; i += 2) this.addPosting(interned[i]!, interned[i + 1]!, series);
     if (alias !== undefined) this.addPosting(METRIC_NAME, alias, series);
@@ -253,7 +253,10 @@ export class Tsdb {
   }
 
   clear(): void {
-    for (const s of this.byKey.values()) s.live = false;
+    for (const s of this.byKey.values()) {
+      s.live = false;
+      s.release();
+    }
     this.byKey.clear();
     this.postings.clear();
     this.meta.clear();
