@@ -1,7 +1,8 @@
 import { ChunkPool } from './chunk-pool.js';
 import { Coverage } from './coverage.js';
-import { labelsGet, labelsKey, METRIC_NAME, type Labels } from './labels.js';
+import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import type { Matcher } from './matcher.js';
+import { SeriesMap } from './series-map.js';
 import { AppendStatus, Series } from './series.js';
 
 export { AppendStatus } from './series.js';
@@ -63,7 +64,7 @@ export class Tsdb {
     samplesOutOfOrder: 0,
     samplesTooOld: 0,
   };
-  private readonly byKey = new Map<string, Series>();
+  private readonly byLabels = new SeriesMap();
   private readonly postings = new Map<string, NamePostings>();
   private readonly meta = new Map<string, MetricMetadata>();
   private readonly listeners = new Set<IngestListener>();
@@ -87,20 +88,19 @@ export class Tsdb {
   }
 
   get seriesCount(): number {
-    return this.byKey.size;
+    return this.byLabels.size;
   }
 
   /** The series for a label set, if there is one. */
   get(labels: Labels): Series | undefined {
-    return this.byKey.get(labelsKey(labels));
+    return this.byLabels.get(labels);
   }
 
   /** The series for a label set, created when new; undefined when `maxSeries` is reached. */
   getOrCreate(labels: Labels, aliasName?: string): Series | undefined {
-    const key = labelsKey(labels);
-    const found = this.byKey.get(key);
+    const found = this.byLabels.get(labels);
     if (found) return found;
-    if (this.byKey.size >= this.options.maxSeries) {
+    if (this.byLabels.size >= this.options.maxSeries) {
       this.stats.seriesRejected++;
       return undefined;
     }
@@ -112,7 +112,7 @@ export class Tsdb {
     }
     const alias = aliasName !== undefined && aliasName !== labelsGet(labels, METRIC_NAME) ? aliasName : undefined;
     const series = new Series(this.nextId++, interned, alias, this.options.maxSamplesPerSeries, this.pool);
-    this.byKey.set(key, series);
+    this.byLabels.add(series);
     for (let i = 0; i < interned.length; i += 2) this.addPosting(interned[i]!, interned[i + 1]!, series);
     if (alias !== undefined) this.addPosting(METRIC_NAME, alias, series);
     this.stats.seriesCreated++;
@@ -176,7 +176,7 @@ export class Tsdb {
     }
     if (candidates === undefined) {
       const regexMatcher = matchers.find((m) => m.type === '=~' && !m.matchesEmpty());
-      candidates = regexMatcher ? this.seriesWithValueMatching(regexMatcher) : this.byKey.values();
+      candidates = regexMatcher ? this.seriesWithValueMatching(regexMatcher) : this.byLabels.values();
     }
     // Every series of an `=` matcher's posting matches it (by label or alias): only the others are checked.
     const rest = source === undefined ? matchers : matchers.filter((m) => m !== source);
@@ -217,7 +217,7 @@ export class Tsdb {
 
   /** All live series, in creation order. */
   allSeries(): IterableIterator<Series> {
-    return this.byKey.values();
+    return this.byLabels.values();
   }
 
   setMetadata(metricName: string, meta: MetricMetadata): void {
@@ -253,11 +253,11 @@ export class Tsdb {
   }
 
   clear(): void {
-    for (const s of this.byKey.values()) {
+    for (const s of this.byLabels.values()) {
       s.live = false;
       s.release();
     }
-    this.byKey.clear();
+    this.byLabels.clear();
     this.postings.clear();
     this.meta.clear();
     this.pendingNames.clear();
@@ -269,9 +269,9 @@ export class Tsdb {
     const minT = nowMs - this.options.retentionMs;
     this.coverage.trimBefore(minT);
     let freed = 0;
-    for (const [key, s] of this.byKey) {
+    for (const s of this.byLabels.values()) {
       if (s.trimBefore(minT) > 0) continue;
-      this.byKey.delete(key);
+      this.byLabels.delete(s);
       for (let i = 0; i < s.labels.length; i += 2) this.removePosting(s.labels[i]!, s.labels[i + 1]!, s);
       if (s.aliasName !== undefined) this.removePosting(METRIC_NAME, s.aliasName, s);
       s.live = false;
