@@ -34,11 +34,12 @@ export interface TsdbStats {
 /**
  * One postings entry: the interned string and the series that carry it. Interning through the
  * postings means a string lives exactly as long as some series uses it, so pod churn (a new
- * `instance` every few minutes) does not grow an intern table forever.
+ * `instance` every few minutes) does not grow an intern table forever. The series are an array
+ * in id order (ids grow, so adding is a push): 8 bytes a series where a Set took about 40.
  */
 interface Posting {
   readonly value: string;
-  readonly series: Set<Series>;
+  series: Series[];
 }
 
 interface NamePostings {
@@ -168,9 +169,9 @@ export class Tsdb {
       if (m.type !== '=' || m.value === '') continue;
       const posting = this.postings.get(m.name)?.values.get(m.value);
       if (posting === undefined) return [];
-      if (posting.series.size < candidateCount) {
+      if (posting.series.length < candidateCount) {
         candidates = posting.series;
-        candidateCount = posting.series.size;
+        candidateCount = posting.series.length;
         source = m;
       }
     }
@@ -269,13 +270,24 @@ export class Tsdb {
     const minT = nowMs - this.options.retentionMs;
     this.coverage.trimBefore(minT);
     let freed = 0;
+    // Postings lose their freed series in one pass each, after all are known: removing one at a time
+    // from a posting of many series would move the array once for each.
+    const touched = new Map<Posting, string>();
+    const touch = (name: string, value: string) => touched.set(this.postings.get(name)!.values.get(value)!, name);
     for (const s of this.byLabels.values()) {
       if (s.trimBefore(minT) > 0) continue;
       this.byLabels.delete(s);
-      for (let i = 0; i < s.labels.length; i += 2) this.removePosting(s.labels[i]!, s.labels[i + 1]!, s);
-      if (s.aliasName !== undefined) this.removePosting(METRIC_NAME, s.aliasName, s);
       s.live = false;
+      for (let i = 0; i < s.labels.length; i += 2) touch(s.labels[i]!, s.labels[i + 1]!);
+      if (s.aliasName !== undefined) touch(METRIC_NAME, s.aliasName);
       freed++;
+    }
+    for (const [posting, name] of touched) {
+      posting.series = posting.series.filter((s) => s.live);
+      if (posting.series.length > 0) continue;
+      const values = this.postings.get(name)!.values;
+      values.delete(posting.value);
+      if (values.size === 0) this.postings.delete(name);
     }
     this.stats.seriesFreed += freed;
     return freed;
@@ -317,20 +329,10 @@ export class Tsdb {
     const values = entry.values;
     let posting = values.get(value);
     if (!posting) {
-      posting = { value, series: new Set() };
+      posting = { value, series: [] };
       values.set(value, posting);
     }
-    posting.series.add(series);
-  }
-
-  private removePosting(name: string, value: string, series: Series): void {
-    const values = this.postings.get(name)?.values;
-    const posting = values?.get(value);
-    if (!values || !posting) return;
-    posting.series.delete(series);
-    if (posting.series.size > 0) return;
-    values.delete(value);
-    if (values.size === 0) this.postings.delete(name);
+    posting.series.push(series);
   }
 }
 
