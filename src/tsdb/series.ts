@@ -58,8 +58,11 @@ export class Series {
   /** Samples at the start of the oldest chunk that were trimmed or evicted but are still encoded. */
   private skip = 0;
   private staleTimes: number[] | undefined;
-  /** Only series that ever received a start time have one. */
-  private starts: StartTimes | undefined;
+  /**
+   * Only series that ever received a start time have one. A number: every sample has that start
+   * time, the steady state of a counter, which costs no record of runs.
+   */
+  private starts: StartTimes | number | undefined;
   /** False once the database has freed the series; holders of a cached reference must look it up again. */
   live = true;
 
@@ -163,13 +166,16 @@ export class Series {
 
   /** Start time in ms of sample i, 0 when it has none. */
   startTimeAt(i: number): number {
-    return this.starts === undefined ? 0 : this.starts.at(this.timestampAt(i));
+    const starts = this.starts;
+    if (starts === undefined) return 0;
+    return typeof starts === 'number' ? starts : starts.at(this.timestampAt(i));
   }
 
   /** Start times of this series' samples at times ts[0..n) (ascending), written to out; true when all are the same. */
   startTimesFor(ts: Float64Array, n: number, out: Float64Array): boolean {
-    if (this.starts !== undefined) return this.starts.fill(ts, n, out);
-    out.fill(0, 0, n);
+    const starts = this.starts;
+    if (starts instanceof StartTimes) return starts.fill(ts, n, out);
+    out.fill(starts ?? 0, 0, n);
     return true;
   }
 
@@ -235,7 +241,7 @@ export class Series {
 
   /** Approximate bytes held by the sample chunks and side records, for self-metrics. */
   get bufferBytes(): number {
-    let n = 8 * (this.staleTimes?.length ?? 0) + (this.starts?.byteLength ?? 0);
+    let n = 8 * (this.staleTimes?.length ?? 0) + (this.starts instanceof StartTimes ? this.starts.byteLength : 0);
     for (let c = this.open; c !== 0; c = chunkPrev(this.pool, c)) n += chunkBytes(this.pool, c);
     return n;
   }
@@ -394,6 +400,17 @@ export class Series {
   }
 
   private recordStart(t: number, st: number): void {
+    if (this.starts === undefined && this.len === 1) {
+      this.starts = st;
+      return;
+    }
+    if (typeof this.starts === 'number') {
+      if (this.starts === st) return;
+      // The first sample whose start differs: from here on, runs.
+      const runs = new StartTimes();
+      runs.set(this.oldestTime(), this.starts, undefined);
+      this.starts = runs;
+    }
     this.starts ??= new StartTimes();
     const newest = t === this.maxTime;
     if (newest && this.starts.last === st) {
@@ -413,7 +430,8 @@ export class Series {
 
   /** Runs of evicted or trimmed samples go; so does the whole record once no sample has a start time. */
   private trimStarts(): void {
-    if (this.starts !== undefined && (this.len === 0 || !this.starts.trimBefore(this.oldestTime()))) this.starts = undefined;
+    if (this.len === 0) this.starts = undefined;
+    else if (this.starts instanceof StartTimes && !this.starts.trimBefore(this.oldestTime())) this.starts = undefined;
   }
 }
 

@@ -227,3 +227,22 @@ describe('Series in compressed chunks', () => {
     expect(s.timestampAt(0)).toBe(4_000_000);
   });
 });
+
+describe('Series start times', () => {
+  it('holds one start time for all samples until one differs, then runs, and says which sample has which', () => {
+    const s = new Series(1, [], undefined, 4);
+    for (let t = 1; t <= 3; t++) s.appendWithStart(t * 10, t, false, 0, 5);
+    expect(s.bufferBytes).toBe(64);
+    expect([s.startTimeAt(0), s.startTimeAt(2)]).toEqual([5, 5]);
+    s.appendWithStart(40, 0, false, 0, 35);
+    s.appendWithStart(25, 9, false, 100, 0);
+    const out = new Float64Array(4);
+    const ts = Float64Array.from([20, 25, 30, 40]);
+    expect(s.startTimesFor(ts, 4, out)).toBe(false);
+    expect(Array.from(out)).toEqual([5, 0, 5, 35]);
+    // The samples with other start times age out: the rest read their own again.
+    for (let t = 50; t <= 80; t += 10) s.appendWithStart(t, 1, false, 0, 35);
+    expect(s.startTimesFor(Float64Array.from([50, 80]), 2, out)).toBe(true);
+    expect(out[0]).toBe(35);
+  });
+});
