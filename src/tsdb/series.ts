@@ -3,6 +3,7 @@ import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import { StartTimes } from './start-times.js';
 import {
   appendSample,
+  appendSamples,
   chunkBytes,
   chunkCount,
   chunkLastValue,
@@ -347,7 +348,7 @@ export class Series {
   /** Re-encodes the series from cache[from, from + count), which holds its samples after a change. */
   private rewrite(count: number, from = 0): void {
     this.freeChunks();
-    for (let i = from; i < count; i++) this.open = appendSample(this.pool, this.open, cacheTs[i]!, cacheVs[i]!);
+    this.open = appendSamples(this.pool, this.open, cacheTs, cacheVs, from, count);
     this.len = count - from;
     if (from > 0) {
       cacheTs.copyWithin(0, from, count);

@@ -77,23 +77,28 @@ class BitCursor {
     this.end = this.block + BLOCK_BYTES;
   }
 
+  /** Writes the low n (at most 32) bits of value. */
   write(value: number, n: number): void {
-    while (n > 0) {
-      if (this.at === this.end) {
-        const next = this.pool.alloc();
-        this.pool.views[slabOf(this.blockAddr)]!.setUint32(this.block + NEXT, next, true);
-        this.enter(next);
-      }
+    for (;;) {
+      if (this.at === this.end) this.grow();
       const free = 8 - this.used;
-      const take = free < n ? free : n;
-      n -= take;
-      this.bytes[this.at]! |= ((value >>> n) & ((1 << take) - 1)) << (free - take);
-      this.used += take;
-      if (this.used === 8) {
-        this.used = 0;
-        this.at++;
+      if (n < free) {
+        this.bytes[this.at]! |= (value & ((1 << n) - 1)) << (free - n);
+        this.used += n;
+        return;
       }
+      n -= free;
+      this.bytes[this.at++]! |= (value >>> n) & ((1 << free) - 1);
+      this.used = 0;
+      if (n === 0) return;
     }
+  }
+
+  /** Links a new block after the current one and moves to it. */
+  private grow(): void {
+    const next = this.pool.alloc();
+    this.pool.views[slabOf(this.blockAddr)]!.setUint32(this.block + NEXT, next, true);
+    this.enter(next);
   }
 }
 
@@ -152,99 +157,173 @@ export function chunkBytes(pool: ChunkPool, addr: number): number {
 }
 
 /**
+ * Appends to one chunk with its header's state in fields: read once and written back once, however
+ * many samples go in between (a series re-encoded after an out-of-order sample).
+ */
+class Encoder {
+  private pool!: ChunkPool;
+  /** The chunk being appended to. */
+  addr = 0;
+  count = 0;
+  private view!: DataView;
+  private off = 0;
+  private bits = 0;
+  private leading = NO_WINDOW;
+  private trailing = 0;
+  private lastHi = 0;
+  private lastLo = 0;
+  private lastDelta = 0;
+  private minT = 0;
+  private maxT = 0;
+
+  /** Opens the chunk `open` for appending, or a new one linked to it when it is 0 or full. */
+  open(pool: ChunkPool, open: number): void {
+    this.pool = pool;
+    if (open === 0 || chunkCount(pool, open) >= MAX_SAMPLES) {
+      const prev = open;
+      open = pool.alloc();
+      const v = view(pool, open);
+      v.setUint32(offsetOf(open) + PREV, prev, true);
+      v.setUint32(offsetOf(open) + TAIL, open, true);
+      v.setUint8(offsetOf(open) + LEADING, NO_WINDOW);
+    }
+    const v = view(pool, open);
+    const off = offsetOf(open);
+    this.addr = open;
+    this.view = v;
+    this.off = off;
+    this.count = v.getUint8(off + COUNT);
+    this.bits = v.getUint16(off + BITS, true);
+    this.leading = v.getUint8(off + LEADING);
+    this.trailing = v.getUint8(off + TRAILING);
+    this.lastHi = v.getUint32(off + LAST_HI, true);
+    this.lastLo = v.getUint32(off + LAST_LO, true);
+    this.lastDelta = v.getFloat64(off + LAST_DELTA, true);
+    this.minT = v.getFloat64(off + MIN_T, true);
+    this.maxT = v.getFloat64(off + MAX_T, true);
+    cursor.seek(pool, open, v.getUint32(off + TAIL, true), this.bits);
+  }
+
+  /** Writes the header back. */
+  close(): void {
+    const v = this.view;
+    const off = this.off;
+    v.setUint32(off + TAIL, cursor.blockAddr, true);
+    v.setUint16(off + BITS, this.bits, true);
+    v.setUint8(off + COUNT, this.count);
+    v.setUint8(off + LEADING, this.leading);
+    v.setUint8(off + TRAILING, this.trailing);
+    v.setUint32(off + LAST_HI, this.lastHi, true);
+    v.setUint32(off + LAST_LO, this.lastLo, true);
+    v.setFloat64(off + LAST_DELTA, this.lastDelta, true);
+    v.setFloat64(off + MIN_T, this.minT, true);
+    v.setFloat64(off + MAX_T, this.maxT, true);
+  }
+
+  add(t: number, value: number): void {
+    const w = cursor;
+    f64[0] = value;
+    const hi = u32[HI]!;
+    const lo = u32[LO]!;
+    let written: number;
+    if (this.count === 0) {
+      this.minT = t;
+      this.lastDelta = 0;
+      w.write(hi, 32);
+      w.write(lo, 32);
+      written = 64;
+    } else {
+      const prevT = this.maxT;
+      const lastDelta = this.lastDelta;
+      const dod = t - prevT - lastDelta;
+      // The buckets hold whole milliseconds that add back to exactly t; any other step is written whole.
+      if (Number.isInteger(dod) && dod >= -(1 << 19) && dod < 1 << 19 && prevT + (lastDelta + dod) === t) {
+        if (dod === 0) {
+          w.write(0, 1);
+          written = 1;
+        } else if (dod >= -64 && dod < 64) {
+          w.write(0b10, 2);
+          w.write(dod & 0x7f, 7);
+          written = 9;
+        } else if (dod >= -8192 && dod < 8192) {
+          w.write(0b110, 3);
+          w.write(dod & 0x3fff, 14);
+          written = 17;
+        } else {
+          w.write(0b1110, 4);
+          w.write(dod & 0xfffff, 20);
+          written = 24;
+        }
+        this.lastDelta = lastDelta + dod;
+      } else {
+        w.write(0b1111, 4);
+        f64[0] = t;
+        w.write(u32[HI]!, 32);
+        w.write(u32[LO]!, 32);
+        written = 68;
+        this.lastDelta = t - prevT;
+      }
+      const xh = (hi ^ this.lastHi) >>> 0;
+      const xl = (lo ^ this.lastLo) >>> 0;
+      if ((xh | xl) === 0) {
+        w.write(0, 1);
+        written += 1;
+      } else {
+        let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
+        if (leading > 31) leading = 31;
+        const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh);
+        const wl = this.leading;
+        const wt = this.trailing;
+        if (wl !== NO_WINDOW && leading >= wl && trailing >= wt) {
+          w.write(0b10, 2);
+          writeField(w, xh, xl, wt, 64 - wl - wt);
+          written += 2 + 64 - wl - wt;
+        } else {
+          const significant = 64 - leading - trailing;
+          w.write(0b11, 2);
+          w.write(leading, 5);
+          w.write(significant & 63, 6);
+          writeField(w, xh, xl, trailing, significant);
+          written += 13 + significant;
+          this.leading = leading;
+          this.trailing = trailing;
+        }
+      }
+    }
+    this.maxT = t;
+    this.lastHi = hi;
+    this.lastLo = lo;
+    this.count++;
+    this.bits += written;
+  }
+}
+
+const encoder = new Encoder();
+
+/**
  * Appends a sample after the newest of the open chunk `open` (0: the series has none). Returns
  * the open chunk afterwards: the same, or a new chunk linked to it once it holds MAX_SAMPLES.
  */
 export function appendSample(pool: ChunkPool, open: number, t: number, value: number): number {
-  if (open === 0 || chunkCount(pool, open) >= MAX_SAMPLES) {
-    const prev = open;
-    open = pool.alloc();
-    const v = view(pool, open);
-    v.setUint32(offsetOf(open) + PREV, prev, true);
-    v.setUint32(offsetOf(open) + TAIL, open, true);
-  }
-  const v = view(pool, open);
-  const off = offsetOf(open);
-  const count = v.getUint8(off + COUNT);
-  const w = cursor;
-  w.seek(pool, open, v.getUint32(off + TAIL, true), v.getUint16(off + BITS, true));
-  const startBit = v.getUint16(off + BITS, true);
-  f64[0] = value;
-  const hi = u32[HI]!;
-  const lo = u32[LO]!;
-  let written: number;
-  if (count === 0) {
-    v.setFloat64(off + MIN_T, t, true);
-    v.setFloat64(off + LAST_DELTA, 0, true);
-    v.setUint8(off + LEADING, NO_WINDOW);
-    w.write(hi, 32);
-    w.write(lo, 32);
-    written = 64;
-  } else {
-    const prevT = v.getFloat64(off + MAX_T, true);
-    const lastDelta = v.getFloat64(off + LAST_DELTA, true);
-    const dod = t - prevT - lastDelta;
-    // The buckets hold whole milliseconds that add back to exactly t; any other step is written whole.
-    if (Number.isInteger(dod) && dod >= -(1 << 19) && dod < 1 << 19 && prevT + (lastDelta + dod) === t) {
-      if (dod === 0) {
-        w.write(0, 1);
-        written = 1;
-      } else if (dod >= -64 && dod < 64) {
-        w.write(0b10, 2);
-        w.write(dod & 0x7f, 7);
-        written = 9;
-      } else if (dod >= -8192 && dod < 8192) {
-        w.write(0b110, 3);
-        w.write(dod & 0x3fff, 14);
-        written = 17;
-      } else {
-        w.write(0b1110, 4);
-        w.write(dod & 0xfffff, 20);
-        written = 24;
-      }
-      v.setFloat64(off + LAST_DELTA, lastDelta + dod, true);
-    } else {
-      w.write(0b1111, 4);
-      f64[0] = t;
-      w.write(u32[HI]!, 32);
-      w.write(u32[LO]!, 32);
-      written = 68;
-      v.setFloat64(off + LAST_DELTA, t - prevT, true);
+  encoder.open(pool, open);
+  encoder.add(t, value);
+  encoder.close();
+  return encoder.addr;
+}
+
+/** appendSample() of the samples ts[i], vs[i] for i in [from, to), in time order. */
+export function appendSamples(pool: ChunkPool, open: number, ts: Float64Array, vs: Float64Array, from: number, to: number): number {
+  if (from === to) return open;
+  encoder.open(pool, open);
+  for (let i = from; i < to; i++) {
+    if (encoder.count >= MAX_SAMPLES) {
+      encoder.close();
+      encoder.open(pool, encoder.addr);
     }
-    const xh = (hi ^ v.getUint32(off + LAST_HI, true)) >>> 0;
-    const xl = (lo ^ v.getUint32(off + LAST_LO, true)) >>> 0;
-    if ((xh | xl) === 0) {
-      w.write(0, 1);
-      written += 1;
-    } else {
-      let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
-      if (leading > 31) leading = 31;
-      const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh);
-      const wl = v.getUint8(off + LEADING);
-      const wt = v.getUint8(off + TRAILING);
-      if (wl !== NO_WINDOW && leading >= wl && trailing >= wt) {
-        w.write(0b10, 2);
-        writeField(w, xh, xl, wt, 64 - wl - wt);
-        written += 2 + 64 - wl - wt;
-      } else {
-        const significant = 64 - leading - trailing;
-        w.write(0b11, 2);
-        w.write(leading, 5);
-        w.write(significant & 63, 6);
-        writeField(w, xh, xl, trailing, significant);
-        written += 13 + significant;
-        v.setUint8(off + LEADING, leading);
-        v.setUint8(off + TRAILING, trailing);
-      }
-    }
+    encoder.add(ts[i]!, vs[i]!);
   }
-  v.setUint32(off + TAIL, w.blockAddr, true);
-  v.setFloat64(off + MAX_T, t, true);
-  v.setUint32(off + LAST_HI, hi, true);
-  v.setUint32(off + LAST_LO, lo, true);
-  v.setUint8(off + COUNT, count + 1);
-  v.setUint16(off + BITS, startBit + written, true);
-  return open;
+  encoder.close();
+  return encoder.addr;
 }
 
 /** Writes bits [shift, shift + count) of the 64-bit word (hi, lo). */
