@@ -207,7 +207,7 @@ export class Series {
 
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
-    if (this.len === 0 || this.oldestTime() >= minT) return this.len;
+    if (this.len === 0) return 0;
     if (this.maxTime < minT) {
       this.release();
       return 0;
@@ -223,11 +223,12 @@ export class Series {
         count += chunkCount(pool, c) - skip;
         continue;
       }
+      if (chunkMinT(pool, c) >= minT) break;
       const n = decodeChunk(pool, c, skip, -Infinity, minT, chunkTs, chunkVs, 0);
       count += n > 0 && chunkTs[n - 1] === minT ? n - 1 : n;
       break;
     }
-    this.drop(count);
+    if (count > 0) this.drop(count);
     return this.len;
   }
 
