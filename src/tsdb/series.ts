@@ -130,8 +130,11 @@ export class Series {
       return AppendStatus.Ok;
     }
     if (newest - t > outOfOrderWindowMs) return AppendStatus.OutOfOrder;
+    // A sample sent again (a retried request) changes nothing, and the newest is checked without decoding.
+    if (t === newest && this.isSameAt(this.len - 1, v, isStale)) return AppendStatus.Duplicate;
     const at = this.lowerBound(t);
     if (at < this.len && cacheTs[at] === t) {
+      if (this.isSameAt(at, v, isStale)) return AppendStatus.Duplicate;
       cacheVs[at] = v;
       this.setStale(t, isStale);
       this.rewrite(this.len);
@@ -246,6 +249,10 @@ export class Series {
     let n = 8 * (this.staleTimes?.length ?? 0) + (this.starts instanceof StartTimes ? this.starts.byteLength : 0);
     for (let c = this.open; c !== 0; c = chunkPrev(this.pool, c)) n += chunkBytes(this.pool, c);
     return n;
+  }
+
+  private isSameAt(i: number, v: number, isStale: boolean): boolean {
+    return Object.is(this.valueAt(i), v) && this.isStaleAt(i) === isStale;
   }
 
   /** Timestamp of the oldest sample; the series is not empty. */
