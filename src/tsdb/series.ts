@@ -301,10 +301,7 @@ export class Series {
     cached = undefined;
     ensureCache(this.len);
     this.decodeRange(-Infinity, Infinity, cacheTs, cacheVs);
-    if (this.staleTimes !== undefined) {
-      cacheStale.fill(0, 0, this.len);
-      for (const t of this.staleTimes) cacheStale[bisect(t, this.len, false)] = 1;
-    }
+    markStale(this.staleTimes, this.len);
     cached = this;
   }
 
@@ -362,10 +359,7 @@ export class Series {
       cacheTs.copyWithin(0, from, count);
       cacheVs.copyWithin(0, from, count);
     }
-    if (this.staleTimes !== undefined) {
-      cacheStale.fill(0, 0, this.len);
-      for (const t of this.staleTimes) cacheStale[bisect(t, this.len, false)] = 1;
-    }
+    markStale(this.staleTimes, this.len);
     cached = this;
   }
 
@@ -455,6 +449,16 @@ function ensureCache(n: number): void {
   cacheTs = ts;
   cacheVs = vs;
   cacheStale = new Uint8Array(size);
+}
+
+/** Flags the cached samples [0, n) whose times are in `staleTimes`, which may still hold times of samples just dropped. */
+function markStale(staleTimes: readonly number[] | undefined, n: number): void {
+  if (staleTimes === undefined) return;
+  cacheStale.fill(0, 0, n);
+  for (const t of staleTimes) {
+    const i = bisect(t, n, false);
+    if (i < n && cacheTs[i] === t) cacheStale[i] = 1;
+  }
 }
 
 /** First index in cacheTs[0, n) whose timestamp is > t (`after`) or >= t, or n. */

@@ -217,6 +217,14 @@ describe('Series in compressed chunks', () => {
     });
   }
 
+  it('flags no sample stale for a marker trimmed away while the series is re-encoded', () => {
+    const s = new Series(1, [], undefined, Infinity);
+    s.append(1, NaN, true, 0);
+    for (let t = 2; t <= 4; t++) s.append(t, t, t === 4, 0);
+    expect(s.trimBefore(3)).toBe(2);
+    expect([s.isStaleAt(0), s.isStaleAt(1)]).toEqual([false, true]);
+  });
+
   it('reads the newest sample without decoding, and frees what it trims', () => {
     const s = new Series(1, [], undefined, 720);
     for (let i = 0; i < 500; i++) s.append(i * 10_000, i * 3, false, 0);
