@@ -118,7 +118,7 @@ export const SETTINGS = [
   { key: 'retentionMs', env: 'SCALER_RETENTION', flag: '--retention', default: '10m', description: 'How long samples are kept; series with no sample inside it are freed.', schema: duration },
   { key: 'lookbackDeltaMs', env: 'SCALER_LOOKBACK_DELTA', flag: '--lookback-delta', default: '5m', description: 'PromQL lookback window for instant vector selectors.', schema: duration },
   { key: 'maxSeries', env: 'SCALER_MAX_SERIES', flag: '--max-series', default: '100000', description: 'Most series held at once; new series past it are rejected and reported.', schema: positiveInt },
-  { key: 'maxSamplesPerSeries', env: 'SCALER_MAX_SAMPLES_PER_SERIES', flag: '--max-samples-per-series', default: '720', description: 'Ring-buffer capacity of one series; the oldest sample is overwritten past it.', schema: positiveInt },
+  { key: 'maxSamplesPerSeries', env: 'SCALER_MAX_SAMPLES_PER_SERIES', flag: '--max-samples-per-series', default: '720', description: 'Most samples one series holds; past it the oldest sample is dropped.', schema: positiveInt },
   { key: 'outOfOrderWindowMs', env: 'SCALER_OUT_OF_ORDER_WINDOW', flag: '--out-of-order-window', default: '30s', description: 'Samples this much older than a series\' newest are still inserted in order; older ones are rejected.', schema: duration },
   { key: 'maxRequestBytes', env: 'SCALER_MAX_REQUEST_BYTES', flag: '--max-request-bytes', default: '4MiB', description: 'Largest OTLP or remote-write request body as sent (compressed).', schema: bytes },
   { key: 'maxDecompressedBytes', env: 'SCALER_MAX_DECOMPRESSED_BYTES', flag: '--max-decompressed-bytes', default: '32MiB', description: 'Largest OTLP or remote-write request body after decompression.', schema: bytes },

@@ -333,7 +333,7 @@ function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scra
   result.samplesExpired += first;
   if (first === n) return;
   const { tsdb } = target;
-  const series = tsdb.getOrCreate(labels, alias, n - first);
+  const series = tsdb.getOrCreate(labels, alias);
   if (series === undefined) {
     result.seriesRejected++;
     return;

@@ -1,7 +1,20 @@
+import { ChunkPool } from './chunk-pool.js';
 import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import { StartTimes } from './start-times.js';
-
-const INITIAL_CAPACITY = 8;
+import {
+  appendSample,
+  appendSamples,
+  chunkBytes,
+  chunkCount,
+  chunkLastValue,
+  chunkMaxT,
+  chunkMinT,
+  chunkPrev,
+  decodeChunk,
+  freeChunk,
+  MAX_SAMPLES,
+  setChunkPrev,
+} from './xor-chunk.js';
 
 /** What happened to one appended sample. */
 export const enum AppendStatus {
@@ -14,27 +27,43 @@ export const enum AppendStatus {
   TooOld,
 }
 
+// One series' samples decoded whole, for reads by index: a query step, a snapshot and the scaler
+// read one series at a time, so one decoded series shared by all serves them at the cost of one
+// decode each, and no series holds decoded samples of its own.
+let cached: Series | undefined;
+let cacheTs = new Float64Array(64);
+let cacheVs = new Float64Array(64);
+let cacheStale = new Uint8Array(64);
+/** The series of the last window read: a second window of the same series decodes it whole. */
+let lastWindowed: Series | undefined;
+/** Chunk addresses of one read, newest first. */
+let chain = new Float64Array(16);
+/** Samples of one chunk, for trimming. */
+const chunkTs = new Float64Array(MAX_SAMPLES);
+const chunkVs = new Float64Array(MAX_SAMPLES);
+
 /**
- * One series' samples in time order, in a ring buffer of typed arrays that grows by doubling up
- * to `maxCapacity` and then overwrites its oldest sample. Staleness markers get a flag of their
- * own because V8 does not promise to keep a NaN's payload bits, so Prometheus's StaleNaN value
- * could not be told from an ordinary NaN after a round trip through a Float64Array.
+ * One series' samples in time order, compressed in chunks (see xor-chunk.ts) held in the
+ * database's shared pool, up to `maxCapacity` samples, past which the oldest goes. The newest
+ * sample, which appends and instant queries at "now" read, comes from the open chunk's header
+ * without decoding. Staleness markers are a sorted list of their timestamps: they are rare, and
+ * V8 does not promise to keep a NaN's payload bits, so Prometheus's StaleNaN value could not be
+ * told from an ordinary NaN.
  */
 export class Series {
   /** The series' metric name, kept apart because ingest notifications use it on every append. */
   readonly metricName: string;
-  /**
-   * Timestamps in [0, cap), values in [cap, 2 cap): one typed array rather than two halves the
-   * per-series cost of the buffer objects (each typed array is two heap objects and a backing
-   * store), and a window's values lie together for range functions that read only them.
-   */
-  private data: Float64Array;
-  private cap: number;
-  private stale: Uint8Array | undefined;
-  private head = 0;
+  /** The newest chunk, 0 when the series has no samples; each chunk links to the next older. */
+  private open = 0;
   private len = 0;
-  /** Only series that ever received a start time have one. */
-  private starts: StartTimes | undefined;
+  /** Samples at the start of the oldest chunk that were trimmed or evicted but are still encoded. */
+  private skip = 0;
+  private staleTimes: number[] | undefined;
+  /**
+   * Only series that ever received a start time have one. A number: every sample has that start
+   * time, the steady state of a counter, which costs no record of runs.
+   */
+  private starts: StartTimes | number | undefined;
   /** False once the database has freed the series; holders of a cached reference must look it up again. */
   live = true;
 
@@ -43,63 +72,51 @@ export class Series {
     readonly labels: Labels,
     readonly aliasName: string | undefined,
     private readonly maxCapacity: number,
-    /** Samples the series is known to receive soon (a bulk load): the buffer is sized for them at once. */
-    expectedSamples = INITIAL_CAPACITY,
+    private readonly pool: ChunkPool = new ChunkPool(),
   ) {
     this.metricName = labelsGet(labels, METRIC_NAME);
-    const capacity = Math.min(Math.max(expectedSamples, 1), maxCapacity);
-    this.cap = capacity;
-    this.data = new Float64Array(2 * capacity);
   }
 
   get length(): number {
     return this.len;
   }
 
-  private phys(i: number): number {
-    const p = this.head + i;
-    return p >= this.cap ? p - this.cap : p;
-  }
-
   timestampAt(i: number): number {
-    return this.data[this.phys(i)]!;
+    if (i === this.len - 1) return chunkMaxT(this.pool, this.open);
+    this.decoded();
+    return cacheTs[i]!;
   }
 
   valueAt(i: number): number {
-    return this.data[this.cap + this.phys(i)]!;
+    if (i === this.len - 1) return chunkLastValue(this.pool, this.open);
+    this.decoded();
+    return cacheVs[i]!;
   }
 
   isStaleAt(i: number): boolean {
-    return this.stale !== undefined && this.stale[this.phys(i)] === 1;
+    if (this.staleTimes === undefined) return false;
+    if (i === this.len - 1) return this.staleTimes[this.staleTimes.length - 1] === this.maxTime;
+    this.decoded();
+    return cacheStale[i] === 1;
   }
 
   /** Timestamp of the newest sample, -Infinity when empty. */
   get maxTime(): number {
-    return this.len === 0 ? -Infinity : this.timestampAt(this.len - 1);
+    return this.len === 0 ? -Infinity : chunkMaxT(this.pool, this.open);
   }
 
   /** First index whose timestamp is >= t, or length. */
   lowerBound(t: number): number {
-    let lo = 0;
-    let hi = this.len;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.timestampAt(mid) < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    if (t > this.maxTime) return this.len;
+    this.decoded();
+    return bisect(t, this.len, false);
   }
 
   /** First index whose timestamp is > t, or length. */
   upperBound(t: number): number {
-    let lo = 0;
-    let hi = this.len;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.timestampAt(mid) <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    if (t >= this.maxTime) return this.len;
+    this.decoded();
+    return bisect(t, this.len, true);
   }
 
   /**
@@ -112,18 +129,30 @@ export class Series {
       this.push(t, v, isStale);
       return AppendStatus.Ok;
     }
-    if (t === newest) {
-      this.write(this.phys(this.len - 1), t, v, isStale);
-      return AppendStatus.Duplicate;
-    }
     if (newest - t > outOfOrderWindowMs) return AppendStatus.OutOfOrder;
+    // A sample sent again (a retried request) changes nothing, and the newest is checked without decoding.
+    if (t === newest && this.isSameAt(this.len - 1, v, isStale)) return AppendStatus.Duplicate;
     const at = this.lowerBound(t);
-    if (this.timestampAt(at) === t) {
-      this.write(this.phys(at), t, v, isStale);
+    if (at < this.len && cacheTs[at] === t) {
+      if (this.isSameAt(at, v, isStale)) return AppendStatus.Duplicate;
+      cacheVs[at] = v;
+      this.setStale(t, isStale);
+      this.rewrite(this.len);
       return AppendStatus.Duplicate;
     }
     if (at === 0 && this.len === this.maxCapacity) return AppendStatus.OutOfOrder;
-    this.insert(at, t, v, isStale);
+    const full = this.len === this.maxCapacity;
+    ensureCache(this.len + 1);
+    // Full: the oldest sample makes room, so everything before `at` moves down one.
+    const from = full ? 1 : 0;
+    cacheTs.copyWithin(at + 1, at, this.len);
+    cacheVs.copyWithin(at + 1, at, this.len);
+    cacheTs[at] = t;
+    cacheVs[at] = v;
+    this.setStale(t, isStale);
+    if (from === 1) this.setStale(cacheTs[0]!, false);
+    this.rewrite(this.len + 1, from);
+    if (full) this.trimStarts();
     return AppendStatus.Ok;
   }
 
@@ -141,85 +170,254 @@ export class Series {
 
   /** Start time in ms of sample i, 0 when it has none. */
   startTimeAt(i: number): number {
-    return this.starts === undefined ? 0 : this.starts.at(this.timestampAt(i));
+    const starts = this.starts;
+    if (starts === undefined) return 0;
+    return typeof starts === 'number' ? starts : starts.at(this.timestampAt(i));
   }
 
   /** Start times of this series' samples at times ts[0..n) (ascending), written to out; true when all are the same. */
   startTimesFor(ts: Float64Array, n: number, out: Float64Array): boolean {
-    if (this.starts !== undefined) return this.starts.fill(ts, n, out);
-    out.fill(0, 0, n);
+    const starts = this.starts;
+    if (starts instanceof StartTimes) return starts.fill(ts, n, out);
+    out.fill(starts ?? 0, 0, n);
     return true;
   }
 
   /**
    * Copies the non-stale samples with from < t <= to into `ts` and `vs` (each at least `length`
-   * long) and returns how many. Range queries read every series this way, so it works on the
-   * ring directly rather than through timestampAt (a call and an index wrap a sample), and the
-   * window end of a query at "now" is found without a search. With `endsOnly`, only the first and
-   * last timestamps are written (ts[0], ts[n - 1]): rate() reads no other, and skipping the rest
-   * halves what a long window reads from memory.
+   * long) and returns how many. Only the chunks the window overlaps are decoded, straight into
+   * the output; a range query reads windows of one series step after step, so its second window
+   * decodes the series once into the shared cache and later ones copy from there.
    */
-  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array, endsOnly = false): number {
-    const len = this.len;
-    if (len === 0) return 0;
-    const hi = this.timestampAt(len - 1) <= to ? len : this.upperBound(to);
-    const cap = this.cap;
-    const head = this.head;
-    const data = this.data;
-    let lo = 0;
-    let top = hi;
-    while (lo < top) {
-      const mid = (lo + top) >>> 1;
-      const p = head + mid;
-      if (data[p >= cap ? p - cap : p]! <= from) lo = mid + 1;
-      else top = mid;
-    }
-    const stale = this.stale;
-    let p = head + lo;
-    if (p >= cap) p -= cap;
-    let n = 0;
-    if (stale === undefined && endsOnly) {
-      if (hi === lo) return 0;
-      ts[0] = data[p]!;
-      for (let i = lo; i < hi; i++) {
-        vs[n++] = data[cap + p]!;
-        if (++p === cap) p = 0;
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array): number {
+    if (this.len === 0) return 0;
+    let n: number;
+    if (cached !== this && lastWindowed !== this) {
+      lastWindowed = this;
+      n = this.decodeRange(from, to, ts, vs);
+    } else {
+      this.decoded();
+      const lo = bisect(from, this.len, true);
+      const hi = to >= this.maxTime ? this.len : bisect(to, this.len, true);
+      n = 0;
+      for (let i = lo; i < hi; i++, n++) {
+        ts[n] = cacheTs[i]!;
+        vs[n] = cacheVs[i]!;
       }
-      ts[n - 1] = this.timestampAt(hi - 1);
-      return n;
     }
-    for (let i = lo; i < hi; i++) {
-      if (stale === undefined || stale[p] === 0) {
-        ts[n] = data[p]!;
-        vs[n++] = data[cap + p]!;
-      }
-      if (++p === cap) p = 0;
-    }
-    return n;
+    return this.staleTimes === undefined ? n : dropStale(this.staleTimes, ts, vs, n);
   }
 
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
-    const drop = this.lowerBound(minT);
-    if (drop > 0) {
-      this.head = this.phys(drop);
-      this.len -= drop;
-      if (this.len === 0) this.head = 0;
-      this.trimStarts();
+    if (this.len === 0) return 0;
+    if (this.maxTime < minT) {
+      this.release();
+      return 0;
     }
+    // Only the chunks up to the first that reaches minT are read, and that one only up to minT.
+    const pool = this.pool;
+    let k = this.collect(-Infinity, Infinity);
+    let count = 0;
+    while (k > 0) {
+      const c = chain[--k]!;
+      const skip = chunkPrev(pool, c) === 0 ? this.skip : 0;
+      if (chunkMaxT(pool, c) < minT) {
+        count += chunkCount(pool, c) - skip;
+        continue;
+      }
+      if (chunkMinT(pool, c) >= minT) break;
+      const n = decodeChunk(pool, c, skip, -Infinity, minT, chunkTs, chunkVs, 0);
+      count += n > 0 && chunkTs[n - 1] === minT ? n - 1 : n;
+      break;
+    }
+    if (count > 0) this.drop(count);
     return this.len;
   }
 
-  /** Approximate bytes held by the sample buffers, for self-metrics. */
+  /** Frees the series' chunks: the database calls it when it forgets the series. */
+  release(): void {
+    this.invalidate();
+    this.freeChunks();
+    this.len = 0;
+    this.staleTimes = undefined;
+    this.starts = undefined;
+  }
+
+  /** Approximate bytes held by the sample chunks and side records, for self-metrics. */
   get bufferBytes(): number {
-    return this.data.byteLength + (this.stale?.byteLength ?? 0) + (this.starts?.byteLength ?? 0);
+    let n = 8 * (this.staleTimes?.length ?? 0) + (this.starts instanceof StartTimes ? this.starts.byteLength : 0);
+    for (let c = this.open; c !== 0; c = chunkPrev(this.pool, c)) n += chunkBytes(this.pool, c);
+    return n;
+  }
+
+  private isSameAt(i: number, v: number, isStale: boolean): boolean {
+    return Object.is(this.valueAt(i), v) && this.isStaleAt(i) === isStale;
+  }
+
+  /** Timestamp of the oldest sample; the series is not empty. */
+  private oldestTime(): number {
+    if (cached === this) return cacheTs[0]!;
+    let c = this.open;
+    for (let prev = chunkPrev(this.pool, c); prev !== 0; prev = chunkPrev(this.pool, c)) c = prev;
+    if (this.skip === 0) return chunkMinT(this.pool, c);
+    decodeChunk(this.pool, c, this.skip, -Infinity, Infinity, chunkTs, chunkVs, 0, 1);
+    return chunkTs[0]!;
+  }
+
+  /** Puts in `chain`, newest first, the chunks that can hold samples with from < t <= to; returns how many. */
+  private collect(from: number, to: number): number {
+    const pool = this.pool;
+    let k = 0;
+    for (let c = this.open; c !== 0; c = chunkPrev(pool, c)) {
+      const minT = chunkMinT(pool, c);
+      if (minT > to) continue;
+      if (k === chain.length) {
+        const grown = new Float64Array(2 * k);
+        grown.set(chain);
+        chain = grown;
+      }
+      chain[k++] = c;
+      if (minT <= from) break;
+    }
+    return k;
+  }
+
+  /** Decodes the samples with from < t <= to into ts, vs; returns how many. */
+  private decodeRange(from: number, to: number, ts: Float64Array, vs: Float64Array): number {
+    const pool = this.pool;
+    let k = this.collect(from, to);
+    let n = 0;
+    while (k > 0) {
+      const c = chain[--k]!;
+      n = decodeChunk(pool, c, chunkPrev(pool, c) === 0 ? this.skip : 0, from, to, ts, vs, n);
+    }
+    return n;
+  }
+
+  /** Makes the shared cache hold this series' samples. */
+  private decoded(): void {
+    if (cached === this) return;
+    cached = undefined;
+    ensureCache(this.len);
+    this.decodeRange(-Infinity, Infinity, cacheTs, cacheVs);
+    markStale(this.staleTimes, this.len);
+    cached = this;
+  }
+
+  private invalidate(): void {
+    if (cached === this) cached = undefined;
+  }
+
+  private push(t: number, v: number, isStale: boolean): void {
+    if (this.len === this.maxCapacity) this.drop(1);
+    this.invalidate();
+    this.open = appendSample(this.pool, this.open, t, v);
+    this.len++;
+    if (isStale) (this.staleTimes ??= []).push(t);
+  }
+
+  /** Forgets the oldest `count` samples. */
+  private drop(count: number): void {
+    const pool = this.pool;
+    this.invalidate();
+    this.len -= count;
+    this.skip += count;
+    // Whole chunks of forgotten samples are freed, oldest first.
+    for (;;) {
+      let newer = 0;
+      let oldest = this.open;
+      for (let prev = chunkPrev(pool, oldest); prev !== 0; prev = chunkPrev(pool, oldest)) {
+        newer = oldest;
+        oldest = prev;
+      }
+      const count = chunkCount(pool, oldest);
+      if (this.skip < count) break;
+      this.skip -= count;
+      freeChunk(pool, oldest);
+      if (newer === 0) {
+        this.open = 0;
+        break;
+      }
+      setChunkPrev(pool, newer, 0);
+    }
+    // The open chunk as the oldest is never freed by the loop above while it is appended to: it is re-encoded once half of it is forgotten.
+    if (this.len > 0 && this.skip * 2 >= this.len && chunkPrev(pool, this.open) === 0) {
+      this.decoded();
+      this.rewrite(this.len);
+    }
+    this.trimStale();
+    this.trimStarts();
+  }
+
+  /** Re-encodes the series from cache[from, from + count), which holds its samples after a change. */
+  private rewrite(count: number, from = 0): void {
+    this.freeChunks();
+    this.open = appendSamples(this.pool, this.open, cacheTs, cacheVs, from, count);
+    this.len = count - from;
+    if (from > 0) {
+      cacheTs.copyWithin(0, from, count);
+      cacheVs.copyWithin(0, from, count);
+    }
+    markStale(this.staleTimes, this.len);
+    cached = this;
+  }
+
+  /** Frees the chunks, keeping the side records. */
+  private freeChunks(): void {
+    for (let c = this.open; c !== 0;) {
+      const prev = chunkPrev(this.pool, c);
+      freeChunk(this.pool, c);
+      c = prev;
+    }
+    this.open = 0;
+    this.skip = 0;
+  }
+
+  private setStale(t: number, isStale: boolean): void {
+    const list = this.staleTimes;
+    if (list === undefined) {
+      if (isStale) this.staleTimes = [t];
+      return;
+    }
+    let i = 0;
+    while (i < list.length && list[i]! < t) i++;
+    const has = list[i] === t;
+    if (isStale && !has) list.splice(i, 0, t);
+    else if (!isStale && has) list.splice(i, 1);
+    if (list.length === 0) this.staleTimes = undefined;
+  }
+
+  private trimStale(): void {
+    const list = this.staleTimes;
+    if (list === undefined) return;
+    if (this.len === 0) {
+      this.staleTimes = undefined;
+      return;
+    }
+    const oldest = this.oldestTime();
+    let drop = 0;
+    while (drop < list.length && list[drop]! < oldest) drop++;
+    if (drop === list.length) this.staleTimes = undefined;
+    else if (drop > 0) list.splice(0, drop);
   }
 
   private recordStart(t: number, st: number): void {
+    if (this.starts === undefined && this.len === 1) {
+      this.starts = st;
+      return;
+    }
+    if (typeof this.starts === 'number') {
+      if (this.starts === st) return;
+      // The first sample whose start differs: from here on, runs.
+      const runs = new StartTimes();
+      runs.set(this.oldestTime(), this.starts, undefined);
+      this.starts = runs;
+    }
     this.starts ??= new StartTimes();
     const newest = t === this.maxTime;
     if (newest && this.starts.last === st) {
-      // The steady state: the newest sample continues the newest run. Only a full ring buffer
+      // The steady state: the newest sample continues the newest run. Only a full series
       // evicts, and only extra runs or a run of unknown starts are worth trimming then.
       if (this.len === this.maxCapacity && (this.starts.runs > 1 || st === 0)) this.trimStarts();
       return;
@@ -235,65 +433,57 @@ export class Series {
 
   /** Runs of evicted or trimmed samples go; so does the whole record once no sample has a start time. */
   private trimStarts(): void {
-    if (this.starts !== undefined && (this.len === 0 || !this.starts.trimBefore(this.timestampAt(0)))) this.starts = undefined;
+    if (this.len === 0) this.starts = undefined;
+    else if (this.starts instanceof StartTimes && !this.starts.trimBefore(this.oldestTime())) this.starts = undefined;
   }
+}
 
-  private push(t: number, v: number, isStale: boolean): void {
-    if (this.len === this.cap) {
-      if (this.len < this.maxCapacity) {
-        this.grow();
-      } else {
-        this.head = this.phys(1);
-        this.len--;
-      }
-    }
-    this.write(this.phys(this.len), t, v, isStale);
-    this.len++;
-  }
+/** Makes the cache hold at least n samples; its timestamps and values are kept. */
+function ensureCache(n: number): void {
+  if (cacheTs.length >= n) return;
+  const size = Math.max(n, 2 * cacheTs.length);
+  const ts = new Float64Array(size);
+  const vs = new Float64Array(size);
+  ts.set(cacheTs);
+  vs.set(cacheVs);
+  cacheTs = ts;
+  cacheVs = vs;
+  cacheStale = new Uint8Array(size);
+}
 
-  private insert(at: number, t: number, v: number, isStale: boolean): void {
-    if (this.len === this.cap && this.len < this.maxCapacity) this.grow();
-    if (this.len === this.cap) {
-      // Full at maximum size: the oldest sample makes room, so everything before `at` moves down one.
-      this.head = this.phys(1);
-      this.len--;
-      at--;
-    }
-    for (let i = this.len; i > at; i--) {
-      const to = this.phys(i);
-      const from = this.phys(i - 1);
-      this.data[to] = this.data[from]!;
-      this.data[this.cap + to] = this.data[this.cap + from]!;
-      if (this.stale) this.stale[to] = this.stale[from]!;
-    }
-    this.write(this.phys(at), t, v, isStale);
-    this.len++;
+/** Flags the cached samples [0, n) whose times are in `staleTimes`, which may still hold times of samples just dropped. */
+function markStale(staleTimes: readonly number[] | undefined, n: number): void {
+  if (staleTimes === undefined) return;
+  cacheStale.fill(0, 0, n);
+  for (const t of staleTimes) {
+    const i = bisect(t, n, false);
+    if (i < n && cacheTs[i] === t) cacheStale[i] = 1;
   }
+}
 
-  private write(p: number, t: number, v: number, isStale: boolean): void {
-    this.data[p] = t;
-    this.data[this.cap + p] = v;
-    if (isStale) {
-      this.stale ??= new Uint8Array(this.cap);
-      this.stale[p] = 1;
-    } else if (this.stale) {
-      this.stale[p] = 0;
-    }
+/** First index in cacheTs[0, n) whose timestamp is > t (`after`) or >= t, or n. */
+function bisect(t: number, n: number, after: boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = cacheTs[mid]!;
+    if (m < t || (after && m === t)) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
+}
 
-  private grow(): void {
-    const capacity = Math.min(this.cap * 2, this.maxCapacity);
-    const data = new Float64Array(2 * capacity);
-    const stale = this.stale ? new Uint8Array(capacity) : undefined;
-    for (let i = 0; i < this.len; i++) {
-      const p = this.phys(i);
-      data[i] = this.data[p]!;
-      data[capacity + i] = this.data[this.cap + p]!;
-      if (stale) stale[i] = this.stale![p]!;
-    }
-    this.data = data;
-    this.cap = capacity;
-    this.stale = stale;
-    this.head = 0;
+/** Removes the staleness markers (timestamps in `stale`, sorted) from the n samples in ts, vs; returns how many remain. */
+function dropStale(stale: readonly number[], ts: Float64Array, vs: Float64Array, n: number): number {
+  let k = 0;
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i]!;
+    while (j < stale.length && stale[j]! < t) j++;
+    if (j < stale.length && stale[j] === t) continue;
+    ts[k] = t;
+    vs[k++] = vs[i]!;
   }
+  return k;
 }

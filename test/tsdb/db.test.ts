@@ -80,6 +80,23 @@ describe('Tsdb limits, retention and notifications', () => {
     expect(db.select([m('=', '__name__', 'old')])).toHaveLength(0);
   });
 
+  it('keeps a shared posting for the series that stay when others in it are freed, and a new series under a freed value joins it', () => {
+    let now = 100_000;
+    const db = new Tsdb({ retentionMs: 50_000, now: () => now });
+    for (let i = 0; i < 50; i++) {
+      const labels = labelsFromRecord({ __name__: 'x', job: 'j', pod: `p${i}`, alias: i % 2 === 0 ? 'even' : 'odd' });
+      db.appendLabels(labels, i % 2 === 0 ? 60_000 : 90_000, i);
+    }
+    now = 120_000;
+    expect(db.gc()).toBe(25);
+    expect(db.select([m('=', 'job', 'j')]).map((s) => labelsGet(s.labels, 'pod'))).toEqual(Array.from({ length: 25 }, (_, i) => `p${2 * i + 1}`));
+    expect(db.labelValues('alias')).toEqual(['odd']);
+    const series = db.getOrCreate(labelsFromRecord({ __name__: 'x', job: 'j', pod: 'p0', alias: 'even' }))!;
+    for (let t = 0; t < 100; t++) db.append(series, 100_000 + t * 10, t);
+    expect(series.copyWindow(100_500, 100_520, new Float64Array(100), new Float64Array(100))).toBe(2);
+    expect(db.select([m('=', 'alias', 'even')])).toEqual([series]);
+  });
+
   it('tells listeners which metric names got samples, once a flush', () => {
     const db = new Tsdb();
     const seen: string[][] = [];

@@ -67,8 +67,8 @@ interface Points {
   readonly hasStartTimes?: boolean;
   startTimeAt?(i: number): number;
   startTimesFor?(ts: Float64Array, n: number, out: Float64Array): boolean;
-  /** The non-stale samples of (from, to] into ts and vs (at least `length` long); returns the count. `endsOnly`: see Series.copyWindow. */
-  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array, endsOnly?: boolean): number;
+  /** The non-stale samples of (from, to] into ts and vs (at least `length` long); returns the count. */
+  copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array): number;
 }
 
 /** A subquery's output series as window input. */
@@ -197,7 +197,6 @@ interface WindowJob {
   after: number;
   /** Whether windows carry start times (the function reads them and the series has them). */
   starts: boolean;
-  endsOnly: boolean;
   /** Samples the query may still hold, when the series began. */
   room: number;
   /** The first step not yet evaluated. */
@@ -765,16 +764,15 @@ class Evaluator {
 
   /**
    * Copies the non-stale samples of (from, to] into the window buffers; returns their count.
-   * With `starts` their start times go to winSt too (the caller checks the source has any), which
-   * needs every timestamp, so `endsOnly` (see Series.copyWindow) is ignored then.
+   * With `starts` their start times go to winSt too (the caller checks the source has any).
    */
-  private fillWindow(p: Points, from: number, to: number, starts = false, endsOnly = false): number {
+  private fillWindow(p: Points, from: number, to: number, starts = false): number {
     if (p.length > this.winTs.length) {
       this.winTs = new Float64Array(p.length * 2);
       this.winVs = new Float64Array(p.length * 2);
       this.winSt = new Float64Array(p.length * 2);
     }
-    const n = p.copyWindow(from, to, this.winTs, this.winVs, endsOnly && !starts);
+    const n = p.copyWindow(from, to, this.winTs, this.winVs);
     if (starts) this.winStSame = p.startTimesFor!(this.winTs, n, this.winSt);
     return n;
   }
@@ -839,7 +837,6 @@ class Evaluator {
       before,
       after,
       starts: false,
-      endsOnly: mode === 'plain' && def.endsOnly,
       room: 0,
       next: 0,
       ts: undefined,
@@ -883,7 +880,7 @@ class Evaluator {
     for (; i < job.n && work < WORK_BATCH; i++) {
       const t = grid.start + i * grid.interval;
       const ref = (at ?? t) - job.offsetMs;
-      const count = this.fillWindow(src, ref - job.rangeMs - job.before, ref + job.after, job.starts, job.endsOnly);
+      const count = this.fillWindow(src, ref - job.rangeMs - job.before, ref + job.after, job.starts);
       work += count + 1;
       if (count === 0) continue;
       if (count > job.room - (job.ts?.length ?? 0)) throw this.tooMany(count);

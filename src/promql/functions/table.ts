@@ -30,8 +30,6 @@ export type StepFunction = (args: StepArg[], ctx: StepContext) => void;
 export interface WindowUse {
   /** Its output keeps the series' metric name. */
   keepsName: boolean;
-  /** It reads no timestamp of a plain window but its first and last (see Series.copyWindow). */
-  endsOnly: boolean;
   /** It may be given an `anchored` range selector. */
   anchored: boolean;
   /** It may be given a `smoothed` range selector. */
@@ -250,7 +248,7 @@ const passTimes: Implementation = {
 };
 
 function overWindows(fn: RangeFunction, use: Partial<WindowUse> = {}): Implementation {
-  return { kind: 'range', fn, keepsName: false, endsOnly: false, anchored: false, smoothed: false, startTimes: false, ...use };
+  return { kind: 'range', fn, keepsName: false, anchored: false, smoothed: false, startTimes: false, ...use };
 }
 
 /**
@@ -314,7 +312,7 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   day_of_year: fn([V], 1, V, dateFunction(dayOfYear), { timeDependent: true }),
   days_in_month: fn([V], 1, V, dateFunction(daysInMonth), { timeDependent: true }),
   deg: fn([V], 0, V, elementwise(toDegrees)),
-  delta: fn([M], 0, V, overWindows(windows.delta, { endsOnly: true, anchored: true, smoothed: true })),
+  delta: fn([M], 0, V, overWindows(windows.delta, { anchored: true, smoothed: true })),
   deriv: fn([M], 0, V, overWindows(windows.deriv)),
   double_exponential_smoothing: fn([M, S, S], 0, V, overWindows(windows.double_exponential_smoothing), { experimental: true }),
   end: fn([], 0, S, queryConstant(queryEnd), { experimental: true, timeDependent: true }),
@@ -366,7 +364,7 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   histogram_sum: fn([V], 0, V, noOutput),
   hour: fn([V], 1, V, dateFunction(hourOf), { timeDependent: true }),
   idelta: fn([M], 0, V, overWindows(windows.idelta)),
-  increase: fn([M], 0, V, overWindows(windows.increase, { endsOnly: true, anchored: true, smoothed: true, startTimes: true })),
+  increase: fn([M], 0, V, overWindows(windows.increase, { anchored: true, smoothed: true, startTimes: true })),
   info: fn([V, V], 1, V, { kind: 'special' }, { experimental: true }),
   irate: fn([M], 0, V, overWindows(windows.irate, { startTimes: true })),
   label_join: fn(
@@ -406,7 +404,7 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   quantile_over_time: fn([S, M], 0, V, overWindows(windows.quantile_over_time)),
   rad: fn([V], 0, V, elementwise(toRadians)),
   range: fn([], 0, S, queryConstant(queryRange), { experimental: true, timeDependent: true, inDurations: true }),
-  rate: fn([M], 0, V, overWindows(windows.rate, { endsOnly: true, anchored: true, smoothed: true, startTimes: true })),
+  rate: fn([M], 0, V, overWindows(windows.rate, { anchored: true, smoothed: true, startTimes: true })),
   resets: fn([M], 0, V, overWindows(windows.resets, { anchored: true, startTimes: true })),
   round: fn([V, S], 1, V, {
     kind: 'step',

@@ -15,8 +15,8 @@ describe('the function table', () => {
   });
 
   it('says what a range function does with its windows', () => {
-    expect(FUNCTIONS.rate!.impl).toMatchObject({ kind: 'range', endsOnly: true, anchored: true, smoothed: true, startTimes: true, keepsName: false });
-    expect(FUNCTIONS.changes!.impl).toMatchObject({ kind: 'range', endsOnly: false, anchored: true, smoothed: false, startTimes: false });
+    expect(FUNCTIONS.rate!.impl).toMatchObject({ kind: 'range', anchored: true, smoothed: true, startTimes: true, keepsName: false });
+    expect(FUNCTIONS.changes!.impl).toMatchObject({ kind: 'range', anchored: true, smoothed: false, startTimes: false });
     expect(FUNCTIONS.last_over_time!.impl).toMatchObject({ kind: 'range', keepsName: true });
     const anchored = Object.keys(FUNCTIONS).filter((n) => {
       const impl = FUNCTIONS[n]!.impl;

@@ -1,0 +1,462 @@
+import { BLOCK_BYTES, offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
+
+/**
+ * Gorilla-style chunks of samples, as Prometheus's head chunks: timestamps as delta-of-delta in
+ * variable-width buckets, values XORed with the previous value and only the bits that changed
+ * written. A chunk is a chain of pool blocks that grows a block at a time; a series' chunks are a
+ * list linked from the newest (the open chunk, which appends extend) to the oldest.
+ *
+ * A chunk's first block holds a header with what appending needs (the last timestamp, delta and
+ * value bits, the XOR window), so the open chunk's state costs no field of the series, and what
+ * reading needs to skip a chunk without decoding it (its first and last timestamps, its count).
+ */
+
+const NEXT = 0; // u32, every block: the chunk's next block, 0 for none
+const PREV = 4; // u32: the next older chunk, 0 for none
+const TAIL = 8; // u32: the chunk's last block, where appends write
+const BITS = 12; // u16: payload bits written
+const COUNT = 14; // u8: samples
+const LEADING = 15; // u8: leading zeros of the XOR window, NO_WINDOW before the first
+const TRAILING = 16; // u8: trailing zeros of the XOR window
+const LAST_HI = 17; // u32: high word of the last value's bits
+const LAST_LO = 21; // u32: low word
+const LAST_DELTA = 25; // f64: the last timestamp delta
+const MIN_T = 33; // f64: first timestamp
+const MAX_T = 41; // f64: last timestamp
+const HEADER = 49;
+/** Payload bits in the first block and in each later one. */
+const FIRST_BITS = (BLOCK_BYTES - HEADER) * 8;
+const LATER_BITS = (BLOCK_BYTES - 4) * 8;
+
+const NO_WINDOW = 0xff;
+/** Worst case of one sample: a 4-bit marker and 64-bit timestamp, 2 + 5 + 6 control bits and 64 value bits. */
+const MAX_SAMPLE_BITS = 145;
+/** As Prometheus: 120 samples, two hours at 1 minute, 20 minutes at 10 s. */
+export const MAX_SAMPLES = 120;
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+/** u32[HI] is the word holding the sign and exponent (little-endian hosts, as every Node platform). */
+const HI = 1;
+const LO = 0;
+
+/** Where appends write in a chunk's bit stream, which runs across its blocks. */
+class BitCursor {
+  pool!: ChunkPool;
+  bytes: Uint8Array = new Uint8Array(0);
+  /** Address of the current block, and its offset in `bytes`. */
+  blockAddr = 0;
+  block = 0;
+  /** The byte being read or written, and how many of its bits are done. */
+  at = 0;
+  used = 0;
+  end = 0;
+
+  /** At bit `bits` of the chunk `addr`, whose last block is `tail`. */
+  seek(pool: ChunkPool, addr: number, tail: number, bits: number): void {
+    this.pool = pool;
+    const target = bits < FIRST_BITS || tail === addr ? addr : tail;
+    this.blockAddr = target;
+    this.bytes = pool.slabs[slabOf(target)]!;
+    this.block = offsetOf(target);
+    this.end = this.block + BLOCK_BYTES;
+    if (target === addr) {
+      this.at = this.block + HEADER + (bits >>> 3);
+    } else {
+      const inner = (bits - FIRST_BITS) % LATER_BITS;
+      this.at = inner === 0 ? this.end : this.block + 4 + (inner >>> 3);
+    }
+    this.used = bits & 7;
+  }
+
+  private enter(addr: number): void {
+    this.blockAddr = addr;
+    this.bytes = this.pool.slabs[slabOf(addr)]!;
+    this.block = offsetOf(addr);
+    this.at = this.block + 4;
+    this.end = this.block + BLOCK_BYTES;
+  }
+
+  /** Writes the low n (at most 32) bits of value. */
+  write(value: number, n: number): void {
+    for (;;) {
+      if (this.at === this.end) this.grow();
+      const free = 8 - this.used;
+      if (n < free) {
+        this.bytes[this.at]! |= (value & ((1 << n) - 1)) << (free - n);
+        this.used += n;
+        return;
+      }
+      n -= free;
+      this.bytes[this.at++]! |= (value >>> n) & ((1 << free) - 1);
+      this.used = 0;
+      if (n === 0) return;
+    }
+  }
+
+  /** Links a new block after the current one and moves to it. */
+  private grow(): void {
+    const next = this.pool.alloc();
+    this.pool.views[slabOf(this.blockAddr)]!.setUint32(this.block + NEXT, next, true);
+    this.enter(next);
+  }
+}
+
+const cursor = new BitCursor();
+
+function view(pool: ChunkPool, addr: number): DataView {
+  return pool.views[slabOf(addr)]!;
+}
+
+export function chunkPrev(pool: ChunkPool, addr: number): number {
+  return view(pool, addr).getUint32(offsetOf(addr) + PREV, true);
+}
+
+export function setChunkPrev(pool: ChunkPool, addr: number, prev: number): void {
+  view(pool, addr).setUint32(offsetOf(addr) + PREV, prev, true);
+}
+
+export function chunkCount(pool: ChunkPool, addr: number): number {
+  return view(pool, addr).getUint8(offsetOf(addr) + COUNT);
+}
+
+export function chunkMinT(pool: ChunkPool, addr: number): number {
+  return view(pool, addr).getFloat64(offsetOf(addr) + MIN_T, true);
+}
+
+export function chunkMaxT(pool: ChunkPool, addr: number): number {
+  return view(pool, addr).getFloat64(offsetOf(addr) + MAX_T, true);
+}
+
+/** The value of the chunk's last sample. */
+export function chunkLastValue(pool: ChunkPool, addr: number): number {
+  const v = view(pool, addr);
+  const off = offsetOf(addr);
+  u32[HI] = v.getUint32(off + LAST_HI, true);
+  u32[LO] = v.getUint32(off + LAST_LO, true);
+  return f64[0]!;
+}
+
+/** Returns the chunk's blocks to the pool; returns how many. */
+export function freeChunk(pool: ChunkPool, addr: number): number {
+  let n = 0;
+  while (addr !== 0) {
+    const next = view(pool, addr).getUint32(offsetOf(addr) + NEXT, true);
+    pool.free(addr);
+    addr = next;
+    n++;
+  }
+  return n;
+}
+
+/** Bytes held by the chunk's blocks. */
+export function chunkBytes(pool: ChunkPool, addr: number): number {
+  let n = 0;
+  for (; addr !== 0; addr = view(pool, addr).getUint32(offsetOf(addr) + NEXT, true)) n += BLOCK_BYTES;
+  return n;
+}
+
+/**
+ * Appends to one chunk with its header's state in fields: read once and written back once, however
+ * many samples go in between (a series re-encoded after an out-of-order sample).
+ */
+class Encoder {
+  private pool!: ChunkPool;
+  /** The chunk being appended to. */
+  addr = 0;
+  count = 0;
+  private view!: DataView;
+  private off = 0;
+  private bits = 0;
+  private leading = NO_WINDOW;
+  private trailing = 0;
+  private lastHi = 0;
+  private lastLo = 0;
+  private lastDelta = 0;
+  private minT = 0;
+  private maxT = 0;
+
+  /** Opens the chunk `open` for appending, or a new one linked to it when it is 0 or full. */
+  open(pool: ChunkPool, open: number): void {
+    this.pool = pool;
+    if (open === 0 || chunkCount(pool, open) >= MAX_SAMPLES) {
+      const prev = open;
+      open = pool.alloc();
+      const v = view(pool, open);
+      v.setUint32(offsetOf(open) + PREV, prev, true);
+      v.setUint32(offsetOf(open) + TAIL, open, true);
+      v.setUint8(offsetOf(open) + LEADING, NO_WINDOW);
+    }
+    const v = view(pool, open);
+    const off = offsetOf(open);
+    this.addr = open;
+    this.view = v;
+    this.off = off;
+    this.count = v.getUint8(off + COUNT);
+    this.bits = v.getUint16(off + BITS, true);
+    this.leading = v.getUint8(off + LEADING);
+    this.trailing = v.getUint8(off + TRAILING);
+    this.lastHi = v.getUint32(off + LAST_HI, true);
+    this.lastLo = v.getUint32(off + LAST_LO, true);
+    this.lastDelta = v.getFloat64(off + LAST_DELTA, true);
+    this.minT = v.getFloat64(off + MIN_T, true);
+    this.maxT = v.getFloat64(off + MAX_T, true);
+    cursor.seek(pool, open, v.getUint32(off + TAIL, true), this.bits);
+  }
+
+  /** Writes the header back. */
+  close(): void {
+    const v = this.view;
+    const off = this.off;
+    v.setUint32(off + TAIL, cursor.blockAddr, true);
+    v.setUint16(off + BITS, this.bits, true);
+    v.setUint8(off + COUNT, this.count);
+    v.setUint8(off + LEADING, this.leading);
+    v.setUint8(off + TRAILING, this.trailing);
+    v.setUint32(off + LAST_HI, this.lastHi, true);
+    v.setUint32(off + LAST_LO, this.lastLo, true);
+    v.setFloat64(off + LAST_DELTA, this.lastDelta, true);
+    v.setFloat64(off + MIN_T, this.minT, true);
+    v.setFloat64(off + MAX_T, this.maxT, true);
+  }
+
+  add(t: number, value: number): void {
+    const w = cursor;
+    f64[0] = value;
+    const hi = u32[HI]!;
+    const lo = u32[LO]!;
+    let written: number;
+    if (this.count === 0) {
+      this.minT = t;
+      this.lastDelta = 0;
+      w.write(hi, 32);
+      w.write(lo, 32);
+      written = 64;
+    } else {
+      const prevT = this.maxT;
+      const lastDelta = this.lastDelta;
+      const dod = t - prevT - lastDelta;
+      // The buckets hold whole milliseconds that add back to exactly t; any other step is written whole.
+      if (Number.isInteger(dod) && dod >= -(1 << 19) && dod < 1 << 19 && prevT + (lastDelta + dod) === t) {
+        if (dod === 0) {
+          w.write(0, 1);
+          written = 1;
+        } else if (dod >= -64 && dod < 64) {
+          w.write(0b10, 2);
+          w.write(dod & 0x7f, 7);
+          written = 9;
+        } else if (dod >= -8192 && dod < 8192) {
+          w.write(0b110, 3);
+          w.write(dod & 0x3fff, 14);
+          written = 17;
+        } else {
+          w.write(0b1110, 4);
+          w.write(dod & 0xfffff, 20);
+          written = 24;
+        }
+        this.lastDelta = lastDelta + dod;
+      } else {
+        w.write(0b1111, 4);
+        f64[0] = t;
+        w.write(u32[HI]!, 32);
+        w.write(u32[LO]!, 32);
+        written = 68;
+        this.lastDelta = t - prevT;
+      }
+      const xh = (hi ^ this.lastHi) >>> 0;
+      const xl = (lo ^ this.lastLo) >>> 0;
+      if ((xh | xl) === 0) {
+        w.write(0, 1);
+        written += 1;
+      } else {
+        let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
+        if (leading > 31) leading = 31;
+        const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh);
+        const wl = this.leading;
+        const wt = this.trailing;
+        if (wl !== NO_WINDOW && leading >= wl && trailing >= wt) {
+          w.write(0b10, 2);
+          writeField(w, xh, xl, wt, 64 - wl - wt);
+          written += 2 + 64 - wl - wt;
+        } else {
+          const significant = 64 - leading - trailing;
+          w.write(0b11, 2);
+          w.write(leading, 5);
+          w.write(significant & 63, 6);
+          writeField(w, xh, xl, trailing, significant);
+          written += 13 + significant;
+          this.leading = leading;
+          this.trailing = trailing;
+        }
+      }
+    }
+    this.maxT = t;
+    this.lastHi = hi;
+    this.lastLo = lo;
+    this.count++;
+    this.bits += written;
+  }
+}
+
+const encoder = new Encoder();
+
+/**
+ * Appends a sample after the newest of the open chunk `open` (0: the series has none). Returns
+ * the open chunk afterwards: the same, or a new chunk linked to it once it holds MAX_SAMPLES.
+ */
+export function appendSample(pool: ChunkPool, open: number, t: number, value: number): number {
+  encoder.open(pool, open);
+  encoder.add(t, value);
+  encoder.close();
+  return encoder.addr;
+}
+
+/** appendSample() of the samples ts[i], vs[i] for i in [from, to), in time order. */
+export function appendSamples(pool: ChunkPool, open: number, ts: Float64Array, vs: Float64Array, from: number, to: number): number {
+  if (from === to) return open;
+  encoder.open(pool, open);
+  for (let i = from; i < to; i++) {
+    if (encoder.count >= MAX_SAMPLES) {
+      encoder.close();
+      encoder.open(pool, encoder.addr);
+    }
+    encoder.add(ts[i]!, vs[i]!);
+  }
+  encoder.close();
+  return encoder.addr;
+}
+
+/** Writes bits [shift, shift + count) of the 64-bit word (hi, lo). */
+function writeField(w: BitCursor, hi: number, lo: number, shift: number, count: number): void {
+  if (shift >= 32) {
+    w.write(hi >>> (shift - 32), count);
+    return;
+  }
+  const hiCount = shift + count - 32;
+  if (hiCount > 0) {
+    w.write(hi, hiCount);
+    w.write(lo >>> shift, 32 - shift);
+  } else {
+    w.write(lo >>> shift, count);
+  }
+}
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+/** One chunk's payload, gathered from its blocks so that decoding reads whole words, not bits across blocks. */
+const stream = new Uint8Array(Math.ceil((MAX_SAMPLES * MAX_SAMPLE_BITS) / 8) + BLOCK_BYTES);
+const streamWords = new DataView(stream.buffer);
+
+/** Copies the chunk's `bits` payload bits into `stream`: the first block's bytes one by one, later blocks' a word at a time. */
+function gather(pool: ChunkPool, addr: number, bits: number): void {
+  const total = (bits + 7) >>> 3;
+  const bytes = pool.slabs[slabOf(addr)]!;
+  let off = offsetOf(addr);
+  let k = 0;
+  for (let at = off + HEADER, end = Math.min(off + BLOCK_BYTES, at + total); at < end;) stream[k++] = bytes[at++]!;
+  let block = addr;
+  while (k < total) {
+    const words = pool.views[slabOf(block)]!;
+    block = words.getUint32(off + NEXT, true);
+    const next = pool.views[slabOf(block)]!;
+    off = offsetOf(block);
+    for (let at = off + 4, end = off + BLOCK_BYTES; at < end && k < total; at += 4, k += 4) streamWords.setInt32(k, next.getInt32(at));
+  }
+  stream.fill(0, total, total + 8);
+}
+
+/** n (1 to 25) bits of `stream` from bit `pos`. */
+function bitsAt(pos: number, n: number): number {
+  return (streamWords.getInt32(pos >>> 3) << (pos & 7)) >>> (32 - n);
+}
+
+/** n (1 to 32) bits of `stream` from bit `pos`, as an int32 (the bits, not the unsigned number: it stays a small integer). */
+function wordAt(pos: number, n: number): number {
+  return n <= 25 ? bitsAt(pos, n) : (bitsAt(pos, n - 16) << 16) | bitsAt(pos + n - 16, 16);
+}
+
+/**
+ * Decodes the chunk's samples after its first `skip` and with from < t <= to into ts and vs
+ * from index n, stopping at index `limit`; returns the index after the last written.
+ */
+export function decodeChunk(
+  pool: ChunkPool,
+  addr: number,
+  skip: number,
+  from: number,
+  to: number,
+  ts: Float64Array,
+  vs: Float64Array,
+  n: number,
+  limit = Infinity,
+): number {
+  const v = view(pool, addr);
+  const off = offsetOf(addr);
+  const count = v.getUint8(off + COUNT);
+  let t = v.getFloat64(off + MIN_T, true);
+  gather(pool, addr, v.getUint16(off + BITS, true));
+  // The reads are written out here rather than called: this loop is every query's cost a sample.
+  const words = streamWords;
+  const bits64 = u32;
+  const float = f64;
+  let hi = words.getInt32(0);
+  let lo = words.getInt32(4);
+  let pos = 64;
+  let delta = 0;
+  let wl = 0;
+  let wt = 0;
+  for (let i = 0; ;) {
+    if (t > to) return n;
+    if (i >= skip && t > from) {
+      bits64[HI] = hi;
+      bits64[LO] = lo;
+      ts[n] = t;
+      vs[n++] = float[0]!;
+      if (n === limit) return n;
+    }
+    if (++i === count) return n;
+    let word = words.getInt32(pos >>> 3) << (pos & 7);
+    if (word >= 0) {
+      pos += 1;
+    } else if ((word & 0x40000000) === 0) {
+      delta += (word << 2) >> 25;
+      pos += 9;
+    } else if ((word & 0x20000000) === 0) {
+      delta += (word << 3) >> 18;
+      pos += 17;
+    } else if ((word & 0x10000000) === 0) {
+      delta += (word << 4) >> 12;
+      pos += 24;
+    } else {
+      bits64[HI] = wordAt(pos + 4, 32);
+      bits64[LO] = wordAt(pos + 36, 32);
+      pos += 68;
+      delta = float[0]! - t;
+    }
+    t += delta;
+    word = words.getInt32(pos >>> 3) << (pos & 7);
+    if (word >= 0) {
+      pos += 1;
+      continue;
+    }
+    if ((word & 0x40000000) !== 0) {
+      wl = (word >>> 25) & 31;
+      wt = 64 - wl - ((word >>> 19) & 63 || 64);
+      pos += 13;
+    } else {
+      pos += 2;
+    }
+    const bits = 64 - wl - wt;
+    if (wt >= 32) {
+      hi ^= wordAt(pos, bits) << (wt - 32);
+    } else if (wt + bits > 32) {
+      hi ^= wordAt(pos, wt + bits - 32);
+      lo ^= wordAt(pos + wt + bits - 32, 32 - wt) << wt;
+    } else {
+      lo ^= wordAt(pos, bits) << wt;
+    }
+    pos += bits;
+  }
+}
