@@ -3,6 +3,7 @@ import { KedaClient } from '../clients/keda.js';
 import { grpcClient, sendSteps } from '../clients/otlp.js';
 import type { DataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
+import { GET_METRICS_GAP_MS, QUERY_REF } from './getmetrics-load.js';
 import { httpGetter } from './http-get.js';
 import { APP_CONFIG } from './per-size.js';
 import { latency, sleep, type Latency } from './stats.js';
@@ -16,13 +17,6 @@ export interface BesideQueriesResult {
   /** Bytes of one large answer. */
   answerBytes: number;
 }
-
-const QUERY_REF = {
-  name: 'bench',
-  namespace: 'default',
-  scalerMetadata: { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[1m]))', targetValue: '100' },
-};
-const GET_METRICS_GAP_MS = 10;
 
 /**
  * KEDA's GetMetrics, called back to back (10 ms apart) while the API answers an instant query for

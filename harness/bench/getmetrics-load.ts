@@ -12,12 +12,14 @@ export interface LoadResult {
   achievedPps: number;
 }
 
-const QUERY_REF = {
+/** The gateway tier's trigger, as KEDA asks for it in the sections that time GetMetrics. */
+export const QUERY_REF = {
   name: 'bench',
   namespace: 'default',
   scalerMetadata: { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[1m]))', targetValue: '100' },
 };
-const GET_METRICS_GAP_MS = 10;
+/** Time between two GetMetrics calls of one poller, as KEDA's client would leave them. */
+export const GET_METRICS_GAP_MS = 10;
 
 /** Offsets of every 8-byte timestamp equal to `ms` in an encoded request, to rewrite them per send. */
 function timestampOffsets(body: Buffer, ms: number): number[] {
