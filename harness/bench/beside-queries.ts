@@ -3,10 +3,10 @@ import { KedaClient } from '../clients/keda.js';
 import { grpcClient, sendSteps } from '../clients/otlp.js';
 import type { DataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
-import { GET_METRICS_GAP_MS, QUERY_REF } from './getmetrics-load.js';
+import { pollGetMetrics, warmGetMetrics } from './getmetrics-load.js';
 import { httpGetter } from './http-get.js';
 import { APP_CONFIG } from './per-size.js';
-import { latency, sleep, type Latency } from './stats.js';
+import type { Latency } from './stats.js';
 
 export interface BesideQueriesResult {
   getMetrics: Latency;
@@ -31,7 +31,7 @@ export async function getMetricsBesideQueries(data: DataSet, batch: number, conc
   const everySeries = `/api/v1/query?query=${encodeURIComponent('{__name__=~".+"}')}&time=${data.endMs / 1000}`;
   try {
     await sendSteps(encodeAll(data, batch), concurrency, otlp.send);
-    for (let i = 0; i < 20; i++) await keda.getMetrics(QUERY_REF);
+    await warmGetMetrics(keda);
     const first = await api.get(everySeries);
     if (first.status !== 200) throw new Error(`the large query answered ${first.status}: ${first.body.slice(0, 200)}`);
     await app.stats();
@@ -44,16 +44,10 @@ export async function getMetricsBesideQueries(data: DataSet, batch: number, conc
         queries++;
       }
     })();
-    const times: number[] = [];
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      await keda.getMetrics(QUERY_REF);
-      times.push(performance.now() - t0);
-      await sleep(GET_METRICS_GAP_MS);
-    }
+    const getMetrics = await pollGetMetrics(keda, end);
     await load;
     const { lagMaxMs } = await app.stats();
-    return { getMetrics: latency(times), loopDelayMaxMs: lagMaxMs, queries, answerBytes: Buffer.byteLength(first.body) };
+    return { getMetrics, loopDelayMaxMs: lagMaxMs, queries, answerBytes: Buffer.byteLength(first.body) };
   } finally {
     api.close();
     keda.close();

@@ -13,13 +13,30 @@ export interface LoadResult {
 }
 
 /** The gateway tier's trigger, as KEDA asks for it in the sections that time GetMetrics. */
-export const QUERY_REF = {
+const QUERY_REF = {
   name: 'bench',
   namespace: 'default',
   scalerMetadata: { metricQuery: 'sum(rate(otelcol_receiver_accepted_spans[1m]))', targetValue: '100' },
 };
-/** Time between two GetMetrics calls of one poller, as KEDA's client would leave them. */
-export const GET_METRICS_GAP_MS = 10;
+/** Time between two GetMetrics calls of one poller. */
+const GET_METRICS_GAP_MS = 10;
+
+/** Calls GetMetrics for the gateway trigger, 10 ms apart, until `end` (performance.now() time): the latencies KEDA saw. */
+export async function pollGetMetrics(keda: KedaClient, end: number): Promise<Latency> {
+  const times: number[] = [];
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    await keda.getMetrics(QUERY_REF);
+    times.push(performance.now() - t0);
+    await sleep(GET_METRICS_GAP_MS);
+  }
+  return latency(times);
+}
+
+/** Warms the gateway trigger's evaluation before GetMetrics is timed. */
+export async function warmGetMetrics(keda: KedaClient): Promise<void> {
+  for (let i = 0; i < 20; i++) await keda.getMetrics(QUERY_REF);
+}
 
 /** Offsets of every 8-byte timestamp equal to `ms` in an encoded request, to rewrite them per send. */
 function timestampOffsets(body: Buffer, ms: number): number[] {
@@ -51,7 +68,7 @@ export async function getMetricsUnderLoad(data: DataSet, batch: number, concurre
       const body = encodeBatch(data, last, from, to, marker);
       templates.push({ body, offsets: timestampOffsets(body, marker), points: to - from });
     }
-    for (let i = 0; i < 20; i++) await keda.getMetrics(QUERY_REF);
+    await warmGetMetrics(keda);
 
     const requestsPerSecond = targetPps / batch;
     const start = performance.now();
@@ -88,17 +105,11 @@ export async function getMetricsUnderLoad(data: DataSet, batch: number, concurre
       }
       while (inFlight > 0 && failure === undefined) await sleep(1);
     })();
-    const times: number[] = [];
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      await keda.getMetrics(QUERY_REF);
-      times.push(performance.now() - t0);
-      await sleep(GET_METRICS_GAP_MS);
-    }
+    const getMetrics = await pollGetMetrics(keda, end);
     await load;
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what a send() rejected with
     if (failure !== undefined) throw failure;
-    return { getMetrics: latency(times), targetPps, achievedPps: sentPoints / ((performance.now() - start) / 1000) };
+    return { getMetrics, targetPps, achievedPps: sentPoints / ((performance.now() - start) / 1000) };
   } finally {
     keda.close();
     otlp.close();
