@@ -951,27 +951,21 @@ const SORT_RUN = 1024;
  */
 function* finish(series: StepSeries[], mergeDisjoint: boolean, pacer: Pacer): Paced<StepSeries[]> {
   const dropped: StepSeries[] = [];
+  const seen = new Set<string>();
   for (const s of series) {
-    dropped.push(s.dropName ? { ...s, labels: labelsWithout(s.labels, METADATA_LABELS), dropName: false } : s);
-    if (pacer.spend(FINISH_COST)) yield;
-  }
-  if (!mergeDisjoint) {
-    const seen = new Set<string>();
-    for (const s of dropped) {
+    const d = s.dropName ? { ...s, labels: labelsWithout(s.labels, METADATA_LABELS), dropName: false } : s;
+    dropped.push(d);
+    // Merging memoises the keys, so computing them here, paced, leaves it only map lookups.
+    if (mergeDisjoint) cachedKey(d.labels);
+    else {
       // Computed afresh: the key of a result series is needed once, so memoising it only costs.
-      const key = labelsKey(s.labels);
+      const key = labelsKey(d.labels);
       if (seen.has(key)) throw new EvalError('vector cannot contain metrics with the same labelset');
       seen.add(key);
-      if (pacer.spend(FINISH_COST)) yield;
     }
-    return dropped;
-  }
-  // The keys are memoised, so computing them here, paced, leaves the merge only map lookups.
-  for (const s of dropped) {
-    cachedKey(s.labels);
     if (pacer.spend(FINISH_COST)) yield;
   }
-  return mergeSameLabels(dropped, (s) => cachedKey(s.labels));
+  return mergeDisjoint ? mergeSameLabels(dropped, (s) => cachedKey(s.labels)) : dropped;
 }
 
 function toRangeSeries(s: StepSeries): RangeSeries {
