@@ -15,15 +15,16 @@ export interface BenchOptions {
   snapshotSeries: number;
   promBin: string;
   /** Run one section only (replication, beside-queries), for figures that need no others. */
-  only: string | undefined;
+  only: AloneSection | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [--json] [--peer] [--sizes 1000,10000,100000] [--ingest-series 10000]
   [--batch 2000] [--concurrency 4] [--rounds 5] [--warmup 5] [--runs 50] [--load-seconds 10]
-  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus] [--only replication|beside-queries]`;
+  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus] [--only replication|beside-queries|snapshot|wal]`;
 
 /** Sections that need no others, for `--only`. */
-const ALONE = ['replication', 'beside-queries'];
+export const ALONE = ['replication', 'beside-queries', 'snapshot', 'wal'] as const;
+export type AloneSection = (typeof ALONE)[number];
 
 function positive(name: string, text: string): number {
   const n = Number(text);
@@ -53,7 +54,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   });
   const sizes = values.sizes.split(',').map((s) => positive('sizes', s.trim()));
   for (const n of sizes) if (n % 10 !== 0) throw new Error(`--sizes: ${n} is not a multiple of 10 (the data set has 10 series a pod)`);
-  if (values.only !== undefined && !ALONE.includes(values.only)) throw new Error(`--only: the sections that run alone are ${ALONE.join(', ')}\n${USAGE}`);
+  if (values.only !== undefined && !(ALONE as readonly string[]).includes(values.only))
+    throw new Error(`--only: the sections that run alone are ${ALONE.join(', ')}\n${USAGE}`);
   const ingestSeries = positive('ingest-series', values['ingest-series']);
   if (ingestSeries % 10 !== 0) throw new Error(`--ingest-series: ${ingestSeries} is not a multiple of 10`);
   return {
@@ -70,6 +72,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     activationRounds: positive('activation-rounds', values['activation-rounds']),
     snapshotSeries: positive('snapshot-series', values['snapshot-series']),
     promBin: values['prom-bin'],
-    only: values.only,
+    only: values.only as AloneSection | undefined,
   };
 }

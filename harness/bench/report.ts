@@ -9,6 +9,7 @@ import type { NetworkIngest, SizeResult } from './per-size.js';
 import type { InprocResult } from './ingest-inproc.js';
 import type { ReplicationResult } from './replication.js';
 import type { SnapshotResult } from './snapshot.js';
+import type { WalResult } from './wal.js';
 import type { Latency } from './stats.js';
 
 export interface Measurements {
@@ -25,6 +26,7 @@ export interface Measurements {
   beside: BesideQueriesResult;
   activation: Latency;
   snapshot: SnapshotResult;
+  wal: WalResult;
   replication: ReplicationResult[];
   peer: Map<number, PeerResult> | undefined;
 }
@@ -91,22 +93,8 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
     ...besideQueriesFigures(m.beside),
     activation_p50_ms: round3(m.activation.p50),
     activation_p99_ms: round3(m.activation.p99),
-    snapshot: {
-      series: m.snapshot.series,
-      samples_per_series: m.snapshot.samplesPerSeries,
-      write_ms: round3(m.snapshot.writeMs),
-      write_cpu_ms: round3(m.snapshot.writeCpuMs),
-      bytes: m.snapshot.bytes,
-      load_ms: round3(m.snapshot.loadMs),
-      load_cpu_ms: round3(m.snapshot.loadCpuMs),
-      fill_by_append_ms: round3(m.snapshot.fillMs),
-      loop_pause_max_ms: round3(m.snapshot.loopPauseMs.max),
-      loop_pause_p99_ms: round3(m.snapshot.loopPauseMs.p99),
-      loop_turns: m.snapshot.loopPauseMs.count,
-      loop_pauses_over_10ms: m.snapshot.loopPausesOver10Ms,
-      idle_loop_pause_max_ms: round3(m.snapshot.idlePauseMaxMs),
-      idle_loop_pauses_over_10ms: m.snapshot.idlePausesOver10Ms,
-    },
+    snapshot: snapshotFigures(m.snapshot),
+    wal: walFigures(m.wal),
   };
   out.replication = replicationFigures(m.replication);
   if (m.peer) {
@@ -178,12 +166,7 @@ export function table(m: Measurements, options: BenchOptions): string {
   for (const line of besideQueriesRows(m.beside)) lines.push(line);
   row('activation p50 ms', fmt(m.activation.p50));
   row('activation p99 ms', fmt(m.activation.p99));
-  const snap = m.snapshot;
-  const at = `${snap.series / 1000}k×${snap.samplesPerSeries}`;
-  row(`snapshot write ms ${at}`, fmt(snap.writeMs));
-  row(`snapshot bytes ${at}`, fmt(snap.bytes));
-  row(`snapshot load ms ${at}`, fmt(snap.loadMs));
-  row(`snapshot: longest loop pause ms in write`, fmt(snap.loopPauseMs.max));
+  lines.push(...snapshotRows(m.snapshot), ...walRows(m.wal));
   lines.push(...replicationRows(m.replication));
   return lines.join('\n');
 }
@@ -234,5 +217,62 @@ export function besideQueriesRows(r: BesideQueriesResult): string[] {
     row('longest loop delay ms', r.loopDelayMaxMs),
     row('answers written', r.queries),
     row('bytes an answer', r.answerBytes),
+  ];
+}
+
+/** The snapshot write and load, as `--json` prints them. */
+export function snapshotFigures(snap: SnapshotResult): Record<string, number> {
+  return {
+    series: snap.series,
+    samples_per_series: snap.samplesPerSeries,
+    write_ms: round3(snap.writeMs),
+    write_cpu_ms: round3(snap.writeCpuMs),
+    bytes: snap.bytes,
+    load_ms: round3(snap.loadMs),
+    load_cpu_ms: round3(snap.loadCpuMs),
+    fill_by_append_ms: round3(snap.fillMs),
+    loop_pause_max_ms: round3(snap.loopPauseMs.max),
+    loop_pause_p99_ms: round3(snap.loopPauseMs.p99),
+    loop_turns: snap.loopPauseMs.count,
+    loop_pauses_over_10ms: snap.loopPausesOver10Ms,
+    idle_loop_pause_max_ms: round3(snap.idlePauseMaxMs),
+    idle_loop_pauses_over_10ms: snap.idlePausesOver10Ms,
+  };
+}
+
+export function snapshotRows(snap: SnapshotResult): string[] {
+  const at = `${snap.series / 1000}k×${snap.samplesPerSeries}`;
+  const row = (name: string, value: number) => `${name.padEnd(44)} ${fmt(value).padStart(14)}`;
+  return [
+    row(`snapshot write ms ${at}`, snap.writeMs),
+    row(`snapshot write cpu ms ${at}`, snap.writeCpuMs),
+    row(`snapshot bytes ${at}`, snap.bytes),
+    row(`snapshot load ms ${at}`, snap.loadMs),
+    row('snapshot: longest loop pause ms in write', snap.loopPauseMs.max),
+    row('snapshot: loop pauses over 10 ms in write', snap.loopPausesOver10Ms),
+  ];
+}
+
+/** gRPC ingest without a data dir, with snapshots, and with the write-ahead log, as `--json` prints it. */
+export function walFigures(r: WalResult): Record<string, number> {
+  return {
+    ingest_pps_grpc_memory: Math.round(r.memory.pps),
+    ingest_pps_grpc_snapshots: Math.round(r.snapshots.pps),
+    ingest_pps_grpc_wal: Math.round(r.wal.pps),
+    server_cpu_s_per_million_memory: round3(r.memory.serverCpuSecondsPerMillion),
+    server_cpu_s_per_million_wal: round3(r.wal.serverCpuSecondsPerMillion),
+    wal_bytes_per_point: round3(r.walBytesPerPoint),
+  };
+}
+
+export function walRows(r: WalResult): string[] {
+  const row = (name: string, value: number) => `${name.padEnd(44)} ${fmt(value).padStart(14)}`;
+  return [
+    row('ingest_pps_grpc, no data dir', r.memory.pps),
+    row('ingest_pps_grpc, data dir', r.snapshots.pps),
+    row('ingest_pps_grpc, data dir and --wal', r.wal.pps),
+    row('cpu s/M points, no data dir', r.memory.serverCpuSecondsPerMillion),
+    row('cpu s/M points, data dir and --wal', r.wal.serverCpuSecondsPerMillion),
+    row('write-ahead log bytes a point', r.walBytesPerPoint),
   ];
 }

@@ -4,16 +4,55 @@ import { buildDataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
 import { getMetricsUnderLoad } from './getmetrics-load.js';
 import { ingestInproc, ingestInprocRemoteWrite } from './ingest-inproc.js';
-import { parseOptions } from './options.js';
+import { parseOptions, type AloneSection, type BenchOptions } from './options.js';
 import { runPeer } from './peer.js';
 import { runNetworkIngest, runSize, type SizeResult } from './per-size.js';
 import { encodeRemoteWriteAll } from './remote-write-clients.js';
-import { besideQueriesFigures, besideQueriesRows, figures, replicationFigures, replicationRows, table } from './report.js';
+import type { DataSet } from './dataset.js';
+import {
+  besideQueriesFigures,
+  besideQueriesRows,
+  figures,
+  replicationFigures,
+  replicationRows,
+  snapshotFigures,
+  snapshotRows,
+  table,
+  walFigures,
+  walRows,
+} from './report.js';
 import { replicationBench } from './replication.js';
 import { snapshotBench } from './snapshot.js';
+import { walBench } from './wal.js';
 
 /** Samples a series in the snapshot benchmark: 10 minutes of 10 s pushes. */
 const SNAPSHOT_SAMPLES = 60;
+
+type Section = { figures: Record<string, unknown>; rows: string[] };
+
+/** The sections `--only` runs alone, each in fresh processes on the shared data set. */
+const ALONE_SECTIONS: Record<AloneSection, (o: BenchOptions, data: DataSet, log: (msg: string) => void) => Promise<Section>> = {
+  replication: async (o, data, log) => {
+    log(`replication to 0, 1 and 2 peers, N=${o.ingestSeries}`);
+    const r = await replicationBench(data, o.batch, o.concurrency);
+    return { figures: replicationFigures(r), rows: replicationRows(r) };
+  },
+  'beside-queries': async (o, data, log) => {
+    log(`GetMetrics beside queries for every series, N=${o.ingestSeries}, ${o.loadSeconds} s`);
+    const r = await getMetricsBesideQueries(data, o.batch, o.concurrency, o.loadSeconds);
+    return { figures: besideQueriesFigures(r), rows: besideQueriesRows(r) };
+  },
+  snapshot: async (o, _data, log) => {
+    log(`snapshot write and load, ${o.snapshotSeries} series × ${SNAPSHOT_SAMPLES} samples`);
+    const r = await snapshotBench(o.snapshotSeries, SNAPSHOT_SAMPLES);
+    return { figures: snapshotFigures(r), rows: snapshotRows(r) };
+  },
+  wal: async (o, data, log) => {
+    log(`gRPC ingest with a data dir and the write-ahead log, N=${o.ingestSeries}`);
+    const r = await walBench(data, o.batch, o.concurrency);
+    return { figures: walFigures(r), rows: walRows(r) };
+  },
+};
 
 /**
  * `npm run bench`: every figure of BENCHMARKS.md on the shared data set, each section in a fresh
@@ -23,16 +62,9 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const log = (msg: string) => console.error(`[bench] ${msg}`);
   const ingestData = buildDataSet(options.ingestSeries);
-  if (options.only === 'replication') {
-    log(`replication to 0, 1 and 2 peers, N=${options.ingestSeries}`);
-    const replication = await replicationBench(ingestData, options.batch, options.concurrency);
-    console.log(options.json ? JSON.stringify(replicationFigures(replication)) : replicationRows(replication).join('\n'));
-    return;
-  }
-  if (options.only === 'beside-queries') {
-    log(`GetMetrics beside queries for every series, N=${options.ingestSeries}, ${options.loadSeconds} s`);
-    const beside = await getMetricsBesideQueries(ingestData, options.batch, options.concurrency, options.loadSeconds);
-    console.log(options.json ? JSON.stringify(besideQueriesFigures(beside)) : besideQueriesRows(beside).join('\n'));
+  if (options.only !== undefined) {
+    const section = await ALONE_SECTIONS[options.only](options, ingestData, log);
+    console.log(options.json ? JSON.stringify(section.figures) : section.rows.join('\n'));
     return;
   }
 
@@ -64,6 +96,8 @@ async function main(): Promise<void> {
 
   log(`snapshot write and load, ${options.snapshotSeries} series × ${SNAPSHOT_SAMPLES} samples`);
   const snapshot = await snapshotBench(options.snapshotSeries, SNAPSHOT_SAMPLES);
+  log(`gRPC ingest with a data dir and the write-ahead log, N=${options.ingestSeries}`);
+  const wal = await walBench(buildDataSet(options.ingestSeries), options.batch, options.concurrency);
 
   log(`replication to 0, 1 and 2 peers, N=${options.ingestSeries}`);
   const replication = await replicationBench(buildDataSet(options.ingestSeries), options.batch, options.concurrency);
@@ -71,7 +105,7 @@ async function main(): Promise<void> {
   const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
   const peer = options.peer ? await runPeer(peerSizes, options.batch, options.concurrency, options.warmup, options.runs, options.promBin) : undefined;
 
-  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, beside, activation, snapshot, replication, peer };
+  const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, beside, activation, snapshot, wal, replication, peer };
   if (options.json) console.log(JSON.stringify(figures(measurements, options)));
   else console.log(table(measurements, options));
 }
