@@ -15,8 +15,11 @@ const ALLOWED = {
   'src/remotewrite/': ['src/remotewrite/', 'src/otlp/', 'src/tsdb/', 'src/config.ts', 'src/common/'],
   // The store's window on disk: reads and writes tsdb through its public interface.
   'src/persist/': ['src/persist/', 'src/tsdb/', 'src/common/'],
+  // The kinds of request body both receivers store, and storing one again: what replication
+  // forwards and the write-ahead log keeps.
+  'src/body-kinds.ts': ['src/otlp/', 'src/remotewrite/', 'src/common/'],
   // Every replica holding every sample: forwards what the receivers stored, restores a peer's snapshot.
-  'src/replicate/': ['src/replicate/', 'src/otlp/', 'src/remotewrite/', 'src/persist/', 'src/tsdb/', 'src/config.ts', 'src/common/'],
+  'src/replicate/': ['src/replicate/', 'src/body-kinds.ts', 'src/otlp/', 'src/remotewrite/', 'src/persist/', 'src/tsdb/', 'src/config.ts', 'src/common/'],
   'src/promql/': ['src/promql/', 'src/tsdb/', 'src/common/', 'src/config.ts'],
   // The language's functions: one table of signatures, flags and implementations, on the shared
   // files at the top of promql/ (the tree, values, annotations, errors).

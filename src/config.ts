@@ -133,6 +133,7 @@ export const SETTINGS = [
   { key: 'headerTimeoutMs', env: 'SCALER_HEADER_TIMEOUT', flag: '--header-timeout', default: '10s', description: 'A new connection must complete its TLS handshake and send its first request\'s headers (HTTP/2: preface and first HEADERS) within this; an HTTP/1.1 request its headers. Otherwise it is closed (408 where HTTP/1.1).', schema: duration },
   { key: 'requestTimeoutMs', env: 'SCALER_REQUEST_TIMEOUT', flag: '--request-timeout', default: '1m', description: 'An HTTP request (headers and body), or a gRPC call\'s request message, must arrive whole within this, or it is answered 408 and its connection closed (gRPC: DEADLINE_EXCEEDED).', schema: duration },
   { key: 'dataDir', env: 'SCALER_DATA_DIR', flag: '--data-dir', default: undefined, description: 'Directory the store is snapshotted to and restored from at start; empty keeps everything in memory only.', schema: optionalPath },
+  { key: 'wal', env: 'SCALER_WAL', flag: '--wal', default: 'false', description: 'Also log every request body to the data dir before it is answered, stored again at start on top of the snapshot, so a crash of the process loses nothing acknowledged (not only a graceful restart). Needs --data-dir.', schema: bool },
   { key: 'snapshotIntervalMs', env: 'SCALER_SNAPSHOT_INTERVAL', flag: '--snapshot-interval', default: '30s', description: 'How often the store is snapshotted to the data dir (also at shutdown); a crash loses at most this much.', schema: positiveDuration },
   { key: 'peers', env: 'SCALER_PEERS', flag: '--peers', default: '', description: 'The other replicas, comma-separated: host, host:grpcPort or host:grpcPort:httpPort (ports left out are this process\'s own). Every request received is forwarded to each; a starting replica catches up from one.', schema: peerList },
   { key: 'peersDns', env: 'SCALER_PEERS_DNS', flag: '--peers-dns', default: '', description: 'A DNS name whose addresses are every replica (the chart\'s headless Service), resolved again every 10s; they use this process\'s ports. Adds to --peers.', schema: z.string() },
@@ -202,6 +203,9 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     throw new ConfigError(
       `invalid setting maxInflightBytes (${config.maxInflightBytes}): it must hold one request at the size limits, 2 × (maxRequestBytes + maxDecompressedBytes) = ${largestRequest} bytes`,
     );
+  }
+  if (config.wal && config.dataDir === undefined) {
+    throw new ConfigError('invalid setting wal: the write-ahead log is kept in the data dir (dataDir)');
   }
   if (config.tlsCaFile !== undefined && config.tlsCertFile === undefined) {
     throw new ConfigError('invalid setting tlsCaFile: client certificates need a server certificate (tlsCertFile, tlsKeyFile)');

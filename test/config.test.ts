@@ -34,6 +34,8 @@ describe('config', () => {
     expect(() => loadConfig(['--name-translation', 'Bogus'], {})).toThrow(ConfigError);
     expect(() => loadConfig(['--no-such-flag'], {})).toThrow(/unknown flag --no-such-flag/);
     expect(() => loadConfig([], { SCALER_TLS_CERT_FILE: '/c.pem' })).toThrow(/tlsCertFile\/tlsKeyFile/);
+    expect(() => loadConfig(['--wal', 'true'], {})).toThrow(/wal: the write-ahead log is kept in the data dir/);
+    expect(loadConfig(['--wal', 'true', '--data-dir', '/d'], {}).wal).toBe(true);
   });
 
   it('parses durations and sizes the Prometheus way', () => {

@@ -13,7 +13,14 @@ import { metadataRoutes } from './metadata.js';
 import { parseRoutes } from './parse.js';
 import { queryRoutes } from './query.js';
 import { scalerStatusRoutes } from './scaler-status.js';
-import { SelfMetrics, type ReceiverCounters, type RemoteWriteCounters, type ReplicationCounters, type SnapshotCounters } from './self-metrics.js';
+import {
+  SelfMetrics,
+  type ReceiverCounters,
+  type RemoteWriteCounters,
+  type ReplicationCounters,
+  type SnapshotCounters,
+  type WalCounters,
+} from './self-metrics.js';
 import { seriesRoutes } from './series.js';
 import { statusRoutes } from './status-endpoints.js';
 import { webRoutes } from './web.js';
@@ -31,6 +38,8 @@ export interface ApiDeps {
   remoteWrite?: { stats: RemoteWriteCounters; handle(req: IncomingMessage, res: ServerResponse): void };
   /** The data dir's snapshot counters, for /metrics. */
   snapshotStats?: SnapshotCounters;
+  /** The write-ahead log's counters, for /metrics. */
+  walStats?: WalCounters;
   /** Pass one to count scaler RPCs into the same registry (ExternalScalerService's onCall). */
   selfMetrics?: SelfMetrics;
   /** Replication's counters, for /metrics, and its routes (join, snapshot) under /api/v1/replicate/. */
@@ -74,6 +83,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     remoteWrite: deps.remoteWrite?.stats,
     scaler: deps.scaler,
     snapshots: deps.snapshotStats,
+    wal: deps.walStats,
     replication: deps.replication?.stats,
   });
   app.addHook('onResponse', async (req, reply) => {

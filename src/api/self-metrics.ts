@@ -43,6 +43,13 @@ export interface SnapshotCounters {
   readonly lastWriteTimestamp: number;
 }
 
+/** The write-ahead log's counters (the shape of src/persist/wal.ts's WalStats). */
+export interface WalCounters {
+  readonly records: number;
+  readonly bytes: number;
+  readonly failures: number;
+}
+
 /** Replication's counters (the shape of src/replicate/replicator.ts's ReplicationStats). */
 export interface ReplicationCounters {
   peers(): readonly { peer: string; forwarded: number; droppedQueueFull: number; refused: number; queuedBytes: number }[];
@@ -56,6 +63,7 @@ export interface MetricSources {
   remoteWrite?: RemoteWriteCounters;
   scaler?: Scaler;
   snapshots?: SnapshotCounters;
+  wal?: WalCounters;
   replication?: ReplicationCounters;
 }
 
@@ -102,7 +110,7 @@ export class SelfMetrics {
   watch(sources: MetricSources): void {
     if (this.watching) return;
     this.watching = true;
-    const { tsdb, otlp, remoteWrite, scaler, snapshots, replication } = sources;
+    const { tsdb, otlp, remoteWrite, scaler, snapshots, wal, replication } = sources;
     this.gauge('tsdb_series', 'Series held in memory.', [], (set) => set({}, tsdb.seriesCount));
     this.counter('tsdb_series_created_total', 'Series created.', [], (set) => set({}, tsdb.stats.seriesCreated));
     this.counter('tsdb_series_freed_total', 'Series freed by retention.', [], (set) => set({}, tsdb.stats.seriesFreed));
@@ -157,6 +165,13 @@ export class SelfMetrics {
       this.gauge('snapshot_last_write_bytes', 'Size of the last snapshot written.', [], (set) => set({}, snapshots.lastWriteBytes));
       this.gauge('snapshot_last_write_timestamp_seconds', 'When the last successful snapshot write finished (0: none yet).', [], (set) =>
         set({}, snapshots.lastWriteTimestamp),
+      );
+    }
+    if (wal) {
+      this.counter('wal_records_total', 'Request bodies logged to the write-ahead log.', [], (set) => set({}, wal.records));
+      this.counter('wal_bytes_total', 'Bytes written to the write-ahead log.', [], (set) => set({}, wal.bytes));
+      this.counter('wal_failures_total', 'Request bodies that could not be logged (a full or failing disk); a crash would lose them.', [], (set) =>
+        set({}, wal.failures),
       );
     }
     if (replication) {

@@ -8,8 +8,9 @@ import type { Running } from './translate/delta.js';
 import { InflightBudget } from './transport/inflight.js';
 import type { ExportResponse } from './transport/proto.js';
 import type { Encoding, OtlpSink, Transport } from './sink.js';
-import { runInSlices, SerialQueue } from './slices.js';
+import { runInSlices } from './slices.js';
 import { OtlpStats } from './stats.js';
+import { StoredBodies, type Origin } from './stored-bodies.js';
 import { Translator, type TranslateResult, type WantedNames } from './translate/translator.js';
 
 /**
@@ -17,9 +18,6 @@ import { Translator, type TranslateResult, type WantedNames } from './translate/
  * against the 10 ms KEDA's GetMetrics should take, long against the cost of a pause (a few µs).
  */
 const SLICE_BUDGET_MS = 1;
-
-/** Called with a request's body once it is stored: what replication hands on to the other replicas. */
-export type AcceptedOtlp = (body: Uint8Array, encoding: Encoding) => void;
 
 export type OtlpOptions = Pick<
   Config,
@@ -34,9 +32,9 @@ export class OtlpReceiver implements OtlpSink {
   readonly stats = new OtlpStats();
   readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
   readonly budget: InflightBudget;
+  /** Requests stored one at a time, and who hears of each (replication, the write-ahead log). */
+  readonly bodies = new StoredBodies<Encoding>();
   private readonly translator: Translator;
-  private readonly queue = new SerialQueue();
-  private accepted: AcceptedOtlp | undefined;
 
   constructor(
     private readonly tsdb: Tsdb,
@@ -56,19 +54,6 @@ export class OtlpReceiver implements OtlpSink {
     if (this.options.lazySeries) this.translator.setWantedNames(wanted);
   }
 
-  /** Sets the callback for bodies stored from the transports (not those a peer forwarded). */
-  onAccepted(fn: AcceptedOtlp): void {
-    this.accepted = fn;
-  }
-
-  /**
-   * Stores nothing after the requests already queued until `until` settles: later ones wait in
-   * arrival order (a replica catching up). Resolves when it has.
-   */
-  hold(until: Promise<unknown>): Promise<void> {
-    return this.queue.hold(until);
-  }
-
   /**
    * The one way in, for both transports: decodes a protobuf or OTLP/JSON ExportMetricsServiceRequest
    * and stores its points, one request at a time and in slices, so KEDA's calls are served in
@@ -76,23 +61,30 @@ export class OtlpReceiver implements OtlpSink {
    * rejected. Rejects with DecodeError when the body is malformed, storing nothing of it.
    */
   ingest(body: Uint8Array, encoding: Encoding, transport: Transport): Promise<ExportResponse> {
-    return this.store(body, encoding, transport, true);
+    return this.store(body, encoding, transport, 'client');
   }
 
-  /** A body another replica stored and forwarded: stored as from gRPC, never handed on again. */
-  storeForwarded(body: Uint8Array, encoding: Encoding): Promise<ExportResponse> {
-    return this.store(body, encoding, 'grpc', false);
+  /**
+   * A body another replica forwarded, or this one's write-ahead log kept (with the time it was
+   * first stored): stored as from gRPC, and its listeners told where it came from.
+   */
+  storeAgain(body: Uint8Array, encoding: Encoding, origin: Exclude<Origin, 'client'>, receivedMs?: number): Promise<ExportResponse> {
+    return this.store(body, encoding, 'grpc', origin, receivedMs);
   }
 
-  private store(body: Uint8Array, encoding: Encoding, transport: Transport, handOn: boolean): Promise<ExportResponse> {
-    return this.queue.run(async () => {
-      // JSON is decoded whole: JSON.parse cannot pause. Either way only one decoded request is held at a time.
-      const request = encoding === 'protobuf' ? await runInSlices(decodeWireSlices(body), SLICE_BUDGET_MS) : decodeJsonBody(body);
-      this.stats.requests[transport]++;
-      const response = this.respond(await runInSlices(this.translator.translateSlices(request, Date.now()), SLICE_BUDGET_MS), transport);
-      if (handOn) this.accepted?.(body, encoding);
-      return response;
-    });
+  private store(body: Uint8Array, encoding: Encoding, transport: Transport, origin: Origin, receivedMs?: number): Promise<ExportResponse> {
+    return this.bodies.run(
+      body,
+      encoding,
+      origin,
+      async (nowMs) => {
+        // JSON is decoded whole: JSON.parse cannot pause. Either way only one decoded request is held at a time.
+        const request = encoding === 'protobuf' ? await runInSlices(decodeWireSlices(body), SLICE_BUDGET_MS) : decodeJsonBody(body);
+        this.stats.requests[transport]++;
+        return this.respond(await runInSlices(this.translator.translateSlices(request, nowMs), SLICE_BUDGET_MS), transport);
+      },
+      receivedMs,
+    );
   }
 
   /** ingest without pausing, on the caller's turn (in-process use: the bench, tests); throws DecodeError when malformed. */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { moveAside, removeTemp, SNAPSHOT_FILE, writeSnapshotFile } from './file.js';
 import { WriteAborted } from './sliced.js';
 import { checkedBody, restoreBody, SnapshotRefused, type SnapshotTarget } from './snapshot-format.js';
+import type { WriteAheadLog } from './wal.js';
 
 /**
  * How long one slice of a periodic write may hold the event loop: KEDA's GetMetrics should
@@ -25,6 +26,8 @@ export interface SnapshotsOptions {
   dir: string;
   intervalMs: number;
   retentionMs: number;
+  /** Cut when a write begins, and its older segments deleted once the write is done. */
+  wal?: WriteAheadLog;
   now?: () => number;
 }
 
@@ -118,9 +121,13 @@ export class Snapshots {
   write(sliceMs = SLICE_MS): Promise<void> {
     const run = async () => {
       const started = performance.now();
+      const { wal } = this.options;
+      // Cut before the write's time is taken, so the new segment's span reaches back to it.
+      const segment = wal?.cut(this.now());
       const atMs = this.now();
       try {
         const bytes = await writeSnapshotFile(this.options.dir, this.target, { sliceMs, atMs, aborted: () => this.abortInFlight });
+        if (segment !== undefined) await wal?.dropBefore(segment);
         const seconds = (performance.now() - started) / 1000;
         Object.assign(this.stats, { writes: this.stats.writes + 1, lastWriteSeconds: seconds, lastWriteBytes: bytes, lastWriteTimestamp: this.now() / 1000 });
         this.log.debug({ bytes, ms: Math.round(seconds * 1000), series: this.target.tsdb.seriesCount }, 'snapshot written');

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { InflightBudget, Reservation } from '../otlp/transport/inflight.js';
-import { runInSlices, SerialQueue } from '../otlp/slices.js';
+import { runInSlices } from '../otlp/slices.js';
+import { StoredBodies, type Origin } from '../otlp/stored-bodies.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { decodeSlices, type Protocol } from './decode.js';
 import { handleRemoteWrite, REMOTE_WRITE_PATH, type RemoteWriteSink } from './http-handler.js';
@@ -12,9 +13,6 @@ import { RemoteWriteStats } from './stats.js';
 import { RemoteWriteStore, type StoreResult } from './store.js';
 
 export { REMOTE_WRITE_PATH } from './http-handler.js';
-
-/** Called with a request's body (as sent, snappy-compressed) once it is stored: what replication hands on. */
-export type AcceptedRemoteWrite = (body: Buffer, protocol: Protocol) => void;
 
 /** How long storing runs before it lets the event loop serve other calls, as the OTLP receiver's. */
 const SLICE_BUDGET_MS = 1;
@@ -29,8 +27,8 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
   private readonly writer: RemoteWriteStore;
   private readonly lazySeries: boolean;
   readonly limits: Pick<Config, 'maxRequestBytes' | 'maxDecompressedBytes'>;
-  private readonly queue = new SerialQueue();
-  private accepted: AcceptedRemoteWrite | undefined;
+  /** Requests (as sent, snappy-compressed) stored one at a time, and who hears of each. */
+  readonly bodies = new StoredBodies<Protocol>();
 
   constructor(
     private readonly tsdb: Tsdb,
@@ -58,30 +56,17 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
     handleRemoteWrite(req, res, this);
   }
 
-  /** Sets the callback for bodies stored from the HTTP handler (not those a peer forwarded). */
-  onAccepted(fn: AcceptedRemoteWrite): void {
-    this.accepted = fn;
-  }
-
-  /**
-   * Stores nothing after the requests already queued until `until` settles: later ones wait in
-   * arrival order (a replica catching up). Resolves when it has.
-   */
-  hold(until: Promise<unknown>): Promise<void> {
-    return this.queue.hold(until);
-  }
-
   store(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult> {
-    return this.storeBody(body, protocol, reservation, true);
+    return this.storeBody(body, protocol, reservation, 'client');
   }
 
-  /** A body another replica stored and forwarded: stored the same way, never handed on again. */
-  storeForwarded(body: Buffer, protocol: Protocol, reservation: Reservation): Promise<StoreResult> {
-    return this.storeBody(body, protocol, reservation, false);
+  /** A body another replica forwarded, or this one's write-ahead log kept: stored the same way. */
+  storeAgain(body: Buffer, protocol: Protocol, reservation: Reservation, origin: Exclude<Origin, 'client'>, receivedMs?: number): Promise<StoreResult> {
+    return this.storeBody(body, protocol, reservation, origin, receivedMs);
   }
 
-  private storeBody(body: Buffer, protocol: Protocol, reservation: Reservation, handOn: boolean): Promise<StoreResult> {
-    return this.queue.run(async () => {
+  private storeBody(body: Buffer, protocol: Protocol, reservation: Reservation, origin: Origin, receivedMs?: number): Promise<StoreResult> {
+    const store = async () => {
       const { maxDecompressedBytes } = this.limits;
       // A declared length over the limit or malformed is refused by decompressSnappy, reserving nothing.
       const declared = snappyDeclaredLength(body);
@@ -92,9 +77,9 @@ export class RemoteWriteReceiver implements RemoteWriteSink {
       const result = await runInSlices(this.writer.storeSlices(batch), SLICE_BUDGET_MS);
       this.tsdb.flushIngest();
       if (result.rejected > 0) this.log.debug({ protocol, rejected: result.rejected, message: result.errorMessage }, 'remote-write samples rejected');
-      if (handOn) this.accepted?.(body, protocol);
       return result;
-    });
+    };
+    return this.bodies.run(body, protocol, origin, store, receivedMs);
   }
 
   refused(status: number, message: string): void {

@@ -1,6 +1,7 @@
 import { Client, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import type { Peer } from './peers.js';
-import { FORWARD_PATH, META_KIND, META_SENDER, META_SEQ, type BodyKind } from './wire.js';
+import type { BodyKind } from '../body-kinds.js';
+import { FORWARD_PATH, META_KIND, META_SENDER, META_SEQ } from './wire.js';
 
 /** A forward the peer has not answered in this long is tried again (it may be stored twice, which is harmless). */
 const CALL_DEADLINE_MS = 5_000;

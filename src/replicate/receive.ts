@@ -6,7 +6,8 @@ import { RETRY_AFTER_SECONDS, type InflightBudget } from '../otlp/transport/infl
 import { encodeRetryStatus } from '../otlp/transport/proto.js';
 import type { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import type { Sequences } from './sequences.js';
-import { BODY_KINDS, META_KIND, META_SENDER, META_SEQ, type BodyKind } from './wire.js';
+import { BODY_KINDS, isBodyKind, storeAgain } from '../body-kinds.js';
+import { META_KIND, META_SENDER, META_SEQ } from './wire.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -36,14 +37,14 @@ export interface ReceiveDeps {
 export function forwardImplementation(deps: ReceiveDeps, counters: ReceiveCounters): UntypedServiceImplementation {
   return {
     Forward(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) {
-      const kind = String(call.metadata.get(META_KIND)[0] ?? '') as BodyKind;
+      const kind = String(call.metadata.get(META_KIND)[0] ?? '');
       const sender = String(call.metadata.get(META_SENDER)[0] ?? '');
       const seq = Number(call.metadata.get(META_SEQ)[0] ?? NaN);
       const refuse = (code: status, details: string) => {
         counters.refused++;
         callback({ code, details });
       };
-      if (!BODY_KINDS.includes(kind)) return refuse(status.INVALID_ARGUMENT, `metadata ${META_KIND} must be one of ${BODY_KINDS.join(', ')}`);
+      if (!isBodyKind(kind)) return refuse(status.INVALID_ARGUMENT, `metadata ${META_KIND} must be one of ${BODY_KINDS.join(', ')}`);
       if (sender === '' || !Number.isSafeInteger(seq) || seq < 1)
         return refuse(status.INVALID_ARGUMENT, `metadata ${META_SENDER} and ${META_SEQ} (a number from 1) are required`);
       if (kind.startsWith('remote-write') && deps.remoteWrite === undefined) return refuse(status.UNIMPLEMENTED, 'remote write is turned off on this replica');
@@ -56,11 +57,7 @@ export function forwardImplementation(deps: ReceiveDeps, counters: ReceiveCounte
         deps.onGap(sender, lastWhole);
       }
       const body = call.request;
-      const stored =
-        kind === 'otlp-protobuf' || kind === 'otlp-json'
-          ? deps.otlp.storeForwarded(body, kind === 'otlp-protobuf' ? 'protobuf' : 'json')
-          : deps.remoteWrite!.storeForwarded(body, kind === 'remote-write-v1' ? 'v1' : 'v2', reservation);
-      stored.then(
+      storeAgain(deps, kind, body, 'peer', reservation)!.then(
         () => {
           reservation.release();
           counters.received++;

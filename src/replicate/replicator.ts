@@ -14,7 +14,8 @@ import { PeerSet, type Peer } from './peers.js';
 import { forwardImplementation, type ReceiveCounters } from './receive.js';
 import { replicationRoutes } from './routes.js';
 import { Sequences } from './sequences.js';
-import { FORWARD_PATH, replicationDefinition, type BodyKind } from './wire.js';
+import { onEveryStoredBody, type BodyKind } from '../body-kinds.js';
+import { FORWARD_PATH, replicationDefinition } from './wire.js';
 
 const DNS_REFRESH_MS = 10_000;
 /** How often this replica vouches that it is running, and the stall past which it no longer can. */
@@ -77,8 +78,10 @@ export class Replicator {
       this.credentials = channelCredentials(options);
       for (const f of this.forwarders.values()) f.setCredentials(this.credentials);
     });
-    deps.otlp.onAccepted((body, encoding) => this.forward(encoding === 'protobuf' ? 'otlp-protobuf' : 'otlp-json', body));
-    deps.remoteWrite?.onAccepted((body, protocol) => this.forward(protocol === 'v1' ? 'remote-write-v1' : 'remote-write-v2', body));
+    // What a peer forwarded it has forwarded to every replica itself; a logged body was forwarded when first stored.
+    onEveryStoredBody(deps, (kind, body, origin) => {
+      if (origin === 'client') this.forward(kind, body);
+    });
   }
 
   get stats(): ReplicationStats {

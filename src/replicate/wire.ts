@@ -10,10 +10,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 export const REPLICATION_SERVICE = 'kedaotlpscaler.replicate.v1.Replication';
 export const FORWARD_PATH = `/${REPLICATION_SERVICE}/Forward`;
 
-/** What a forwarded body is, as metadata `x-scaler-kind` names it. */
-export const BODY_KINDS = ['otlp-protobuf', 'otlp-json', 'remote-write-v1', 'remote-write-v2'] as const;
-export type BodyKind = (typeof BODY_KINDS)[number];
-
+/** What a forwarded body is (one of BODY_KINDS). */
 export const META_KIND = 'x-scaler-kind';
 /** The sending process: a random id a process takes at start. */
 export const META_SENDER = 'x-scaler-sender';

@@ -15,12 +15,14 @@ import { handleOtlpHttp } from '../otlp/transport/http-handler.js';
 import { metricsServiceDefinition, OTLP_METRICS_SERVICE } from '../otlp/transport/proto.js';
 import { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import { Snapshots } from '../persist/snapshots.js';
+import { WriteAheadLog } from '../persist/wal.js';
 import type { SnapshotTarget } from '../persist/snapshot-format.js';
 import { Replicator } from '../replicate/replicator.js';
 import { grpcRequestDeadline } from './grpc-deadline.js';
 import { healthDefinition, HealthService } from './grpc-health.js';
 import { Listener, MAX_CONNECTIONS_PER_LISTENER, type ListenerLimits } from './listeners.js';
 import { refuseMalformed } from './malformed.js';
+import { logStoredBodies, restoreDataDir } from './restore.js';
 import { TlsFiles } from './tls.js';
 
 const GC_INTERVAL_MS = 15_000;
@@ -91,25 +93,26 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     deltas: otlp,
     settings: { nameTranslation: config.nameTranslation, promoteResourceAttributes: config.promoteResourceAttributes },
   };
+  const receivers = { otlp, remoteWrite };
+  const wal = config.dataDir !== undefined && config.wal ? new WriteAheadLog(config.dataDir, log.child({ component: 'wal' })) : undefined;
   const snapshots =
     config.dataDir === undefined
       ? undefined
       : new Snapshots(
           snapshotTarget,
-          { dir: config.dataDir, intervalMs: config.snapshotIntervalMs, retentionMs: config.retentionMs },
+          { dir: config.dataDir, intervalMs: config.snapshotIntervalMs, retentionMs: config.retentionMs, wal },
           log.child({ component: 'persist' }),
         );
   const replicated = config.peers.length > 0 || config.peersDns !== '';
   // A lone replica restores before any listener accepts a sample. Replicas bind first, so peers
-  // can forward to them while they catch up, and hold every request until the store is restored.
-  let caughtUp = (): void => undefined;
-  if (replicated) {
-    const holding = new Promise<void>((resolve) => (caughtUp = resolve));
-    void otlp.hold(holding);
-    void remoteWrite?.hold(holding);
-  } else {
-    await snapshots?.load();
-  }
+  // can forward to them while they catch up. Either way requests wait until the store is
+  // restored and the write-ahead log open, so every body stored is logged.
+  const restore = () => restoreDataDir(snapshots, wal, receivers, tsdb, log.child({ component: 'wal' }));
+  if (!replicated) await restore();
+  let restored = (): void => undefined;
+  const holding = new Promise<void>((resolve) => (restored = resolve));
+  void otlp.bodies.hold(holding);
+  void remoteWrite?.bodies.hold(holding);
   const health = new HealthService([OTLP_METRICS_SERVICE, EXTERNAL_SCALER_SERVICE]);
   health.setServing(!replicated);
   const tls =
@@ -149,6 +152,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     otlpStats: otlp.stats,
     remoteWrite: remoteWrite && { stats: remoteWrite.stats, handle: (req, res) => remoteWrite.handleHttp(req, res) },
     snapshotStats: snapshots?.stats,
+    walStats: wal?.stats,
     selfMetrics,
     replication: replicator && { stats: replicator.stats, routes: (app) => replicator.routes(app) },
     log,
@@ -195,11 +199,12 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     // Forwarded requests are taken (and held) from here on; the store is restored from a peer, or
     // from the data dir when no peer has the window, and then the held requests are stored.
     const fromPeer = await replicator.catchUp({ grpcPort: ports.otlpGrpc, httpPort: ports.http });
-    if (fromPeer === undefined) await snapshots?.load();
-    caughtUp();
-    await Promise.all([otlp.hold(Promise.resolve()), remoteWrite?.hold(Promise.resolve())]);
-    health.setServing(true);
+    if (fromPeer === undefined) await restore();
   }
+  if (wal) logStoredBodies(wal, receivers, tsdb.coverage.liveSinceMs);
+  restored();
+  await Promise.all([otlp.bodies.hold(Promise.resolve()), remoteWrite?.bodies.hold(Promise.resolve())]);
+  health.setServing(true);
 
   const gcTimer = setInterval(() => {
     const freed = tsdb.gc();
@@ -235,6 +240,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       ]);
       await replicator?.close(SHUTDOWN_GRACE_MS);
       await snapshots?.close(SHUTDOWN_SNAPSHOT_SLICE_MS);
+      wal?.close();
       await api.close();
       tls?.close();
     })();

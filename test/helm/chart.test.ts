@@ -185,11 +185,17 @@ describe.skipIf(found.kind === 'none')(`helm chart (rendered with ${found.kind})
     expect((podSpec(deployment).volumes as any[]).find((v) => v.name === 'data')).toEqual({ name: 'data', emptyDir: { sizeLimit: '256Mi' } });
     expect((deployment.spec as any).strategy.type).toBe('RollingUpdate');
     expect(loadConfig([], envRecord(c)).dataDir).toBe('/var/lib/keda-otlp-scaler');
+    expect(envRecord(c).SCALER_WAL).toBe('false');
+    const logged = container(findDoc(render(renderer, { valueFiles: [valuesFile('wal', { persistence: { wal: true } })] }), 'Deployment'));
+    expect(loadConfig([], envRecord(logged))).toMatchObject({ wal: true, dataDir: '/var/lib/keda-otlp-scaler' });
 
     const off = findDoc(render(renderer, { valueFiles: [valuesFile('no-data-dir', { persistence: { enabled: false } })] }), 'Deployment');
     const plain = container(off);
     expect(envRecord(plain).SCALER_DATA_DIR).toBe('');
     expect(loadConfig([], envRecord(plain)).dataDir).toBeUndefined();
+    // The log lives in the data dir: without one it is off, whatever persistence.wal says.
+    const walWithout = container(findDoc(render(renderer, { valueFiles: [valuesFile('wal-no-dir', { persistence: { enabled: false, wal: true } })] }), 'Deployment'));
+    expect(loadConfig([], envRecord(walWithout)).wal).toBe(false);
     expect(plain.volumeMounts.map((m) => m.name)).not.toContain('data');
     expect((podSpec(off).volumes as any[]).map((v) => v.name)).not.toContain('data');
   });
