@@ -55,7 +55,12 @@ function startPods(port: number) {
   };
 }
 
-function spawnScaler(ports: BoundPorts | undefined, dataDir: string | undefined): Promise<ServerProcess> {
+interface Persistence {
+  dataDir: string | undefined;
+  wal?: boolean;
+}
+
+function spawnScaler(ports: BoundPorts | undefined, { dataDir, wal }: Persistence): Promise<ServerProcess> {
   const env: Record<string, string> = { SCALER_LOG_LEVEL: 'info' };
   if (ports) {
     env.SCALER_OTLP_GRPC_PORT = String(ports.otlpGrpc);
@@ -63,6 +68,7 @@ function spawnScaler(ports: BoundPorts | undefined, dataDir: string | undefined)
     env.SCALER_HTTP_PORT = String(ports.http);
   }
   if (dataDir) env.SCALER_DATA_DIR = dataDir;
+  if (wal) env.SCALER_WAL = 'true';
   return spawnServer({ entry: MAIN, execArgv: ['--import', REGISTER, '--no-warnings'], env, startTimeoutMs: 60_000 });
 }
 
@@ -76,22 +82,23 @@ interface Run {
 }
 
 /**
- * Pushes and polls against a scaler for `beforeMs`, SIGTERMs it, starts a new process on the same
- * ports at once (it waits for them while the old one drains), and goes on for `afterMs`.
+ * Pushes and polls against a scaler for `beforeMs`, signals it (SIGTERM, or SIGKILL for a crash),
+ * starts a new process on the same ports at once (after SIGTERM it waits for them while the old
+ * one drains), and goes on for `afterMs`.
  */
-async function restartMidStream(beforeMs: number, afterMs: number, dataDir: string | undefined): Promise<Run> {
+async function restartMidStream(beforeMs: number, afterMs: number, persistence: Persistence, signal: NodeJS.Signals = 'SIGTERM'): Promise<Run> {
   const processes: ServerProcess[] = [];
-  const first = await spawnScaler(undefined, dataDir);
+  const first = await spawnScaler(undefined, persistence);
   processes.push(first);
   const pods = startPods(first.ports.otlpGrpc);
   const keda = pollGetMetrics(first.ports.otlpHttp, TRIGGERS, 'restart', POLL_MS);
   try {
     await sleep(beforeMs);
     const signalled = Date.now();
-    first.child.kill('SIGTERM');
-    const second = await spawnScaler(first.ports, dataDir);
+    first.child.kill(signal);
+    const second = await spawnScaler(first.ports, persistence);
     processes.push(second);
-    expect(await first.exited).toBe(0);
+    expect(await first.exited).toBe(signal === 'SIGTERM' ? 0 : signal);
     const restartedAt = Date.now();
     await sleep(afterMs);
     return { restartedAt, after: keda.answers.filter((a) => a.at >= signalled) };
@@ -124,7 +131,7 @@ describe('a restart mid-stream: every answer is right or UNAVAILABLE, never low 
   });
 
   it('without a data dir: UNAVAILABLE until each window is covered again, then right', async () => {
-    const run = await restartMidStream(5 * S, 75 * S, undefined);
+    const run = await restartMidStream(5 * S, 75 * S, { dataDir: undefined });
     const plain = summary(run, 'plain');
     const kedify = summary(run, 'kedify');
     console.log(
@@ -148,7 +155,7 @@ describe('a restart mid-stream: every answer is right or UNAVAILABLE, never low 
 
   it('with a data dir: no warm-up where the restored window covers the query, right answers throughout', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'scaler-restart-'));
-    const run = await restartMidStream(65 * S, 65 * S, dataDir);
+    const run = await restartMidStream(65 * S, 65 * S, { dataDir });
     const plain = summary(run, 'plain');
     const kedify = summary(run, 'kedify');
     console.log(
@@ -167,4 +174,15 @@ describe('a restart mid-stream: every answer is right or UNAVAILABLE, never low 
     expect(kedify.unavailableForMs).toBeDefined();
     expect(kedify.answers.filter((a) => a.at > run.restartedAt + kedify.unavailableForMs! && a.value === undefined)).toEqual([]);
   }, 300_000);
+
+  it('a crash (SIGKILL) with a data dir and --wal: right answers as soon as the pods reconnect, as after a graceful restart', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'scaler-crash-'));
+    const run = await restartMidStream(65 * S, 25 * S, { dataDir, wal: true }, 'SIGKILL');
+    const plain = summary(run, 'plain');
+    const kedify = summary(run, 'kedify');
+    console.log(`crash with data dir and wal: plain unavailable for ${plain.unavailableForMs} ms, worst error ${(plain.worstError * 100).toFixed(3)} %`);
+    expect(plain.wrong).toEqual([]);
+    expect(kedify.wrong).toEqual([]);
+    expect(plain.unavailableForMs).toBeLessThanOrEqual(RECONNECT_ALLOWANCE_MS);
+  }, 240_000);
 });
