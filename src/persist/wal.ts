@@ -6,15 +6,13 @@ import type { Logger } from 'pino';
 import type { Span } from '../tsdb/coverage.js';
 
 export const WAL_DIR = 'wal';
-const MAGIC = 'KOSWAL';
-const VERSION = 1;
-/** Magic, version, flags, and the time the segment began. */
-const SEGMENT_HEADER_BYTES = 16;
-const FLAG_CONTINUES = 1;
-/** Payload length and its CRC-32. */
-const RECORD_HEADER_BYTES = 8;
-/** Received time (float64) and the kind's length. */
-const PAYLOAD_PREFIX_BYTES = 9;
+/**
+ * The files, little-endian. A segment begins with "KOSWAL", the version (u8), flags (u8: 1 when
+ * it continues the segment before it in the same process) and the time it began (f64 ms). Then
+ * records: the payload's length (u32) and CRC-32 (u32), and the payload: the time the body was
+ * received (f64 ms), its kind's length (u8), the kind (latin1) and the body as its sender sent it.
+ */
+const FORMAT = { magic: 'KOSWAL', version: 1, continues: 1, segmentHeaderBytes: 16, recordHeaderBytes: 8, payloadPrefixBytes: 9 } as const;
 /** How often written records are flushed to disk, so a crash of the node loses at most this much. */
 const FLUSH_MS = 1_000;
 const SEGMENT_NAME = /^\d{8}$/;
@@ -103,7 +101,7 @@ export class WriteAheadLog {
         closeSpan(result, open);
         open = { fromMs: header.startMs, toMs: header.startMs };
       }
-      let at = SEGMENT_HEADER_BYTES;
+      let at: number = FORMAT.segmentHeaderBytes;
       let damage: string | undefined;
       while (at < file.length) {
         const read = readRecord(file, at);
@@ -159,11 +157,11 @@ export class WriteAheadLog {
       return;
     }
     const kindBytes = Buffer.from(kind, 'latin1');
-    const prefix = Buffer.allocUnsafe(RECORD_HEADER_BYTES + PAYLOAD_PREFIX_BYTES);
-    prefix.writeUInt32LE(PAYLOAD_PREFIX_BYTES + kindBytes.length + body.length, 0);
+    const prefix = Buffer.allocUnsafe(FORMAT.recordHeaderBytes + FORMAT.payloadPrefixBytes);
+    prefix.writeUInt32LE(FORMAT.payloadPrefixBytes + kindBytes.length + body.length, 0);
     prefix.writeDoubleLE(receivedMs, 8);
     prefix.writeUInt8(kindBytes.length, 16);
-    const crc = crc32(body, crc32(kindBytes, crc32(prefix.subarray(RECORD_HEADER_BYTES))));
+    const crc = crc32(body, crc32(kindBytes, crc32(prefix.subarray(FORMAT.recordHeaderBytes))));
     prefix.writeUInt32LE(crc, 4);
     try {
       writeWhole(fd, [prefix, kindBytes, body]);
@@ -225,10 +223,10 @@ export class WriteAheadLog {
     this.closeSegment();
     this.segment++;
     const fd = openSync(join(this.dir, segmentName(this.segment)), 'w');
-    const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
-    header.write(MAGIC, 0, 'latin1');
-    header.writeUInt8(VERSION, 6);
-    header.writeUInt8(continues ? FLAG_CONTINUES : 0, 7);
+    const header = Buffer.alloc(FORMAT.segmentHeaderBytes);
+    header.write(FORMAT.magic, 0, 'latin1');
+    header.writeUInt8(FORMAT.version, 6);
+    header.writeUInt8(continues ? FORMAT.continues : 0, 7);
     header.writeDoubleLE(startMs, 8);
     try {
       writeWhole(fd, [header]);
@@ -282,26 +280,26 @@ function closeSpan(result: ReplayResult, open: Span | undefined): undefined {
 }
 
 function readSegmentHeader(file: Buffer): { continues: boolean; startMs: number } | undefined {
-  if (file.length < SEGMENT_HEADER_BYTES || file.toString('latin1', 0, 6) !== MAGIC || file.readUInt8(6) !== VERSION) return undefined;
+  if (file.length < FORMAT.segmentHeaderBytes || file.toString('latin1', 0, 6) !== FORMAT.magic || file.readUInt8(6) !== FORMAT.version) return undefined;
   const startMs = file.readDoubleLE(8);
   if (!Number.isFinite(startMs)) return undefined;
-  return { continues: (file.readUInt8(7) & FLAG_CONTINUES) !== 0, startMs };
+  return { continues: (file.readUInt8(7) & FORMAT.continues) !== 0, startMs };
 }
 
 /** The record at `at`, or why it cannot be read. */
 function readRecord(file: Buffer, at: number): { record: WalRecord; next: number } | string {
-  if (file.length - at < RECORD_HEADER_BYTES) return 'a record header cut short';
+  if (file.length - at < FORMAT.recordHeaderBytes) return 'a record header cut short';
   const length = file.readUInt32LE(at);
-  const payloadAt = at + RECORD_HEADER_BYTES;
-  if (length < PAYLOAD_PREFIX_BYTES || length > file.length - payloadAt) return 'a record cut short';
+  const payloadAt = at + FORMAT.recordHeaderBytes;
+  if (length < FORMAT.payloadPrefixBytes || length > file.length - payloadAt) return 'a record cut short';
   const payload = file.subarray(payloadAt, payloadAt + length);
   if (crc32(payload) !== file.readUInt32LE(at + 4)) return 'a record whose checksum does not match';
   const kindLength = payload.readUInt8(8);
-  if (PAYLOAD_PREFIX_BYTES + kindLength > length) return 'a record whose kind overruns it';
+  if (FORMAT.payloadPrefixBytes + kindLength > length) return 'a record whose kind overruns it';
   const record: WalRecord = {
     receivedMs: payload.readDoubleLE(0),
-    kind: payload.toString('latin1', PAYLOAD_PREFIX_BYTES, PAYLOAD_PREFIX_BYTES + kindLength),
-    body: payload.subarray(PAYLOAD_PREFIX_BYTES + kindLength),
+    kind: payload.toString('latin1', FORMAT.payloadPrefixBytes, FORMAT.payloadPrefixBytes + kindLength),
+    body: payload.subarray(FORMAT.payloadPrefixBytes + kindLength),
   };
   return { record, next: payloadAt + length };
 }

@@ -1,10 +1,10 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnServer, type ServerProcess } from '../../harness/app/spawn.js';
 import { encodeV1, postRemoteWrite, snappy, V1_CONTENT_TYPE } from '../remotewrite/client.js';
-import { apiGet, nanos, request, tempDir } from './support.js';
+import { apiGet, nanos, request, tempDirs } from './support.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const REGISTER = fileURLToPath(new URL('../support/ts-register.mjs', import.meta.url));
@@ -76,25 +76,28 @@ async function pushThenKill(server: ServerProcess, count: number) {
   return acknowledged;
 }
 
+const dataDir = tempDirs('persist-crash');
+const servers: ServerProcess[] = [];
+afterAll(() => {
+  for (const s of servers) if (!s.gone()) s.child.kill('SIGKILL');
+});
+
+/** Pushes into a scaler with a data dir, SIGKILLs it, and starts a new one on the same data dir. */
+async function crashAndRestart(wal: boolean) {
+  const dir = dataDir();
+  const first = await start(dir, wal);
+  servers.push(first);
+  const acknowledged = await pushThenKill(first, 300);
+  // The crash came after snapshots: the store is rebuilt from one, and from the log written since it.
+  expect(existsSync(join(dir, 'snapshot'))).toBe(true);
+  const second = await start(dir, wal);
+  servers.push(second);
+  return { acknowledged, second };
+}
+
 describe('a crash of the real process (SIGKILL) with a data dir', () => {
-  const dirs: string[] = [];
-  const servers: ServerProcess[] = [];
-  afterAll(() => {
-    for (const s of servers) if (!s.gone()) s.child.kill('SIGKILL');
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-
   it('with --wal: keeps every acknowledged sample of every kind, and delta totals count each interval once', async () => {
-    const dir = tempDir('persist-crash');
-    dirs.push(dir);
-    const first = await start(dir, true);
-    servers.push(first);
-    const acknowledged = await pushThenKill(first, 300);
-    // The crash came after snapshots: the store is rebuilt from one and the log written since it.
-    expect(existsSync(join(dir, 'snapshot'))).toBe(true);
-
-    const second = await start(dir, true);
-    servers.push(second);
+    const { acknowledged, second } = await crashAndRestart(true);
     const replayed = second.logs.find((l) => l.msg === 'write-ahead log replayed');
     expect(replayed).toMatchObject({ damaged: 0, refused: 0 });
     expect(replayed!.records).toBeGreaterThan(0);
@@ -112,13 +115,7 @@ describe('a crash of the real process (SIGKILL) with a data dir', () => {
   }, 60_000);
 
   it('without --wal: only what the last snapshot held (the control for the test above)', async () => {
-    const dir = tempDir('persist-crash-nowal');
-    dirs.push(dir);
-    const first = await start(dir, false);
-    servers.push(first);
-    const acknowledged = await pushThenKill(first, 300);
-    const second = await start(dir, false);
-    servers.push(second);
+    const { acknowledged, second } = await crashAndRestart(false);
     const seq = await valuesByTime(second.ports.http, 'crash_seq');
     const lost = acknowledged.filter(({ kind, k, t }) => kind === 'protobuf' && seq.get(t) !== k);
     expect(lost.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import pino from 'pino';
@@ -8,34 +8,18 @@ import { HEADER_BYTES, type SnapshotTarget } from '../../src/persist/snapshot-fo
 import { Snapshots } from '../../src/persist/snapshots.js';
 import { Tsdb } from '../../src/tsdb/db.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
-import { tempDir } from './support.js';
+import { capturedLog, tempDirs } from './support.js';
 
 const SETTINGS = { nameTranslation: 'UnderscoreEscapingWithSuffixes', promoteResourceAttributes: '*' };
 const NOW = 1_800_000_000_000;
 const RETENTION_MS = 600_000;
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function dataDir(): string {
-  const d = tempDir('persist-snapshots');
-  dirs.push(d);
-  return d;
-}
-
-interface Logged {
-  level: number;
-  msg: string;
-  reason?: string;
-  movedTo?: string;
-}
+const dataDir = tempDirs('persist-snapshots');
 
 function setup(dir: string, opts: { settings?: Record<string, string>; now?: () => number } = {}) {
   const now = opts.now ?? (() => NOW);
   const tsdb = new Tsdb({ retentionMs: RETENTION_MS, now });
-  const lines: Logged[] = [];
-  const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s) as Logged) });
+  const { log, lines } = capturedLog();
   const target: SnapshotTarget = { tsdb, settings: opts.settings ?? SETTINGS };
   const snapshots = new Snapshots(target, { dir, intervalMs: 3_600_000, retentionMs: RETENTION_MS, now }, log);
   return { tsdb, snapshots, lines };

@@ -1,10 +1,39 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { afterAll } from 'vitest';
 import { encodeRequest } from '../../harness/clients/otlp.js';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `${prefix}-`));
+}
+
+/** A function giving a fresh temporary directory a call; all of them are removed after the file's tests. */
+export function tempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = tempDir(prefix);
+    dirs.push(d);
+    return d;
+  };
+}
+
+export interface Logged {
+  level: number;
+  msg: string;
+  reason?: string;
+  movedTo?: string;
+  [field: string]: unknown;
+}
+
+/** A debug logger whose lines are kept, parsed, for the test to read. */
+export function capturedLog(): { log: Logger; lines: Logged[] } {
+  const lines: Logged[] = [];
+  return { log: pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s) as Logged) }), lines };
 }
 
 export function nanos(ms: number): string {
