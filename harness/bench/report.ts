@@ -262,6 +262,8 @@ export function walFigures(r: WalResult): Record<string, number> {
     server_cpu_s_per_million_memory: round3(r.memory.serverCpuSecondsPerMillion),
     server_cpu_s_per_million_wal: round3(r.wal.serverCpuSecondsPerMillion),
     wal_bytes_per_point: round3(r.walBytesPerPoint),
+    wal_append_us_per_request: round3(r.appendUsPerRequest),
+    wal_append_ns_per_point: round3(r.appendNsPerPoint),
   };
 }
 
@@ -274,5 +276,7 @@ export function walRows(r: WalResult): string[] {
     row('cpu s/M points, no data dir', r.memory.serverCpuSecondsPerMillion),
     row('cpu s/M points, data dir and --wal', r.wal.serverCpuSecondsPerMillion),
     row('write-ahead log bytes a point', r.walBytesPerPoint),
+    row('write-ahead log append µs a request', r.appendUsPerRequest),
+    row('write-ahead log append ns a point', r.appendNsPerPoint),
   ];
 }

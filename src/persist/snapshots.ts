@@ -52,6 +52,7 @@ export class Snapshots {
     private readonly log: Logger,
   ) {
     this.now = options.now ?? Date.now;
+    options.wal?.onFull(() => this.writeNow());
   }
 
   /** Restores the last snapshot into the (empty) store. Never throws for a bad or missing file. */
@@ -108,8 +109,16 @@ export class Snapshots {
     this.schedule();
   }
 
+  /** Writes a snapshot now rather than at the next interval (the write-ahead log has grown large). */
+  writeNow(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    void this.write(SLICE_MS).finally(() => this.schedule());
+  }
+
   private schedule(): void {
     if (this.stopped) return;
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.write(SLICE_MS).finally(() => this.schedule()), this.options.intervalMs);
     this.timer.unref();
   }

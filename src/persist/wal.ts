@@ -13,6 +13,11 @@ export const WAL_DIR = 'wal';
  * received (f64 ms), its kind's length (u8), the kind (latin1) and the body as its sender sent it.
  */
 const FORMAT = { magic: 'KOSWAL', version: 1, continues: 1, segmentHeaderBytes: 16, recordHeaderBytes: 8, payloadPrefixBytes: 9 } as const;
+/**
+ * Bytes logged since the last cut past which a snapshot is asked for at once: with the chart's
+ * 256Mi emptyDir, room for the log, a 100k-series snapshot and its temporary copy.
+ */
+export const WAL_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 /** How often written records are flushed to disk, so a crash of the node loses at most this much. */
 const FLUSH_MS = 1_000;
 const SEGMENT_NAME = /^\d{8}$/;
@@ -62,12 +67,23 @@ export class WriteAheadLog {
   private opened = false;
   private failing = false;
   private flushTimer: NodeJS.Timeout | undefined;
+  private bytesSinceCut = 0;
+  private full: (() => void) | undefined;
 
   constructor(
     dataDir: string,
     private readonly log: Logger,
+    private readonly snapshotBytes = WAL_SNAPSHOT_BYTES,
   ) {
     this.dir = join(dataDir, WAL_DIR);
+  }
+
+  /**
+   * Called once the log has grown by `snapshotBytes` since the last cut (a burst of requests
+   * between snapshots), so a snapshot written now bounds the disk it takes.
+   */
+  onFull(fn: () => void): void {
+    this.full = fn;
   }
 
   /**
@@ -175,13 +191,18 @@ export class WriteAheadLog {
     this.failing = false;
     this.dirty = true;
     this.stats.records++;
-    this.stats.bytes += prefix.length + kindBytes.length + body.length;
+    const bytes = prefix.length + kindBytes.length + body.length;
+    this.stats.bytes += bytes;
+    const before = this.bytesSinceCut;
+    this.bytesSinceCut += bytes;
+    if (before < this.snapshotBytes && this.bytesSinceCut >= this.snapshotBytes) this.full?.();
   }
 
   /** Starts a new segment continuing this one (a snapshot is beginning); returns its number, undefined when not logging. */
   cut(startMs: number): number | undefined {
     if (!this.opened) return undefined;
     this.tryStartSegment(startMs, true);
+    this.bytesSinceCut = 0;
     return this.segment;
   }
 

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, symlinkSync, truncateSync, unlinkSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Snapshots } from '../../src/persist/snapshots.js';
 import { WAL_DIR, WriteAheadLog, type WalRecord } from '../../src/persist/wal.js';
+import { Tsdb } from '../../src/tsdb/db.js';
 import { capturedLog, tempDirs } from './support.js';
 
 const dataDir = tempDirs('persist-wal');
@@ -161,5 +163,22 @@ describe('the write-ahead log', () => {
       { fromMs: 1_000, toMs: 1_100 },
       { fromMs: 3_100, toMs: 3_100 },
     ]);
+  });
+
+  it('asks for a snapshot at once when it has grown by its limit since the last cut; the snapshot deletes what it holds', async () => {
+    const dir = dataDir();
+    const { log } = capturedLog();
+    const wal = new WriteAheadLog(dir, log, 200);
+    const settings = { nameTranslation: 'UnderscoreEscapingWithSuffixes', promoteResourceAttributes: '*' };
+    const snapshots = new Snapshots({ tsdb: new Tsdb({}), settings }, { dir, intervalMs: 3_600_000, retentionMs: 600_000, wal }, log);
+    wal.open(1_000);
+    wal.append('otlp-json', Buffer.alloc(150), 1_100);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(snapshots.stats.writes).toBe(0);
+    wal.append('otlp-json', Buffer.alloc(150), 1_200);
+    await expect.poll(() => snapshots.stats.writes).toBe(1);
+    expect(segments(dir)).toEqual(['00000002']);
+    await snapshots.close();
+    wal.close();
   });
 });
