@@ -22,7 +22,7 @@ import { grpcRequestDeadline } from './grpc-deadline.js';
 import { healthDefinition, HealthService } from './grpc-health.js';
 import { Listener, MAX_CONNECTIONS_PER_LISTENER, type ListenerLimits } from './listeners.js';
 import { refuseMalformed } from './malformed.js';
-import { logStoredBodies, restoreDataDir } from './restore.js';
+import { logStoredBodies, replayLog } from './logged-bodies.js';
 import { TlsFiles } from './tls.js';
 
 const GC_INTERVAL_MS = 15_000;
@@ -85,9 +85,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const selfMetrics = new SelfMetrics();
   const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }), { onCall: selfMetrics.countScalerCall });
   const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
-  if (config.lazySeries) otlp.setWantedNames(() => scaler.wantedMetricNames());
+  // While the log is replayed at start no trigger is known yet: lazy mode keeps the names the
+  // restored store holds, those it kept before, so their series go on whole through the log.
+  let replaying: ReadonlySet<string> | undefined;
+  const wantedNames = () => replaying ?? scaler.wantedMetricNames();
+  if (config.lazySeries) otlp.setWantedNames(wantedNames);
   const remoteWrite = config.remoteWrite ? new RemoteWriteReceiver(tsdb, config, otlp.budget, log.child({ component: 'remote-write' })) : undefined;
-  if (config.lazySeries) remoteWrite?.setWantedNames(() => scaler.wantedMetricNames());
+  if (config.lazySeries) remoteWrite?.setWantedNames(wantedNames);
   const snapshotTarget: SnapshotTarget = {
     tsdb,
     deltas: otlp,
@@ -107,7 +111,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   // A lone replica restores before any listener accepts a sample. Replicas bind first, so peers
   // can forward to them while they catch up. Either way requests wait until the store is
   // restored and the write-ahead log open, so every body stored is logged.
-  const restore = () => restoreDataDir(snapshots, wal, receivers, tsdb, log.child({ component: 'wal' }));
+  const restore = async () => {
+    await snapshots?.load();
+    if (wal === undefined) return;
+    replaying = new Set(tsdb.labelValues('__name__'));
+    await replayLog(wal, receivers, tsdb, log.child({ component: 'wal' }));
+    replaying = undefined;
+  };
   if (!replicated) await restore();
   let restored = (): void => undefined;
   const holding = new Promise<void>((resolve) => (restored = resolve));

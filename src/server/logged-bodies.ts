@@ -1,23 +1,14 @@
 import type { Logger } from 'pino';
 import { isBodyKind, onEveryStoredBody, storeAgain, type Receivers } from '../body-kinds.js';
-import type { Snapshots } from '../persist/snapshots.js';
 import type { WriteAheadLog } from '../persist/wal.js';
 import type { Tsdb } from '../tsdb/db.js';
 
 /**
- * Restores the store from the data dir: the snapshot, then the bodies logged since it, stored
- * again with the times they were first received. The write-ahead log's spans join the store's
- * coverage, so a window reaching back before a crash is answered only where nothing was lost.
+ * Stores the bodies logged since the snapshot again, with the times they were first received.
+ * The log's spans join the store's coverage, so a window reaching back before a crash is
+ * answered only where nothing was lost.
  */
-export async function restoreDataDir(
-  snapshots: Snapshots | undefined,
-  wal: WriteAheadLog | undefined,
-  receivers: Receivers,
-  tsdb: Tsdb,
-  log: Logger,
-): Promise<void> {
-  await snapshots?.load();
-  if (wal === undefined) return;
+export async function replayLog(wal: WriteAheadLog, receivers: Receivers, tsdb: Tsdb, log: Logger): Promise<void> {
   const started = performance.now();
   const replay = await wal.replay(async ({ kind, body, receivedMs }) => {
     if (!isBodyKind(kind)) return false;
