@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile, type StatsListener } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 
@@ -9,7 +9,12 @@ export interface TlsPaths {
   caFile: string | undefined;
 }
 
-/** How often the files are checked; stat polling, because cert-manager swaps symlinks, which inotify watches miss. */
+/**
+ * How often the files are read and compared with what was read before. Reading, not inotify or
+ * stat polling: cert-manager swaps symlinks, which inotify watches miss, and a stat watcher takes
+ * its first look some time after it starts, so a rotation in between (or one within the same
+ * timestamp tick and of the same size) would go unseen. Three files of a few KB a second cost nothing.
+ */
 const POLL_MS = 1_000;
 
 /**
@@ -19,18 +24,18 @@ const POLL_MS = 1_000;
 export class TlsFiles {
   private current: SecureContextOptions;
   private readonly subscribers = new Set<(options: SecureContextOptions) => void>();
-  private readonly watched: string[];
-  private readonly onStat: StatsListener = (now, before) => {
-    if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) this.reload();
-  };
+  /** The files' bytes at the last check, good or not, so each change is acted on (and warned of) once. */
+  private lastSeen: SecureContextOptions | undefined;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(
     readonly paths: TlsPaths,
     private readonly log: Logger,
   ) {
     this.current = this.read();
-    this.watched = [paths.certFile, paths.keyFile, ...(paths.caFile ? [paths.caFile] : [])];
-    for (const file of this.watched) watchFile(file, { interval: POLL_MS, persistent: false }, this.onStat);
+    this.lastSeen = this.current;
+    this.timer = setInterval(() => this.check(), POLL_MS);
+    this.timer.unref();
   }
 
   get requireClientCert(): boolean {
@@ -48,8 +53,7 @@ export class TlsFiles {
   }
 
   close(): void {
-    // Only our listener: another TlsFiles in the process may watch the same files.
-    for (const file of this.watched) unwatchFile(file, this.onStat);
+    clearInterval(this.timer);
     this.subscribers.clear();
   }
 
@@ -62,15 +66,19 @@ export class TlsFiles {
     };
   }
 
-  private reload(): void {
+  private check(): void {
     let next: SecureContextOptions;
     try {
       next = this.read();
     } catch (err) {
+      if (this.lastSeen === undefined) return;
+      this.lastSeen = undefined;
       // A rotation can be caught half-written; the old files keep serving until the next change.
       this.log.warn({ err }, 'TLS files could not be read; keeping the previous certificate');
       return;
     }
+    if (this.lastSeen !== undefined && sameFiles(this.lastSeen, next)) return;
+    this.lastSeen = next;
     try {
       // Checked once before any listener takes it, so a cert and key caught mid-rotation
       // (one new, one old) leave every port on the previous pair rather than some on each.
@@ -83,4 +91,9 @@ export class TlsFiles {
     for (const fn of this.subscribers) fn(next);
     this.log.info({ cert: this.paths.certFile }, 'TLS certificate reloaded');
   }
+}
+
+function sameFiles(a: SecureContextOptions, b: SecureContextOptions): boolean {
+  const same = (x: unknown, y: unknown) => (x === undefined ? y === undefined : y !== undefined && (x as Buffer).equals(y as Buffer));
+  return same(a.cert, b.cert) && same(a.key, b.key) && same(a.ca, b.ca);
 }

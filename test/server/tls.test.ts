@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -385,6 +385,35 @@ describe.skipIf(!OPENSSL)('TlsFiles (needs the openssl CLI)', () => {
     },
     ROTATION_WAIT_MS * 3,
   );
+
+  it('takes a rotation written in place at the same size, with the old time stamps put back', async () => {
+    const certFile = join(dir, 'same-stamp.crt');
+    const keyFile = join(dir, 'same-stamp.key');
+    // Old and new files padded to one length (PEM allows trailing newlines), so only the bytes differ.
+    const padded = (old: Buffer, next: Buffer) => {
+      const n = Math.max(old.length, next.length);
+      return [old, next].map((b) => Buffer.concat([b, Buffer.from('\n'.repeat(n - b.length))]));
+    };
+    const [oldCert, newCert] = padded(certs.server.cert, certs.server2.cert);
+    const [oldKey, newKey] = padded(certs.server.key, certs.server2.key);
+    writeFileSync(certFile, oldCert!);
+    writeFileSync(keyFile, oldKey!);
+    const files = new TlsFiles({ certFile, keyFile, caFile: undefined }, pino({ level: 'silent' }));
+    try {
+      // Written in place with the old time stamps put back, as two writes within one clock tick leave them.
+      for (const [file, next] of [
+        [certFile, newCert!],
+        [keyFile, newKey!],
+      ] as const) {
+        const { atime, mtime } = statSync(file);
+        writeFileSync(file, next);
+        utimesSync(file, atime, mtime);
+      }
+      await expect.poll(() => files.options.cert, { timeout: ROTATION_WAIT_MS, interval: 100 }).toEqual(newCert);
+    } finally {
+      files.close();
+    }
+  });
 });
 
 if (!OPENSSL) {
