@@ -157,16 +157,7 @@ describe("ExternalScaler while the store does not yet hold a query's window", ()
     await expect(client.isActive(ref)).rejects.toMatchObject({ code: 14 });
     await new Promise((r) => setTimeout(r, 100));
     expect(answers).toEqual([]);
-    await expect
-      .poll(
-        () =>
-          client.getMetrics(ref).then(
-            (r) => r.metricValues[0]!.metricValueFloat,
-            () => undefined,
-          ),
-        { interval: 50, timeout: 5_000 },
-      )
-      .toBe(2);
+    await expect.poll(() => client.valueOrUndefined(ref), { interval: 50, timeout: 5_000 }).toBe(2);
     await until(() => answers.length === 1, 'the first answer');
     clearInterval(pushing);
     expect(answers).toEqual([false]);
