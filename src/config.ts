@@ -62,27 +62,24 @@ export function parsePeers(text: string): PeerAddress[] {
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-/** A setting given as a number, or as text that `parse` turns into one (its error becomes the issue). */
-function parsedText(parse: (text: string) => number) {
-  return z.union([z.number(), z.string()]).transform((v, ctx) => {
-    if (typeof v === 'number') return v;
+/** A transform that runs `parse`, its error becoming the setting's issue. */
+function parsing<T>(parse: (text: string) => T) {
+  return (text: string, ctx: z.RefinementCtx): T => {
     try {
-      return parse(v);
+      return parse(text);
     } catch (e) {
       ctx.addIssue({ code: 'custom', message: (e as Error).message });
       return z.NEVER;
     }
-  });
+  };
+}
+/** A setting given as a number, or as text that `parse` turns into one. */
+function parsedText(parse: (text: string) => number) {
+  const fromText = parsing(parse);
+  return z.union([z.number(), z.string()]).transform((v, ctx) => (typeof v === 'number' ? v : fromText(v, ctx)));
 }
 const duration = parsedText(parseDurationMs);
-const peerList = z.string().transform((v, ctx) => {
-  try {
-    return parsePeers(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+const peerList = z.string().transform(parsing(parsePeers));
 const bytes = parsedText(parseBytes);
 const positiveDuration = duration.pipe(z.number().positive({ message: 'must be more than 0' }));
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');

@@ -64,6 +64,14 @@ export class KedaClient {
     return (this.raw.StreamIsActive as unknown as (req: unknown) => ClientReadableStream<{ result: boolean }>).call(this.raw, ref);
   }
 
+  /** The value GetMetrics answers for `ref`, or undefined while the scaler refuses it (warming up, shutting down). */
+  valueOrUndefined(ref: ScaledObjectRef): Promise<number | undefined> {
+    return this.getMetrics(ref).then(
+      (r) => r.metricValues[0]!.metricValueFloat,
+      () => undefined,
+    );
+  }
+
   /** The value KEDA would get for a query. */
   async value(query: string, extra: Record<string, string> = {}): Promise<number> {
     const ref = { name: 'so', namespace: 'default', scalerMetadata: { metricQuery: query, targetValue: '1', ...extra } };

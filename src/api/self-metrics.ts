@@ -223,29 +223,31 @@ export class SelfMetrics {
   }
 
   private gauge(name: string, help: string, labelNames: readonly string[], read: (set: Setter) => void): void {
-    new Gauge({
-      name: PREFIX + name,
-      help,
-      labelNames,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        read((labels, value) => this.set(labels, value));
-      },
-    });
+    new Gauge(this.readOnScrape(name, help, labelNames, read, (gauge: Gauge, labels, value) => gauge.set(labels, value)));
   }
 
   /** A counter whose total lives elsewhere: set to that total on each scrape. */
   private counter(name: string, help: string, labelNames: readonly string[], read: (set: Setter) => void): void {
-    new Counter({
+    new Counter(this.readOnScrape(name, help, labelNames, read, (counter: Counter, labels, value) => counter.inc(labels, value)));
+  }
+
+  /** A metric's configuration whose collect() empties it and has `read` fill it again, through `write`. */
+  private readOnScrape<M extends Gauge | Counter>(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    read: (set: Setter) => void,
+    write: (metric: M, labels: Record<string, string>, value: number) => void,
+  ) {
+    return {
       name: PREFIX + name,
       help,
       labelNames,
       registers: [this.registry],
-      collect() {
+      collect(this: M) {
         this.reset();
-        read((labels, value) => this.inc(labels, value));
+        read((labels, value) => write(this, labels, value));
       },
-    });
+    };
   }
 }

@@ -7,6 +7,8 @@ export const LEN = 2;
 const START_GROUP = 3;
 const END_GROUP = 4;
 export const I32 = 5;
+/** A varint of 64 bits takes at most 10 bytes of 7 bits. */
+export const MAX_VARINT_BYTES = 10;
 
 /**
  * A cursor over protobuf wire bytes, for the OTLP and remote-write decoders. Every read is bounded
@@ -35,17 +37,25 @@ export class WireReader {
 
   /** An unsigned varint up to 2^53 (tags, lengths, enums, uint32). */
   varint(end: number): number {
-    const buf = this.buf;
     let result = 0;
     let factor = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= end) throw this.error('a varint runs past the end of its message');
-      const b = buf[this.pos++]!;
+    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
+      const b = this.varintByte(end);
       result += (b & 0x7f) * factor;
       if (b < 0x80) return result;
       factor *= 128;
     }
-    throw this.error('a varint is longer than 10 bytes');
+    throw this.varintTooLong();
+  }
+
+  /** The next byte of a varint, which must lie inside its message. */
+  protected varintByte(end: number): number {
+    if (this.pos >= end) throw this.error('a varint runs past the end of its message');
+    return this.buf[this.pos++]!;
+  }
+
+  protected varintTooLong(): Error {
+    return this.error(`a varint is longer than ${MAX_VARINT_BYTES} bytes`);
   }
 
   /** A field's tag; field number 0 does not exist. */
@@ -57,12 +67,10 @@ export class WireReader {
 
   /** An int64 varint as a number: exact for millisecond timestamps, negative ones included. */
   int64(end: number): number {
-    const buf = this.buf;
     let lo = 0;
     let hi = 0;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= end) throw this.error('a varint runs past the end of its message');
-      const b = buf[this.pos++]!;
+    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
+      const b = this.varintByte(end);
       const bits = b & 0x7f;
       if (i < 4) lo |= bits << (7 * i);
       else if (i === 4) {
@@ -71,7 +79,7 @@ export class WireReader {
       } else hi |= bits << (7 * i - 32);
       if (b < 0x80) return (hi | 0) * 4294967296 + (lo >>> 0);
     }
-    throw this.error('a varint is longer than 10 bytes');
+    throw this.varintTooLong();
   }
 
   /** Where a length-delimited field that starts here ends. */

@@ -1,8 +1,5 @@
 /** Why a data point was not stored; each is a self-metric label value and a line of partial_success. */
-export type RejectReason =
-  'series_limit' | 'out_of_order' | 'too_old' | 'too_far_ahead' | 'unspecified_temporality' | 'label_limit' | 'invalid_utf8' | 'invalid';
-
-export const REJECT_REASONS: readonly RejectReason[] = [
+const REJECT_REASONS = [
   'series_limit',
   'out_of_order',
   'too_old',
@@ -11,7 +8,8 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'label_limit',
   'invalid_utf8',
   'invalid',
-];
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
  * Counters of the OTLP receivers, read by the /metrics endpoint. Plain numbers: the receiver must
@@ -29,14 +27,5 @@ export class OtlpStats {
   /** Data points of metrics no trigger asks for, skipped in lazy mode (not an error). */
   pointsSkippedLazy = 0;
   /** Data points refused, by reason; reported to the sender in partial_success. */
-  readonly pointsRejected: Record<RejectReason, number> = {
-    series_limit: 0,
-    out_of_order: 0,
-    too_old: 0,
-    too_far_ahead: 0,
-    unspecified_temporality: 0,
-    label_limit: 0,
-    invalid_utf8: 0,
-    invalid: 0,
-  };
+  readonly pointsRejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
 }

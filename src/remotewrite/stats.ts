@@ -1,5 +1,6 @@
 /** Why a remote-write sample was not stored; each is a self-metric label value and a clause of the 400's message. */
-export type RemoteWriteRejectReason = 'series_limit' | 'out_of_order' | 'too_old' | 'too_far_ahead' | 'label_limit' | 'invalid' | 'native_histogram';
+const REASONS = ['series_limit', 'out_of_order', 'too_old', 'too_far_ahead', 'label_limit', 'invalid', 'native_histogram'] as const;
+export type RemoteWriteRejectReason = (typeof REASONS)[number];
 
 /** Counters of the remote-write receiver, read by /metrics; plain numbers, as the OTLP receiver's. */
 export class RemoteWriteStats {
@@ -16,13 +17,5 @@ export class RemoteWriteStats {
   /** Exemplars received; the store keeps none. */
   exemplarsIgnored = 0;
   /** Samples (float or native histogram) refused, by reason. */
-  readonly samplesRejected: Record<RemoteWriteRejectReason, number> = {
-    series_limit: 0,
-    out_of_order: 0,
-    too_old: 0,
-    too_far_ahead: 0,
-    label_limit: 0,
-    invalid: 0,
-    native_histogram: 0,
-  };
+  readonly samplesRejected = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<RemoteWriteRejectReason, number>;
 }

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server/app.js';
-import { startTestApp } from '../support/app.js';
-import { apiGet, apiPost, seed, wholeSecondNow } from './http.js';
+import { describe, expect, it } from 'vitest';
+import { apiGet, apiPost, useSeededApp } from './http.js';
 
 /** Go's strconv.FormatFloat(seconds, 'f', -1, 64), as Grafana's Prometheus client formats times. */
 function goSeconds(ms: number): string {
@@ -13,15 +11,7 @@ function goSeconds(ms: number): string {
  * the forms it sends them, and the parts of the answers it reads.
  */
 describe("Grafana's Prometheus data source", () => {
-  let app: App;
-  let end: number;
-
-  beforeAll(async () => {
-    app = await startTestApp();
-    end = wholeSecondNow();
-    seed(app, end);
-  });
-  afterAll(() => app.close());
+  const { app, end } = useSeededApp();
 
   it('passes "Save & test": instant 1+1 at t=4 by POST, then build info that reads as Prometheus', async () => {
     const health = await apiPost(app, '/api/v1/query', { query: '1+1', time: '4', timeout: '60s' });

@@ -1,5 +1,8 @@
+import { beforeAll } from 'vitest';
+import type { Config } from '../../src/config.js';
 import type { App } from '../../src/server/app.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
+import { useTestApp } from '../support/app.js';
 
 /** A Prometheus API answer, as clients read it. */
 export interface ApiBody {
@@ -70,4 +73,15 @@ export function seed(app: App, endMs: number): void {
 /** Now, rounded down to a whole second, so float-second timestamps round-trip exactly. */
 export function wholeSecondNow(): number {
   return Math.floor(Date.now() / 1000) * 1000;
+}
+
+/**
+ * A test app for the describe block this is called in (see useTestApp), holding the seed data
+ * ending at `end`: now, as a whole second, when the block is collected.
+ */
+export function useSeededApp(overrides: Partial<Config> = {}): { app: App; end: number } {
+  const app = useTestApp(overrides);
+  const end = wholeSecondNow();
+  beforeAll(() => seed(app, end));
+  return { app, end };
 }

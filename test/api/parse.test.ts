@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server/app.js';
-import { startTestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../support/app.js';
 import { apiGet, apiPost } from './http.js';
 
 describe('/api/v1/format_query and /api/v1/parse_query', () => {
-  let app: App;
-
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(() => app.close());
+  const app = useTestApp();
 
   it('formats a short query on one line, canonically', async () => {
     const res = await apiGet(app, '/api/v1/format_query', { query: 'sum   by(job)(rate(x{b="2",a="1"}[5m]))' });

@@ -1,13 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatValue } from '../../src/api/query-json.js';
-import type { App } from '../../src/server/app.js';
 import { labelsString, labelsToRecord, METRIC_NAME } from '../../src/tsdb/labels.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
-import { startTestApp } from '../support/app.js';
-import { baseUrl, seed, wholeSecondNow } from './http.js';
+import { baseUrl, useSeededApp } from './http.js';
 import { parseQuery } from '../../src/promql/parser/parse.js';
 
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
@@ -28,17 +26,12 @@ const title = PROMTOOL
   : 'promtool as the client: SKIPPED, promtool not found (apt-get install prometheus)';
 
 describe.skipIf(!PROMTOOL)(title, () => {
-  let app: App;
+  const { app, end } = useSeededApp();
   let url: string;
-  let end: number;
 
-  beforeAll(async () => {
-    app = await startTestApp();
+  beforeAll(() => {
     url = baseUrl(app);
-    end = wholeSecondNow();
-    seed(app, end);
   });
-  afterAll(() => app.close());
 
   /** `name{a="b", c="d"} => value @[time]` lines, as promtool prints a vector. */
   function expectedVector(query: string, timeMs: number): string[] {

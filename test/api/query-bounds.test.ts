@@ -1,12 +1,10 @@
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
-import { startTestApp } from '../support/app.js';
 import { KedaClient } from '../../harness/clients/keda.js';
 import { podMeterProvider } from '../support/otel.js';
-import { apiGet, baseUrl, seed, wholeSecondNow, type ApiResponse } from './http.js';
+import { apiGet, baseUrl, useSeededApp, type ApiResponse } from './http.js';
 
 const TOO_MANY = /^query processing would load too many samples into memory in query execution/;
 const TIMED_OUT = /^query timed out in expression evaluation/;
@@ -24,18 +22,13 @@ const HUGE = [
 ];
 
 describe('query bounds through the HTTP API', () => {
-  let app: App;
-  let end: number;
+  const { app, end } = useSeededApp({ queryTimeoutMs: 2_000, queryMaxSamples: 1_000_000, queryMaxConcurrency: 1 });
 
-  beforeAll(async () => {
-    app = await startTestApp({ queryTimeoutMs: 2_000, queryMaxSamples: 1_000_000, queryMaxConcurrency: 1 });
-    end = wholeSecondNow();
-    seed(app, end);
+  beforeAll(() => {
     for (let i = 0; i < 200; i++) {
       for (let t = end - 600_000; t <= end; t += 15_000) app.tsdb.appendLabels(labelsFromRecord({ __name__: 'wide', i: String(i) }), t, i);
     }
   });
-  afterAll(() => app.close());
 
   const query = (q: string): Promise<ApiResponse> => apiGet(app, '/api/v1/query', { query: q, time: String(end / 1000) });
 

@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
-import { startTestApp } from '../support/app.js';
-import { apiGet, apiPost, POINTS, seed, STEP_MS, wholeSecondNow } from './http.js';
+import { apiGet, apiPost, POINTS, STEP_MS, useSeededApp } from './http.js';
 import { parseQuery } from '../../src/promql/parser/parse.js';
 
 describe('/api/v1/query and /api/v1/query_range', () => {
-  let app: App;
-  let end: number;
-
-  beforeAll(async () => {
-    app = await startTestApp();
-    end = wholeSecondNow();
-    seed(app, end);
-  });
-  afterAll(() => app.close());
+  const { app, end } = useSeededApp();
 
   it('answers an instant vector in Prometheus JSON, sorted values as strings, time in float seconds', async () => {
     const res = await apiGet(app, '/api/v1/query', { query: 'queue_size', time: String(end / 1000) });

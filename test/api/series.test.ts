@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
-import { startTestApp } from '../support/app.js';
-import { apiGet, apiPost, POINTS, seed, STEP_MS, wholeSecondNow } from './http.js';
+import { apiGet, apiPost, POINTS, STEP_MS, useSeededApp } from './http.js';
 
 describe('/api/v1/series, /labels, /label/<name>/values, /metadata', () => {
-  let app: App;
-  let end: number;
-  let first: number;
+  const { app, end } = useSeededApp();
+  const first = end - (POINTS - 1) * STEP_MS;
 
-  beforeAll(async () => {
-    app = await startTestApp();
-    end = wholeSecondNow();
-    first = end - (POINTS - 1) * STEP_MS;
-    seed(app, end);
+  beforeAll(() => {
     // A series whose only sample is old: outside a recent start/end window.
     app.tsdb.appendLabels(labelsFromRecord({ __name__: 'old_gauge', job: 'c' }), first, 1);
   });
-  afterAll(() => app.close());
 
   it('lists the series matching any match[], sorted, GET or POST', async () => {
     const params = { 'match[]': ['queue_size{job="b"}', 'requests_total'] };

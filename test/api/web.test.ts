@@ -5,7 +5,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
-import { startTestApp } from '../support/app.js';
+import { startTestApp, useTestApp } from '../support/app.js';
 import { KedaClient } from '../../harness/clients/keda.js';
 import { apiGet, baseUrl, seed, wholeSecondNow } from './http.js';
 
@@ -19,12 +19,7 @@ interface Canvas {
 const OUTPUT = join(process.cwd(), 'test-output');
 
 describe('the web page, served', () => {
-  let app: App;
-
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(() => app.close());
+  const app = useTestApp();
 
   it('serves the page with a CSP that allows no inline script, and its script and uPlot from this origin', async () => {
     const page = await fetch(`${baseUrl(app)}/`);

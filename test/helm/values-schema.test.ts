@@ -84,32 +84,26 @@ describe('values.schema.json', () => {
     expect(missing).toEqual([]);
   });
 
-  it('accepts exactly the durations the program parses', () => {
-    const durationSchema = schema.properties.config.properties.retention;
-    const check = new Ajv({ strict: false }).compile(durationSchema);
-    for (const text of ['10m', '1h30m', '500ms', '90', '1.5', '2d', '1w', '10 m', 'm', '10mm', '30m1h', '1m1m', '1h 30m', '', '-5s', '5S']) {
+  /** Each text is valid for the setting's schema exactly when the program's `parse` reads it. */
+  function expectSchemaAgrees(setting: string, parse: (text: string) => number, texts: string[]): void {
+    const check = new Ajv({ strict: false }).compile(schema.properties.config.properties[setting]);
+    for (const text of texts) {
       let parses = true;
       try {
-        parseDurationMs(text);
+        parse(text);
       } catch {
         parses = false;
       }
       expect(check(text), JSON.stringify(text)).toBe(parses);
     }
+  }
+
+  it('accepts exactly the durations the program parses', () => {
+    expectSchemaAgrees('retention', parseDurationMs, ['10m', '1h30m', '500ms', '90', '1.5', '2d', '1w', '10 m', 'm', '10mm', '30m1h', '1m1m', '1h 30m', '', '-5s', '5S']);
   });
 
   it('accepts exactly the sizes the program parses', () => {
-    const sizeSchema = schema.properties.config.properties.maxRequestBytes;
-    const check = new Ajv({ strict: false }).compile(sizeSchema);
-    for (const text of ['4MiB', '512KiB', '1048576', '1GiB', '4mib', '1.5MiB', '4 MiB', '10KB', '7B', '4M', 'x', '', 'MiB', '4MiBs']) {
-      let parses = true;
-      try {
-        parseBytes(text);
-      } catch {
-        parses = false;
-      }
-      expect(check(text), JSON.stringify(text)).toBe(parses);
-    }
+    expectSchemaAgrees('maxRequestBytes', parseBytes, ['4MiB', '512KiB', '1048576', '1GiB', '4mib', '1.5MiB', '4 MiB', '10KB', '7B', '4M', 'x', '', 'MiB', '4MiBs']);
   });
 });
 

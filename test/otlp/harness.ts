@@ -7,6 +7,7 @@ import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-met
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { defaultConfig } from '../../src/config.js';
 import { ExportMetricsServiceResponse, metricsServiceDefinition } from '../../src/otlp/transport/proto.js';
 import { OtlpReceiver, type OtlpOptions } from '../../src/otlp/receiver.js';
@@ -48,6 +49,16 @@ export async function startHarness(options: Partial<OtlpOptions> = {}, tsdbOptio
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/** The harness of the describe block this is called in, as useTestApp (test/support/app.ts) gives an app. */
+export function useHarness(options: Partial<OtlpOptions> = {}, tsdbOptions: Partial<TsdbOptions> = {}): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(h, await startHarness(options, tsdbOptions));
+  });
+  afterAll(() => h.close());
+  return h;
 }
 
 export type ExporterKind = 'grpc' | 'http/protobuf' | 'http/json';

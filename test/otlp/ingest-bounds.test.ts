@@ -2,14 +2,13 @@ import { gzipSync } from 'node:zlib';
 import { compressionAlgorithms, credentials, makeGenericClientConstructor, status, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_AHEAD_MS } from '../../src/otlp/translate/rejections.js';
 import { metricsServiceDefinition, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus } from '../../src/otlp/transport/proto.js';
-import type { App } from '../../src/server/app.js';
 import { paddedRequest } from '../../harness/fuzz/otlp-valid.js';
-import { startTestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 import { encodeRequest } from '../../harness/clients/otlp.js';
-import { decodeResponse, exportClient, latest, oneResource, sdk, startHarness, type Harness } from './harness.js';
+import { decodeResponse, exportClient, latest, oneResource, sdk, startHarness, type Harness, useHarness } from './harness.js';
 
 const ns = (ms: number) => `${BigInt(Math.round(ms)) * 1_000_000n}`;
 const gauge = (name: string, points: { attributes?: Record<string, string>; value: number; timeMs?: number; timeNs?: string }[]) => ({
@@ -67,11 +66,7 @@ function gzipExportClient(h: Harness) {
 
 describe('the in-flight budget: bytes held at once across requests and transports', () => {
   const LIMITS = { maxRequestBytes: 64 * 1024, maxDecompressedBytes: 1024 * 1024, maxInflightBytes: 3 * 1024 * 1024 };
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness(LIMITS);
-  });
-  afterAll(() => h.close());
+  const h = useHarness(LIMITS);
 
   it('answers a burst of 16 gzip bodies, each under the limits, with 200 or 429 + Retry-After, never holding more than the budget', async () => {
     const bodies = Array.from({ length: 16 }, (_, i) =>
@@ -132,11 +127,7 @@ describe('the in-flight budget: bytes held at once across requests and transport
 
 describe('maxRequestBytes holds on gRPC as on HTTP: the message size as sent', () => {
   const LIMITS = { maxRequestBytes: 16 * 1024, maxDecompressedBytes: 256 * 1024 };
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness(LIMITS);
-  });
-  afterAll(() => h.close());
+  const h = useHarness(LIMITS);
 
   it('refuses a 20 KiB uncompressed message with RESOURCE_EXHAUSTED (413 over HTTP) naming the limit, without RetryInfo', async () => {
     const body = paddedRequest(oneResource({}, [gauge('sent_size', [{ value: 1 }])]), 20 * 1024);
@@ -160,11 +151,7 @@ describe('maxRequestBytes holds on gRPC as on HTTP: the message size as sent', (
 });
 
 describe('bytes per series', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ maxSeriesBytes: 1024 });
-  });
-  afterAll(() => h.close());
+  const h = useHarness({ maxSeriesBytes: 1024 });
 
   it('rejects only the points of a series whose labels pass maxSeriesBytes, reports them and counts them, on every transport', async () => {
     const request = oneResource({ 'service.name': 'wide' }, [
@@ -245,11 +232,7 @@ describe('a rejected point creates nothing', () => {
 });
 
 describe('times out of range are a per-point rejection', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h.close());
+  const h = useHarness();
 
   it('rejects an OTLP/JSON time past 2^64 ns beside a good point of the same series, storing only what the answer counts', async () => {
     const now = Date.now();
@@ -347,11 +330,7 @@ describe('times out of range are a per-point rejection', () => {
 });
 
 describe('strings that are not UTF-8', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h.close());
+  const h = useHarness();
 
   const request = oneResource({ 'service.name': 'utf8' }, [
     gauge('utf8', [
@@ -438,11 +417,7 @@ describe('strings that are not UTF-8', () => {
 });
 
 describe('rejections on /metrics, in the running app', () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startTestApp({ maxSeriesBytes: 1024 });
-  });
-  afterAll(() => app.close());
+  const app = useTestApp({ maxSeriesBytes: 1024 });
 
   it('counts points rejected for each new reason by reason', async () => {
     const now = Date.now();

@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { labelsToRecord } from '../../src/tsdb/labels.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
-import { EXPORTER_KINDS, exporter, sdk, startHarness, value, type Harness } from './harness.js';
+import { EXPORTER_KINDS, exporter, sdk, value, useHarness } from './harness.js';
 
 describe.each(EXPORTER_KINDS)('gauges and cumulative counters over %s', (kind) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h.close());
+  const h = useHarness();
 
   it('stores a counter under x_total and x, and a gauge, with job, instance and promoted resource labels', async () => {
     const pod = sdk(exporter(h, kind), {

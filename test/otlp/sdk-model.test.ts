@@ -1,13 +1,9 @@
 import { AggregationType } from '@opentelemetry/sdk-metrics';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPORTER_KINDS, exporter, latest, sdk, startHarness, value, type Harness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { EXPORTER_KINDS, exporter, latest, sdk, value, useHarness } from './harness.js';
 
 describe.each(EXPORTER_KINDS)('every SDK instrument over %s', (kind) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h.close());
+  const h = useHarness();
 
   it('turns a delta counter into a cumulative one', async () => {
     const pod = sdk(exporter(h, kind, true), { 'service.name': 'delta-svc' });

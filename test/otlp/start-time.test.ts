@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/promql/eval/engine.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 import type { Series } from '../../src/tsdb/series.js';
 import { encodeRequest } from '../../harness/clients/otlp.js';
-import { EXPORTER_KINDS, exportClient, exporter, oneResource, sdk, startHarness, type Harness } from './harness.js';
+import { EXPORTER_KINDS, exportClient, exporter, oneResource, sdk, type Harness, useHarness } from './harness.js';
 import { parseQuery } from '../../src/promql/parser/parse.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -28,11 +28,7 @@ function at(engine: Engine, query: string, t: number): number {
 }
 
 describe.each(EXPORTER_KINDS)('a restarted SDK seen through start times over %s', (kind) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h.close());
+  const h = useHarness();
 
   it('counts a restart whose new value is above the old one as a reset', async () => {
     const resource = { 'service.name': 'worker', 'service.instance.id': 'pod-1' };
@@ -86,11 +82,7 @@ describe.each(EXPORTER_KINDS)('a restarted SDK seen through start times over %s'
 });
 
 describe('start times from OTLP protobuf', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h.close());
+  const h = useHarness();
 
   const ns = (seconds: number) => `${seconds}000000000`;
   const send = async (metrics: object[]) => {

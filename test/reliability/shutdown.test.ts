@@ -60,16 +60,7 @@ describe('graceful shutdown of the real process on SIGTERM', () => {
     // The collector pushes every 200 ms; the scaler answers once it holds two seconds of that.
     expect((await post(gauge(3))).status).toBe(200);
     const pushing = setInterval(() => void post(gauge(3)), 200);
-    await expect
-      .poll(
-        () =>
-          keda.getMetrics(ref).then(
-            (r) => r.metricValues[0]!.metricValueFloat,
-            () => undefined,
-          ),
-        { interval: 100, timeout: 10_000 },
-      )
-      .toBe(3);
+    await expect.poll(() => keda.valueOrUndefined(ref), { interval: 100, timeout: 10_000 }).toBe(3);
     expect(await get(ports.http, '/readyz')).toBe(200);
 
     const call = keda.raw.StreamIsActive!(ref);

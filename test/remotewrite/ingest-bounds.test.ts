@@ -6,7 +6,7 @@ import type { App } from '../../src/server/app.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 import { paddedRequest } from '../../harness/fuzz/otlp-valid.js';
 import { oneResource } from '../otlp/harness.js';
-import { startTestApp } from '../support/app.js';
+import { startTestApp, useTestApp } from '../support/app.js';
 import { encodeV1, encodeV2, postRemoteWrite, snappy, V1_CONTENT_TYPE, V2_CONTENT_TYPE } from './client.js';
 
 const MINUTE = 60_000;
@@ -107,11 +107,7 @@ describe('remote write: rejected samples create nothing; the future bound and --
 describe('remote write: the in-flight budget shared with OTLP', () => {
   const LIMITS = { maxRequestBytes: 64 * 1024, maxDecompressedBytes: 512 * 1024, maxInflightBytes: 640 * 1024, maxSeriesBytes: 1024 * 1024 };
   const HELD = 60 * 1024;
-  let app: App;
-  beforeAll(async () => {
-    app = await startTestApp(LIMITS);
-  });
-  afterAll(() => app.close());
+  const app = useTestApp(LIMITS);
 
   /** A POST whose body is sent but for its last byte, so the receiver holds what arrived until the client goes. */
   const holdUpload = (port: number, path: string, headers: Record<string, string>): ClientRequest => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { startTestApp } from '../support/app.js';
-import { KedaClient } from '../../harness/clients/keda.js';
+import { KedaClient, type ScaledObjectRef } from '../../harness/clients/keda.js';
 
 function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
   const started = Date.now();
@@ -15,6 +15,15 @@ function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<v
     };
     poll();
   });
+}
+
+/** KEDA's StreamIsActive for `ref`, and every answer it sends, in order. */
+function listen(client: KedaClient, ref: ScaledObjectRef): { stream: ClientReadableStream<{ result: boolean }>; answers: boolean[] } {
+  const stream = client.streamIsActive(ref);
+  const answers: boolean[] = [];
+  stream.on('data', (m: { result: boolean }) => answers.push(m.result));
+  stream.on('error', () => undefined);
+  return { stream, answers };
 }
 
 describe('ExternalScaler streams', () => {
@@ -42,10 +51,7 @@ describe('ExternalScaler streams', () => {
       namespace: 'obs',
       scalerMetadata: { metricQuery: 'sum(traces_in_memory{tier="sampling"})', targetValue: '1000', activationTargetValue: '50' },
     };
-    const stream = (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref);
-    const answers: boolean[] = [];
-    stream.on('data', (m: { result: boolean }) => answers.push(m.result));
-    stream.on('error', () => undefined);
+    const { stream, answers } = listen(client, ref);
     await until(() => answers.length === 1, 'the first answer');
     expect(answers).toEqual([false]);
     push(10);
@@ -68,29 +74,22 @@ describe('ExternalScaler streams', () => {
       namespace: 'obs',
       scalerMetadata: { metricQuery: 'max(traces_in_memory{tier="sampling"})', targetValue: '1000', activationTargetValue: '500' },
     };
-    const streams = Array.from({ length: 20 }, () => (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref));
-    const answers = streams.map(() => [] as boolean[]);
-    streams.forEach((stream, i) => {
-      stream.on('data', (m: { result: boolean }) => answers[i]!.push(m.result));
-      stream.on('error', () => undefined);
-    });
+    const listeners = Array.from({ length: 20 }, () => listen(client, ref));
+    const answers = listeners.map((l) => l.answers);
     await until(() => answers.every((a) => a.length === 1), 'every first answer');
     const before = app.scaler.evaluations.count;
     push(900);
     await until(() => answers.every((a) => a.length === 2), 'every stream to hear the crossing');
     expect(answers.every((a) => a[0] === false && a[1] === true)).toBe(true);
     expect(app.scaler.evaluations.count - before).toBe(1);
-    for (const stream of streams) stream.cancel();
+    for (const { stream } of listeners) stream.cancel();
     push(0);
     await until(() => app.scalerService.openStreams === 0, 'the server to forget the cancelled streams');
   });
 
   it('sends a stream nothing for an empty result when the trigger asks for an error then', async () => {
     const ref = { name: 'strict', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(spans_refused)', targetValue: '1', errIfNotFound: 'true' } };
-    const stream = (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref);
-    const answers: boolean[] = [];
-    stream.on('data', (m: { result: boolean }) => answers.push(m.result));
-    stream.on('error', () => undefined);
+    const { stream, answers } = listen(client, ref);
     await expect(client.getMetrics(ref)).rejects.toMatchObject({ code: 14, details: expect.stringMatching(/found no series.*fallback/) });
     await new Promise((r) => setTimeout(r, 100));
     expect(answers).toEqual([]);
@@ -147,10 +146,7 @@ describe("ExternalScaler while the store does not yet hold a query's window", ()
 
   it('answers UNAVAILABLE to GetMetrics and IsActive and sends a stream nothing, then answers', async () => {
     const ref = { name: 'fresh', namespace: 'obs', scalerMetadata: { metricQuery: 'sum(queue)', targetValue: '1', activationTargetValue: '5' } };
-    const stream = (client.raw.StreamIsActive as (req: unknown) => ClientReadableStream<{ result: boolean }>)(ref);
-    const answers: boolean[] = [];
-    stream.on('data', (m: { result: boolean }) => answers.push(m.result));
-    stream.on('error', () => undefined);
+    const { stream, answers } = listen(client, ref);
     const push = (value: number) => {
       app.tsdb.appendLabels(labelsFromRecord({ __name__: 'queue' }), Date.now(), value);
       app.tsdb.flushIngest();
@@ -161,16 +157,7 @@ describe("ExternalScaler while the store does not yet hold a query's window", ()
     await expect(client.isActive(ref)).rejects.toMatchObject({ code: 14 });
     await new Promise((r) => setTimeout(r, 100));
     expect(answers).toEqual([]);
-    await expect
-      .poll(
-        () =>
-          client.getMetrics(ref).then(
-            (r) => r.metricValues[0]!.metricValueFloat,
-            () => undefined,
-          ),
-        { interval: 50, timeout: 5_000 },
-      )
-      .toBe(2);
+    await expect.poll(() => client.valueOrUndefined(ref), { interval: 50, timeout: 5_000 }).toBe(2);
     await until(() => answers.length === 1, 'the first answer');
     clearInterval(pushing);
     expect(answers).toEqual([false]);

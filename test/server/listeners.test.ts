@@ -4,12 +4,12 @@ import { connect as connectHttp2, type ClientHttp2Session, type Settings } from 
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_CONCURRENT_STREAMS, type App } from '../../src/server/app.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_CONCURRENT_STREAMS } from '../../src/server/app.js';
 import { Listener } from '../../src/server/listeners.js';
 import { encodeRequest, jsonRequest } from '../../harness/clients/otlp.js';
 import { spawnServer, type ServerProcess } from '../../harness/app/spawn.js';
-import { startTestApp } from '../support/app.js';
+import { startTestApp, useTestApp } from '../support/app.js';
 import { hasOpenssl, makeTestCerts } from '../support/certs.js';
 import { KedaClient } from '../../harness/clients/keda.js';
 
@@ -129,14 +129,7 @@ describe('listeners: one peer address cannot lock KEDA out', () => {
 describe('listeners: slow connections, refusals and h2c, through real sockets', () => {
   const HEADER_TIMEOUT_MS = 600;
   const REQUEST_TIMEOUT_MS = 1_200;
-  let app: App;
-
-  beforeAll(async () => {
-    app = await startTestApp({ headerTimeoutMs: HEADER_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS });
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  const app = useTestApp({ headerTimeoutMs: HEADER_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS });
 
   describe('slow and silent connections are closed within the bounds', () => {
     // Bounds plus generous slack for a loaded machine; the old behaviour held them for minutes.

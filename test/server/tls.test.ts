@@ -118,6 +118,18 @@ function otlpGauge(name: string, value: number): string {
   });
 }
 
+/** One gauge point sent over HTTPS by the real OTLP/HTTP JSON exporter, presenting `c`'s certificate if it has one. */
+async function exportGauge(port: number, c: ClientTls, name: string, value: number): Promise<void> {
+  const exporter = new HttpJsonExporter({ url: `https://${HOST}:${port}/v1/metrics`, httpAgentOptions: { ca: c.ca, cert: c.cert, key: c.key } });
+  const pod = podMeterProvider(exporter, { 'service.name': 'tls-exporter' });
+  pod.meter.createObservableGauge(name).addCallback((r) => r.observe(value));
+  try {
+    await pod.flush();
+  } finally {
+    await pod.provider.shutdown();
+  }
+}
+
 type HealthCheck = (req: { service: string }, cb: (err: ServiceError | null, res: { status: number }) => void) => void;
 
 /** grpc.health.v1 Check, as a load balancer or `grpc_health_probe -tls` asks it. */
@@ -165,15 +177,7 @@ describe.skipIf(!OPENSSL)('TLS on every port (needs the openssl CLI)', () => {
     });
 
     it('takes OTLP/HTTP over HTTPS on 4318 from the real exporter and from a plain JSON POST', async () => {
-      const pod = podMeterProvider(new HttpJsonExporter({ url: `https://${HOST}:${app.ports.otlpHttp}/v1/metrics`, httpAgentOptions: { ca: certs.ca.cert } }), {
-        'service.name': 'tls-exporter',
-      });
-      pod.meter.createObservableGauge('tls_exporter_probe').addCallback((r) => r.observe(11));
-      try {
-        await pod.flush();
-      } finally {
-        await pod.provider.shutdown();
-      }
+      await exportGauge(app.ports.otlpHttp, trusted, 'tls_exporter_probe', 11);
       expect(await kedaValue(app.ports.otlpGrpc, trusted, 'sum(tls_exporter_probe)')).toBe(11);
 
       const posted = await https(app.ports.otlpHttp, trusted, 'POST', '/v1/metrics', otlpGauge('tls_json_probe', 5));
@@ -237,16 +241,7 @@ describe.skipIf(!OPENSSL)('TLS on every port (needs the openssl CLI)', () => {
       await expect(https(app.ports.otlpHttp, foreign, 'POST', '/v1/metrics', body)).rejects.toThrow();
       expect(await kedaValue(app.ports.otlpGrpc, valid, 'absent(mtls_probe)')).toBe(1);
 
-      const pod = podMeterProvider(
-        new HttpJsonExporter({ url: `https://${HOST}:${app.ports.otlpHttp}/v1/metrics`, httpAgentOptions: { ca: valid.ca, cert: valid.cert, key: valid.key } }),
-        { 'service.name': 'mtls-exporter' },
-      );
-      pod.meter.createObservableGauge('mtls_probe').addCallback((r) => r.observe(9));
-      try {
-        await pod.flush();
-      } finally {
-        await pod.provider.shutdown();
-      }
+      await exportGauge(app.ports.otlpHttp, valid, 'mtls_probe', 9);
       expect(await kedaValue(app.ports.otlpGrpc, valid, 'sum(mtls_probe)')).toBe(9);
     });
 

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { defaultConfig, type Config } from '../../src/config.js';
 import { startApp, type App } from '../../src/server/app.js';
 import type { Tsdb } from '../../src/tsdb/db.js';
@@ -25,5 +26,19 @@ export async function startTestApp(overrides: Partial<Config> = {}, { fresh = fa
   });
   const app = await startApp(config, pino({ level: 'silent' }));
   if (!fresh) holdEverything(app.tsdb);
+  return app;
+}
+
+/**
+ * The test app of the describe block this is called in: started before its tests (and before the
+ * block's own beforeAll hooks that come after this call), closed after them. The object is filled
+ * in when the app starts, so read it inside tests and hooks only.
+ */
+export function useTestApp(overrides: Partial<Config> = {}, options: { fresh?: boolean } = {}): App {
+  const app = {} as App;
+  beforeAll(async () => {
+    Object.assign(app, await startTestApp(overrides, options));
+  });
+  afterAll(() => app.close());
   return app;
 }

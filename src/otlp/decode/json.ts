@@ -309,11 +309,7 @@ function toInteger(v: unknown): number | undefined {
 }
 
 function integer(o: Json, camel: string, snake: string, path: Path): number {
-  const v = get(o, camel, snake);
-  if (v === undefined) return 0;
-  const n = toInteger(v);
-  if (n === undefined) throw path.error(`${camel} is not an integer`);
-  return n;
+  return number(o, camel, snake, path, toInteger);
 }
 
 function bigInteger(v: unknown, name: string, path: Path): bigint {
@@ -332,21 +328,33 @@ function toDouble(v: unknown): number | undefined {
 }
 
 function double(o: Json, camel: string, snake: string, path: Path): number {
+  return number(o, camel, snake, path, toDouble);
+}
+
+type Convert = (v: unknown) => number | undefined;
+
+/** What a value `convert` refused should have been, for the error. */
+function expected(convert: Convert): string {
+  return convert === toInteger ? 'an integer' : 'a number';
+}
+
+/** A number field, 0 when absent (proto3's default). */
+function number(o: Json, camel: string, snake: string, path: Path, convert: Convert): number {
   const v = get(o, camel, snake);
   if (v === undefined) return 0;
-  const n = toDouble(v);
-  if (n === undefined) throw path.error(`${camel} is not a number`);
+  const n = convert(v);
+  if (n === undefined) throw path.error(`${camel} is not ${expected(convert)}`);
   return n;
 }
 
-function numbers(o: Json, camel: string, snake: string, path: Path, convert: (v: unknown) => number | undefined): number[] {
+function numbers(o: Json, camel: string, snake: string, path: Path, convert: Convert): number[] {
   const v = get(o, camel, snake);
   if (v === undefined) return [];
   if (!Array.isArray(v)) throw path.error(`${camel} is not an array`);
   const out: number[] = new Array(v.length);
   for (let i = 0; i < v.length; i++) {
     const n = convert(v[i]);
-    if (n === undefined) throw path.error(`${camel}[${i}] is not ${convert === toInteger ? 'an integer' : 'a number'}`);
+    if (n === undefined) throw path.error(`${camel}[${i}] is not ${expected(convert)}`);
     out[i] = n;
   }
   return out;
@@ -356,7 +364,7 @@ function numbers(o: Json, camel: string, snake: string, path: Path, convert: (v:
 function nanosMs(o: Json, camel: string, snake: string, path: Path): number {
   const v = get(o, camel, snake);
   if (v === undefined) return 0;
-  if ((typeof v === 'string' && /^-?\d+$/.test(v)) || (typeof v === 'number' && Number.isInteger(v))) return decimalNanosToMs(v);
+  if ((typeof v === 'string' && INTEGER_TEXT.test(v)) || (typeof v === 'number' && Number.isInteger(v))) return decimalNanosToMs(v);
   throw path.error(`${camel} is not an integer`);
 }
 

@@ -21,7 +21,7 @@ import {
   type SummaryPoint,
 } from './model.js';
 import { runToEnd, type Sliced } from '../slices.js';
-import { I64, LEN, VARINT, WireReader } from '../../common/wire.js';
+import { I64, LEN, MAX_VARINT_BYTES, VARINT, WireReader } from '../../common/wire.js';
 
 /*
  * ExportMetricsServiceRequest read straight from the protobuf wire format. Gauges and sums (what
@@ -107,14 +107,13 @@ class Cursor extends WireReader implements EncodedBytes, EncodedKey {
   varintBig(end: number): bigint {
     let result = 0n;
     let shift = 0n;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= end) throw this.error('a varint runs past the end of its message');
-      const b = this.buf[this.pos++]!;
+    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
+      const b = this.varintByte(end);
       result |= BigInt(b & 0x7f) << shift;
       if (b < 0x80) return BigInt.asIntN(64, result);
       shift += 7n;
     }
-    throw this.error('a varint is longer than 10 bytes');
+    throw this.varintTooLong();
   }
 
   /** A string field; throws InvalidUtf8Error, naming it as `what`, when its bytes are not UTF-8. */

@@ -1,5 +1,6 @@
 import type { DurationExpr, Expr, PosRange } from '../ast.js';
 import { EvalError } from '../errors.js';
+import { arithmetic } from '../functions/operators.js';
 import { fold, walk, withChildren } from './walk.js';
 
 /** What step() and range() stand for in a duration expression: the query's step and end - start. */
@@ -42,26 +43,11 @@ function seconds(d: DurationExpr, ctx: DurationContext | undefined, fail: (pos: 
     case 'DurationBinary': {
       const l = seconds(d.lhs, ctx, fail);
       const r = seconds(d.rhs, ctx, fail);
-      switch (d.op) {
-        case '+':
-          return l + r;
-        case '-':
-          return l - r;
-        case '*':
-          return l * r;
-        case '/':
-          if (r === 0) return fail(d.pos, 'division by zero');
-          return l / r;
-        case '%':
-          if (r === 0) return fail(d.pos, 'modulo by zero');
-          return l % r;
-        case '^':
-          return l ** r;
-        case 'min_of':
-          return Math.min(l, r);
-        case 'max_of':
-          return Math.max(l, r);
-      }
+      if (r === 0 && d.op === '/') return fail(d.pos, 'division by zero');
+      if (r === 0 && d.op === '%') return fail(d.pos, 'modulo by zero');
+      if (d.op === 'min_of') return Math.min(l, r);
+      if (d.op === 'max_of') return Math.max(l, r);
+      return arithmetic(d.op, l, r);
     }
   }
 }

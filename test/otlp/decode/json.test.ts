@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJsonRequest } from '../../../src/otlp/decode/json.js';
 import { decodeProtobufRequest } from './protobuf-reference.js';
+import { BUCKETED_METRICS } from './bucketed-metrics.js';
 import { DecodeError } from '../../../src/otlp/errors.js';
 import { encodeRequest } from '../../../harness/clients/otlp.js';
 
@@ -61,24 +62,7 @@ describe('decoding', () => {
               metrics: [
                 { name: 'g', unit: 'By', description: 'd', gauge: { data_points: [{ time_unix_nano: t, start_time_unix_nano: t, as_int: -5, flags: 1 }] } },
                 { name: 's', sum: { aggregation_temporality: 1, is_monotonic: true, data_points: [{ time_unix_nano: t, as_double: 2.5 }] } },
-                { name: 'h', histogram: { aggregation_temporality: 2, data_points: [{ count: 3, sum: 4, bucket_counts: [1, 2], explicit_bounds: [1] }] } },
-                {
-                  name: 'e',
-                  exponential_histogram: {
-                    aggregation_temporality: 2,
-                    data_points: [
-                      {
-                        count: 3,
-                        scale: -2,
-                        zero_count: 1,
-                        zero_threshold: 0.5,
-                        positive: { offset: -3, bucket_counts: [2] },
-                        negative: { offset: 1, bucket_counts: [] },
-                      },
-                    ],
-                  },
-                },
-                { name: 'q', summary: { data_points: [{ count: 2, sum: 3, quantile_values: [{ quantile: 0.5, value: 1 }] }] } },
+                ...BUCKETED_METRICS,
               ],
             },
           ],

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config.js';
 import { decodeProtobufRequest } from './protobuf-reference.js';
+import { BUCKETED_METRICS } from './bucketed-metrics.js';
 import { decodeWireRequest } from '../../../src/otlp/decode/wire.js';
 import { EncodedKeyMap, KeyArena } from '../../../src/otlp/decode/encoded-key.js';
 import { DecodeError } from '../../../src/otlp/errors.js';
@@ -85,24 +86,7 @@ const REQUEST = {
                 data_points: [{ time_unix_nano: T, as_double: 2.5, attributes: [{ key: 'a', value: { string_value: 'b' } }] }],
               },
             },
-            { name: 'h', histogram: { aggregation_temporality: 2, data_points: [{ count: 3, sum: 4, bucket_counts: [1, 2], explicit_bounds: [1] }] } },
-            {
-              name: 'e',
-              exponential_histogram: {
-                aggregation_temporality: 2,
-                data_points: [
-                  {
-                    count: 3,
-                    scale: -2,
-                    zero_count: 1,
-                    zero_threshold: 0.5,
-                    positive: { offset: -3, bucket_counts: [2] },
-                    negative: { offset: 1, bucket_counts: [] },
-                  },
-                ],
-              },
-            },
-            { name: 'q', summary: { data_points: [{ count: 2, sum: 3, quantile_values: [{ quantile: 0.5, value: 1 }] }] } },
+            ...BUCKETED_METRICS,
             { name: 'empty' },
           ],
         },
