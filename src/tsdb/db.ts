@@ -1,7 +1,7 @@
-import { ChunkPool } from './chunk-pool.js';
 import { Coverage } from './coverage.js';
 import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import type { Matcher } from './matcher.js';
+import { SeriesColumns } from './series-columns.js';
 import { SeriesMap } from './series-map.js';
 import { AppendStatus, Series } from './series.js';
 
@@ -70,9 +70,8 @@ export class Tsdb {
   private readonly meta = new Map<string, MetricMetadata>();
   private readonly listeners = new Set<IngestListener>();
   private pendingNames = new Set<string>();
-  private nextId = 1;
-  /** The memory of every series' sample chunks. */
-  private readonly pool = new ChunkPool();
+  /** Every series' samples and state, by slot. */
+  private readonly columns: SeriesColumns;
   /** The spans of time this store holds completely: since it was created, plus any restored ones. */
   readonly coverage: Coverage;
 
@@ -86,6 +85,7 @@ export class Tsdb {
       ...opts,
     };
     this.coverage = new Coverage(this.options.now());
+    this.columns = new SeriesColumns(this.options.maxSamplesPerSeries);
   }
 
   get seriesCount(): number {
@@ -112,7 +112,7 @@ export class Tsdb {
       interned[i + 1] = this.internValue(name, labels[i + 1]!);
     }
     const alias = aliasName !== undefined && aliasName !== labelsGet(labels, METRIC_NAME) ? aliasName : undefined;
-    const series = new Series(this.nextId++, interned, alias, this.options.maxSamplesPerSeries, this.pool);
+    const series = new Series(interned, alias, this.columns);
     this.byLabels.add(series);
     for (let i = 0; i < interned.length; i += 2) this.addPosting(interned[i]!, interned[i + 1]!, series);
     if (alias !== undefined) this.addPosting(METRIC_NAME, alias, series);
@@ -135,7 +135,8 @@ export class Tsdb {
 
   /** `startMs` is the sample's start time (OTLP start_time_unix_nano, Prometheus's ST); 0 means none. */
   append(series: Series, t: number, v: number, stale = false, startMs = 0): AppendStatus {
-    if (this.isTooOld(t)) {
+    // A series retention freed (its holder had not looked it up again) takes nothing, as the samples it had.
+    if (this.isTooOld(t) || !series.live) {
       this.stats.samplesTooOld++;
       return AppendStatus.TooOld;
     }
@@ -254,10 +255,7 @@ export class Tsdb {
   }
 
   clear(): void {
-    for (const s of this.byLabels.values()) {
-      s.live = false;
-      s.release();
-    }
+    for (const s of this.byLabels.values()) s.free();
     this.byLabels.clear();
     this.postings.clear();
     this.meta.clear();
@@ -277,7 +275,7 @@ export class Tsdb {
     for (const s of this.byLabels.values()) {
       if (s.trimBefore(minT) > 0) continue;
       this.byLabels.delete(s);
-      s.live = false;
+      s.free();
       for (let i = 0; i < s.labels.length; i += 2) touch(s.labels[i]!, s.labels[i + 1]!);
       if (s.aliasName !== undefined) touch(METRIC_NAME, s.aliasName);
       freed++;

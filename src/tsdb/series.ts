@@ -1,4 +1,5 @@
-import { ChunkPool } from './chunk-pool.js';
+import type { ChunkPool } from './chunk-pool.js';
+import { FREED_SLOT, type SeriesColumns } from './series-columns.js';
 import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import { StartTimes } from './start-times.js';
 import {
@@ -51,30 +52,103 @@ const chunkVs = new Float64Array(MAX_SAMPLES);
  * told from an ordinary NaN.
  */
 export class Series {
-  /** The series' metric name, kept apart because ingest notifications use it on every append. */
-  readonly metricName: string;
-  /** The newest chunk, 0 when the series has no samples; each chunk links to the next older. */
-  private open = 0;
-  private len = 0;
-  /** Samples at the start of the oldest chunk that were trimmed or evicted but are still encoded. */
-  private skip = 0;
-  private staleTimes: number[] | undefined;
+  /** The series' place in the database's columns, FREED_SLOT once the database has freed it. */
+  private slot: number;
+
+  constructor(
+    readonly labels: Labels,
+    readonly aliasName: string | undefined,
+    private readonly cols: SeriesColumns,
+  ) {
+    this.slot = cols.alloc();
+  }
+
+  /** A number no other live series of the database has. */
+  get id(): number {
+    return this.slot;
+  }
+
+  /** False once the database has freed the series; holders of a cached reference must look it up again. */
+  get live(): boolean {
+    return this.slot !== FREED_SLOT;
+  }
+
+  /** The series' metric name: ingest notifications read it on every append, and the name sorts first in most label sets. */
+  get metricName(): string {
+    const labels = this.labels;
+    return labels[0] === METRIC_NAME ? labels[1]! : labelsGet(labels, METRIC_NAME);
+  }
+
+  private get pool(): ChunkPool {
+    return this.cols.pool;
+  }
+
+  private get maxCapacity(): number {
+    return this.cols.maxCapacity;
+  }
+
+  private get open(): number {
+    return this.cols.open[this.slot]!;
+  }
+
+  private set open(addr: number) {
+    this.cols.open[this.slot] = addr;
+  }
+
+  private get len(): number {
+    return this.cols.len[this.slot]!;
+  }
+
+  private set len(n: number) {
+    this.cols.len[this.slot] = n;
+  }
+
+  private get skip(): number {
+    return this.cols.skip[this.slot]!;
+  }
+
+  private set skip(n: number) {
+    this.cols.skip[this.slot] = n;
+  }
+
+  private get staleTimes(): number[] | undefined {
+    const stale = this.cols.stale;
+    return stale.size === 0 ? undefined : stale.get(this.slot);
+  }
+
+  private set staleTimes(list: number[] | undefined) {
+    if (list === undefined) this.cols.stale.delete(this.slot);
+    else this.cols.stale.set(this.slot, list);
+  }
+
   /**
    * Only series that ever received a start time have one. A number: every sample has that start
    * time, the steady state of a counter, which costs no record of runs.
    */
-  private starts: StartTimes | number | undefined;
-  /** False once the database has freed the series; holders of a cached reference must look it up again. */
-  live = true;
+  private get starts(): StartTimes | number | undefined {
+    const runs = this.cols.runs;
+    const found = runs.size === 0 ? undefined : runs.get(this.slot);
+    if (found !== undefined) return found;
+    const st = this.cols.start[this.slot]!;
+    return st === 0 ? undefined : st;
+  }
 
-  constructor(
-    readonly id: number,
-    readonly labels: Labels,
-    readonly aliasName: string | undefined,
-    private readonly maxCapacity: number,
-    private readonly pool: ChunkPool = new ChunkPool(),
-  ) {
-    this.metricName = labelsGet(labels, METRIC_NAME);
+  private set starts(starts: StartTimes | number | undefined) {
+    if (starts instanceof StartTimes) {
+      this.cols.runs.set(this.slot, starts);
+      this.cols.start[this.slot] = 0;
+    } else {
+      this.cols.runs.delete(this.slot);
+      this.cols.start[this.slot] = starts ?? 0;
+    }
+  }
+
+  /** Frees the series' chunks and its slot: the database calls it when it forgets the series. */
+  free(): void {
+    if (this.slot === FREED_SLOT) return;
+    this.release();
+    this.cols.free(this.slot);
+    this.slot = FREED_SLOT;
   }
 
   get length(): number {
@@ -165,7 +239,8 @@ export class Series {
 
   /** True when some sample carries a start time; startTimeAt() is 0 everywhere otherwise. */
   get hasStartTimes(): boolean {
-    return this.starts !== undefined;
+    const cols = this.cols;
+    return cols.start[this.slot] !== 0 || (cols.runs.size !== 0 && cols.runs.has(this.slot));
   }
 
   /** Start time in ms of sample i, 0 when it has none. */
@@ -235,8 +310,8 @@ export class Series {
     return this.len;
   }
 
-  /** Frees the series' chunks: the database calls it when it forgets the series. */
-  release(): void {
+  /** Forgets every sample. */
+  private release(): void {
     this.invalidate();
     this.freeChunks();
     this.len = 0;
@@ -246,7 +321,8 @@ export class Series {
 
   /** Approximate bytes held by the sample chunks and side records, for self-metrics. */
   get bufferBytes(): number {
-    let n = 8 * (this.staleTimes?.length ?? 0) + (this.starts instanceof StartTimes ? this.starts.byteLength : 0);
+    const starts = this.starts;
+    let n = 8 * (this.staleTimes?.length ?? 0) + (starts instanceof StartTimes ? starts.byteLength : 0);
     for (let c = this.open; c !== 0; c = chunkPrev(this.pool, c)) n += chunkBytes(this.pool, c);
     return n;
   }
@@ -322,7 +398,8 @@ export class Series {
     const pool = this.pool;
     this.invalidate();
     this.len -= count;
-    this.skip += count;
+    // Counted here, not in the column: it may pass what a chunk holds until the loop frees whole chunks.
+    let skip = this.skip + count;
     // Whole chunks of forgotten samples are freed, oldest first.
     for (;;) {
       let newer = 0;
@@ -332,8 +409,8 @@ export class Series {
         oldest = prev;
       }
       const count = chunkCount(pool, oldest);
-      if (this.skip < count) break;
-      this.skip -= count;
+      if (skip < count) break;
+      skip -= count;
       freeChunk(pool, oldest);
       if (newer === 0) {
         this.open = 0;
@@ -341,6 +418,7 @@ export class Series {
       }
       setChunkPrev(pool, newer, 0);
     }
+    this.skip = skip;
     // The open chunk as the oldest is never freed by the loop above while it is appended to: it is re-encoded once half of it is forgotten.
     if (this.len > 0 && this.skip * 2 >= this.len && chunkPrev(pool, this.open) === 0) {
       this.decoded();

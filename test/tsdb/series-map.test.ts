@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labelsHash, SeriesMap } from '../../src/tsdb/series-map.js';
+import { SeriesColumns } from '../../src/tsdb/series-columns.js';
 import { Series } from '../../src/tsdb/series.js';
 
 /** Two label sets whose hashes collide, found by trying (about 2^15 tries for 30 bits). */
@@ -21,9 +22,9 @@ describe('SeriesMap', () => {
   it('tells apart label sets whose hashes collide, and removes either', () => {
     const [a, b] = collision();
     const map = new SeriesMap();
-    const sa = new Series(1, a, undefined, 10);
-    const sb = new Series(2, b, undefined, 10);
-    const other = new Series(3, ['job', 'other'], undefined, 10);
+    const sa = new Series(a, undefined, new SeriesColumns(10));
+    const sb = new Series(b, undefined, new SeriesColumns(10));
+    const other = new Series(['job', 'other'], undefined, new SeriesColumns(10));
     map.add(sa);
     expect(map.get(b)).toBeUndefined();
     map.add(sb);

@@ -1,0 +1,66 @@
+import { ChunkPool } from './chunk-pool.js';
+import type { StartTimes } from './start-times.js';
+
+/** Slot 0 is never handed out: it stays empty, and a freed series points at it, reading as no samples. */
+export const FREED_SLOT = 0;
+const FIRST_SLOTS = 16;
+
+/**
+ * The state of every series of a database, by slot: a series object holds its labels and its
+ * slot, and what changes as samples come lives here in typed arrays. Fields of an object cost
+ * 8 bytes each and a start time a heap number of 16 more; a slot costs 18 bytes in all.
+ * Staleness markers and start times that change are rare, and kept in maps by slot.
+ */
+export class SeriesColumns {
+  readonly pool = new ChunkPool();
+  /** The newest chunk, 0 when the series has no samples; each chunk links to the next older. */
+  open = new Uint32Array(FIRST_SLOTS);
+  /** Samples held. */
+  len = new Int32Array(FIRST_SLOTS);
+  /** Samples at the start of the oldest chunk that were trimmed or evicted but are still encoded (fewer than a chunk holds). */
+  skip = new Uint8Array(FIRST_SLOTS);
+  /** The start time of every sample of the series, 0 when it has none or when they differ (then `runs` has them). */
+  start = new Float64Array(FIRST_SLOTS);
+  /** Timestamps of the series' staleness markers, ascending. */
+  readonly stale = new Map<number, number[]>();
+  /** Start times of series whose samples' start times differ. */
+  readonly runs = new Map<number, StartTimes>();
+  private next = FREED_SLOT + 1;
+  private readonly freed: number[] = [];
+
+  constructor(readonly maxCapacity: number) {}
+
+  /** A slot for a new series, its columns zero. */
+  alloc(): number {
+    const reused = this.freed.pop();
+    if (reused !== undefined) return reused;
+    const slot = this.next++;
+    if (slot === this.len.length) this.grow();
+    return slot;
+  }
+
+  /** Returns an emptied series' slot. */
+  free(slot: number): void {
+    this.open[slot] = 0;
+    this.len[slot] = 0;
+    this.skip[slot] = 0;
+    this.start[slot] = 0;
+    this.stale.delete(slot);
+    this.runs.delete(slot);
+    this.freed.push(slot);
+  }
+
+  /** By half again, not double: the columns are memory a series. */
+  private grow(): void {
+    const n = this.len.length + (this.len.length >> 1);
+    this.open = grown(new Uint32Array(n), this.open);
+    this.len = grown(new Int32Array(n), this.len);
+    this.skip = grown(new Uint8Array(n), this.skip);
+    this.start = grown(new Float64Array(n), this.start);
+  }
+}
+
+function grown<T extends Uint32Array | Int32Array | Uint8Array | Float64Array>(to: T, from: T): T {
+  to.set(from);
+  return to;
+}
