@@ -1,4 +1,5 @@
 import { ChunkPool } from './chunk-pool.js';
+import { Postings } from './postings.js';
 import type { StartTimes } from './start-times.js';
 
 /** Slot 0 is never handed out: it stays empty, and a freed series points at it, reading as no samples. */
@@ -13,6 +14,8 @@ const FIRST_SLOTS = 16;
  */
 export class SeriesColumns {
   readonly pool = new ChunkPool();
+  /** The label pairs the series' labels are numbers of. */
+  readonly postings = new Postings();
   /** The newest chunk, 0 when the series has no samples; each chunk links to the next older. */
   open = new Uint32Array(FIRST_SLOTS);
   /** Samples held. */

@@ -1,4 +1,4 @@
-import { labelsEqual, type Labels } from './labels.js';
+import type { Labels } from './labels.js';
 import type { Series } from './series.js';
 
 /**
@@ -17,13 +17,13 @@ export class SeriesMap {
   get(labels: Labels): Series | undefined {
     const found = this.byHash.get(labelsHash(labels));
     if (found === undefined) return undefined;
-    if (!Array.isArray(found)) return labelsEqual(found.labels, labels) ? found : undefined;
-    return found.find((s) => labelsEqual(s.labels, labels));
+    if (!Array.isArray(found)) return found.hasLabels(labels) ? found : undefined;
+    return found.find((s) => s.hasLabels(labels));
   }
 
-  /** Adds a series whose label set is not in the map. */
-  add(series: Series): void {
-    const hash = labelsHash(series.labels);
+  /** Adds a series whose label set (`labels`, which it need not build) is not in the map. */
+  add(series: Series, labels: Labels): void {
+    const hash = labelsHash(labels);
     const found = this.byHash.get(hash);
     if (found === undefined) this.byHash.set(hash, series);
     else if (Array.isArray(found)) found.push(series);

@@ -1,6 +1,7 @@
 import type { ChunkPool } from './chunk-pool.js';
 import { FREED_SLOT, type SeriesColumns } from './series-columns.js';
-import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
+import { labelsEqual, labelsGet, METRIC_NAME, type Labels } from './labels.js';
+import type { Posting, Postings } from './postings.js';
 import { StartTimes } from './start-times.js';
 import {
   appendSample,
@@ -54,13 +55,94 @@ const chunkVs = new Float64Array(MAX_SAMPLES);
 export class Series {
   /** The series' place in the database's columns, FREED_SLOT once the database has freed it. */
   private slot: number;
+  /**
+   * The label set as the numbers of its pairs in the postings, one UTF-16 unit each below 2^15
+   * and two above: a string of a few bytes a pair, where an array of the strings cost 8 bytes a
+   * string and 48 of its own. Once built for a reader, the label set itself, until the next
+   * retention pass (compact()): queries read the labels of the series they select several times
+   * each, and sort them by keys cached by label set. A freed series keeps its labels themselves,
+   * as the numbers may then name other pairs.
+   */
+  private pairs: string | Labels;
 
   constructor(
-    readonly labels: Labels,
+    labels: Labels,
     readonly aliasName: string | undefined,
     private readonly cols: SeriesColumns,
   ) {
     this.slot = cols.alloc();
+    this.pairs = encodePairs(labels, cols.postings);
+  }
+
+  /** The label set: built from the pair numbers on the first read after a retention pass. */
+  get labels(): Labels {
+    const pairs = this.pairs;
+    if (typeof pairs !== 'string') return pairs;
+    const postings = this.cols.postings;
+    let n = pairs.length;
+    for (let i = 0; i < pairs.length; i++) if (pairs.charCodeAt(i) >= 0x8000) n--;
+    const out = new Array<string>(2 * n);
+    for (let i = 0, k = 0; i < pairs.length; i++, k += 2) {
+      let id = pairs.charCodeAt(i);
+      if (id >= 0x8000) id = ((id & 0x7fff) << 15) | pairs.charCodeAt(++i);
+      const p = postings.pair(id);
+      out[k] = p.name;
+      out[k + 1] = p.value;
+    }
+    if (this.slot !== FREED_SLOT) this.pairs = out;
+    return out;
+  }
+
+  /** Goes back to the pair numbers if the label set was built; the database's retention pass calls it. */
+  compact(): void {
+    const pairs = this.pairs;
+    if (typeof pairs !== 'string' && this.slot !== FREED_SLOT) this.pairs = encodePairs(pairs, this.cols.postings);
+  }
+
+  /** The value of one label, '' when absent, without building the label set. */
+  labelValue(name: string): string {
+    const pairs = this.pairs;
+    if (typeof pairs !== 'string') return labelsGet(pairs, name);
+    const postings = this.cols.postings;
+    for (let i = 0; i < pairs.length; i++) {
+      let id = pairs.charCodeAt(i);
+      if (id >= 0x8000) id = ((id & 0x7fff) << 15) | pairs.charCodeAt(++i);
+      const p = postings.pair(id);
+      if (p.name === name) return p.value;
+    }
+    return '';
+  }
+
+  /** True when the series' label set is `labels`, without building it. */
+  hasLabels(labels: Labels): boolean {
+    const pairs = this.pairs;
+    if (typeof pairs !== 'string') return labelsEqual(pairs, labels);
+    const postings = this.cols.postings;
+    let k = 0;
+    for (let i = 0; i < pairs.length; i++, k += 2) {
+      let id = pairs.charCodeAt(i);
+      if (id >= 0x8000) id = ((id & 0x7fff) << 15) | pairs.charCodeAt(++i);
+      const p = postings.pair(id);
+      if (k + 1 >= labels.length || p.name !== labels[k] || p.value !== labels[k + 1]) return false;
+    }
+    return k === labels.length;
+  }
+
+  /** The postings of the series' label pairs, in label order. */
+  postingsOf(): Posting[] {
+    const pairs = this.pairs;
+    const postings = this.cols.postings;
+    const out: Posting[] = [];
+    if (typeof pairs !== 'string') {
+      for (let i = 0; i < pairs.length; i += 2) out.push(postings.get(pairs[i]!, pairs[i + 1]!)!);
+      return out;
+    }
+    for (let i = 0; i < pairs.length; i++) {
+      let id = pairs.charCodeAt(i);
+      if (id >= 0x8000) id = ((id & 0x7fff) << 15) | pairs.charCodeAt(++i);
+      out.push(postings.pair(id));
+    }
+    return out;
   }
 
   /** A number no other live series of the database has. */
@@ -73,10 +155,9 @@ export class Series {
     return this.slot !== FREED_SLOT;
   }
 
-  /** The series' metric name: ingest notifications read it on every append, and the name sorts first in most label sets. */
+  /** The series' metric name, read from its pairs without building the label set. */
   get metricName(): string {
-    const labels = this.labels;
-    return labels[0] === METRIC_NAME ? labels[1]! : labelsGet(labels, METRIC_NAME);
+    return this.labelValue(METRIC_NAME);
   }
 
   private get pool(): ChunkPool {
@@ -146,6 +227,7 @@ export class Series {
   /** Frees the series' chunks and its slot: the database calls it when it forgets the series. */
   free(): void {
     if (this.slot === FREED_SLOT) return;
+    this.pairs = this.labels;
     this.release();
     this.cols.free(this.slot);
     this.slot = FREED_SLOT;
@@ -514,6 +596,17 @@ export class Series {
     if (this.len === 0) this.starts = undefined;
     else if (this.starts instanceof StartTimes && !this.starts.trimBefore(this.oldestTime())) this.starts = undefined;
   }
+}
+
+/** The pair numbers of a label set (see Series.pairs), its pairs interned. */
+function encodePairs(labels: Labels, postings: Postings): string {
+  const units: number[] = [];
+  for (let i = 0; i < labels.length; i += 2) {
+    const id = postings.intern(labels[i]!, labels[i + 1]!).id;
+    if (id < 0x8000) units.push(id);
+    else units.push(0x8000 | (id >>> 15), id & 0x7fff);
+  }
+  return String.fromCharCode(...units);
 }
 
 /** Makes the cache hold at least n samples; its timestamps and values are kept. */

@@ -25,10 +25,10 @@ describe('SeriesMap', () => {
     const sa = new Series(a, undefined, new SeriesColumns(10));
     const sb = new Series(b, undefined, new SeriesColumns(10));
     const other = new Series(['job', 'other'], undefined, new SeriesColumns(10));
-    map.add(sa);
+    map.add(sa, a);
     expect(map.get(b)).toBeUndefined();
-    map.add(sb);
-    map.add(other);
+    map.add(sb, b);
+    map.add(other, other.labels);
     expect([map.get(a), map.get(b), map.size]).toEqual([sa, sb, 3]);
     expect([...map.values()]).toEqual([sa, sb, other]);
     for (const s of map.values()) if (s !== other) map.delete(s);

@@ -255,3 +255,26 @@ describe('Series start times', () => {
     expect(out[0]).toBe(35);
   });
 });
+
+describe('Series labels', () => {
+  it('reads its labels from pair numbers, those past 2^15 included, without building them for a lookup', () => {
+    const cols = new SeriesColumns(10);
+    // Pairs enough that the series' numbers need two units each.
+    for (let i = 0; i < 40_000; i++) cols.postings.intern('filler', String(i));
+    const labels = ['__name__', 'up', 'instance', 'pod-7', 'job', 'api'];
+    const s = new Series(labels, undefined, cols);
+    expect(cols.postings.get('job', 'api')!.id).toBeGreaterThan(0x8000);
+    expect([s.labelValue('instance'), s.labelValue('job'), s.labelValue('zone'), s.metricName]).toEqual(['pod-7', 'api', '', 'up']);
+    expect([
+      s.hasLabels(labels),
+      s.hasLabels(labels.slice(0, 4)),
+      s.hasLabels([...labels, 'zone', 'a']),
+      s.hasLabels(['__name__', 'up', 'instance', 'pod-8', 'job', 'api']),
+    ]).toEqual([true, false, false, false]);
+    expect(s.labels).toEqual(labels);
+    expect(s.postingsOf().map((p) => p.value)).toEqual(['up', 'pod-7', 'api']);
+    s.compact();
+    expect(s.labels).toEqual(labels);
+    expect(s.hasLabels(labels)).toBe(true);
+  });
+});
