@@ -53,9 +53,9 @@ export class SeriesColumns {
     this.freed.push(slot);
   }
 
-  /** By half again, not double: the columns are memory a series. */
+  /** By an eighth, not double: the columns are memory a series. */
   private grow(): void {
-    const n = this.len.length + (this.len.length >> 1);
+    const n = this.len.length + Math.max(this.len.length >> 3, 256);
     this.open = grown(new Uint32Array(n), this.open);
     this.len = grown(new Int32Array(n), this.len);
     this.skip = grown(new Uint8Array(n), this.skip);

@@ -107,10 +107,10 @@ export class SeriesCache {
     this.slots = slots;
   }
 
-  /** By half again, not double: the entries are a series each, and slack is memory a series. `series` grows by itself. */
+  /** By an eighth, not double: the entries are a series each, and slack is memory a series. `series` grows by itself. */
   private growEntries(): void {
     const n = this.hashes.length;
-    const size = n + (n >> 1);
+    const size = n + Math.max(n >> 3, 1024);
     this.hashes = grown(this.hashes, size);
     this.scopeOf = grown(this.scopeOf, size);
     this.keyAt = grown(this.keyAt, size);
