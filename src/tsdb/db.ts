@@ -50,13 +50,13 @@ export class Tsdb {
     samplesOutOfOrder: 0,
     samplesTooOld: 0,
   };
-  private readonly byLabels = new SeriesMap();
+  private readonly byLabels: SeriesMap;
   private readonly meta = new Map<string, MetricMetadata>();
   private readonly listeners = new Set<IngestListener>();
   private pendingNames = new Set<string>();
   /** Every series' samples and state, by slot. */
-  private readonly columns: SeriesColumns;
-  private readonly postings: Postings;
+  private readonly columns: SeriesColumns<Series>;
+  private readonly postings: Postings<Series>;
   /** The spans of time this store holds completely: since it was created, plus any restored ones. */
   readonly coverage: Coverage;
 
@@ -70,8 +70,9 @@ export class Tsdb {
       ...opts,
     };
     this.coverage = new Coverage(this.options.now());
-    this.columns = new SeriesColumns(this.options.maxSamplesPerSeries);
+    this.columns = new SeriesColumns<Series>(this.options.maxSamplesPerSeries);
     this.postings = this.columns.postings;
+    this.byLabels = new SeriesMap(this.columns);
   }
 
   get seriesCount(): number {
@@ -256,7 +257,7 @@ export class Tsdb {
     let freed = 0;
     // Postings lose their freed series in one pass each, after all are known: removing one at a time
     // from a posting of many series would move the array once for each.
-    const touched = new Set<Posting>();
+    const touched = new Set<Posting<Series>>();
     for (const s of this.byLabels.values()) {
       if (s.trimBefore(minT) > 0) {
         s.compact();

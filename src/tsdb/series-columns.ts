@@ -7,15 +7,16 @@ export const FREED_SLOT = 0;
 const FIRST_SLOTS = 16;
 
 /**
- * The state of every series of a database, by slot: a series object holds its labels and its
+ * The state of every series (S) of a database, by slot: a series object holds its labels and its
  * slot, and what changes as samples come lives here in typed arrays. Fields of an object cost
- * 8 bytes each and a start time a heap number of 16 more; a slot costs 18 bytes in all.
+ * 8 bytes each and a start time a heap number of 16 more; a slot costs 30 bytes in all, the series' place in a
+ * table of series by slot included.
  * Staleness markers and start times that change are rare, and kept in maps by slot.
  */
-export class SeriesColumns {
+export class SeriesColumns<S> {
   readonly pool = new ChunkPool();
   /** The label pairs the series' labels are numbers of. */
-  readonly postings = new Postings();
+  readonly postings = new Postings<S>();
   /** The newest chunk, 0 when the series has no samples; each chunk links to the next older. */
   open = new Uint32Array(FIRST_SLOTS);
   /** Samples held. */
@@ -24,6 +25,10 @@ export class SeriesColumns {
   skip = new Uint8Array(FIRST_SLOTS);
   /** The start time of every sample of the series, 0 when it has none or when they differ (then `runs` has them). */
   start = new Float64Array(FIRST_SLOTS);
+  /** The hash of the series' labels, which the series map finds it by. */
+  hash = new Int32Array(FIRST_SLOTS);
+  /** The series by slot. */
+  readonly series: (S | undefined)[] = [undefined];
   /** Timestamps of the series' staleness markers, ascending. */
   readonly stale = new Map<number, number[]>();
   /** Start times of series whose samples' start times differ. */
@@ -34,11 +39,13 @@ export class SeriesColumns {
   constructor(readonly maxCapacity: number) {}
 
   /** A slot for a new series, its columns zero. */
-  alloc(): number {
-    const reused = this.freed.pop();
-    if (reused !== undefined) return reused;
-    const slot = this.next++;
-    if (slot === this.len.length) this.grow();
+  alloc(series: S): number {
+    let slot = this.freed.pop();
+    if (slot === undefined) {
+      slot = this.next++;
+      if (slot === this.len.length) this.grow();
+    }
+    this.series[slot] = series;
     return slot;
   }
 
@@ -50,6 +57,7 @@ export class SeriesColumns {
     this.start[slot] = 0;
     this.stale.delete(slot);
     this.runs.delete(slot);
+    this.series[slot] = undefined;
     this.freed.push(slot);
   }
 
@@ -60,6 +68,7 @@ export class SeriesColumns {
     this.len = grown(new Int32Array(n), this.len);
     this.skip = grown(new Uint8Array(n), this.skip);
     this.start = grown(new Float64Array(n), this.start);
+    this.hash = grown(new Int32Array(n), this.hash);
   }
 }
 

@@ -68,9 +68,9 @@ export class Series {
   constructor(
     labels: Labels,
     readonly aliasName: string | undefined,
-    private readonly cols: SeriesColumns,
+    private readonly cols: SeriesColumns<Series>,
   ) {
-    this.slot = cols.alloc();
+    this.slot = cols.alloc(this);
     this.pairs = encodePairs(labels, cols.postings);
   }
 
@@ -129,10 +129,10 @@ export class Series {
   }
 
   /** The postings of the series' label pairs, in label order. */
-  postingsOf(): Posting[] {
+  postingsOf(): Posting<Series>[] {
     const pairs = this.pairs;
     const postings = this.cols.postings;
-    const out: Posting[] = [];
+    const out: Posting<Series>[] = [];
     if (typeof pairs !== 'string') {
       for (let i = 0; i < pairs.length; i += 2) out.push(postings.get(pairs[i]!, pairs[i + 1]!)!);
       return out;
@@ -599,7 +599,7 @@ export class Series {
 }
 
 /** The pair numbers of a label set (see Series.pairs), its pairs interned. */
-function encodePairs(labels: Labels, postings: Postings): string {
+function encodePairs(labels: Labels, postings: Postings<Series>): string {
   const units: number[] = [];
   for (let i = 0; i < labels.length; i += 2) {
     const id = postings.intern(labels[i]!, labels[i + 1]!).id;
