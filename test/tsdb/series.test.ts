@@ -256,6 +256,19 @@ describe('Series start times', () => {
   });
 });
 
+describe('Series chunks', () => {
+  it('start a new chunk where the span from its first timestamp would not be a whole u32, and read every sample back', () => {
+    const s = new Series([], undefined, new SeriesColumns<Series>(Infinity));
+    const ts = [1, 2.5, 3, 4, 2 ** 33, 2 ** 33 + 10, 2 ** 33 + 20, 2 ** 34 + 0.25, 2 ** 34 + 1e9, 2 ** 34 + 2e9];
+    ts.forEach((t, i) => s.append(t, i, false, 0));
+    expect(samples(s)).toEqual(ts.map((t, i) => [t, i]));
+    expect(s.maxTime).toBe(2 ** 34 + 2e9);
+    const out = [new Float64Array(16), new Float64Array(16)] as const;
+    const n = s.copyWindow(3, 2 ** 34, out[0], out[1]);
+    expect(Array.from(out[0].subarray(0, n))).toEqual([4, 2 ** 33, 2 ** 33 + 10, 2 ** 33 + 20]);
+  });
+});
+
 describe('Series labels', () => {
   it('reads its labels from pair numbers, those past 2^15 included, without building them for a lookup', () => {
     const cols = new SeriesColumns<Series>(10);
