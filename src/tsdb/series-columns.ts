@@ -9,7 +9,7 @@ const FIRST_SLOTS = 16;
 /**
  * The state of every series (S) of a database, by slot: a series object holds its labels and its
  * slot, and what changes as samples come lives here in typed arrays. Fields of an object cost
- * 8 bytes each and a start time a heap number of 16 more; a slot costs 30 bytes in all, the series' place in a
+ * 8 bytes each and a start time a heap number of 16 more; a slot costs 31 bytes in all, the series' place in a
  * table of series by slot included.
  * Staleness markers and start times that change are rare, and kept in maps by slot.
  */
@@ -27,6 +27,8 @@ export class SeriesColumns<S> {
   start = new Float64Array(FIRST_SLOTS);
   /** The hash of the series' labels, which the series map finds it by. */
   hash = new Int32Array(FIRST_SLOTS);
+  /** 1 once the series' label set was built since the last retention pass (see Series.labels). */
+  reads = new Uint8Array(FIRST_SLOTS);
   /** The series by slot. */
   readonly series: (S | undefined)[] = [undefined];
   /** Timestamps of the series' staleness markers, ascending. */
@@ -55,6 +57,7 @@ export class SeriesColumns<S> {
     this.len[slot] = 0;
     this.skip[slot] = 0;
     this.start[slot] = 0;
+    this.reads[slot] = 0;
     this.stale.delete(slot);
     this.runs.delete(slot);
     this.series[slot] = undefined;
@@ -69,6 +72,7 @@ export class SeriesColumns<S> {
     this.skip = grown(new Uint8Array(n), this.skip);
     this.start = grown(new Float64Array(n), this.start);
     this.hash = grown(new Int32Array(n), this.hash);
+    this.reads = grown(new Uint8Array(n), this.reads);
   }
 }
 

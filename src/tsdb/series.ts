@@ -58,9 +58,9 @@ export class Series {
   /**
    * The label set as the numbers of its pairs in the postings, one UTF-16 unit each below 2^15
    * and two above: a string of a few bytes a pair, where an array of the strings cost 8 bytes a
-   * string and 48 of its own. Once built for a reader, the label set itself, until the next
-   * retention pass (compact()): queries read the labels of the series they select several times
-   * each, and sort them by keys cached by label set. A freed series keeps its labels themselves,
+   * string and 48 of its own. Once read twice, the label set itself, until the next retention
+   * pass (compact()): queries read the labels of the series they select several times each, and
+   * sort them by keys cached by label set. A freed series keeps its labels themselves,
    * as the numbers may then name other pairs.
    */
   private pairs: string | Labels;
@@ -74,7 +74,10 @@ export class Series {
     this.pairs = encodePairs(labels, cols.postings);
   }
 
-  /** The label set: built from the pair numbers on the first read after a retention pass. */
+  /**
+   * The label set, built from the pair numbers; kept from the second read after a retention pass
+   * on, so that a query's reads share it and a snapshot's single read leaves nothing behind.
+   */
   get labels(): Labels {
     const pairs = this.pairs;
     if (typeof pairs !== 'string') return pairs;
@@ -89,14 +92,18 @@ export class Series {
       out[k] = p.name;
       out[k + 1] = p.value;
     }
-    if (this.slot !== FREED_SLOT) this.pairs = out;
+    const reads = this.cols.reads;
+    if (reads[this.slot] === 0) reads[this.slot] = 1;
+    else if (this.slot !== FREED_SLOT) this.pairs = out;
     return out;
   }
 
-  /** Goes back to the pair numbers if the label set was built; the database's retention pass calls it. */
+  /** Goes back to the pair numbers if the label set was kept; the database's retention pass calls it. */
   compact(): void {
     const pairs = this.pairs;
-    if (typeof pairs !== 'string' && this.slot !== FREED_SLOT) this.pairs = encodePairs(pairs, this.cols.postings);
+    if (this.slot === FREED_SLOT) return;
+    this.cols.reads[this.slot] = 0;
+    if (typeof pairs !== 'string') this.pairs = encodePairs(pairs, this.cols.postings);
   }
 
   /** The value of one label, '' when absent, without building the label set. */

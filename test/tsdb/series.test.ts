@@ -284,9 +284,13 @@ describe('Series labels', () => {
       s.hasLabels([...labels, 'zone', 'a']),
       s.hasLabels(['__name__', 'up', 'instance', 'pod-8', 'job', 'api']),
     ]).toEqual([true, false, false, false]);
-    expect(s.labels).toEqual(labels);
     expect(s.postingsOf().map((p) => p.value)).toEqual(['up', 'pod-7', 'api']);
+    // Built anew on the first read after a retention pass, kept from the second until the next pass.
+    const [first, second, third] = [s.labels, s.labels, s.labels];
+    expect(first).toEqual(labels);
+    expect([first === second, second === third]).toEqual([false, true]);
     s.compact();
+    expect(s.labels).not.toBe(third);
     expect(s.labels).toEqual(labels);
     expect(s.hasLabels(labels)).toBe(true);
   });
