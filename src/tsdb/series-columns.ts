@@ -8,10 +8,10 @@ const FIRST_SLOTS = 16;
 
 /**
  * The state of every series (S) of a database, by slot: a series object holds its labels and its
- * slot, and what changes as samples come lives here in typed arrays. Fields of an object cost
- * 8 bytes each and a start time a heap number of 16 more; a slot costs 31 bytes in all, the series' place in a
- * table of series by slot included.
- * Staleness markers and start times that change are rare, and kept in maps by slot.
+ * slot, and what changes as samples come lives here in typed arrays. Fields of an object cost 8
+ * bytes each and a start time a heap number of 16 more; a slot costs about 30 bytes here, its
+ * place in the array of series by slot included. Staleness markers and start times that change
+ * are rare, and kept in maps by slot.
  */
 export class SeriesColumns<S> {
   readonly pool = new ChunkPool();
