@@ -1,7 +1,8 @@
-import { ChunkPool } from './chunk-pool.js';
 import { Coverage } from './coverage.js';
 import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import type { Matcher } from './matcher.js';
+import type { Posting, Postings } from './postings.js';
+import { SeriesColumns } from './series-columns.js';
 import { SeriesMap } from './series-map.js';
 import { AppendStatus, Series } from './series.js';
 
@@ -31,22 +32,6 @@ export interface TsdbStats {
   samplesTooOld: number;
 }
 
-/**
- * One postings entry: the interned string and the series that carry it. Interning through the
- * postings means a string lives exactly as long as some series uses it, so pod churn (a new
- * `instance` every few minutes) does not grow an intern table forever. The series are an array
- * in id order (ids grow, so adding is a push): 8 bytes a series where a Set took about 40.
- */
-interface Posting {
-  readonly value: string;
-  series: Series[];
-}
-
-interface NamePostings {
-  readonly name: string;
-  readonly values: Map<string, Posting>;
-}
-
 const FAMILY_SUFFIXES = ['', '_bucket', '_count', '_sum'];
 
 type IngestListener = (metricNames: ReadonlySet<string>) => void;
@@ -65,14 +50,15 @@ export class Tsdb {
     samplesOutOfOrder: 0,
     samplesTooOld: 0,
   };
-  private readonly byLabels = new SeriesMap();
-  private readonly postings = new Map<string, NamePostings>();
+  private readonly byLabels: SeriesMap;
   private readonly meta = new Map<string, MetricMetadata>();
   private readonly listeners = new Set<IngestListener>();
   private pendingNames = new Set<string>();
-  private nextId = 1;
-  /** The memory of every series' sample chunks. */
-  private readonly pool = new ChunkPool();
+  /** Postings that got series since the last retention pass, which trims them to their size. */
+  private readonly grown = new Set<Posting<Series>>();
+  /** Every series' samples and state, by slot. */
+  private readonly columns: SeriesColumns<Series>;
+  private readonly postings: Postings<Series>;
   /** The spans of time this store holds completely: since it was created, plus any restored ones. */
   readonly coverage: Coverage;
 
@@ -86,6 +72,9 @@ export class Tsdb {
       ...opts,
     };
     this.coverage = new Coverage(this.options.now());
+    this.columns = new SeriesColumns<Series>(this.options.maxSamplesPerSeries);
+    this.postings = this.columns.postings;
+    this.byLabels = new SeriesMap(this.columns);
   }
 
   get seriesCount(): number {
@@ -105,17 +94,11 @@ export class Tsdb {
       this.stats.seriesRejected++;
       return undefined;
     }
-    const interned: string[] = new Array<string>(labels.length);
-    for (let i = 0; i < labels.length; i += 2) {
-      const name = this.internName(labels[i]!);
-      interned[i] = name;
-      interned[i + 1] = this.internValue(name, labels[i + 1]!);
-    }
-    const alias = aliasName !== undefined && aliasName !== labelsGet(labels, METRIC_NAME) ? aliasName : undefined;
-    const series = new Series(this.nextId++, interned, alias, this.options.maxSamplesPerSeries, this.pool);
-    this.byLabels.add(series);
-    for (let i = 0; i < interned.length; i += 2) this.addPosting(interned[i]!, interned[i + 1]!, series);
-    if (alias !== undefined) this.addPosting(METRIC_NAME, alias, series);
+    const alias = aliasName !== undefined && aliasName !== labelsGet(labels, METRIC_NAME) ? this.postings.intern(METRIC_NAME, aliasName) : undefined;
+    const series = new Series(labels, alias?.value, this.columns);
+    this.byLabels.add(series, labels);
+    for (const p of series.postingsOf()) this.addToPosting(p, series);
+    if (alias !== undefined) this.addToPosting(alias, series);
     this.stats.seriesCreated++;
     return series;
   }
@@ -135,7 +118,8 @@ export class Tsdb {
 
   /** `startMs` is the sample's start time (OTLP start_time_unix_nano, Prometheus's ST); 0 means none. */
   append(series: Series, t: number, v: number, stale = false, startMs = 0): AppendStatus {
-    if (this.isTooOld(t)) {
+    // A series retention freed (its holder had not looked it up again) takes nothing, as the samples it had.
+    if (this.isTooOld(t) || !series.live) {
       this.stats.samplesTooOld++;
       return AppendStatus.TooOld;
     }
@@ -167,7 +151,7 @@ export class Tsdb {
     let source: Matcher | undefined;
     for (const m of matchers) {
       if (m.type !== '=' || m.value === '') continue;
-      const posting = this.postings.get(m.name)?.values.get(m.value);
+      const posting = this.postings.get(m.name, m.value);
       if (posting === undefined) return [];
       if (posting.series.length < candidateCount) {
         candidates = posting.series;
@@ -190,7 +174,7 @@ export class Tsdb {
   }
 
   labelNames(matchers?: readonly Matcher[]): string[] {
-    if (!matchers || matchers.length === 0) return [...this.postings.keys()].sort();
+    if (!matchers || matchers.length === 0) return [...this.postings.byName.keys()].sort();
     const names = new Set<string>();
     for (const s of this.select(matchers)) {
       for (let i = 0; i < s.labels.length; i += 2) names.add(s.labels[i]!);
@@ -200,7 +184,7 @@ export class Tsdb {
 
   labelValues(name: string, matchers?: readonly Matcher[]): string[] {
     if (!matchers || matchers.length === 0) {
-      const values = this.postings.get(name)?.values;
+      const values = this.postings.byName.get(name)?.values;
       if (!values) return [];
       if (name !== METRIC_NAME) return [...values.keys()].sort();
       // Alias names are for selection only; listing them would show metrics that do not exist.
@@ -230,7 +214,7 @@ export class Tsdb {
   /** Metadata of one metric name, or of every name that still has series. */
   metadata(metricName?: string): Map<string, MetricMetadata> {
     const out = new Map<string, MetricMetadata>();
-    const names = this.postings.get(METRIC_NAME)?.values;
+    const names = this.postings.byName.get(METRIC_NAME)?.values;
     if (!names) return out;
     for (const [name, m] of this.meta) {
       if (metricName !== undefined && name !== metricName) continue;
@@ -254,47 +238,68 @@ export class Tsdb {
   }
 
   clear(): void {
-    for (const s of this.byLabels.values()) {
-      s.live = false;
-      s.release();
-    }
+    for (const s of this.byLabels.values()) s.free();
     this.byLabels.clear();
     this.postings.clear();
+    this.grown.clear();
     this.meta.clear();
     this.pendingNames.clear();
   }
 
-  /** Applies retention: trims old samples and frees series left with none. Returns how many were freed. */
+  /**
+   * Applies retention: trims old samples and frees series left with none; the label sets queries
+   * built go back to pair numbers, and postings that grew to their size. Returns how many series
+   * were freed.
+   */
   gc(nowMs: number = this.options.now()): number {
-    if (!Number.isFinite(this.options.retentionMs)) return 0;
+    if (!Number.isFinite(this.options.retentionMs)) {
+      for (const s of this.byLabels.values()) s.compact();
+      this.trimGrown();
+      return 0;
+    }
     const minT = nowMs - this.options.retentionMs;
     this.coverage.trimBefore(minT);
     let freed = 0;
     // Postings lose their freed series in one pass each, after all are known: removing one at a time
     // from a posting of many series would move the array once for each.
-    const touched = new Map<Posting, string>();
-    const touch = (name: string, value: string) => touched.set(this.postings.get(name)!.values.get(value)!, name);
+    const touched = new Set<Posting<Series>>();
     for (const s of this.byLabels.values()) {
-      if (s.trimBefore(minT) > 0) continue;
+      if (s.trimBefore(minT) > 0) {
+        s.compact();
+        continue;
+      }
       this.byLabels.delete(s);
-      s.live = false;
-      for (let i = 0; i < s.labels.length; i += 2) touch(s.labels[i]!, s.labels[i + 1]!);
-      if (s.aliasName !== undefined) touch(METRIC_NAME, s.aliasName);
+      for (const p of s.postingsOf()) touched.add(p);
+      if (s.aliasName !== undefined) touched.add(this.postings.get(METRIC_NAME, s.aliasName)!);
+      s.free();
       freed++;
     }
-    for (const [posting, name] of touched) {
+    for (const posting of touched) {
       posting.series = posting.series.filter((s) => s.live);
-      if (posting.series.length > 0) continue;
-      const values = this.postings.get(name)!.values;
-      values.delete(posting.value);
-      if (values.size === 0) this.postings.delete(name);
+      this.grown.delete(posting);
+      if (posting.series.length === 0) this.postings.remove(posting);
     }
+    this.trimGrown();
     this.stats.seriesFreed += freed;
     return freed;
   }
 
+  private addToPosting(posting: Posting<Series>, series: Series): void {
+    posting.series.push(series);
+    this.grown.add(posting);
+  }
+
+  /**
+   * Copies the postings that grew since the last pass to arrays of their size: a pushed array
+   * keeps room for a third more, 8 bytes a slot, under each of a series' half dozen labels.
+   */
+  private trimGrown(): void {
+    for (const posting of this.grown) posting.series = posting.series.slice();
+    this.grown.clear();
+  }
+
   private seriesWithValueMatching(m: Matcher): Series[] {
-    const values = this.postings.get(m.name)?.values;
+    const values = this.postings.byName.get(m.name)?.values;
     if (!values) return [];
     const out: Series[] = [];
     const seen = m.name === METRIC_NAME ? new Set<Series>() : undefined;
@@ -311,34 +316,11 @@ export class Tsdb {
     }
     return out;
   }
-
-  private internName(name: string): string {
-    return this.postings.get(name)?.name ?? name;
-  }
-
-  private internValue(name: string, value: string): string {
-    return this.postings.get(name)?.values.get(value)?.value ?? value;
-  }
-
-  private addPosting(name: string, value: string, series: Series): void {
-    let entry = this.postings.get(name);
-    if (!entry) {
-      entry = { name, values: new Map() };
-      this.postings.set(name, entry);
-    }
-    const values = entry.values;
-    let posting = values.get(value);
-    if (!posting) {
-      posting = { value, series: [] };
-      values.set(value, posting);
-    }
-    posting.series.push(series);
-  }
 }
 
 function matchesAll(s: Series, matchers: readonly Matcher[]): boolean {
   for (const m of matchers) {
-    const value = labelsGet(s.labels, m.name);
+    const value = s.labelValue(m.name);
     if (m.matches(value)) continue;
     // The alias stands in for the name only where the matcher selects, never where it excludes.
     if (m.name === METRIC_NAME && s.aliasName !== undefined && (m.type === '=' || m.type === '=~') && m.matches(s.aliasName)) {

@@ -1,5 +1,7 @@
-import { ChunkPool } from './chunk-pool.js';
-import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
+import type { ChunkPool } from './chunk-pool.js';
+import { FREED_SLOT, type SeriesColumns } from './series-columns.js';
+import { labelsEqual, labelsGet, METRIC_NAME, type Labels } from './labels.js';
+import type { Posting, Postings } from './postings.js';
 import { StartTimes } from './start-times.js';
 import {
   appendSample,
@@ -51,30 +53,191 @@ const chunkVs = new Float64Array(MAX_SAMPLES);
  * told from an ordinary NaN.
  */
 export class Series {
-  /** The series' metric name, kept apart because ingest notifications use it on every append. */
-  readonly metricName: string;
-  /** The newest chunk, 0 when the series has no samples; each chunk links to the next older. */
-  private open = 0;
-  private len = 0;
-  /** Samples at the start of the oldest chunk that were trimmed or evicted but are still encoded. */
-  private skip = 0;
-  private staleTimes: number[] | undefined;
+  /** The series' place in the database's columns, FREED_SLOT once the database has freed it. */
+  private slot: number;
+  /**
+   * The label set as the numbers of its pairs in the postings, one UTF-16 unit each below 2^15
+   * and two above: a string of a few bytes a pair, where an array of the strings cost 8 bytes a
+   * string and 48 of its own. Once read twice, the label set itself, until the next retention
+   * pass (compact()): queries read the labels of the series they select several times each, and
+   * sort them by keys cached by label set. A freed series keeps its labels themselves,
+   * as the numbers may then name other pairs.
+   */
+  private pairs: string | Labels;
+
+  constructor(
+    labels: Labels,
+    readonly aliasName: string | undefined,
+    private readonly cols: SeriesColumns<Series>,
+  ) {
+    this.slot = cols.alloc(this);
+    this.pairs = encodePairs(labels, cols.postings);
+  }
+
+  /**
+   * The label set, built from the pair numbers; kept from the second read after a retention pass
+   * on, so that a query's reads share it and a snapshot's single read leaves nothing behind.
+   */
+  get labels(): Labels {
+    const pairs = this.pairs;
+    if (typeof pairs !== 'string') return pairs;
+    const postings = this.cols.postings;
+    let n = pairs.length;
+    for (let i = 0; i < pairs.length; i++) if (pairs.charCodeAt(i) >= 0x8000) n--;
+    const out = new Array<string>(2 * n);
+    for (let i = 0, k = 0; i < pairs.length; i++, k += 2) {
+      let id = pairs.charCodeAt(i);
+      if (id >= 0x8000) id = ((id & 0x7fff) << 15) | pairs.charCodeAt(++i);
+      const p = postings.pair(id);
+      out[k] = p.name;
+      out[k + 1] = p.value;
+    }
+    const reads = this.cols.reads;
+    if (reads[this.slot] === 0) reads[this.slot] = 1;
+    else if (this.slot !== FREED_SLOT) this.pairs = out;
+    return out;
+  }
+
+  /** Goes back to the pair numbers if the label set was kept; the database's retention pass calls it. */
+  compact(): void {
+    const pairs = this.pairs;
+    if (this.slot === FREED_SLOT) return;
+    this.cols.reads[this.slot] = 0;
+    if (typeof pairs !== 'string') this.pairs = encodePairs(pairs, this.cols.postings);
+  }
+
+  /** The value of one label, '' when absent, without building the label set. */
+  labelValue(name: string): string {
+    const pairs = this.pairs;
+    if (typeof pairs !== 'string') return labelsGet(pairs, name);
+    const postings = this.cols.postings;
+    for (let i = 0; i < pairs.length; i++) {
+      let id = pairs.charCodeAt(i);
+      if (id >= 0x8000) id = ((id & 0x7fff) << 15) | pairs.charCodeAt(++i);
+      const p = postings.pair(id);
+      if (p.name === name) return p.value;
+    }
+    return '';
+  }
+
+  /** True when the series' label set is `labels`, without building it. */
+  hasLabels(labels: Labels): boolean {
+    const pairs = this.pairs;
+    if (typeof pairs !== 'string') return labelsEqual(pairs, labels);
+    const postings = this.cols.postings;
+    let k = 0;
+    for (let i = 0; i < pairs.length; i++, k += 2) {
+      let id = pairs.charCodeAt(i);
+      if (id >= 0x8000) id = ((id & 0x7fff) << 15) | pairs.charCodeAt(++i);
+      const p = postings.pair(id);
+      if (k + 1 >= labels.length || p.name !== labels[k] || p.value !== labels[k + 1]) return false;
+    }
+    return k === labels.length;
+  }
+
+  /** The postings of the series' label pairs, in label order. */
+  postingsOf(): Posting<Series>[] {
+    const pairs = this.pairs;
+    const postings = this.cols.postings;
+    const out: Posting<Series>[] = [];
+    if (typeof pairs !== 'string') {
+      for (let i = 0; i < pairs.length; i += 2) out.push(postings.get(pairs[i]!, pairs[i + 1]!)!);
+      return out;
+    }
+    for (let i = 0; i < pairs.length; i++) {
+      let id = pairs.charCodeAt(i);
+      if (id >= 0x8000) id = ((id & 0x7fff) << 15) | pairs.charCodeAt(++i);
+      out.push(postings.pair(id));
+    }
+    return out;
+  }
+
+  /** A number no other live series of the database has. */
+  get id(): number {
+    return this.slot;
+  }
+
+  /** False once the database has freed the series; holders of a cached reference must look it up again. */
+  get live(): boolean {
+    return this.slot !== FREED_SLOT;
+  }
+
+  /** The series' metric name, read from its pairs without building the label set. */
+  get metricName(): string {
+    return this.labelValue(METRIC_NAME);
+  }
+
+  private get pool(): ChunkPool {
+    return this.cols.pool;
+  }
+
+  private get maxCapacity(): number {
+    return this.cols.maxCapacity;
+  }
+
+  private get open(): number {
+    return this.cols.open[this.slot]!;
+  }
+
+  private set open(addr: number) {
+    this.cols.open[this.slot] = addr;
+  }
+
+  private get len(): number {
+    return this.cols.len[this.slot]!;
+  }
+
+  private set len(n: number) {
+    this.cols.len[this.slot] = n;
+  }
+
+  private get skip(): number {
+    return this.cols.skip[this.slot]!;
+  }
+
+  private set skip(n: number) {
+    this.cols.skip[this.slot] = n;
+  }
+
+  private get staleTimes(): number[] | undefined {
+    const stale = this.cols.stale;
+    return stale.size === 0 ? undefined : stale.get(this.slot);
+  }
+
+  private set staleTimes(list: number[] | undefined) {
+    if (list === undefined) this.cols.stale.delete(this.slot);
+    else this.cols.stale.set(this.slot, list);
+  }
+
   /**
    * Only series that ever received a start time have one. A number: every sample has that start
    * time, the steady state of a counter, which costs no record of runs.
    */
-  private starts: StartTimes | number | undefined;
-  /** False once the database has freed the series; holders of a cached reference must look it up again. */
-  live = true;
+  private get starts(): StartTimes | number | undefined {
+    const runs = this.cols.runs;
+    const found = runs.size === 0 ? undefined : runs.get(this.slot);
+    if (found !== undefined) return found;
+    const st = this.cols.start[this.slot]!;
+    return st === 0 ? undefined : st;
+  }
 
-  constructor(
-    readonly id: number,
-    readonly labels: Labels,
-    readonly aliasName: string | undefined,
-    private readonly maxCapacity: number,
-    private readonly pool: ChunkPool = new ChunkPool(),
-  ) {
-    this.metricName = labelsGet(labels, METRIC_NAME);
+  private set starts(starts: StartTimes | number | undefined) {
+    if (starts instanceof StartTimes) {
+      this.cols.runs.set(this.slot, starts);
+      this.cols.start[this.slot] = 0;
+    } else {
+      this.cols.runs.delete(this.slot);
+      this.cols.start[this.slot] = starts ?? 0;
+    }
+  }
+
+  /** Frees the series' chunks and its slot: the database calls it when it forgets the series. */
+  free(): void {
+    if (this.slot === FREED_SLOT) return;
+    this.pairs = this.labels;
+    this.release();
+    this.cols.free(this.slot);
+    this.slot = FREED_SLOT;
   }
 
   get length(): number {
@@ -165,7 +328,8 @@ export class Series {
 
   /** True when some sample carries a start time; startTimeAt() is 0 everywhere otherwise. */
   get hasStartTimes(): boolean {
-    return this.starts !== undefined;
+    const cols = this.cols;
+    return cols.start[this.slot] !== 0 || (cols.runs.size !== 0 && cols.runs.has(this.slot));
   }
 
   /** Start time in ms of sample i, 0 when it has none. */
@@ -235,8 +399,8 @@ export class Series {
     return this.len;
   }
 
-  /** Frees the series' chunks: the database calls it when it forgets the series. */
-  release(): void {
+  /** Forgets every sample. */
+  private release(): void {
     this.invalidate();
     this.freeChunks();
     this.len = 0;
@@ -246,7 +410,8 @@ export class Series {
 
   /** Approximate bytes held by the sample chunks and side records, for self-metrics. */
   get bufferBytes(): number {
-    let n = 8 * (this.staleTimes?.length ?? 0) + (this.starts instanceof StartTimes ? this.starts.byteLength : 0);
+    const starts = this.starts;
+    let n = 8 * (this.staleTimes?.length ?? 0) + (starts instanceof StartTimes ? starts.byteLength : 0);
     for (let c = this.open; c !== 0; c = chunkPrev(this.pool, c)) n += chunkBytes(this.pool, c);
     return n;
   }
@@ -322,7 +487,8 @@ export class Series {
     const pool = this.pool;
     this.invalidate();
     this.len -= count;
-    this.skip += count;
+    // Counted here, not in the column: it may pass what a chunk holds until the loop frees whole chunks.
+    let skip = this.skip + count;
     // Whole chunks of forgotten samples are freed, oldest first.
     for (;;) {
       let newer = 0;
@@ -332,8 +498,8 @@ export class Series {
         oldest = prev;
       }
       const count = chunkCount(pool, oldest);
-      if (this.skip < count) break;
-      this.skip -= count;
+      if (skip < count) break;
+      skip -= count;
       freeChunk(pool, oldest);
       if (newer === 0) {
         this.open = 0;
@@ -341,6 +507,7 @@ export class Series {
       }
       setChunkPrev(pool, newer, 0);
     }
+    this.skip = skip;
     // The open chunk as the oldest is never freed by the loop above while it is appended to: it is re-encoded once half of it is forgotten.
     if (this.len > 0 && this.skip * 2 >= this.len && chunkPrev(pool, this.open) === 0) {
       this.decoded();
@@ -436,6 +603,17 @@ export class Series {
     if (this.len === 0) this.starts = undefined;
     else if (this.starts instanceof StartTimes && !this.starts.trimBefore(this.oldestTime())) this.starts = undefined;
   }
+}
+
+/** The pair numbers of a label set (see Series.pairs), its pairs interned. */
+function encodePairs(labels: Labels, postings: Postings<Series>): string {
+  const units: number[] = [];
+  for (let i = 0; i < labels.length; i += 2) {
+    const id = postings.intern(labels[i]!, labels[i + 1]!).id;
+    if (id < 0x8000) units.push(id);
+    else units.push(0x8000 | (id >>> 15), id & 0x7fff);
+  }
+  return String.fromCharCode(...units);
 }
 
 /** Makes the cache hold at least n samples; its timestamps and values are kept. */

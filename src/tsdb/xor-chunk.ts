@@ -9,6 +9,8 @@ import { BLOCK_BYTES, offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
  * A chunk's first block holds a header with what appending needs (the last timestamp, delta and
  * value bits, the XOR window), so the open chunk's state costs no field of the series, and what
  * reading needs to skip a chunk without decoding it (its first and last timestamps, its count).
+ * The header is kept to 41 bytes, the last timestamp a u32 span from the first and the delta an
+ * int32: a series of a few dozen samples then fits two blocks where it needed three.
  */
 
 const NEXT = 0; // u32, every block: the chunk's next block, 0 for none
@@ -20,15 +22,18 @@ const LEADING = 15; // u8: leading zeros of the XOR window, NO_WINDOW before the
 const TRAILING = 16; // u8: trailing zeros of the XOR window
 const LAST_HI = 17; // u32: high word of the last value's bits
 const LAST_LO = 21; // u32: low word
-const LAST_DELTA = 25; // f64: the last timestamp delta
-const MIN_T = 33; // f64: first timestamp
-const MAX_T = 41; // f64: last timestamp
-const HEADER = 49;
+const LAST_DELTA = 25; // i32: the last timestamp delta, DELTA_UNKNOWN when it is no int32
+const MIN_T = 29; // f64: first timestamp
+const SPAN = 37; // u32: last timestamp − first, a whole number (a sample that would break that starts a new chunk)
+const HEADER = 41;
 /** Payload bits in the first block and in each later one. */
 const FIRST_BITS = (BLOCK_BYTES - HEADER) * 8;
 const LATER_BITS = (BLOCK_BYTES - 4) * 8;
 
 const NO_WINDOW = 0xff;
+/** The next sample after an unknown delta writes its timestamp whole, as the decoder then needs no delta. */
+const DELTA_UNKNOWN = -0x80000000;
+const MAX_SPAN = 2 ** 32;
 /** Worst case of one sample: a 4-bit marker and 64-bit timestamp, 2 + 5 + 6 control bits and 64 value bits. */
 const MAX_SAMPLE_BITS = 145;
 /** As Prometheus: 120 samples, two hours at 1 minute, 20 minutes at 10 s. */
@@ -125,7 +130,15 @@ export function chunkMinT(pool: ChunkPool, addr: number): number {
 }
 
 export function chunkMaxT(pool: ChunkPool, addr: number): number {
-  return view(pool, addr).getFloat64(offsetOf(addr) + MAX_T, true);
+  const v = view(pool, addr);
+  const off = offsetOf(addr);
+  return v.getFloat64(off + MIN_T, true) + v.getUint32(off + SPAN, true);
+}
+
+/** True when a chunk starting at minT can hold a sample at t (>= minT): the span stays a whole u32. */
+function spanFits(minT: number, t: number): boolean {
+  const span = t - minT;
+  return Number.isInteger(span) && span < MAX_SPAN && minT + span === t;
 }
 
 /** The value of the chunk's last sample. */
@@ -176,10 +189,10 @@ class Encoder {
   private minT = 0;
   private maxT = 0;
 
-  /** Opens the chunk `open` for appending, or a new one linked to it when it is 0 or full. */
-  open(pool: ChunkPool, open: number): void {
+  /** Opens the chunk `open` for appending a sample at t, or a new one linked to it when it is 0, full, or its span cannot reach t. */
+  open(pool: ChunkPool, open: number, t: number): void {
     this.pool = pool;
-    if (open === 0 || chunkCount(pool, open) >= MAX_SAMPLES) {
+    if (open === 0 || chunkCount(pool, open) >= MAX_SAMPLES || !spanFits(chunkMinT(pool, open), t)) {
       const prev = open;
       open = pool.alloc();
       const v = view(pool, open);
@@ -198,10 +211,16 @@ class Encoder {
     this.trailing = v.getUint8(off + TRAILING);
     this.lastHi = v.getUint32(off + LAST_HI, true);
     this.lastLo = v.getUint32(off + LAST_LO, true);
-    this.lastDelta = v.getFloat64(off + LAST_DELTA, true);
+    const delta = v.getInt32(off + LAST_DELTA, true);
+    this.lastDelta = delta === DELTA_UNKNOWN ? NaN : delta;
     this.minT = v.getFloat64(off + MIN_T, true);
-    this.maxT = v.getFloat64(off + MAX_T, true);
+    this.maxT = this.minT + v.getUint32(off + SPAN, true);
     cursor.seek(pool, open, v.getUint32(off + TAIL, true), this.bits);
+  }
+
+  /** True when the open chunk's span can reach a sample at t. */
+  reaches(t: number): boolean {
+    return this.count === 0 || spanFits(this.minT, t);
   }
 
   /** Writes the header back. */
@@ -215,9 +234,10 @@ class Encoder {
     v.setUint8(off + TRAILING, this.trailing);
     v.setUint32(off + LAST_HI, this.lastHi, true);
     v.setUint32(off + LAST_LO, this.lastLo, true);
-    v.setFloat64(off + LAST_DELTA, this.lastDelta, true);
+    const delta = this.lastDelta;
+    v.setInt32(off + LAST_DELTA, Number.isInteger(delta) && delta > DELTA_UNKNOWN && delta <= 0x7fffffff ? delta : DELTA_UNKNOWN, true);
     v.setFloat64(off + MIN_T, this.minT, true);
-    v.setFloat64(off + MAX_T, this.maxT, true);
+    v.setUint32(off + SPAN, this.maxT - this.minT, true);
   }
 
   add(t: number, value: number): void {
@@ -305,7 +325,7 @@ const encoder = new Encoder();
  * the open chunk afterwards: the same, or a new chunk linked to it once it holds MAX_SAMPLES.
  */
 export function appendSample(pool: ChunkPool, open: number, t: number, value: number): number {
-  encoder.open(pool, open);
+  encoder.open(pool, open, t);
   encoder.add(t, value);
   encoder.close();
   return encoder.addr;
@@ -314,11 +334,11 @@ export function appendSample(pool: ChunkPool, open: number, t: number, value: nu
 /** appendSample() of the samples ts[i], vs[i] for i in [from, to), in time order. */
 export function appendSamples(pool: ChunkPool, open: number, ts: Float64Array, vs: Float64Array, from: number, to: number): number {
   if (from === to) return open;
-  encoder.open(pool, open);
+  encoder.open(pool, open, ts[from]!);
   for (let i = from; i < to; i++) {
-    if (encoder.count >= MAX_SAMPLES) {
+    if (encoder.count >= MAX_SAMPLES || !encoder.reaches(ts[i]!)) {
       encoder.close();
-      encoder.open(pool, encoder.addr);
+      encoder.open(pool, encoder.addr, ts[i]!);
     }
     encoder.add(ts[i]!, vs[i]!);
   }

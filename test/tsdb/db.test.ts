@@ -120,3 +120,21 @@ describe('Tsdb metadata', () => {
     expect(db.metadata('latency_seconds').get('latency_seconds')?.type).toBe('histogram');
   });
 });
+
+describe('Tsdb label pairs', () => {
+  it('keeps a freed series its labels when another series takes its pair numbers, and frees pairs no series carries', () => {
+    let now = 100_000;
+    const db = new Tsdb({ retentionMs: 10_000, now: () => now });
+    const old = db.getOrCreate(labelsFromRecord({ __name__: 'up', pod: 'a' }))!;
+    db.append(old, now, 1);
+    now += 60_000;
+    expect(db.gc()).toBe(1);
+    expect(db.labelValues('pod')).toEqual([]);
+    const fresh = db.getOrCreate(labelsFromRecord({ __name__: 'down', pod: 'b' }))!;
+    db.append(fresh, now, 2);
+    expect([old.live, old.labels, old.metricName]).toEqual([false, ['__name__', 'up', 'pod', 'a'], 'up']);
+    expect([fresh.labels, db.labelValues('pod'), db.labelValues('__name__')]).toEqual([['__name__', 'down', 'pod', 'b'], ['b'], ['down']]);
+    expect(db.append(old, now + 1, 3)).toBe(AppendStatus.TooOld);
+    expect(fresh.length).toBe(1);
+  });
+});

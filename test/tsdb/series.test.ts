@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SeriesColumns } from '../../src/tsdb/series-columns.js';
 import { AppendStatus, Series } from '../../src/tsdb/series.js';
 
 function samples(s: Series): [number, number][] {
@@ -9,7 +10,7 @@ function samples(s: Series): [number, number][] {
 
 describe('Series ring buffer', () => {
   it('keeps samples in time order while growing past its initial size', () => {
-    const s = new Series(1, ['__name__', 'x'], undefined, 100);
+    const s = new Series(['__name__', 'x'], undefined, new SeriesColumns<Series>(100));
     for (let t = 1; t <= 20; t++) expect(s.append(t * 10, t, false, 0)).toBe(AppendStatus.Ok);
     expect(s.length).toBe(20);
     expect(samples(s)[19]).toEqual([200, 20]);
@@ -19,7 +20,7 @@ describe('Series ring buffer', () => {
   });
 
   it('overwrites the oldest sample once full', () => {
-    const s = new Series(1, [], undefined, 4);
+    const s = new Series([], undefined, new SeriesColumns<Series>(4));
     for (let t = 1; t <= 6; t++) s.append(t, t * 10, false, 0);
     expect(samples(s)).toEqual([
       [3, 30],
@@ -30,7 +31,7 @@ describe('Series ring buffer', () => {
   });
 
   it('inserts out-of-order samples inside the window, rejects older ones, overwrites duplicates', () => {
-    const s = new Series(1, [], undefined, 16);
+    const s = new Series([], undefined, new SeriesColumns<Series>(16));
     s.append(10, 1, false, 5);
     s.append(20, 2, false, 5);
     expect(s.append(17, 9, false, 5)).toBe(AppendStatus.Ok);
@@ -45,7 +46,7 @@ describe('Series ring buffer', () => {
   });
 
   it('inserts in order when full, dropping the oldest', () => {
-    const s = new Series(1, [], undefined, 3);
+    const s = new Series([], undefined, new SeriesColumns<Series>(3));
     s.append(10, 1, false, 100);
     s.append(20, 2, false, 100);
     s.append(30, 3, false, 100);
@@ -58,7 +59,7 @@ describe('Series ring buffer', () => {
   });
 
   it('flags staleness markers apart from NaN values', () => {
-    const s = new Series(1, [], undefined, 8);
+    const s = new Series([], undefined, new SeriesColumns<Series>(8));
     s.append(1, NaN, false, 0);
     s.append(2, NaN, true, 0);
     s.append(3, 5, false, 0);
@@ -67,7 +68,7 @@ describe('Series ring buffer', () => {
   });
 
   it('copies the non-stale samples of a left-open window, across the wrap of the ring', () => {
-    const s = new Series(1, [], undefined, 8);
+    const s = new Series([], undefined, new SeriesColumns<Series>(8));
     // 12 samples into 8 slots: the ring has wrapped and holds t = 50..120.
     for (let t = 10; t <= 120; t += 10) s.append(t, t / 10, t === 90, 0);
     const ts = new Float64Array(s.length);
@@ -91,7 +92,7 @@ describe('Series ring buffer', () => {
   });
 
   it('trims samples before a time', () => {
-    const s = new Series(1, [], undefined, 8);
+    const s = new Series([], undefined, new SeriesColumns<Series>(8));
     for (let t = 1; t <= 5; t++) s.append(t, t, false, 0);
     expect(s.trimBefore(4)).toBe(2);
     expect(samples(s)).toEqual([
@@ -173,7 +174,7 @@ describe('Series in compressed chunks', () => {
   ] as const) {
     it(`holds what a plain list holds through appends, inserts, duplicates, staleness and trims (max ${max})`, () => {
       const r = random(seed);
-      const s = new Series(1, [], undefined, max);
+      const s = new Series([], undefined, new SeriesColumns<Series>(max));
       const m = new Model(max);
       let t = 1_700_000_000_000;
       let v = 100;
@@ -218,7 +219,7 @@ describe('Series in compressed chunks', () => {
   }
 
   it('flags no sample stale for a marker trimmed away while the series is re-encoded', () => {
-    const s = new Series(1, [], undefined, Infinity);
+    const s = new Series([], undefined, new SeriesColumns<Series>(Infinity));
     s.append(1, NaN, true, 0);
     for (let t = 2; t <= 4; t++) s.append(t, t, t === 4, 0);
     expect(s.trimBefore(3)).toBe(2);
@@ -226,7 +227,7 @@ describe('Series in compressed chunks', () => {
   });
 
   it('reads the newest sample without decoding, and frees what it trims', () => {
-    const s = new Series(1, [], undefined, 720);
+    const s = new Series([], undefined, new SeriesColumns<Series>(720));
     for (let i = 0; i < 500; i++) s.append(i * 10_000, i * 3, false, 0);
     expect([s.maxTime, s.valueAt(s.length - 1)]).toEqual([4_990_000, 1497]);
     const before = s.bufferBytes;
@@ -238,7 +239,7 @@ describe('Series in compressed chunks', () => {
 
 describe('Series start times', () => {
   it('holds one start time for all samples until one differs, then runs, and says which sample has which', () => {
-    const s = new Series(1, [], undefined, 4);
+    const s = new Series([], undefined, new SeriesColumns<Series>(4));
     for (let t = 1; t <= 3; t++) s.appendWithStart(t * 10, t, false, 0, 5);
     expect(s.bufferBytes).toBe(64);
     expect([s.startTimeAt(0), s.startTimeAt(2)]).toEqual([5, 5]);
@@ -252,5 +253,45 @@ describe('Series start times', () => {
     for (let t = 50; t <= 80; t += 10) s.appendWithStart(t, 1, false, 0, 35);
     expect(s.startTimesFor(Float64Array.from([50, 80]), 2, out)).toBe(true);
     expect(out[0]).toBe(35);
+  });
+});
+
+describe('Series chunks', () => {
+  it('start a new chunk where the span from its first timestamp would not be a whole u32, and read every sample back', () => {
+    const s = new Series([], undefined, new SeriesColumns<Series>(Infinity));
+    const ts = [1, 2.5, 3, 4, 2 ** 33, 2 ** 33 + 10, 2 ** 33 + 20, 2 ** 34 + 0.25, 2 ** 34 + 1e9, 2 ** 34 + 2e9];
+    ts.forEach((t, i) => s.append(t, i, false, 0));
+    expect(samples(s)).toEqual(ts.map((t, i) => [t, i]));
+    expect(s.maxTime).toBe(2 ** 34 + 2e9);
+    const out = [new Float64Array(16), new Float64Array(16)] as const;
+    const n = s.copyWindow(3, 2 ** 34, out[0], out[1]);
+    expect(Array.from(out[0].subarray(0, n))).toEqual([4, 2 ** 33, 2 ** 33 + 10, 2 ** 33 + 20]);
+  });
+});
+
+describe('Series labels', () => {
+  it('reads its labels from pair numbers, those past 2^15 included, without building them for a lookup', () => {
+    const cols = new SeriesColumns<Series>(10);
+    // Pairs enough that the series' numbers need two units each.
+    for (let i = 0; i < 40_000; i++) cols.postings.intern('filler', String(i));
+    const labels = ['__name__', 'up', 'instance', 'pod-7', 'job', 'api'];
+    const s = new Series(labels, undefined, cols);
+    expect(cols.postings.get('job', 'api')!.id).toBeGreaterThan(0x8000);
+    expect([s.labelValue('instance'), s.labelValue('job'), s.labelValue('zone'), s.metricName]).toEqual(['pod-7', 'api', '', 'up']);
+    expect([
+      s.hasLabels(labels),
+      s.hasLabels(labels.slice(0, 4)),
+      s.hasLabels([...labels, 'zone', 'a']),
+      s.hasLabels(['__name__', 'up', 'instance', 'pod-8', 'job', 'api']),
+    ]).toEqual([true, false, false, false]);
+    expect(s.postingsOf().map((p) => p.value)).toEqual(['up', 'pod-7', 'api']);
+    // Built anew on the first read after a retention pass, kept from the second until the next pass.
+    const [first, second, third] = [s.labels, s.labels, s.labels];
+    expect(first).toEqual(labels);
+    expect([first === second, second === third]).toEqual([false, true]);
+    s.compact();
+    expect(s.labels).not.toBe(third);
+    expect(s.labels).toEqual(labels);
+    expect(s.hasLabels(labels)).toBe(true);
   });
 });

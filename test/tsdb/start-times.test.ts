@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Tsdb } from '../../src/tsdb/db.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
+import { SeriesColumns } from '../../src/tsdb/series-columns.js';
 import { Series } from '../../src/tsdb/series.js';
 import { StartTimes } from '../../src/tsdb/start-times.js';
 
@@ -66,8 +67,8 @@ describe('StartTimes', () => {
 
 describe('Series start times', () => {
   it('costs nothing for a series that never gets one', () => {
-    const plain = new Series(1, [], undefined, 100);
-    const started = new Series(2, [], undefined, 100);
+    const plain = new Series([], undefined, new SeriesColumns<Series>(100));
+    const started = new Series([], undefined, new SeriesColumns<Series>(100));
     for (let t = 1; t <= 50; t++) {
       plain.appendWithStart(t, t, false, 0, 0);
       started.appendWithStart(t, t, false, 0, 0);
@@ -80,7 +81,7 @@ describe('Series start times', () => {
   });
 
   it('keeps start times with their samples through out-of-order inserts and overwrites', () => {
-    const s = new Series(1, [], undefined, 100);
+    const s = new Series([], undefined, new SeriesColumns<Series>(100));
     s.appendWithStart(10, 1, false, 100, 5);
     s.appendWithStart(30, 3, false, 100, 5);
     s.appendWithStart(20, 2, false, 100, 18);
@@ -92,7 +93,7 @@ describe('Series start times', () => {
   });
 
   it('drops start times of samples the full ring buffer overwrote', () => {
-    const s = new Series(1, [], undefined, 3);
+    const s = new Series([], undefined, new SeriesColumns<Series>(3));
     s.appendWithStart(10, 1, false, 0, 5);
     s.appendWithStart(20, 2, false, 0, 15);
     for (const t of [30, 40, 50]) s.appendWithStart(t, t, false, 0, 0);

@@ -77,8 +77,9 @@ export class KeyArena {
     const end = key.keyEnd;
     const need = (end - start + 3) >> 2;
     if (this.used + need > this.words.length) {
-      // By half again, not double: the arena holds a key a series, and slack is memory a series.
-      const grown = new Int32Array(Math.max(this.words.length + (this.words.length >> 1), this.used + need));
+      // By an eighth, not double: the arena holds a key a series, and slack is memory a series;
+      // the copies this costs add up to a few times the arena, once.
+      const grown = new Int32Array(Math.max(this.words.length + Math.max(this.words.length >> 3, 1024), this.used + need));
       grown.set(this.words.subarray(0, this.used));
       this.words = grown;
     }

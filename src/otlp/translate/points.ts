@@ -1,7 +1,6 @@
 import { formatFloatF } from '../../common/go-format.js';
 import { AppendStatus, type Tsdb } from '../../tsdb/db.js';
 import type { Series } from '../../tsdb/series.js';
-import type { EncodedKeyMap } from '../decode/encoded-key.js';
 import {
   FLAG_NO_RECORDED_VALUE,
   Temporality,
@@ -131,14 +130,14 @@ export class PointWriter {
     metric: Metric,
     names: MetricNames,
     resource: ResourceLabels,
-    cache: EncodedKeyMap<Series>,
+    seriesScope: number,
     p: NumberPoint,
     temporality: Temporality,
     withStart: boolean,
   ): void {
     if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p)) return;
     const key = p.attributesKey;
-    const cached = key === undefined ? undefined : cache.get(key);
+    const cached = key === undefined ? undefined : this.seriesCache.get(seriesScope, key);
     if (cached !== undefined && cached.live) {
       this.begin(p, temporality, withStart);
       this.writeSeries(cached, p.value);
@@ -152,7 +151,7 @@ export class PointWriter {
     const series = this.tsdb.getOrCreate(full, names.alias);
     if (series === undefined) this.fail('series_limit', full);
     else {
-      if (key !== undefined) this.seriesCache.remember(cache, key, series);
+      if (key !== undefined) this.seriesCache.remember(seriesScope, key, series);
       this.writeSeries(series, p.value);
     }
     this.end();

@@ -107,14 +107,14 @@ export class Translator {
           }
           if (names.metadata.help !== metric.description) names.metadata = { type: names.type, unit: names.unit, help: metric.description };
           this.tsdb.setMetadata(names.base, names.metadata);
-          const cache = data.kind === 'gauge' || data.kind === 'sum' ? this.targets.seriesCache.pointSeries(resource, names) : undefined;
+          const seriesScope = data.kind === 'gauge' || data.kind === 'sum' ? this.targets.seriesCache.pointSeries(resource, names) : 0;
           for (let i = 0; i < count; i++) {
             switch (data.kind) {
               case 'gauge':
-                points.number(metric, names, resource, cache!, data.dataPoints[i]!, Temporality.Cumulative, false);
+                points.number(metric, names, resource, seriesScope, data.dataPoints[i]!, Temporality.Cumulative, false);
                 break;
               case 'sum':
-                points.number(metric, names, resource, cache!, data.dataPoints[i]!, data.temporality, true);
+                points.number(metric, names, resource, seriesScope, data.dataPoints[i]!, data.temporality, true);
                 break;
               case 'histogram':
                 points.histogram(metric, names, resource, data.dataPoints[i]!, data.temporality);
