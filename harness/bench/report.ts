@@ -129,6 +129,9 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
 
 const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(2));
 
+/** One figure of ours as a table row, for the sections with no peer column. */
+const oursRow = (name: string, value: number) => `${name.padEnd(44)} ${fmt(value).padStart(14)}`;
+
 /** The human table. */
 export function table(m: Measurements, options: BenchOptions): string {
   const lines: string[] = [];
@@ -188,9 +191,9 @@ export function replicationFigures(results: readonly ReplicationResult[]): Recor
 
 export function replicationRows(results: readonly ReplicationResult[]): string[] {
   return results.flatMap((r) => [
-    `${`replication to ${r.peers} peers: ingest_pps_grpc`.padEnd(44)} ${fmt(r.ingest.pps).padStart(14)}`,
-    `${`replication to ${r.peers} peers: all replicas hold, pps`.padEnd(44)} ${fmt(r.allHeldPps).padStart(14)}`,
-    `${`replication to ${r.peers} peers: cpu s/M points, first`.padEnd(44)} ${fmt(r.ingest.serverCpuSecondsPerMillion).padStart(14)}`,
+    oursRow(`replication to ${r.peers} peers: ingest_pps_grpc`, r.ingest.pps),
+    oursRow(`replication to ${r.peers} peers: all replicas hold, pps`, r.allHeldPps),
+    oursRow(`replication to ${r.peers} peers: cpu s/M points, first`, r.ingest.serverCpuSecondsPerMillion),
     `${`replication to ${r.peers} peers: dropped`.padEnd(44)} ${String(r.dropped).padStart(14)}`,
   ]);
 }
@@ -209,7 +212,7 @@ export function besideQueriesFigures(r: BesideQueriesResult): Record<string, num
 
 /** The same as table rows. */
 export function besideQueriesRows(r: BesideQueriesResult): string[] {
-  const row = (name: string, value: number) => `${`${name} beside large answers`.padEnd(44)} ${fmt(value).padStart(14)}`;
+  const row = (name: string, value: number) => oursRow(`${name} beside large answers`, value);
   return [
     row('getmetrics p50 ms', r.getMetrics.p50),
     row('getmetrics p99 ms', r.getMetrics.p99),
@@ -242,14 +245,13 @@ export function snapshotFigures(snap: SnapshotResult): Record<string, number> {
 
 export function snapshotRows(snap: SnapshotResult): string[] {
   const at = `${snap.series / 1000}k×${snap.samplesPerSeries}`;
-  const row = (name: string, value: number) => `${name.padEnd(44)} ${fmt(value).padStart(14)}`;
   return [
-    row(`snapshot write ms ${at}`, snap.writeMs),
-    row(`snapshot write cpu ms ${at}`, snap.writeCpuMs),
-    row(`snapshot bytes ${at}`, snap.bytes),
-    row(`snapshot load ms ${at}`, snap.loadMs),
-    row('snapshot: longest loop pause ms in write', snap.loopPauseMs.max),
-    row('snapshot: loop pauses over 10 ms in write', snap.loopPausesOver10Ms),
+    oursRow(`snapshot write ms ${at}`, snap.writeMs),
+    oursRow(`snapshot write cpu ms ${at}`, snap.writeCpuMs),
+    oursRow(`snapshot bytes ${at}`, snap.bytes),
+    oursRow(`snapshot load ms ${at}`, snap.loadMs),
+    oursRow('snapshot: longest loop pause ms in write', snap.loopPauseMs.max),
+    oursRow('snapshot: loop pauses over 10 ms in write', snap.loopPausesOver10Ms),
   ];
 }
 
@@ -268,15 +270,14 @@ export function walFigures(r: WalResult): Record<string, number> {
 }
 
 export function walRows(r: WalResult): string[] {
-  const row = (name: string, value: number) => `${name.padEnd(44)} ${fmt(value).padStart(14)}`;
   return [
-    row('ingest_pps_grpc, no data dir', r.memory.pps),
-    row('ingest_pps_grpc, data dir', r.snapshots.pps),
-    row('ingest_pps_grpc, data dir and --wal', r.wal.pps),
-    row('cpu s/M points, no data dir', r.memory.serverCpuSecondsPerMillion),
-    row('cpu s/M points, data dir and --wal', r.wal.serverCpuSecondsPerMillion),
-    row('write-ahead log bytes a point', r.walBytesPerPoint),
-    row('write-ahead log append µs a request', r.appendUsPerRequest),
-    row('write-ahead log append ns a point', r.appendNsPerPoint),
+    oursRow('ingest_pps_grpc, no data dir', r.memory.pps),
+    oursRow('ingest_pps_grpc, data dir', r.snapshots.pps),
+    oursRow('ingest_pps_grpc, data dir and --wal', r.wal.pps),
+    oursRow('cpu s/M points, no data dir', r.memory.serverCpuSecondsPerMillion),
+    oursRow('cpu s/M points, data dir and --wal', r.wal.serverCpuSecondsPerMillion),
+    oursRow('write-ahead log bytes a point', r.walBytesPerPoint),
+    oursRow('write-ahead log append µs a request', r.appendUsPerRequest),
+    oursRow('write-ahead log append ns a point', r.appendNsPerPoint),
   ];
 }
