@@ -52,8 +52,8 @@ export interface WalStats {
  * Every request body the receivers stored, appended before its sender is answered, so a crash of
  * the process loses nothing acknowledged: at start the bodies logged since the last snapshot are
  * stored again on top of it. Segments are cut when a snapshot begins and deleted once it is
- * written. A record is written with one synchronous call (into the page cache: a few µs for a
- * request), and flushed to disk every second.
+ * written. A record is written with one synchronous call into the page cache (about 0.1 ms for
+ * a 200 KB request, 55 ns a point), and flushed to disk every second.
  *
  * Storing a body again is safe where the snapshot already has it: a sample at a time a series
  * already holds is a duplicate, and a delta interval already counted is a repeat or out of order.
