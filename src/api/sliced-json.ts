@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyReply } from 'fastify';
+import { SliceClock } from '../common/slice-clock.js';
 
 /** How long writing an answer runs before it lets the event loop serve other calls. */
 const SLICE_MS = 2;
@@ -19,17 +19,14 @@ export function sendSlicedJson(reply: FastifyReply, pieces: Iterable<string>): F
 
 async function* paced(pieces: Iterable<string>): AsyncGenerator<string> {
   let chunk = '';
-  let deadline = performance.now() + SLICE_MS;
+  const clock = new SliceClock(SLICE_MS);
   for (const piece of pieces) {
     chunk += piece;
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;
       chunk = '';
     }
-    if (performance.now() >= deadline) {
-      await nextTurn();
-      deadline = performance.now() + SLICE_MS;
-    }
+    if (clock.spent) await clock.pause();
   }
   yield chunk;
 }

@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { SliceClock } from '../common/slice-clock.js';
 
 /**
  * Long ingest work written as a generator: each `yield` marks a place where it may pause. The
@@ -20,14 +20,11 @@ export function runToEnd<T>(work: Sliced<T>): T {
  * GetMetrics call is served first) each time it has run for `budgetMs`.
  */
 export async function runInSlices<T>(work: Sliced<T>, budgetMs: number): Promise<T> {
-  let deadline = performance.now() + budgetMs;
+  const clock = new SliceClock(budgetMs);
   for (;;) {
     const step = work.next();
     if (step.done) return step.value;
-    if (performance.now() >= deadline) {
-      await nextTurn();
-      deadline = performance.now() + budgetMs;
-    }
+    if (clock.spent) await clock.pause();
   }
 }
 

@@ -1,5 +1,5 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
+import { SliceClock } from '../common/slice-clock.js';
 import { ByteWriter } from './bytes.js';
 import { encodeBody, type SnapshotTarget } from './snapshot-format.js';
 
@@ -38,13 +38,15 @@ export async function encodeSliced(
     bodyBytes += chunk.length;
     await out(chunk);
   };
-  let deadline = performance.now() + o.sliceMs;
+  const clock = new SliceClock(o.sliceMs);
   for (const _ of encodeBody(target, w, o.atMs)) {
-    if (performance.now() < deadline) continue;
-    if (w.length >= FLUSH_BYTES) await flush();
-    else await nextTurn();
+    if (!clock.spent) continue;
+    // Writing a full buffer hands the loop back as a pause does.
+    if (w.length >= FLUSH_BYTES) {
+      await flush();
+      clock.restart();
+    } else await clock.pause();
     if (o.aborted()) throw new WriteAborted('snapshot write aborted');
-    deadline = performance.now() + o.sliceMs;
   }
   await flush();
   return { crc, bodyBytes };

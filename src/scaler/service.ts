@@ -6,9 +6,9 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { grpcErrorOf, UserError } from '../common/errors.js';
+import { SliceClock } from '../common/slice-clock.js';
 import { loadProto, serviceDefinition } from '../protobuf.js';
 import type { Tsdb } from '../tsdb/db.js';
 import type { CompiledTrigger, Scaler } from './scaler.js';
@@ -196,12 +196,11 @@ export class ExternalScalerService {
    * a slice; a new slice evaluates afresh, since samples may have arrived in between.
    */
   private async drain(): Promise<void> {
-    let until = performance.now() + STREAM_SLICE_MS;
+    const clock = new SliceClock(STREAM_SLICE_MS);
     const answers = new Map<CompiledTrigger, boolean | undefined>();
     while (this.queue.length > 0) {
-      if (performance.now() >= until) {
-        await new Promise((resolve) => setImmediate(resolve));
-        until = performance.now() + STREAM_SLICE_MS;
+      if (clock.spent) {
+        await clock.pause();
         answers.clear();
       }
       const s = this.queue.shift()!;

@@ -1,6 +1,5 @@
 import { Buffer, isUtf8 } from 'node:buffer';
-import type { RawValue } from './attributes.js';
-import { MAX_VALUE_DEPTH, renderValue } from './attributes.js';
+import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
 import { DecodeError } from '../errors.js';
 import { decimalNanosToMs } from './nanos.js';
 import {
