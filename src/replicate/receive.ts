@@ -1,12 +1,10 @@
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { UserError } from '../common/errors.js';
-import type { OtlpReceiver } from '../otlp/receiver.js';
 import { RETRY_AFTER_SECONDS, type InflightBudget } from '../otlp/transport/inflight.js';
 import { encodeRetryStatus } from '../otlp/transport/proto.js';
-import type { RemoteWriteReceiver } from '../remotewrite/receiver.js';
 import type { Sequences } from './sequences.js';
-import { BODY_KINDS, isBodyKind, storeAgain } from '../body-kinds.js';
+import { BODY_KINDS, isBodyKind, storeAgain, type Receivers } from '../body-kinds.js';
 import { META_KIND, META_SENDER, META_SEQ } from './wire.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -20,9 +18,7 @@ export interface ReceiveCounters {
   gaps: number;
 }
 
-export interface ReceiveDeps {
-  otlp: OtlpReceiver;
-  remoteWrite: RemoteWriteReceiver | undefined;
+export interface ReceiveDeps extends Receivers {
   budget: InflightBudget;
   sequences: Sequences;
   /** A forwarded body was lost on the way here; the last one before it arrived at `lastWholeMs`. */

@@ -98,7 +98,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     settings: { nameTranslation: config.nameTranslation, promoteResourceAttributes: config.promoteResourceAttributes },
   };
   const receivers = { otlp, remoteWrite };
-  const wal = config.dataDir !== undefined && config.wal ? new WriteAheadLog(config.dataDir, log.child({ component: 'wal' })) : undefined;
+  const walLog = log.child({ component: 'wal' });
+  const wal = config.dataDir !== undefined && config.wal ? new WriteAheadLog(config.dataDir, walLog) : undefined;
   const snapshots =
     config.dataDir === undefined
       ? undefined
@@ -115,7 +116,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     await snapshots?.load();
     if (wal === undefined) return;
     replaying = new Set(tsdb.labelValues('__name__'));
-    await replayLog(wal, receivers, tsdb, log.child({ component: 'wal' }));
+    await replayLog(wal, receivers, tsdb, walLog);
     replaying = undefined;
   };
   if (!replicated) await restore();
