@@ -169,10 +169,10 @@ export class Scaler {
     if (coverage.covers(from) && keptSince <= from) {
       const { until: resumed, behind: waiting } = this.restartGap(metricNames, from, now);
       if (resumed > from) {
-        return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} have no samples from before the restart until ${formatRFC3339Seconds(resumed)} (clients reconnecting), and a window starting in that gap would answer low; ${reads(lookBack, from)}; answers in ${Math.max(1, Math.ceil((resumed - from) / 1000))}s`;
+        return `the store holds data since ${formatRFC3339Seconds(coverage.liveSinceMs)}, but series of ${metricNames.join(', ')} have no samples from before the restart until ${formatRFC3339Seconds(resumed)} (clients reconnecting), and a window starting in that gap would answer low; ${reads(lookBack, from)}; answers in ${secondsFor(resumed - from)}s`;
       }
       if (waiting === 0) return undefined;
-      return `${waiting} restored series of ${metricNames.join(', ')} have not caught up since the store began receiving at ${formatRFC3339Seconds(coverage.liveSinceMs)} (clients reconnecting after the restart deliver late), and a window ending without their newest samples would answer low; answers once they resume, or in ${Math.max(1, Math.ceil((coverage.liveSinceMs + RESUME_MS - now) / 1000))}s at the latest`;
+      return `${waiting} restored series of ${metricNames.join(', ')} have not caught up since the store began receiving at ${formatRFC3339Seconds(coverage.liveSinceMs)} (clients reconnecting after the restart deliver late), and a window ending without their newest samples would answer low; answers once they resume, or in ${secondsFor(coverage.liveSinceMs + RESUME_MS - now)}s at the latest`;
     }
     if (keptSince === Infinity)
       return `lazy mode is not keeping ${metricNames.join(', ')}: no trigger it knows reads ${metricNames.length > 1 ? 'them' : 'it'} now`;
@@ -190,8 +190,7 @@ export class Scaler {
     const held = lazyBinds
       ? `lazy mode has kept ${metricNames.join(', ')} since a trigger first asked for ${metricNames.length > 1 ? 'them' : 'it'} at`
       : 'the store holds data since';
-    const when =
-      lookBack.fixedFromMs === from ? 'that time will not be covered, so it stays unavailable' : `answers in ${Math.max(1, Math.ceil((since - from) / 1000))}s`;
+    const when = lookBack.fixedFromMs === from ? 'that time will not be covered, so it stays unavailable' : `answers in ${secondsFor(since - from)}s`;
     return `${held} ${formatRFC3339Seconds(since)}; ${reads(lookBack, from)}; ${when}. KEDA keeps the current replicas (or applies the fallback) meanwhile`;
   }
 
@@ -271,6 +270,11 @@ export class Scaler {
     }
     return v;
   }
+}
+
+/** A wait in whole seconds for messages, at least 1: "answers in 0s" would promise what is not so. */
+function secondsFor(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 /** How far back a query reads, for messages; `from` is where an evaluation now starts reading. */
