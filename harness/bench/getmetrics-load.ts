@@ -10,6 +10,9 @@ export interface LoadResult {
   getMetrics: Latency;
   targetPps: number;
   achievedPps: number;
+  /** The scaler's event-loop delay during the load, ms: how long one piece of work held it. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 /** The gateway tier's trigger, as KEDA asks for it in the sections that time GetMetrics. */
@@ -69,6 +72,7 @@ export async function getMetricsUnderLoad(data: DataSet, batch: number, concurre
       templates.push({ body, offsets: timestampOffsets(body, marker), points: to - from });
     }
     await warmGetMetrics(keda);
+    await app.stats();
 
     const requestsPerSecond = targetPps / batch;
     const start = performance.now();
@@ -107,9 +111,11 @@ export async function getMetricsUnderLoad(data: DataSet, batch: number, concurre
     })();
     const getMetrics = await pollGetMetrics(keda, end);
     await load;
+    const achievedPps = sentPoints / ((performance.now() - start) / 1000);
+    const { lagP99Ms, lagMaxMs } = await app.stats();
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what a send() rejected with
     if (failure !== undefined) throw failure;
-    return { getMetrics, targetPps, achievedPps: sentPoints / ((performance.now() - start) / 1000) };
+    return { getMetrics, targetPps, achievedPps, loopDelayP99Ms: lagP99Ms, loopDelayMaxMs: lagMaxMs };
   } finally {
     keda.close();
     otlp.close();

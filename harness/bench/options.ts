@@ -14,16 +14,16 @@ export interface BenchOptions {
   activationRounds: number;
   snapshotSeries: number;
   promBin: string;
-  /** Run one section only (replication, beside-queries), for figures that need no others. */
+  /** Run one section only (replication, load, beside-queries, ...), for figures that need no others. */
   only: AloneSection | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [--json] [--peer] [--sizes 1000,10000,100000] [--ingest-series 10000]
   [--batch 2000] [--concurrency 4] [--rounds 5] [--warmup 5] [--runs 50] [--load-seconds 10]
-  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus] [--only replication|beside-queries|snapshot|wal]`;
+  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus] [--only replication|load|beside-queries|snapshot|wal]`;
 
 /** Sections that need no others, for `--only`. */
-export const ALONE = ['replication', 'beside-queries', 'snapshot', 'wal'] as const;
+export const ALONE = ['replication', 'load', 'beside-queries', 'snapshot', 'wal'] as const;
 export type AloneSection = (typeof ALONE)[number];
 
 function positive(name: string, text: string): number {

@@ -85,11 +85,7 @@ export function figures(m: Measurements, options: BenchOptions): Record<string, 
     heap_bytes_per_series: Math.round(largest.heapBytesPerSeries),
     heap_series: largest.n,
     heap_detail: largest.heap,
-    getmetrics_p50_ms_under_load: round3(m.load.getMetrics.p50),
-    getmetrics_p99_ms_under_load: round3(m.load.getMetrics.p99),
-    getmetrics_calls_under_load: m.load.getMetrics.count,
-    load_pps_target: Math.round(m.load.targetPps),
-    load_pps_achieved: Math.round(m.load.achievedPps),
+    ...loadFigures(m.load),
     ...besideQueriesFigures(m.beside),
     activation_p50_ms: round3(m.activation.p50),
     activation_p99_ms: round3(m.activation.p99),
@@ -164,8 +160,7 @@ export function table(m: Measurements, options: BenchOptions): string {
     const peer = m.peer?.get(s.n)?.memory.heap_inuse_bytes_per_series_post_gc.delta_vs_empty;
     row(`heap bytes/series N=${s.n} (after GC)`, fmt(s.heapBytesPerSeries), peer ? fmt(peer) : '', ratio(s.heapBytesPerSeries, peer));
   }
-  row(`getmetrics p50 ms under ${fmt(m.load.achievedPps)} pps`, fmt(m.load.getMetrics.p50));
-  row(`getmetrics p99 ms under ${fmt(m.load.achievedPps)} pps`, fmt(m.load.getMetrics.p99));
+  lines.push(...loadRows(m.load));
   for (const line of besideQueriesRows(m.beside)) lines.push(line);
   row('activation p50 ms', fmt(m.activation.p50));
   row('activation p99 ms', fmt(m.activation.p99));
@@ -196,6 +191,32 @@ export function replicationRows(results: readonly ReplicationResult[]): string[]
     oursRow(`replication to ${r.peers} peers: cpu s/M points, first`, r.ingest.serverCpuSecondsPerMillion),
     `${`replication to ${r.peers} peers: dropped`.padEnd(44)} ${String(r.dropped).padStart(14)}`,
   ]);
+}
+
+/** GetMetrics under ingest at half the measured maximum, as `--json` prints it. */
+export function loadFigures(r: LoadResult): Record<string, number> {
+  return {
+    getmetrics_p50_ms_under_load: round3(r.getMetrics.p50),
+    getmetrics_p99_ms_under_load: round3(r.getMetrics.p99),
+    getmetrics_max_ms_under_load: round3(r.getMetrics.max),
+    getmetrics_calls_under_load: r.getMetrics.count,
+    load_pps_target: Math.round(r.targetPps),
+    load_pps_achieved: Math.round(r.achievedPps),
+    loop_delay_p99_ms_under_load: round3(r.loopDelayP99Ms),
+    loop_delay_max_ms_under_load: round3(r.loopDelayMaxMs),
+  };
+}
+
+/** The same as table rows. */
+export function loadRows(r: LoadResult): string[] {
+  const row = (name: string, value: number) => oursRow(`${name} under ${fmt(r.achievedPps)} pps`, value);
+  return [
+    row('getmetrics p50 ms', r.getMetrics.p50),
+    row('getmetrics p99 ms', r.getMetrics.p99),
+    row('getmetrics max ms', r.getMetrics.max),
+    row('loop delay p99 ms', r.loopDelayP99Ms),
+    row('loop delay max ms', r.loopDelayMaxMs),
+  ];
 }
 
 /** GetMetrics beside queries for every series, as `--json` prints it. */

@@ -13,6 +13,8 @@ import {
   besideQueriesFigures,
   besideQueriesRows,
   figures,
+  loadFigures,
+  loadRows,
   replicationFigures,
   replicationRows,
   snapshotFigures,
@@ -36,6 +38,13 @@ const ALONE_SECTIONS: Record<AloneSection, (o: BenchOptions, data: DataSet, log:
     log(`replication to 0, 1 and 2 peers, N=${o.ingestSeries}`);
     const r = await replicationBench(data, o.batch, o.concurrency);
     return { figures: replicationFigures(r), rows: replicationRows(r) };
+  },
+  load: async (o, data, log) => {
+    log(`gRPC ingest, N=${o.ingestSeries}, for its maximum`);
+    const grpc = await runNetworkIngest(data, o.batch, o.concurrency, 'grpc');
+    log(`GetMetrics under ${Math.round(grpc.appendPps / 2)} pps for ${o.loadSeconds} s`);
+    const r = await getMetricsUnderLoad(data, o.batch, o.concurrency, grpc.appendPps / 2, o.loadSeconds);
+    return { figures: { ingest_pps_grpc: Math.round(grpc.pps), ...loadFigures(r) }, rows: loadRows(r) };
   },
   'beside-queries': async (o, data, log) => {
     log(`GetMetrics beside queries for every series, N=${o.ingestSeries}, ${o.loadSeconds} s`);

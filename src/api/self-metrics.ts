@@ -214,6 +214,9 @@ export class SelfMetrics {
         each(set, (t) => Number(t.lastError !== undefined)),
       );
       this.counter('scaler_evaluations_total', 'Trigger queries evaluated for KEDA.', [], (set) => set({}, scaler.evaluations.count));
+      this.counter('scaler_answers_reused_total', 'KEDA calls answered from an evaluation made earlier (younger than --answer-max-age).', [], (set) =>
+        set({}, scaler.reusedAnswers),
+      );
       this.counter('scaler_evaluation_seconds_total', 'Time spent evaluating trigger queries.', [], (set) => set({}, scaler.evaluations.totalMs / 1000));
       this.gauge('scaler_evaluation_max_seconds', 'Longest single trigger evaluation since start.', [], (set) => set({}, scaler.evaluations.maxMs / 1000));
       this.gauge('scaledobject_last_call_timestamp_seconds', 'When KEDA last caused an evaluation of the trigger.', triggers, (set) =>

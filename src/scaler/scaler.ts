@@ -12,6 +12,7 @@ import { metricNamesOf } from '../promql/parser/selectors.js';
 import { documentedType, typeOf } from '../promql/parser/typecheck.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { Matcher } from '../tsdb/matcher.js';
+import { LatestEvaluations, type Outcome } from './latest.js';
 import { EvaluationStats, ScaledObjectStatus } from './status.js';
 import { metadataKey, parseTrigger, type ScaledObjectRef, type TriggerSpec } from './trigger.js';
 import { WantedNames } from './wanted.js';
@@ -33,6 +34,13 @@ export interface CompiledTrigger {
  */
 const RESUME_MS = 60_000;
 
+/**
+ * Longest a trigger evaluation holds the event loop at one go. KEDA's calls answered from an
+ * earlier evaluation wait for nothing but the slice under way, so the evaluations (made as
+ * samples arrive) run in slices as short as ingest's, where the engine's default is 10 ms.
+ */
+const EVALUATION_SLICE_MS = 2;
+
 export interface ScalerOptions {
   /** Most distinct trigger metadata kept parsed; the least recently used is dropped past it. */
   maxTriggers: number;
@@ -40,6 +48,8 @@ export interface ScalerOptions {
   errIfNotFound: boolean;
   /** Lazy ingest keeps only the wanted names, from when they became wanted. */
   lazySeries: boolean;
+  /** KEDA's calls are answered from an evaluation younger than this; 0: each call evaluates. */
+  answerMaxAgeMs: number;
   now: () => number;
 }
 
@@ -61,17 +71,36 @@ export class Scaler {
   private readonly wanted: WantedNames;
   /** Trigger evaluations have their own lane: API queries never make KEDA wait. */
   private readonly lane: Lane;
+  /** Each trigger's latest evaluation, which KEDA's calls are answered from while it is fresh. */
+  private readonly latest: LatestEvaluations<CompiledTrigger>;
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly engine: Engine,
     private readonly tsdb: Tsdb,
     opts: Partial<ScalerOptions> = {},
   ) {
-    const { errIfNotFound, lazySeries } = defaultConfig();
-    this.options = { maxTriggers: 10_000, errIfNotFound, lazySeries, now: Date.now, ...opts };
+    const { errIfNotFound, lazySeries, answerMaxAgeMs } = defaultConfig();
+    this.options = { maxTriggers: 10_000, errIfNotFound, lazySeries, answerMaxAgeMs, now: Date.now, ...opts };
     this.wanted = new WantedNames((name) => tsdb.select([new Matcher('=', '__name__', name)]).length > 0);
     this.status = new ScaledObjectStatus(this.options.now);
-    this.lane = engine.newLane();
+    this.lane = engine.newLane(EVALUATION_SLICE_MS);
+    this.latest = new LatestEvaluations((trigger, atMs) => this.evaluateAt(trigger, atMs), {
+      maxAgeMs: this.options.answerMaxAgeMs,
+      now: this.options.now,
+    });
+    this.unsubscribe = tsdb.onIngest((names) => this.latest.stored(names));
+  }
+
+  /** Answers taken from an earlier evaluation, for self-metrics. */
+  get reusedAnswers(): number {
+    return this.latest.reused;
+  }
+
+  /** Stops evaluating on ingest, for shutdown. */
+  close(): void {
+    this.unsubscribe();
+    this.latest.close();
   }
 
   /** The parsed trigger for a ScaledObjectRef; INVALID_ARGUMENT with the parser's message when the query is bad. */
@@ -107,6 +136,7 @@ export class Scaler {
       const oldest = this.triggers.values().next().value!;
       this.triggers.delete(oldest.key);
       this.wanted.remove(oldest.metricNames);
+      this.latest.forget(oldest);
     }
     return compiled;
   }
@@ -116,21 +146,32 @@ export class Scaler {
     return this.wanted.all;
   }
 
-  /** The trigger's value now, with KEDA's rules for empty, multi-series and non-finite results. */
-  async read(trigger: CompiledTrigger): Promise<Reading> {
+  /** The trigger's value from a new evaluation, for the streams, which must follow every sample stored. */
+  read(trigger: CompiledTrigger): Promise<Reading> {
+    return this.reading(trigger, () => this.latest.evaluateNow(trigger));
+  }
+
+  /**
+   * The trigger's value for KEDA's calls: from its latest evaluation while that is younger than
+   * answerMaxAgeMs, else from a new one.
+   */
+  answer(trigger: CompiledTrigger): Promise<Reading> {
+    return this.reading(trigger, () => this.latest.answer(trigger));
+  }
+
+  /** The trigger's value from an evaluation's outcome, with KEDA's rules for empty, multi-series and non-finite results. */
+  private async reading(trigger: CompiledTrigger, outcomeOf: () => Promise<Outcome>): Promise<Reading> {
     const { spec } = trigger;
     const now = this.options.now();
+    // Coverage is checked at the answer's time too, and once an answer was UNAVAILABLE no evaluation made before answers.
     const notYet = this.windowNotHeld(trigger, now);
-    if (notYet !== undefined) return this.fail(trigger, new UserError('NOT_READY', notYet), now);
-    let value: number | undefined;
-    const started = performance.now();
-    try {
-      value = await this.evaluate(trigger, now);
-    } catch (e) {
-      this.evaluations.observe(performance.now() - started);
-      return this.fail(trigger, toScalerError(e), now);
+    if (notYet !== undefined) {
+      this.latest.discard(trigger);
+      return this.fail(trigger, new UserError('NOT_READY', notYet), now);
     }
-    this.evaluations.observe(performance.now() - started);
+    const outcome = await outcomeOf();
+    if ('error' in outcome) return this.fail(trigger, outcome.error, now);
+    let { value } = outcome;
     if (value === undefined) {
       const ifNotFound = spec.ifNotFound ?? (this.options.errIfNotFound ? 'error' : 0);
       if (ifNotFound === 'error') {
@@ -144,6 +185,20 @@ export class Scaler {
     const active = value > spec.activationTargetValue;
     this.status.recordValue(trigger, value, active, now);
     return { value, active };
+  }
+
+  /** The trigger's query evaluated at `atMs`, every failure (the window not held included) an outcome. */
+  private async evaluateAt(trigger: CompiledTrigger, atMs: number): Promise<Outcome> {
+    const notYet = this.windowNotHeld(trigger, atMs);
+    if (notYet !== undefined) return { error: new UserError('NOT_READY', notYet) };
+    const started = performance.now();
+    try {
+      return { value: await this.evaluate(trigger, atMs) };
+    } catch (e) {
+      return { error: toScalerError(e) };
+    } finally {
+      this.evaluations.observe(performance.now() - started);
+    }
   }
 
   private fail(trigger: CompiledTrigger, err: UserError, now: number): never {

@@ -98,7 +98,7 @@ export class ExternalScalerService {
   implementation(): UntypedServiceImplementation {
     return {
       IsActive: (call: ServerUnaryCall<ScaledObjectRef, unknown>, cb: sendUnaryData<unknown>) =>
-        void this.unary('IsActive', cb, async () => ({ result: (await this.scaler.read(this.scaler.compile(call.request))).active })),
+        void this.unary('IsActive', cb, async () => ({ result: (await this.scaler.answer(this.scaler.compile(call.request))).active })),
       GetMetricSpec: (call: ServerUnaryCall<ScaledObjectRef, unknown>, cb: sendUnaryData<unknown>) =>
         void this.unary('GetMetricSpec', cb, async () => ({ metricSpecs: [specOf(this.scaler.compile(call.request))] })),
       GetMetrics: (call: ServerUnaryCall<GetMetricsRequest, unknown>, cb: sendUnaryData<unknown>) =>
@@ -106,7 +106,7 @@ export class ExternalScalerService {
           const ref = call.request.scaledObjectRef;
           if (!ref) throw new UserError('BAD_DATA', 'GetMetrics needs scaledObjectRef');
           const trigger = this.scaler.compile(ref);
-          const { value } = await this.scaler.read(trigger);
+          const { value } = await this.scaler.answer(trigger);
           const metricName = call.request.metricName || trigger.spec.metricName;
           return { metricValues: [{ metricName, metricValue: Math.round(value), metricValueFloat: value }] };
         }),

@@ -81,7 +81,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     maxSamples: config.queryMaxSamples,
     maxConcurrency: config.queryMaxConcurrency,
   });
-  const scaler = new Scaler(engine, tsdb, { errIfNotFound: config.errIfNotFound, lazySeries: config.lazySeries });
+  const scaler = new Scaler(engine, tsdb, { errIfNotFound: config.errIfNotFound, lazySeries: config.lazySeries, answerMaxAgeMs: config.answerMaxAgeMs });
   const selfMetrics = new SelfMetrics();
   const scalerService = new ExternalScalerService(scaler, tsdb, log.child({ component: 'scaler' }), { onCall: selfMetrics.countScalerCall });
   const otlp = new OtlpReceiver(tsdb, config, log.child({ component: 'otlp' }));
@@ -235,6 +235,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       clearInterval(gcTimer);
       scalerService.close();
+      scaler.close();
       health.close();
       await Promise.all([
         new Promise<void>((resolve) => {

@@ -1019,8 +1019,9 @@ interface Plan {
 /**
  * Evaluates PromQL over a Querier with Prometheus 3.x semantics for float samples. Every query
  * is bounded by the timeout and the samples limit, at every step of every subquery. The async
- * methods run on a Lane and let other work run every SLICE_MS; the sync ones hold the event loop
- * to the end (tests and the conformance runner, where nothing else waits).
+ * methods run on a Lane and let other work run every slice of the lane's (SLICE_MS unless it
+ * says); the sync ones hold the event loop to the end (tests and the conformance runner, where
+ * nothing else waits).
  */
 export class Engine {
   readonly options: EngineOptions;
@@ -1032,9 +1033,9 @@ export class Engine {
     this.options = { ...DEFAULT_OPTIONS, ...opts };
   }
 
-  /** A lane of queries with this engine's concurrency cap and samples budget. */
-  newLane(): Lane {
-    return new Lane(this.options.maxConcurrency, this.options.maxSamples);
+  /** A lane of queries with this engine's concurrency cap and samples budget, each holding the event loop at most `sliceMs` at one go. */
+  newLane(sliceMs = SLICE_MS): Lane {
+    return new Lane(this.options.maxConcurrency, this.options.maxSamples, sliceMs);
   }
 
   /** Evaluates at one time. */
@@ -1094,7 +1095,7 @@ export class Engine {
     const deadline = performance.now() + timeoutMs;
     await lane.enter(deadline, timeoutMs);
     try {
-      const pacer = new Pacer(deadline, timeoutMs, SLICE_MS);
+      const pacer = new Pacer(deadline, timeoutMs, lane.sliceMs);
       const ev = this.evaluator(plan, pacer, lane);
       try {
         return { value: await runAsync(evaluate(plan, ev), pacer), ...ev.annos.result() };

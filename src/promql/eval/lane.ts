@@ -21,6 +21,8 @@ export class Lane {
   constructor(
     readonly maxConcurrent: number,
     readonly maxSamples: number,
+    /** Longest one of the lane's async evaluations holds the event loop before letting other work run. */
+    readonly sliceMs = Infinity,
   ) {}
 
   /**
