@@ -3,7 +3,7 @@
  * pods, each pod with 3 `otelcol_receiver_accepted_spans` counters (receiver/transport otlp/grpc,
  * otlp/http, jaeger/grpc), 1 `otelcol_receiver_refused_spans` counter, 1
  * `otelcol_exporter_queue_size` gauge and 5 `x_bucket` histogram buckets (le 0.05 … +Inf), all with
- * job="gateway" and service_instance_id="pod-<i>"; STEPS samples INTERVAL_MS apart. Values depend
+ * job="gateway" and service_instance_id="pod-<i>"; STEPS samples (or `--steps`) INTERVAL_MS apart. Values depend
  * only on (pod, slot, step), so a smaller N is a prefix of a larger one and every run sees the
  * same numbers: the shape earlier benchmark rounds measured Prometheus with, kept so figures stay
  * comparable across rounds.
@@ -19,7 +19,7 @@ export interface DataSeries {
   labels: { name: string; value: string }[];
 }
 
-/** The data set both engines ingest: N series, STEPS samples each, INTERVAL_MS apart, the last at `endMs`. */
+/** The data set both engines ingest: N series, `values.length` samples each, INTERVAL_MS apart, the last at `endMs`. */
 export interface DataSet {
   series: DataSeries[];
   /** values[step][k]: the value of series k at that step. */
@@ -28,6 +28,7 @@ export interface DataSet {
   timeAt(step: number): number;
 }
 
+/** Samples a series by default: the shape earlier rounds measured. `--steps 60` is the 10 minutes a scaler holds all day. */
 export const STEPS = 30;
 export const INTERVAL_MS = 10_000;
 export const SERIES_PER_POD = 10;
@@ -96,15 +97,15 @@ function nextValues(series: readonly DataSeries[], current: Float64Array, step: 
   }
 }
 
-export function buildDataSet(n: number, endMs = Math.floor(Date.now() / 1000) * 1000): DataSet {
+export function buildDataSet(n: number, steps = STEPS, endMs = Math.floor(Date.now() / 1000) * 1000): DataSet {
   if (n % SERIES_PER_POD !== 0) throw new Error(`series count ${n} is not a multiple of ${SERIES_PER_POD}`);
   const series: DataSeries[] = [];
   for (let pod = 0; pod < n / SERIES_PER_POD; pod++) series.push(...seriesOf(pod));
   const current = new Float64Array(n);
   const values: Float64Array[] = [];
-  for (let step = 0; step < STEPS; step++) {
+  for (let step = 0; step < steps; step++) {
     nextValues(series, current, step);
     values.push(Float64Array.from(current));
   }
-  return { series, values, endMs, timeAt: (step) => endMs - (STEPS - 1 - step) * INTERVAL_MS };
+  return { series, values, endMs, timeAt: (step) => endMs - (steps - 1 - step) * INTERVAL_MS };
 }

@@ -1,9 +1,12 @@
 import { parseArgs } from 'node:util';
+import { STEPS } from './dataset.js';
 
 export interface BenchOptions {
   json: boolean;
   peer: boolean;
   sizes: number[];
+  /** Samples a series in the size runs (memory and queries), ours and the peer's. */
+  steps: number;
   ingestSeries: number;
   batch: number;
   concurrency: number;
@@ -18,12 +21,12 @@ export interface BenchOptions {
   only: AloneSection | undefined;
 }
 
-export const USAGE = `usage: npm run bench -- [--json] [--peer] [--sizes 1000,10000,100000] [--ingest-series 10000]
+export const USAGE = `usage: npm run bench -- [--json] [--peer] [--sizes 1000,10000,100000] [--steps 30] [--ingest-series 10000]
   [--batch 2000] [--concurrency 4] [--rounds 5] [--warmup 5] [--runs 50] [--load-seconds 10]
-  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus] [--only replication|load|beside-queries|snapshot|wal]`;
+  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus] [--only replication|load|beside-queries|snapshot|wal|memory]`;
 
 /** Sections that need no others, for `--only`. */
-export const ALONE = ['replication', 'load', 'beside-queries', 'snapshot', 'wal'] as const;
+export const ALONE = ['replication', 'load', 'beside-queries', 'snapshot', 'wal', 'memory'] as const;
 export type AloneSection = (typeof ALONE)[number];
 
 function positive(name: string, text: string): number {
@@ -39,6 +42,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       json: { type: 'boolean', default: false },
       peer: { type: 'boolean', default: false },
       sizes: { type: 'string', default: '1000,10000,100000' },
+      steps: { type: 'string', default: String(STEPS) },
       'ingest-series': { type: 'string', default: '10000' },
       batch: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '4' },
@@ -62,6 +66,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     json: values.json,
     peer: values.peer,
     sizes,
+    steps: positive('steps', values.steps),
     ingestSeries,
     batch: positive('batch', values.batch),
     concurrency: positive('concurrency', values.concurrency),

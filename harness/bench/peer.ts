@@ -130,7 +130,7 @@ function freePort(): Promise<number> {
 function encodeRemoteWrite(data: DataSet, batch: number): Buffer[][] {
   const WriteRequest = loadProto('prometheus/remote.proto').lookupType('prometheus.WriteRequest');
   const steps: Buffer[][] = [];
-  for (let step = 0; step < STEPS; step++) {
+  for (let step = 0; step < data.values.length; step++) {
     const values = data.values[step]!;
     const timestamp = data.timeAt(step);
     const bodies: Buffer[] = [];
@@ -190,30 +190,31 @@ export async function runPeer(
   warmup: number,
   runs: number,
   bin = 'prometheus',
+  steps = STEPS,
 ): Promise<Map<number, PeerResult>> {
   ensurePrometheus(bin);
   const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
   const out = new Map<number, PeerResult>();
   for (const n of sizes) {
     console.error(`[peer] Prometheus with N=${n}`);
-    const data = buildDataSet(n);
-    const steps = encodeRemoteWrite(data, batch);
+    const data = buildDataSet(n, steps);
+    const bodies = encodeRemoteWrite(data, batch);
     const prom = await PrometheusServer.start(bin);
     try {
       await sleep(2_000);
       const emptyHeap = await prom.heapInUse();
       const cpu0 = prom.cpuSeconds();
-      const { firstS, allS } = await pushAll(prom.port, steps, concurrency);
+      const { firstS, allS } = await pushAll(prom.port, bodies, concurrency);
       const cpuS = prom.cpuSeconds() - cpu0;
       await sleep(SETTLE_MS);
       const heap = await prom.heapInUse();
-      const samples = n * STEPS;
+      const samples = n * steps;
       out.set(n, {
         prometheus: version,
         series: n,
         ingest: {
           samples_per_s: Math.round(samples / allS),
-          append_only_samples_per_s: Math.round((n * (STEPS - 1)) / (allS - firstS)),
+          append_only_samples_per_s: Math.round((n * (steps - 1)) / (allS - firstS)),
           prom_cpu_us_per_sample: round3((cpuS * 1e6) / samples),
         },
         memory: { heap_inuse_bytes_per_series_post_gc: { delta_vs_empty: round3((heap - emptyHeap) / n) } },

@@ -25,7 +25,9 @@ export interface SizeResult {
   queries: Record<string, QueryResult>;
 }
 
-export const APP_CONFIG = { maxSeries: 10_000_000 };
+// An hour's retention: a `--steps 60` data set ends 590 s back and takes a while to send, and a
+// run measures every sample it sent.
+export const APP_CONFIG = { maxSeries: 10_000_000, retentionMs: 3_600_000 };
 
 /** Pushes every step through a transport into a running scaler and times it. */
 export async function timedIngest(app: AppChild, steps: Buffer[][], points: number, transport: Transport, concurrency: number): Promise<NetworkIngest> {

@@ -302,3 +302,32 @@ export function walRows(r: WalResult): string[] {
     oursRow('write-ahead log append ns a point', r.appendNsPerPoint),
   ];
 }
+
+/** Bytes a series at one size and sample count, ours and (with `--peer`) Prometheus's on the same data. */
+export interface MemoryResult {
+  n: number;
+  steps: number;
+  ours: number;
+  prometheus: number | undefined;
+}
+
+/** `--only memory`, as `--json` prints it. */
+export function memoryFigures(results: readonly MemoryResult[]): Record<string, unknown> {
+  return Object.fromEntries(
+    results.map((r) => [
+      `n_${r.n}_steps_${r.steps}`,
+      {
+        bytes_per_series: Math.round(r.ours),
+        prometheus_bytes_per_series: r.prometheus ?? null,
+        ratio_ours_to_peer: r.prometheus ? round3(r.ours / r.prometheus) : null,
+      },
+    ]),
+  );
+}
+
+export function memoryRows(results: readonly MemoryResult[]): string[] {
+  return results.flatMap((r) => [
+    oursRow(`bytes a series, N=${r.n} × ${r.steps}`, r.ours),
+    ...(r.prometheus === undefined ? [] : [oursRow(`Prometheus: bytes a series, N=${r.n} × ${r.steps}`, r.prometheus)]),
+  ]);
+}

@@ -15,6 +15,8 @@ import {
   figures,
   loadFigures,
   loadRows,
+  memoryFigures,
+  memoryRows,
   replicationFigures,
   replicationRows,
   snapshotFigures,
@@ -22,6 +24,7 @@ import {
   table,
   walFigures,
   walRows,
+  type MemoryResult,
 } from './report.js';
 import { replicationBench } from './replication.js';
 import { snapshotBench } from './snapshot.js';
@@ -55,6 +58,17 @@ const ALONE_SECTIONS: Record<AloneSection, (o: BenchOptions, data: DataSet, log:
     log(`snapshot write and load, ${o.snapshotSeries} series × ${SNAPSHOT_SAMPLES} samples`);
     const r = await snapshotBench(o.snapshotSeries, SNAPSHOT_SAMPLES);
     return { figures: snapshotFigures(r), rows: snapshotRows(r) };
+  },
+  memory: async (o, _data, log) => {
+    const results: MemoryResult[] = [];
+    for (const n of o.sizes) {
+      log(`N=${n} × ${o.steps} samples: bytes a series, ours${o.peer ? " and Prometheus's" : ''}`);
+      // One query run each: runSize measures the heap before it queries.
+      const ours = (await runSize(buildDataSet(n, o.steps), o.batch, o.concurrency, 1, 1)).heapBytesPerSeries;
+      const peer = o.peer ? (await runPeer([n], o.batch, o.concurrency, 1, 1, o.promBin, o.steps)).get(n) : undefined;
+      results.push({ n, steps: o.steps, ours, prometheus: peer?.memory.heap_inuse_bytes_per_series_post_gc.delta_vs_empty });
+    }
+    return { figures: memoryFigures(results), rows: memoryRows(results) };
   },
   wal: async (o, data, log) => {
     log(`gRPC ingest with a data dir and the write-ahead log, N=${o.ingestSeries}`);
@@ -93,7 +107,7 @@ async function main(): Promise<void> {
   const sizes: SizeResult[] = [];
   for (const n of options.sizes) {
     log(`N=${n}: gRPC ingest, heap after GC, queries`);
-    sizes.push(await runSize(buildDataSet(n), options.batch, options.concurrency, options.warmup, options.runs));
+    sizes.push(await runSize(buildDataSet(n, options.steps), options.batch, options.concurrency, options.warmup, options.runs));
   }
 
   log(`GetMetrics under ${Math.round(grpc.appendPps / 2)} pps for ${options.loadSeconds} s`);
@@ -112,7 +126,9 @@ async function main(): Promise<void> {
   const replication = await replicationBench(buildDataSet(options.ingestSeries), options.batch, options.concurrency);
 
   const peerSizes = [...new Set([...options.sizes, options.ingestSeries])].sort((a, b) => a - b);
-  const peer = options.peer ? await runPeer(peerSizes, options.batch, options.concurrency, options.warmup, options.runs, options.promBin) : undefined;
+  const peer = options.peer
+    ? await runPeer(peerSizes, options.batch, options.concurrency, options.warmup, options.runs, options.promBin, options.steps)
+    : undefined;
 
   const measurements = { inproc, grpc, http, inprocRw1, inprocRw2, rw1, rw2, sizes, load, beside, activation, snapshot, wal, replication, peer };
   if (options.json) console.log(JSON.stringify(figures(measurements, options)));

@@ -11,12 +11,8 @@ export interface ErrorKind {
   readonly errorType: ErrorType;
 }
 
-/**
- * Every error a user is answered with, by code: the one table each transport maps through
- * (gRPC for KEDA and OTLP, OTLP/HTTP, remote write, the Prometheus API), so one mistake gets the
- * same answer wherever it is made.
- */
-export const ERRORS = {
+/** Errors that asking again soon does not cure: the request, or what it asks for, is at fault, or we are. */
+const FINAL_ERRORS = {
   /** The request cannot be read or is invalid: malformed body, bad query or parameter, wrong trigger metadata. */
   BAD_DATA: { grpc: status.INVALID_ARGUMENT, http: 400, errorType: 'bad_data' },
   /** A valid query that cannot be evaluated (many-to-many matching, duplicate series). */
@@ -25,8 +21,6 @@ export const ERRORS = {
   TOO_MANY_SAMPLES: { grpc: status.RESOURCE_EXHAUSTED, http: 422, errorType: 'execution' },
   /** A query answered NaN or an infinity, which KEDA cannot scale on. */
   NOT_A_NUMBER: { grpc: status.OUT_OF_RANGE, http: 422, errorType: 'execution' },
-  /** A query ran past its timeout. */
-  TIMEOUT: { grpc: status.DEADLINE_EXCEEDED, http: 503, errorType: 'timeout' },
   /** No such path or service. */
   NOT_FOUND: { grpc: status.NOT_FOUND, http: 404, errorType: 'not_found' },
   /** The path takes another HTTP method. */
@@ -35,13 +29,29 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { grpc: status.UNIMPLEMENTED, http: 415, errorType: 'bad_data' },
   /** A request over a size limit. */
   TOO_LARGE: { grpc: status.RESOURCE_EXHAUSTED, http: 413, errorType: 'bad_data' },
+  /** Our fault. */
+  INTERNAL: { grpc: status.INTERNAL, http: 500, errorType: 'internal' },
+} as const satisfies Record<string, ErrorKind>;
+
+/**
+ * Errors of the moment: the same request may succeed shortly, and the clients' own retry rules
+ * (an OTLP exporter's on 429 and 503, KEDA's next poll) take it from there.
+ */
+const PASSING_ERRORS = {
+  /** A query ran past its timeout. */
+  TIMEOUT: { grpc: status.DEADLINE_EXCEEDED, http: 503, errorType: 'timeout' },
   /** The in-flight budget has no room now; retry later. */
   OVER_BUDGET: { grpc: status.RESOURCE_EXHAUSTED, http: 429, errorType: 'unavailable' },
   /** The scaler cannot be sure of the answer yet (warm-up, missing data); never a low guess. */
   NOT_READY: { grpc: status.UNAVAILABLE, http: 503, errorType: 'unavailable' },
-  /** Our fault. */
-  INTERNAL: { grpc: status.INTERNAL, http: 500, errorType: 'internal' },
 } as const satisfies Record<string, ErrorKind>;
+
+/**
+ * Every error a user is answered with, by code: the one table each transport maps through
+ * (gRPC for KEDA and OTLP, OTLP/HTTP, remote write, the Prometheus API), so one mistake gets the
+ * same answer wherever it is made.
+ */
+export const ERRORS = { ...FINAL_ERRORS, ...PASSING_ERRORS };
 
 export type ErrorCode = keyof typeof ERRORS;
 

@@ -36,11 +36,11 @@ const enum Tag {
 }
 
 const enum SeriesFlag {
-  Alias = 1,
-  Stale = 2,
-  StartTimes = 4,
-  Delta = 8,
-  RawTimestamps = 16,
+  Alias = 1 << 0,
+  Stale = 1 << 1,
+  StartTimes = 1 << 2,
+  Delta = 1 << 3,
+  RawTimestamps = 1 << 4,
 }
 
 /** Timestamps up to this size fit a delta-of-delta zigzag varint with room to spare. */

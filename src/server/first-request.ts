@@ -1,17 +1,14 @@
-import { createServer as createHttp2Server, type IncomingHttpHeaders } from 'node:http2';
+import { constants as http2Constants, createServer as createHttp2Server, type IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { H2_PREFACE, replaying } from './sniff.js';
 
-const SETTINGS = 0x4;
-const HEADERS = 0x1;
-const GOAWAY = 0x7;
-const CONTINUATION = 0x9;
-const FLAG_ACK = 0x1;
-const FLAG_END_HEADERS = 0x4;
+/** The frame types this file reads (RFC 9113 §6); node:http2 names the flags but not these. */
+const FRAME = { HEADERS: 0x1, SETTINGS: 0x4, GOAWAY: 0x7, CONTINUATION: 0x9 } as const;
+const { NGHTTP2_FLAG_ACK: FLAG_ACK, NGHTTP2_FLAG_END_HEADERS: FLAG_END_HEADERS } = http2Constants;
 const FRAME_HEADER_BYTES = 9;
 /** An empty SETTINGS frame: a server's connection preface (RFC 9113 §3.4), carrying no changes. */
-const EMPTY_SETTINGS = Buffer.from([0, 0, 0, SETTINGS, 0, 0, 0, 0, 0]);
+const EMPTY_SETTINGS = Buffer.from([0, 0, 0, FRAME.SETTINGS, 0, 0, 0, 0, 0]);
 /** Bytes a client may send before its first request's headers are complete; the default frame size is 16 KiB. */
 const MAX_BYTES_BEFORE_FIRST_REQUEST = 64 * 1024;
 
@@ -58,10 +55,10 @@ export class FrameWalker {
       const length = this.header.readUIntBE(0, 3);
       const type = this.header[3]!;
       const flags = this.header[4]!;
-      this.dropping = !this.ackDropped && type === SETTINGS && (flags & FLAG_ACK) !== 0;
+      this.dropping = !this.ackDropped && type === FRAME.SETTINGS && (flags & FLAG_ACK) !== 0;
       if (this.dropping) this.ackDropped = true;
       else out.push(Buffer.from(this.header));
-      this.endsBlock = !this.firstHeadersDone && (type === HEADERS || type === CONTINUATION) && (flags & FLAG_END_HEADERS) !== 0;
+      this.endsBlock = !this.firstHeadersDone && (type === FRAME.HEADERS || type === FRAME.CONTINUATION) && (flags & FLAG_END_HEADERS) !== 0;
       this.payloadLeft = length;
       if (length === 0) this.endFrame();
     }
@@ -108,7 +105,7 @@ function firstRequestHeaders(bytes: Buffer[], timeoutMs: number): Promise<Incomi
 /** Whether frames a session wrote (each write starts at a frame) include a GOAWAY. */
 function sendsGoaway(chunk: Buffer): boolean {
   for (let at = 0; at + FRAME_HEADER_BYTES <= chunk.length; at += FRAME_HEADER_BYTES + chunk.readUIntBE(at, 3)) {
-    if (chunk[at + 3] === GOAWAY) return true;
+    if (chunk[at + 3] === FRAME.GOAWAY) return true;
   }
   return false;
 }

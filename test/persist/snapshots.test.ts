@@ -43,6 +43,13 @@ function dump(tsdb: Tsdb): string[] {
   return out.sort();
 }
 
+/** What a fresh store holds after loading the snapshot in `dir`. */
+async function loadedDump(dir: string): Promise<string[]> {
+  const { tsdb, snapshots } = setup(dir);
+  await snapshots.load();
+  return dump(tsdb);
+}
+
 async function writtenDir(series = 5, samples = 6): Promise<{ dir: string; expected: string[] }> {
   const dir = dataDir();
   const { tsdb, snapshots } = setup(dir);
@@ -165,9 +172,7 @@ describe('snapshot files', () => {
     fill(tsdb, 4, 3);
     await snapshots.write();
     expect(readdirSync(dir)).toEqual(['snapshot']);
-    const { tsdb: loaded, snapshots: again } = setup(dir);
-    await again.load();
-    expect(dump(loaded)).toEqual(dump(tsdb));
+    expect(await loadedDump(dir)).toEqual(dump(tsdb));
   });
 
   it('is consistent per series when samples arrive while a write pauses between slices', async () => {
@@ -234,9 +239,7 @@ describe.skipIf(small === undefined)('a full disk', () => {
     expect(readFileSync(join(dir, 'snapshot')).equals(before)).toBe(true);
     expect(readdirSync(dir)).toEqual(['snapshot']);
 
-    const { tsdb: loaded, snapshots: again } = setup(dir);
-    await again.load();
-    expect(dump(loaded)).toEqual(expected);
+    expect(await loadedDump(dir)).toEqual(expected);
   });
 });
 
@@ -270,9 +273,7 @@ describe('snapshot timing', () => {
     expect(snapshots.stats).toMatchObject({ writes: 1, failures: 0 });
     expect(lines.filter((l) => l.level >= 50)).toEqual([]);
     expect(readdirSync(dir)).toEqual(['snapshot']);
-    const { tsdb: loaded, snapshots: again } = setup(dir);
-    await again.load();
-    expect(dump(loaded)).toEqual(dump(tsdb));
+    expect(await loadedDump(dir)).toEqual(dump(tsdb));
   });
 
   it('starts empty, logging it, when the data dir cannot be created', async () => {

@@ -23,12 +23,12 @@ async function replayAll(dir: string, store: (r: WalRecord) => Promise<boolean> 
   return { result, records, lines };
 }
 
-/** A log in a new data dir holding these OTLP/JSON bodies, with their times, in a segment begun at `startMs`. */
-function logWith(startMs: number, bodies: [string, number][]) {
+/** A log in a new data dir holding these OTLP/JSON bodies (body → time, in order), in a segment begun at `startMs`. */
+function logWith(startMs: number, bodies: Record<string, number>) {
   const dir = dataDir();
   const { wal, lines } = walIn(dir);
   wal.open(startMs);
-  for (const [body, at] of bodies) wal.append('otlp-json', Buffer.from(body), at);
+  for (const [body, at] of Object.entries(bodies)) wal.append('otlp-json', Buffer.from(body), at);
   return { dir, wal, lines };
 }
 
@@ -54,7 +54,7 @@ describe('the write-ahead log', () => {
   });
 
   it('continues one span across the segments a snapshot cut, and deletes those before a cut on request', async () => {
-    const { dir, wal } = logWith(1_000, [['a', 1_100]]);
+    const { dir, wal } = logWith(1_000, { a: 1_100 });
     const second = wal.cut(2_000)!;
     wal.append('otlp-json', Buffer.from('b'), 2_100);
     const third = wal.cut(3_000)!;
@@ -88,10 +88,7 @@ describe('the write-ahead log', () => {
   });
 
   it('stores a segment cut short up to its last whole record, moves it aside, and ends the span there', async () => {
-    const { dir, wal } = logWith(1_000, [
-      ['whole', 1_100],
-      ['cut short by the crash', 1_200],
-    ]);
+    const { dir, wal } = logWith(1_000, { whole: 1_100, 'cut short by the crash': 1_200 });
     wal.cut(1_300);
     wal.append('otlp-json', Buffer.from('after'), 1_400);
     wal.close();
@@ -112,11 +109,7 @@ describe('the write-ahead log', () => {
   });
 
   it('stops at a record whose checksum does not match, storing nothing of it or after it in that segment', async () => {
-    const { dir, wal } = logWith(1_000, [
-      ['one', 1_100],
-      ['two', 1_200],
-      ['three', 1_300],
-    ]);
+    const { dir, wal } = logWith(1_000, { one: 1_100, two: 1_200, three: 1_300 });
     wal.close();
     const path = join(dir, WAL_DIR, '00000001');
     const file = readFileSync(path);
@@ -130,11 +123,7 @@ describe('the write-ahead log', () => {
   });
 
   it('moves aside a file that is not a segment, and counts bodies the store refused', async () => {
-    const { dir, wal } = logWith(1_000, [
-      ['refused', 1_100],
-      ['throws', 1_200],
-      ['kept', 1_300],
-    ]);
+    const { dir, wal } = logWith(1_000, { refused: 1_100, throws: 1_200, kept: 1_300 });
     wal.close();
     writeFileSync(join(dir, WAL_DIR, '00000002'), 'not a segment at all');
     const { result } = await replayAll(dir, async (r) => {
@@ -145,7 +134,7 @@ describe('the write-ahead log', () => {
   });
 
   it('counts the bodies it cannot log, and resumes in a segment that does not continue the span', async () => {
-    const { dir, wal, lines } = logWith(1_000, [['before', 1_100]]);
+    const { dir, wal, lines } = logWith(1_000, { before: 1_100 });
     // The next segments' files are a device that takes no bytes (ENOSPC), as a full disk: the cut
     // cannot start one, nor can the append after it.
     for (const n of ['00000002', '00000003']) symlinkSync('/dev/full', join(dir, WAL_DIR, n));

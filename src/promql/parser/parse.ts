@@ -438,43 +438,34 @@ class TreeConverter {
     if (this.query[i - 1] === ',') this.fail({ start: i - 1, end: i }, 'trailing commas not allowed in function call args');
   }
 
+  /** The grammar's expression nodes, each with the method that builds our tree from it. */
+  private static readonly BUILDERS: Readonly<Record<string, (c: TreeConverter, node: SyntaxNode) => Expr>> = {
+    ParenExpr: (c, node) => ({ kind: 'ParenExpr', expr: c.expr(kids(node)[0]!), pos: c.span(node) }),
+    NumberDurationLiteral: (c, node) => c.numberLiteral(node),
+    StringLiteral: (c, node) => ({ kind: 'StringLiteral', value: c.unquote(node), pos: c.span(node) }),
+    VectorSelector: (c, node) => c.selectorOrRegion(node),
+    MatrixSelector: (c, node) => c.matrixSelector(node),
+    SubqueryExpr: (c, node) => c.subquery(node),
+    OffsetExpr: (c, node) => c.offset(node),
+    StepInvariantExpr: (c, node) => c.atModifier(node),
+    UnaryExpr: (c, node) => c.unary(node),
+    BinaryExpr: (c, node) => c.binary(node),
+    AggregateExpr: (c, node) => c.aggregate(node),
+    FunctionCall: (c, node) => c.call(node),
+    AnchoredExpr: (c, node) => c.extendedRange(node, 'anchored'),
+    SmoothedExpr: (c, node) => c.extendedRange(node, 'smoothed'),
+  };
+
   private expr(node: SyntaxNode): Expr {
-    switch (node.name) {
-      case 'ParenExpr': {
-        const [inner] = kids(node);
-        return { kind: 'ParenExpr', expr: this.expr(inner!), pos: this.span(node) };
-      }
-      case 'NumberDurationLiteral':
-        return this.numberLiteral(node);
-      case 'StringLiteral':
-        return { kind: 'StringLiteral', value: this.unquote(node), pos: this.span(node) };
-      case 'VectorSelector': {
-        const chain = this.chained?.nested.get(node.from);
-        return chain !== undefined && chain.end === node.to ? this.region(chain) : this.vectorSelector(node);
-      }
-      case 'MatrixSelector':
-        return this.matrixSelector(node);
-      case 'SubqueryExpr':
-        return this.subquery(node);
-      case 'OffsetExpr':
-        return this.offset(node);
-      case 'StepInvariantExpr':
-        return this.atModifier(node);
-      case 'UnaryExpr':
-        return this.unary(node);
-      case 'BinaryExpr':
-        return this.binary(node);
-      case 'AggregateExpr':
-        return this.aggregate(node);
-      case 'FunctionCall':
-        return this.call(node);
-      case 'AnchoredExpr':
-        return this.extendedRange(node, 'anchored');
-      case 'SmoothedExpr':
-        return this.extendedRange(node, 'smoothed');
-      default:
-        throw this.unexpectedAt(node.from);
-    }
+    const build = TreeConverter.BUILDERS[node.name];
+    if (build === undefined) throw this.unexpectedAt(node.from);
+    return build(this, node);
+  }
+
+  /** A selector, or the long chain parsed apart that a placeholder selector stands in for. */
+  private selectorOrRegion(node: SyntaxNode): Expr {
+    const chain = this.chained?.nested.get(node.from);
+    return chain !== undefined && chain.end === node.to ? this.region(chain) : this.vectorSelector(node);
   }
 
   private lexed<T>(node: SyntaxNode, r: Lexed<T>): T {

@@ -44,6 +44,13 @@ function parseError(query: string): ParseError {
   throw new Error(`expected ${JSON.stringify(query)} to fail`);
 }
 
+/** The query fails with this cause, pointing at this span of it. */
+function failsAt(query: string, cause: string, pos: { start: number; end: number }): void {
+  const err = parseError(query);
+  expect(err.reason).toBe(cause);
+  expect(err.pos).toEqual(pos);
+}
+
 describe('operator precedence and associativity', () => {
   it.each([
     ['-2 ^ 2', '(- (^ 2 2))'],
@@ -226,11 +233,7 @@ describe('durations', () => {
   });
 
   it('parseDuration reads units and (float) seconds', () => {
-    expect(parseDuration('1h30m')).toBe(5_400_000);
-    expect(parseDuration('500ms')).toBe(500);
-    expect(parseDuration('90')).toBe(90_000);
-    expect(parseDuration('1.5')).toBe(1500);
-    expect(parseDuration('0')).toBe(0);
+    expect(['1h30m', '500ms', '90', '1.5', '0'].map(parseDuration)).toEqual([5_400_000, 500, 90_000, 1500, 0]);
     expect(() => parseDuration('1h 30m')).toThrow(ParseError);
     expect(() => parseDuration('5x')).toThrow(/not a valid duration string/);
   });
@@ -355,11 +358,7 @@ describe('binary operators', () => {
     ['a + on(b) group_left(b) c', 'label "b" must not occur in ON and GROUP clause at once', { start: 2, end: 23 }],
     ['a[5m] + b', 'binary expression must contain only scalar and instant vector types', { start: 0, end: 5 }],
     ['a + "s"', 'binary expression must contain only scalar and instant vector types', { start: 4, end: 7 }],
-  ])('%s fails: %s', (query, cause, pos) => {
-    const err = parseError(query);
-    expect(err.reason).toBe(cause);
-    expect(err.pos).toEqual(pos);
-  });
+  ])('%s fails: %s', failsAt);
 });
 
 describe('aggregations', () => {
@@ -432,11 +431,7 @@ describe('function calls', () => {
     ['vector("a")', 'expected type scalar in call to function "vector", got string', { start: 7, end: 10 }],
     ['info(x, y)', 'expected label selectors only, got vector selector instead', { start: 8, end: 9 }],
     ['sum(x,)', 'trailing commas not allowed in function call args', { start: 5, end: 6 }],
-  ])('%s fails: %s', (query, cause, pos) => {
-    const err = parseError(query);
-    expect(err.reason).toBe(cause);
-    expect(err.pos).toEqual(pos);
-  });
+  ])('%s fails: %s', failsAt);
 
   it('lets info() select by labels that match the empty string', () => {
     expect(() => parseExpr('info(x, {k=~".*"})')).not.toThrow();
