@@ -27,6 +27,18 @@ export interface CompiledTrigger {
   readonly lookBack: LookBack;
 }
 
+export interface ScalerOptions {
+  /** Most distinct trigger metadata kept parsed; the least recently used is dropped past it. */
+  maxTriggers: number;
+  /** An empty result is UNAVAILABLE rather than valueIfNotFound, for triggers that do not say. */
+  errIfNotFound: boolean;
+  /** Lazy ingest keeps only the wanted names, from when they became wanted. */
+  lazySeries: boolean;
+  /** KEDA's calls are answered from an evaluation younger than this; 0: each call evaluates. */
+  answerMaxAgeMs: number;
+  now: () => number;
+}
+
 /**
  * Clients reconnect to a restarted process over some seconds (gRPC backoff, the next push
  * interval), and what they collected meanwhile may be lost. A series first seen this soon after
@@ -40,18 +52,6 @@ const RESUME_MS = 60_000;
  * samples arrive) run in slices as short as ingest's, where the engine's default is 10 ms.
  */
 const EVALUATION_SLICE_MS = 2;
-
-export interface ScalerOptions {
-  /** Most distinct trigger metadata kept parsed; the least recently used is dropped past it. */
-  maxTriggers: number;
-  /** An empty result is UNAVAILABLE rather than valueIfNotFound, for triggers that do not say. */
-  errIfNotFound: boolean;
-  /** Lazy ingest keeps only the wanted names, from when they became wanted. */
-  lazySeries: boolean;
-  /** KEDA's calls are answered from an evaluation younger than this; 0: each call evaluates. */
-  answerMaxAgeMs: number;
-  now: () => number;
-}
 
 export interface Reading {
   value: number;
