@@ -193,12 +193,20 @@ export function replicationRows(results: readonly ReplicationResult[]): string[]
   ]);
 }
 
+/** GetMetrics's latency beside some other work, as `--json` names it (`getmetrics_p50_ms_<beside>` …). */
+function getMetricsFigures(l: Latency, beside: string): Record<string, number> {
+  return { [`getmetrics_p50_ms_${beside}`]: round3(l.p50), [`getmetrics_p99_ms_${beside}`]: round3(l.p99), [`getmetrics_max_ms_${beside}`]: round3(l.max) };
+}
+
+/** The same as table rows. */
+function getMetricsRows(l: Latency, row: (name: string, value: number) => string): string[] {
+  return [row('getmetrics p50 ms', l.p50), row('getmetrics p99 ms', l.p99), row('getmetrics max ms', l.max)];
+}
+
 /** GetMetrics under ingest at half the measured maximum, as `--json` prints it. */
 export function loadFigures(r: LoadResult): Record<string, number> {
   return {
-    getmetrics_p50_ms_under_load: round3(r.getMetrics.p50),
-    getmetrics_p99_ms_under_load: round3(r.getMetrics.p99),
-    getmetrics_max_ms_under_load: round3(r.getMetrics.max),
+    ...getMetricsFigures(r.getMetrics, 'under_load'),
     getmetrics_calls_under_load: r.getMetrics.count,
     load_pps_target: Math.round(r.targetPps),
     load_pps_achieved: Math.round(r.achievedPps),
@@ -210,21 +218,13 @@ export function loadFigures(r: LoadResult): Record<string, number> {
 /** The same as table rows. */
 export function loadRows(r: LoadResult): string[] {
   const row = (name: string, value: number) => oursRow(`${name} under ${fmt(r.achievedPps)} pps`, value);
-  return [
-    row('getmetrics p50 ms', r.getMetrics.p50),
-    row('getmetrics p99 ms', r.getMetrics.p99),
-    row('getmetrics max ms', r.getMetrics.max),
-    row('loop delay p99 ms', r.loopDelayP99Ms),
-    row('loop delay max ms', r.loopDelayMaxMs),
-  ];
+  return [...getMetricsRows(r.getMetrics, row), row('loop delay p99 ms', r.loopDelayP99Ms), row('loop delay max ms', r.loopDelayMaxMs)];
 }
 
 /** GetMetrics beside queries for every series, as `--json` prints it. */
 export function besideQueriesFigures(r: BesideQueriesResult): Record<string, number> {
   return {
-    getmetrics_p50_ms_beside_queries: round3(r.getMetrics.p50),
-    getmetrics_p99_ms_beside_queries: round3(r.getMetrics.p99),
-    getmetrics_max_ms_beside_queries: round3(r.getMetrics.max),
+    ...getMetricsFigures(r.getMetrics, 'beside_queries'),
     loop_delay_max_ms_beside_queries: round3(r.loopDelayMaxMs),
     queries_beside: r.queries,
     answer_bytes_beside: r.answerBytes,
@@ -235,9 +235,7 @@ export function besideQueriesFigures(r: BesideQueriesResult): Record<string, num
 export function besideQueriesRows(r: BesideQueriesResult): string[] {
   const row = (name: string, value: number) => oursRow(`${name} beside large answers`, value);
   return [
-    row('getmetrics p50 ms', r.getMetrics.p50),
-    row('getmetrics p99 ms', r.getMetrics.p99),
-    row('getmetrics max ms', r.getMetrics.max),
+    ...getMetricsRows(r.getMetrics, row),
     row('longest loop delay ms', r.loopDelayMaxMs),
     row('answers written', r.queries),
     row('bytes an answer', r.answerBytes),
