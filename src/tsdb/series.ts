@@ -322,6 +322,9 @@ export class Series {
   /** append() with the sample's start time in ms (0: none). */
   appendWithStart(t: number, v: number, isStale: boolean, outOfOrderWindowMs: number, st: number): AppendStatus {
     const status = this.append(t, v, isStale, outOfOrderWindowMs);
+    // The usual case, the series' one start time again, read from its column: `starts` would
+    // box the number on every sample.
+    if (st !== 0 && this.cols.start[this.slot] === st) return status;
     if (status !== AppendStatus.OutOfOrder && (st !== 0 || this.starts !== undefined)) this.recordStart(t, st);
     return status;
   }
