@@ -176,14 +176,24 @@ export class FloatHistogram {
     return this;
   }
 
-  /** True when some bucket count, the zero count or the count went down from `prev`: a counter reset. */
+  /**
+   * True when this histogram begins a new run of a counter after `prev`: its hint says so, or
+   * (hint unknown or gauge) some bucket count, the zero count or the count went down, or the
+   * buckets changed in a way no growing counter can.
+   */
   detectReset(prev: FloatHistogram): boolean {
+    if (this.counterResetHint === 'reset') return true;
+    if (this.counterResetHint === 'not_reset') return false;
     if (this.count < prev.count) return true;
     if (this.usesCustomBuckets() !== prev.usesCustomBuckets()) return true;
-    if (this.usesCustomBuckets() && !sameValues(this.customValues, prev.customValues)) return true;
     if (this.schema > prev.schema) return true;
     if (this.zeroThreshold < prev.zeroThreshold) return true;
     if (this.zeroCount < prev.zeroCount && this.zeroThreshold === prev.zeroThreshold) return true;
+    if (this.usesCustomBuckets()) {
+      // Different bounds are compared on the bounds both have.
+      const shared = sameValues(this.customValues, prev.customValues) ? this.customValues : intersect(this.customValues, prev.customValues);
+      return bucketsFell(toCustom(this.positive(), this.customValues, shared), toCustom(prev.positive(), prev.customValues, shared));
+    }
     const older = prev.reduceResolution(this.schema);
     return bucketsFell(this.positive(), older.positive()) || bucketsFell(this.negative(), older.negative());
   }

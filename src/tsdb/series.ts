@@ -2,6 +2,8 @@ import type { ChunkPool } from './chunk-pool.js';
 import { FREED_SLOT, type SeriesColumns } from './series-columns.js';
 import { labelsEqual, labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import type { Posting, Postings } from './postings.js';
+import type { FloatHistogram } from './float-histogram.js';
+import { HistogramSamples } from './histogram-samples.js';
 import { StartTimes } from './start-times.js';
 import {
   appendSample,
@@ -244,6 +246,25 @@ export class Series {
     return this.len;
   }
 
+  /** The series' native histogram samples, if it has any. */
+  get histograms(): HistogramSamples | undefined {
+    const h = this.cols.histograms;
+    return h.size === 0 ? undefined : h.get(this.slot);
+  }
+
+  /** Stores a native histogram sample; one at the time of a float sample (or the reverse) leaves both, as the query reads the newer lane. */
+  appendHistogram(t: number, h: FloatHistogram, outOfOrderWindowMs: number): AppendStatus {
+    const lane = this.histograms;
+    const newest = Math.max(this.len > 0 ? this.maxTime : -Infinity, lane !== undefined && lane.length > 0 ? lane.ts[lane.length - 1]! : -Infinity);
+    if (newest - t > outOfOrderWindowMs) return AppendStatus.OutOfOrder;
+    let samples = lane;
+    if (samples === undefined) {
+      samples = new HistogramSamples();
+      this.cols.histograms.set(this.slot, samples);
+    }
+    return samples.put(t, h) ? AppendStatus.Duplicate : AppendStatus.Ok;
+  }
+
   timestampAt(i: number): number {
     if (i === this.len - 1) return chunkMaxT(this.pool, this.open);
     this.decoded();
@@ -374,6 +395,13 @@ export class Series {
 
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
+    const histograms = this.histograms;
+    if (histograms === undefined) return this.trimFloatsBefore(minT);
+    if (histograms.trimBefore(minT) === 0) this.cols.histograms.delete(this.slot);
+    return this.trimFloatsBefore(minT) + histograms.length;
+  }
+
+  private trimFloatsBefore(minT: number): number {
     if (this.len === 0) return 0;
     if (this.maxTime < minT) {
       this.release();

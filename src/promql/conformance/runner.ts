@@ -8,7 +8,10 @@ import { Engine } from '../eval/engine.js';
 import { almostEqual } from '../functions/histogram.js';
 import { parseExpr } from '../parser/parse.js';
 import { walk } from '../parser/walk.js';
-import type { QueryResult, QueryValue } from '../value.js';
+import type { QueryResult, QueryValue, RangeSeries, Sample } from '../value.js';
+import type { FloatHistogram } from '../../tsdb/float-histogram.js';
+import { histogramGap } from '../eval/histogram-support.js';
+import type { SeqValue } from './series-desc.js';
 import { withAtModifier } from './at-modifier.js';
 import { parseScript, ScriptError, type Command, type EvalCommand, type Expectation, type LoadCommand } from './script.js';
 
@@ -96,10 +99,25 @@ function describe(v: QueryValue): string {
     case 'string':
       return `string ${JSON.stringify(v.v)}`;
     case 'vector':
-      return `vector [${v.samples.map((s) => `${formatLabels(s.labels)} ${s.v}`).join(', ')}]`;
+      return `vector [${v.samples.map((s) => `${formatLabels(s.labels)} ${s.h?.toString() ?? s.v}`).join(', ')}]`;
     case 'matrix':
-      return `matrix [${v.series.map((s) => `${formatLabels(s.labels)} ${s.values.map((x, i) => `${x}@${s.timestamps[i]}`).join(' ')}`).join(', ')}]`;
+      return `matrix [${v.series.map((s) => `${formatLabels(s.labels)} ${pointsText(s)}`).join(', ')}]`;
   }
+}
+
+function pointsText(s: RangeSeries): string {
+  const floats = s.values.map((x, i) => `${x}@${s.timestamps[i]}`);
+  const histograms = (s.histograms ?? []).map((h, i) => `${h.toString()}@${s.histogramTimestamps![i]}`);
+  return [...floats, ...histograms].join(' ');
+}
+
+const close = (a: number, b: number): boolean => almostEqual(a, b, EPSILON);
+
+/** An expected histogram matches when its fields do; its counter reset hint only when the test wrote one. */
+function histogramMatches(expected: SeqValue, actual: FloatHistogram): boolean {
+  if (expected.kind !== 'histogram') return false;
+  if (expected.hintGiven && expected.h.counterResetHint !== actual.counterResetHint) return false;
+  return expected.h.equals(actual, close);
 }
 
 /** Compares a result with the expected output, as Prometheus's promqltest does. */
@@ -116,17 +134,26 @@ function compareResult(cmd: EvalCommand, v: QueryValue, stepStart: number, step:
         if (exp === undefined) fail(`unexpected metric ${formatLabels(s.labels)} in result: ${describe(v)}`);
         seen.add(key);
         const points: [number, number][] = [];
+        const histograms: [number, SeqValue][] = [];
         exp.values.forEach((ev, i) => {
           const t = stepStart + i * step;
           if (t > cmd.endMs && !cmd.instant)
             fail(`expected ${exp.values.length} points for ${formatLabels(s.labels)}, but the query range cannot return this many`);
           if (ev.kind === 'value') points.push([t, ev.v]);
           else if (ev.kind === 'stale') points.push([t, NaN]);
+          else if (ev.kind === 'histogram') histograms.push([t, ev]);
         });
-        if (points.length !== s.values.length) fail(`expected ${points.length} points for ${formatLabels(s.labels)}, got ${describe(v)}`);
+        if (points.length !== s.values.length) fail(`expected ${points.length} float points for ${formatLabels(s.labels)}, got ${describe(v)}`);
         points.forEach(([t, x], i) => {
           if (s.timestamps[i] !== t) fail(`expected a point at ${t} for ${formatLabels(s.labels)}, got ${describe(v)}`);
           if (!almostEqual(s.values[i]!, x, EPSILON)) fail(`expected ${x} at ${t} for ${formatLabels(s.labels)}, got ${describe(v)}`);
+        });
+        const actualHistograms = s.histograms ?? [];
+        if (histograms.length !== actualHistograms.length)
+          fail(`expected ${histograms.length} histogram points for ${formatLabels(s.labels)}, got ${describe(v)}`);
+        histograms.forEach(([t, eh], i) => {
+          if (s.histogramTimestamps![i] !== t) fail(`expected a histogram at ${t} for ${formatLabels(s.labels)}, got ${describe(v)}`);
+          if (!histogramMatches(eh, actualHistograms[i]!)) fail(`expected histogram at ${t} for ${formatLabels(s.labels)}, got ${describe(v)}`);
         });
       }
       for (const [key, e] of expected) if (!seen.has(key)) fail(`expected metric ${formatLabels(e.labels)} not found in ${describe(v)}`);
@@ -141,8 +168,14 @@ function compareResult(cmd: EvalCommand, v: QueryValue, stepStart: number, step:
         if (exp === undefined) fail(`unexpected metric ${formatLabels(s.labels)} in result: ${describe(v)}`);
         if (isOrdered(cmd) && exp.pos !== i + 1) fail(`expected ${formatLabels(s.labels)} at position ${exp.pos} but was at ${i + 1}`);
         const first = exp.values[0];
-        const x = first?.kind === 'value' ? first.v : NaN;
-        if (!almostEqual(x, s.v, EPSILON)) fail(`expected ${x} for ${formatLabels(s.labels)} but got ${s.v}`);
+        if (s.h !== undefined || first?.kind === 'histogram') {
+          if (first === undefined || s.h === undefined || !histogramMatches(first, s.h)) {
+            fail(`expected ${first?.kind === 'histogram' ? first.h.toString() : 'a float'} for ${formatLabels(s.labels)} but got ${s.h?.toString() ?? s.v}`);
+          }
+        } else {
+          const x = first?.kind === 'value' ? first.v : NaN;
+          if (!almostEqual(x, s.v, EPSILON)) fail(`expected ${x} for ${formatLabels(s.labels)} but got ${s.v}`);
+        }
         seen.add(key);
       });
       for (const [key, e] of expected) if (!seen.has(key)) fail(`expected metric ${formatLabels(e.labels)} not found in ${describe(v)}`);
@@ -194,10 +227,12 @@ function runInstant(engine: Engine, cmd: EvalCommand, expr: Expr, t: number, tex
     fail(`${label} in range mode: error evaluating query: ${(e as Error).message}`);
   }
   if (isOrdered(cmd) || range.value.type !== 'matrix') return;
-  const samples = [];
+  const samples: Sample[] = [];
   for (const s of range.value.series) {
     const i = s.timestamps.indexOf(t);
     if (i !== -1) samples.push({ labels: s.labels, t, v: s.values[i]! });
+    const j = s.histogramTimestamps?.indexOf(t) ?? -1;
+    if (j !== -1) samples.push({ labels: s.labels, t, v: NaN, h: s.histograms![j]! });
   }
   try {
     if (res.value.type === 'scalar') compareResult(cmd, { type: 'scalar', t, v: samples[0]?.v ?? NaN }, t, 0);
@@ -220,7 +255,7 @@ const NHCB_SUFFIXES = ['_bucket', '_count', '_sum'];
 
 class ScriptRunner {
   private db = new Tsdb();
-  /** Series holding native histograms, which this float engine does not load. */
+  /** The native histograms with custom buckets `load_with_nhcb` would make of classic ones, which this runner does not build. */
   private native = new Tsdb();
   private engine = new Engine(this.db);
 
@@ -234,7 +269,6 @@ class ScriptRunner {
 
   load(cmd: LoadCommand): void {
     for (const s of cmd.series) {
-      if (s.native) this.native.appendLabels(s.labels, 0, 0);
       s.values.forEach((v, i) => {
         const t = i * cmd.intervalMs;
         const offset = s.startOffsets?.[i];
@@ -242,6 +276,7 @@ class ScriptRunner {
         const st = offset === undefined ? 0 : t + offset;
         if (v.kind === 'value') this.db.appendLabels(s.labels, t, v.v, false, st);
         else if (v.kind === 'stale') this.db.appendLabels(s.labels, t, NaN, true, st);
+        else if (v.kind === 'histogram') this.db.appendHistogramLabels(s.labels, t, v.h);
       });
       if (cmd.withNhcb) {
         const name = labelsGet(s.labels, METRIC_NAME);
@@ -256,7 +291,6 @@ class ScriptRunner {
 
   eval(cmd: EvalCommand): EvalOutcome {
     const outcome = (status: EvalStatus, reason = ''): EvalOutcome => ({ file: this.file, line: cmd.line, query: cmd.query, status, reason });
-    if (cmd.expectsNative) return outcome('skipped', 'expects a native histogram');
     let expr: Expr;
     try {
       expr = parseExpr(cmd.query);
@@ -269,7 +303,13 @@ class ScriptRunner {
         return outcome('failed', (f as Error).message);
       }
     }
-    if (selectorsOf(expr).some((vs) => this.native.select(vs.matchers).length > 0)) return outcome('skipped', 'reads a native histogram');
+    const selectors = selectorsOf(expr);
+    if (selectors.some((vs) => this.native.select(vs.matchers).length > 0))
+      return outcome('skipped', 'reads native histograms with custom buckets made by load_with_nhcb');
+    if (cmd.expectsNative || selectors.some((vs) => this.db.select(vs.matchers).some((s) => s.histograms !== undefined))) {
+      const gap = histogramGap(expr);
+      if (gap !== undefined) return outcome('skipped', `the engine does not yet evaluate ${gap}`);
+    }
     try {
       if (cmd.instant) this.runInstantEval(cmd, expr);
       else this.runRangeEval(cmd, expr);
