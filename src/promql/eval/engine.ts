@@ -746,7 +746,7 @@ class Evaluator {
       ctx.out.length = 0;
       def.fn(args, ctx);
       this.addSamples(ctx.out.length);
-      for (const s of ctx.out) output.add(s.labels, s.dropName, t, s.v);
+      for (const s of ctx.out) output.addSample(s, t);
       if (this.pacer.spend(ctx.out.length + 1)) yield;
     }
     return output.series();
@@ -763,7 +763,8 @@ class Evaluator {
     if (t === 'scalar') return yield* this.scalarValues(a, grid);
     if (e.func === 'timestamp' && i === 0) return new StepReader(yield* this.timestampInput(a, grid));
     if (e.func === 'start_timestamp' && i === 0) return new StepReader(yield* this.startTimestampInput(a, grid));
-    return new StepReader(yield* this.eval(a, grid));
+    const impl = functionNamed(e.func)?.impl;
+    return new StepReader(yield* this.eval(a, grid), impl?.kind === 'step' && impl.histograms === true);
   }
 
   /** timestamp() reads sample times from a selector, and the step time from anything else. */

@@ -9,14 +9,14 @@ import { walk } from '../parser/walk.js';
  */
 
 /**
- * Functions evaluated step by step that handle histogram samples; range functions all do (see
- * functions/histogram-windows.ts), and so do relabelling and absent(), which read labels and steps only.
+ * Functions whose histogram behaviour is not written yet. Range functions all have theirs (see
+ * functions/histogram-windows.ts); the step functions that read histograms say so in the table;
+ * the other step functions drop histogram samples, as Prometheus's float functions do.
  */
-const STEP_FUNCTIONS = new Set<string>(['timestamp']);
+const FUNCTION_GAPS = new Set<string>(['sort_by_label', 'sort_by_label_desc']);
 
 function handlesHistograms(name: string): boolean {
-  const kind = functionNamed(name)?.impl.kind;
-  return kind === 'range' || kind === 'relabel' || name === 'absent' || STEP_FUNCTIONS.has(name);
+  return functionNamed(name) !== undefined && !FUNCTION_GAPS.has(name);
 }
 
 /** Aggregations that handle histogram samples. */
