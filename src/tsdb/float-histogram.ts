@@ -1,3 +1,5 @@
+import { formatFloatG } from '../common/go-format.js';
+
 /**
  * A native histogram with float counts, as Prometheus keeps one for queries: a schema (the
  * resolution of exponential buckets, or -53 for custom bucket boundaries), a zero bucket, the
@@ -243,6 +245,20 @@ export class FloatHistogram {
       a.positiveBuckets.every((x, i) => close(x, b.positiveBuckets[i]!)) &&
       a.negativeBuckets.every((x, i) => close(x, b.negativeBuckets[i]!))
     );
+  }
+
+  /**
+   * Prometheus's text of a histogram (what count_values labels one with): count, sum, then each
+   * bucket's bounds and count, `[a,b)` below zero, `[-z,z]` for the zero bucket, `(a,b]` above.
+   */
+  text(): string {
+    const parts = [`count:${formatFloatG(this.count, 21)}`, `sum:${formatFloatG(this.sum, 21)}`];
+    for (const b of this.buckets()) {
+      if (b.kind === 'zero' && b.count === 0) continue;
+      const [open, close] = b.kind === 'negative' ? ['[', ')'] : b.kind === 'zero' ? ['[', ']'] : ['(', ']'];
+      parts.push(`${open}${formatFloatG(b.lower, 21)},${formatFloatG(b.upper, 21)}${close}:${formatFloatG(b.count, 21)}`);
+    }
+    return `{${parts.join(', ')}}`;
   }
 
   /** As promqltest writes one: `{{schema:0 count:2 sum:3 buckets:[1 1]}}`. */

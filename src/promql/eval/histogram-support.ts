@@ -19,9 +19,6 @@ function handlesHistograms(name: string): boolean {
   return functionNamed(name) !== undefined && !FUNCTION_GAPS.has(name);
 }
 
-/** Aggregations that handle histogram samples. */
-const AGGREGATIONS = new Set<string>([]);
-
 /** Binary operators that handle histogram operands. */
 const OPERATORS = new Set<string>([]);
 
@@ -31,7 +28,6 @@ export function histogramGap(expr: Expr): string | undefined {
   walk(expr, undefined, (e) => {
     if (gap !== undefined) return;
     if (e.kind === 'Call' && !handlesHistograms(e.func)) gap = `function ${e.func}() over native histograms`;
-    else if (e.kind === 'AggregateExpr' && !AGGREGATIONS.has(e.op)) gap = `aggregation ${e.op} over native histograms`;
     else if (e.kind === 'BinaryExpr' && !OPERATORS.has(e.op)) gap = `operator ${e.op} on native histograms`;
   });
   return gap;
