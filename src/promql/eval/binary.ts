@@ -2,6 +2,7 @@ import { LabelsBuilder, labelsGet, labelsKeep, labelsKey, labelsWithout, METRIC_
 import type { BinaryOp, VectorMatching } from '../ast.js';
 import { EvalError } from '../errors.js';
 import { METADATA_LABELS, type StepSample, type StepSeries } from '../value.js';
+import { MixedSchemasError, type FloatHistogram } from '../../tsdb/float-histogram.js';
 import { arithmetic, compare } from '../functions/operators.js';
 
 function isComparison(op: BinaryOp): boolean {
@@ -17,12 +18,80 @@ function changesMeaning(op: BinaryOp): boolean {
   return !isComparison(op) && !isSetOp(op);
 }
 
+/** Reports an operation on sample types it does not apply to (a histogram and a float compared, two histograms multiplied...). */
+export type IncompatibleTypes = (op: BinaryOp, left: 'float' | 'histogram', right: 'float' | 'histogram') => void;
+
+const exactly = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
+
+/**
+ * `l op r` where at least one side is a native histogram: the histogram or (for a bool
+ * comparison) float it makes, whether a filtering comparison keeps the left side, or undefined
+ * when the operator does not apply to these types.
+ */
+function histogramOperation(
+  op: BinaryOp,
+  lh: FloatHistogram | undefined,
+  lv: number,
+  rh: FloatHistogram | undefined,
+  rv: number,
+  returnBool: boolean,
+): { h: FloatHistogram | undefined; v: number; keep: boolean } | undefined {
+  if (isComparison(op)) {
+    if (lh === undefined || rh === undefined || (op !== '==' && op !== '!=')) return undefined;
+    const keep = lh.equals(rh, exactly) === (op === '==');
+    return returnBool ? { h: undefined, v: keep ? 1 : 0, keep: true } : { h: lh, v: NaN, keep };
+  }
+  if (lh !== undefined && rh !== undefined) {
+    if (op === '+') return { h: lh.add(rh).compact(), v: NaN, keep: true };
+    if (op === '-') return { h: lh.sub(rh).compact(), v: NaN, keep: true };
+    return undefined;
+  }
+  if (op === '*') return { h: (lh ?? rh)!.copy().mul(lh === undefined ? lv : rv), v: NaN, keep: true };
+  if (op === '/' && lh !== undefined) return { h: lh.copy().mul(1 / rv), v: NaN, keep: true };
+  return undefined;
+}
+
+/** A histogram operation's result, or undefined (reported) when the types do not combine. Exponential and custom buckets mixed count as not combining. */
+function combineHistograms(
+  op: BinaryOp,
+  lh: FloatHistogram | undefined,
+  lv: number,
+  rh: FloatHistogram | undefined,
+  rv: number,
+  returnBool: boolean,
+  incompatible: IncompatibleTypes,
+): ReturnType<typeof histogramOperation> {
+  try {
+    const r = histogramOperation(op, lh, lv, rh, rv, returnBool);
+    if (r === undefined) incompatible(op, lh === undefined ? 'float' : 'histogram', rh === undefined ? 'float' : 'histogram');
+    return r;
+  } catch (e) {
+    if (e instanceof MixedSchemasError) return undefined;
+    throw e;
+  }
+}
+
 /**
  * An operation between a vector and a scalar at one step. `scalarLeft` means `scalar op vector`;
  * comparisons then still keep the vector's value.
  */
-export function vectorScalar(op: BinaryOp, v: StepSample[], s: number, scalarLeft: boolean, returnBool: boolean, out: StepSample[]): void {
+export function vectorScalar(
+  op: BinaryOp,
+  v: StepSample[],
+  s: number,
+  scalarLeft: boolean,
+  returnBool: boolean,
+  out: StepSample[],
+  incompatible: IncompatibleTypes,
+): void {
   for (const sample of v) {
+    if (sample.h !== undefined) {
+      const r = scalarLeft
+        ? combineHistograms(op, undefined, s, sample.h, NaN, returnBool, incompatible)
+        : combineHistograms(op, sample.h, NaN, undefined, s, returnBool, incompatible);
+      if (r?.keep === true) out.push({ labels: sample.labels, v: r.v, dropName: true, src: -1, h: r.h });
+      continue;
+    }
     const l = scalarLeft ? s : sample.v;
     const r = scalarLeft ? sample.v : s;
     if (isComparison(op)) {
@@ -51,6 +120,7 @@ export class VectorMatcher {
     readonly returnBool: boolean,
     lhs: StepSeries[],
     rhs: StepSeries[],
+    private readonly incompatible: IncompatibleTypes,
   ) {
     const ordinals = new Map<string, number>();
     const sig = (l: Labels): number => {
@@ -147,13 +217,21 @@ export class VectorMatcher {
       const r = swap ? ms.v : os.v;
       let value: number;
       let keep = true;
-      if (isComparison(this.op)) {
+      let h: FloatHistogram | undefined;
+      const histograms = ms.h !== undefined || os.h !== undefined;
+      if (histograms) {
+        const ls = swap ? os : ms;
+        const rs = swap ? ms : os;
+        const res = combineHistograms(this.op, ls.h, ls.v, rs.h, rs.v, this.returnBool, this.incompatible);
+        if (res === undefined) return;
+        ({ h, v: value, keep } = res);
+      } else if (isComparison(this.op)) {
         keep = compare(this.op, l, r);
         value = l;
       } else {
         value = arithmetic(this.op, l, r);
       }
-      if (this.returnBool) {
+      if (this.returnBool && !histograms) {
         value = keep ? 1 : 0;
         keep = true;
       }
@@ -173,7 +251,7 @@ export class VectorMatcher {
         if (set.has(key)) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
         set.add(key);
       }
-      if (keep) out.push({ labels, v: value, dropName: this.returnBool, src: -1 });
+      if (keep) out.push({ labels, v: value, dropName: this.returnBool || (h !== undefined && changesMeaning(this.op)), src: -1, h });
     };
     for (const ms of many) {
       const sig = manySig[ms.src]!;

@@ -5,7 +5,7 @@ import { aggregate } from './aggregations.js';
 import { Annotations } from '../annotations.js';
 import type { AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../ast.js';
 import { leftSpine } from '../parser/walk.js';
-import { vectorScalar, VectorMatcher } from './binary.js';
+import { vectorScalar, VectorMatcher, type IncompatibleTypes } from './binary.js';
 import { arithmetic } from '../functions/operators.js';
 import { EvalError, PromQLError, TooManySamplesError } from '../errors.js';
 import { Lane } from './lane.js';
@@ -658,9 +658,9 @@ class Evaluator {
       const lhs = yield* left();
       const rhs = yield* this.eval(e.rhs, grid);
       const matching = e.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
-      const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs);
-      const lr = new StepReader(lhs);
-      const rr = new StepReader(rhs);
+      const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs, this.incompatible(e));
+      const lr = new StepReader(lhs, true);
+      const rr = new StepReader(rhs, true);
       const lv: StepSample[] = [];
       const rv: StepSample[] = [];
       for (let i = 0; i < n; i++) {
@@ -668,7 +668,7 @@ class Evaluator {
         stepOut.length = 0;
         matcher.apply(lr.vectorAt(t, lv), rr.vectorAt(t, rv), stepOut);
         this.addSamples(stepOut.length);
-        for (const s of stepOut) output.add(s.labels, s.dropName, t, s.v);
+        for (const s of stepOut) output.addSample(s, t);
         if (this.pacer.spend(lv.length + rv.length + 1)) yield;
       }
       return output.series();
@@ -676,17 +676,24 @@ class Evaluator {
     const scalarLeft = lt === 'scalar';
     const vec = yield* scalarLeft ? this.eval(e.rhs, grid) : left();
     const scalar = yield* scalarLeft ? this.scalarValuesOf(yield* left(), grid) : this.scalarValues(e.rhs, grid);
-    const reader = new StepReader(vec);
+    const reader = new StepReader(vec, true);
     const v: StepSample[] = [];
+    const incompatible = this.incompatible(e);
     for (let i = 0; i < n; i++) {
       const t = grid.start + i * grid.interval;
       stepOut.length = 0;
-      vectorScalar(e.op, reader.vectorAt(t, v), scalar[i]!, scalarLeft, e.returnBool, stepOut);
+      vectorScalar(e.op, reader.vectorAt(t, v), scalar[i]!, scalarLeft, e.returnBool, stepOut, incompatible);
       this.addSamples(stepOut.length);
-      for (const s of stepOut) output.add(s.labels, s.dropName, t, s.v);
+      for (const s of stepOut) output.addSample(s, t);
       if (this.pacer.spend(v.length + 1)) yield;
     }
     return output.series();
+  }
+
+  /** What an operator reports when its operands' sample types do not combine. */
+  private incompatible(e: BinaryExpr): IncompatibleTypes {
+    return (op, left, right) =>
+      this.annos.info(`incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${left} ${op} ${right}`, e.pos);
   }
 
   /** Trimming applies to native histograms only: every float sample is dropped, with an info. */

@@ -19,8 +19,8 @@ function handlesHistograms(name: string): boolean {
   return functionNamed(name) !== undefined && !FUNCTION_GAPS.has(name);
 }
 
-/** Binary operators that handle histogram operands. */
-const OPERATORS = new Set<string>([]);
+/** Binary operators whose histogram behaviour is not written yet (trimming histogram buckets). */
+const OPERATOR_GAPS = new Set<string>(['</', '>/']);
 
 /** Why the engine cannot evaluate `expr` over native histograms as Prometheus does, or undefined when it can. */
 export function histogramGap(expr: Expr): string | undefined {
@@ -28,7 +28,7 @@ export function histogramGap(expr: Expr): string | undefined {
   walk(expr, undefined, (e) => {
     if (gap !== undefined) return;
     if (e.kind === 'Call' && !handlesHistograms(e.func)) gap = `function ${e.func}() over native histograms`;
-    else if (e.kind === 'BinaryExpr' && !OPERATORS.has(e.op)) gap = `operator ${e.op} on native histograms`;
+    else if (e.kind === 'BinaryExpr' && OPERATOR_GAPS.has(e.op)) gap = `operator ${e.op} on native histograms`;
   });
   return gap;
 }
