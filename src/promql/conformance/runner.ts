@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RE2JS } from 're2js';
 import { Tsdb } from '../../tsdb/db.js';
-import { labelsFromPairs, labelsGet, labelsKey, labelsToRecord, labelsWithout, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
+import { labelsGet, labelsKey, labelsToRecord, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import type { Expr, VectorSelector } from '../ast.js';
 import { Engine } from '../eval/engine.js';
 import { almostEqual } from '../functions/histogram.js';
@@ -13,6 +13,7 @@ import type { FloatHistogram } from '../../tsdb/float-histogram.js';
 import { histogramGap } from '../eval/histogram-support.js';
 import type { SeqValue } from './series-desc.js';
 import { withAtModifier } from './at-modifier.js';
+import { nhcbSeries } from './nhcb.js';
 import { parseScript, ScriptError, type Command, type EvalCommand, type Expectation, type LoadCommand } from './script.js';
 
 export type EvalStatus = 'passed' | 'failed' | 'skipped';
@@ -251,19 +252,14 @@ function selectorsOf(expr: Expr): VectorSelector[] {
   return out;
 }
 
-const NHCB_SUFFIXES = ['_bucket', '_count', '_sum'];
-
 class ScriptRunner {
   private db = new Tsdb();
-  /** The native histograms with custom buckets `load_with_nhcb` would make of classic ones, which this runner does not build. */
-  private native = new Tsdb();
   private engine = new Engine(this.db);
 
   constructor(private readonly file: string) {}
 
   clear(): void {
     this.db = new Tsdb();
-    this.native = new Tsdb();
     this.engine = new Engine(this.db);
   }
 
@@ -278,14 +274,12 @@ class ScriptRunner {
         else if (v.kind === 'stale') this.db.appendLabels(s.labels, t, NaN, true, st);
         else if (v.kind === 'histogram') this.db.appendHistogramLabels(s.labels, t, v.h);
       });
-      if (cmd.withNhcb) {
-        const name = labelsGet(s.labels, METRIC_NAME);
-        const suffix = NHCB_SUFFIXES.find((x) => name.endsWith(x));
-        if (suffix !== undefined) {
-          const rest = labelsWithout(s.labels, ['le', METRIC_NAME]);
-          this.native.appendLabels(labelsFromPairs([...pairsOf(rest), [METRIC_NAME, name.slice(0, -suffix.length)]]), 0, 0);
-        }
-      }
+    }
+    if (!cmd.withNhcb) return;
+    for (const { labels, histograms } of nhcbSeries(cmd.series)) {
+      histograms.forEach((h, i) => {
+        if (h !== undefined) this.db.appendHistogramLabels(labels, i * cmd.intervalMs, h);
+      });
     }
   }
 
@@ -304,8 +298,6 @@ class ScriptRunner {
       }
     }
     const selectors = selectorsOf(expr);
-    if (selectors.some((vs) => this.native.select(vs.matchers).length > 0))
-      return outcome('skipped', 'reads native histograms with custom buckets made by load_with_nhcb');
     if (cmd.expectsNative || selectors.some((vs) => this.db.select(vs.matchers).some((s) => s.histograms !== undefined))) {
       const gap = histogramGap(expr);
       if (gap !== undefined) return outcome('skipped', `the engine does not yet evaluate ${gap}`);
@@ -333,12 +325,6 @@ class ScriptRunner {
     const times = t === 0 ? [-1000, 0, 1000] : [-10 * t, 0, t / 5, t, 10 * t];
     for (const at of times) runInstant(this.engine, cmd, shifted, at, cmd.query, `with @ ${t / 1000} evaluated at ${at}ms`);
   }
-}
-
-function pairsOf(l: Labels): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < l.length; i += 2) out.push([l[i]!, l[i + 1]!]);
-  return out;
 }
 
 /** Runs one script; every eval becomes one outcome. A script that cannot be read is one failure. */

@@ -105,7 +105,7 @@ export function nativeStdvar(h: FloatHistogram): number {
   for (const b of h.buckets()) {
     if (b.count === 0) continue;
     let v: number;
-    if (b.kind === 'zero' || (b.lower <= 0 && b.upper >= 0)) v = 0;
+    if (b.kind === 'zero') v = 0;
     else if (b.kind === 'custom') v = b.lower === -Infinity ? b.upper : b.upper === Infinity ? b.lower : (b.lower + b.upper) / 2;
     else v = Math.sign(b.upper) * Math.sqrt(b.lower * b.upper);
     const d = v - mean;
