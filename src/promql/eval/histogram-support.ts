@@ -13,7 +13,7 @@ import { walk } from '../parser/walk.js';
  * functions/histogram-windows.ts); the step functions that read histograms say so in the table;
  * the other step functions drop histogram samples, as Prometheus's float functions do.
  */
-const FUNCTION_GAPS = new Set<string>(['sort_by_label', 'sort_by_label_desc']);
+const FUNCTION_GAPS = new Set<string>(['info']);
 
 function handlesHistograms(name: string): boolean {
   return functionNamed(name) !== undefined && !FUNCTION_GAPS.has(name);
@@ -29,6 +29,8 @@ export function histogramGap(expr: Expr): string | undefined {
     if (gap !== undefined) return;
     if (e.kind === 'Call' && !handlesHistograms(e.func)) gap = `function ${e.func}() over native histograms`;
     else if (e.kind === 'BinaryExpr' && OPERATOR_GAPS.has(e.op)) gap = `operator ${e.op} on native histograms`;
+    else if (e.kind === 'VectorSelector' && (e.anchored === true || e.smoothed === true))
+      gap = `${e.anchored === true ? 'anchored' : 'smoothed'} selectors over native histograms`;
   });
   return gap;
 }

@@ -125,9 +125,11 @@ function byValue(desc: boolean): (a: StepSample, b: StepSample) => number {
   };
 }
 
-function sortFunction(compare: (a: StepSample, b: StepSample, args: StepArg[]) => number): Implementation {
+/** `histograms`: the order is by labels, so histogram samples are sorted with the floats rather than dropped. */
+function sortFunction(compare: (a: StepSample, b: StepSample, args: StepArg[]) => number, histograms = false): Implementation {
   return {
     kind: 'step',
+    histograms,
     fn: (args, ctx) => {
       if (ctx.isRange) {
         ctx.annos.warn('sort is ineffective for range queries since results are always ordered by labels', ctx.call.pos);
@@ -510,8 +512,8 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   sin: fn([V], 0, V, elementwise(Math.sin)),
   sinh: fn([V], 0, V, elementwise(Math.sinh)),
   sort: fn([V], 0, V, sortFunction(byValue(false)), { keepsOrder: true }),
-  sort_by_label: fn([V, STR], -1, V, sortFunction(byLabels(false)), { experimental: true, keepsOrder: true }),
-  sort_by_label_desc: fn([V, STR], -1, V, sortFunction(byLabels(true)), { experimental: true, keepsOrder: true }),
+  sort_by_label: fn([V, STR], -1, V, sortFunction(byLabels(false), true), { experimental: true, keepsOrder: true }),
+  sort_by_label_desc: fn([V, STR], -1, V, sortFunction(byLabels(true), true), { experimental: true, keepsOrder: true }),
   sort_desc: fn([V], 0, V, sortFunction(byValue(true)), { keepsOrder: true }),
   sqrt: fn([V], 0, V, elementwise(Math.sqrt)),
   start: fn([], 0, S, queryConstant(queryStart), { experimental: true, timeDependent: true }),
