@@ -132,7 +132,7 @@ export class FloatHistogram {
       zeroThreshold: Math.max(a.zeroThreshold, b.zeroThreshold),
       count: a.count + sign * b.count,
       sum: a.sum + sign * b.sum,
-      counterResetHint: 'unknown',
+      counterResetHint: sign === -1 ? 'gauge' : sumHint(a.counterResetHint, b.counterResetHint),
     });
     if (a.usesCustomBuckets()) {
       const shared = sameValues(a.customValues, b.customValues) ? a.customValues : intersect(a.customValues, b.customValues);
@@ -155,10 +155,12 @@ export class FloatHistogram {
     return out;
   }
 
+  /** The sum; a gauge if either is one, a counter known not to reset only if both are. */
   add(other: FloatHistogram, notes?: HistogramOpNotes): FloatHistogram {
     return this.combine(other, 1, notes);
   }
 
+  /** The difference, a gauge whatever its operands were. */
   sub(other: FloatHistogram, notes?: HistogramOpNotes): FloatHistogram {
     return this.combine(other, -1, notes);
   }
@@ -282,6 +284,11 @@ export class FloatHistogram {
     if (this.counterResetHint !== 'unknown') parts.push(`counter_reset_hint:${this.counterResetHint}`);
     return `{{${parts.join(' ')}}}`;
   }
+}
+
+function sumHint(a: CounterResetHint, b: CounterResetHint): CounterResetHint {
+  if (a === 'gauge' || b === 'gauge') return 'gauge';
+  return a === 'not_reset' && b === 'not_reset' ? 'not_reset' : 'unknown';
 }
 
 export interface HistogramBucket {

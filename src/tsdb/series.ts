@@ -262,7 +262,7 @@ export class Series {
       samples = new HistogramSamples();
       this.cols.histograms.set(this.slot, samples);
     }
-    return samples.put(t, h) ? AppendStatus.Duplicate : AppendStatus.Ok;
+    return samples.put(t, withHint(h, samples, this.len > 0 ? this.maxTime : -Infinity)) ? AppendStatus.Duplicate : AppendStatus.Ok;
   }
 
   timestampAt(i: number): number {
@@ -655,6 +655,21 @@ function ensureCache(n: number): void {
   cacheTs = ts;
   cacheVs = vs;
   cacheStale = new Uint8Array(size);
+}
+
+/**
+ * A counter histogram appended without a hint gets the one Prometheus's head chunks give it:
+ * `not_reset` when it follows a counter histogram (no float between) and no bucket fell, else
+ * `unknown` (a reset starts a new chunk, whose first sample reads as unknown).
+ */
+function withHint(h: FloatHistogram, lane: HistogramSamples, newestFloat: number): FloatHistogram {
+  if (h.counterResetHint !== 'unknown' || lane.length === 0) return h;
+  const prevT = lane.ts[lane.length - 1]!;
+  const prev = lane.hs[lane.length - 1]!;
+  if (newestFloat > prevT || prev.counterResetHint === 'gauge' || h.detectReset(prev)) return h;
+  const hinted = h.copy();
+  hinted.counterResetHint = 'not_reset';
+  return hinted;
 }
 
 /** Flags the cached samples [0, n) whose times are in `staleTimes`, which may still hold times of samples just dropped. */

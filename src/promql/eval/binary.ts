@@ -2,7 +2,7 @@ import { LabelsBuilder, labelsGet, labelsKeep, labelsKey, labelsWithout, METRIC_
 import type { BinaryOp, VectorMatching } from '../ast.js';
 import { EvalError } from '../errors.js';
 import { METADATA_LABELS, type StepSample, type StepSeries } from '../value.js';
-import { MixedSchemasError, type FloatHistogram } from '../../tsdb/float-histogram.js';
+import { MixedSchemasError, type FloatHistogram, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
 import { arithmetic, compare } from '../functions/operators.js';
 
 function isComparison(op: BinaryOp): boolean {
@@ -18,8 +18,8 @@ function changesMeaning(op: BinaryOp): boolean {
   return !isComparison(op) && !isSetOp(op);
 }
 
-/** Reports an operation on sample types it does not apply to (a histogram and a float compared, two histograms multiplied...). */
-export type IncompatibleTypes = (op: BinaryOp, left: 'float' | 'histogram', right: 'float' | 'histogram') => void;
+/** Reports an info annotation: an operation on sample types it does not apply to, custom buckets reconciled. */
+export type Inform = (message: string) => void;
 
 const exactly = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
@@ -35,6 +35,7 @@ function histogramOperation(
   rh: FloatHistogram | undefined,
   rv: number,
   returnBool: boolean,
+  notes: HistogramOpNotes,
 ): { h: FloatHistogram | undefined; v: number; keep: boolean } | undefined {
   if (isComparison(op)) {
     if (lh === undefined || rh === undefined || (op !== '==' && op !== '!=')) return undefined;
@@ -42,8 +43,8 @@ function histogramOperation(
     return returnBool ? { h: undefined, v: keep ? 1 : 0, keep: true } : { h: lh, v: NaN, keep };
   }
   if (lh !== undefined && rh !== undefined) {
-    if (op === '+') return { h: lh.add(rh).compact(), v: NaN, keep: true };
-    if (op === '-') return { h: lh.sub(rh).compact(), v: NaN, keep: true };
+    if (op === '+') return { h: lh.add(rh, notes).compact(), v: NaN, keep: true };
+    if (op === '-') return { h: lh.sub(rh, notes).compact(), v: NaN, keep: true };
     return undefined;
   }
   if (op === '*') return { h: (lh ?? rh)!.copy().mul(lh === undefined ? lv : rv), v: NaN, keep: true };
@@ -59,11 +60,16 @@ function combineHistograms(
   rh: FloatHistogram | undefined,
   rv: number,
   returnBool: boolean,
-  incompatible: IncompatibleTypes,
+  inform: Inform,
 ): ReturnType<typeof histogramOperation> {
   try {
-    const r = histogramOperation(op, lh, lv, rh, rv, returnBool);
-    if (r === undefined) incompatible(op, lh === undefined ? 'float' : 'histogram', rh === undefined ? 'float' : 'histogram');
+    const notes = { reconciled: false };
+    const r = histogramOperation(op, lh, lv, rh, rv, returnBool, notes);
+    if (r === undefined) {
+      const types = `${lh === undefined ? 'float' : 'histogram'} ${op} ${rh === undefined ? 'float' : 'histogram'}`;
+      inform(`incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${types}`);
+    }
+    if (notes.reconciled) inform(`mismatched custom buckets were reconciled during ${op === '+' ? 'addition' : 'subtraction'}`);
     return r;
   } catch (e) {
     if (e instanceof MixedSchemasError) return undefined;
@@ -75,20 +81,12 @@ function combineHistograms(
  * An operation between a vector and a scalar at one step. `scalarLeft` means `scalar op vector`;
  * comparisons then still keep the vector's value.
  */
-export function vectorScalar(
-  op: BinaryOp,
-  v: StepSample[],
-  s: number,
-  scalarLeft: boolean,
-  returnBool: boolean,
-  out: StepSample[],
-  incompatible: IncompatibleTypes,
-): void {
+export function vectorScalar(op: BinaryOp, v: StepSample[], s: number, scalarLeft: boolean, returnBool: boolean, out: StepSample[], inform: Inform): void {
   for (const sample of v) {
     if (sample.h !== undefined) {
       const r = scalarLeft
-        ? combineHistograms(op, undefined, s, sample.h, NaN, returnBool, incompatible)
-        : combineHistograms(op, sample.h, NaN, undefined, s, returnBool, incompatible);
+        ? combineHistograms(op, undefined, s, sample.h, NaN, returnBool, inform)
+        : combineHistograms(op, sample.h, NaN, undefined, s, returnBool, inform);
       if (r?.keep === true) out.push({ labels: sample.labels, v: r.v, dropName: true, src: -1, h: r.h });
       continue;
     }
@@ -120,7 +118,7 @@ export class VectorMatcher {
     readonly returnBool: boolean,
     lhs: StepSeries[],
     rhs: StepSeries[],
-    private readonly incompatible: IncompatibleTypes,
+    private readonly inform: Inform,
   ) {
     const ordinals = new Map<string, number>();
     const sig = (l: Labels): number => {
@@ -222,7 +220,7 @@ export class VectorMatcher {
       if (histograms) {
         const ls = swap ? os : ms;
         const rs = swap ? ms : os;
-        const res = combineHistograms(this.op, ls.h, ls.v, rs.h, rs.v, this.returnBool, this.incompatible);
+        const res = combineHistograms(this.op, ls.h, ls.v, rs.h, rs.v, this.returnBool, this.inform);
         if (res === undefined) return;
         ({ h, v: value, keep } = res);
       } else if (isComparison(this.op)) {

@@ -5,7 +5,7 @@ import { aggregate } from './aggregations.js';
 import { Annotations } from '../annotations.js';
 import type { AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../ast.js';
 import { leftSpine } from '../parser/walk.js';
-import { vectorScalar, VectorMatcher, type IncompatibleTypes } from './binary.js';
+import { vectorScalar, VectorMatcher, type Inform } from './binary.js';
 import { arithmetic } from '../functions/operators.js';
 import { EvalError, PromQLError, TooManySamplesError } from '../errors.js';
 import { Lane } from './lane.js';
@@ -85,7 +85,8 @@ class ArrayPoints implements Points {
   constructor(private readonly s: StepSeries) {
     this.labels = s.labels;
     this.dropName = s.dropName;
-    this.histograms = s.hts === undefined ? undefined : new HistogramSamples(s.hts, s.hs);
+    // A subquery's points are not consecutive samples: their counter reset hints no longer hold.
+    this.histograms = s.hts === undefined ? undefined : new HistogramSamples(s.hts, s.hs!.map(withoutResetHint));
   }
   get length(): number {
     return this.s.ts.length;
@@ -118,6 +119,13 @@ class ArrayPoints implements Points {
     }
     return lo;
   }
+}
+
+function withoutResetHint(h: FloatHistogram): FloatHistogram {
+  if (h.counterResetHint !== 'reset' && h.counterResetHint !== 'not_reset') return h;
+  const out = h.copy();
+  out.counterResetHint = 'unknown';
+  return out;
 }
 
 /** A TSDB series (never name-dropped) or a subquery's series. */
@@ -360,7 +368,11 @@ class Evaluator {
           const negated: StepSeries = { labels: s.labels, dropName: scalar ? s.dropName : true, ts: s.ts, vs: s.vs.map((v) => -v) };
           if (s.hs !== undefined) {
             negated.hts = s.hts;
-            negated.hs = s.hs.map((h) => h.copy().mul(-1));
+            negated.hs = s.hs.map((h) => {
+              const n = h.copy().mul(-1);
+              n.counterResetHint = 'gauge';
+              return n;
+            });
           }
           return negated;
         });
@@ -658,7 +670,7 @@ class Evaluator {
       const lhs = yield* left();
       const rhs = yield* this.eval(e.rhs, grid);
       const matching = e.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
-      const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs, this.incompatible(e));
+      const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs, this.inform(e));
       const lr = new StepReader(lhs, true);
       const rr = new StepReader(rhs, true);
       const lv: StepSample[] = [];
@@ -678,11 +690,11 @@ class Evaluator {
     const scalar = yield* scalarLeft ? this.scalarValuesOf(yield* left(), grid) : this.scalarValues(e.rhs, grid);
     const reader = new StepReader(vec, true);
     const v: StepSample[] = [];
-    const incompatible = this.incompatible(e);
+    const inform = this.inform(e);
     for (let i = 0; i < n; i++) {
       const t = grid.start + i * grid.interval;
       stepOut.length = 0;
-      vectorScalar(e.op, reader.vectorAt(t, v), scalar[i]!, scalarLeft, e.returnBool, stepOut, incompatible);
+      vectorScalar(e.op, reader.vectorAt(t, v), scalar[i]!, scalarLeft, e.returnBool, stepOut, inform);
       this.addSamples(stepOut.length);
       for (const s of stepOut) output.addSample(s, t);
       if (this.pacer.spend(v.length + 1)) yield;
@@ -690,10 +702,9 @@ class Evaluator {
     return output.series();
   }
 
-  /** What an operator reports when its operands' sample types do not combine. */
-  private incompatible(e: BinaryExpr): IncompatibleTypes {
-    return (op, left, right) =>
-      this.annos.info(`incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${left} ${op} ${right}`, e.pos);
+  /** How an operator reports an info: its operands' sample types do not combine, custom buckets were reconciled. */
+  private inform(e: BinaryExpr): Inform {
+    return (message) => this.annos.info(message, e.pos);
   }
 
   /** Trimming applies to native histograms only: every float sample is dropped, with an info. */

@@ -166,12 +166,14 @@ const exactly = (a: number, b: number): boolean => a === b || (Number.isNaN(a) &
 function histogramSum(w: Window, h: HistogramWindow): FloatHistogram | undefined {
   if (w.n > 0) return warnMix(w);
   let sum = h.hs[h.lo]!.copy();
+  const notes = { reconciled: false };
   try {
-    for (let i = h.lo + 1; i < h.hi; i++) sum = sum.add(h.hs[i]!);
+    for (let i = h.lo + 1; i < h.hi; i++) sum = sum.add(h.hs[i]!, notes);
   } catch (e) {
     if (e instanceof MixedSchemasError) return warnSchemas(w);
     throw e;
   }
+  noteReconciled(w, notes, 'aggregation');
   return sum;
 }
 

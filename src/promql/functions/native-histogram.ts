@@ -42,6 +42,15 @@ function customEdges(b: HistogramBucket, first: boolean): HistogramBucket {
   return { ...b, lower: 0 };
 }
 
+/** The histogram counts observations no exponential bucket holds: NaN values. */
+export function hasNaNObservations(h: FloatHistogram): boolean {
+  if (h.usesCustomBuckets()) return false;
+  let total = h.zeroCount;
+  for (const c of h.positiveBuckets) total += c;
+  for (const c of h.negativeBuckets) total += c;
+  return h.count > total;
+}
+
 export interface QuantileResult {
   value: number;
   /** The histogram counts observations no bucket holds (NaN values), which skew or void the estimate. */
@@ -56,9 +65,7 @@ export function nativeQuantile(q: number, h: FloatHistogram): QuantileResult {
   if (q > 1) return { ...res, value: Infinity };
   if (!(h.count > 0)) return res;
   const buckets = bucketsOf(h);
-  let total = 0;
-  for (const b of buckets) total += b.count;
-  const nans = !h.usesCustomBuckets() && h.count > total;
+  const nans = hasNaNObservations(h);
   const rank = q * h.count;
   let cum = 0;
   for (let k = 0; k < buckets.length; k++) {

@@ -4,7 +4,7 @@ import type { Call, ValueType } from '../ast.js';
 import { formatFloatG } from '../../common/go-format.js';
 import type { FloatHistogram } from '../../tsdb/float-histogram.js';
 import { bucketFraction, bucketQuantile, type Bucket } from './histogram.js';
-import { nativeFraction, nativeQuantile, nativeStdvar } from './native-histogram.js';
+import { hasNaNObservations, nativeFraction, nativeQuantile, nativeStdvar } from './native-histogram.js';
 import { labelJoin, labelReplace } from './labels.js';
 import { naturalLess } from './natsort.js';
 import * as windows from './range.js';
@@ -206,7 +206,7 @@ function histogramEstimates(
   ctx: StepContext,
   argIndex: number,
   classic: (buckets: Bucket[], labels: Labels) => number,
-  native: (h: FloatHistogram) => number,
+  native: (h: FloatHistogram, name: string) => number,
   emit: (labels: Labels, value: number) => void,
 ): void {
   const floats = v.filter((s) => s.h === undefined);
@@ -224,16 +224,20 @@ function histogramEstimates(
     }
     emit(g.labels, classic(g.buckets, g.labels));
   }
-  for (const s of nativeKeys.values()) emit(s.labels, native(s.h!));
+  for (const s of nativeKeys.values()) emit(s.labels, native(s.h!, labelsGet(s.labels, METRIC_NAME)));
 }
 
 function histogramQuantile(q: number, v: StepSample[], ctx: StepContext, argIndex: number, emit: (labels: Labels, value: number) => void): void {
-  const native = (h: FloatHistogram): number => {
+  const native = (h: FloatHistogram, name: string): number => {
     const r = nativeQuantile(q, h);
-    if (r.nanObservations !== 'none') ctx.annos.info(NAN_OBSERVATIONS[r.nanObservations], ctx.call.args[argIndex]!.pos);
+    if (r.nanObservations !== 'none') ctx.annos.info(`${NAN_OBSERVATIONS[r.nanObservations]}${forMetric(name)}`, ctx.call.args[argIndex]!.pos);
     return r.value;
   };
   histogramEstimates(v, ctx, argIndex, (buckets, labels) => classicQuantile(q, buckets, labels, ctx, argIndex), native, emit);
+}
+
+function forMetric(name: string): string {
+  return name === '' ? '' : ` for metric name ${JSON.stringify(name)}`;
 }
 
 const NAN_OBSERVATIONS = {
@@ -393,14 +397,13 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
       const lower = num(args[0]);
       const upper = num(args[1]);
       const emit = (labels: Labels, value: number): number => ctx.out.push(out(labels, value, true));
-      histogramEstimates(
-        vec(args[2]),
-        ctx,
-        2,
-        (buckets) => bucketFraction(lower, upper, buckets),
-        (h) => nativeFraction(lower, upper, h),
-        emit,
-      );
+      const native = (h: FloatHistogram, name: string): number => {
+        if (hasNaNObservations(h)) {
+          ctx.annos.info(`input to histogram_fraction has NaN observations, which are excluded from all fractions${forMetric(name)}`, ctx.call.args[2]!.pos);
+        }
+        return nativeFraction(lower, upper, h);
+      };
+      histogramEstimates(vec(args[2]), ctx, 2, (buckets) => bucketFraction(lower, upper, buckets), native, emit);
     },
     histograms: true,
   }),
