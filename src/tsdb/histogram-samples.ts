@@ -18,15 +18,7 @@ export class HistogramSamples {
 
   /** Index of the first sample with a timestamp above t. */
   upperBound(t: number): number {
-    const ts = this.ts;
-    let lo = 0;
-    let hi = ts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid]! <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return upperBound(this.ts, t);
   }
 
   /** Adds a sample in time order; one at a timestamp already held replaces it. Returns true on replacement. */
@@ -55,4 +47,16 @@ export class HistogramSamples {
     this.hs.splice(0, k);
     return this.ts.length;
   }
+}
+
+/** Index of the first of the ascending timestamps above t. */
+export function upperBound(ts: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -23,20 +23,23 @@ export type Inform = (message: string) => void;
 
 const exactly = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
+/** One side of an operator: a histogram when `h` is set, else the float `v`. */
+type Operand = Pick<StepSample, 'h' | 'v'>;
+
+interface HistogramResult {
+  h: FloatHistogram | undefined;
+  v: number;
+  keep: boolean;
+}
+
 /**
  * `l op r` where at least one side is a native histogram: the histogram or (for a bool
  * comparison) float it makes, whether a filtering comparison keeps the left side, or undefined
  * when the operator does not apply to these types.
  */
-function histogramOperation(
-  op: BinaryOp,
-  lh: FloatHistogram | undefined,
-  lv: number,
-  rh: FloatHistogram | undefined,
-  rv: number,
-  returnBool: boolean,
-  notes: HistogramOpNotes,
-): { h: FloatHistogram | undefined; v: number; keep: boolean } | undefined {
+function histogramOperation(op: BinaryOp, l: Operand, r: Operand, returnBool: boolean, notes: HistogramOpNotes): HistogramResult | undefined {
+  const lh = l.h;
+  const rh = r.h;
   if (isComparison(op)) {
     if (lh === undefined || rh === undefined || (op !== '==' && op !== '!=')) return undefined;
     const keep = lh.equals(rh, exactly) === (op === '==');
@@ -47,30 +50,22 @@ function histogramOperation(
     if (op === '-') return { h: lh.sub(rh, notes).compact(), v: NaN, keep: true };
     return undefined;
   }
-  if (op === '*') return { h: (lh ?? rh)!.copy().mul(lh === undefined ? lv : rv), v: NaN, keep: true };
-  if (op === '/' && lh !== undefined) return { h: lh.copy().mul(1 / rv), v: NaN, keep: true };
+  if (op === '*') return { h: (lh ?? rh)!.copy().mul(lh === undefined ? l.v : r.v), v: NaN, keep: true };
+  if (op === '/' && lh !== undefined) return { h: lh.copy().mul(1 / r.v), v: NaN, keep: true };
   return undefined;
 }
 
 /** A histogram operation's result, or undefined (reported) when the types do not combine. Exponential and custom buckets mixed count as not combining. */
-function combineHistograms(
-  op: BinaryOp,
-  lh: FloatHistogram | undefined,
-  lv: number,
-  rh: FloatHistogram | undefined,
-  rv: number,
-  returnBool: boolean,
-  inform: Inform,
-): ReturnType<typeof histogramOperation> {
+function combineHistograms(op: BinaryOp, l: Operand, r: Operand, returnBool: boolean, inform: Inform): HistogramResult | undefined {
   try {
     const notes = { reconciled: false };
-    const r = histogramOperation(op, lh, lv, rh, rv, returnBool, notes);
-    if (r === undefined) {
-      const types = `${lh === undefined ? 'float' : 'histogram'} ${op} ${rh === undefined ? 'float' : 'histogram'}`;
+    const res = histogramOperation(op, l, r, returnBool, notes);
+    if (res === undefined) {
+      const types = `${l.h === undefined ? 'float' : 'histogram'} ${op} ${r.h === undefined ? 'float' : 'histogram'}`;
       inform(`incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${types}`);
     }
     if (notes.reconciled) inform(`mismatched custom buckets were reconciled during ${op === '+' ? 'addition' : 'subtraction'}`);
-    return r;
+    return res;
   } catch (e) {
     if (e instanceof MixedSchemasError) return undefined;
     throw e;
@@ -84,9 +79,8 @@ function combineHistograms(
 export function vectorScalar(op: BinaryOp, v: StepSample[], s: number, scalarLeft: boolean, returnBool: boolean, out: StepSample[], inform: Inform): void {
   for (const sample of v) {
     if (sample.h !== undefined) {
-      const r = scalarLeft
-        ? combineHistograms(op, undefined, s, sample.h, NaN, returnBool, inform)
-        : combineHistograms(op, sample.h, NaN, undefined, s, returnBool, inform);
+      const scalar = { v: s };
+      const r = scalarLeft ? combineHistograms(op, scalar, sample, returnBool, inform) : combineHistograms(op, sample, scalar, returnBool, inform);
       if (r?.keep === true) out.push({ labels: sample.labels, v: r.v, dropName: true, src: -1, h: r.h });
       continue;
     }
@@ -220,7 +214,7 @@ export class VectorMatcher {
       if (histograms) {
         const ls = swap ? os : ms;
         const rs = swap ? ms : os;
-        const res = combineHistograms(this.op, ls.h, ls.v, rs.h, rs.v, this.returnBool, this.inform);
+        const res = combineHistograms(this.op, ls, rs, this.returnBool, this.inform);
         if (res === undefined) return;
         ({ h, v: value, keep } = res);
       } else if (isComparison(this.op)) {

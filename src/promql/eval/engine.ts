@@ -20,7 +20,7 @@ import { extendPoints, smoothedAt, type WindowMode } from '../functions/extended
 import { preprocessExpr } from '../parser/preprocess.js';
 import type { Querier } from './querier.js';
 import type { FloatHistogram } from '../../tsdb/float-histogram.js';
-import { HistogramSamples } from '../../tsdb/histogram-samples.js';
+import { HistogramSamples, upperBound } from '../../tsdb/histogram-samples.js';
 import { histogramWindowFunction, type HistogramRangeFunction, type HistogramWindow } from '../functions/histogram-windows.js';
 import type { Window } from '../functions/range.js';
 import { documentedType, typeOf } from '../parser/typecheck.js';
@@ -109,15 +109,7 @@ class ArrayPoints implements Points {
     return n;
   }
   upperBound(t: number): number {
-    const ts = this.s.ts;
-    let lo = 0;
-    let hi = ts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid]! <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return upperBound(this.s.ts, t);
   }
 }
 
