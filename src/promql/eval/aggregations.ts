@@ -8,7 +8,8 @@ import { KahanMean, KahanSum, quantileOf } from '../functions/kahan.js';
 import type { Paced, Pacer } from './pacer.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
 import type { StepSample, StepSeries } from '../value.js';
-import { MixedSchemasError, type FloatHistogram } from '../../tsdb/float-histogram.js';
+import { MixedSchemasError, type FloatHistogram, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
+import { addToMean } from '../functions/histogram-windows.js';
 import { xxhash64 } from './xxhash.js';
 
 /** The labels an aggregation's output keeps from an input series. */
@@ -84,6 +85,8 @@ interface GroupState {
   seen: boolean;
   /** The group's histograms of this step summed (sum, avg), and how many. */
   hist: FloatHistogram | undefined;
+  /** The histograms' sums, compensated: a sum of 1e100 and one of -1e100 must not swallow the rest. */
+  hsum: KahanSum;
   hcount: number;
   /** The histograms could not be summed: exponential and custom buckets mixed. */
   hmixed: boolean;
@@ -100,6 +103,7 @@ function newState(): GroupState {
   return {
     seen: false,
     hist: undefined,
+    hsum: new KahanSum(),
     hcount: 0,
     hmixed: false,
     value: 0,
@@ -125,6 +129,7 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
   const vec: StepSample[] = [];
   const op = e.op;
   const sumsHistograms = op === 'sum' || op === 'avg';
+  const notes = { reconciled: false };
   const countsHistograms = op === 'count' || op === 'group';
   if (op === 'quantile') {
     const { min, max, nan } = foldMinMax(params);
@@ -142,7 +147,7 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
     for (const s of reader.vectorAt(ts, vec)) {
       const st = states[groupOf[s.src]!]!;
       if (s.h !== undefined && !countsHistograms) {
-        if (sumsHistograms) addHistogram(st, s);
+        if (sumsHistograms) addHistogram(st, s, op === 'avg', notes);
         else annos.info(`ignored histogram in ${op} aggregation`, e.pos);
         continue;
       }
@@ -219,7 +224,10 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
         else if (st.hmixed) annos.warn(`vector contains a mix of histograms with exponential and custom buckets schemas for metric name ""`, e.pos);
         else {
           outHts[g]!.push(ts);
-          outHs[g]!.push((op === 'avg' ? st.hist!.mul(1 / st.hcount) : st.hist!).compact());
+          const total = st.hsum.value();
+          if (op === 'sum') st.hist!.sum = total;
+          else if (Number.isFinite(total)) st.hist!.sum = total / st.hcount;
+          outHs[g]!.push(st.hist!.compact());
           dropName[g] = st.dropName ? 1 : 0;
         }
         continue;
@@ -254,6 +262,7 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
     }
     if (pacer.spend(vec.length + 1)) yield;
   }
+  if (notes.reconciled) annos.info('mismatched custom buckets were reconciled during aggregation', e.pos);
   const out: StepSeries[] = [];
   for (let g = 0; g < labels.length; g++) {
     const hts = outHts[g]!;
@@ -263,21 +272,23 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
   return out;
 }
 
-/** Adds a histogram sample to its group's sum for this step. */
-function addHistogram(st: GroupState, s: StepSample): void {
+/** Adds a histogram sample to its group's sum (or, for avg, its running mean) for this step. */
+function addHistogram(st: GroupState, s: StepSample, mean: boolean, notes: HistogramOpNotes): void {
   if (st.hcount === 0) {
     st.hist = s.h!.copy();
     st.hmixed = false;
     st.dropName = s.dropName;
+    st.hsum.reset();
   } else if (!st.hmixed) {
     try {
-      st.hist = st.hist!.add(s.h!);
+      st.hist = mean ? addToMean(st.hist!, s.h!, st.hcount + 1, notes) : st.hist!.add(s.h!, notes);
     } catch (err) {
       if (!(err instanceof MixedSchemasError)) throw err;
       st.hmixed = true;
     }
     if (s.dropName) st.dropName = true;
   }
+  st.hsum.add(s.h!.sum);
   st.hcount++;
 }
 

@@ -1,4 +1,5 @@
 import { FloatHistogram, MixedSchemasError, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
+import { KahanSum } from './kahan.js';
 import type { RangeFunction, Window } from './range.js';
 
 /**
@@ -162,19 +163,39 @@ function transitions(
 
 const exactly = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
-/** The samples of a window of histograms alone, summed; undefined (with a warning) when floats are there too or the schemas mix. */
-function histogramSum(w: Window, h: HistogramWindow): FloatHistogram | undefined {
+/**
+ * The samples of a window of histograms alone, summed or (with `mean`) averaged; undefined (with
+ * a warning) when floats are there too or the schemas mix.
+ */
+function histogramSum(w: Window, h: HistogramWindow, mean: boolean): FloatHistogram | undefined {
   if (w.n > 0) return warnMix(w);
   let sum = h.hs[h.lo]!.copy();
   const notes = { reconciled: false };
+  // The sums of observations compensated: a 1e100 and a -1e100 must not swallow the rest.
+  const sums = new KahanSum();
+  sums.add(sum.sum);
   try {
-    for (let i = h.lo + 1; i < h.hi; i++) sum = sum.add(h.hs[i]!, notes);
+    for (let i = h.lo + 1; i < h.hi; i++) {
+      sum = mean ? addToMean(sum, h.hs[i]!, i - h.lo + 1, notes) : sum.add(h.hs[i]!, notes);
+      sums.add(h.hs[i]!.sum);
+    }
   } catch (e) {
     if (e instanceof MixedSchemasError) return warnSchemas(w);
     throw e;
   }
   noteReconciled(w, notes, 'aggregation');
+  const total = sums.value();
+  if (!mean) sum.sum = total;
+  else if (Number.isFinite(total)) sum.sum = total / (h.hi - h.lo);
   return sum;
+}
+
+/**
+ * The mean of k histograms from the mean of the first k-1 and the k-th, each scaled down first:
+ * counts near the largest float average without overflowing, as Prometheus's do.
+ */
+export function addToMean(mean: FloatHistogram, h: FloatHistogram, k: number, notes: HistogramOpNotes): FloatHistogram {
+  return mean.mul((k - 1) / k).add(h.copy().mul(1 / k), notes);
 }
 
 function newest(w: Window, h: HistogramWindow): WindowValue {
@@ -213,11 +234,8 @@ const HISTOGRAM_WINDOWS: Record<string, HistogramRangeFunction> = {
   first_over_time: oldest,
   ts_of_last_over_time: (w, h) => Math.max(w.n > 0 ? w.ts[w.n - 1]! : -Infinity, h.ts[h.hi - 1]!) / 1000,
   ts_of_first_over_time: (w, h) => Math.min(w.n > 0 ? w.ts[0]! : Infinity, h.ts[h.lo]!) / 1000,
-  sum_over_time: (w, h) => histogramSum(w, h)?.compact(),
-  avg_over_time: (w, h) =>
-    histogramSum(w, h)
-      ?.mul(1 / (h.hi - h.lo))
-      .compact(),
+  sum_over_time: (w, h) => histogramSum(w, h, false)?.compact(),
+  avg_over_time: (w, h) => histogramSum(w, h, true)?.compact(),
 };
 
 /** What a range function does with a window that holds histograms. */
