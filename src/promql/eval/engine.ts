@@ -528,8 +528,8 @@ class Evaluator {
 
   /**
    * A selector over a series holding native histograms: at each step the newer of its newest
-   * float and its newest histogram in the lookback window. Apart from the float-only loop, which
-   * stays as it was.
+   * float and its newest histogram in the lookback window. A loop of its own, so the float-only
+   * one stays as fast as it was.
    */
   private mixedSelector(
     s: RangeSource,
@@ -1003,7 +1003,7 @@ class Evaluator {
         work += histograms;
       }
       if (count === 0 && histograms === 0) continue;
-      if (count > job.room - (job.ts?.length ?? 0)) throw this.tooMany(count);
+      if (count + histograms > job.room - (job.ts?.length ?? 0) - (job.hts?.length ?? 0)) throw this.tooMany(count + histograms);
       w.ts = this.winTs;
       w.vs = this.winVs;
       w.st = job.starts ? this.winSt : undefined;
