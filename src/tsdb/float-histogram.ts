@@ -20,8 +20,6 @@ export interface BucketSpan {
 }
 
 export const CUSTOM_BUCKETS_SCHEMA = -53;
-export const MIN_EXPONENTIAL_SCHEMA = -4;
-export const MAX_EXPONENTIAL_SCHEMA = 8;
 
 /** Buckets as sorted indexes with their counts: the form the arithmetic works on. */
 export interface IndexedBuckets {
@@ -299,7 +297,7 @@ export interface HistogramBucket {
 }
 
 /** The upper bound of exponential bucket `i` at `schema` (for negative buckets, of its absolute value). */
-export function bucketUpper(i: number, schema: number): number {
+function bucketUpper(i: number, schema: number): number {
   return schema >= 0 ? Math.pow(2, i / 2 ** schema) : Math.pow(2, i * 2 ** -schema);
 }
 

@@ -252,7 +252,7 @@ export class Series {
     return h.size === 0 ? undefined : h.get(this.slot);
   }
 
-  /** Stores a native histogram sample; one at the time of a float sample (or the reverse) leaves both, as the query reads the newer lane. */
+  /** Stores a native histogram sample. A histogram and a float at one time are both kept; a query reads the float. */
   appendHistogram(t: number, h: FloatHistogram, outOfOrderWindowMs: number): AppendStatus {
     const lane = this.histograms;
     const newest = Math.max(this.len > 0 ? this.maxTime : -Infinity, lane !== undefined && lane.length > 0 ? lane.ts[lane.length - 1]! : -Infinity);
@@ -262,7 +262,7 @@ export class Series {
       samples = new HistogramSamples();
       this.cols.histograms.set(this.slot, samples);
     }
-    return samples.put(t, withHint(h, samples, this.len > 0 ? this.maxTime : -Infinity)) ? AppendStatus.Duplicate : AppendStatus.Ok;
+    return samples.put(t, withHint(h, t, samples, this.len > 0 ? this.maxTime : -Infinity)) ? AppendStatus.Duplicate : AppendStatus.Ok;
   }
 
   timestampAt(i: number): number {
@@ -662,11 +662,12 @@ function ensureCache(n: number): void {
  * `not_reset` when it follows a counter histogram (no float between) and no bucket fell, else
  * `unknown` (a reset starts a new chunk, whose first sample reads as unknown).
  */
-function withHint(h: FloatHistogram, lane: HistogramSamples, newestFloat: number): FloatHistogram {
+function withHint(h: FloatHistogram, t: number, lane: HistogramSamples, newestFloat: number): FloatHistogram {
   if (h.counterResetHint !== 'unknown' || lane.length === 0) return h;
   const prevT = lane.ts[lane.length - 1]!;
   const prev = lane.hs[lane.length - 1]!;
-  if (newestFloat > prevT || prev.counterResetHint === 'gauge' || h.detectReset(prev)) return h;
+  // Only a histogram appended after the newest sample continues it; one written out of order stays unknown.
+  if (t <= prevT || newestFloat > prevT || prev.counterResetHint === 'gauge' || h.detectReset(prev)) return h;
   const hinted = h.copy();
   hinted.counterResetHint = 'not_reset';
   return hinted;

@@ -91,7 +91,7 @@ export class StepOutput {
     s.vs.push(v);
   }
 
-  addHistogram(labels: Labels, dropName: boolean, ts: number, h: FloatHistogram): void {
+  private addHistogram(labels: Labels, dropName: boolean, ts: number, h: FloatHistogram): void {
     const s = this.seriesOf(labels, dropName, ts);
     (s.hts ??= []).push(ts);
     (s.hs ??= []).push(h);
