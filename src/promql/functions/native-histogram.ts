@@ -57,7 +57,10 @@ export interface QuantileResult {
   nanObservations: 'none' | 'skewed' | 'void';
 }
 
-/** The φ-quantile of a native histogram. */
+/**
+ * The φ-quantile of a native histogram. A rank in the upper half is counted down from the top,
+ * as Prometheus counts it, unless NaN observations (a NaN sum) leave the top unknown.
+ */
 export function nativeQuantile(q: number, h: FloatHistogram): QuantileResult {
   const res: QuantileResult = { value: NaN, nanObservations: 'none' };
   if (Number.isNaN(q)) return res;
@@ -66,9 +69,11 @@ export function nativeQuantile(q: number, h: FloatHistogram): QuantileResult {
   if (!(h.count > 0)) return res;
   const buckets = bucketsOf(h);
   const nans = hasNaNObservations(h);
-  const rank = q * h.count;
+  const fromTop = q >= 0.5 && !Number.isNaN(h.sum);
+  const rank = (fromTop ? 1 - q : q) * h.count;
   let cum = 0;
-  for (let k = 0; k < buckets.length; k++) {
+  for (let j = 0; j < buckets.length; j++) {
+    const k = fromTop ? buckets.length - 1 - j : j;
     const b = buckets[k]!;
     if (b.count <= 0) continue;
     if (cum + b.count < rank) {
@@ -79,11 +84,17 @@ export function nativeQuantile(q: number, h: FloatHistogram): QuantileResult {
     const edges = customEdges(b, k === 0);
     if (edges.upper === Infinity) return { ...res, value: edges.lower };
     if (edges.lower === -Infinity) return { ...res, value: edges.upper };
-    return { ...res, value: within(edges, (rank - cum) / b.count) };
+    const share = (rank - cum) / b.count;
+    return { ...res, value: within(edges, fromTop ? 1 - share : share) };
   }
   if (nans) return { value: NaN, nanObservations: 'void' };
-  // Rounding left the rank a hair above the buckets' total: the highest bucket's upper bound.
-  for (let k = buckets.length - 1; k >= 0; k--) if (buckets[k]!.count > 0) return { ...res, value: customEdges(buckets[k]!, k === 0).upper };
+  // Rounding left the rank a hair beyond the buckets' total: the outermost bound on that side.
+  for (let j = 0; j < buckets.length; j++) {
+    const k = fromTop ? j : buckets.length - 1 - j;
+    if (buckets[k]!.count <= 0) continue;
+    const edges = customEdges(buckets[k]!, k === 0);
+    return { ...res, value: fromTop ? edges.lower : edges.upper };
+  }
   return res;
 }
 
