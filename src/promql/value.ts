@@ -1,17 +1,24 @@
+import type { FloatHistogram } from '../tsdb/float-histogram.js';
 import type { Labels } from '../tsdb/labels.js';
 
-/** One sample of an instant vector result. */
+/** One sample of an instant vector result: a float, or a native histogram when `h` is set. */
 export interface Sample {
   labels: Labels;
   t: number;
   v: number;
+  h?: FloatHistogram;
 }
 
-/** One series of a range result: parallel arrays of timestamps (ms) and values. */
+/**
+ * One series of a range result: parallel arrays of timestamps (ms) and values, and its native
+ * histogram points, if any, in their own parallel arrays.
+ */
 export interface RangeSeries {
   labels: Labels;
   timestamps: number[];
   values: number[];
+  histogramTimestamps?: number[];
+  histograms?: FloatHistogram[];
 }
 
 export type QueryValue =
@@ -36,14 +43,25 @@ export interface StepSeries {
   dropName: boolean;
   ts: number[];
   vs: number[];
+  /**
+   * The steps at which the series holds a native histogram, and the histograms: a lane of its
+   * own, so floats stay unboxed and code that only knows floats never meets a histogram. A step
+   * is in one lane at most.
+   */
+  hts?: number[];
+  hs?: FloatHistogram[];
 }
 
-/** A vector element inside one evaluation step; `src` is its series' index in the input matrix. */
+/**
+ * A vector element inside one evaluation step; `src` is its series' index in the input matrix.
+ * `h` is set when the element is a native histogram (then `v` means nothing).
+ */
 export interface StepSample {
   labels: Labels;
   v: number;
   dropName: boolean;
   src: number;
+  h?: FloatHistogram;
 }
 
 /**

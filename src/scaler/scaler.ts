@@ -312,6 +312,12 @@ export class Scaler {
             `query ${JSON.stringify(trigger.spec.query)} returned ${value.samples.length} series; KEDA needs one value: wrap the query in an aggregation such as sum(...) or max(...)`,
           );
         }
+        if (value.samples[0]!.h !== undefined) {
+          throw new UserError(
+            'BAD_DATA',
+            `query ${JSON.stringify(trigger.spec.query)} returns a native histogram; KEDA needs a number: take one from it with histogram_quantile(0.99, ...), histogram_count(...), histogram_sum(...) or histogram_avg(...)`,
+          );
+        }
         v = value.samples[0]!.v;
         break;
       default:

@@ -1,4 +1,5 @@
 import { Coverage } from './coverage.js';
+import type { FloatHistogram } from './float-histogram.js';
 import { labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import type { Matcher } from './matcher.js';
 import type { Posting, Postings } from './postings.js';
@@ -123,10 +124,16 @@ export class Tsdb {
       this.stats.samplesTooOld++;
       return AppendStatus.TooOld;
     }
-    const status =
+    return this.counted(
+      series,
       startMs === 0 && !series.hasStartTimes
         ? series.append(t, v, stale, this.options.outOfOrderWindowMs)
-        : series.appendWithStart(t, v, stale, this.options.outOfOrderWindowMs, startMs);
+        : series.appendWithStart(t, v, stale, this.options.outOfOrderWindowMs, startMs),
+    );
+  }
+
+  /** Counts an append's outcome and notes the metric names that got a sample. */
+  private counted(series: Series, status: AppendStatus): AppendStatus {
     if (status === AppendStatus.OutOfOrder) {
       this.stats.samplesOutOfOrder++;
       return status;
@@ -137,6 +144,20 @@ export class Tsdb {
       if (series.aliasName !== undefined) this.pendingNames.add(series.aliasName);
     }
     return status;
+  }
+
+  /** Stores a native histogram sample, under the same retention and out-of-order rules as a float. */
+  appendHistogram(series: Series, t: number, h: FloatHistogram): AppendStatus {
+    if (this.isTooOld(t) || !series.live) {
+      this.stats.samplesTooOld++;
+      return AppendStatus.TooOld;
+    }
+    return this.counted(series, series.appendHistogram(t, h, this.options.outOfOrderWindowMs));
+  }
+
+  appendHistogramLabels(labels: Labels, t: number, h: FloatHistogram): AppendStatus | undefined {
+    const series = this.getOrCreate(labels);
+    return series === undefined ? undefined : this.appendHistogram(series, t, h);
   }
 
   appendLabels(labels: Labels, t: number, v: number, stale = false, startMs = 0): AppendStatus | undefined {

@@ -1,5 +1,6 @@
 import { ChunkPool } from './chunk-pool.js';
 import { Postings } from './postings.js';
+import type { HistogramSamples } from './histogram-samples.js';
 import type { StartTimes } from './start-times.js';
 
 /** Slot 0 is never handed out: it stays empty, and a freed series points at it, reading as no samples. */
@@ -11,7 +12,7 @@ const FIRST_SLOTS = 16;
  * slot, and what changes as samples come lives here in typed arrays. Fields of an object cost 8
  * bytes each and a start time a heap number of 16 more; a slot costs about 30 bytes here, its
  * place in the array of series by slot included. Staleness markers and start times that change
- * are rare, and kept in maps by slot.
+ * are rare, and kept in maps by slot, as are native histogram samples.
  */
 export class SeriesColumns<S> {
   readonly pool = new ChunkPool();
@@ -35,6 +36,8 @@ export class SeriesColumns<S> {
   readonly stale = new Map<number, number[]>();
   /** Start times of series whose samples' start times differ. */
   readonly runs = new Map<number, StartTimes>();
+  /** Native histogram samples of the series that have any. */
+  readonly histograms = new Map<number, HistogramSamples>();
   private next = FREED_SLOT + 1;
   private readonly freed: number[] = [];
 
@@ -60,6 +63,7 @@ export class SeriesColumns<S> {
     this.reads[slot] = 0;
     this.stale.delete(slot);
     this.runs.delete(slot);
+    this.histograms.delete(slot);
     this.series[slot] = undefined;
     this.freed.push(slot);
   }

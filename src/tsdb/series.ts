@@ -2,6 +2,8 @@ import type { ChunkPool } from './chunk-pool.js';
 import { FREED_SLOT, type SeriesColumns } from './series-columns.js';
 import { labelsEqual, labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import type { Posting, Postings } from './postings.js';
+import type { FloatHistogram } from './float-histogram.js';
+import { HistogramSamples } from './histogram-samples.js';
 import { StartTimes } from './start-times.js';
 import {
   appendSample,
@@ -244,6 +246,25 @@ export class Series {
     return this.len;
   }
 
+  /** The series' native histogram samples, if it has any. */
+  get histograms(): HistogramSamples | undefined {
+    const h = this.cols.histograms;
+    return h.size === 0 ? undefined : h.get(this.slot);
+  }
+
+  /** Stores a native histogram sample. A histogram and a float at one time are both kept; a query reads the float. */
+  appendHistogram(t: number, h: FloatHistogram, outOfOrderWindowMs: number): AppendStatus {
+    const lane = this.histograms;
+    const newest = Math.max(this.len > 0 ? this.maxTime : -Infinity, lane !== undefined && lane.length > 0 ? lane.ts[lane.length - 1]! : -Infinity);
+    if (newest - t > outOfOrderWindowMs) return AppendStatus.OutOfOrder;
+    let samples = lane;
+    if (samples === undefined) {
+      samples = new HistogramSamples();
+      this.cols.histograms.set(this.slot, samples);
+    }
+    return samples.put(t, withHint(h, t, samples, this.len > 0 ? this.maxTime : -Infinity)) ? AppendStatus.Duplicate : AppendStatus.Ok;
+  }
+
   timestampAt(i: number): number {
     if (i === this.len - 1) return chunkMaxT(this.pool, this.open);
     this.decoded();
@@ -377,6 +398,13 @@ export class Series {
 
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
+    const histograms = this.histograms;
+    if (histograms === undefined) return this.trimFloatsBefore(minT);
+    if (histograms.trimBefore(minT) === 0) this.cols.histograms.delete(this.slot);
+    return this.trimFloatsBefore(minT) + histograms.length;
+  }
+
+  private trimFloatsBefore(minT: number): number {
     if (this.len === 0) return 0;
     if (this.maxTime < minT) {
       this.release();
@@ -630,6 +658,22 @@ function ensureCache(n: number): void {
   cacheTs = ts;
   cacheVs = vs;
   cacheStale = new Uint8Array(size);
+}
+
+/**
+ * A counter histogram appended without a hint gets the one Prometheus's head chunks give it:
+ * `not_reset` when it follows a counter histogram (no float between) and no bucket fell, else
+ * `unknown` (a reset starts a new chunk, whose first sample reads as unknown).
+ */
+function withHint(h: FloatHistogram, t: number, lane: HistogramSamples, newestFloat: number): FloatHistogram {
+  if (h.counterResetHint !== 'unknown' || lane.length === 0) return h;
+  const prevT = lane.ts[lane.length - 1]!;
+  const prev = lane.hs[lane.length - 1]!;
+  // Only a histogram appended after the newest sample continues it; one written out of order stays unknown.
+  if (t <= prevT || newestFloat > prevT || prev.counterResetHint === 'gauge' || h.detectReset(prev)) return h;
+  const hinted = h.copy();
+  hinted.counterResetHint = 'not_reset';
+  return hinted;
 }
 
 /** Flags the cached samples [0, n) whose times are in `staleTimes`, which may still hold times of samples just dropped. */

@@ -61,8 +61,28 @@ describe('PromQL conformance', () => {
     expect(report.outcomes[0]!.reason).toContain('invalid value "two"');
   });
 
-  it('skips an eval that reads a native histogram', () => {
-    const report = runScript('inline.test', 'load 1m\n  h {{schema:0 sum:1 count:1}}\n\neval instant at 1m h\n  h 1\n');
-    expect(totalsOf(report.outcomes)).toEqual({ passed: 0, failed: 0, skipped: 1 });
+  it('compares native histogram results, the counter reset hint only where the test writes one', () => {
+    const script = [
+      'load 1m',
+      '  h {{schema:0 sum:1 count:1 buckets:[1]}}+{{sum:1 count:1 buckets:[1]}}x2',
+      '',
+      'eval instant at 2m h',
+      '  h {{schema:0 sum:3 count:3 buckets:[3]}}',
+      '',
+      'eval instant at 2m h',
+      '  h {{schema:0 sum:3 count:3 buckets:[3] counter_reset_hint:gauge}}',
+      '',
+      'eval range from 0 to 2m step 1m h',
+      '  h {{sum:1 count:1 buckets:[1]}} {{sum:2 count:2 buckets:[2]}} {{sum:3 count:3 buckets:[3]}}',
+      '',
+      'eval instant at 2m h',
+      '  h 3',
+    ].join('\n');
+    expect(runScript('inline.test', script).outcomes.map((o) => o.status)).toEqual(['passed', 'failed', 'passed', 'failed']);
+  });
+
+  it('skips, naming the gap, an eval that reads native histograms through a part the engine does not evaluate over them', () => {
+    const report = runScript('inline.test', 'load 1m\n  h {{schema:0 sum:1 count:1}}\n\neval instant at 1m h </ 1\n  h {{schema:0 sum:1 count:1}}\n');
+    expect(report.outcomes).toMatchObject([{ status: 'skipped', reason: 'the engine does not yet evaluate operator </ on native histograms' }]);
   });
 });

@@ -4,6 +4,7 @@ import { Engine } from '../../src/promql/eval/engine.js';
 import { UserError } from '../../src/common/errors.js';
 import { Scaler, type ScalerOptions } from '../../src/scaler/scaler.js';
 import { Tsdb } from '../../src/tsdb/db.js';
+import { FloatHistogram } from '../../src/tsdb/float-histogram.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { holdEverything } from '../support/app.js';
 
@@ -118,6 +119,23 @@ describe("the seeds' collector queries", () => {
     expect(err.kind.grpc).toBe(status.INVALID_ARGUMENT);
     expect(err.message).toMatch(/returned 2 series.*wrap the query in an aggregation such as sum/);
     expect((await read(scaler, { metricQuery: `sum(${query})`, targetValue: '1' })).value).toBeCloseTo(4, 9);
+  });
+});
+
+describe('native histograms', () => {
+  it('refuses a trigger whose query returns a histogram, naming the functions that take a number from it, and answers one that does', async () => {
+    const { tsdb, scaler } = setup();
+    const labels = labelsFromRecord({ __name__: 'http_server_request_duration_seconds', job: 'api' });
+    for (let i = 0; i <= 30; i++) {
+      const h = new FloatHistogram({ count: 10 * i, sum: 5 * i, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [10 * i] });
+      tsdb.appendHistogramLabels(labels, NOW - (30 - i) * 1000, h);
+    }
+    const err = await failure(() => read(scaler, { metricQuery: 'sum(rate(http_server_request_duration_seconds[1m]))', targetValue: '1' }));
+    expect(err.kind.grpc).toBe(status.INVALID_ARGUMENT);
+    expect(err.message).toMatch(/returns a native histogram; KEDA needs a number: take one from it with histogram_quantile/);
+    const count = await read(scaler, { metricQuery: 'histogram_count(sum(rate(http_server_request_duration_seconds[1m])))', targetValue: '1' });
+    // 300 observations in the 30 s the store holds, over a 1 m window.
+    expect(count.value).toBeCloseTo(5, 9);
   });
 });
 

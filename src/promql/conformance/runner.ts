@@ -2,14 +2,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RE2JS } from 're2js';
 import { Tsdb } from '../../tsdb/db.js';
-import { labelsFromPairs, labelsGet, labelsKey, labelsToRecord, labelsWithout, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
+import { labelsGet, labelsKey, labelsToRecord, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
 import type { Expr, VectorSelector } from '../ast.js';
 import { Engine } from '../eval/engine.js';
 import { almostEqual } from '../functions/histogram.js';
 import { parseExpr } from '../parser/parse.js';
 import { walk } from '../parser/walk.js';
-import type { QueryResult, QueryValue } from '../value.js';
+import type { QueryResult, QueryValue, RangeSeries, Sample } from '../value.js';
+import type { FloatHistogram } from '../../tsdb/float-histogram.js';
+import { histogramGap } from '../eval/histogram-support.js';
+import type { SeqValue } from './series-desc.js';
 import { withAtModifier } from './at-modifier.js';
+import { nhcbSeries } from './nhcb.js';
 import { parseScript, ScriptError, type Command, type EvalCommand, type Expectation, type LoadCommand } from './script.js';
 
 export type EvalStatus = 'passed' | 'failed' | 'skipped';
@@ -96,10 +100,25 @@ function describe(v: QueryValue): string {
     case 'string':
       return `string ${JSON.stringify(v.v)}`;
     case 'vector':
-      return `vector [${v.samples.map((s) => `${formatLabels(s.labels)} ${s.v}`).join(', ')}]`;
+      return `vector [${v.samples.map((s) => `${formatLabels(s.labels)} ${s.h?.toString() ?? s.v}`).join(', ')}]`;
     case 'matrix':
-      return `matrix [${v.series.map((s) => `${formatLabels(s.labels)} ${s.values.map((x, i) => `${x}@${s.timestamps[i]}`).join(' ')}`).join(', ')}]`;
+      return `matrix [${v.series.map((s) => `${formatLabels(s.labels)} ${pointsText(s)}`).join(', ')}]`;
   }
+}
+
+function pointsText(s: RangeSeries): string {
+  const floats = s.values.map((x, i) => `${x}@${s.timestamps[i]}`);
+  const histograms = (s.histograms ?? []).map((h, i) => `${h.toString()}@${s.histogramTimestamps![i]}`);
+  return [...floats, ...histograms].join(' ');
+}
+
+const close = (a: number, b: number): boolean => almostEqual(a, b, EPSILON);
+
+/** An expected histogram matches when its fields do; its counter reset hint only when the test wrote one. */
+function histogramMatches(expected: SeqValue, actual: FloatHistogram): boolean {
+  if (expected.kind !== 'histogram') return false;
+  if (expected.hintGiven && expected.h.counterResetHint !== actual.counterResetHint) return false;
+  return expected.h.equals(actual, close);
 }
 
 /** Compares a result with the expected output, as Prometheus's promqltest does. */
@@ -116,17 +135,26 @@ function compareResult(cmd: EvalCommand, v: QueryValue, stepStart: number, step:
         if (exp === undefined) fail(`unexpected metric ${formatLabels(s.labels)} in result: ${describe(v)}`);
         seen.add(key);
         const points: [number, number][] = [];
+        const histograms: [number, SeqValue][] = [];
         exp.values.forEach((ev, i) => {
           const t = stepStart + i * step;
           if (t > cmd.endMs && !cmd.instant)
             fail(`expected ${exp.values.length} points for ${formatLabels(s.labels)}, but the query range cannot return this many`);
           if (ev.kind === 'value') points.push([t, ev.v]);
           else if (ev.kind === 'stale') points.push([t, NaN]);
+          else if (ev.kind === 'histogram') histograms.push([t, ev]);
         });
-        if (points.length !== s.values.length) fail(`expected ${points.length} points for ${formatLabels(s.labels)}, got ${describe(v)}`);
+        if (points.length !== s.values.length) fail(`expected ${points.length} float points for ${formatLabels(s.labels)}, got ${describe(v)}`);
         points.forEach(([t, x], i) => {
           if (s.timestamps[i] !== t) fail(`expected a point at ${t} for ${formatLabels(s.labels)}, got ${describe(v)}`);
           if (!almostEqual(s.values[i]!, x, EPSILON)) fail(`expected ${x} at ${t} for ${formatLabels(s.labels)}, got ${describe(v)}`);
+        });
+        const actualHistograms = s.histograms ?? [];
+        if (histograms.length !== actualHistograms.length)
+          fail(`expected ${histograms.length} histogram points for ${formatLabels(s.labels)}, got ${describe(v)}`);
+        histograms.forEach(([t, eh], i) => {
+          if (s.histogramTimestamps![i] !== t) fail(`expected a histogram at ${t} for ${formatLabels(s.labels)}, got ${describe(v)}`);
+          if (!histogramMatches(eh, actualHistograms[i]!)) fail(`expected histogram at ${t} for ${formatLabels(s.labels)}, got ${describe(v)}`);
         });
       }
       for (const [key, e] of expected) if (!seen.has(key)) fail(`expected metric ${formatLabels(e.labels)} not found in ${describe(v)}`);
@@ -141,8 +169,14 @@ function compareResult(cmd: EvalCommand, v: QueryValue, stepStart: number, step:
         if (exp === undefined) fail(`unexpected metric ${formatLabels(s.labels)} in result: ${describe(v)}`);
         if (isOrdered(cmd) && exp.pos !== i + 1) fail(`expected ${formatLabels(s.labels)} at position ${exp.pos} but was at ${i + 1}`);
         const first = exp.values[0];
-        const x = first?.kind === 'value' ? first.v : NaN;
-        if (!almostEqual(x, s.v, EPSILON)) fail(`expected ${x} for ${formatLabels(s.labels)} but got ${s.v}`);
+        if (s.h !== undefined || first?.kind === 'histogram') {
+          if (first === undefined || s.h === undefined || !histogramMatches(first, s.h)) {
+            fail(`expected ${first?.kind === 'histogram' ? first.h.toString() : 'a float'} for ${formatLabels(s.labels)} but got ${s.h?.toString() ?? s.v}`);
+          }
+        } else {
+          const x = first?.kind === 'value' ? first.v : NaN;
+          if (!almostEqual(x, s.v, EPSILON)) fail(`expected ${x} for ${formatLabels(s.labels)} but got ${s.v}`);
+        }
         seen.add(key);
       });
       for (const [key, e] of expected) if (!seen.has(key)) fail(`expected metric ${formatLabels(e.labels)} not found in ${describe(v)}`);
@@ -194,10 +228,12 @@ function runInstant(engine: Engine, cmd: EvalCommand, expr: Expr, t: number, tex
     fail(`${label} in range mode: error evaluating query: ${(e as Error).message}`);
   }
   if (isOrdered(cmd) || range.value.type !== 'matrix') return;
-  const samples = [];
+  const samples: Sample[] = [];
   for (const s of range.value.series) {
     const i = s.timestamps.indexOf(t);
     if (i !== -1) samples.push({ labels: s.labels, t, v: s.values[i]! });
+    const j = s.histogramTimestamps?.indexOf(t) ?? -1;
+    if (j !== -1) samples.push({ labels: s.labels, t, v: NaN, h: s.histograms![j]! });
   }
   try {
     if (res.value.type === 'scalar') compareResult(cmd, { type: 'scalar', t, v: samples[0]?.v ?? NaN }, t, 0);
@@ -216,25 +252,22 @@ function selectorsOf(expr: Expr): VectorSelector[] {
   return out;
 }
 
-const NHCB_SUFFIXES = ['_bucket', '_count', '_sum'];
-
 class ScriptRunner {
   private db = new Tsdb();
-  /** Series holding native histograms, which this float engine does not load. */
-  private native = new Tsdb();
+  /** Series given start times for native histogram samples, which the store does not keep yet. */
+  private histogramStarts = new Set<string>();
   private engine = new Engine(this.db);
 
   constructor(private readonly file: string) {}
 
   clear(): void {
     this.db = new Tsdb();
-    this.native = new Tsdb();
+    this.histogramStarts = new Set();
     this.engine = new Engine(this.db);
   }
 
   load(cmd: LoadCommand): void {
     for (const s of cmd.series) {
-      if (s.native) this.native.appendLabels(s.labels, 0, 0);
       s.values.forEach((v, i) => {
         const t = i * cmd.intervalMs;
         const offset = s.startOffsets?.[i];
@@ -242,21 +275,22 @@ class ScriptRunner {
         const st = offset === undefined ? 0 : t + offset;
         if (v.kind === 'value') this.db.appendLabels(s.labels, t, v.v, false, st);
         else if (v.kind === 'stale') this.db.appendLabels(s.labels, t, NaN, true, st);
-      });
-      if (cmd.withNhcb) {
-        const name = labelsGet(s.labels, METRIC_NAME);
-        const suffix = NHCB_SUFFIXES.find((x) => name.endsWith(x));
-        if (suffix !== undefined) {
-          const rest = labelsWithout(s.labels, ['le', METRIC_NAME]);
-          this.native.appendLabels(labelsFromPairs([...pairsOf(rest), [METRIC_NAME, name.slice(0, -suffix.length)]]), 0, 0);
+        else if (v.kind === 'histogram') {
+          this.db.appendHistogramLabels(s.labels, t, v.h);
+          if (offset !== undefined) this.histogramStarts.add(labelsKey(s.labels));
         }
-      }
+      });
+    }
+    if (!cmd.withNhcb) return;
+    for (const { labels, histograms } of nhcbSeries(cmd.series)) {
+      histograms.forEach((h, i) => {
+        if (h !== undefined) this.db.appendHistogramLabels(labels, i * cmd.intervalMs, h);
+      });
     }
   }
 
   eval(cmd: EvalCommand): EvalOutcome {
     const outcome = (status: EvalStatus, reason = ''): EvalOutcome => ({ file: this.file, line: cmd.line, query: cmd.query, status, reason });
-    if (cmd.expectsNative) return outcome('skipped', 'expects a native histogram');
     let expr: Expr;
     try {
       expr = parseExpr(cmd.query);
@@ -269,7 +303,14 @@ class ScriptRunner {
         return outcome('failed', (f as Error).message);
       }
     }
-    if (selectorsOf(expr).some((vs) => this.native.select(vs.matchers).length > 0)) return outcome('skipped', 'reads a native histogram');
+    const selectors = selectorsOf(expr);
+    if (selectors.some((vs) => this.db.select(vs.matchers).some((s) => this.histogramStarts.has(labelsKey(s.labels))))) {
+      return outcome('skipped', 'the store does not yet keep start times of native histogram samples');
+    }
+    if (cmd.expectsNative || selectors.some((vs) => this.db.select(vs.matchers).some((s) => s.histograms !== undefined))) {
+      const gap = histogramGap(expr);
+      if (gap !== undefined) return outcome('skipped', `the engine does not yet evaluate ${gap}`);
+    }
     try {
       if (cmd.instant) this.runInstantEval(cmd, expr);
       else this.runRangeEval(cmd, expr);
@@ -293,12 +334,6 @@ class ScriptRunner {
     const times = t === 0 ? [-1000, 0, 1000] : [-10 * t, 0, t / 5, t, 10 * t];
     for (const at of times) runInstant(this.engine, cmd, shifted, at, cmd.query, `with @ ${t / 1000} evaluated at ${at}ms`);
   }
-}
-
-function pairsOf(l: Labels): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < l.length; i += 2) out.push([l[i]!, l[i + 1]!]);
-  return out;
 }
 
 /** Runs one script; every eval becomes one outcome. A script that cannot be read is one failure. */

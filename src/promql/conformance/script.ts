@@ -1,6 +1,7 @@
 import { labelsEqual, type Labels } from '../../tsdb/labels.js';
 import { parseDurationMs } from './duration.js';
-import { parseNumber, parseSeriesDesc, readQuoted, SeriesDescError, type SeqValue, type SeriesDesc } from './series-desc.js';
+import { parseNumber, SeriesDescError } from './desc-number.js';
+import { parseSeriesDesc, readQuoted, type SeqValue, type SeriesDesc } from './series-desc.js';
 import { parseStartOffsets } from './start-offsets.js';
 
 /** Reading the promqltest script language (Prometheus's promql/promqltest/README.md). */

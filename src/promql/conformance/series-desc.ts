@@ -1,17 +1,15 @@
 import { labelsFromPairs, METRIC_NAME, type Labels } from '../../tsdb/labels.js';
+import { parseHistogramItem, type HistogramDesc } from './histogram-desc.js';
+import { parseNumber, SeriesDescError } from './desc-number.js';
 
 /** One position of a series description: a value, a staleness marker, or nothing. */
-export type SeqValue = { kind: 'value'; v: number } | { kind: 'stale' } | { kind: 'omitted' } | { kind: 'histogram' };
+export type SeqValue = { kind: 'value'; v: number } | { kind: 'stale' } | { kind: 'omitted' } | ({ kind: 'histogram' } & HistogramDesc);
 
 export interface SeriesDesc {
   labels: Labels;
   values: SeqValue[];
-  /** True when any position is a native histogram (`{{...}}`), which a float engine cannot load. */
+  /** True when any position is a native histogram (`{{...}}`). */
   native: boolean;
-}
-
-export class SeriesDescError extends Error {
-  override name = 'SeriesDescError';
 }
 
 const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'", '`': '`' };
@@ -115,19 +113,6 @@ function readMetric(s: string): { labels: Labels; rest: string } {
   return { labels: labelsFromPairs(pairs), rest: s.slice(i) };
 }
 
-/** A float as PromQL writes it: decimal, hex, Inf, NaN, with an optional sign. */
-export function parseNumber(text: string): number | undefined {
-  const t = text.trim();
-  const m = /^([+-]?)(.*)$/.exec(t)!;
-  const sign = m[1] === '-' ? -1 : 1;
-  const body = m[2]!.toLowerCase();
-  if (body === 'inf' || body === 'infinity') return sign * Infinity;
-  if (body === 'nan') return NaN;
-  if (/^0x[0-9a-f]+$/.test(body)) return sign * Number.parseInt(body.slice(2), 16);
-  if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(body)) return sign * Number(body);
-  return undefined;
-}
-
 /**
  * `a`, `axN` (N+1 copies) or `a+bxN` / `a-bxN` (N+1 values stepping by b). No hex here: `0x10`
  * would be ambiguous, so Prometheus does not accept hex in series descriptions either.
@@ -168,9 +153,7 @@ export function parseValues(s: string): { values: SeqValue[]; native: boolean } 
   for (const item of splitItems(s)) {
     if (item.includes('{{')) {
       native = true;
-      const times = /\}\}x(\d+)$/.exec(item);
-      const n = times ? Number(times[1]) + 1 : 1;
-      for (let k = 0; k < n; k++) values.push({ kind: 'histogram' });
+      for (const d of parseHistogramItem(item)) values.push({ kind: 'histogram', ...d });
       continue;
     }
     if (item === '_') {

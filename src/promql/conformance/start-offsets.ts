@@ -1,5 +1,5 @@
 import { parseDurationMs } from './duration.js';
-import { SeriesDescError } from './series-desc.js';
+import { SeriesDescError } from './desc-number.js';
 
 /**
  * The values of a start-timestamp line (`metric{...}@st <items>`): one offset a sample position,

@@ -8,6 +8,8 @@ import { KahanMean, KahanSum, quantileOf } from '../functions/kahan.js';
 import type { Paced, Pacer } from './pacer.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
 import type { StepSample, StepSeries } from '../value.js';
+import { MixedSchemasError, type FloatHistogram, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
+import { addToMean } from '../functions/histogram-windows.js';
 import { xxhash64 } from './xxhash.js';
 
 /** The labels an aggregation's output keeps from an input series. */
@@ -81,6 +83,13 @@ function foldMinMax(params: number[]): { min: number; max: number; nan: boolean 
 
 interface GroupState {
   seen: boolean;
+  /** The group's histograms of this step summed (sum, avg), and how many. */
+  hist: FloatHistogram | undefined;
+  /** The histograms' sums, compensated: a sum of 1e100 and one of -1e100 must not swallow the rest. */
+  hsum: KahanSum;
+  hcount: number;
+  /** The histograms could not be summed: exponential and custom buckets mixed. */
+  hmixed: boolean;
   value: number;
   count: number;
   dropName: boolean;
@@ -91,7 +100,20 @@ interface GroupState {
 }
 
 function newState(): GroupState {
-  return { seen: false, value: 0, count: 0, dropName: false, mean: 0, sum: new KahanSum(), avg: new KahanMean(), values: [] };
+  return {
+    seen: false,
+    hist: undefined,
+    hsum: new KahanSum(),
+    hcount: 0,
+    hmixed: false,
+    value: 0,
+    count: 0,
+    dropName: false,
+    mean: 0,
+    sum: new KahanSum(),
+    avg: new KahanMean(),
+    values: [],
+  };
 }
 
 /** sum, avg, min, max, count, group, stddev, stdvar, quantile. */
@@ -100,10 +122,15 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
   const states = labels.map(newState);
   const outTs: number[][] = labels.map(() => []);
   const outVs: number[][] = labels.map(() => []);
+  const outHts: number[][] = labels.map(() => []);
+  const outHs: FloatHistogram[][] = labels.map(() => []);
   const dropName = new Uint8Array(labels.length);
-  const reader = new StepReader(input);
+  const reader = new StepReader(input, true);
   const vec: StepSample[] = [];
   const op = e.op;
+  const sumsHistograms = op === 'sum' || op === 'avg';
+  const notes = { reconciled: false };
+  const countsHistograms = op === 'count' || op === 'group';
   if (op === 'quantile') {
     const { min, max, nan } = foldMinMax(params);
     if (nan) annos.invalidQuantile(NaN, e.param?.pos);
@@ -113,9 +140,17 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
   const n = stepCount(grid);
   for (let step = 0; step < n; step++) {
     const ts = grid.start + step * grid.interval;
-    for (const st of states) st.seen = false;
+    for (const st of states) {
+      st.seen = false;
+      st.hcount = 0;
+    }
     for (const s of reader.vectorAt(ts, vec)) {
       const st = states[groupOf[s.src]!]!;
+      if (s.h !== undefined && !countsHistograms) {
+        if (sumsHistograms) addHistogram(st, s, op === 'avg', notes);
+        else annos.info(`ignored histogram in ${op} aggregation`, e.pos);
+        continue;
+      }
       const f = s.v;
       if (!st.seen) {
         st.seen = true;
@@ -184,6 +219,19 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
     }
     for (let g = 0; g < states.length; g++) {
       const st = states[g]!;
+      if (st.hcount > 0) {
+        if (st.seen) annos.warn('encountered a mix of histograms and floats for aggregation', e.pos);
+        else if (st.hmixed) annos.warn(`vector contains a mix of histograms with exponential and custom buckets schemas for metric name ""`, e.pos);
+        else {
+          outHts[g]!.push(ts);
+          const total = st.hsum.value();
+          if (op === 'sum') st.hist!.sum = total;
+          else if (Number.isFinite(total)) st.hist!.sum = total / st.hcount;
+          outHs[g]!.push(st.hist!.compact());
+          dropName[g] = st.dropName ? 1 : 0;
+        }
+        continue;
+      }
       if (!st.seen) continue;
       let v: number;
       switch (op) {
@@ -214,11 +262,34 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
     }
     if (pacer.spend(vec.length + 1)) yield;
   }
+  if (notes.reconciled) annos.info('mismatched custom buckets were reconciled during aggregation', e.pos);
   const out: StepSeries[] = [];
   for (let g = 0; g < labels.length; g++) {
-    if (outTs[g]!.length > 0) out.push({ labels: labels[g]!, dropName: dropName[g] === 1, ts: outTs[g]!, vs: outVs[g]! });
+    const hts = outHts[g]!;
+    if (hts.length > 0) out.push({ labels: labels[g]!, dropName: dropName[g] === 1, ts: outTs[g]!, vs: outVs[g]!, hts, hs: outHs[g]! });
+    else if (outTs[g]!.length > 0) out.push({ labels: labels[g]!, dropName: dropName[g] === 1, ts: outTs[g]!, vs: outVs[g]! });
   }
   return out;
+}
+
+/** Adds a histogram sample to its group's sum (or, for avg, its running mean) for this step. */
+function addHistogram(st: GroupState, s: StepSample, mean: boolean, notes: HistogramOpNotes): void {
+  if (st.hcount === 0) {
+    st.hist = s.h!.copy();
+    st.hmixed = false;
+    st.dropName = s.dropName;
+    st.hsum.reset();
+  } else if (!st.hmixed) {
+    try {
+      st.hist = mean ? addToMean(st.hist!, s.h!, st.hcount + 1, notes) : st.hist!.add(s.h!, notes);
+    } catch (err) {
+      if (!(err instanceof MixedSchemasError)) throw err;
+      st.hmixed = true;
+    }
+    if (s.dropName) st.dropName = true;
+  }
+  st.hsum.add(s.h!.sum);
+  st.hcount++;
 }
 
 const encoder = new TextEncoder();
@@ -269,23 +340,37 @@ function* aggregateSelect(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
   }
   const { groupOf, labels } = assignGroups(input, e);
   const members: StepSample[][] = labels.map(() => []);
-  const outTs: number[][] = input.map(() => []);
-  const outVs: number[][] = input.map(() => []);
+  const out: (StepSeries | undefined)[] = input.map(() => undefined);
   const order: number[] = [];
-  const reader = new StepReader(input);
+  const reader = new StepReader(input, true);
   const vec: StepSample[] = [];
   const offsets = e.op === 'limit_ratio' ? input.map((s) => sampleOffset(s.labels)) : [];
   const n = stepCount(grid);
+  const ranks = e.op === 'topk' || e.op === 'bottomk';
   const emit = (s: StepSample, ts: number): void => {
-    if (outTs[s.src]!.length === 0) order.push(s.src);
-    outTs[s.src]!.push(ts);
-    outVs[s.src]!.push(s.v);
+    let o = out[s.src];
+    if (o === undefined) {
+      order.push(s.src);
+      o = out[s.src] = { labels: input[s.src]!.labels, dropName: input[s.src]!.dropName, ts: [], vs: [] };
+    }
+    if (s.h === undefined) {
+      o.ts.push(ts);
+      o.vs.push(s.v);
+    } else {
+      (o.hts ??= []).push(ts);
+      (o.hs ??= []).push(s.h);
+    }
   };
   for (let step = 0; step < n; step++) {
     const ts = grid.start + step * grid.interval;
     const p = params[step]!;
     reader.vectorAt(ts, vec);
     if (pacer.spend(vec.length + 1)) yield;
+    if (ranks && vec.some((s) => s.h !== undefined)) {
+      // topk and bottomk rank floats: histograms are dropped, with an info.
+      annos.info(`ignored histogram in ${e.op} aggregation`, e.pos);
+      removeHistograms(vec);
+    }
     if (e.op === 'limit_ratio') {
       if (p === 0) continue;
       const ratio = Math.max(-1, Math.min(1, p));
@@ -302,20 +387,26 @@ function* aggregateSelect(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
       for (let i = 0; i < Math.min(k, m.length); i++) emit(m[i]!, ts);
     }
   }
-  return order.map((i) => ({ labels: input[i]!.labels, dropName: input[i]!.dropName, ts: outTs[i]!, vs: outVs[i]! }));
+  return order.map((i) => out[i]!);
+}
+
+function removeHistograms(vec: StepSample[]): void {
+  let k = 0;
+  for (const s of vec) if (s.h === undefined) vec[k++] = s;
+  vec.length = k;
 }
 
 function* aggregateCountValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid, label: string, pacer: Pacer): Paced<StepSeries[]> {
   const names = groupingNames(e, e.without ? [] : [label]);
   const output = new StepOutput();
-  const reader = new StepReader(input);
+  const reader = new StepReader(input, true);
   const vec: StepSample[] = [];
   const n = stepCount(grid);
   for (let step = 0; step < n; step++) {
     const ts = grid.start + step * grid.interval;
     const counts = new Map<string, { labels: Labels; count: number }>();
     for (const s of reader.vectorAt(ts, vec)) {
-      const withValue = new LabelsBuilder(s.labels).set(label, formatFloatF(s.v)).labels();
+      const withValue = new LabelsBuilder(s.labels).set(label, s.h === undefined ? formatFloatF(s.v) : s.h.text()).labels();
       const l = groupingLabels(withValue, names, e.without);
       const key = labelsKey(l);
       const c = counts.get(key);

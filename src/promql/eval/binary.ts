@@ -2,6 +2,7 @@ import { LabelsBuilder, labelsGet, labelsKeep, labelsKey, labelsWithout, METRIC_
 import type { BinaryOp, VectorMatching } from '../ast.js';
 import { EvalError } from '../errors.js';
 import { METADATA_LABELS, type StepSample, type StepSeries } from '../value.js';
+import { MixedSchemasError, type FloatHistogram, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
 import { arithmetic, compare } from '../functions/operators.js';
 
 function isComparison(op: BinaryOp): boolean {
@@ -17,12 +18,72 @@ function changesMeaning(op: BinaryOp): boolean {
   return !isComparison(op) && !isSetOp(op);
 }
 
+/** Reports an info annotation: an operation on sample types it does not apply to, custom buckets reconciled. */
+export type Inform = (message: string) => void;
+
+const exactly = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
+
+/** One side of an operator: a histogram when `h` is set, else the float `v`. */
+type Operand = Pick<StepSample, 'h' | 'v'>;
+
+interface HistogramResult {
+  h: FloatHistogram | undefined;
+  v: number;
+  keep: boolean;
+}
+
+/**
+ * `l op r` where at least one side is a native histogram: the histogram or (for a bool
+ * comparison) float it makes, whether a filtering comparison keeps the left side, or undefined
+ * when the operator does not apply to these types.
+ */
+function histogramOperation(op: BinaryOp, l: Operand, r: Operand, returnBool: boolean, notes: HistogramOpNotes): HistogramResult | undefined {
+  const lh = l.h;
+  const rh = r.h;
+  if (isComparison(op)) {
+    if (lh === undefined || rh === undefined || (op !== '==' && op !== '!=')) return undefined;
+    const keep = lh.equals(rh, exactly) === (op === '==');
+    return returnBool ? { h: undefined, v: keep ? 1 : 0, keep: true } : { h: lh, v: NaN, keep };
+  }
+  if (lh !== undefined && rh !== undefined) {
+    if (op === '+') return { h: lh.add(rh, notes).compact(), v: NaN, keep: true };
+    if (op === '-') return { h: lh.sub(rh, notes).compact(), v: NaN, keep: true };
+    return undefined;
+  }
+  if (op === '*') return { h: (lh ?? rh)!.copy().mul(lh === undefined ? l.v : r.v), v: NaN, keep: true };
+  if (op === '/' && lh !== undefined) return { h: lh.copy().mul(1 / r.v), v: NaN, keep: true };
+  return undefined;
+}
+
+/** A histogram operation's result, or undefined (reported) when the types do not combine. Exponential and custom buckets mixed count as not combining. */
+function combineHistograms(op: BinaryOp, l: Operand, r: Operand, returnBool: boolean, inform: Inform): HistogramResult | undefined {
+  try {
+    const notes = { reconciled: false };
+    const res = histogramOperation(op, l, r, returnBool, notes);
+    if (res === undefined) {
+      const types = `${l.h === undefined ? 'float' : 'histogram'} ${op} ${r.h === undefined ? 'float' : 'histogram'}`;
+      inform(`incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${types}`);
+    }
+    if (notes.reconciled) inform(`mismatched custom buckets were reconciled during ${op === '+' ? 'addition' : 'subtraction'}`);
+    return res;
+  } catch (e) {
+    if (e instanceof MixedSchemasError) return undefined;
+    throw e;
+  }
+}
+
 /**
  * An operation between a vector and a scalar at one step. `scalarLeft` means `scalar op vector`;
  * comparisons then still keep the vector's value.
  */
-export function vectorScalar(op: BinaryOp, v: StepSample[], s: number, scalarLeft: boolean, returnBool: boolean, out: StepSample[]): void {
+export function vectorScalar(op: BinaryOp, v: StepSample[], s: number, scalarLeft: boolean, returnBool: boolean, out: StepSample[], inform: Inform): void {
   for (const sample of v) {
+    if (sample.h !== undefined) {
+      const scalar = { v: s };
+      const r = scalarLeft ? combineHistograms(op, scalar, sample, returnBool, inform) : combineHistograms(op, sample, scalar, returnBool, inform);
+      if (r?.keep === true) out.push({ labels: sample.labels, v: r.v, dropName: true, src: -1, h: r.h });
+      continue;
+    }
     const l = scalarLeft ? s : sample.v;
     const r = scalarLeft ? sample.v : s;
     if (isComparison(op)) {
@@ -51,6 +112,7 @@ export class VectorMatcher {
     readonly returnBool: boolean,
     lhs: StepSeries[],
     rhs: StepSeries[],
+    private readonly inform: Inform,
   ) {
     const ordinals = new Map<string, number>();
     const sig = (l: Labels): number => {
@@ -147,13 +209,21 @@ export class VectorMatcher {
       const r = swap ? ms.v : os.v;
       let value: number;
       let keep = true;
-      if (isComparison(this.op)) {
+      let h: FloatHistogram | undefined;
+      const histograms = ms.h !== undefined || os.h !== undefined;
+      if (histograms) {
+        const ls = swap ? os : ms;
+        const rs = swap ? ms : os;
+        const res = combineHistograms(this.op, ls, rs, this.returnBool, this.inform);
+        if (res === undefined) return;
+        ({ h, v: value, keep } = res);
+      } else if (isComparison(this.op)) {
         keep = compare(this.op, l, r);
         value = l;
       } else {
         value = arithmetic(this.op, l, r);
       }
-      if (this.returnBool) {
+      if (this.returnBool && !histograms) {
         value = keep ? 1 : 0;
         keep = true;
       }
@@ -173,7 +243,7 @@ export class VectorMatcher {
         if (set.has(key)) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
         set.add(key);
       }
-      if (keep) out.push({ labels, v: value, dropName: this.returnBool, src: -1 });
+      if (keep) out.push({ labels, v: value, dropName: this.returnBool || (h !== undefined && changesMeaning(this.op)), src: -1, h });
     };
     for (const ms of many) {
       const sig = manySig[ms.src]!;

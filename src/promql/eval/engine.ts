@@ -5,7 +5,7 @@ import { aggregate } from './aggregations.js';
 import { Annotations } from '../annotations.js';
 import type { AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../ast.js';
 import { leftSpine } from '../parser/walk.js';
-import { vectorScalar, VectorMatcher } from './binary.js';
+import { vectorScalar, VectorMatcher, type Inform } from './binary.js';
 import { arithmetic } from '../functions/operators.js';
 import { EvalError, PromQLError, TooManySamplesError } from '../errors.js';
 import { Lane } from './lane.js';
@@ -19,6 +19,9 @@ import { resolveDurations } from '../parser/durations.js';
 import { extendPoints, smoothedAt, type WindowMode } from '../functions/extended-range.js';
 import { preprocessExpr } from '../parser/preprocess.js';
 import type { Querier } from './querier.js';
+import type { FloatHistogram } from '../../tsdb/float-histogram.js';
+import { HistogramSamples, upperBound } from '../../tsdb/histogram-samples.js';
+import { histogramWindowFunction, type HistogramRangeFunction, type HistogramWindow } from '../functions/histogram-windows.js';
 import type { Window } from '../functions/range.js';
 import { documentedType, typeOf } from '../parser/typecheck.js';
 import { cachedKey, StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
@@ -70,15 +73,20 @@ interface Points {
   startTimesFor?(ts: Float64Array, n: number, out: Float64Array): boolean;
   /** The non-stale samples of (from, to] into ts and vs (at least `length` long); returns the count. */
   copyWindow(from: number, to: number, ts: Float64Array, vs: Float64Array): number;
+  /** Native histogram samples, a lane beside the floats, when the series has any. */
+  readonly histograms?: HistogramSamples | undefined;
 }
 
 /** A subquery's output series as window input. */
 class ArrayPoints implements Points {
   readonly labels: Labels;
   readonly dropName: boolean;
+  readonly histograms: HistogramSamples | undefined;
   constructor(private readonly s: StepSeries) {
     this.labels = s.labels;
     this.dropName = s.dropName;
+    // A subquery's points are not consecutive samples: their counter reset hints no longer hold.
+    this.histograms = s.hts === undefined ? undefined : new HistogramSamples(s.hts, s.hs!.map(withoutResetHint));
   }
   get length(): number {
     return this.s.ts.length;
@@ -101,16 +109,15 @@ class ArrayPoints implements Points {
     return n;
   }
   upperBound(t: number): number {
-    const ts = this.s.ts;
-    let lo = 0;
-    let hi = ts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid]! <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return upperBound(this.s.ts, t);
   }
+}
+
+function withoutResetHint(h: FloatHistogram): FloatHistogram {
+  if (h.counterResetHint !== 'reset' && h.counterResetHint !== 'not_reset') return h;
+  const out = h.copy();
+  out.counterResetHint = 'unknown';
+  return out;
 }
 
 /** A TSDB series (never name-dropped) or a subquery's series. */
@@ -204,6 +211,11 @@ interface WindowJob {
   next: number;
   ts: number[] | undefined;
   vs: number[] | undefined;
+  hts: number[] | undefined;
+  hs: FloatHistogram[] | undefined;
+  /** What the function does with windows holding histograms. */
+  hfn: HistogramRangeFunction;
+  hw: HistogramWindow;
 }
 
 function startSeries(job: WindowJob, src: RangeSource, starts: boolean, room: number): void {
@@ -213,9 +225,20 @@ function startSeries(job: WindowJob, src: RangeSource, starts: boolean, room: nu
   job.next = 0;
   job.ts = undefined;
   job.vs = undefined;
+  job.hts = undefined;
+  job.hs = undefined;
 }
 
-/** The points a node's output holds. */
+function pushFloat(job: WindowJob, t: number, v: number): void {
+  if (job.ts === undefined || job.vs === undefined) {
+    job.ts = [t];
+    job.vs = [v];
+  } else {
+    job.ts.push(t);
+    job.vs.push(v);
+  }
+}
+
 /** A value already at hand, where an evaluation is expected. */
 function* already<T>(v: T): Paced<T> {
   return v;
@@ -223,7 +246,7 @@ function* already<T>(v: T): Paced<T> {
 
 function pointsOf(series: readonly StepSeries[]): number {
   let n = 0;
-  for (const s of series) n += s.ts.length;
+  for (const s of series) n += s.ts.length + (s.hts?.length ?? 0);
   return n;
 }
 
@@ -333,7 +356,18 @@ class Evaluator {
         const inner = yield* this.eval(e.expr, grid);
         if (e.op === '+') return inner;
         const scalar = typeOf(e.expr) === 'scalar';
-        out = inner.map((s) => ({ labels: s.labels, dropName: scalar ? s.dropName : true, ts: s.ts, vs: s.vs.map((v) => -v) }));
+        out = inner.map((s) => {
+          const negated: StepSeries = { labels: s.labels, dropName: scalar ? s.dropName : true, ts: s.ts, vs: s.vs.map((v) => -v) };
+          if (s.hs !== undefined) {
+            negated.hts = s.hts;
+            negated.hs = s.hs.map((h) => {
+              const n = h.copy().mul(-1);
+              n.counterResetHint = 'gauge';
+              return n;
+            });
+          }
+          return negated;
+        });
         break;
       }
       case 'BinaryExpr':
@@ -416,7 +450,10 @@ class Evaluator {
     const out: StepSeries[] = [];
     for (const s of once) {
       this.addSamples(n);
-      out.push({ labels: s.labels, dropName: s.dropName, ts: yield* this.stepTimes(grid, n), vs: yield* this.filled(n, s.vs[0]!) });
+      const steps = yield* this.stepTimes(grid, n);
+      const h = s.hs?.[0];
+      if (h === undefined) out.push({ labels: s.labels, dropName: s.dropName, ts: steps, vs: yield* this.filled(n, s.vs[0]!) });
+      else out.push({ labels: s.labels, dropName: s.dropName, ts: [], vs: [], hts: steps, hs: steps.map(() => h) });
     }
     return out;
   }
@@ -433,6 +470,12 @@ class Evaluator {
     const n = stepCount(grid);
     const out: StepSeries[] = [];
     for (const s of series) {
+      if (s.histograms !== undefined) {
+        const mixed = this.mixedSelector(s, s.histograms, vs, grid, field, at, n);
+        if (mixed !== undefined) out.push(mixed);
+        if (this.pacer.spend(n)) yield;
+        continue;
+      }
       if (s.length === 0) continue;
       const ts: number[] = [];
       const values: number[] = [];
@@ -481,6 +524,56 @@ class Evaluator {
       ts.push(t);
       values.push(field === 'value' ? s.valueAt(idx) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(idx) ?? 0) / 1000);
     }
+  }
+
+  /**
+   * A selector over a series holding native histograms: at each step the newer of its newest
+   * float and its newest histogram in the lookback window. A loop of its own, so the float-only
+   * one stays as fast as it was.
+   */
+  private mixedSelector(
+    s: RangeSource,
+    hist: HistogramSamples,
+    vs: VectorSelector,
+    grid: StepGrid,
+    field: SampleField,
+    at: number | undefined,
+    n: number,
+  ): StepSeries | undefined {
+    const lookback = this.opts.lookbackDeltaMs;
+    const out: StepSeries = { labels: s.labels, dropName: false, ts: [], vs: [] };
+    const hts: number[] = [];
+    const hs: FloatHistogram[] = [];
+    const room = this.room();
+    for (let i = 0; i < n; i++) {
+      if (out.ts.length + hts.length >= room) throw this.tooMany(room + 1);
+      const t = grid.start + i * grid.interval;
+      const ref = (at ?? t) - vs.offsetMs;
+      const fi = s.upperBound(ref) - 1;
+      const hi = hist.upperBound(ref) - 1;
+      const floatT = fi < 0 ? -Infinity : s.timestampAt(fi);
+      const histT = hi < 0 ? -Infinity : hist.ts[hi]!;
+      const sampleT = Math.max(floatT, histT);
+      if (sampleT <= ref - lookback) continue;
+      if (floatT >= histT) {
+        if (s.isStaleAt(fi)) continue;
+        out.ts.push(t);
+        out.vs.push(field === 'value' ? s.valueAt(fi) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(fi) ?? 0) / 1000);
+      } else if (field === 'value') {
+        hts.push(t);
+        hs.push(hist.hs[hi]!);
+      } else {
+        out.ts.push(t);
+        out.vs.push(field === 'timestamp' ? sampleT / 1000 : 0);
+      }
+    }
+    if (hts.length > 0) {
+      out.hts = hts;
+      out.hs = hs;
+    }
+    if (out.ts.length + hts.length === 0) return undefined;
+    this.addSamples(out.ts.length + hts.length);
+    return out;
   }
 
   /**
@@ -569,9 +662,9 @@ class Evaluator {
       const lhs = yield* left();
       const rhs = yield* this.eval(e.rhs, grid);
       const matching = e.matching ?? { card: 'one-to-one' as const, on: false, labels: [], include: [] };
-      const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs);
-      const lr = new StepReader(lhs);
-      const rr = new StepReader(rhs);
+      const matcher = new VectorMatcher(e.op, matching, e.returnBool, lhs, rhs, this.inform(e));
+      const lr = new StepReader(lhs, true);
+      const rr = new StepReader(rhs, true);
       const lv: StepSample[] = [];
       const rv: StepSample[] = [];
       for (let i = 0; i < n; i++) {
@@ -579,7 +672,7 @@ class Evaluator {
         stepOut.length = 0;
         matcher.apply(lr.vectorAt(t, lv), rr.vectorAt(t, rv), stepOut);
         this.addSamples(stepOut.length);
-        for (const s of stepOut) output.add(s.labels, s.dropName, t, s.v);
+        for (const s of stepOut) output.addSample(s, t);
         if (this.pacer.spend(lv.length + rv.length + 1)) yield;
       }
       return output.series();
@@ -587,17 +680,23 @@ class Evaluator {
     const scalarLeft = lt === 'scalar';
     const vec = yield* scalarLeft ? this.eval(e.rhs, grid) : left();
     const scalar = yield* scalarLeft ? this.scalarValuesOf(yield* left(), grid) : this.scalarValues(e.rhs, grid);
-    const reader = new StepReader(vec);
+    const reader = new StepReader(vec, true);
     const v: StepSample[] = [];
+    const inform = this.inform(e);
     for (let i = 0; i < n; i++) {
       const t = grid.start + i * grid.interval;
       stepOut.length = 0;
-      vectorScalar(e.op, reader.vectorAt(t, v), scalar[i]!, scalarLeft, e.returnBool, stepOut);
+      vectorScalar(e.op, reader.vectorAt(t, v), scalar[i]!, scalarLeft, e.returnBool, stepOut, inform);
       this.addSamples(stepOut.length);
-      for (const s of stepOut) output.add(s.labels, s.dropName, t, s.v);
+      for (const s of stepOut) output.addSample(s, t);
       if (this.pacer.spend(v.length + 1)) yield;
     }
     return output.series();
+  }
+
+  /** How an operator reports an info: its operands' sample types do not combine, custom buckets were reconciled. */
+  private inform(e: BinaryExpr): Inform {
+    return (message) => this.annos.info(message, e.pos);
   }
 
   /** Trimming applies to native histograms only: every float sample is dropped, with an info. */
@@ -657,7 +756,7 @@ class Evaluator {
       ctx.out.length = 0;
       def.fn(args, ctx);
       this.addSamples(ctx.out.length);
-      for (const s of ctx.out) output.add(s.labels, s.dropName, t, s.v);
+      for (const s of ctx.out) output.addSample(s, t);
       if (this.pacer.spend(ctx.out.length + 1)) yield;
     }
     return output.series();
@@ -674,7 +773,8 @@ class Evaluator {
     if (t === 'scalar') return yield* this.scalarValues(a, grid);
     if (e.func === 'timestamp' && i === 0) return new StepReader(yield* this.timestampInput(a, grid));
     if (e.func === 'start_timestamp' && i === 0) return new StepReader(yield* this.startTimestampInput(a, grid));
-    return new StepReader(yield* this.eval(a, grid));
+    const impl = functionNamed(e.func)?.impl;
+    return new StepReader(yield* this.eval(a, grid), impl?.kind === 'step' && impl.histograms === true);
   }
 
   /** timestamp() reads sample times from a selector, and the step time from anything else. */
@@ -719,7 +819,10 @@ class Evaluator {
   /** absent() and absent_over_time(): 1 at every step where the argument had no sample. */
   private *absentSteps(found: StepSeries[], e: Call, grid: StepGrid, dropName: boolean): Paced<StepSeries[]> {
     const present = new Set<number>();
-    for (const s of found) for (const t of s.ts) present.add(t);
+    for (const s of found) {
+      for (const t of s.ts) present.add(t);
+      if (s.hts !== undefined) for (const t of s.hts) present.add(t);
+    }
     const out: StepSeries = { labels: absentLabels(e.args[0]!), dropName, ts: [], vs: [] };
     const n = stepCount(grid);
     const room = this.room();
@@ -842,6 +945,10 @@ class Evaluator {
       next: 0,
       ts: undefined,
       vs: undefined,
+      hts: undefined,
+      hs: undefined,
+      hfn: histogramWindowFunction(e.func),
+      hw: { ts: [], hs: [], lo: 0, hi: 0 },
     };
     const reported = new Set<string>();
     // Series of one metric come together: its name is checked once, not once a series.
@@ -850,8 +957,12 @@ class Evaluator {
       startSeries(job, src, readsStarts && src.hasStartTimes === true, this.room());
       w.metricName = labelsGet(src.labels, METRIC_NAME);
       while (job.next < n) if (this.pacer.spend(this.windowSteps(job))) yield;
-      const { ts, vs: values } = job;
-      if (ts === undefined || values === undefined) continue;
+      const { ts, vs: values, hts, hs } = job;
+      if (hts !== undefined && hs !== undefined) {
+        this.addSamples(hts.length + (ts?.length ?? 0));
+        out.push({ labels: src.labels, dropName: !def.keepsName || src.dropName === true, ts: ts ?? [], vs: values ?? [], hts, hs });
+      }
+      if (ts === undefined || values === undefined || hts !== undefined) continue;
       this.addSamples(ts.length);
       out.push({ labels: src.labels, dropName: !def.keepsName || src.dropName === true, ts, vs: values });
       if (isRateLike) {
@@ -876,6 +987,7 @@ class Evaluator {
    */
   private windowSteps(job: WindowJob): number {
     const { src, w, grid, params, at } = job;
+    const hist = src.histograms;
     let work = 0;
     let i = job.next;
     for (; i < job.n && work < WORK_BATCH; i++) {
@@ -883,8 +995,15 @@ class Evaluator {
       const ref = (at ?? t) - job.offsetMs;
       const count = this.fillWindow(src, ref - job.rangeMs - job.before, ref + job.after, job.starts);
       work += count + 1;
-      if (count === 0) continue;
-      if (count > job.room - (job.ts?.length ?? 0)) throw this.tooMany(count);
+      let histograms = 0;
+      if (hist !== undefined) {
+        job.hw.lo = hist.upperBound(ref - job.rangeMs - job.before);
+        job.hw.hi = hist.upperBound(ref + job.after);
+        histograms = job.hw.hi - job.hw.lo;
+        work += histograms;
+      }
+      if (count === 0 && histograms === 0) continue;
+      if (count + histograms > job.room - (job.ts?.length ?? 0) - (job.hts?.length ?? 0)) throw this.tooMany(count + histograms);
       w.ts = this.winTs;
       w.vs = this.winVs;
       w.st = job.starts ? this.winSt : undefined;
@@ -897,15 +1016,20 @@ class Evaluator {
         w.params.length = 0;
         for (let j = 0; j < params.length; j++) if (j !== job.matrixIndex) w.params.push(params[j]![i]!);
       }
-      const v = job.fn(w);
-      if (v === undefined) continue;
-      if (job.ts === undefined || job.vs === undefined) {
-        job.ts = [t];
-        job.vs = [v];
-      } else {
-        job.ts.push(t);
-        job.vs.push(v);
+      if (histograms > 0) {
+        job.hw.ts = hist!.ts;
+        job.hw.hs = hist!.hs;
+        const r = job.hfn(w, job.hw, job.fn);
+        if (r === undefined) continue;
+        if (typeof r === 'number') pushFloat(job, t, r);
+        else {
+          (job.hts ??= []).push(t);
+          (job.hs ??= []).push(r);
+        }
+        continue;
       }
+      const v = job.fn(w);
+      if (v !== undefined) pushFloat(job, t, v);
     }
     job.next = i;
     return work;
@@ -923,6 +1047,22 @@ class Evaluator {
       for (const s of this.select(vs)) {
         const n = this.fillWindow(s, ref - u.rangeMs - before, ref + after);
         if (this.pacer.spend(n + 1)) yield;
+        const hist = s.histograms;
+        if (hist !== undefined && mode === 'plain') {
+          const lo = hist.upperBound(ref - u.rangeMs);
+          const hi = hist.upperBound(ref);
+          if (n === 0 && hi === lo) continue;
+          this.addSamples(n + hi - lo);
+          out.push({
+            labels: s.labels,
+            dropName: false,
+            ts: Array.from(this.winTs.subarray(0, n)),
+            vs: Array.from(this.winVs.subarray(0, n)),
+            hts: hist.ts.slice(lo, hi),
+            hs: hist.hs.slice(lo, hi),
+          });
+          continue;
+        }
         if (n === 0) continue;
         let points = { ts: Array.from(this.winTs.subarray(0, n)), vs: Array.from(this.winVs.subarray(0, n)) };
         if (mode !== 'plain') {
@@ -970,7 +1110,12 @@ function* finish(series: StepSeries[], mergeDisjoint: boolean, pacer: Pacer): Pa
 }
 
 function toRangeSeries(s: StepSeries): RangeSeries {
-  return { labels: s.labels, timestamps: s.ts, values: s.vs };
+  const out: RangeSeries = { labels: s.labels, timestamps: s.ts, values: s.vs };
+  if (s.hts !== undefined && s.hs !== undefined) {
+    out.histogramTimestamps = s.hts;
+    out.histograms = s.hs;
+  }
+  return out;
 }
 
 const byLabels = (a: StepSeries, b: StepSeries) => labelsCompare(a.labels, b.labels);
@@ -1124,6 +1269,9 @@ function* evaluate(plan: Plan, ev: Evaluator): Paced<QueryValue> {
   if (type === 'matrix') return { type: 'matrix', series: (yield* finish(yield* ev.evalRangeVector(expr, start), true, ev.pacer)).map(toRangeSeries) };
   const series = yield* ev.eval(expr, { start, end: start, interval: 1 });
   if (type === 'scalar') return { type: 'scalar', t: start, v: series[0]?.vs[0] ?? NaN };
-  const samples: Sample[] = (yield* finish(series, false, ev.pacer)).map((s) => ({ labels: s.labels, t: start, v: s.vs[0]! }));
+  const samples: Sample[] = (yield* finish(series, false, ev.pacer)).map((s) => {
+    const h = s.hs?.[0];
+    return h === undefined ? { labels: s.labels, t: start, v: s.vs[0]! } : { labels: s.labels, t: start, v: NaN, h };
+  });
   return { type: 'vector', samples };
 }

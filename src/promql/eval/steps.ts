@@ -1,3 +1,4 @@
+import type { FloatHistogram } from '../../tsdb/float-histogram.js';
 import { labelsKey, type Labels } from '../../tsdb/labels.js';
 import { EvalError } from '../errors.js';
 import type { StepSample, StepSeries } from '../value.js';
@@ -32,10 +33,21 @@ export function cachedKey(l: Labels): string {
 export class StepReader {
   private readonly cursor: Int32Array;
   private readonly samples: StepSample[];
+  /** Cursors in the histogram lanes, when the reader hands out histograms too. */
+  private readonly hcursor: Int32Array | undefined;
+  private readonly hsamples: StepSample[] | undefined;
 
-  constructor(readonly series: StepSeries[]) {
+  /** With `histograms`, each step's vector holds the series' native histograms too (samples with `h` set). */
+  constructor(
+    readonly series: StepSeries[],
+    histograms = false,
+  ) {
     this.cursor = new Int32Array(series.length);
     this.samples = series.map((s, i) => ({ labels: s.labels, v: 0, dropName: s.dropName, src: i }));
+    if (histograms && series.some((s) => s.hts !== undefined)) {
+      this.hcursor = new Int32Array(series.length);
+      this.hsamples = series.map((s, i) => ({ labels: s.labels, v: 0, dropName: s.dropName, src: i }));
+    }
   }
 
   /** The instant vector at ts. The sample objects are reused by the next call. */
@@ -51,7 +63,20 @@ export class StepReader {
         this.cursor[i] = c + 1;
       }
     }
+    if (this.hcursor !== undefined) this.histogramsAt(ts, into, this.hcursor, this.hsamples!);
     return into;
+  }
+
+  private histogramsAt(ts: number, into: StepSample[], cursor: Int32Array, samples: StepSample[]): void {
+    for (let i = 0; i < this.series.length; i++) {
+      const hts = this.series[i]!.hts;
+      const c = cursor[i]!;
+      if (hts === undefined || c >= hts.length || hts[c] !== ts) continue;
+      const sample = samples[i]!;
+      sample.h = this.series[i]!.hs![c]!;
+      into.push(sample);
+      cursor[i] = c + 1;
+    }
   }
 }
 
@@ -61,17 +86,34 @@ export class StepOutput {
   private readonly list: StepSeries[] = [];
 
   add(labels: Labels, dropName: boolean, ts: number, v: number): void {
+    const s = this.seriesOf(labels, dropName, ts);
+    s.ts.push(ts);
+    s.vs.push(v);
+  }
+
+  private addHistogram(labels: Labels, dropName: boolean, ts: number, h: FloatHistogram): void {
+    const s = this.seriesOf(labels, dropName, ts);
+    (s.hts ??= []).push(ts);
+    (s.hs ??= []).push(h);
+  }
+
+  /** A sample pushed to a step: a float unless `h` is set. */
+  addSample(s: StepSample, ts: number): void {
+    if (s.h === undefined) this.add(s.labels, s.dropName, ts, s.v);
+    else this.addHistogram(s.labels, s.dropName, ts, s.h);
+  }
+
+  private seriesOf(labels: Labels, dropName: boolean, ts: number): StepSeries {
     const key = cachedKey(labels);
     let s = this.byKey.get(key);
     if (s === undefined) {
       s = { labels, dropName, ts: [], vs: [] };
       this.byKey.set(key, s);
       this.list.push(s);
-    } else if (s.ts[s.ts.length - 1] === ts) {
+    } else if (s.ts[s.ts.length - 1] === ts || (s.hts !== undefined && s.hts[s.hts.length - 1] === ts)) {
       throw new EvalError('vector cannot contain metrics with the same labelset');
     }
-    s.ts.push(ts);
-    s.vs.push(v);
+    return s;
   }
 
   series(): StepSeries[] {

@@ -72,22 +72,33 @@ export function mergeSameLabels(series: StepSeries[], keyOf: (s: StepSeries) => 
 }
 
 function mergeTwo(a: StepSeries, b: StepSeries): StepSeries {
+  const [ts, vs] = mergeLanes(a.ts, a.vs, b.ts, b.vs);
+  const out: StepSeries = { labels: a.labels, dropName: a.dropName || b.dropName, ts, vs };
+  if (a.hts === undefined && b.hts === undefined) return out;
+  [out.hts, out.hs] = mergeLanes(a.hts ?? [], a.hs ?? [], b.hts ?? [], b.hs ?? []);
+  const floats = new Set(ts);
+  if (out.hts.some((t) => floats.has(t))) throw new EvalError('vector cannot contain metrics with the same labelset');
+  return out;
+}
+
+/** Two series' points of one kind in time order; a step in both is a collision. */
+function mergeLanes<T>(ats: number[], avs: T[], bts: number[], bvs: T[]): [number[], T[]] {
   const ts: number[] = [];
-  const vs: number[] = [];
+  const vs: T[] = [];
   let i = 0;
   let j = 0;
-  while (i < a.ts.length || j < b.ts.length) {
-    if (j >= b.ts.length || (i < a.ts.length && a.ts[i]! < b.ts[j]!)) {
-      ts.push(a.ts[i]!);
-      vs.push(a.vs[i++]!);
-    } else if (i >= a.ts.length || b.ts[j]! < a.ts[i]!) {
-      ts.push(b.ts[j]!);
-      vs.push(b.vs[j++]!);
+  while (i < ats.length || j < bts.length) {
+    if (j >= bts.length || (i < ats.length && ats[i]! < bts[j]!)) {
+      ts.push(ats[i]!);
+      vs.push(avs[i++]!);
+    } else if (i >= ats.length || bts[j]! < ats[i]!) {
+      ts.push(bts[j]!);
+      vs.push(bvs[j++]!);
     } else {
       throw new EvalError('vector cannot contain metrics with the same labelset');
     }
   }
-  return { labels: a.labels, dropName: a.dropName || b.dropName, ts, vs };
+  return [ts, vs];
 }
 
 export function labelReplace(series: StepSeries[], dst: string, replacement: string, src: string, regex: string): StepSeries[] {
@@ -108,7 +119,7 @@ export function labelReplace(series: StepSeries[], dst: string, replacement: str
       return m.group(idx) ?? '';
     });
     const labels = new LabelsBuilder(s.labels).set(dst, value).labels();
-    return { labels, dropName: dst === METRIC_NAME ? false : s.dropName, ts: s.ts, vs: s.vs };
+    return { ...s, labels, dropName: dst === METRIC_NAME ? false : s.dropName };
   });
 }
 
@@ -120,7 +131,7 @@ export function labelJoin(series: StepSeries[], dst: string, separator: string, 
   return series.map((s) => {
     const value = srcs.map((src) => labelsGet(s.labels, src)).join(separator);
     const labels = new LabelsBuilder(s.labels).set(dst, value).labels();
-    return { labels, dropName: dst === METRIC_NAME ? false : s.dropName, ts: s.ts, vs: s.vs };
+    return { ...s, labels, dropName: dst === METRIC_NAME ? false : s.dropName };
   });
 }
 

@@ -2,7 +2,9 @@ import { EMPTY_LABELS, LabelsBuilder, labelsCompare, labelsGet, labelsKey, label
 import type { Annotations } from '../annotations.js';
 import type { Call, ValueType } from '../ast.js';
 import { formatFloatG } from '../../common/go-format.js';
+import type { FloatHistogram } from '../../tsdb/float-histogram.js';
 import { bucketFraction, bucketQuantile, type Bucket } from './histogram.js';
+import { hasNaNObservations, nativeFraction, nativeQuantile, nativeStdvar } from './native-histogram.js';
 import { labelJoin, labelReplace } from './labels.js';
 import { naturalLess } from './natsort.js';
 import * as windows from './range.js';
@@ -44,7 +46,8 @@ export interface WindowUse {
  */
 export type Implementation =
   | ({ kind: 'range'; fn: RangeFunction } & WindowUse)
-  | { kind: 'step'; fn: StepFunction }
+  /** `histograms`: its vector arguments hold native histogram samples too (the others see floats only). */
+  | { kind: 'step'; fn: StepFunction; histograms?: boolean }
   | { kind: 'relabel'; fn: (series: StepSeries[], args: string[]) => StepSeries[] }
   /** Evaluated by the engine itself: their output depends on selectors, not only on values. */
   | { kind: 'special' };
@@ -122,9 +125,11 @@ function byValue(desc: boolean): (a: StepSample, b: StepSample) => number {
   };
 }
 
-function sortFunction(compare: (a: StepSample, b: StepSample, args: StepArg[]) => number): Implementation {
+/** `histograms`: the order is by labels, so histogram samples are sorted with the floats rather than dropped. */
+function sortFunction(compare: (a: StepSample, b: StepSample, args: StepArg[]) => number, histograms = false): Implementation {
   return {
     kind: 'step',
+    histograms,
     fn: (args, ctx) => {
       if (ctx.isRange) {
         ctx.annos.warn('sort is ineffective for range queries since results are always ordered by labels', ctx.call.pos);
@@ -191,14 +196,72 @@ function parseGoFloat(s: string): number | undefined {
   return undefined;
 }
 
-function histogramQuantile(q: number, v: StepSample[], ctx: StepContext, argIndex: number, emit: (labels: Labels, value: number) => void): void {
-  for (const g of bucketGroups(v, ctx, argIndex)) {
-    const r = bucketQuantile(q, g.buckets);
-    if (r.forcedMonotonic) {
-      ctx.annos.monotonicityFixed(labelsGet(g.labels, METRIC_NAME), ctx.call.args[argIndex]!.pos, ctx.ts, r.minBucket, r.maxBucket, r.maxDiff);
+/**
+ * The classic bucket groups and the native histograms of a vector, each estimated by `classic`
+ * or `native`; a native histogram whose labels are a classic group's is a collision both lose,
+ * with a warning.
+ */
+function histogramEstimates(
+  v: StepSample[],
+  ctx: StepContext,
+  argIndex: number,
+  classic: (buckets: Bucket[], labels: Labels) => number,
+  native: (h: FloatHistogram, name: string) => number,
+  emit: (labels: Labels, value: number) => void,
+): void {
+  const floats = v.filter((s) => s.h === undefined);
+  const nativeKeys = new Map<string, StepSample>();
+  for (const s of v) if (s.h !== undefined) nativeKeys.set(labelsKey(s.labels), s);
+  for (const g of bucketGroups(floats, ctx, argIndex)) {
+    const key = labelsKey(g.labels);
+    if (nativeKeys.has(key)) {
+      nativeKeys.delete(key);
+      ctx.annos.warn(
+        `vector contains a mix of classic and native histograms for metric name ${JSON.stringify(labelsGet(g.labels, METRIC_NAME))}`,
+        ctx.call.args[argIndex]!.pos,
+      );
+      continue;
     }
-    emit(g.labels, r.value);
+    emit(g.labels, classic(g.buckets, g.labels));
   }
+  for (const s of nativeKeys.values()) emit(s.labels, native(s.h!, labelsGet(s.labels, METRIC_NAME)));
+}
+
+function histogramQuantile(q: number, v: StepSample[], ctx: StepContext, argIndex: number, emit: (labels: Labels, value: number) => void): void {
+  const native = (h: FloatHistogram, name: string): number => {
+    const r = nativeQuantile(q, h);
+    if (r.nanObservations !== 'none') ctx.annos.info(`${NAN_OBSERVATIONS[r.nanObservations]}${forMetric(name)}`, ctx.call.args[argIndex]!.pos);
+    return r.value;
+  };
+  histogramEstimates(v, ctx, argIndex, (buckets, labels) => classicQuantile(q, buckets, labels, ctx, argIndex), native, emit);
+}
+
+function forMetric(name: string): string {
+  return name === '' ? '' : ` for metric name ${JSON.stringify(name)}`;
+}
+
+const NAN_OBSERVATIONS = {
+  skewed: 'input to histogram_quantile has NaN observations, result is skewed higher',
+  void: 'input to histogram_quantile has NaN observations, result is NaN',
+};
+
+function classicQuantile(q: number, buckets: Bucket[], labels: Labels, ctx: StepContext, argIndex: number): number {
+  const r = bucketQuantile(q, buckets);
+  if (r.forcedMonotonic) {
+    ctx.annos.monotonicityFixed(labelsGet(labels, METRIC_NAME), ctx.call.args[argIndex]!.pos, ctx.ts, r.minBucket, r.maxBucket, r.maxDiff);
+  }
+  return r.value;
+}
+
+/** A float of each native histogram sample, under its labels without the name; floats are ignored. */
+function ofHistograms(f: (h: FloatHistogram) => number): Implementation {
+  return {
+    kind: 'step',
+    histograms: true,
+    fn: (args, ctx) => {
+      for (const s of vec(args[0])) if (s.h !== undefined) ctx.out.push(out(s.labels, f(s.h), true));
+    },
+  };
 }
 
 /** A quantile as an OpenMetrics label value: Go's shortest %g, with ".0" on integers. */
@@ -235,9 +298,6 @@ const queryRange = (q: StepContext['query']): number => q.endMs - q.startMs;
 function queryConstant(ms: (q: StepContext['query']) => number): Implementation {
   return { kind: 'step', fn: (_args, ctx) => void ctx.out.push(out([], ms(ctx.query) / 1000, false)) };
 }
-
-/** Functions of data this engine does not store (native histograms): never any output. */
-const noOutput: Implementation = { kind: 'step', fn: () => undefined };
 
 /** Times the engine put in the samples' values, under the series' labels without the name. */
 const passTimes: Implementation = {
@@ -319,15 +379,33 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   exp: fn([V], 0, V, elementwise(Math.exp)),
   first_over_time: fn([M], 0, V, overWindows(windows.first_over_time, { keepsName: true })),
   floor: fn([V], 0, V, elementwise(Math.floor)),
-  histogram_avg: fn([V], 0, V, noOutput),
-  histogram_count: fn([V], 0, V, noOutput),
+  histogram_avg: fn(
+    [V],
+    0,
+    V,
+    ofHistograms((h) => h.sum / h.count),
+  ),
+  histogram_count: fn(
+    [V],
+    0,
+    V,
+    ofHistograms((h) => h.count),
+  ),
   histogram_fraction: fn([S, S, V], 0, V, {
     kind: 'step',
     fn: (args, ctx) => {
       const lower = num(args[0]);
       const upper = num(args[1]);
-      for (const g of bucketGroups(vec(args[2]), ctx, 2)) ctx.out.push(out(g.labels, bucketFraction(lower, upper, g.buckets), true));
+      const emit = (labels: Labels, value: number): number => ctx.out.push(out(labels, value, true));
+      const native = (h: FloatHistogram, name: string): number => {
+        if (hasNaNObservations(h)) {
+          ctx.annos.info(`input to histogram_fraction has NaN observations, which are excluded from all fractions${forMetric(name)}`, ctx.call.args[2]!.pos);
+        }
+        return nativeFraction(lower, upper, h);
+      };
+      histogramEstimates(vec(args[2]), ctx, 2, (buckets) => bucketFraction(lower, upper, buckets), native, emit);
     },
+    histograms: true,
   }),
   histogram_quantile: fn([S, V], 0, V, {
     kind: 'step',
@@ -336,6 +414,7 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
       if (Number.isNaN(q) || q < 0 || q > 1) ctx.annos.invalidQuantile(q, ctx.call.args[0]!.pos);
       histogramQuantile(q, vec(args[1]), ctx, 1, (labels, value) => ctx.out.push(out(labels, value, true)));
     },
+    histograms: true,
   }),
   histogram_quantiles: fn(
     [V, STR, S, S],
@@ -356,12 +435,23 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
           });
         }
       },
+      histograms: true,
     },
     { experimental: true },
   ),
-  histogram_stddev: fn([V], 0, V, noOutput),
-  histogram_stdvar: fn([V], 0, V, noOutput),
-  histogram_sum: fn([V], 0, V, noOutput),
+  histogram_stddev: fn(
+    [V],
+    0,
+    V,
+    ofHistograms((h) => Math.sqrt(nativeStdvar(h))),
+  ),
+  histogram_stdvar: fn([V], 0, V, ofHistograms(nativeStdvar)),
+  histogram_sum: fn(
+    [V],
+    0,
+    V,
+    ofHistograms((h) => h.sum),
+  ),
   hour: fn([V], 1, V, dateFunction(hourOf), { timeDependent: true }),
   idelta: fn([M], 0, V, overWindows(windows.idelta)),
   increase: fn([M], 0, V, overWindows(windows.increase, { anchored: true, smoothed: true, startTimes: true })),
@@ -425,8 +515,8 @@ export const FUNCTIONS: Readonly<Record<string, PromQLFunction>> = {
   sin: fn([V], 0, V, elementwise(Math.sin)),
   sinh: fn([V], 0, V, elementwise(Math.sinh)),
   sort: fn([V], 0, V, sortFunction(byValue(false)), { keepsOrder: true }),
-  sort_by_label: fn([V, STR], -1, V, sortFunction(byLabels(false)), { experimental: true, keepsOrder: true }),
-  sort_by_label_desc: fn([V, STR], -1, V, sortFunction(byLabels(true)), { experimental: true, keepsOrder: true }),
+  sort_by_label: fn([V, STR], -1, V, sortFunction(byLabels(false), true), { experimental: true, keepsOrder: true }),
+  sort_by_label_desc: fn([V, STR], -1, V, sortFunction(byLabels(true), true), { experimental: true, keepsOrder: true }),
   sort_desc: fn([V], 0, V, sortFunction(byValue(true)), { keepsOrder: true }),
   sqrt: fn([V], 0, V, elementwise(Math.sqrt)),
   start: fn([], 0, S, queryConstant(queryStart), { experimental: true, timeDependent: true }),

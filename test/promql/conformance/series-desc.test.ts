@@ -19,10 +19,27 @@ describe('series descriptions', () => {
     expect(values('0x3')).toEqual([0, 0, 0, 0]);
   });
 
-  it('marks native histograms, which a float engine cannot load', () => {
+  it('reads native histograms with their repeats and increments', () => {
     const d = parseValues('1 {{schema:0 sum:5 count:4 buckets:[1 2 1]}}x2 3');
     expect(d.native).toBe(true);
     expect(d.values.map((v) => v.kind)).toEqual(['value', 'histogram', 'histogram', 'histogram', 'value']);
+    const steps = parseValues(
+      '{{schema:1 sum:1 count:2 z_bucket:1 z_bucket_w:0.5 buckets:[1] offset:-2 counter_reset_hint:gauge}}+{{sum:2 count:1 n_buckets:[1]}}x2',
+    ).values;
+    const last = steps[2]!;
+    if (last.kind !== 'histogram') throw new Error('expected a histogram');
+    expect(last.hintGiven).toBe(true);
+    expect(last.h.counterResetHint).toBe('gauge');
+    expect([last.h.schema, last.h.count, last.h.sum, last.h.zeroCount, last.h.zeroThreshold]).toEqual([0, 4, 5, 1, 0.5]);
+    // Schema 1 bucket -2 is bucket -1 at schema 0, where the increment's schema puts the sum.
+    expect(last.h.positive()).toEqual({ idx: [-1], cnt: [1] });
+    expect(last.h.negative()).toEqual({ idx: [0], cnt: [2] });
+  });
+
+  it('reads custom bucket bounds and rejects a histogram field it does not know', () => {
+    const [v] = parseValues('{{schema:-53 sum:3 count:3 custom_values:[5 10] buckets:[1 2]}}').values;
+    expect(v).toMatchObject({ kind: 'histogram', hintGiven: false, h: { schema: -53, customValues: [5, 10], positiveBuckets: [1, 2] } });
+    expect(() => parseValues('{{schema:0 sums:1}}')).toThrow('unknown histogram field sums');
   });
 
   it('reads names, labels and quoted names', () => {
