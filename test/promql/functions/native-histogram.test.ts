@@ -22,14 +22,8 @@ describe('native histogram estimates', () => {
 
   it('counts a rank in the upper half down from the top, so a median between two buckets is the upper one’s lower bound', () => {
     // Buckets (-1, -0.5] and (0.5, 1], 4 observations each: the median lies in the gap between them.
-    const h = new FloatHistogram({
-      count: 8,
-      sum: 0,
-      positiveSpans: [{ offset: 0, length: 1 }],
-      positiveBuckets: [4],
-      negativeSpans: [{ offset: 0, length: 1 }],
-      negativeBuckets: [4],
-    });
+    const bucketZero = [{ offset: 0, length: 1 }];
+    const h = new FloatHistogram({ count: 8, sum: 0, positiveSpans: bucketZero, positiveBuckets: [4], negativeSpans: bucketZero, negativeBuckets: [4] });
     expect(nativeQuantile(0.5, h).value).toBe(0.5);
     expect(nativeQuantile(0.4999, h).value).toBeCloseTo(-0.5, 3);
   });
