@@ -3,9 +3,10 @@ import type { Labels } from '../tsdb/labels.js';
 import type { Series } from '../tsdb/series.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { ByteReader, ByteWriter, FormatError } from './bytes.js';
+import { readHistogramSamples, writeHistogramSamples } from './histogram-format.js';
 
 /**
- * The snapshot file, version 1. It describes series, samples and state in terms of their meaning
+ * The snapshot file, version 2. It describes series, samples and state in terms of their meaning
  * (label sets, timestamps, values, flags), never in terms of the store's memory layout, so the
  * store can change without the format changing.
  *
@@ -14,17 +15,22 @@ import { ByteReader, ByteWriter, FormatError } from './bytes.js';
  *       SETTINGS  varint n, n × (name, value)             first; settings that change what a series means
  *       COVERAGE  f64 written-at ms, varint n, n × (f64 from ms, f64 to ms)
  *       SERIES    varint label pairs, pairs × (name, value), u8 flags, [alias], varint samples,
- *                 timestamps, values, [stale bitmap], [start-time runs], [delta run]
+ *                 timestamps, values, [stale bitmap], [start-time runs], [delta run],
+ *                 [native histogram samples (histogram-format.ts)]
  *       METADATA  metric name, type, unit, help
  *       END
  *
  * Strings are table references (see ByteWriter.string). Timestamps are delta-of-delta zigzag
  * varints (raw doubles when some is not a whole millisecond), values XOR-compressed doubles,
  * start times runs of (first sample index, start ms).
+ *
+ * Version 1 is version 2 without native histograms: a build writing it stored none, so its
+ * files are read as they are.
  */
 
 export const MAGIC = Buffer.from('KOSSNAP1', 'latin1');
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 export const HEADER_BYTES = 24;
 
 const enum Tag {
@@ -41,6 +47,7 @@ const enum SeriesFlag {
   StartTimes = 1 << 2,
   Delta = 1 << 3,
   RawTimestamps = 1 << 4,
+  Histograms = 1 << 5,
 }
 
 /** Timestamps up to this size fit a delta-of-delta zigzag varint with room to spare. */
@@ -94,7 +101,8 @@ export function checkedBody(file: Buffer): Buffer {
   if (file.length < HEADER_BYTES) throw new SnapshotRefused('truncated', `${file.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
   if (!file.subarray(0, 8).equals(MAGIC)) throw new SnapshotRefused('corrupt', 'not a snapshot file (bad magic bytes)');
   const version = file.readUInt32LE(8);
-  if (version !== FORMAT_VERSION) throw new SnapshotRefused('version', `format version ${version}, this build reads ${FORMAT_VERSION}`);
+  if (!READABLE_VERSIONS.includes(version))
+    throw new SnapshotRefused('version', `format version ${version}, this build reads ${READABLE_VERSIONS.join(' and ')}`);
   const bodyBytes = file.readDoubleLE(16);
   const body = file.subarray(HEADER_BYTES);
   if (body.length < bodyBytes) throw new SnapshotRefused('truncated', `body has ${body.length} of its ${bodyBytes} bytes`);
@@ -142,7 +150,7 @@ export function* encodeBody(target: SnapshotTarget, w: ByteWriter, atMs: number)
   }
   const scratch = new Scratch();
   for (const series of tsdb.allSeries()) {
-    if (!series.live || series.length === 0) continue;
+    if (!series.live || (series.length === 0 && series.histograms === undefined)) continue;
     encodeSeries(w, series, deltas?.deltaRun(series), scratch);
     yield;
   }
@@ -170,6 +178,7 @@ function encodeSeries(w: ByteWriter, s: Series, delta: DeltaRun | undefined, scr
     if (s.isStaleAt(i)) stale = true;
   }
   const labels = s.labels;
+  const histograms = s.histograms;
   w.u8(Tag.Series);
   w.varint(labels.length / 2);
   for (let i = 0; i < labels.length; i++) w.string(labels[i]!);
@@ -178,7 +187,8 @@ function encodeSeries(w: ByteWriter, s: Series, delta: DeltaRun | undefined, scr
     (stale ? SeriesFlag.Stale : 0) |
     (s.hasStartTimes ? SeriesFlag.StartTimes : 0) |
     (delta !== undefined ? SeriesFlag.Delta : 0) |
-    (varintTimes ? 0 : SeriesFlag.RawTimestamps);
+    (varintTimes ? 0 : SeriesFlag.RawTimestamps) |
+    (histograms !== undefined ? SeriesFlag.Histograms : 0);
   w.u8(flags);
   if (s.aliasName !== undefined) w.string(s.aliasName);
   w.varint(n);
@@ -222,6 +232,7 @@ function encodeSeries(w: ByteWriter, s: Series, delta: DeltaRun | undefined, scr
     w.f64(delta.total);
     w.f64(delta.startMs);
   }
+  if (histograms !== undefined) writeHistogramSamples(w, histograms);
 }
 
 export interface RestoreResult {
@@ -328,10 +339,13 @@ function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scra
     }
   }
   const delta = flags & SeriesFlag.Delta ? { lastMs: r.f64(), total: r.f64(), startMs: r.f64() } : undefined;
+  const hist = flags & SeriesFlag.Histograms ? readHistogramSamples(r) : undefined;
 
   const first = lowerBound(ts, n, minT);
-  result.samplesExpired += first;
-  if (first === n) return;
+  const hFirst = hist === undefined ? 0 : lowerBound(hist.ts, hist.ts.length, minT);
+  const hn = hist?.ts.length ?? 0;
+  result.samplesExpired += first + hFirst;
+  if (first === n && hFirst === hn) return;
   const { tsdb } = target;
   const series = tsdb.getOrCreate(labels, alias);
   if (series === undefined) {
@@ -341,16 +355,20 @@ function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scra
   result.series++;
   let run = 0;
   let st = 0;
+  let h = hFirst;
   for (let i = 0; i < n; i++) {
     while (runs !== undefined && run < runs.length && runs[run]! <= i) {
       st = runs[run + 1]!;
       run += 2;
     }
     if (i < first) continue;
+    // Floats and histograms go in in time order, so neither is refused as out of order behind the other.
+    for (; h < hn && hist!.ts[h]! < ts[i]!; h++) tsdb.appendHistogram(series, hist!.ts[h]!, hist!.hs[h]!);
     const isStale = stale !== undefined && (stale[i >>> 3]! & (1 << (i & 7))) !== 0;
     tsdb.append(series, ts[i]!, vs[i]!, isStale, st);
   }
-  result.samples += n - first;
+  for (; h < hn; h++) tsdb.appendHistogram(series, hist!.ts[h]!, hist!.hs[h]!);
+  result.samples += n - first + hn - hFirst;
   if (delta !== undefined) deltaRuns.push([series, delta]);
 }
 
@@ -362,7 +380,7 @@ function checkLabels(labels: Labels): void {
   }
 }
 
-function lowerBound(ts: Float64Array, n: number, t: number): number {
+function lowerBound(ts: Float64Array | readonly number[], n: number, t: number): number {
   let lo = 0;
   let hi = n;
   while (lo < hi) {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HEADER_BYTES, type SnapshotTarget } from '../../src/persist/snapshot-format.js';
 import { Snapshots } from '../../src/persist/snapshots.js';
 import { Tsdb } from '../../src/tsdb/db.js';
+import { FloatHistogram } from '../../src/tsdb/float-histogram.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { capturedLog, tempDirs } from './support.js';
 
@@ -135,6 +136,61 @@ describe('snapshot files', () => {
     file.writeUInt32LE(99, 8);
     writeFileSync(path, file);
     await expectRefused(dir, 'version');
+  });
+
+  it('reads a version 1 file, written by a build that stored no native histograms', async () => {
+    const { dir, expected } = await writtenDir();
+    const path = join(dir, 'snapshot');
+    const file = readFileSync(path);
+    file.writeUInt32LE(1, 8);
+    writeFileSync(path, file);
+    expect(await loadedDump(dir)).toEqual(expected);
+  });
+
+  it('restores native histogram samples, a series of them alone and one mixed with floats, in their order', async () => {
+    const dir = dataDir();
+    const { tsdb, snapshots } = setup(dir);
+    const h = (k: number) =>
+      new FloatHistogram({
+        schema: 3,
+        zeroThreshold: 1e-128,
+        zeroCount: k,
+        count: 10 * k + 1,
+        sum: 2.5 * k,
+        positiveSpans: [
+          { offset: -2, length: 2 },
+          { offset: 3, length: 1 },
+        ],
+        positiveBuckets: [k, 2 * k, 3 * k],
+        negativeSpans: [{ offset: 1, length: 1 }],
+        negativeBuckets: [1],
+      });
+    const only = labelsFromRecord({ __name__: 'latency' });
+    const mixed = labelsFromRecord({ __name__: 'latency', pod: 'b' });
+    for (let k = 0; k < 5; k++) {
+      tsdb.appendHistogramLabels(only, NOW - 40_000 + k * 10_000, h(k));
+      tsdb.appendHistogramLabels(mixed, NOW - 45_000 + k * 10_000, h(k));
+    }
+    // The mixed series ends with a staleness marker after its histograms.
+    tsdb.appendLabels(mixed, NOW, NaN, true);
+    const lanes = (db: Tsdb) =>
+      [...db.allSeries()].map((s) => ({ labels: s.labels, floats: s.length, ts: s.histograms?.ts, hs: s.histograms?.hs.map((x) => ({ ...x })) }));
+    const before = lanes(tsdb);
+    await snapshots.write();
+
+    const restored = setup(dir);
+    await restored.snapshots.load();
+    expect(lanes(restored.tsdb)).toEqual(before);
+    expect(restored.tsdb.get(mixed)!.isStaleAt(0)).toBe(true);
+    expect(restored.lines.find((l) => l.msg === 'snapshot restored')).toMatchObject({ series: 2, samples: 11 });
+
+    // Samples older than the cut-off (25 s before NOW) are not restored.
+    const later = setup(dir, { now: () => NOW + RETENTION_MS - 25_000 });
+    await later.snapshots.load();
+    expect([...later.tsdb.allSeries()].map((s) => s.histograms?.ts.map((t) => NOW - t))).toEqual([
+      [20_000, 10_000, 0],
+      [25_000, 15_000, 5_000],
+    ]);
   });
 
   it('refuses a directory in place of the file', async () => {
