@@ -22,7 +22,8 @@ const SLICE_BUDGET_MS = 1;
 export type OtlpOptions = Pick<
   Config,
   'nameTranslation' | 'promoteResourceAttributes' | 'maxRequestBytes' | 'maxDecompressedBytes' | 'lazySeries' | 'maxSeriesBytes' | 'maxInflightBytes'
->;
+> &
+  Partial<Pick<Config, 'exponentialHistograms'>>;
 
 /**
  * The OTLP metrics receiver: one translator and one set of counters behind both transports

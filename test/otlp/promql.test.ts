@@ -17,7 +17,7 @@ describe.each(EXPORTER_KINDS)('PromQL over what the SDK pushed over %s', (kind) 
   };
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ exponentialHistograms: 'classic' });
     engine = new Engine(h.tsdb);
     const cumulative = sdk(exporter(h, kind), { 'service.name': 'collector', 'service.instance.id': 'pod-1' }, [
       { instrumentName: 'payload.size', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },

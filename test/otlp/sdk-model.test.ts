@@ -4,6 +4,7 @@ import { EXPORTER_KINDS, exporter, latest, sdk, value, useHarness } from './harn
 
 describe.each(EXPORTER_KINDS)('every SDK instrument over %s', (kind) => {
   const h = useHarness();
+  const classic = useHarness({ exponentialHistograms: 'classic' });
 
   it('turns a delta counter into a cumulative one', async () => {
     const pod = sdk(exporter(h, kind, true), { 'service.name': 'delta-svc' });
@@ -82,7 +83,38 @@ describe.each(EXPORTER_KINDS)('every SDK instrument over %s', (kind) => {
     await pod.shutdown();
   });
 
-  it('stores an exponential histogram as classic buckets at its bucket boundaries', async () => {
+  it('stores an exponential histogram as one native histogram series', async () => {
+    const pod = sdk(exporter(h, kind), { 'service.name': 'svc' }, [
+      { instrumentName: 'payload.size', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
+    ]);
+    const hist = pod.meter.createHistogram('payload.size', { unit: 'By' });
+    for (const v of [1, 2, 4, 8]) hist.record(v);
+    await pod.flush();
+    expect(latest(h.tsdb, 'payload_size_bytes_bucket')).toEqual({});
+    expect(latest(h.tsdb, 'payload_size_bytes_count')).toEqual({});
+    const series = [...h.tsdb.allSeries()].filter((s) => s.metricName === 'payload_size_bytes');
+    expect(series).toHaveLength(1);
+    const lane = series[0]!.histograms!;
+    const native = lane.hs[lane.length - 1]!;
+    expect(native).toMatchObject({ count: 4, sum: 15, zeroCount: 0, counterResetHint: 'unknown' });
+    // Powers of two are upper bounds of buckets at every schema >= 0, Prometheus's bucket i being (base^(i-1), base^i].
+    expect(native.schema).toBeGreaterThanOrEqual(0);
+    expect(
+      native
+        .buckets()
+        .filter((b) => b.count > 0)
+        .map((b) => [b.upper, b.count]),
+    ).toEqual([
+      [1, 1],
+      [2, 1],
+      [4, 1],
+      [8, 1],
+    ]);
+    await pod.shutdown();
+  });
+
+  it('with --exponential-histograms classic, stores an exponential histogram as classic buckets at its bucket boundaries', async () => {
+    const h = classic;
     const pod = sdk(exporter(h, kind), { 'service.name': 'svc' }, [
       { instrumentName: 'payload.size', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
     ]);

@@ -1,10 +1,10 @@
 import type { Series } from '../../tsdb/series.js';
 
 /** One series' running total; also what a snapshot keeps of it. */
-export interface Running {
+export interface Running<T = number> {
   /** End time of the last point added. */
   lastMs: number;
-  total: number;
+  total: T;
   /** Start time of the running total, stored as its samples' start time (0: unknown). */
   startMs: number;
   /** Start time of the last point added; undefined after a restore, where snapshots do not keep it. */
@@ -32,14 +32,23 @@ export const enum DeltaOutcome {
  * Each total has a start time for its samples: the start of the run's first point. A run that
  * replaces an overlapped one starts just after the last sample of the old run, so its start time
  * marks the reset even when the new total is larger than the old one.
+ *
+ * Totals are numbers for sums and native histograms for exponential histograms: `plus` adds two.
  */
-export class DeltaAccumulator {
-  private readonly runs = new WeakMap<Series, Running>();
-  private result = 0;
+export class DeltaAccumulator<T = number> {
+  private readonly runs = new WeakMap<Series, Running<T>>();
+  private result: T;
   private resultStart = 0;
 
+  constructor(
+    private readonly plus: (a: T, b: T) => T,
+    zero: T,
+  ) {
+    this.result = zero;
+  }
+
   /** Adds a point; on Added or Repeated, `total` is the cumulative value to store. */
-  add(series: Series, startMs: number, timeMs: number, delta: number): DeltaOutcome {
+  add(series: Series, startMs: number, timeMs: number, delta: T): DeltaOutcome {
     const run = this.runs.get(series);
     let runStart = startMs;
     if (run !== undefined) {
@@ -52,7 +61,7 @@ export class DeltaAccumulator {
       }
       if (timeMs < run.lastMs) return DeltaOutcome.OutOfOrder;
       if (startMs === 0 || startMs >= run.lastMs) {
-        run.total += delta;
+        run.total = this.plus(run.total, delta);
         run.lastMs = timeMs;
         run.lastStartMs = startMs;
         this.result = run.total;
@@ -74,7 +83,7 @@ export class DeltaAccumulator {
   }
 
   /** The cumulative value after the last `add`. */
-  get total(): number {
+  get total(): T {
     return this.result;
   }
 
@@ -84,13 +93,13 @@ export class DeltaAccumulator {
   }
 
   /** A copy of the series' running total, undefined when it has none (for snapshots). */
-  runOf(series: Series): Running | undefined {
+  runOf(series: Series): Running<T> | undefined {
     const run = this.runs.get(series);
     return run === undefined ? undefined : { lastMs: run.lastMs, total: run.total, startMs: run.startMs };
   }
 
   /** Continues a running total from a snapshot. */
-  restoreRun(series: Series, run: Running): void {
+  restoreRun(series: Series, run: Running<T>): void {
     this.runs.set(series, { ...run });
   }
 

@@ -1,3 +1,4 @@
+import { FloatHistogram, type BucketSpan } from '../../tsdb/float-histogram.js';
 import type { ExponentialHistogramPoint } from '../decode/model.js';
 
 /** The range of scales the protocol allows. */
@@ -44,4 +45,57 @@ export function exponentialToClassic(p: ExponentialHistogramPoint): { bounds: nu
     cumulative.push(total);
   }
   return { bounds, cumulative };
+}
+
+/** Prometheus's range of exponential schemas: a finer scale is reduced to the finest by merging buckets, a coarser one refused. */
+export const MIN_NATIVE_SCALE = -4;
+export const MAX_NATIVE_SCALE = 8;
+
+/** Prometheus's zero bucket width for exponential histograms from OTLP. */
+const MIN_ZERO_THRESHOLD = 1e-128;
+
+/**
+ * Converts an exponential histogram point (scale at least MIN_NATIVE_SCALE) to a native
+ * histogram, as Prometheus's OTLP receiver does: the scale becomes the schema, capped at
+ * MAX_NATIVE_SCALE by merging each 2^k neighbouring buckets into one. OTLP's bucket i holds
+ * (base^i, base^(i+1)] where Prometheus's bucket i holds (base^(i-1), base^i], so indexes shift
+ * by one after the merge. A point without a sum has a sum of zero, as in Prometheus. The zero
+ * bucket keeps the point's threshold where it is wider than Prometheus's own.
+ */
+export function exponentialToNative(p: ExponentialHistogramPoint): FloatHistogram {
+  const down = Math.max(0, p.scale - MAX_NATIVE_SCALE);
+  const [positiveSpans, positiveBuckets] = nativeBuckets(p.positive.offset, p.positive.bucketCounts, down);
+  const [negativeSpans, negativeBuckets] = nativeBuckets(p.negative.offset, p.negative.bucketCounts, down);
+  return new FloatHistogram({
+    schema: p.scale - down,
+    zeroThreshold: Math.max(p.zeroThreshold, MIN_ZERO_THRESHOLD),
+    zeroCount: p.zeroCount,
+    count: p.count,
+    sum: p.sum ?? 0,
+    positiveSpans,
+    positiveBuckets,
+    negativeSpans,
+    negativeBuckets,
+  });
+}
+
+/** Dense OTLP bucket counts from `offset` as spans and absolute counts, merged 2^down to one; empty buckets are left out of the spans. */
+function nativeBuckets(offset: number, counts: readonly number[], down: number): [BucketSpan[], number[]] {
+  const spans: BucketSpan[] = [];
+  const buckets: number[] = [];
+  const width = 2 ** down;
+  let next = 0;
+  for (let k = 0; k < counts.length;) {
+    const idx = Math.floor((offset + k) / width);
+    let count = 0;
+    for (; k < counts.length && Math.floor((offset + k) / width) === idx; k++) count += counts[k]!;
+    if (count === 0) continue;
+    const at = idx + 1;
+    const last = spans[spans.length - 1];
+    if (last !== undefined && at === next) last.length++;
+    else spans.push({ offset: last === undefined ? at : at - next, length: 1 });
+    buckets.push(count);
+    next = at + 1;
+  }
+  return [spans, buckets];
 }

@@ -1,5 +1,6 @@
 import { formatFloatF } from '../../common/go-format.js';
 import { AppendStatus, type Tsdb } from '../../tsdb/db.js';
+import type { FloatHistogram } from '../../tsdb/float-histogram.js';
 import type { Series } from '../../tsdb/series.js';
 import {
   FLAG_NO_RECORDED_VALUE,
@@ -14,7 +15,7 @@ import {
 import { InvalidUtf8Error, NamingError } from '../errors.js';
 import type { RejectReason } from '../stats.js';
 import { DeltaOutcome, type DeltaAccumulator } from './delta.js';
-import { exponentialToClassic, MAX_SCALE, MIN_SCALE } from './exponential.js';
+import { exponentialToClassic, exponentialToNative, MAX_SCALE, MIN_NATIVE_SCALE, MIN_SCALE } from './exponential.js';
 import { labelLimitViolation } from './label-limits.js';
 import type { MetricNames } from './names.js';
 import { formatTime, MAX_AHEAD_MS, seriesText, type Rejections } from './rejections.js';
@@ -30,6 +31,10 @@ export interface PointTargets {
   readonly labeler: SeriesLabeler;
   readonly seriesCache: SeriesCache;
   readonly maxSeriesBytes: number;
+  /** Exponential histograms become native histograms (else classic buckets). */
+  readonly nativeHistograms: boolean;
+  /** Delta → cumulative for native histograms, as `delta` for sums. */
+  readonly histogramDelta: DeltaAccumulator<FloatHistogram>;
 }
 
 /**
@@ -43,6 +48,8 @@ export class PointWriter {
   private readonly labeler: SeriesLabeler;
   private readonly seriesCache: SeriesCache;
   private readonly maxSeriesBytes: number;
+  private readonly nativeHistograms: boolean;
+  private readonly histogramDelta: DeltaAccumulator<FloatHistogram>;
 
   /* The point being written, kept in fields so writing a point allocates nothing for it. */
   private point!: PointBase;
@@ -69,6 +76,8 @@ export class PointWriter {
     this.labeler = targets.labeler;
     this.seriesCache = targets.seriesCache;
     this.maxSeriesBytes = targets.maxSeriesBytes;
+    this.nativeHistograms = targets.nativeHistograms;
+    this.histogramDelta = targets.histogramDelta;
   }
 
   /**
@@ -194,6 +203,10 @@ export class PointWriter {
       this.rejections.add('invalid', () => `metric ${metric.name}: exponential histogram scale ${p.scale} is outside [${MIN_SCALE}, ${MAX_SCALE}]`);
       return;
     }
+    if (this.nativeHistograms) {
+      this.nativeExponential(metric, names, resource, p, temporality);
+      return;
+    }
     const labels = this.pointLabels(metric, names, resource, p, 2);
     if (labels === undefined) return;
     this.begin(p, temporality);
@@ -205,6 +218,42 @@ export class PointWriter {
       }
     }
     this.histogramTail(names, labels, p.count, p.sum);
+  }
+
+  /** One native histogram sample in the series of the metric's own name; a point without a value is a staleness marker there. */
+  private nativeExponential(metric: Metric, names: MetricNames, resource: ResourceLabels, p: ExponentialHistogramPoint, temporality: Temporality): void {
+    if (p.scale < MIN_NATIVE_SCALE) {
+      this.rejections.add(
+        'invalid',
+        () => `metric ${metric.name}: exponential histogram scale ${p.scale} is below ${MIN_NATIVE_SCALE}, the coarsest native histogram schema`,
+      );
+      return;
+    }
+    const labels = this.pointLabels(metric, names, resource, p, 1);
+    if (labels === undefined) return;
+    this.begin(p, temporality);
+    const full = seriesLabels(labels, names.base);
+    const series = this.tsdb.getOrCreate(full, names.alias);
+    if (series === undefined) this.fail('series_limit', full);
+    else {
+      const reason = this.appendNative(series, p);
+      if (reason !== undefined) this.fail(reason, series.labels);
+    }
+    this.end();
+  }
+
+  private appendNative(series: Series, p: ExponentialHistogramPoint): RejectReason | undefined {
+    const delta = this.temporality === Temporality.Delta;
+    if (this.stale) {
+      if (delta) this.histogramDelta.end(series);
+      return appendStatusReason(this.tsdb.append(series, this.timeMs, STALE, true));
+    }
+    let h = exponentialToNative(p);
+    if (delta) {
+      if (this.histogramDelta.add(series, p.startTimeMs, this.timeMs, h) === DeltaOutcome.OutOfOrder) return 'out_of_order';
+      h = this.histogramDelta.total;
+    }
+    return appendStatusReason(this.tsdb.appendHistogram(series, this.timeMs, h));
   }
 
   /** The `+Inf` bucket, `_count` and (when sent) `_sum` of either histogram kind. */

@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { Tsdb } from '../../tsdb/db.js';
+import { FloatHistogram } from '../../tsdb/float-histogram.js';
 import { Temporality, type OtlpRequest, type ResourceMetrics } from '../decode/model.js';
 import { InvalidUtf8Error } from '../errors.js';
 import { runToEnd, type Sliced } from '../slices.js';
@@ -13,7 +14,9 @@ import { SeriesLabeler, type ResourceLabels } from './series-labels.js';
 
 export type { WantedNames } from './names.js';
 
-export type TranslateOptions = Pick<Config, 'nameTranslation' | 'promoteResourceAttributes'> & Partial<Pick<Config, 'maxSeriesBytes'>>;
+/** Without `exponentialHistograms`, exponential histograms become native histograms (the setting's default). */
+export type TranslateOptions = Pick<Config, 'nameTranslation' | 'promoteResourceAttributes'> &
+  Partial<Pick<Config, 'maxSeriesBytes' | 'exponentialHistograms'>>;
 
 /** What a request did, for the OTLP response's partial_success. */
 export interface TranslateResult {
@@ -32,7 +35,7 @@ const POINTS_PER_PAUSE = 64;
  */
 export class Translator {
   /** Delta → cumulative running totals, by series; public so snapshots can carry them across a restart. */
-  readonly delta = new DeltaAccumulator();
+  readonly delta = new DeltaAccumulator<number>((a, b) => a + b, 0);
   private readonly names: MetricNamesCache;
   private readonly targets: PointTargets;
   private wanted: WantedNames | undefined;
@@ -51,6 +54,8 @@ export class Translator {
       labeler: new SeriesLabeler(options.nameTranslation, options.promoteResourceAttributes),
       seriesCache: new SeriesCache(tsdb.options.maxSeries),
       maxSeriesBytes: options.maxSeriesBytes ?? Infinity,
+      nativeHistograms: options.exponentialHistograms !== 'classic',
+      histogramDelta: new DeltaAccumulator<FloatHistogram>((a, b) => a.add(b), new FloatHistogram()),
     };
   }
 

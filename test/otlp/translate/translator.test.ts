@@ -60,8 +60,8 @@ describe('translation of the OTLP data model', () => {
     expect(value(tsdb, 'rpc_latency_count')).toBe(10);
   });
 
-  it('converts an exponential histogram with negative, zero and positive buckets', () => {
-    const { tsdb, send } = setup();
+  it('converts an exponential histogram with negative, zero and positive buckets to classic ones', () => {
+    const { tsdb, send } = setup({ exponentialHistograms: 'classic' });
     send([
       {
         name: 'delta.temp',
@@ -90,8 +90,8 @@ describe('translation of the OTLP data model', () => {
     });
   });
 
-  it('uses fractional boundaries base^(i+1) at positive scales and writes le without exponents', () => {
-    const { tsdb, send } = setup();
+  it('uses fractional boundaries base^(i+1) at positive scales and writes le without exponents in classic buckets', () => {
+    const { tsdb, send } = setup({ exponentialHistograms: 'classic' });
     send([
       {
         name: 'tiny',
@@ -266,5 +266,109 @@ describe('staleness of histograms', () => {
     const series = tsdb.select([new Matcher('=~', '__name__', 'h_.*')]);
     expect(series).toHaveLength(4);
     for (const s of series) expect(s.isStaleAt(s.length - 1)).toBe(true);
+  });
+});
+
+describe('exponential histograms as native histograms', () => {
+  const expo = (name: string, points: object[], temporality = 2) => ({
+    name,
+    exponentialHistogram: { aggregationTemporality: temporality, dataPoints: points },
+  });
+  const lane = (tsdb: Tsdb, name: string) => tsdb.select([new Matcher('=', '__name__', name)])[0]?.histograms;
+
+  it('keeps the scale as schema, the zero bucket, and shifts bucket indexes by one', () => {
+    const { tsdb, send } = setup();
+    send([
+      expo('delta.temp', [
+        {
+          timeUnixNano: ns(T0),
+          count: 7,
+          sum: 1,
+          scale: 0,
+          zeroCount: 1,
+          zeroThreshold: 0.5,
+          positive: { offset: 0, bucketCounts: [1, 0, 0, 0, 2] },
+          negative: { offset: 0, bucketCounts: [3] },
+        },
+      ]),
+    ]);
+    expect(latest(tsdb, 'delta_temp_bucket')).toEqual({});
+    const h = lane(tsdb, 'delta_temp')!.hs[0]!;
+    expect(h).toMatchObject({
+      schema: 0,
+      zeroThreshold: 0.5,
+      zeroCount: 1,
+      count: 7,
+      sum: 1,
+      positiveSpans: [
+        { offset: 1, length: 1 },
+        { offset: 3, length: 1 },
+      ],
+      positiveBuckets: [1, 2],
+      negativeSpans: [{ offset: 1, length: 1 }],
+      negativeBuckets: [3],
+    });
+    // OTLP's positive bucket 4 is (16, 32]: Prometheus's bucket 5 at schema 0.
+    expect(h.buckets().map((b) => [b.kind, b.lower, b.upper, b.count])).toEqual([
+      ['negative', -2, -1, 3],
+      ['zero', -0.5, 0.5, 1],
+      ['positive', 1, 2, 1],
+      ['positive', 16, 32, 2],
+    ]);
+  });
+
+  it('reduces a scale above 8 to 8 by merging neighbouring buckets, and gives a point without a sum a sum of 0', () => {
+    const { tsdb, send } = setup();
+    // Scale 10 is reduced to 8: each four neighbouring OTLP buckets make one.
+    send([expo('fine', [{ timeUnixNano: ns(T0), count: 36, scale: 10, positive: { offset: -5, bucketCounts: [1, 2, 3, 4, 5, 6, 7, 8] } }])]);
+    const h = lane(tsdb, 'fine')!.hs[0]!;
+    expect(h.schema).toBe(8);
+    expect(h.sum).toBe(0);
+    // -5 >> 2 = -2 holds -5..-5, -1 holds -4..-1, 0 holds 0..2: indexes -1, 0, 1 after the shift.
+    expect(h.positiveSpans).toEqual([{ offset: -1, length: 3 }]);
+    expect(h.positiveBuckets).toEqual([1, 2 + 3 + 4 + 5, 6 + 7 + 8]);
+  });
+
+  it('refuses a scale below -4 with a message, keeping the other points', () => {
+    const { tsdb, stats, send } = setup();
+    const result = send([
+      expo('coarse', [{ timeUnixNano: ns(T0), count: 1, scale: -5, positive: { offset: 0, bucketCounts: [1] } }]),
+      gauge('fine', [{ timeUnixNano: ns(T0), asDouble: 1 }]),
+    ]);
+    expect(result.rejectedDataPoints).toBe(1);
+    expect(result.errorMessage).toMatch(/coarse: exponential histogram scale -5 is below -4, the coarsest native histogram schema/);
+    expect(stats.pointsRejected.invalid).toBe(1);
+    expect(value(tsdb, 'fine')).toBe(1);
+  });
+
+  it('accumulates delta points per series, and a point without a value is a staleness marker', () => {
+    const { tsdb, send } = setup();
+    const point = (k: number, flags = 0) => ({
+      startTimeUnixNano: ns(T0 + (k - 1) * 10_000),
+      timeUnixNano: ns(T0 + k * 10_000),
+      count: k,
+      sum: k,
+      scale: 0,
+      positive: { offset: k, bucketCounts: [k] },
+      flags,
+    });
+    send([expo('jobs', [point(1), point(2)], 1)]);
+    send([expo('jobs', [point(3)], 1)]);
+    const hs = lane(tsdb, 'jobs')!.hs;
+    expect(hs.map((h) => [h.count, h.sum])).toEqual([
+      [1, 1],
+      [3, 3],
+      [6, 6],
+    ]);
+    expect(hs[2]!.positiveSpans).toEqual([{ offset: 2, length: 3 }]);
+    expect(hs[2]!.positiveBuckets).toEqual([1, 2, 3]);
+
+    send([expo('jobs', [point(4, 1)], 1)]);
+    const series = tsdb.select([new Matcher('=', '__name__', 'jobs')])[0]!;
+    expect(series.isStaleAt(series.length - 1)).toBe(true);
+    expect(series.timestampAt(series.length - 1)).toBe(T0 + 40_000);
+    // After the marker the total starts again from the next delta.
+    send([expo('jobs', [point(5)], 1)]);
+    expect(lane(tsdb, 'jobs')!.hs[3]!.count).toBe(5);
   });
 });
