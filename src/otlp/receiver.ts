@@ -4,6 +4,7 @@ import { decodeJsonBody } from './decode/json.js';
 import { decodeWireRequest, decodeWireSlices } from './decode/wire.js';
 import type { Tsdb } from '../tsdb/db.js';
 import type { Series } from '../tsdb/series.js';
+import type { FloatHistogram } from '../tsdb/float-histogram.js';
 import type { Running } from './translate/delta.js';
 import { InflightBudget } from './transport/inflight.js';
 import type { ExportResponse } from './transport/proto.js';
@@ -103,6 +104,15 @@ export class OtlpReceiver implements OtlpSink {
   /** Continues a series' running total from a snapshot, so its next delta adds to it. */
   restoreDeltaRun(series: Series, run: Running): void {
     this.translator.delta.restoreRun(series, run);
+  }
+
+  /** The running total of a series of delta exponential histograms, for snapshots. */
+  histogramDeltaRun(series: Series): Running<FloatHistogram> | undefined {
+    return this.translator.histogramDelta.runOf(series);
+  }
+
+  restoreHistogramDeltaRun(series: Series, run: Running<FloatHistogram>): void {
+    this.translator.histogramDelta.restoreRun(series, run);
   }
 
   private respond(result: TranslateResult, transport: Transport): ExportResponse {

@@ -3,7 +3,8 @@ import type { Labels } from '../tsdb/labels.js';
 import type { Series } from '../tsdb/series.js';
 import type { Tsdb } from '../tsdb/db.js';
 import { ByteReader, ByteWriter, FormatError } from './bytes.js';
-import { readHistogramSamples, writeHistogramSamples } from './histogram-format.js';
+import type { FloatHistogram } from '../tsdb/float-histogram.js';
+import { readHistogram, readHistogramSamples, writeHistogram, writeHistogramSamples } from './histogram-format.js';
 
 /**
  * The snapshot file, version 2. It describes series, samples and state in terms of their meaning
@@ -16,7 +17,7 @@ import { readHistogramSamples, writeHistogramSamples } from './histogram-format.
  *       COVERAGE  f64 written-at ms, varint n, n × (f64 from ms, f64 to ms)
  *       SERIES    varint label pairs, pairs × (name, value), u8 flags, [alias], varint samples,
  *                 timestamps, values, [stale bitmap], [start-time runs], [delta run],
- *                 [native histogram samples (histogram-format.ts)]
+ *                 [native histogram samples (histogram-format.ts)], [histogram delta run]
  *       METADATA  metric name, type, unit, help
  *       END
  *
@@ -48,6 +49,7 @@ const enum SeriesFlag {
   Delta = 1 << 3,
   RawTimestamps = 1 << 4,
   Histograms = 1 << 5,
+  HistogramDelta = 1 << 6,
 }
 
 /** Timestamps up to this size fit a delta-of-delta zigzag varint with room to spare. */
@@ -60,10 +62,19 @@ export interface DeltaRun {
   startMs: number;
 }
 
+/** The running total of one series of delta exponential histograms. */
+export interface HistogramDeltaRun {
+  lastMs: number;
+  total: FloatHistogram;
+  startMs: number;
+}
+
 /** Where delta → cumulative totals live: the OTLP receiver. */
 export interface DeltaRuns {
   deltaRun(series: Series): DeltaRun | undefined;
   restoreDeltaRun(series: Series, run: DeltaRun): void;
+  histogramDeltaRun(series: Series): HistogramDeltaRun | undefined;
+  restoreHistogramDeltaRun(series: Series, run: HistogramDeltaRun): void;
 }
 
 /** What a snapshot is taken of, and restored into. */
@@ -151,7 +162,7 @@ export function* encodeBody(target: SnapshotTarget, w: ByteWriter, atMs: number)
   const scratch = new Scratch();
   for (const series of tsdb.allSeries()) {
     if (!series.live || (series.length === 0 && series.histograms === undefined)) continue;
-    encodeSeries(w, series, deltas?.deltaRun(series), scratch);
+    encodeSeries(w, series, deltas?.deltaRun(series), deltas?.histogramDeltaRun(series), scratch);
     yield;
   }
   for (const [name, m] of tsdb.metadata()) {
@@ -164,7 +175,7 @@ export function* encodeBody(target: SnapshotTarget, w: ByteWriter, atMs: number)
   w.u8(Tag.End);
 }
 
-function encodeSeries(w: ByteWriter, s: Series, delta: DeltaRun | undefined, scratch: Scratch): void {
+function encodeSeries(w: ByteWriter, s: Series, delta: DeltaRun | undefined, hDelta: HistogramDeltaRun | undefined, scratch: Scratch): void {
   const n = s.length;
   scratch.fit(n);
   const { ts, vs } = scratch;
@@ -188,7 +199,8 @@ function encodeSeries(w: ByteWriter, s: Series, delta: DeltaRun | undefined, scr
     (s.hasStartTimes ? SeriesFlag.StartTimes : 0) |
     (delta !== undefined ? SeriesFlag.Delta : 0) |
     (varintTimes ? 0 : SeriesFlag.RawTimestamps) |
-    (histograms !== undefined ? SeriesFlag.Histograms : 0);
+    (histograms !== undefined ? SeriesFlag.Histograms : 0) |
+    (hDelta !== undefined ? SeriesFlag.HistogramDelta : 0);
   w.u8(flags);
   if (s.aliasName !== undefined) w.string(s.aliasName);
   w.varint(n);
@@ -233,6 +245,11 @@ function encodeSeries(w: ByteWriter, s: Series, delta: DeltaRun | undefined, scr
     w.f64(delta.startMs);
   }
   if (histograms !== undefined) writeHistogramSamples(w, histograms);
+  if (hDelta !== undefined) {
+    w.f64(hDelta.lastMs);
+    w.f64(hDelta.startMs);
+    writeHistogram(w, hDelta.total);
+  }
 }
 
 export interface RestoreResult {
@@ -274,7 +291,7 @@ function restoreRecords(r: ByteReader, target: SnapshotTarget, minT: number): Re
     }
   }
   const spans: { fromMs: number; toMs: number }[] = [];
-  const deltaRuns: [Series, DeltaRun][] = [];
+  const deltaRuns: DeltaRunsRead = { floats: [], histograms: [] };
   const scratch = new Scratch();
   for (;;) {
     const tag = r.u8();
@@ -299,11 +316,18 @@ function restoreRecords(r: ByteReader, target: SnapshotTarget, minT: number): Re
   if (!r.done) throw new FormatError('bytes after the end record');
   // Only a whole snapshot says anything about coverage or running totals.
   for (const span of spans) tsdb.coverage.addRestored(span);
-  for (const [series, run] of deltaRuns) target.deltas?.restoreDeltaRun(series, run);
+  for (const [series, run] of deltaRuns.floats) target.deltas?.restoreDeltaRun(series, run);
+  for (const [series, run] of deltaRuns.histograms) target.deltas?.restoreHistogramDeltaRun(series, run);
   return result;
 }
 
-function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scratch: Scratch, result: RestoreResult, deltaRuns: [Series, DeltaRun][]): void {
+/** Running totals read, given to the receiver once the whole snapshot was read. */
+interface DeltaRunsRead {
+  floats: [Series, DeltaRun][];
+  histograms: [Series, HistogramDeltaRun][];
+}
+
+function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scratch: Scratch, result: RestoreResult, deltaRuns: DeltaRunsRead): void {
   const pairs = r.varint();
   const labels: string[] = new Array<string>(2 * pairs);
   for (let i = 0; i < 2 * pairs; i++) labels[i] = r.string();
@@ -340,6 +364,7 @@ function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scra
   }
   const delta = flags & SeriesFlag.Delta ? { lastMs: r.f64(), total: r.f64(), startMs: r.f64() } : undefined;
   const hist = flags & SeriesFlag.Histograms ? readHistogramSamples(r) : undefined;
+  const hDelta = flags & SeriesFlag.HistogramDelta ? { lastMs: r.f64(), startMs: r.f64(), total: readHistogram(r) } : undefined;
 
   const first = lowerBound(ts, n, minT);
   const hFirst = hist === undefined ? 0 : lowerBound(hist.ts, hist.ts.length, minT);
@@ -369,7 +394,8 @@ function restoreSeries(r: ByteReader, target: SnapshotTarget, minT: number, scra
   }
   for (; h < hn; h++) tsdb.appendHistogram(series, hist!.ts[h]!, hist!.hs[h]!);
   result.samples += n - first + hn - hFirst;
-  if (delta !== undefined) deltaRuns.push([series, delta]);
+  if (delta !== undefined) deltaRuns.floats.push([series, delta]);
+  if (hDelta !== undefined) deltaRuns.histograms.push([series, hDelta]);
 }
 
 /** Label pairs as the store keeps them: names ascending, no empty value. */

@@ -66,10 +66,21 @@ function pushes(base: number): Buffer[] {
             data_points: [{ start_time_unix_nano: nanos(t - STEP_MS), time_unix_nano: nanos(t), as_int: 2 }],
           },
         },
+        {
+          name: 'wait',
+          unit: 's',
+          description: 'Time waited, as delta exponential histograms: native histograms',
+          exponential_histogram: { aggregation_temporality: 1, data_points: [waitPoint(t)] },
+        },
       ]),
     );
   }
   return out;
+}
+
+/** Two waits in an interval, one of 1 s and one of 2 s. */
+function waitPoint(t: number): object {
+  return { start_time_unix_nano: nanos(t - STEP_MS), time_unix_nano: nanos(t), count: 2, sum: 3, scale: 0, positive: { offset: -1, bucket_counts: [1, 1] } };
 }
 
 const QUERIES = [
@@ -83,6 +94,8 @@ const QUERIES = [
   'latency_seconds_count',
   'requests_total',
   'increase(requests_total[1m])',
+  'wait_seconds',
+  'histogram_quantile(0.5, rate(wait_seconds[1m]))',
 ];
 
 describe('a snapshot round trip through a restart', () => {
@@ -122,10 +135,11 @@ describe('a snapshot round trip through a restart', () => {
     expect(restored[0]!.toMs).toBeGreaterThan(liveSince);
     expect(second.tsdb.coverage.covers(restored[0]!.toMs + 1)).toBe(restored[0]!.toMs + 1 >= second.tsdb.coverage.liveSinceMs);
 
-    // The next delta adds to the restored running total (10 × 2), not to zero.
+    // The next delta adds to the restored running total (10 × 2), not to zero; so does the histograms'.
     await post(
       second.ports.otlpHttp,
       request([
+        { name: 'wait', unit: 's', exponential_histogram: { aggregation_temporality: 1, data_points: [waitPoint(end)] } },
         {
           name: 'requests',
           sum: {
@@ -140,5 +154,7 @@ describe('a snapshot round trip through a restart', () => {
     expect(total.data.result.map((r: any) => r.value[1])).toEqual(['22']);
     const increase = await apiGet(second.ports.http, `/api/v1/query?query=resets(requests_total[5m])&time=${end / 1000}`);
     expect(increase.data.result.map((r: any) => r.value[1])).toEqual(['0']);
+    const waits = await apiGet(second.ports.http, `/api/v1/query?query=histogram_count(wait_seconds)&time=${end / 1000}`);
+    expect(waits.data.result.map((r: any) => r.value[1])).toEqual(['22']);
   });
 });

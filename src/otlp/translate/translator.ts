@@ -36,6 +36,8 @@ const POINTS_PER_PAUSE = 64;
 export class Translator {
   /** Delta → cumulative running totals, by series; public so snapshots can carry them across a restart. */
   readonly delta = new DeltaAccumulator<number>((a, b) => a + b, 0);
+  /** The same for exponential histograms stored as native histograms. */
+  readonly histogramDelta = new DeltaAccumulator<FloatHistogram>((a, b) => a.add(b), new FloatHistogram());
   private readonly names: MetricNamesCache;
   private readonly targets: PointTargets;
   private wanted: WantedNames | undefined;
@@ -55,7 +57,7 @@ export class Translator {
       seriesCache: new SeriesCache(tsdb.options.maxSeries),
       maxSeriesBytes: options.maxSeriesBytes ?? Infinity,
       nativeHistograms: options.exponentialHistograms !== 'classic',
-      histogramDelta: new DeltaAccumulator<FloatHistogram>((a, b) => a.add(b), new FloatHistogram()),
+      histogramDelta: this.histogramDelta,
     };
   }
 
