@@ -68,7 +68,8 @@ export function exponentialToNative(p: ExponentialHistogramPoint): FloatHistogra
   const [negativeSpans, negativeBuckets] = nativeBuckets(p.negative.offset, p.negative.bucketCounts, down);
   return new FloatHistogram({
     schema: p.scale - down,
-    zeroThreshold: Math.max(p.zeroThreshold, MIN_ZERO_THRESHOLD),
+    // A threshold that is not a number above Prometheus's own (NaN, negative, 0) is Prometheus's own.
+    zeroThreshold: p.zeroThreshold > MIN_ZERO_THRESHOLD ? p.zeroThreshold : MIN_ZERO_THRESHOLD,
     zeroCount: p.zeroCount,
     count: p.count,
     sum: p.sum ?? 0,
