@@ -277,6 +277,13 @@ export function restoreBody(body: Buffer, target: SnapshotTarget, minT: number):
   }
 }
 
+/**
+ * Settings a snapshot began to record after format 1, with the value every build before them ran
+ * with: a file that does not name one was written under that value (builds before
+ * `--exponential-histograms` converted exponential histograms to classic buckets).
+ */
+const SETTINGS_BEFORE_THEY_WERE_WRITTEN: Readonly<Record<string, string>> = { exponentialHistograms: 'classic' };
+
 function restoreRecords(r: ByteReader, target: SnapshotTarget, minT: number): RestoreResult {
   const { tsdb } = target;
   const result: RestoreResult = { series: 0, samples: 0, samplesExpired: 0, seriesRejected: 0, writtenAtMs: 0 };
@@ -285,7 +292,7 @@ function restoreRecords(r: ByteReader, target: SnapshotTarget, minT: number): Re
   const written = new Map<string, string>();
   for (let i = 0; i < count; i++) written.set(r.string(), r.string());
   for (const [name, value] of Object.entries(target.settings)) {
-    const was = written.get(name);
+    const was = written.get(name) ?? SETTINGS_BEFORE_THEY_WERE_WRITTEN[name];
     if (was !== value) {
       throw new SnapshotRefused('settings', `written with ${name}=${JSON.stringify(was ?? '(unset)')}, running with ${name}=${JSON.stringify(value)}`);
     }

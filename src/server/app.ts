@@ -95,7 +95,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const snapshotTarget: SnapshotTarget = {
     tsdb,
     deltas: otlp,
-    settings: { nameTranslation: config.nameTranslation, promoteResourceAttributes: config.promoteResourceAttributes },
+    // What makes a series what it is: a snapshot from other values holds other series, and its
+    // coverage would vouch for series this process has never stored.
+    settings: {
+      nameTranslation: config.nameTranslation,
+      promoteResourceAttributes: config.promoteResourceAttributes,
+      exponentialHistograms: config.exponentialHistograms,
+    },
   };
   const receivers = { otlp, remoteWrite };
   const walLog = log.child({ component: 'wal' });

@@ -157,4 +157,19 @@ describe('a snapshot round trip through a restart', () => {
     const waits = await apiGet(second.ports.http, `/api/v1/query?query=histogram_count(wait_seconds)&time=${end / 1000}`);
     expect(waits.data.result.map((r: any) => r.value[1])).toEqual(['22']);
   });
+
+  it('starts empty rather than restore a snapshot taken with exponential histograms converted the other way', async () => {
+    const other = tempDir('persist-round-trip-histograms');
+    const base = Math.floor(Date.now() / 1000) * 1000 - 120_000;
+    const native = await startTestApp({ dataDir: other, snapshotIntervalMs: 3_600_000 }, { fresh: true });
+    apps.push(native);
+    for (const body of pushes(base)) await post(native.ports.otlpHttp, body);
+    await native.close();
+
+    const classic = await startTestApp({ dataDir: other, snapshotIntervalMs: 3_600_000, exponentialHistograms: 'classic' }, { fresh: true });
+    apps.push(classic);
+    expect(classic.tsdb.seriesCount).toBe(0);
+    expect(classic.tsdb.coverage.restored).toEqual([]);
+    rmSync(other, { recursive: true, force: true });
+  });
 });

@@ -147,6 +147,14 @@ describe('snapshot files', () => {
     expect(await loadedDump(dir)).toEqual(expected);
   });
 
+  it('takes a file that names no --exponential-histograms as written under classic, the one conversion before the setting', async () => {
+    const { dir, expected } = await writtenDir();
+    const { tsdb, snapshots } = setup(dir, { settings: { ...SETTINGS, exponentialHistograms: 'classic' } });
+    await snapshots.load();
+    expect(dump(tsdb)).toEqual(expected);
+    await expectRefused(dir, 'settings', { ...SETTINGS, exponentialHistograms: 'native' });
+  });
+
   it('restores native histogram samples, a series of them alone and one mixed with floats, in their order', async () => {
     const dir = dataDir();
     const { tsdb, snapshots } = setup(dir);
