@@ -26,7 +26,8 @@ import { readHistogram, readHistogramSamples, writeHistogram, writeHistogramSamp
  * start times runs of (first sample index, start ms).
  *
  * Version 1 is version 2 without native histograms: a build writing it stored none, so its
- * files are read as they are.
+ * files are read as they are, as written under `--exponential-histograms classic`
+ * (SETTINGS_BEFORE_THEY_WERE_WRITTEN).
  */
 
 export const MAGIC = Buffer.from('KOSSNAP1', 'latin1');
