@@ -10,6 +10,7 @@ import type { InprocResult } from './ingest-inproc.js';
 import type { ReplicationResult } from './replication.js';
 import type { SnapshotResult } from './snapshot.js';
 import type { WalResult } from './wal.js';
+import type { HistogramResult } from './histograms.js';
 import type { Latency } from './stats.js';
 
 export interface Measurements {
@@ -327,5 +328,30 @@ export function memoryRows(results: readonly MemoryResult[]): string[] {
   return results.flatMap((r) => [
     oursRow(`bytes a series, N=${r.n} × ${r.steps}`, r.ours),
     ...(r.prometheus === undefined ? [] : [oursRow(`Prometheus: bytes a series, N=${r.n} × ${r.steps}`, r.prometheus)]),
+  ]);
+}
+
+/** `--only histograms`, as `--json` prints it. */
+export function histogramFigures(results: readonly HistogramResult[]): Record<string, unknown> {
+  return Object.fromEntries(
+    results.map((r) => [
+      r.mode,
+      {
+        histograms: r.histograms,
+        series: r.series,
+        bytes_per_histogram: Math.round(r.bytesPerHistogram),
+        quantile_p50_ms: round3(r.quantileP50Ms),
+        quantile_p99_ms: round3(r.quantileP99Ms),
+        quantile_value: r.value,
+      },
+    ]),
+  );
+}
+
+export function histogramRows(results: readonly HistogramResult[]): string[] {
+  return results.flatMap((r) => [
+    oursRow(`${r.mode}: series for ${r.histograms} histograms`, r.series),
+    oursRow(`${r.mode}: bytes a histogram, 30 samples`, r.bytesPerHistogram),
+    oursRow(`${r.mode}: histogram_quantile p50 ms`, r.quantileP50Ms),
   ]);
 }

@@ -3,6 +3,7 @@ import { getMetricsBesideQueries } from './beside-queries.js';
 import { buildDataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
 import { getMetricsUnderLoad } from './getmetrics-load.js';
+import { histogramBench } from './histograms.js';
 import { ingestInproc, ingestInprocRemoteWrite } from './ingest-inproc.js';
 import { parseOptions, type AloneSection, type BenchOptions } from './options.js';
 import { runPeer } from './peer.js';
@@ -13,6 +14,8 @@ import {
   besideQueriesFigures,
   besideQueriesRows,
   figures,
+  histogramFigures,
+  histogramRows,
   loadFigures,
   loadRows,
   memoryFigures,
@@ -58,6 +61,11 @@ const ALONE_SECTIONS: Record<AloneSection, (o: BenchOptions, data: DataSet, log:
     log(`snapshot write and load, ${o.snapshotSeries} series × ${SNAPSHOT_SAMPLES} samples`);
     const r = await snapshotBench(o.snapshotSeries, SNAPSHOT_SAMPLES);
     return { figures: snapshotFigures(r), rows: snapshotRows(r) };
+  },
+  histograms: async (o, _data, log) => {
+    log(`${o.ingestSeries} exponential histograms × 30 samples, native and classic, in process`);
+    const r = histogramBench(o.ingestSeries, o.runs);
+    return { figures: histogramFigures(r), rows: histogramRows(r) };
   },
   memory: async (o, _data, log) => {
     const results: MemoryResult[] = [];
