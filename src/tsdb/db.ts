@@ -119,17 +119,23 @@ export class Tsdb {
 
   /** `startMs` is the sample's start time (OTLP start_time_unix_nano, Prometheus's ST); 0 means none. */
   append(series: Series, t: number, v: number, stale = false, startMs = 0): AppendStatus {
-    // A series retention freed (its holder had not looked it up again) takes nothing, as the samples it had.
-    if (this.isTooOld(t) || !series.live) {
-      this.stats.samplesTooOld++;
-      return AppendStatus.TooOld;
-    }
+    if (this.refusesAsTooOld(series, t)) return AppendStatus.TooOld;
     return this.counted(
       series,
       startMs === 0 && !series.hasStartTimes
         ? series.append(t, v, stale, this.options.outOfOrderWindowMs)
         : series.appendWithStart(t, v, stale, this.options.outOfOrderWindowMs, startMs),
     );
+  }
+
+  /**
+   * True, and counted, when a sample at t is past retention or its series was freed: a series
+   * retention freed (its holder had not looked it up again) takes nothing, as the samples it had.
+   */
+  private refusesAsTooOld(series: Series, t: number): boolean {
+    if (!this.isTooOld(t) && series.live) return false;
+    this.stats.samplesTooOld++;
+    return true;
   }
 
   /** Counts an append's outcome and notes the metric names that got a sample. */
@@ -148,10 +154,7 @@ export class Tsdb {
 
   /** Stores a native histogram sample, under the same retention and out-of-order rules as a float. */
   appendHistogram(series: Series, t: number, h: FloatHistogram): AppendStatus {
-    if (this.isTooOld(t) || !series.live) {
-      this.stats.samplesTooOld++;
-      return AppendStatus.TooOld;
-    }
+    if (this.refusesAsTooOld(series, t)) return AppendStatus.TooOld;
     return this.counted(series, series.appendHistogram(t, h, this.options.outOfOrderWindowMs));
   }
 
