@@ -44,7 +44,7 @@ const ACCEPTED_BY: readonly (readonly [string, string])[] = [
 const REFUSED_SLOT = 3;
 
 /** A deterministic number in [0, 1) from three integers: an integer hash, so no state is shared between series. */
-function unit(a: number, b: number, c: number): number {
+export function unit(a: number, b: number, c: number): number {
   let h = (Math.imul(a | 0, 0x9e3779b1) ^ Math.imul(b | 0, 0x85ebca77) ^ Math.imul(c | 0, 0xc2b2ae3d)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;

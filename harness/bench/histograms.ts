@@ -5,6 +5,7 @@ import { Engine } from '../../src/promql/eval/engine.js';
 import { parseQuery } from '../../src/promql/parser/parse.js';
 import { ExportMetricsServiceRequest } from '../../src/otlp/transport/proto.js';
 import { Tsdb } from '../../src/tsdb/db.js';
+import { unit } from './dataset.js';
 import { nanos } from './encode.js';
 import { latency } from './stats.js';
 
@@ -34,12 +35,6 @@ const QUERIES: Record<Config['exponentialHistograms'], string> = {
   classic: 'histogram_quantile(0.9, sum by (le) (rate(latency_seconds_bucket[1m])))',
 };
 
-/** A deterministic number in [0, 1) from two integers. */
-function unit(a: number, b: number): number {
-  const h = Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca77) >>> 0;
-  return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32;
-}
-
 /** Cumulative exponential histograms of `n` pods, one request a POINTS_PER_REQUEST pods, one list a step. */
 function encodeHistograms(n: number, endMs: number): Buffer[][] {
   const startMs = endMs - STEPS * INTERVAL_MS - 3_600_000;
@@ -53,7 +48,8 @@ function encodeHistograms(n: number, endMs: number): Buffer[][] {
       for (let pod = from; pod < Math.min(n, from + POINTS_PER_REQUEST); pod++) {
         const c = counts[pod]!;
         // 20–40 observations a step around bucket 20 + pod % 8, spread over its neighbours.
-        for (let k = 0; k < 20 + Math.floor(20 * unit(pod, step)); k++) c[Math.min(BUCKETS - 1, 12 + (pod % 8) + Math.floor(16 * unit(pod * 31 + k, step)))]!++;
+        for (let k = 0; k < 20 + Math.floor(20 * unit(pod, step, 0)); k++)
+          c[Math.min(BUCKETS - 1, 12 + (pod % 8) + Math.floor(16 * unit(pod, step, 1000 + k)))]!++;
         const count = c.reduce((a, b) => a + b, 0);
         points.push({
           attributes: [{ key: 'pod', value: { string_value: `pod-${pod}` } }],
