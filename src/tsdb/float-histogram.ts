@@ -110,13 +110,36 @@ export class FloatHistogram {
     [this.negativeSpans, this.negativeBuckets] = collapse(neg);
   }
 
-  /** Every count and the sum multiplied by `f`, in place. */
+  /** Every count and the sum multiplied by `f`, in place; a negative factor leaves no counter, so the result is a gauge. */
   mul(f: number): this {
     this.zeroCount *= f;
     this.count *= f;
     this.sum *= f;
     for (let i = 0; i < this.positiveBuckets.length; i++) this.positiveBuckets[i]! *= f;
     for (let i = 0; i < this.negativeBuckets.length; i++) this.negativeBuckets[i]! *= f;
+    if (f < 0) this.counterResetHint = 'gauge';
+    return this;
+  }
+
+  /**
+   * Every count and the sum divided by `d`, in place. Dividing by zero keeps the zero bucket,
+   * count and sum (now infinite or NaN) but drops the buckets, as Prometheus does: a bucket of
+   * infinite count says nothing about where the observations were.
+   */
+  div(d: number): this {
+    this.zeroCount /= d;
+    this.count /= d;
+    this.sum /= d;
+    if (d === 0) {
+      this.positiveSpans = [];
+      this.positiveBuckets = [];
+      this.negativeSpans = [];
+      this.negativeBuckets = [];
+      return this;
+    }
+    for (let i = 0; i < this.positiveBuckets.length; i++) this.positiveBuckets[i]! /= d;
+    for (let i = 0; i < this.negativeBuckets.length; i++) this.negativeBuckets[i]! /= d;
+    if (d < 0) this.counterResetHint = 'gauge';
     return this;
   }
 

@@ -51,7 +51,7 @@ function histogramOperation(op: BinaryOp, l: Operand, r: Operand, returnBool: bo
     return undefined;
   }
   if (op === '*') return { h: (lh ?? rh)!.copy().mul(lh === undefined ? l.v : r.v), v: NaN, keep: true };
-  if (op === '/' && lh !== undefined) return { h: lh.copy().mul(1 / r.v), v: NaN, keep: true };
+  if (op === '/' && lh !== undefined) return { h: lh.copy().div(r.v), v: NaN, keep: true };
   return undefined;
 }
 

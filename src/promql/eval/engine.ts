@@ -360,11 +360,7 @@ class Evaluator {
           const negated: StepSeries = { labels: s.labels, dropName: scalar ? s.dropName : true, ts: s.ts, vs: s.vs.map((v) => -v) };
           if (s.hs !== undefined) {
             negated.hts = s.hts;
-            negated.hs = s.hs.map((h) => {
-              const n = h.copy().mul(-1);
-              n.counterResetHint = 'gauge';
-              return n;
-            });
+            negated.hs = s.hs.map((h) => h.copy().mul(-1));
           }
           return negated;
         });

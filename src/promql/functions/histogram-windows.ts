@@ -52,14 +52,19 @@ function extrapolatedHistogram(w: Window, h: HistogramWindow, isCounter: boolean
   if (n < 2 || w.mode !== 'plain') return undefined;
   const first = h.hs[h.lo]!;
   const last = h.hs[h.hi - 1]!;
+  // A counter that restarts at the second sample makes the first one's buckets irrelevant: only
+  // its count (for extrapolating to zero) is read, so a first sample of the other bucket kind is fine.
+  const second = h.hs[h.lo + 1]!;
+  const base = isCounter && second.detectReset(first) ? new FloatHistogram({ schema: second.schema, customValues: second.customValues }) : first;
   let result: FloatHistogram;
   const notes = { reconciled: false };
   try {
-    result = last.sub(first, notes);
+    result = last.sub(base, notes);
     if (isCounter) {
+      for (let i = h.lo + 1; i < h.hi; i++) if (h.hs[i]!.usesCustomBuckets() !== base.usesCustomBuckets()) return warnSchemas(w);
       for (let i = h.lo + 1; i < h.hi; i++) {
-        if (h.hs[i]!.usesCustomBuckets() !== first.usesCustomBuckets()) return warnSchemas(w);
-        if (h.hs[i]!.detectReset(h.hs[i - 1]!)) result = result.add(h.hs[i - 1]!, notes);
+        const prev = i === h.lo + 1 ? base : h.hs[i - 1]!;
+        if (h.hs[i]!.detectReset(prev)) result = result.add(prev, notes);
       }
     }
   } catch (e) {

@@ -1,4 +1,5 @@
 import type { FloatHistogram, HistogramBucket } from '../../tsdb/float-histogram.js';
+import { KahanSum } from './kahan.js';
 
 /**
  * Estimates from one native histogram, as Prometheus 3 computes them: linear interpolation in
@@ -118,8 +119,8 @@ export function nativeFraction(lower: number, upper: number, h: FloatHistogram):
 export function nativeStdvar(h: FloatHistogram): number {
   if (!(h.count > 0)) return NaN;
   const mean = h.sum / h.count;
-  let variance = 0;
-  let c = 0;
+  // Compensated: many small squared deviations next to a few large ones; an infinite one stays infinite.
+  const variance = new KahanSum();
   for (const b of h.buckets()) {
     if (b.count === 0) continue;
     let v: number;
@@ -127,11 +128,7 @@ export function nativeStdvar(h: FloatHistogram): number {
     else if (b.kind === 'custom') v = b.lower === -Infinity ? b.upper : b.upper === Infinity ? b.lower : (b.lower + b.upper) / 2;
     else v = Math.sign(b.upper) * Math.sqrt(b.lower * b.upper);
     const d = v - mean;
-    // Kahan summation: many small squared deviations next to a few large ones.
-    const y = b.count * d * d - c;
-    const t = variance + y;
-    c = t - variance - y;
-    variance = t;
+    variance.add(b.count * d * d);
   }
-  return variance / h.count;
+  return variance.value() / h.count;
 }
