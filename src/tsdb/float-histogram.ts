@@ -49,6 +49,29 @@ export class MixedSchemasError extends Error {
   }
 }
 
+/**
+ * The counter reset hints of histograms added up. One that says its counter was reset beside one
+ * that says it was not contradicts it: the sum of the two counts is no counter, and Prometheus warns.
+ */
+export class HintsSeen {
+  private reset = false;
+  private notReset = false;
+
+  clear(): void {
+    this.reset = false;
+    this.notReset = false;
+  }
+
+  note(h: FloatHistogram): void {
+    if (h.counterResetHint === 'reset') this.reset = true;
+    else if (h.counterResetHint === 'not_reset') this.notReset = true;
+  }
+
+  conflict(): boolean {
+    return this.reset && this.notReset;
+  }
+}
+
 /** What an operation noticed that a query may want to report. */
 export interface HistogramOpNotes {
   /** Custom bucket boundaries differed and were reduced to the ones both share. */

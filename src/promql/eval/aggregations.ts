@@ -8,7 +8,7 @@ import { KahanMean, KahanSum, quantileOf } from '../functions/kahan.js';
 import type { Paced, Pacer } from './pacer.js';
 import { StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
 import type { StepSample, StepSeries } from '../value.js';
-import { MixedSchemasError, type FloatHistogram, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
+import { HintsSeen, MixedSchemasError, type FloatHistogram, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
 import { addToMean } from '../functions/histogram-windows.js';
 import { xxhash64 } from './xxhash.js';
 
@@ -90,6 +90,8 @@ interface GroupState {
   hcount: number;
   /** The histograms could not be summed: exponential and custom buckets mixed. */
   hmixed: boolean;
+  /** The counter reset hints among the histograms summed: a reset beside a not_reset is a conflict. */
+  hints: HintsSeen;
   value: number;
   count: number;
   dropName: boolean;
@@ -106,6 +108,7 @@ function newState(): GroupState {
     hsum: new KahanSum(),
     hcount: 0,
     hmixed: false,
+    hints: new HintsSeen(),
     value: 0,
     count: 0,
     dropName: false,
@@ -229,6 +232,7 @@ function* aggregateValues(e: AggregateExpr, input: StepSeries[], grid: StepGrid,
           else if (Number.isFinite(total)) st.hist!.sum = total / st.hcount;
           outHs[g]!.push(st.hist!.compact());
           dropName[g] = st.dropName ? 1 : 0;
+          if (st.hints.conflict()) annos.warn('conflicting counter resets during histogram aggregation', e.expr.pos);
         }
         continue;
       }
@@ -279,6 +283,7 @@ function addHistogram(st: GroupState, s: StepSample, mean: boolean, notes: Histo
     st.hmixed = false;
     st.dropName = s.dropName;
     st.hsum.reset();
+    st.hints.clear();
   } else if (!st.hmixed) {
     try {
       st.hist = mean ? addToMean(st.hist!, s.h!, st.hcount + 1, notes) : st.hist!.add(s.h!, notes);
@@ -289,6 +294,7 @@ function addHistogram(st: GroupState, s: StepSample, mean: boolean, notes: Histo
     if (s.dropName) st.dropName = true;
   }
   st.hsum.add(s.h!.sum);
+  st.hints.note(s.h!);
   st.hcount++;
 }
 

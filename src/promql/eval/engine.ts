@@ -12,6 +12,7 @@ import { Lane } from './lane.js';
 import { Pacer, runAsync, runSync, type Paced } from './pacer.js';
 import { FUNCTIONS, functionNamed, type Implementation, type StepArg } from '../functions/table.js';
 import { combineInfo, planInfo } from './info-function.js';
+import { CountAndSumHints, countAndSumSelectors } from './histogram-stats.js';
 import { infoTimeSource, orderFreeSelectors } from '../parser/selectors.js';
 import { mergeSameLabels } from '../functions/labels.js';
 import type { Query } from '../parser/parse.js';
@@ -216,6 +217,10 @@ interface WindowJob {
   /** What the function does with windows holding histograms. */
   hfn: HistogramRangeFunction;
   hw: HistogramWindow;
+  /** Whether the selector is read for histograms' count and sum only. */
+  countAndSum: boolean;
+  /** The series' histograms with the hints that reading gives them. */
+  hints: CountAndSumHints | undefined;
 }
 
 function startSeries(job: WindowJob, src: RangeSource, starts: boolean, room: number): void {
@@ -227,6 +232,7 @@ function startSeries(job: WindowJob, src: RangeSource, starts: boolean, room: nu
   job.vs = undefined;
   job.hts = undefined;
   job.hs = undefined;
+  job.hints = job.countAndSum && src.histograms !== undefined ? new CountAndSumHints(src.histograms, src) : undefined;
 }
 
 function pushFloat(job: WindowJob, t: number, v: number): void {
@@ -260,6 +266,7 @@ class Evaluator {
   private samples = 0;
   private readonly selected = new Map<VectorSelector, readonly RangeSource[]>();
   private orderFree = new Set<VectorSelector>();
+  private countAndSum = new Set<VectorSelector>();
   private winTs = new Float64Array(256);
   private winVs = new Float64Array(256);
   private winSt = new Float64Array(256);
@@ -280,6 +287,7 @@ class Evaluator {
   /** Notes which selectors of the query may be read in any order. */
   prepare(e: Expr): void {
     this.orderFree = orderFreeSelectors(e);
+    this.countAndSum = countAndSumSelectors(e);
   }
 
   /** Counts n more samples held, before they are allocated where the count is known in advance. */
@@ -541,12 +549,16 @@ class Evaluator {
     const hts: number[] = [];
     const hs: FloatHistogram[] = [];
     const room = this.room();
+    const stats = this.countAndSum.has(vs) ? new CountAndSumHints(hist, s) : undefined;
+    const lane = stats?.hs ?? hist.hs;
     for (let i = 0; i < n; i++) {
       if (out.ts.length + hts.length >= room) throw this.tooMany(room + 1);
       const t = grid.start + i * grid.interval;
       const ref = (at ?? t) - vs.offsetMs;
       const fi = s.upperBound(ref) - 1;
       const hi = hist.upperBound(ref) - 1;
+      // Prometheus's iterator reads from just after the lookback window's start.
+      stats?.step(ref - lookback + 1, ref, hi + 1);
       const floatT = fi < 0 ? -Infinity : s.timestampAt(fi);
       const histT = hi < 0 ? -Infinity : hist.ts[hi]!;
       const sampleT = Math.max(floatT, histT);
@@ -557,7 +569,7 @@ class Evaluator {
         out.vs.push(field === 'value' ? s.valueAt(fi) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(fi) ?? 0) / 1000);
       } else if (field === 'value') {
         hts.push(t);
-        hs.push(hist.hs[hi]!);
+        hs.push(lane[hi]!);
       } else {
         out.ts.push(t);
         out.vs.push(field === 'timestamp' ? sampleT / 1000 : 0);
@@ -945,6 +957,8 @@ class Evaluator {
       hs: undefined,
       hfn: histogramWindowFunction(e.func),
       hw: { ts: [], hs: [], lo: 0, hi: 0 },
+      countAndSum: arg.kind === 'MatrixSelector' && this.countAndSum.has(arg.vector),
+      hints: undefined,
     };
     const reported = new Set<string>();
     // Series of one metric come together: its name is checked once, not once a series.
@@ -995,6 +1009,7 @@ class Evaluator {
       if (hist !== undefined) {
         job.hw.lo = hist.upperBound(ref - job.rangeMs - job.before);
         job.hw.hi = hist.upperBound(ref + job.after);
+        job.hints?.step(ref - job.rangeMs - job.before, ref + job.after, job.hw.hi);
         histograms = job.hw.hi - job.hw.lo;
         work += histograms;
       }
@@ -1014,7 +1029,7 @@ class Evaluator {
       }
       if (histograms > 0) {
         job.hw.ts = hist!.ts;
-        job.hw.hs = hist!.hs;
+        job.hw.hs = job.hints?.hs ?? hist!.hs;
         const r = job.hfn(w, job.hw, job.fn);
         if (r === undefined) continue;
         if (typeof r === 'number') pushFloat(job, t, r);

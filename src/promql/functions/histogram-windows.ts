@@ -1,4 +1,4 @@
-import { FloatHistogram, MixedSchemasError, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
+import { FloatHistogram, HintsSeen, MixedSchemasError, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
 import { KahanSum } from './kahan.js';
 import type { RangeFunction, Window } from './range.js';
 
@@ -176,6 +176,8 @@ function histogramSum(w: Window, h: HistogramWindow, mean: boolean): FloatHistog
   if (w.n > 0) return warnMix(w);
   let sum = h.hs[h.lo]!.copy();
   const notes = { reconciled: false };
+  const hints = new HintsSeen();
+  hints.note(sum);
   // The sums of observations compensated: a 1e100 and a -1e100 must not swallow the rest.
   const sums = new KahanSum();
   sums.add(sum.sum);
@@ -183,12 +185,14 @@ function histogramSum(w: Window, h: HistogramWindow, mean: boolean): FloatHistog
     for (let i = h.lo + 1; i < h.hi; i++) {
       sum = mean ? addToMean(sum, h.hs[i]!, i - h.lo + 1, notes) : sum.add(h.hs[i]!, notes);
       sums.add(h.hs[i]!.sum);
+      hints.note(h.hs[i]!);
     }
   } catch (e) {
     if (e instanceof MixedSchemasError) return warnSchemas(w);
     throw e;
   }
   noteReconciled(w, notes, 'aggregation');
+  if (hints.conflict()) w.annos.warn('conflicting counter resets during histogram aggregation', w.call.args[0]!.pos);
   const total = sums.value();
   if (!mean) sum.sum = total;
   else if (Number.isFinite(total)) sum.sum = total / (h.hi - h.lo);
