@@ -199,7 +199,7 @@ export class FloatHistogram {
     return out;
   }
 
-  /** The sum; a gauge if either is one, a counter known not to reset only if both are. */
+  /** The sum; its hint as sumHint() says. */
   add(other: FloatHistogram, notes?: HistogramOpNotes): FloatHistogram {
     return this.combine(other, 1, notes);
   }
@@ -330,9 +330,13 @@ export class FloatHistogram {
   }
 }
 
-function sumHint(a: CounterResetHint, b: CounterResetHint): CounterResetHint {
-  if (a === 'gauge' || b === 'gauge') return 'gauge';
-  return a === 'not_reset' && b === 'not_reset' ? 'not_reset' : 'unknown';
+/**
+ * The hint of a sum of two histograms: theirs when they agree, a gauge if either is one, else
+ * unknown (a reset beside a not_reset, or either unknown).
+ */
+export function sumHint(a: CounterResetHint, b: CounterResetHint): CounterResetHint {
+  if (a === b) return a;
+  return a === 'gauge' || b === 'gauge' ? 'gauge' : 'unknown';
 }
 
 export interface HistogramBucket {

@@ -22,7 +22,7 @@ import { preprocessExpr } from '../parser/preprocess.js';
 import type { Querier } from './querier.js';
 import type { FloatHistogram } from '../../tsdb/float-histogram.js';
 import { HistogramSamples, upperBound } from '../../tsdb/histogram-samples.js';
-import { histogramWindowFunction, type HistogramRangeFunction, type HistogramWindow } from '../functions/histogram-windows.js';
+import { histogramWindowFunction, interpolateHistogram, type HistogramRangeFunction, type HistogramWindow } from '../functions/histogram-windows.js';
 import type { Window } from '../functions/range.js';
 import { documentedType, typeOf } from '../parser/typecheck.js';
 import { cachedKey, StepOutput, StepReader, stepCount, type StepGrid } from './steps.js';
@@ -603,24 +603,66 @@ class Evaluator {
     for (const s of this.select(vs)) {
       const ts: number[] = [];
       const values: number[] = [];
+      const hts: number[] = [];
+      const hs: FloatHistogram[] = [];
       const room = this.room();
+      const hist = s.histograms;
       for (let i = 0; i < n; i++) {
-        if (ts.length >= room) throw this.tooMany(ts.length + 1);
+        if (ts.length + hts.length >= room) throw this.tooMany(ts.length + hts.length + 1);
         const t = grid.start + i * grid.interval;
         const ref = (at ?? t) - vs.offsetMs;
         const count = this.fillWindow(s, ref - lookback, ref + lookback);
-        if (this.pacer.spend(count + 1)) yield;
+        const lo = hist === undefined ? 0 : hist.upperBound(ref - lookback);
+        const hi = hist === undefined ? 0 : hist.upperBound(ref + lookback);
+        if (this.pacer.spend(count + hi - lo + 1)) yield;
+        if (hi > lo) {
+          if (count > 0) {
+            this.annos.warn(`encountered a mix of histograms and floats for metric name ${JSON.stringify(labelsGet(s.labels, METRIC_NAME))}`, vs.pos);
+            continue;
+          }
+          const h = this.smoothedHistogram(hist!, lo, hi, ref, vs, s.labels);
+          if (h === undefined) continue;
+          hts.push(t);
+          hs.push(h);
+          continue;
+        }
         const v = smoothedAt(this.winTs, this.winVs, count, ref);
         if (v === undefined) continue;
         ts.push(t);
         values.push(v);
       }
-      if (ts.length > 0) {
-        this.addSamples(ts.length);
-        out.push({ labels: s.labels, dropName: false, ts, vs: values });
-      }
+      if (ts.length + hts.length === 0) continue;
+      this.addSamples(ts.length + hts.length);
+      if (hts.length === 0) out.push({ labels: s.labels, dropName: false, ts, vs: values });
+      else out.push({ labels: s.labels, dropName: false, ts, vs: values, hts, hs });
     }
     return out;
+  }
+
+  /**
+   * A smoothed selector's histogram at time t from the lane's histograms [lo, hi): the one at t,
+   * else the line between its neighbours (a counter's unless both are gauges), else the last one
+   * before t, whose hint no longer says how it follows the sample before.
+   */
+  private smoothedHistogram(hist: HistogramSamples, lo: number, hi: number, t: number, vs: VectorSelector, labels: Labels): FloatHistogram | undefined {
+    let i = lo;
+    while (i < hi && hist.ts[i]! < t) i++;
+    if (i < hi && hist.ts[i] === t) return hist.hs[i]!.copy();
+    if (i === lo) return undefined;
+    const prev = hist.hs[i - 1]!;
+    if (i === hi) {
+      const h = prev.copy();
+      h.counterResetHint = 'unknown';
+      return h;
+    }
+    const next = hist.hs[i]!;
+    if (prev.usesCustomBuckets() !== next.usesCustomBuckets()) {
+      const name = JSON.stringify(labelsGet(labels, METRIC_NAME));
+      this.annos.warn(`vector contains a mix of histograms with exponential and custom buckets schemas for metric name ${name}`, vs.pos);
+      return undefined;
+    }
+    const isCounter = prev.counterResetHint !== 'gauge' || next.counterResetHint !== 'gauge';
+    return interpolateHistogram(hist.ts[i - 1]!, prev, hist.ts[i]!, next, t, isCounter);
   }
 
   /**
@@ -1073,6 +1115,10 @@ class Evaluator {
             hs: hist.hs.slice(lo, hi),
           });
           continue;
+        }
+        // Prometheus returns raw extended ranges of floats only.
+        if (hist !== undefined && hist.upperBound(ref + after) > hist.upperBound(ref - u.rangeMs - before)) {
+          throw new EvalError(`${mode} modifier is not supported with histograms`);
         }
         if (n === 0) continue;
         let points = { ts: Array.from(this.winTs.subarray(0, n)), vs: Array.from(this.winVs.subarray(0, n)) };

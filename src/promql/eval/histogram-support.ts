@@ -29,8 +29,6 @@ export function histogramGap(expr: Expr): string | undefined {
     if (gap !== undefined) return;
     if (e.kind === 'Call' && !handlesHistograms(e.func)) gap = `function ${e.func}() over native histograms`;
     else if (e.kind === 'BinaryExpr' && OPERATOR_GAPS.has(e.op)) gap = `operator ${e.op} on native histograms`;
-    else if (e.kind === 'VectorSelector' && (e.anchored === true || e.smoothed === true))
-      gap = `${e.anchored === true ? 'anchored' : 'smoothed'} selectors over native histograms`;
   });
   return gap;
 }

@@ -1,4 +1,4 @@
-import { FloatHistogram, HintsSeen, MixedSchemasError, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
+import { FloatHistogram, HintsSeen, MixedSchemasError, sumHint, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
 import { KahanSum } from './kahan.js';
 import type { RangeFunction, Window } from './range.js';
 
@@ -48,8 +48,9 @@ const floatsOnly: HistogramRangeFunction = (w, _h, floats) => {
 /** Prometheus's extrapolated rate, increase and delta of histograms: only windows of histograms alone have one. */
 function extrapolatedHistogram(w: Window, h: HistogramWindow, isCounter: boolean, isRate: boolean): WindowValue {
   if (w.n > 0) return warnMix(w);
+  if (w.mode !== 'plain') return extendedHistogram(w, h, isCounter, isRate);
   const n = h.hi - h.lo;
-  if (n < 2 || w.mode !== 'plain') return undefined;
+  if (n < 2) return undefined;
   const first = h.hs[h.lo]!;
   const last = h.hs[h.hi - 1]!;
   // A counter that restarts at the second sample makes the first one's buckets irrelevant: only
@@ -93,6 +94,109 @@ function extrapolatedHistogram(w: Window, h: HistogramWindow, isCounter: boolean
   return result.compact();
 }
 
+/** First index in [lo, hi) whose timestamp satisfies `pred`, or hi (timestamps ascend). */
+function searchFrom(ts: ArrayLike<number>, lo: number, hi: number, pred: (t: number) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pred(ts[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * The histogram on the line between two samples at time t. For a counter that restarted between
+ * them, the line starts from zero at the first: the second scaled down. Throws MixedSchemasError
+ * when one has exponential and the other custom buckets.
+ */
+export function interpolateHistogram(t1: number, h1: FloatHistogram, t2: number, h2: FloatHistogram, t: number, isCounter: boolean): FloatHistogram {
+  if (t === t1) return h1.copy();
+  if (t === t2) return h2.copy();
+  const fraction = (t - t1) / (t2 - t1);
+  if (isCounter && h2.detectReset(h1)) return h2.copy().mul(fraction);
+  const out = h2.sub(h1).mul(fraction).add(h1);
+  // The point on the line continues the same counter as its ends: their hint, not a gauge's.
+  out.counterResetHint = sumHint(h2.counterResetHint, h1.counterResetHint);
+  return out;
+}
+
+/**
+ * rate, increase and delta over an anchored or smoothed window of histograms: the difference
+ * between the histograms at the range's edges (the samples there, or for a smoothed window the
+ * line through the samples around each edge), with a counter's losses at resets added back.
+ */
+function extendedHistogram(w: Window, h: HistogramWindow, isCounter: boolean, isRate: boolean): WindowValue {
+  const { ts, hs } = h;
+  const smoothed = w.mode === 'smoothed';
+  let last = h.hi - 1;
+  const first = Math.max(h.lo, searchFrom(ts, h.lo, last, (t) => t > w.rangeStart) - 1);
+  if (smoothed) last = searchFrom(ts, h.lo, last, (t) => t >= w.rangeEnd);
+  if (ts[last]! <= w.rangeStart || (smoothed && ts[first]! > w.rangeEnd)) return undefined;
+  const custom = hs[first]!.usesCustomBuckets();
+  for (let i = first; i <= last; i++) if (hs[i]!.usesCustomBuckets() !== custom) return warnSchemas(w);
+  if (isCounter) hintWarnings(w, h, first, last + 1, true);
+  try {
+    const left =
+      smoothed && ts[first]! < w.rangeStart
+        ? interpolateHistogram(ts[first]!, hs[first]!, ts[first + 1]!, hs[first + 1]!, w.rangeStart, isCounter)
+        : hs[first]!;
+    const right =
+      smoothed && last > h.lo && ts[last]! > w.rangeEnd
+        ? interpolateHistogram(ts[last - 1]!, hs[last - 1]!, ts[last]!, hs[last]!, w.rangeEnd, isCounter)
+        : hs[last]!;
+    if (!isCounter && (left.counterResetHint !== 'gauge' || right.counterResetHint !== 'gauge')) {
+      w.annos.warn(`this native histogram metric is not a gauge: ${quoted(w)}`, w.call.args[0]!.pos);
+    }
+    const notes = { reconciled: false };
+    let result = right.sub(left, notes);
+    noteReconciled(w, notes, 'subtraction');
+    if (isCounter) {
+      const losses = resetLosses(w, h, first, last, left, right);
+      if (losses !== undefined) {
+        const added = { reconciled: false };
+        result = result.add(losses, added);
+        noteReconciled(w, added, 'addition');
+      }
+    }
+    if (isRate) result.div(w.rangeMs / 1000);
+    result.counterResetHint = 'gauge';
+    return result.compact();
+  } catch (e) {
+    if (e instanceof MixedSchemasError) return warnSchemas(w);
+    throw e;
+  }
+}
+
+/**
+ * What a counter lost at its resets between an extended window's edges: the histogram before
+ * each reset, summed. The edge samples are left and right themselves; a smoothed left edge
+ * interpolated across a reset already counts that reset, so the sample after it only anchors
+ * the next comparison.
+ */
+function resetLosses(w: Window, h: HistogramWindow, first: number, last: number, left: FloatHistogram, right: FloatHistogram): FloatHistogram | undefined {
+  const { ts, hs } = h;
+  let from = first + 1;
+  let prev = left;
+  if (w.mode === 'smoothed' && ts[first]! < w.rangeStart && hs[first + 1]!.detectReset(hs[first]!)) {
+    prev = hs[first + 1]!;
+    from++;
+  }
+  // right stands for the last sample (or inherits its hint), so the last sample is not compared itself.
+  if (from > last) return undefined;
+  let losses: FloatHistogram | undefined;
+  const notes = { reconciled: false };
+  const lose = (x: FloatHistogram): void => {
+    losses = losses === undefined ? x.copy() : losses.add(x, notes);
+  };
+  for (let i = from; i < last; i++) {
+    if (hs[i]!.detectReset(prev)) lose(prev);
+    prev = hs[i]!;
+  }
+  if (right.detectReset(prev)) lose(prev);
+  noteReconciled(w, notes, 'addition');
+  return losses;
+}
+
 /** A counter's histograms should not be gauges, and a gauge's should all be. */
 function hintWarnings(w: Window, h: HistogramWindow, lo: number, hi: number, isCounter: boolean): void {
   let gauges = 0;
@@ -129,14 +233,28 @@ function instantHistogram(w: Window, h: HistogramWindow, floats: RangeFunction, 
   return result.compact();
 }
 
-/** Each sample of the window, floats and histograms, in time order: `f` gets its index in its lane and whether it is a histogram. */
-function eachInOrder(w: Window, h: HistogramWindow, f: (i: number, isHistogram: boolean) => void): void {
-  let i = 0;
-  let j = h.lo;
+/** Each sample of the window from float i and histogram j on, in time order: `f` gets its index in its lane and whether it is a histogram. */
+function eachInOrder(w: Window, h: HistogramWindow, i: number, j: number, f: (i: number, isHistogram: boolean) => void): void {
   while (i < w.n || j < h.hi) {
     if (j >= h.hi || (i < w.n && w.ts[i]! < h.ts[j]!)) f(i++, false);
     else f(j++, true);
   }
+}
+
+/**
+ * Where changes() and resets() start in an anchored window: at its last sample at or before the
+ * range start, float or histogram (the samples of the other kind before it are skipped);
+ * undefined when no sample follows the start.
+ */
+function anchor(w: Window, h: HistogramWindow): { float: number; histogram: number } | undefined {
+  const floatAt = searchFrom(w.ts, 0, w.n, (t) => t > w.rangeStart) - 1;
+  const histAt = searchFrom(h.ts, h.lo, h.hi, (t) => t > w.rangeStart) - 1;
+  if (floatAt + 1 >= w.n && histAt + 1 >= h.hi) return undefined;
+  const floatAnchor = floatAt >= 0;
+  const histAnchor = histAt >= h.lo;
+  if (!floatAnchor && !histAnchor) return { float: 0, histogram: h.lo };
+  if (!histAnchor || (floatAnchor && w.ts[floatAt]! >= h.ts[histAt]!)) return { float: floatAt, histogram: histAt + 1 };
+  return { float: floatAt + 1, histogram: histAt };
 }
 
 /** changes and resets: a switch between a float and a histogram counts as both. */
@@ -145,12 +263,14 @@ function transitions(
   h: HistogramWindow,
   differs: (cur: FloatHistogram, prev: FloatHistogram) => boolean,
   floatsDiffer: (cur: number, prev: number) => boolean,
-): number {
+): number | undefined {
   let count = 0;
   let prevHist: FloatHistogram | undefined;
   let prevFloat = NaN;
   let first = true;
-  eachInOrder(w, h, (i, isHistogram) => {
+  const start = w.mode === 'anchored' ? anchor(w, h) : { float: 0, histogram: h.lo };
+  if (start === undefined) return undefined;
+  eachInOrder(w, h, start.float, start.histogram, (i, isHistogram) => {
     if (isHistogram) {
       const cur = h.hs[i]!;
       if (!first && (prevHist === undefined || differs(cur, prevHist))) count++;
