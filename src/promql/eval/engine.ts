@@ -847,6 +847,7 @@ class Evaluator {
     const selectorArg = e.args[1] === undefined ? undefined : unwrap(e.args[1]);
     const plan = planInfo(base, selectorArg?.kind === 'VectorSelector' ? selectorArg : undefined);
     let info: StepSeries[] = [];
+    const histogramSteps = new Set<number>();
     if (plan.selectors !== undefined) {
       const time = infoTimeSource(e.args[0]!);
       const vs: VectorSelector = {
@@ -858,8 +859,12 @@ class Evaluator {
         pos: e.pos,
       };
       info = (yield* this.evalVectorSelector(vs, grid, 'timestamp')).map((s) => ({ ...s, vs: s.vs.map((v) => v * 1000) }));
+      // An info series' samples must be floats: the steps where one is a histogram fail.
+      if (this.select(vs).some((s) => s.histograms !== undefined)) {
+        for (const s of yield* this.evalVectorSelector(vs, grid, 'value')) for (const t of s.hts ?? []) histogramSteps.add(t);
+      }
     }
-    return combineInfo(base, info, plan, grid);
+    return combineInfo(base, info, plan, grid, histogramSteps);
   }
 
   private *evalAbsent(e: Call, grid: StepGrid): Paced<StepSeries[]> {

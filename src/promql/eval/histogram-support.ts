@@ -1,23 +1,14 @@
 import type { Expr } from '../ast.js';
-import { functionNamed } from '../functions/table.js';
 import { walk } from '../parser/walk.js';
 
 /**
  * Where native histograms stand in the engine: the parts of a query it evaluates over them as
  * Prometheus does. A query reading histograms through any other part would get an answer that
- * ignores them or is wrong, so whoever needs to know (the conformance runner) can ask.
+ * ignores them or is wrong, so whoever needs to know (the conformance runner) can ask. Every
+ * function has its histogram behaviour (range functions in functions/histogram-windows.ts; step
+ * functions that read histograms say so in the table, the others drop them as Prometheus's
+ * float functions do).
  */
-
-/**
- * Functions whose histogram behaviour is not written yet. Range functions all have theirs (see
- * functions/histogram-windows.ts); the step functions that read histograms say so in the table;
- * the other step functions drop histogram samples, as Prometheus's float functions do.
- */
-const FUNCTION_GAPS = new Set<string>(['info']);
-
-function handlesHistograms(name: string): boolean {
-  return functionNamed(name) !== undefined && !FUNCTION_GAPS.has(name);
-}
 
 /** Binary operators whose histogram behaviour is not written yet (trimming histogram buckets). */
 const OPERATOR_GAPS = new Set<string>(['</', '>/']);
@@ -27,8 +18,7 @@ export function histogramGap(expr: Expr): string | undefined {
   let gap: string | undefined;
   walk(expr, undefined, (e) => {
     if (gap !== undefined) return;
-    if (e.kind === 'Call' && !handlesHistograms(e.func)) gap = `function ${e.func}() over native histograms`;
-    else if (e.kind === 'BinaryExpr' && OPERATOR_GAPS.has(e.op)) gap = `operator ${e.op} on native histograms`;
+    if (e.kind === 'BinaryExpr' && OPERATOR_GAPS.has(e.op)) gap = `operator ${e.op} on native histograms`;
   });
   return gap;
 }

@@ -72,15 +72,16 @@ function signature(name: string, l: Labels): string {
 }
 
 /**
- * Joins base series with info series step by step. `info` values are the timestamps (ms) of the
- * info samples, so that of two info series for one target the newer wins.
+ * Joins base series (floats and histograms) with info series step by step. `info` values are the
+ * timestamps (ms) of the info samples, so that of two info series for one target the newer wins;
+ * at `histogramSteps` an info sample was a histogram, which is an error where there is a base sample.
  */
-export function combineInfo(base: StepSeries[], info: StepSeries[], plan: InfoPlan, grid: StepGrid): StepSeries[] {
+export function combineInfo(base: StepSeries[], info: StepSeries[], plan: InfoPlan, grid: StepGrid, histogramSteps: ReadonlySet<number>): StepSeries[] {
   const infoNames = [...new Set(info.map((s) => labelsGet(s.labels, METRIC_NAME)))];
   const baseSigs = base.map((s) => infoNames.map((n) => signature(n, s.labels)));
   const infoSigs = info.map((s) => signature(labelsGet(s.labels, METRIC_NAME), s.labels));
   const allMatchEmpty = [...plan.dataMatchers.values()].every((ms) => ms.every((m) => m.matchesEmpty()));
-  const baseReader = new StepReader(base);
+  const baseReader = new StepReader(base, true);
   const infoReader = new StepReader(info);
   const bv: StepSample[] = [];
   const iv: StepSample[] = [];
@@ -90,6 +91,7 @@ export function combineInfo(base: StepSeries[], info: StepSeries[], plan: InfoPl
     const ts = grid.start + step * grid.interval;
     baseReader.vectorAt(ts, bv);
     if (bv.length === 0) continue;
+    if (histogramSteps.has(ts)) throw new EvalError('info sample should be float');
     const bySig = new Map<string, StepSample>();
     for (const s of infoReader.vectorAt(ts, iv)) {
       const sig = infoSigs[s.src]!;
@@ -104,7 +106,7 @@ export function combineInfo(base: StepSeries[], info: StepSeries[], plan: InfoPl
     }
     for (const b of bv) {
       if (plan.ignored.has(b.src)) {
-        output.add(b.labels, b.dropName, ts, b.v);
+        output.addSample(b, ts);
         continue;
       }
       const added = new LabelsBuilder();
@@ -128,7 +130,7 @@ export function combineInfo(base: StepSeries[], info: StepSeries[], plan: InfoPl
       const out = new LabelsBuilder(b.labels);
       const extra = added.labels();
       for (let i = 0; i < extra.length; i += 2) out.set(extra[i]!, extra[i + 1]!);
-      output.add(out.labels(), b.dropName, ts, b.v);
+      output.addSample({ ...b, labels: out.labels() }, ts);
     }
   }
   return output.series();
