@@ -18,9 +18,8 @@ export interface ExtendedWindow {
   rangeEnd: number;
 }
 
-/** First index in [0, hi) whose timestamp satisfies `pred`, or hi (timestamps ascend). */
-function search(ts: ArrayLike<number>, hi: number, pred: (t: number) => boolean): number {
-  let lo = 0;
+/** First index in [lo, hi) whose timestamp satisfies `pred`, or hi (timestamps ascend). */
+export function searchFrom(ts: ArrayLike<number>, lo: number, hi: number, pred: (t: number) => boolean): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (pred(ts[mid]!)) hi = mid;
@@ -47,8 +46,8 @@ function edges(w: ExtendedWindow, smoothed: boolean, isCounter: boolean): Edges 
   const { ts, vs } = w;
   let last = w.n - 1;
   if (last < 0) return undefined;
-  const first = Math.max(0, search(ts, last, (t) => t > w.rangeStart) - 1);
-  if (smoothed) last = search(ts, last, (t) => t >= w.rangeEnd);
+  const first = Math.max(0, searchFrom(ts, 0, last, (t) => t > w.rangeStart) - 1);
+  if (smoothed) last = searchFrom(ts, 0, last, (t) => t >= w.rangeEnd);
   if (ts[last]! <= w.rangeStart) return undefined;
   if (smoothed && ts[first]! > w.rangeEnd) return undefined;
   const left =
@@ -83,7 +82,7 @@ export function extendedDelta(w: ExtendedWindow, smoothed: boolean, isCounter: b
  * range start; undefined when no sample follows the start.
  */
 export function anchoredStart(w: ExtendedWindow): number | undefined {
-  const lastBefore = search(w.ts, w.n, (t) => t > w.rangeStart) - 1;
+  const lastBefore = searchFrom(w.ts, 0, w.n, (t) => t > w.rangeStart) - 1;
   if (lastBefore + 1 >= w.n) return undefined;
   return Math.max(0, lastBefore);
 }
@@ -111,7 +110,7 @@ export function extendPoints(w: ExtendedWindow, smoothed: boolean): { ts: number
  * side: the sample at t, else the line between its neighbours, else the last one before it.
  */
 export function smoothedAt(ts: ArrayLike<number>, vs: ArrayLike<number>, n: number, t: number): number | undefined {
-  const i = search(ts, n, (x) => x >= t);
+  const i = searchFrom(ts, 0, n, (x) => x >= t);
   if (i < n && ts[i] === t) return vs[i]!;
   if (i > 0 && i < n) return interpolate(ts[i - 1]!, vs[i - 1]!, ts[i]!, vs[i]!, t, false);
   if (i > 0) return vs[i - 1]!;

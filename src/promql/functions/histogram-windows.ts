@@ -1,4 +1,5 @@
 import { FloatHistogram, HintsSeen, MixedSchemasError, sumHint, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
+import { searchFrom } from './extended-range.js';
 import { KahanSum } from './kahan.js';
 import type { RangeFunction, Window } from './range.js';
 
@@ -92,16 +93,6 @@ function extrapolatedHistogram(w: Window, h: HistogramWindow, isCounter: boolean
   result.mul(factor);
   result.counterResetHint = 'gauge';
   return result.compact();
-}
-
-/** First index in [lo, hi) whose timestamp satisfies `pred`, or hi (timestamps ascend). */
-function searchFrom(ts: ArrayLike<number>, lo: number, hi: number, pred: (t: number) => boolean): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (pred(ts[mid]!)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 /**
