@@ -19,16 +19,12 @@ function handlesHistograms(name: string): boolean {
   return functionNamed(name) !== undefined && !FUNCTION_GAPS.has(name);
 }
 
-/** Binary operators whose histogram behaviour is not written yet (trimming histogram buckets). */
-const OPERATOR_GAPS = new Set<string>(['</', '>/']);
-
 /** Why the engine cannot evaluate `expr` over native histograms as Prometheus does, or undefined when it can. */
 export function histogramGap(expr: Expr): string | undefined {
   let gap: string | undefined;
   walk(expr, undefined, (e) => {
     if (gap !== undefined) return;
     if (e.kind === 'Call' && !handlesHistograms(e.func)) gap = `function ${e.func}() over native histograms`;
-    else if (e.kind === 'BinaryExpr' && OPERATOR_GAPS.has(e.op)) gap = `operator ${e.op} on native histograms`;
     else if (e.kind === 'VectorSelector' && (e.anchored === true || e.smoothed === true))
       gap = `${e.anchored === true ? 'anchored' : 'smoothed'} selectors over native histograms`;
   });
