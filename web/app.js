@@ -88,16 +88,48 @@ function fmtTime(seconds) {
   return seconds === null ? '—' : new Date(seconds * 1000).toLocaleTimeString();
 }
 
+/** A native histogram sample for reading: its count and sum, rounded as numbers are. */
+function histogramText(h) {
+  return `count ${fmtNum(h.count)}, sum ${fmtNum(h.sum)}`;
+}
+
+/** The points of a range series, floats and native histograms alike, each as text. */
+function pointTexts(s) {
+  return [...(s.values ?? []).map((v) => v[1]), ...(s.histograms ?? []).map((v) => histogramText(v[1]))];
+}
+
+/** Whether a query's answer holds native histograms, which the graph cannot draw as they are. */
+function hasHistograms(data) {
+  if (data.resultType === 'vector') return data.result.some((s) => s.histogram !== undefined);
+  if (data.resultType === 'matrix') return data.result.some((s) => s.histograms !== undefined);
+  return false;
+}
+
+/**
+ * What the graph draws for a query whose answer holds native histograms: a number taken from each
+ * by the chosen function, so the plotted values are PromQL's own (floats in the answer drop out).
+ */
+function histogramQuery(query) {
+  const stat = $('histogram-stat').value;
+  if (stat !== 'quantile') return `histogram_${stat}(${query})`;
+  const q = Number($('histogram-quantile').value);
+  return `histogram_quantile(${Number.isFinite(q) ? q : 0.99}, ${query})`;
+}
+
 function renderInstant(data) {
   const table = $('instant');
   const body = table.tBodies[0];
   body.replaceChildren();
+  // Each row: the series, its value's text, and whether that text is one number (rounded, exact in the title).
   let rows;
-  if (data.resultType === 'vector') rows = data.result.map((s) => [seriesName(s.metric), s.value[1]]);
-  else if (data.resultType === 'matrix') rows = data.result.map((s) => [seriesName(s.metric), s.values.map((v) => v[1]).join(', ')]);
-  else rows = [[data.resultType, data.result[1]]];
-  for (const [name, value] of rows) {
-    const cell = data.resultType === 'matrix' || data.resultType === 'string' ? el('td', { class: 'num' }, value) : numCell(value);
+  if (data.resultType === 'vector')
+    rows = data.result.map((s) =>
+      s.histogram === undefined ? [seriesName(s.metric), s.value[1], true] : [seriesName(s.metric), histogramText(s.histogram[1]), false],
+    );
+  else if (data.resultType === 'matrix') rows = data.result.map((s) => [seriesName(s.metric), pointTexts(s).join(', '), false]);
+  else rows = [[data.resultType, data.result[1], data.resultType === 'scalar']];
+  for (const [name, value, number] of rows) {
+    const cell = number ? numCell(value) : el('td', { class: 'num' }, value);
     body.append(el('tr', {}, el('td', {}, el('code', {}, name)), cell));
   }
   if (rows.length === 0) body.append(el('tr', {}, el('td', { colspan: '2', class: 'note' }, 'Empty result')));
@@ -275,7 +307,7 @@ async function graphRange(query, end) {
   if (choice !== 'auto') return end - Math.min(Number(choice), retentionS);
   const step = stepFor(retentionS);
   const data = await api('/api/v1/query_range', { query, start: String(end - retentionS), end: String(end), step: String(step) });
-  const firsts = data.result.filter((s) => s.values.length > 0).map((s) => s.values[0][0]);
+  const firsts = data.result.map((s) => Math.min(s.values?.[0]?.[0] ?? Infinity, s.histograms?.[0]?.[0] ?? Infinity)).filter(Number.isFinite);
   if (firsts.length === 0) return end - retentionS;
   const span = Math.max(60, end - Math.min(...firsts) + step);
   return end - Math.min(span, retentionS);
@@ -284,13 +316,16 @@ async function graphRange(query, end) {
 async function runQuery(query) {
   showError($('query-error'), null);
   $('graph-note').hidden = true;
+  $('histogram-view').hidden = true;
   if (!query.trim()) return;
   const url = new URL(location.href);
   url.searchParams.set('q', query);
   history.replaceState(null, '', url);
   const end = Math.floor(Date.now() / 1000);
+  let instant;
   try {
-    renderInstant(await api('/api/v1/query', { query, time: String(end) }));
+    instant = await api('/api/v1/query', { query, time: String(end) });
+    renderInstant(instant);
   } catch (err) {
     $('instant').hidden = true;
     clearGraph();
@@ -302,7 +337,14 @@ async function runQuery(query) {
   try {
     start = await graphRange(query, end);
     step = stepFor(end - start);
-    const data = await api('/api/v1/query_range', { query, start: String(start), end: String(end), step: String(step) });
+    const range = (q) => api('/api/v1/query_range', { query: q, start: String(start), end: String(end), step: String(step) });
+    let data = await range(query);
+    const histograms = hasHistograms(instant) || hasHistograms(data);
+    $('histogram-view').hidden = !histograms;
+    $('histogram-quantile').hidden = $('histogram-stat').value !== 'quantile';
+    const plotted = histograms ? histogramQuery(query) : query;
+    if (histograms) data = await range(plotted);
+    $('graph').dataset.query = plotted;
     renderGraph(data.result, start, end, step);
   } catch (err) {
     // A range vector or string has an instant value but no graph.
@@ -382,7 +424,7 @@ $('query-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   runQuery($('query').value);
 });
-$('range').addEventListener('change', () => runQuery($('query').value));
+for (const id of ['range', 'histogram-stat', 'histogram-quantile']) $(id).addEventListener('change', () => runQuery($('query').value));
 // Ticks are chosen for a width: a resized window draws the graph again, once it settles.
 let resizing;
 window.addEventListener('resize', () => {

@@ -29,7 +29,9 @@ export interface RemoteWriteCounters {
   readonly samplesReceived: number;
   readonly histogramsReceived: number;
   readonly samplesWritten: number;
+  readonly histogramsWritten: number;
   readonly samplesSkippedLazy: number;
+  readonly histogramsSkippedLazy: number;
   readonly exemplarsIgnored: number;
   readonly samplesRejected: Readonly<Record<string, number>>;
 }
@@ -147,9 +149,18 @@ export class SelfMetrics {
         set({ kind: 'float' }, remoteWrite.samplesReceived);
         set({ kind: 'histogram' }, remoteWrite.histogramsReceived);
       });
-      this.counter('remote_write_samples_written_total', 'Remote-write samples stored.', [], (set) => set({}, remoteWrite.samplesWritten));
-      this.counter('remote_write_samples_skipped_total', 'Remote-write samples of metrics no trigger reads, skipped in lazy mode.', [], (set) =>
-        set({}, remoteWrite.samplesSkippedLazy),
+      this.counter('remote_write_samples_written_total', 'Remote-write samples stored, by kind (float, native histogram).', ['kind'], (set) => {
+        set({ kind: 'float' }, remoteWrite.samplesWritten);
+        set({ kind: 'histogram' }, remoteWrite.histogramsWritten);
+      });
+      this.counter(
+        'remote_write_samples_skipped_total',
+        'Remote-write samples of metrics no trigger reads, skipped in lazy mode, by kind (float, native histogram).',
+        ['kind'],
+        (set) => {
+          set({ kind: 'float' }, remoteWrite.samplesSkippedLazy);
+          set({ kind: 'histogram' }, remoteWrite.histogramsSkippedLazy);
+        },
       );
       this.counter('remote_write_samples_rejected_total', 'Remote-write samples refused, by reason.', ['reason'], (set) => {
         for (const [reason, n] of Object.entries(remoteWrite.samplesRejected)) set({ reason }, n);

@@ -7,6 +7,9 @@ export const LEN = 2;
 const START_GROUP = 3;
 const END_GROUP = 4;
 export const I32 = 5;
+/** The staleness marker's bit pattern as its two 32-bit halves. */
+const STALE_HIGH = 0x7ff00000;
+const STALE_LOW = 2;
 /** A varint of 64 bits takes at most 10 bytes of 7 bits. */
 export const MAX_VARINT_BYTES = 10;
 
@@ -120,12 +123,17 @@ export class WireReader {
     return this.view.getInt32(at + 4, true) * 4294967296 + this.view.getUint32(at, true);
   }
 
+  /** Whether the double at `at` is Prometheus's staleness marker, the NaN 0x7ff0000000000002 (other NaNs are values). */
+  staleNaN(at: number): boolean {
+    return this.high32(at) === STALE_HIGH && this.low32(at) === STALE_LOW;
+  }
+
   /** The 64 bits at `at` as two 32-bit halves, for telling special NaNs apart. */
-  low32(at: number): number {
+  private low32(at: number): number {
     return this.view.getUint32(at, true);
   }
 
-  high32(at: number): number {
+  private high32(at: number): number {
     return this.view.getUint32(at + 4, true);
   }
 

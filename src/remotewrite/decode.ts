@@ -2,6 +2,7 @@ import type { Buffer } from 'node:buffer';
 import type { MetricMetadata } from '../tsdb/db.js';
 import { runToEnd, type Sliced } from '../otlp/slices.js';
 import { I64, LEN, VARINT, WireReader } from '../common/wire.js';
+import { readHistogram, type HistogramSample } from './histogram.js';
 
 /*
  * prometheus.WriteRequest (Remote-Write 1.0) and io.prometheus.write.v2.Request (2.0) read straight
@@ -31,7 +32,8 @@ export interface DecodedSeries {
   /** Its samples: `count` of them from index `first` of the batch's columns. */
   first: number;
   count: number;
-  /** Native histogram samples sent for it. */
+  /** Its native histogram samples: `histograms` of them from index `firstHistogram` of the batch's. */
+  firstHistogram: number;
   histograms: number;
   /** The 2.0 release candidates' per-series created timestamp (ms); 0 when none. */
   createdMs: number;
@@ -86,6 +88,8 @@ export interface WriteBatch {
   body: Buffer;
   series: DecodedSeries[];
   samples: SampleColumns;
+  /** Native histogram samples, few next to floats, as objects. */
+  histograms: HistogramSample[];
   /** 1.0's metadata list, by metric family name. */
   metadata: [string, MetricMetadata][];
   exemplars: number;
@@ -93,10 +97,6 @@ export interface WriteBatch {
 
 /** Metadata's MetricType enum (the same numbers in 1.0 and 2.0) as Prometheus's type names. */
 const METRIC_TYPES = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'];
-
-/** The staleness marker's bit pattern, 0x7ff0000000000002, as its two 32-bit halves. */
-const STALE_HIGH = 0x7ff00000;
-const STALE_LOW = 2;
 
 const V1_MESSAGE = 'prometheus.WriteRequest';
 const V2_MESSAGE = 'io.prometheus.write.v2.Request';
@@ -116,11 +116,23 @@ export function decodeSlices(body: Buffer, protocol: Protocol): Sliced<WriteBatc
 
 function newBatch(protocol: Protocol, body: Buffer): WriteBatch {
   // Sized for a sample every 32 bytes of series (1.0 senders send most series with one sample).
-  return { protocol, body, series: [], samples: new SampleColumns(Math.max(64, body.length >> 5)), metadata: [], exemplars: 0 };
+  return { protocol, body, series: [], samples: new SampleColumns(Math.max(64, body.length >> 5)), histograms: [], metadata: [], exemplars: 0 };
 }
 
-function newSeries(first: number): DecodedSeries {
-  return { labels: [], rawKey: undefined, labelsStart: 0, labelsEnd: 0, invalid: undefined, first, count: 0, histograms: 0, createdMs: 0, metadata: undefined };
+function newSeries(batch: WriteBatch): DecodedSeries {
+  return {
+    labels: [],
+    rawKey: undefined,
+    labelsStart: 0,
+    labelsEnd: 0,
+    invalid: undefined,
+    first: batch.samples.n,
+    count: 0,
+    firstHistogram: batch.histograms.length,
+    histograms: 0,
+    createdMs: 0,
+    metadata: undefined,
+  };
 }
 
 function metricType(n: number): string {
@@ -149,7 +161,7 @@ function* decodeV1(body: Buffer): Sliced<WriteBatch> {
  * reading a dozen strings a sample.
  */
 function v1Series(r: WireReader, end: number, batch: WriteBatch): DecodedSeries {
-  const series = newSeries(batch.samples.n);
+  const series = newSeries(batch);
   let labelsStart = -1;
   let labelsEnd = -1;
   let contiguous = true;
@@ -168,10 +180,11 @@ function v1Series(r: WireReader, end: number, batch: WriteBatch): DecodedSeries 
       labelsEnd = stop;
     } else if (field === 2) sample(r, stop, batch.samples);
     else if (field === 3) batch.exemplars++;
-    else if (field === 4) series.histograms++;
+    else if (field === 4) batch.histograms.push(readHistogram(r, stop));
     r.pos = stop;
   }
   series.count = batch.samples.n - series.first;
+  series.histograms = batch.histograms.length - series.firstHistogram;
   if (labelsStart === -1) return series;
   if (contiguous) {
     series.labels = undefined;
@@ -237,7 +250,7 @@ function sample(r: WireReader, end: number, samples: SampleColumns): void {
     if (field === 1 && (tag & 7) === I64) {
       const at = r.fixed64(end);
       value = r.double(at);
-      stale = r.high32(at) === STALE_HIGH && r.low32(at) === STALE_LOW;
+      stale = r.staleNaN(at);
     } else if (field === 2 && (tag & 7) === VARINT) time = r.int64(end);
     else if (field === 3 && (tag & 7) === VARINT) start = r.int64(end);
     else r.skip(tag & 7, end, field);
@@ -296,7 +309,7 @@ function* decodeV2(body: Buffer): Sliced<WriteBatch> {
 }
 
 function v2Series(r: WireReader, end: number, batch: WriteBatch, symbols: readonly (string | undefined)[]): DecodedSeries {
-  const series = newSeries(batch.samples.n);
+  const series = newSeries(batch);
   const refs: number[] = [];
   while (r.pos < end) {
     const tag = r.tag(end);
@@ -311,8 +324,9 @@ function v2Series(r: WireReader, end: number, batch: WriteBatch, symbols: readon
       sample(r, stop, batch.samples);
       r.pos = stop;
     } else if (field === 3 && wire === LEN) {
-      series.histograms++;
-      r.pos = r.len(end);
+      const stop = r.len(end);
+      batch.histograms.push(readHistogram(r, stop));
+      r.pos = stop;
     } else if (field === 4 && wire === LEN) {
       batch.exemplars++;
       r.pos = r.len(end);
@@ -321,6 +335,7 @@ function v2Series(r: WireReader, end: number, batch: WriteBatch, symbols: readon
     else r.skip(wire, end, field);
   }
   series.count = batch.samples.n - series.first;
+  series.histograms = batch.histograms.length - series.firstHistogram;
   resolveLabels(series, refs, symbols);
   return series;
 }

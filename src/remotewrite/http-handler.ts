@@ -115,7 +115,7 @@ export function handleRemoteWrite(req: IncomingMessage, res: ServerResponse, sin
 function writtenHeaders(result: StoreResult | undefined): Record<string, string> {
   return {
     'x-prometheus-remote-write-samples-written': String(result?.samplesWritten ?? 0),
-    'x-prometheus-remote-write-histograms-written': '0',
+    'x-prometheus-remote-write-histograms-written': String(result?.histogramsWritten ?? 0),
     'x-prometheus-remote-write-exemplars-written': '0',
   };
 }

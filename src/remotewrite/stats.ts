@@ -1,5 +1,5 @@
 /** Why a remote-write sample was not stored; each is a self-metric label value and a clause of the 400's message. */
-const REASONS = ['series_limit', 'out_of_order', 'too_old', 'too_far_ahead', 'label_limit', 'invalid', 'native_histogram'] as const;
+const REASONS = ['series_limit', 'out_of_order', 'too_old', 'too_far_ahead', 'label_limit', 'invalid', 'invalid_histogram'] as const;
 export type RemoteWriteRejectReason = (typeof REASONS)[number];
 
 /** Counters of the remote-write receiver, read by /metrics; plain numbers, as the OTLP receiver's. */
@@ -12,8 +12,10 @@ export class RemoteWriteStats {
   samplesReceived = 0;
   histogramsReceived = 0;
   samplesWritten = 0;
+  histogramsWritten = 0;
   /** Samples of metrics no trigger reads, skipped in lazy mode (not an error, so counted as written to the sender). */
   samplesSkippedLazy = 0;
+  histogramsSkippedLazy = 0;
   /** Exemplars received; the store keeps none. */
   exemplarsIgnored = 0;
   /** Samples (float or native histogram) refused, by reason. */

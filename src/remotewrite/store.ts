@@ -13,6 +13,8 @@ export interface StoreResult {
    * reads a success that wrote nothing as a receiver that did not understand the request.
    */
   samplesWritten: number;
+  /** Native histogram samples stored (lazy mode's skipped ones included, as for floats). */
+  histogramsWritten: number;
   /** Float and native histogram samples refused; any makes the answer a 400. */
   rejected: number;
   /** Empty when nothing was refused; otherwise one clause a reason, with an example. */
@@ -25,7 +27,7 @@ const SAMPLES_PER_PAUSE = 64;
 const REASON_TEXT: Record<RemoteWriteRejectReason, string> = {
   ...STORE_REJECT_TEXT,
   invalid: 'of series with invalid labels',
-  native_histogram: 'native histogram samples, which this scaler does not store',
+  invalid_histogram: 'native histogram samples that are not valid histograms',
 };
 
 /** Family names carry metadata; a histogram's or summary's series add these suffixes to it. */
@@ -95,7 +97,9 @@ export class RemoteWriteStore {
     const wanted = this.wanted?.();
     const { samples } = batch;
     let written = 0;
+    let histogramsWritten = 0;
     const skippedBefore = stats.samplesSkippedLazy;
+    const histogramsSkippedBefore = stats.histogramsSkippedLazy;
     let sincePause = 0;
     const latest = tsdb.options.now() + MAX_AHEAD_MS;
     for (const [family, meta] of batch.metadata) tsdb.setMetadata(family, meta);
@@ -103,29 +107,37 @@ export class RemoteWriteStore {
       const decoded = batch.series[s]!;
       stats.samplesReceived += decoded.count;
       stats.histogramsReceived += decoded.histograms;
-      if (decoded.histograms > 0) rejections.add('native_histogram', decoded.histograms, () => describeSent(batch, decoded));
-      if (decoded.count === 0) continue;
+      if (decoded.count + decoded.histograms === 0) continue;
       const found = this.seriesOf(batch, decoded, rejections, wanted);
       if (found === undefined) continue;
       // A new series is made for its first sample that can be stored, so refused samples create nothing.
       let series = Array.isArray(found) ? undefined : (found as Series);
       const labels = series?.labels ?? (found as Labels);
-      const end = decoded.first + decoded.count;
-      for (let i = decoded.first; i < end; i++) {
-        const time = samples.times[i]!;
-        if (time > latest) rejections.add('too_far_ahead', 1, () => `${describe(labels)} at ${isoTime(time)}`);
-        else if (series === undefined && tsdb.isTooOld(time)) rejections.add('too_old', 1, () => `${describe(labels)} at ${isoTime(time)}`);
+      /** Why a sample at `time` cannot be stored before its series is looked at, or undefined. */
+      const refusal = (time: number): RemoteWriteRejectReason | undefined =>
+        time > latest ? 'too_far_ahead' : series === undefined && tsdb.isTooOld(time) ? 'too_old' : undefined;
+      const at = (time: number) => () => `${describe(labels)} at ${isoTime(time)}`;
+      const total = decoded.count + decoded.histograms;
+      for (let k = 0; k < total; k++) {
+        const i = k < decoded.count ? decoded.first + k : -1;
+        const hs = i === -1 ? batch.histograms[decoded.firstHistogram + k - decoded.count]! : undefined;
+        const time = hs === undefined ? samples.times[i]! : hs.time;
+        const refused = hs?.invalid !== undefined ? 'invalid_histogram' : refusal(time);
+        if (refused !== undefined) rejections.add(refused, 1, hs?.invalid !== undefined ? () => `${describe(labels)}: ${hs.invalid}` : at(time));
         else {
           series ??= this.create(labels, decoded.rawKey);
           if (series === undefined) {
-            rejections.add('series_limit', end - i, () => describe(labels));
+            rejections.add('series_limit', total - k, () => describe(labels));
             break;
           }
-          const stale = samples.stale[i] === 1;
-          const status = tsdb.append(series, time, samples.values[i]!, stale, samples.starts[i] || decoded.createdMs);
-          if (status === AppendStatus.OutOfOrder) rejections.add('out_of_order', 1, () => `${describe(labels)} at ${isoTime(time)}`);
-          else if (status === AppendStatus.TooOld) rejections.add('too_old', 1, () => `${describe(labels)} at ${isoTime(time)}`);
-          else written++;
+          let status: AppendStatus;
+          if (hs === undefined) status = tsdb.append(series, time, samples.values[i]!, samples.stale[i] === 1, samples.starts[i] || decoded.createdMs);
+          else if (hs.stale) status = tsdb.append(series, time, NaN, true);
+          else status = tsdb.appendHistogram(series, time, hs.h!);
+          if (status === AppendStatus.OutOfOrder) rejections.add('out_of_order', 1, at(time));
+          else if (status === AppendStatus.TooOld) rejections.add('too_old', 1, at(time));
+          else if (hs === undefined) written++;
+          else histogramsWritten++;
         }
         if (++sincePause === SAMPLES_PER_PAUSE) {
           sincePause = 0;
@@ -135,8 +147,14 @@ export class RemoteWriteStore {
       if (series !== undefined && decoded.metadata !== undefined) setSeriesMetadata(tsdb, series.metricName, decoded.metadata);
     }
     stats.samplesWritten += written;
+    stats.histogramsWritten += histogramsWritten;
     stats.exemplarsIgnored += batch.exemplars;
-    return { samplesWritten: written + stats.samplesSkippedLazy - skippedBefore, rejected: rejections.total, errorMessage: rejections.message() };
+    return {
+      samplesWritten: written + stats.samplesSkippedLazy - skippedBefore,
+      histogramsWritten: histogramsWritten + stats.histogramsSkippedLazy - histogramsSkippedBefore,
+      rejected: rejections.total,
+      errorMessage: rejections.message(),
+    };
   }
 
   /**
@@ -181,6 +199,7 @@ export class RemoteWriteStore {
 
   private skip(decoded: DecodedSeries): undefined {
     this.stats.samplesSkippedLazy += decoded.count;
+    this.stats.histogramsSkippedLazy += decoded.histograms;
     return undefined;
   }
 }

@@ -8,6 +8,7 @@ import { lineCol, PromQLError } from '../promql/errors.js';
 import { earliestRead, lookBackOf, type LookBack } from '../promql/parser/look-back.js';
 import { parseExpr } from '../promql/parser/parse.js';
 import { formatDuration } from '../promql/parser/printer.js';
+import { mayGiveHistograms } from '../promql/parser/histogram-results.js';
 import { metricNamesOf } from '../promql/parser/selectors.js';
 import { documentedType, typeOf } from '../promql/parser/typecheck.js';
 import type { Tsdb } from '../tsdb/db.js';
@@ -74,6 +75,8 @@ export class Scaler {
   /** Each trigger's latest evaluation, which KEDA's calls are answered from while it is fresh. */
   private readonly latest: LatestEvaluations<CompiledTrigger>;
   private readonly unsubscribe: () => void;
+  /** When each trigger whose query may give histograms was last found to give none. */
+  private readonly numbersAtMs = new WeakMap<CompiledTrigger, number>();
 
   constructor(
     private readonly engine: Engine,
@@ -139,6 +142,31 @@ export class Scaler {
       this.latest.forget(oldest);
     }
     return compiled;
+  }
+
+  /**
+   * The parsed trigger for GetMetricSpec: as compile(), and refused (INVALID_ARGUMENT) when its
+   * query gives native histograms, which KEDA cannot scale on, so the ScaledObject shows the
+   * mistake at once rather than at each GetMetrics. Only the data tells where the tree cannot; an
+   * evaluation that finds none is trusted for --answer-max-age, and one that cannot tell (no
+   * series yet, a query error) lets the spec through, GetMetrics then giving the reason.
+   */
+  async specFor(ref: ScaledObjectRef): Promise<CompiledTrigger> {
+    const trigger = this.compile(ref);
+    if (!mayGiveHistograms(trigger.expr)) return trigger;
+    const now = this.options.now();
+    const checked = this.numbersAtMs.get(trigger);
+    if (checked !== undefined && now - checked >= 0 && now - checked < this.options.answerMaxAgeMs) return trigger;
+    let histograms: boolean;
+    try {
+      const { value } = await this.engine.instantAsync(this.lane, { tree: trigger.expr }, now);
+      histograms = value.type === 'vector' && value.samples.some((s) => s.h !== undefined);
+    } catch {
+      return trigger;
+    }
+    if (histograms) throw histogramResult(trigger);
+    this.numbersAtMs.set(trigger, now);
+    return trigger;
   }
 
   /** Every metric name some known trigger reads: what lazy ingest keeps. */
@@ -312,12 +340,7 @@ export class Scaler {
             `query ${JSON.stringify(trigger.spec.query)} returned ${value.samples.length} series; KEDA needs one value: wrap the query in an aggregation such as sum(...) or max(...)`,
           );
         }
-        if (value.samples[0]!.h !== undefined) {
-          throw new UserError(
-            'BAD_DATA',
-            `query ${JSON.stringify(trigger.spec.query)} returns a native histogram; KEDA needs a number: take one from it with histogram_quantile(0.99, ...), histogram_count(...), histogram_sum(...) or histogram_avg(...)`,
-          );
-        }
+        if (value.samples[0]!.h !== undefined) throw histogramResult(trigger);
         v = value.samples[0]!.v;
         break;
       default:
@@ -331,6 +354,13 @@ export class Scaler {
     }
     return v;
   }
+}
+
+function histogramResult(trigger: CompiledTrigger): UserError {
+  return new UserError(
+    'BAD_DATA',
+    `query ${JSON.stringify(trigger.spec.query)} returns a native histogram; KEDA needs a number: take one from it with histogram_quantile(0.99, ...), histogram_count(...), histogram_sum(...) or histogram_avg(...)`,
+  );
 }
 
 /** A wait in whole seconds for messages, at least 1: "answers in 0s" would promise what is not so. */

@@ -100,7 +100,7 @@ export class ExternalScalerService {
       IsActive: (call: ServerUnaryCall<ScaledObjectRef, unknown>, cb: sendUnaryData<unknown>) =>
         void this.unary('IsActive', cb, async () => ({ result: (await this.scaler.answer(this.scaler.compile(call.request))).active })),
       GetMetricSpec: (call: ServerUnaryCall<ScaledObjectRef, unknown>, cb: sendUnaryData<unknown>) =>
-        void this.unary('GetMetricSpec', cb, async () => ({ metricSpecs: [specOf(this.scaler.compile(call.request))] })),
+        void this.unary('GetMetricSpec', cb, async () => ({ metricSpecs: [specOf(await this.scaler.specFor(call.request))] })),
       GetMetrics: (call: ServerUnaryCall<GetMetricsRequest, unknown>, cb: sendUnaryData<unknown>) =>
         void this.unary('GetMetrics', cb, async () => {
           const ref = call.request.scaledObjectRef;
@@ -110,8 +110,8 @@ export class ExternalScalerService {
           const metricName = call.request.metricName || trigger.spec.metricName;
           return { metricValues: [{ metricName, metricValue: Math.round(value), metricValueFloat: value }] };
         }),
-      StreamIsActive: (call: ServerWritableStream<ScaledObjectRef, { result: boolean }>) => this.openActivityStream(call),
-      StreamMetricSpec: (call: ServerWritableStream<ScaledObjectRef, unknown>) => this.openSpecStream(call),
+      StreamIsActive: (call: ServerWritableStream<ScaledObjectRef, { result: boolean }>) => void this.openActivityStream(call),
+      StreamMetricSpec: (call: ServerWritableStream<ScaledObjectRef, unknown>) => void this.openSpecStream(call),
     };
   }
 
@@ -141,11 +141,16 @@ export class ExternalScalerService {
   }
 
   /** Compiles a stream's trigger, or ends the stream with the error's status; counted either way. */
-  private streamTrigger(rpc: string, call: ServerWritableStream<ScaledObjectRef, unknown>): CompiledTrigger | undefined {
+  private async streamTrigger(
+    rpc: string,
+    call: ServerWritableStream<ScaledObjectRef, unknown>,
+    compile: (ref: ScaledObjectRef) => CompiledTrigger | Promise<CompiledTrigger>,
+  ): Promise<CompiledTrigger | undefined> {
     try {
-      const trigger = this.scaler.compile(call.request);
+      const trigger = await compile(call.request);
       this.options.onCall?.(rpc, status.OK);
-      return trigger;
+      // A client gone while the spec was checked would never be untracked.
+      return call.cancelled ? undefined : trigger;
     } catch (e) {
       const err = grpcErrorOf(e);
       this.options.onCall?.(rpc, err.code);
@@ -163,16 +168,16 @@ export class ExternalScalerService {
     call.on('error', end);
   }
 
-  private openActivityStream(call: ServerWritableStream<ScaledObjectRef, { result: boolean }>): void {
-    const trigger = this.streamTrigger('StreamIsActive', call);
+  private async openActivityStream(call: ServerWritableStream<ScaledObjectRef, { result: boolean }>): Promise<void> {
+    const trigger = await this.streamTrigger('StreamIsActive', call, (ref) => this.scaler.compile(ref));
     if (!trigger) return;
     const stream: ActiveStream = { trigger, call, last: undefined, pending: false };
     this.track(this.streams, stream, call);
     void this.evaluateStream(stream);
   }
 
-  private openSpecStream(call: ServerWritableStream<ScaledObjectRef, unknown>): void {
-    const trigger = this.streamTrigger('StreamMetricSpec', call);
+  private async openSpecStream(call: ServerWritableStream<ScaledObjectRef, unknown>): Promise<void> {
+    const trigger = await this.streamTrigger('StreamMetricSpec', call, (ref) => this.scaler.specFor(ref));
     if (!trigger) return;
     // The spec follows from the metadata alone, which cannot change during a stream: one message, then held open.
     call.write({ metricSpecs: [specOf(trigger)] });

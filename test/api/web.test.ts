@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
+import { FloatHistogram } from '../../src/tsdb/float-histogram.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
 import { startTestApp, useTestApp } from '../support/app.js';
 import { KedaClient } from '../../harness/clients/keda.js';
@@ -260,6 +261,46 @@ describe.skipIf(!existsSync(CHROMIUM))(title, () => {
     await expect.poll(() => page.inputValue('#query')).toBe('requests_total');
     await expect.poll(() => page.getAttribute('#graph', 'data-series')).toBe('1');
     expect(await page.locator('#instant tbody tr').allInnerTexts()).toEqual([expect.stringContaining('requests_total{code="200", job="a"}')]);
+  });
+
+  it('plots native histograms as a chosen quantile, count or sum, and lists them by count and sum', async () => {
+    const end = wholeSecondNow();
+    const labels = labelsFromRecord({ __name__: 'request_seconds', job: 'api' });
+    for (let i = 0; i <= 12; i++) {
+      const h = new FloatHistogram({ count: 10 * i, sum: 5 * i, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [5 * i, 5 * i] });
+      app.tsdb.appendHistogramLabels(labels, end - 60_000 + i * 5_000, h);
+    }
+    await page.fill('#query', 'rate(request_seconds[1m])');
+    await page.press('#query', 'Enter');
+    await expect.poll(() => page.getAttribute('#graph', 'data-query')).toBe('histogram_quantile(0.99, rate(request_seconds[1m]))');
+    expect(await page.locator('#histogram-view').isVisible()).toBe(true);
+    expect(Number(await page.getAttribute('#graph', 'data-points'))).toBeGreaterThan(5);
+    await page.fill('#query', 'request_seconds');
+    await page.press('#query', 'Enter');
+    await expect.poll(() => page.getAttribute('#graph', 'data-query')).toBe('histogram_quantile(0.99, request_seconds)');
+    const instant = (await page.locator('#instant tbody tr').allInnerTexts()).map((r) => r.split('\t').map((c) => c.trim()));
+    expect(instant).toEqual([['request_seconds{job="api"}', 'count 120, sum 60']]);
+    // Half the observations are in (1, 2]: the 99th percentile lies there.
+    const last = async () => Number((await page.locator('#legend .legend-entry .num').innerText()).trim());
+    expect(await last()).toBeGreaterThan(1);
+    expect(await last()).toBeLessThanOrEqual(2);
+    await checkedScreenshot('web-histograms.png');
+    await page.selectOption('#histogram-stat', 'count');
+    await expect.poll(() => page.getAttribute('#graph', 'data-query')).toBe('histogram_count(request_seconds)');
+    expect(await page.locator('#histogram-quantile').isVisible()).toBe(false);
+    await expect.poll(last).toBe(120);
+    await page.selectOption('#histogram-stat', 'sum');
+    await expect.poll(last).toBe(60);
+    await page.selectOption('#histogram-stat', 'quantile');
+    await page.fill('#histogram-quantile', '0.25');
+    await page.dispatchEvent('#histogram-quantile', 'change');
+    await expect.poll(() => page.getAttribute('#graph', 'data-query')).toBe('histogram_quantile(0.25, request_seconds)');
+    expect(await last()).toBeLessThanOrEqual(1);
+    // A query of numbers draws them as they are, without the histogram choice.
+    await page.fill('#query', 'cache_miss_ratio');
+    await page.press('#query', 'Enter');
+    await expect.poll(() => page.getAttribute('#graph', 'data-query')).toBe('cache_miss_ratio');
+    expect(await page.locator('#histogram-view').isVisible()).toBe(false);
   });
 
   it('has run without script errors or blocked resources so far', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.js';
 import { startTestApp } from '../support/app.js';
-import { encodeV1, encodeV2, postRemoteWrite, snappy, STALE_NAN, V1_CONTENT_TYPE, V2_CONTENT_TYPE } from './client.js';
+import { encodeV1, encodeV2, postRemoteWrite, snappy, STALE_NAN, V1_CONTENT_TYPE, V2_CONTENT_TYPE, type HistogramMessage } from './client.js';
 
 const MAX_REQUEST = 64 * 1024;
 const MAX_DECOMPRESSED = 256 * 1024;
@@ -105,17 +105,46 @@ describe('remote write: POST /api/v1/write', () => {
     expect((await query('rw_stale_gauge'))[0]!.value[1]).toBe('NaN');
   });
 
-  it('refuses native histograms with a 400 that counts them, and stores the float samples beside them', async () => {
+  it('stores native histograms of 1.0 and 2.0, integer and float, and refuses an invalid one alone with a 400 naming why', async () => {
     const t = now();
+    const histogram = async (q: string) => {
+      const res = await fetch(`http://127.0.0.1:${app.ports.http}/api/v1/query?query=${encodeURIComponent(q)}`);
+      return ((await res.json()) as { data: { result: { histogram: [number, { count: string; sum: string; buckets: unknown[] }] }[] } }).data.result;
+    };
     for (const [encode, type] of [
       [encodeV1, V1_CONTENT_TYPE],
       [encodeV2, V2_CONTENT_TYPE],
     ] as const) {
+      // An integer histogram sends each bucket as the difference from the one before: (0.5,1] 2, (1,2] 5, (2,4] 3.
+      const integer: HistogramMessage = {
+        timestamp: t - 1000,
+        count_int: 12,
+        sum: 20,
+        schema: 0,
+        zero_threshold: 1e-128,
+        zero_count_int: 1,
+        positive_spans: [{ offset: 0, length: 3 }],
+        positive_deltas: [2, 3, -2],
+        negative_spans: [{ offset: 0, length: 1 }],
+        negative_deltas: [1],
+      };
+      const float: HistogramMessage = {
+        ...integer,
+        timestamp: t,
+        count_int: undefined,
+        count_float: 24,
+        sum: 40,
+        zero_count_int: undefined,
+        zero_count_float: 2,
+      };
+      Object.assign(float, { positive_deltas: undefined, positive_counts: [4, 10, 6], negative_deltas: undefined, negative_counts: [2] });
+      const invalid: HistogramMessage = { timestamp: t, count_int: 1, sum: 1, schema: 0, positive_spans: [{ offset: 0, length: 2 }], positive_deltas: [1] };
       const res = await postRemoteWrite(
         apiUrl,
         snappy(
           encode([
-            { labels: { __name__: 'rw_native', v: type }, samples: [], histograms: 2 },
+            { labels: { __name__: 'rw_latency_seconds', v: type }, samples: [], histograms: [integer, float] },
+            { labels: { __name__: 'rw_bad_histogram', v: type }, samples: [], histograms: [invalid] },
             { labels: { __name__: 'rw_beside_native', v: type }, samples: [{ value: 1, timestamp: t }] },
           ]),
         ),
@@ -123,10 +152,40 @@ describe('remote write: POST /api/v1/write', () => {
       );
       expect(res.status).toBe(400);
       expect(res.headers.get('x-prometheus-remote-write-samples-written')).toBe('1');
-      expect(res.headers.get('x-prometheus-remote-write-histograms-written')).toBe('0');
-      expect(await res.text()).toMatch(/^2 samples rejected: 2 native histogram samples/);
+      expect(res.headers.get('x-prometheus-remote-write-histograms-written')).toBe('2');
+      expect(await res.text()).toBe(
+        `1 samples rejected: 1 native histogram samples that are not valid histograms (e.g. rw_bad_histogram{v="${type}"}: positive spans need 2 buckets, 1 were sent)\n`,
+      );
       expect(await query(`rw_beside_native{v="${type}"}`)).toHaveLength(1);
+      expect(await histogram(`rw_bad_histogram{v="${type}"}`)).toEqual([]);
+      const [stored] = await histogram(`rw_latency_seconds{v="${type}"}`);
+      expect(stored!.histogram[1]).toMatchObject({ count: '24', sum: '40' });
+      expect(stored!.histogram[1].buckets).toHaveLength(5);
+      // Between the two samples: 12 more observations in 1 s, 5 of them in (1, 2].
+      const [rate] = await query(`histogram_count(rate(rw_latency_seconds{v="${type}"}[1m]))`);
+      expect(Number(rate!.value[1])).toBeGreaterThan(0);
+      const [median] = await query(`histogram_quantile(0.5, rw_latency_seconds{v="${type}"})`);
+      expect(Number(median!.value[1])).toBeGreaterThan(1);
+      expect(Number(median!.value[1])).toBeLessThanOrEqual(2);
     }
+  });
+
+  it('ends a native histogram series at the staleness marker Prometheus sends as its sum', async () => {
+    const t = now();
+    const labels = { __name__: 'rw_stale_histogram' };
+    const h = (timestamp: number, sum: number): HistogramMessage => ({
+      timestamp,
+      count_int: 1,
+      sum,
+      schema: 0,
+      positive_spans: [{ offset: 0, length: 1 }],
+      positive_deltas: [1],
+    });
+    await postRemoteWrite(apiUrl, snappy(encodeV2([{ labels, samples: [], histograms: [h(t - 2000, 1)] }])), V2_CONTENT_TYPE);
+    expect(await query('histogram_count(rw_stale_histogram)')).toHaveLength(1);
+    const res = await postRemoteWrite(apiUrl, snappy(encodeV1([{ labels, samples: [], histograms: [h(t - 1000, STALE_NAN)] }])), V1_CONTENT_TYPE);
+    expect(res.status).toBe(204);
+    expect(await query('histogram_count(rw_stale_histogram)')).toEqual([]);
   });
 
   it('refuses bad series and samples alone (unsorted labels are sorted; out-of-order samples and label limits are refused)', async () => {
@@ -254,8 +313,9 @@ describe('remote write: POST /api/v1/write', () => {
     expect(metrics).toMatch(/keda_otlp_scaler_remote_write_requests_total\{protocol="v1"\} [1-9]/);
     expect(metrics).toMatch(/keda_otlp_scaler_remote_write_requests_total\{protocol="v2"\} [1-9]/);
     expect(metrics).toMatch(/keda_otlp_scaler_remote_write_requests_failed_total [1-9]/);
-    expect(metrics).toMatch(/keda_otlp_scaler_remote_write_samples_rejected_total\{reason="native_histogram"\} 4/);
-    expect(metrics).toMatch(/keda_otlp_scaler_remote_write_samples_written_total [1-9]/);
+    expect(metrics).toMatch(/keda_otlp_scaler_remote_write_samples_rejected_total\{reason="invalid_histogram"\} 2/);
+    expect(metrics).toMatch(/keda_otlp_scaler_remote_write_samples_written_total\{kind="float"\} [1-9]/);
+    expect(metrics).toMatch(/keda_otlp_scaler_remote_write_samples_written_total\{kind="histogram"\} 6/);
     expect(metrics).toMatch(/keda_otlp_scaler_remote_write_exemplars_ignored_total 1/);
   });
 

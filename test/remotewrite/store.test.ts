@@ -45,14 +45,15 @@ describe('remote-write store', () => {
               encodeV1([
                 { labels: { __name__: 'wanted_total' }, samples: [{ value: 1, timestamp: time }] },
                 { labels: { __name__: 'dropped_later' }, samples: [{ value: 1, timestamp: time }] },
-                { labels: { __name__: 'unwanted' }, samples: [{ value: 1, timestamp: time }] },
+                { labels: { __name__: 'unwanted' }, samples: [{ value: 1, timestamp: time }], histograms: 1 },
               ]),
             ),
             'v1',
           ),
         ),
       );
-    expect(write(t)).toEqual({ samplesWritten: 3, rejected: 0, errorMessage: '' });
+    // The sender reads skipped samples, native histograms too, as written.
+    expect(write(t)).toEqual({ samplesWritten: 3, histogramsWritten: 1, rejected: 0, errorMessage: '' });
     expect(tsdb.labelValues('__name__')).toEqual(['dropped_later', 'wanted_total']);
     wanted = new Set(['wanted_total']);
     write(t + 1000);
@@ -60,6 +61,6 @@ describe('remote-write store', () => {
       ['wanted_total', 2],
       ['dropped_later', 1],
     ]);
-    expect([stats.samplesWritten, stats.samplesSkippedLazy]).toEqual([3, 3]);
+    expect([stats.samplesWritten, stats.samplesSkippedLazy, stats.histogramsWritten, stats.histogramsSkippedLazy]).toEqual([3, 3, 0, 2]);
   });
 });

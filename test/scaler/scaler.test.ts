@@ -137,6 +137,30 @@ describe('native histograms', () => {
     // 300 observations in the 30 s the store holds, over a 1 m window.
     expect(count.value).toBeCloseTo(5, 9);
   });
+
+  it('refuses a histogram trigger at GetMetricSpec once the data shows it, and lets through what it cannot judge yet', async () => {
+    const { tsdb, scaler, advance } = setup({ answerMaxAgeMs: 2_000 });
+    const ref = (metricQuery: string) => ({ name: 'so', namespace: 'ns', scalerMetadata: { metricQuery, targetValue: '1' } });
+    const labels = labelsFromRecord({ __name__: 'latency', job: 'api' });
+    const latency = ref('latency');
+    // No series yet: nothing says what the query gives, so KEDA gets its spec.
+    expect((await scaler.specFor(latency)).spec.query).toBe('latency');
+    // A float series found: trusted for --answer-max-age, then looked at again.
+    tsdb.appendLabels(labels, NOW - 2_000, 1);
+    tsdb.appendLabels(labels, NOW - 1_000, 2);
+    advance(2_000);
+    await scaler.specFor(latency);
+    const h = new FloatHistogram({ count: 4, sum: 2, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [4] });
+    tsdb.appendHistogramLabels(labelsFromRecord({ __name__: 'latency', job: 'web' }), NOW + 1_000, h);
+    advance(1_000);
+    await scaler.specFor(latency);
+    advance(1_000);
+    const err = await failure(() => scaler.specFor(latency));
+    expect(err.kind.grpc).toBe(status.INVALID_ARGUMENT);
+    expect(err.message).toMatch(/returns a native histogram; KEDA needs a number/);
+    // What the tree shows to be a number is never evaluated for it.
+    expect((await scaler.specFor(ref('histogram_quantile(0.9, sum(rate(latency[1m])))'))).spec.targetValue).toBe(1);
+  });
 });
 
 describe('results KEDA can act on', () => {

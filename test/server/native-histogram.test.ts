@@ -1,3 +1,4 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -64,5 +65,17 @@ describe('an exponential histogram from the SDK, read as a native histogram', ()
     expect(viaHttp).toBeGreaterThan(4 / 2 ** (1 / 32));
     expect(viaHttp).toBeLessThanOrEqual(4);
     expect(await keda.value('histogram_count(sum(rate(request_duration_seconds[1m])))')).toBeGreaterThan(0);
+  });
+
+  it('refuses at GetMetricSpec a trigger whose query gives the histogram itself, naming what to take from it', async () => {
+    const ref = (metricQuery: string) => ({ name: 'so', namespace: 'default', scalerMetadata: { metricQuery, targetValue: '1' } });
+    const err = await keda.getMetricSpec(ref('sum(rate(request_duration_seconds[1m]))')).then(
+      () => undefined,
+      (e: ServiceError) => e,
+    );
+    expect(err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(err?.details).toMatch(/returns a native histogram; KEDA needs a number: take one from it with histogram_quantile/);
+    const spec = await keda.getMetricSpec(ref(QUANTILE));
+    expect(spec.metricSpecs[0]!.targetSizeFloat).toBe(1);
   });
 });

@@ -10,7 +10,6 @@ import { parseExpr } from '../parser/parse.js';
 import { walk } from '../parser/walk.js';
 import type { QueryResult, QueryValue, RangeSeries, Sample } from '../value.js';
 import type { FloatHistogram } from '../../tsdb/float-histogram.js';
-import { histogramGap } from '../eval/histogram-support.js';
 import type { SeqValue } from './series-desc.js';
 import { withAtModifier } from './at-modifier.js';
 import { nhcbSeries } from './nhcb.js';
@@ -306,10 +305,6 @@ class ScriptRunner {
     const selectors = selectorsOf(expr);
     if (selectors.some((vs) => this.db.select(vs.matchers).some((s) => this.histogramStarts.has(labelsKey(s.labels))))) {
       return outcome('skipped', 'the store does not yet keep start times of native histogram samples');
-    }
-    if (cmd.expectsNative || selectors.some((vs) => this.db.select(vs.matchers).some((s) => s.histograms !== undefined))) {
-      const gap = histogramGap(expr);
-      if (gap !== undefined) return outcome('skipped', `the engine does not yet evaluate ${gap}`);
     }
     try {
       if (cmd.instant) this.runInstantEval(cmd, expr);

@@ -50,8 +50,6 @@ export interface EvalCommand {
   expectedString: string | undefined;
   /** The instant query returns a range vector (`expect range vector`); it is not re-run as a range query. */
   rangeVector: boolean;
-  /** True when an expected output holds a native histogram. */
-  expectsNative: boolean;
 }
 
 export interface ClearCommand {
@@ -189,7 +187,6 @@ function parseEval(ls: string[], i: number): [EvalCommand, number] {
     }
     try {
       const desc = parseSeriesDesc(def);
-      if (desc.native) cmd.expectsNative = true;
       cmd.expected.push({ labels: desc.labels, values: desc.values, pos: pos++ });
     } catch (e) {
       if (e instanceof SeriesDescError) throw new ScriptError(i + 1, e.message);
@@ -218,7 +215,6 @@ function base(line: number, query: string, instant: boolean, startMs: number, en
     expectedScalar: undefined,
     expectedString: undefined,
     rangeVector: false,
-    expectsNative: false,
   };
 }
 

@@ -8,8 +8,6 @@ export type SeqValue = { kind: 'value'; v: number } | { kind: 'stale' } | { kind
 export interface SeriesDesc {
   labels: Labels;
   values: SeqValue[];
-  /** True when any position is a native histogram (`{{...}}`). */
-  native: boolean;
 }
 
 const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'", '`': '`' };
@@ -147,12 +145,10 @@ function splitItems(s: string): string[] {
   return items;
 }
 
-export function parseValues(s: string): { values: SeqValue[]; native: boolean } {
+export function parseValues(s: string): { values: SeqValue[] } {
   const values: SeqValue[] = [];
-  let native = false;
   for (const item of splitItems(s)) {
     if (item.includes('{{')) {
-      native = true;
       for (const d of parseHistogramItem(item)) values.push({ kind: 'histogram', ...d });
       continue;
     }
@@ -185,11 +181,10 @@ export function parseValues(s: string): { values: SeqValue[]; native: boolean } 
       v += inc;
     }
   }
-  return { values, native };
+  return { values };
 }
 
 export function parseSeriesDesc(line: string): SeriesDesc {
   const { labels, rest } = readMetric(line);
-  const { values, native } = parseValues(rest);
-  return { labels, values, native };
+  return { labels, values: parseValues(rest).values };
 }

@@ -4,6 +4,7 @@ import { EvalError } from '../errors.js';
 import { METADATA_LABELS, type StepSample, type StepSeries } from '../value.js';
 import { MixedSchemasError, type FloatHistogram, type HistogramOpNotes } from '../../tsdb/float-histogram.js';
 import { arithmetic, compare } from '../functions/operators.js';
+import { trimHistogram } from '../functions/histogram-trim.js';
 
 function isComparison(op: BinaryOp): boolean {
   return op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
@@ -13,9 +14,14 @@ function isSetOp(op: BinaryOp): boolean {
   return op === 'and' || op === 'or' || op === 'unless';
 }
 
-/** Arithmetic changes what the value means, so the result loses the metric name. */
+/** `</` and `>/`, which cut a native histogram's buckets at a float and apply to nothing else. */
+export function isTrim(op: BinaryOp): boolean {
+  return op === '</' || op === '>/';
+}
+
+/** Arithmetic changes what the value means, so the result loses the metric name; a trimmed histogram still measures the same thing. */
 function changesMeaning(op: BinaryOp): boolean {
-  return !isComparison(op) && !isSetOp(op);
+  return !isComparison(op) && !isSetOp(op) && !isTrim(op);
 }
 
 /** Reports an info annotation: an operation on sample types it does not apply to, custom buckets reconciled. */
@@ -52,7 +58,14 @@ function histogramOperation(op: BinaryOp, l: Operand, r: Operand, returnBool: bo
   }
   if (op === '*') return { h: (lh ?? rh)!.copy().mul(lh === undefined ? l.v : r.v), v: NaN, keep: true };
   if (op === '/' && lh !== undefined) return { h: lh.copy().div(r.v), v: NaN, keep: true };
+  if (isTrim(op) && lh !== undefined) return { h: trimHistogram(lh, r.v, op === '</'), v: NaN, keep: true };
   return undefined;
+}
+
+/** Reports that `l op r` does not apply to these sample types. */
+function incompatible(op: BinaryOp, l: Operand, r: Operand, inform: Inform): void {
+  const types = `${l.h === undefined ? 'float' : 'histogram'} ${op} ${r.h === undefined ? 'float' : 'histogram'}`;
+  inform(`incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${types}`);
 }
 
 /** A histogram operation's result, or undefined (reported) when the types do not combine. Exponential and custom buckets mixed count as not combining. */
@@ -60,10 +73,7 @@ function combineHistograms(op: BinaryOp, l: Operand, r: Operand, returnBool: boo
   try {
     const notes = { reconciled: false };
     const res = histogramOperation(op, l, r, returnBool, notes);
-    if (res === undefined) {
-      const types = `${l.h === undefined ? 'float' : 'histogram'} ${op} ${r.h === undefined ? 'float' : 'histogram'}`;
-      inform(`incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${types}`);
-    }
+    if (res === undefined) incompatible(op, l, r, inform);
     if (notes.reconciled) inform(`mismatched custom buckets were reconciled during ${op === '+' ? 'addition' : 'subtraction'}`);
     return res;
   } catch (e) {
@@ -81,7 +91,11 @@ export function vectorScalar(op: BinaryOp, v: StepSample[], s: number, scalarLef
     if (sample.h !== undefined) {
       const scalar = { v: s };
       const r = scalarLeft ? combineHistograms(op, scalar, sample, returnBool, inform) : combineHistograms(op, sample, scalar, returnBool, inform);
-      if (r?.keep === true) out.push({ labels: sample.labels, v: r.v, dropName: true, src: -1, h: r.h });
+      if (r?.keep === true) out.push({ labels: sample.labels, v: r.v, dropName: sample.dropName || changesMeaning(op), src: -1, h: r.h });
+      continue;
+    }
+    if (isTrim(op)) {
+      incompatible(op, sample, { v: s }, inform);
       continue;
     }
     const l = scalarLeft ? s : sample.v;
@@ -217,6 +231,9 @@ export class VectorMatcher {
         const res = combineHistograms(this.op, ls, rs, this.returnBool, this.inform);
         if (res === undefined) return;
         ({ h, v: value, keep } = res);
+      } else if (isTrim(this.op)) {
+        incompatible(this.op, ms, os, this.inform);
+        return;
       } else if (isComparison(this.op)) {
         keep = compare(this.op, l, r);
         value = l;

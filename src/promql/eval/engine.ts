@@ -5,7 +5,7 @@ import { aggregate } from './aggregations.js';
 import { Annotations } from '../annotations.js';
 import type { AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../ast.js';
 import { leftSpine } from '../parser/walk.js';
-import { vectorScalar, VectorMatcher, type Inform } from './binary.js';
+import { isTrim, vectorScalar, VectorMatcher, type Inform } from './binary.js';
 import { arithmetic } from '../functions/operators.js';
 import { EvalError, PromQLError, TooManySamplesError } from '../errors.js';
 import { Lane } from './lane.js';
@@ -694,8 +694,8 @@ class Evaluator {
     const lt = typeOf(e.lhs);
     const rt = typeOf(e.rhs);
     const left = (): Paced<StepSeries[]> => (evaluated === undefined ? this.eval(e.lhs, grid) : already(evaluated));
-    if (e.op === '</' || e.op === '>/') return yield* this.evalTrim(e, yield* left(), lt, rt, grid);
     if (lt === 'scalar' && rt === 'scalar') {
+      if (isTrim(e.op)) throw new EvalError(`operator ${JSON.stringify(e.op)} not allowed for Scalar operations`);
       const l = yield* this.scalarValuesOf(yield* left(), grid);
       const r = yield* this.scalarValues(e.rhs, grid);
       const s = yield* this.constant(0, grid);
@@ -747,14 +747,6 @@ class Evaluator {
   /** How an operator reports an info: its operands' sample types do not combine, custom buckets were reconciled. */
   private inform(e: BinaryExpr): Inform {
     return (message) => this.annos.info(message, e.pos);
-  }
-
-  /** Trimming applies to native histograms only: every float sample is dropped, with an info. */
-  private *evalTrim(e: BinaryExpr, l: StepSeries[], lt: string, rt: string, grid: StepGrid): Paced<StepSeries[]> {
-    const r = yield* this.eval(e.rhs, grid);
-    const floats = (lt === 'vector' && l.length > 0) || (rt === 'vector' && r.length > 0);
-    if (floats) this.annos.info(`incompatible sample types encountered for binary operator ${JSON.stringify(e.op)}: float ${e.op} float`, e.pos);
-    return [];
   }
 
   private *evalAggregate(e: Extract<Expr, { kind: 'AggregateExpr' }>, grid: StepGrid): Paced<StepSeries[]> {

@@ -30,7 +30,7 @@ function within(b: HistogramBucket, f: number): number {
 }
 
 /** The share of bucket `b`'s observations at or below `x`, for x inside the bucket. */
-function shareBelow(b: HistogramBucket, x: number): number {
+export function shareBelow(b: HistogramBucket, x: number): number {
   if (b.kind === 'positive' || b.kind === 'negative') return Math.log(x / b.lower) / Math.log(b.upper / b.lower);
   if (b.lower === -Infinity) return 1;
   if (b.upper === Infinity) return 0;

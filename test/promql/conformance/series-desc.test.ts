@@ -21,7 +21,6 @@ describe('series descriptions', () => {
 
   it('reads native histograms with their repeats and increments', () => {
     const d = parseValues('1 {{schema:0 sum:5 count:4 buckets:[1 2 1]}}x2 3');
-    expect(d.native).toBe(true);
     expect(d.values.map((v) => v.kind)).toEqual(['value', 'histogram', 'histogram', 'histogram', 'value']);
     const steps = parseValues(
       '{{schema:1 sum:1 count:2 z_bucket:1 z_bucket_w:0.5 buckets:[1] offset:-2 counter_reset_hint:gauge}}+{{sum:2 count:1 n_buckets:[1]}}x2',
