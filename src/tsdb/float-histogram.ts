@@ -76,6 +76,8 @@ export class HintsSeen {
 export interface HistogramOpNotes {
   /** Custom bucket boundaries differed and were reduced to the ones both share. */
   reconciled: boolean;
+  /** One operand said its counter was reset, the other that it was not. */
+  conflictingResets?: boolean;
 }
 
 export class FloatHistogram {
@@ -171,6 +173,8 @@ export class FloatHistogram {
     const a = this;
     const b = other;
     if (a.usesCustomBuckets() !== b.usesCustomBuckets()) throw new MixedSchemasError();
+    const hints = [a.counterResetHint, b.counterResetHint];
+    if (notes !== undefined && hints.includes('reset') && hints.includes('not_reset')) notes.conflictingResets = true;
     const out = new FloatHistogram({
       schema: Math.min(a.schema, b.schema),
       zeroThreshold: Math.max(a.zeroThreshold, b.zeroThreshold),

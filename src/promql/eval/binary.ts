@@ -24,8 +24,11 @@ function changesMeaning(op: BinaryOp): boolean {
   return !isComparison(op) && !isSetOp(op) && !isTrim(op);
 }
 
-/** Reports an info annotation: an operation on sample types it does not apply to, custom buckets reconciled. */
-export type Inform = (message: string) => void;
+/**
+ * Reports an annotation: an info when an operation's sample types do not combine or custom
+ * buckets were reconciled, a warning (`warn`) when counter resets conflict.
+ */
+export type Inform = (message: string, warn?: boolean) => void;
 
 const exactly = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
@@ -71,10 +74,12 @@ function incompatible(op: BinaryOp, l: Operand, r: Operand, inform: Inform): voi
 /** A histogram operation's result, or undefined (reported) when the types do not combine. Exponential and custom buckets mixed count as not combining. */
 function combineHistograms(op: BinaryOp, l: Operand, r: Operand, returnBool: boolean, inform: Inform): HistogramResult | undefined {
   try {
-    const notes = { reconciled: false };
+    const notes: HistogramOpNotes = { reconciled: false };
     const res = histogramOperation(op, l, r, returnBool, notes);
     if (res === undefined) incompatible(op, l, r, inform);
-    if (notes.reconciled) inform(`mismatched custom buckets were reconciled during ${op === '+' ? 'addition' : 'subtraction'}`);
+    const operation = op === '+' ? 'addition' : 'subtraction';
+    if (notes.reconciled) inform(`mismatched custom buckets were reconciled during ${operation}`);
+    if (notes.conflictingResets === true) inform(`conflicting counter resets during histogram ${operation}`, true);
     return res;
   } catch (e) {
     if (e instanceof MixedSchemasError) return undefined;

@@ -744,9 +744,9 @@ class Evaluator {
     return output.series();
   }
 
-  /** How an operator reports an info: its operands' sample types do not combine, custom buckets were reconciled. */
+  /** How an operator reports an annotation: an info, or a warning when counter resets conflict. */
   private inform(e: BinaryExpr): Inform {
-    return (message) => this.annos.info(message, e.pos);
+    return (message, warn) => (warn === true ? this.annos.warn(message, e.pos) : this.annos.info(message, e.pos));
   }
 
   private *evalAggregate(e: Extract<Expr, { kind: 'AggregateExpr' }>, grid: StepGrid): Paced<StepSeries[]> {
