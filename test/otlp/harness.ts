@@ -47,8 +47,17 @@ export async function startHarness(options: Partial<OtlpOptions> = {}, tsdbOptio
       grpc.forceShutdown();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await receiver.close();
     },
   };
+}
+
+/** Decoding on the event loop, and in two worker threads: the receiver's behaviour must not differ. */
+export const INGEST_THREADS = [0, 2] as const;
+
+/** Each of `cases` with each of INGEST_THREADS, for describe.each. */
+export function withThreads<T>(cases: readonly T[]): [T, number][] {
+  return cases.flatMap((c) => INGEST_THREADS.map((t): [T, number] => [c, t]));
 }
 
 /** The harness of the describe block this is called in, as useTestApp (test/support/app.ts) gives an app. */

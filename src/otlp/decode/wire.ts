@@ -178,16 +178,19 @@ export function* decodeWireSlices(bytes: Uint8Array): Sliced<OtlpRequest> {
   return { resourceMetrics };
 }
 
+/** A request's bytes with a view to read them. */
+type WireBytes = EncodedBytes & { readonly buf: Buffer };
+
 /** A resource's attributes are checked while decoding but built only if read: the translator needs them for a resource it has not seen. */
 class WireResourceMetrics implements ResourceMetrics, EncodedKey {
-  readonly scopeMetrics: ScopeMetrics[] = [];
+  scopeMetrics: ScopeMetrics[] = [];
   /** Where the resource's encoded bytes are in the request: equal bytes, equal resource. */
   keyStart = 0;
   keyEnd = 0;
   hash = 0;
   private decoded: Attribute[] | undefined = undefined;
 
-  constructor(readonly keyBytes: Cursor) {}
+  constructor(readonly keyBytes: WireBytes) {}
 
   get resource(): Attribute[] {
     this.decoded ??= attributesAt(this.keyBytes.buf, this.keyStart, this.keyEnd, 1);
@@ -199,9 +202,31 @@ class WireResourceMetrics implements ResourceMetrics, EncodedKey {
   }
 }
 
+/**
+ * A resource whose encoded attributes lie in `bytes` from `start` to `end` with hash `hash`, as
+ * the decoder left it (a worker's decoded request rebuilt over the bytes it handed back).
+ */
+export function wireResource(bytes: WireBytes, start: number, end: number, hash: number, scopeMetrics: ScopeMetrics[]): ResourceMetrics {
+  const rm = new WireResourceMetrics(bytes);
+  rm.keyStart = start;
+  rm.keyEnd = end;
+  rm.hash = hash;
+  rm.scopeMetrics = scopeMetrics;
+  return rm;
+}
+
+/** A scope encoded in `buf` from `start` to `end`, with its metrics, as the decoder left it. */
+export function wireScope(buf: Buffer, start: number, end: number, metrics: Metric[]): ScopeMetrics {
+  const sm = new WireScopeMetrics(buf);
+  sm.start = start;
+  sm.end = end;
+  sm.metrics = metrics;
+  return sm;
+}
+
 /** The scope is checked while decoding but built only if read: translation does not use it. */
 class WireScopeMetrics implements ScopeMetrics {
-  readonly metrics: Metric[] = [];
+  metrics: Metric[] = [];
   start = 0;
   end = 0;
   private decoded: Scope | undefined = undefined;
