@@ -90,10 +90,13 @@ const positiveDuration = duration.pipe(z.number().positive({ message: 'must be m
 export function autoIngestThreads(cores = availableParallelism()): number {
   return Math.min(4, Math.max(0, cores - 2));
 }
-const ingestThreads = z
-  .union([z.number(), z.string()])
-  .transform((v) => (v === 'auto' ? autoIngestThreads() : typeof v === 'number' ? v : Number(v.trim() === '' ? NaN : v)))
-  .pipe(z.number().int({ message: 'must be auto or a whole number of threads' }).min(0).max(64));
+function parseIngestThreads(text: string): number {
+  const t = text.trim();
+  if (t === 'auto') return autoIngestThreads();
+  if (!/^\d+$/.test(t) || Number(t) > 64) throw new Error(`"${text}" is not auto or a whole number of threads from 0 to 64`);
+  return Number(t);
+}
+const ingestThreads = parsedText(parseIngestThreads);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const optionalPath = z
   .string()
