@@ -128,11 +128,11 @@ export class NumberPoints implements EncodedBytes, EncodedKey {
     return { times: this.times, ints: this.ints, length: this.length, given: this.given, invalid: this.invalid };
   }
 
-  /** The columns a worker handed over, over the request's bytes it handed back. */
-  static imported(buf: Buffer, read: AttributeReader, e: ReturnType<NumberPoints['exported']>): NumberPoints {
+  /** The columns a worker handed over (none: the request had no gauge or sum), over the request's bytes it handed back. */
+  static imported(buf: Buffer, read: AttributeReader, e: ReturnType<NumberPoints['exported']> | undefined): NumberPoints {
     const points = new NumberPoints(buf, 0, read, e);
-    points.given = e.given;
-    points.invalid = e.invalid;
+    points.given = e?.given;
+    points.invalid = e?.invalid;
     return points;
   }
 
