@@ -66,7 +66,9 @@ describe('config', () => {
     expect(loadConfig([], {}).ingestThreads).toBe(autoIngestThreads());
     expect(loadConfig(['--ingest-threads', '3'], {}).ingestThreads).toBe(3);
     expect(loadConfig([], { SCALER_INGEST_THREADS: '0' }).ingestThreads).toBe(0);
-    expect(() => loadConfig(['--ingest-threads', 'two'], {})).toThrow(/ingestThreads \(--ingest-threads="two"\): "two" is not auto or a whole number of threads/);
+    expect(() => loadConfig(['--ingest-threads', 'two'], {})).toThrow(
+      /ingestThreads \(--ingest-threads="two"\): "two" is not auto or a whole number of threads/,
+    );
     expect(() => loadConfig(['--ingest-threads', '-1'], {})).toThrow(/ingestThreads/);
   });
 });

@@ -1,4 +1,4 @@
-import { nanosToMs } from './nanos.js';
+import { nanosToMs, putNanosAsMs } from './nanos.js';
 import { F, I, NumberPoints } from './number-points.js';
 import { Buffer, isUtf8 } from 'node:buffer';
 import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
@@ -486,10 +486,10 @@ function readNumberPoint(c: Cursor, end: number, points: NumberPoints): void {
       }
       // fixed64 ns to whole ms, as every decoder computes them (nanos.ts).
       case (2 << 3) | I64:
-        times[f] = c.nanosToMs(c.fixed64(end));
+        putNanosAsMs(c.view, c.fixed64(end), times, f);
         break;
       case (3 << 3) | I64:
-        times[f + 1] = c.nanosToMs(c.fixed64(end));
+        putNanosAsMs(c.view, c.fixed64(end), times, f + 1);
         break;
       case (4 << 3) | I64:
         times[f + 2] = c.double(c.fixed64(end));

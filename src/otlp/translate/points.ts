@@ -121,10 +121,11 @@ export class PointWriter {
 
   /**
    * Rejects a point whose time cannot be stored (older than retention, too far ahead, not a time)
-   * before any of its series is looked up, so a rejected point creates nothing.
+   * before any of its series is looked up, so a rejected point creates nothing. The point is the
+   * one begun, whose time is read from its field: a double passed to a call would be boxed.
    */
-  private checkTime(metric: Metric, timeMs: number): boolean {
-    const t = timeMs === 0 ? this.nowMs : timeMs;
+  private checkTime(metric: Metric): boolean {
+    const t = this.timeMs;
     let reason: RejectReason;
     if (t > this.nowMs + MAX_AHEAD_MS) reason = 'too_far_ahead';
     else if (!(t >= 0)) reason = 'invalid';
@@ -156,17 +157,19 @@ export class PointWriter {
     temporality: Temporality,
     withStart: boolean,
   ): void {
-    if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p.timeMs(i))) return;
+    if (!this.checkTemporality(metric, temporality)) return;
+    this.pointStartMs = p.startTimeMs(i);
+    this.timeMs = p.timeMs(i);
+    this.begun(p.flags(i), temporality, withStart);
+    if (!this.checkTime(metric)) return;
     const cached = p.key(i) === undefined ? undefined : this.seriesCache.get(seriesScope, p);
     if (cached !== undefined && cached.live) {
-      this.begin(p.timeMs(i), p.startTimeMs(i), p.flags(i), temporality, withStart);
       this.writeSeries(cached, p.value(i));
       this.end();
       return;
     }
     const labels = this.pointLabels(metric, names, resource, p, i, 1);
     if (labels === undefined) return;
-    this.begin(p.timeMs(i), p.startTimeMs(i), p.flags(i), temporality, withStart);
     const full = seriesLabels(labels, names.base);
     const series = this.tsdb.getOrCreate(full, names.alias);
     if (series === undefined) this.fail('series_limit', full);
@@ -178,7 +181,9 @@ export class PointWriter {
   }
 
   histogram(metric: Metric, names: MetricNames, resource: ResourceLabels, p: HistogramPoint, temporality: Temporality): void {
-    if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p.timeMs)) return;
+    if (!this.checkTemporality(metric, temporality)) return;
+    this.begin(p, temporality);
+    if (!this.checkTime(metric)) return;
     const counts = p.bucketCounts;
     const bounds = p.explicitBounds;
     if (counts.length !== 0 && counts.length !== bounds.length + 1) {
@@ -196,7 +201,6 @@ export class PointWriter {
     }
     const labels = this.pointLabels(metric, names, resource, p, 0, 2);
     if (labels === undefined) return;
-    this.begin(p.timeMs, p.startTimeMs, p.flags, temporality);
     let cumulative = 0;
     // A point without a value usually has bounds but no counts: its buckets still get the marker.
     if (counts.length > 0 || this.stale) {
@@ -209,7 +213,9 @@ export class PointWriter {
   }
 
   exponential(metric: Metric, names: MetricNames, resource: ResourceLabels, p: ExponentialHistogramPoint, temporality: Temporality): void {
-    if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p.timeMs)) return;
+    if (!this.checkTemporality(metric, temporality)) return;
+    this.begin(p, temporality);
+    if (!this.checkTime(metric)) return;
     if (!Number.isInteger(p.scale) || p.scale < MIN_SCALE || p.scale > MAX_SCALE) {
       this.rejections.add('invalid', () => `metric ${metric.name}: exponential histogram scale ${p.scale} is outside [${MIN_SCALE}, ${MAX_SCALE}]`);
       return;
@@ -220,7 +226,6 @@ export class PointWriter {
     }
     const labels = this.pointLabels(metric, names, resource, p, 0, 2);
     if (labels === undefined) return;
-    this.begin(p.timeMs, p.startTimeMs, p.flags, temporality);
     // A point without a value has no buckets to mark stale: its count and sum carry the marker.
     if (!this.stale) {
       const { bounds, cumulative } = exponentialToClassic(p);
@@ -242,7 +247,6 @@ export class PointWriter {
     }
     const labels = this.pointLabels(metric, names, resource, p, 0, 1);
     if (labels === undefined) return;
-    this.begin(p.timeMs, p.startTimeMs, p.flags, temporality);
     const full = seriesLabels(labels, names.base);
     const series = this.tsdb.getOrCreate(full, names.alias);
     if (series === undefined) this.fail('series_limit', full);
@@ -277,11 +281,11 @@ export class PointWriter {
   }
 
   summary(metric: Metric, names: MetricNames, resource: ResourceLabels, p: SummaryPoint): void {
-    if (!this.checkTime(metric, p.timeMs)) return;
+    // Summaries have no temporality field; their count and sum are cumulative by definition.
+    this.begin(p, Temporality.Cumulative);
+    if (!this.checkTime(metric)) return;
     const labels = this.pointLabels(metric, names, resource, p, 0, 2);
     if (labels === undefined) return;
-    // Summaries have no temporality field; their count and sum are cumulative by definition.
-    this.begin(p.timeMs, p.startTimeMs, p.flags, Temporality.Cumulative);
     for (const q of p.quantileValues) {
       this.write(seriesLabels(labels, names.base, 'quantile', formatFloatF(q.quantile)), names.alias, q.value);
     }
@@ -290,14 +294,20 @@ export class PointWriter {
     this.commit();
   }
 
-  /** Starts writing the samples of one data point. */
-  private begin(timeMs: number, startTimeMs: number, flags: number, temporality: Temporality, withStart = true): void {
-    this.pointStartMs = startTimeMs;
+  /** Starts writing the samples of one data point of a histogram or summary. */
+  private begin(p: PointBase, temporality: Temporality): void {
+    this.pointStartMs = p.startTimeMs;
+    this.timeMs = p.timeMs;
+    this.begun(p.flags, temporality, true);
+  }
+
+  /** Starts writing the samples of the point whose own start time and time are in their fields. */
+  private begun(flags: number, temporality: Temporality, withStart: boolean): void {
     this.temporality = temporality;
     this.stale = (flags & FLAG_NO_RECORDED_VALUE) !== 0;
-    this.timeMs = timeMs === 0 ? this.nowMs : timeMs;
+    if (this.timeMs === 0) this.timeMs = this.nowMs;
     // A start after the point's own time (or one the decoder could not represent, NaN) is no start time.
-    const st = startTimeMs;
+    const st = this.pointStartMs;
     this.startMs = withStart && st > 0 && st <= this.timeMs ? st : 0;
     this.failedReason = undefined;
     this.failedLabels = undefined;
