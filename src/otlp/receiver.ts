@@ -41,22 +41,29 @@ export class OtlpReceiver implements OtlpSink {
   private readonly translator: Translator;
   /** The decoding workers (`ingestThreads` > 0); without them the main thread decodes in slices. */
   readonly pool: DecodePool | undefined;
+  private readonly ownPool: boolean;
 
+  /**
+   * Decodes with `pool` when given (its owner closes it), else with workers of its own when
+   * `ingestThreads` is more than 0.
+   */
   constructor(
     private readonly tsdb: Tsdb,
     private readonly options: OtlpOptions,
     readonly log: Logger,
+    pool?: DecodePool,
   ) {
     this.limits = { maxRequestBytes: options.maxRequestBytes, maxDecompressedBytes: options.maxDecompressedBytes };
     this.budget = new InflightBudget(options.maxInflightBytes);
     this.translator = new Translator(tsdb, options, this.stats);
     const threads = options.ingestThreads ?? 0;
-    this.pool = threads > 0 ? new DecodePool(threads, log) : undefined;
+    this.ownPool = pool === undefined && threads > 0;
+    this.pool = pool ?? (threads > 0 ? new DecodePool(threads, log) : undefined);
   }
 
-  /** Stops the decoding workers; bodies still to decode are answered with an error. */
+  /** Stops the decoding workers it started; bodies still to decode are answered with an error. */
   async close(): Promise<void> {
-    await this.pool?.close();
+    if (this.ownPool) await this.pool?.close();
   }
 
   /**

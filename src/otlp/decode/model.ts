@@ -1,4 +1,5 @@
 import type { EncodedKey } from './encoded-key.js';
+import type { Attribute } from './attributes.js';
 import type { NumberPoints } from './number-points.js';
 
 /**
@@ -15,11 +16,7 @@ export interface OtlpRequest {
   resourceMetrics: ResourceMetrics[];
 }
 
-/** A key with its value rendered as a label value would be. */
-export interface Attribute {
-  key: string;
-  value: string;
-}
+export type { Attribute } from './attributes.js';
 
 export interface ResourceMetrics {
   resource: Attribute[];

@@ -1,6 +1,6 @@
 import type { Buffer } from 'node:buffer';
 import type { EncodedBytes, EncodedKey } from './encoded-key.js';
-import type { Attribute } from './model.js';
+import type { Attribute } from './attributes.js';
 
 /** Builds the attributes a wire point left encoded, from its bytes in the request. */
 export type AttributeReader = (buf: Buffer, start: number, end: number) => Attribute[];
