@@ -221,7 +221,7 @@ export class PointWriter {
       return;
     }
     if (this.nativeHistograms) {
-      this.nativeExponential(metric, names, resource, p, temporality);
+      this.nativeExponential(metric, names, resource, p);
       return;
     }
     const labels = this.pointLabels(metric, names, resource, p, 0, 2);
@@ -237,7 +237,7 @@ export class PointWriter {
   }
 
   /** One native histogram sample in the series of the metric's own name; a point without a value is a staleness marker there. */
-  private nativeExponential(metric: Metric, names: MetricNames, resource: ResourceLabels, p: ExponentialHistogramPoint, temporality: Temporality): void {
+  private nativeExponential(metric: Metric, names: MetricNames, resource: ResourceLabels, p: ExponentialHistogramPoint): void {
     if (p.scale < MIN_NATIVE_SCALE) {
       this.rejections.add(
         'invalid',

@@ -112,7 +112,7 @@ describe('DecodePool', () => {
     expect(accepted.every((d) => d !== undefined)).toBe(true);
     expect(p.decode(PROTOBUF, 'protobuf')).toBeUndefined();
     expect(p.stats.queueFull).toBe(1);
-    await Promise.all(accepted);
+    await Promise.all(accepted.map((d) => d!));
     expect(p.stats.decoded).toBe(1 + p.queueLimit);
   });
 });
