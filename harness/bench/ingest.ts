@@ -35,6 +35,8 @@ export interface IngestResult {
 }
 
 const quiet = pino({ level: 'silent' });
+/** `ingestNow` decodes on the caller's thread: no workers to start, whatever the cores. */
+const ON_THIS_THREAD = defaultConfig({ ...APP_CONFIG, ingestThreads: 0 });
 
 function freshStore(): Tsdb {
   const c = defaultConfig(APP_CONFIG);
@@ -51,7 +53,7 @@ async function inprocAsync(steps: Buffer[][], pointsPerStep: number, rounds: num
   const pool = threads > 0 ? new DecodePool(threads, quiet) : undefined;
   const results: number[] = [];
   for (let r = 0; r <= rounds; r++) {
-    const receiver = new OtlpReceiver(freshStore(), defaultConfig(APP_CONFIG), quiet, pool);
+    const receiver = new OtlpReceiver(freshStore(), defaultConfig({ ...APP_CONFIG, ingestThreads: 0 }), quiet, pool);
     const send = async (body: Buffer) => {
       const response = await receiver.ingest(body, 'protobuf', 'grpc');
       if (response.partialSuccess) throw new Error(`in-process ingest refused points: ${response.partialSuccess.errorMessage}`);
@@ -108,7 +110,7 @@ function flatten(root: ProfileNode): ProfileNode[] {
 async function profiles(steps: Buffer[][], pointsPerStep: number): Promise<Pick<IngestResult, 'bytesPerPoint' | 'allocation' | 'cpu'>> {
   const session = new Session();
   session.connect();
-  const receiver = new OtlpReceiver(freshStore(), defaultConfig(APP_CONFIG), quiet);
+  const receiver = new OtlpReceiver(freshStore(), ON_THIS_THREAD, quiet);
   const ingestAll = (from: number) => {
     for (let s = from; s < steps.length; s++) for (const body of steps[s]!) receiver.ingestNow(body, 'protobuf', 'grpc');
   };
@@ -122,7 +124,7 @@ async function profiles(steps: Buffer[][], pointsPerStep: number): Promise<Pick<
   ingestAll(1);
   const heap = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
   // Again into a fresh store, under the CPU profiler.
-  const cpuReceiver = new OtlpReceiver(freshStore(), defaultConfig(APP_CONFIG), quiet);
+  const cpuReceiver = new OtlpReceiver(freshStore(), ON_THIS_THREAD, quiet);
   for (const body of steps[0]!) cpuReceiver.ingestNow(body, 'protobuf', 'grpc');
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 100 });

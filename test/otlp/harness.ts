@@ -29,7 +29,8 @@ export interface Harness {
 
 export async function startHarness(options: Partial<OtlpOptions> = {}, tsdbOptions: Partial<TsdbOptions> = {}): Promise<Harness> {
   const tsdb = new Tsdb(tsdbOptions);
-  const config = { ...defaultConfig(), ...options };
+  // Decoding on the event loop unless a test asks for threads, whatever `auto` would start on this machine.
+  const config = { ...defaultConfig(), ingestThreads: 0, ...options };
   const receiver = new OtlpReceiver(tsdb, config, pino({ level: 'silent' }));
   const http: HttpServer = createServer((req, res) => handleOtlpHttp(req, res, receiver));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
