@@ -1,4 +1,4 @@
-import { BitCursor, fromWords, gather, hiWord, loWord, NEXT, NO_WINDOW, readXor, wordAt, writeXor } from './bit-chain.js';
+import { bitsAt, BitCursor, fromWords, gather, hiWord, loWord, NEXT, NO_WINDOW, readXor, wordAt, writeXor } from './bit-chain.js';
 import { BLOCK_BYTES, offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
 import { FloatHistogram, type BucketSpan, type CounterResetHint } from './float-histogram.js';
 import { appendSample, chunkBytes, chunkTakes, freeChunk } from './xor-chunk.js';
@@ -26,7 +26,7 @@ const BITS = 12; // u32: stream bits written
 const TIMES = 16; // u32: the float chunk holding the samples' timestamps
 const HEADER = 20;
 /** Stream bits past which the next sample starts a new chunk. */
-const TARGET_BITS = 8 * 1024;
+const TARGET_BITS = 8 * 128;
 
 /** The counter reset hints by their 2-bit code. */
 const HINTS: readonly CounterResetHint[] = ['unknown', 'reset', 'not_reset', 'gauge'];
@@ -334,38 +334,48 @@ export function decodeHistogramChunk(pool: ChunkPool, addr: number, count: numbe
     prevBits = new Int32Array(4 * fields);
     prevWin = new Uint8Array(4 * fields);
   }
-  prevNum.fill(0, 0, fields);
-  prevBits.fill(0, 0, 2 * fields);
-  prevWin.fill(NO_WINDOW, 0, 2 * fields);
+  const num = prevNum;
+  const bits = prevBits;
+  const win = prevWin;
+  num.fill(0, 0, fields);
+  bits.fill(0, 0, 2 * fields);
+  win.fill(NO_WINDOW, 0, 2 * fields);
+  const firstNegative = BUCKETS + positive.buckets;
+  // The samples' reads are written out with a local position rather than the helpers above: this loop is a query's cost a bucket.
+  let at = pos;
   let hint = 0;
   for (let i = 0; i < count; i++) {
     if (i === 0) {
-      hint = wordAt(words, pos, 2);
-      pos += 2;
-    } else if (wordAt(words, pos, 1) === 0) {
-      pos += 1;
+      hint = bitsAt(words, at, 2);
+      at += 2;
+    } else if (words.getInt32(at >>> 3) << (at & 7) >= 0) {
+      at += 1;
     } else {
-      hint = wordAt(words, pos + 1, 2);
-      pos += 3;
+      hint = bitsAt(words, at + 1, 2);
+      at += 3;
     }
-    for (let f = 0; f < fields; f++) {
-      if (f === SUM || !integer) {
+    if (integer) {
+      at = readDelta(words, at, num, COUNT, num[COUNT]!);
+      at = readDelta(words, at, num, ZERO, num[ZERO]!);
+      at = readXor(words, at, win, 2 * SUM, bits, 2 * SUM);
+      if (i === 0) {
         // The first sample's buckets are each coded against the bucket before it.
-        if (i === 0 && f > BUCKETS && f !== BUCKETS + positive.buckets) {
-          prevBits[2 * f] = prevBits[2 * f - 2]!;
-          prevBits[2 * f + 1] = prevBits[2 * f - 1]!;
-        }
-        pos = readXor(words, pos, prevWin, 2 * f, prevBits, 2 * f);
+        for (let f = BUCKETS; f < fields; f++) at = readDelta(words, at, num, f, f === BUCKETS || f === firstNegative ? 0 : num[f - 1]!);
       } else {
-        const before = i === 0 && f > BUCKETS && f !== BUCKETS + positive.buckets ? prevNum[f - 1]! : prevNum[f]!;
-        prevNum[f] = readNumber(before);
+        for (let f = BUCKETS; f < fields; f++) at = readDelta(words, at, num, f, num[f]!);
+      }
+    } else {
+      for (let f = 0; f < fields; f++) {
+        if (i === 0 && f > BUCKETS && f !== firstNegative) {
+          bits[2 * f] = bits[2 * f - 2]!;
+          bits[2 * f + 1] = bits[2 * f - 1]!;
+        }
+        at = readXor(words, at, win, 2 * f, bits, 2 * f);
       }
     }
     if (i < from) continue;
-    const positiveBuckets = new Array<number>(positive.buckets);
-    for (let k = 0; k < positive.buckets; k++) positiveBuckets[k] = valueOf(BUCKETS + k, integer);
-    const negativeBuckets = new Array<number>(negative.buckets);
-    for (let k = 0; k < negative.buckets; k++) negativeBuckets[k] = valueOf(BUCKETS + positive.buckets + k, integer);
+    const positiveBuckets = bucketsOf(BUCKETS, firstNegative, integer);
+    const negativeBuckets = bucketsOf(firstNegative, fields, integer);
     out[base + i - from] = new FloatHistogram({
       schema,
       zeroThreshold,
@@ -380,6 +390,45 @@ export function decodeHistogramChunk(pool: ChunkPool, addr: number, count: numbe
       counterResetHint: HINTS[hint]!,
     });
   }
+}
+
+/** What writeNumber wrote at bit `at` against `prev`, into into[f]; returns the bit after it. */
+function readDelta(words: DataView, at: number, into: Float64Array, f: number, prev: number): number {
+  const word = words.getInt32(at >>> 3) << (at & 7);
+  if (word >= 0) {
+    into[f] = prev + 0;
+    return at + 1;
+  }
+  if ((word & 0x40000000) === 0) {
+    into[f] = prev + ((word << 2) >> 28);
+    return at + 6;
+  }
+  if ((word & 0x20000000) === 0) {
+    into[f] = prev + ((word << 3) >> 25);
+    return at + 10;
+  }
+  if ((word & 0x10000000) === 0) {
+    into[f] = prev + ((word << 4) >> 20);
+    return at + 16;
+  }
+  if ((word & 0x08000000) === 0) {
+    into[f] = prev + ((word << 5) >> 12);
+    return at + 25;
+  }
+  if ((word & 0x04000000) === 0) {
+    into[f] = prev + wordAt(words, at + 6, 32);
+    return at + 38;
+  }
+  into[f] = fromWords(wordAt(words, at + 6, 32), wordAt(words, at + 38, 32));
+  return at + 70;
+}
+
+/** The decoded values of fields [from, to). */
+function bucketsOf(from: number, to: number, integer: boolean): number[] {
+  const out = new Array<number>(to - from);
+  if (integer) for (let f = from; f < to; f++) out[f - from] = prevNum[f]!;
+  else for (let f = from; f < to; f++) out[f - from] = fromWords(prevBits[2 * f]!, prevBits[2 * f + 1]!);
+  return out;
 }
 
 /** The decoded value of field f. */
