@@ -1,7 +1,7 @@
 import { bitsAt, BitCursor, fromWords, gather, hiWord, loWord, NEXT, NO_WINDOW, readXor, wordAt, writeXor } from './bit-chain.js';
 import { BLOCK_BYTES, offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
 import { FloatHistogram, type BucketSpan, type CounterResetHint } from './float-histogram.js';
-import { appendSample, chunkBytes, chunkTakes, freeChunk } from './xor-chunk.js';
+import { appendSample, chunkBytes, chunkCount, chunkTakes, freeChunk } from './xor-chunk.js';
 
 /**
  * Chunks of native histogram samples, coded the way Prometheus's head codes its histogram chunks:
@@ -25,8 +25,10 @@ const TAIL = 8; // u32: the stream's last block, where appends write
 const BITS = 12; // u32: stream bits written
 const TIMES = 16; // u32: the float chunk holding the samples' timestamps
 const HEADER = 20;
-/** Stream bits past which the next sample starts a new chunk. */
+/** Stream bits past which the next sample starts a new chunk, once the chunk holds MIN_SAMPLES. */
 const TARGET_BITS = 8 * 128;
+/** Fewer samples than this in a chunk would spend more on its header, layout and first sample than its deltas. */
+const MIN_SAMPLES = 8;
 
 /** The counter reset hints by their 2-bit code. */
 const HINTS: readonly CounterResetHint[] = ['unknown', 'reset', 'not_reset', 'gauge'];
@@ -96,7 +98,7 @@ export function appendHistogramSample(
   if (
     open === 0 ||
     last === undefined ||
-    view(pool, open).getUint32(offsetOf(open) + BITS, true) >= TARGET_BITS ||
+    isFull(pool, open) ||
     !chunkTakes(pool, histogramChunkTimes(pool, open), t) ||
     hasIntegerCounts(h) !== state.integer ||
     !sameLayout(h, last)
@@ -123,6 +125,10 @@ export function appendHistogramSample(
   v.setUint32(off + TAIL, cursor.blockAddr, true);
   v.setUint32(off + BITS, bits, true);
   return addr;
+}
+
+function isFull(pool: ChunkPool, addr: number): boolean {
+  return view(pool, addr).getUint32(offsetOf(addr) + BITS, true) >= TARGET_BITS && chunkCount(pool, histogramChunkTimes(pool, addr)) >= MIN_SAMPLES;
 }
 
 /** Counts that are all whole numbers a double holds exactly are coded as deltas. */
