@@ -223,14 +223,15 @@ function writeRaw(value: number): number {
 
 /**
  * `value` as its difference from `prev` when that is an int32 that adds back to exactly `value`
- * (-0 and NaN never do): `0` for none, else a prefix of ones ended by a zero choosing 4, 7, 12,
+ * (NaN never does, nor -0 unless prev is -0 too): `0` for none, else a prefix of ones ended by a zero choosing 4, 7, 12,
  * 20 or 32 bits of two's complement; `111111` and the 64 bits of the value when it is no such
  * difference. Returns the bits written.
  */
 function writeNumber(value: number, prev: number): number {
   const w = cursor;
   const d = value - prev;
-  if (d !== (d | 0) || !Object.is(prev + d, value)) {
+  // A zero difference means the very value before, so that a reader can pass unchanged fields by.
+  if (d !== (d | 0) || !Object.is(d === 0 ? prev : prev + d, value)) {
     w.write(0b111111, 6);
     return 6 + writeRaw(value);
   }
@@ -273,7 +274,7 @@ function readNumber(prev: number): number {
   switch (Math.clz32(~word)) {
     case 0:
       pos += 1;
-      return prev + 0;
+      return prev;
     case 1:
       d = (word << 2) >> 28;
       pos += 6;
@@ -368,15 +369,35 @@ export function decodeHistogramChunk(pool: ChunkPool, addr: number, count: numbe
         // The first sample's buckets are each coded against the bucket before it.
         for (let f = BUCKETS; f < fields; f++) at = readDelta(words, at, num, f, f === BUCKETS || f === firstNegative ? 0 : num[f - 1]!);
       } else {
-        for (let f = BUCKETS; f < fields; f++) at = readDelta(words, at, num, f, num[f]!);
+        for (let f = BUCKETS; f < fields;) {
+          const run = unchanged(words, at, fields - f);
+          if (run > 0) {
+            at += run;
+            f += run;
+          } else {
+            at = readDelta(words, at, num, f, num[f]!);
+            f++;
+          }
+        }
       }
-    } else {
+    } else if (i === 0) {
       for (let f = 0; f < fields; f++) {
-        if (i === 0 && f > BUCKETS && f !== firstNegative) {
+        if (f > BUCKETS && f !== firstNegative) {
           bits[2 * f] = bits[2 * f - 2]!;
           bits[2 * f + 1] = bits[2 * f - 1]!;
         }
         at = readXor(words, at, win, 2 * f, bits, 2 * f);
+      }
+    } else {
+      for (let f = 0; f < fields;) {
+        const run = unchanged(words, at, fields - f);
+        if (run > 0) {
+          at += run;
+          f += run;
+        } else {
+          at = readXor(words, at, win, 2 * f, bits, 2 * f);
+          f++;
+        }
       }
     }
     if (i < from) continue;
@@ -398,11 +419,22 @@ export function decodeHistogramChunk(pool: ChunkPool, addr: number, count: numbe
   }
 }
 
+/**
+ * How many of the next (at most `left`) fields, from bit `at`, are unchanged from the sample
+ * before: each is one 0 bit, delta or XOR alike, so a run of them is passed at once. 25 bits of
+ * the word read are the stream's whatever the bit offset.
+ */
+function unchanged(words: DataView, at: number, left: number): number {
+  const word = words.getInt32(at >>> 3) << (at & 7);
+  if (word < 0) return 0;
+  return Math.min(Math.clz32(word), 25, left);
+}
+
 /** What writeNumber wrote at bit `at` against `prev`, into into[f]; returns the bit after it. */
 function readDelta(words: DataView, at: number, into: Float64Array, f: number, prev: number): number {
   const word = words.getInt32(at >>> 3) << (at & 7);
   if (word >= 0) {
-    into[f] = prev + 0;
+    into[f] = prev;
     return at + 1;
   }
   if ((word & 0x40000000) === 0) {

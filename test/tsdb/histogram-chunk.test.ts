@@ -55,7 +55,9 @@ describe('native histogram chunks', () => {
 
   it('round-trips counts past what a 32-bit delta holds, negative deltas and negative zero', () => {
     const values = [0, 2 ** 53 - 1, -(2 ** 53) + 1, 5, -0, 0, 2 ** 31, -(2 ** 31), 2 ** 31 - 1, 7, 7];
-    const samples = values.map((v, i) => [NOW + i, new FloatHistogram({ count: v, zeroCount: -v, sum: v, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [v] })] as const);
+    const samples = values.map(
+      (v, i) => [NOW + i, new FloatHistogram({ count: v, zeroCount: -v, sum: v, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [v] })] as const,
+    );
     expectHolds(lane(samples).lane, samples);
   });
 
@@ -130,9 +132,16 @@ describe('native histogram chunks', () => {
         for (const k of [...model.keys()]) if (k < minT) model.delete(k);
         expect(l.trimBefore(minT)).toBe(model.size);
       }
-      if (i % 50 === 0) expectHolds(l, [...model.entries()].sort(([a], [b]) => a - b));
+      if (i % 50 === 0)
+        expectHolds(
+          l,
+          [...model.entries()].sort(([a], [b]) => a - b),
+        );
     }
-    expectHolds(l, [...model.entries()].sort(([a], [b]) => a - b));
+    expectHolds(
+      l,
+      [...model.entries()].sort(([a], [b]) => a - b),
+    );
     l.free();
     expect(pool.bytesInUse).toBe(0);
   });
