@@ -39,6 +39,25 @@ export function fromWords(hi: number, lo: number): number {
   return f64[0]!;
 }
 
+/** Returns the chain's blocks to the pool; returns how many. */
+export function freeChain(pool: ChunkPool, addr: number): number {
+  let n = 0;
+  while (addr !== 0) {
+    const next = pool.views[slabOf(addr)]!.getUint32(offsetOf(addr) + NEXT, true);
+    pool.free(addr);
+    addr = next;
+    n++;
+  }
+  return n;
+}
+
+/** Bytes held by the chain's blocks. */
+export function chainBytes(pool: ChunkPool, addr: number): number {
+  let n = 0;
+  for (; addr !== 0; addr = pool.views[slabOf(addr)]!.getUint32(offsetOf(addr) + NEXT, true)) n += BLOCK_BYTES;
+  return n;
+}
+
 /** Payload bits of a chain's first block under a header of `header` bytes. */
 function firstBits(header: number): number {
   return (BLOCK_BYTES - header) * 8;

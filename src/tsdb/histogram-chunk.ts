@@ -1,7 +1,7 @@
-import { bitsAt, BitCursor, fromWords, gather, hiWord, loWord, NEXT, NO_WINDOW, readXor, wordAt, writeXor } from './bit-chain.js';
-import { BLOCK_BYTES, offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
+import { bitsAt, BitCursor, chainBytes, freeChain, fromWords, gather, hiWord, loWord, NO_WINDOW, readXor, wordAt, writeXor } from './bit-chain.js';
+import { offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
 import { FloatHistogram, type BucketSpan, type CounterResetHint } from './float-histogram.js';
-import { appendSample, chunkBytes, chunkCount, chunkTakes, freeChunk } from './xor-chunk.js';
+import { appendSample, chunkCount, chunkTakes } from './xor-chunk.js';
 
 /**
  * Chunks of native histogram samples, coded the way Prometheus's head codes its histogram chunks:
@@ -65,19 +65,13 @@ export function histogramChunkTimes(pool: ChunkPool, addr: number): number {
 
 /** Returns the chunk's blocks, its timestamps' included, to the pool. */
 export function freeHistogramChunk(pool: ChunkPool, addr: number): void {
-  freeChunk(pool, histogramChunkTimes(pool, addr));
-  while (addr !== 0) {
-    const next = view(pool, addr).getUint32(offsetOf(addr) + NEXT, true);
-    pool.free(addr);
-    addr = next;
-  }
+  freeChain(pool, histogramChunkTimes(pool, addr));
+  freeChain(pool, addr);
 }
 
 /** Bytes held by the chunk's blocks, its timestamps' included. */
 export function histogramChunkBytes(pool: ChunkPool, addr: number): number {
-  let n = chunkBytes(pool, histogramChunkTimes(pool, addr));
-  for (; addr !== 0; addr = view(pool, addr).getUint32(offsetOf(addr) + NEXT, true)) n += BLOCK_BYTES;
-  return n;
+  return chainBytes(pool, histogramChunkTimes(pool, addr)) + chainBytes(pool, addr);
 }
 
 const cursor = new BitCursor();
@@ -109,8 +103,9 @@ export function appendHistogramSample(
     v.setUint32(offsetOf(addr) + TAIL, addr, true);
     v.setUint32(offsetOf(addr) + TIMES, appendSample(pool, 0, t, 0), true);
     state.integer = hasIntegerCounts(h);
-    const fields = 2 * (BUCKETS + h.positiveBuckets.length + h.negativeBuckets.length);
-    if (state.win.length !== fields) state.win = new Uint8Array(fields);
+    // Integer counts are no XORs: only the sum has a window then.
+    const windows = 2 * (state.integer ? BUCKETS : BUCKETS + h.positiveBuckets.length + h.negativeBuckets.length);
+    if (state.win.length !== windows) state.win = new Uint8Array(windows);
     state.win.fill(NO_WINDOW);
     last = undefined;
   } else {
@@ -267,39 +262,12 @@ function writeNumber(value: number, prev: number): number {
 let pos = 0;
 let words: DataView = new DataView(new ArrayBuffer(8));
 
+const decoded = new Float64Array(1);
+
 /** What writeNumber wrote against `prev`. */
 function readNumber(prev: number): number {
-  const word = words.getInt32(pos >>> 3) << (pos & 7);
-  let d: number;
-  switch (Math.clz32(~word)) {
-    case 0:
-      pos += 1;
-      return prev;
-    case 1:
-      d = (word << 2) >> 28;
-      pos += 6;
-      break;
-    case 2:
-      d = (word << 3) >> 25;
-      pos += 10;
-      break;
-    case 3:
-      d = (word << 4) >> 20;
-      pos += 16;
-      break;
-    case 4:
-      d = (word << 5) >> 12;
-      pos += 25;
-      break;
-    case 5:
-      d = wordAt(words, pos + 6, 32);
-      pos += 38;
-      break;
-    default:
-      pos += 6;
-      return readRaw();
-  }
-  return prev + d;
+  pos = readDelta(words, pos, decoded, 0, prev);
+  return decoded[0]!;
 }
 
 function readRaw(): number {

@@ -1,5 +1,5 @@
-import { BitCursor, gather, NEXT, NO_WINDOW, wordAt, writeXor } from './bit-chain.js';
-import { BLOCK_BYTES, offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
+import { BitCursor, gather, NO_WINDOW, wordAt, writeXor } from './bit-chain.js';
+import { offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
 
 /**
  * Gorilla-style chunks of samples, as Prometheus's head chunks: timestamps as delta-of-delta in
@@ -87,24 +87,8 @@ export function chunkLastValue(pool: ChunkPool, addr: number): number {
   return f64[0]!;
 }
 
-/** Returns the chunk's blocks to the pool; returns how many. */
-export function freeChunk(pool: ChunkPool, addr: number): number {
-  let n = 0;
-  while (addr !== 0) {
-    const next = view(pool, addr).getUint32(offsetOf(addr) + NEXT, true);
-    pool.free(addr);
-    addr = next;
-    n++;
-  }
-  return n;
-}
-
-/** Bytes held by the chunk's blocks. */
-export function chunkBytes(pool: ChunkPool, addr: number): number {
-  let n = 0;
-  for (; addr !== 0; addr = view(pool, addr).getUint32(offsetOf(addr) + NEXT, true)) n += BLOCK_BYTES;
-  return n;
-}
+/** A chunk's blocks go back to the pool, and are counted, as any chain's. */
+export { chainBytes as chunkBytes, freeChain as freeChunk } from './bit-chain.js';
 
 /**
  * Appends to one chunk with its header's state in fields: read once and written back once, however
