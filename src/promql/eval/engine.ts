@@ -561,7 +561,7 @@ class Evaluator {
         out.vs.push(field === 'value' ? s.valueAt(fi) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(fi) ?? 0) / 1000);
       } else if (field === 'value') {
         hts.push(t);
-        hs.push(hist.hs[hi]!);
+        hs.push(hist.window(hi, hi + 1)[hi]!);
       } else {
         out.ts.push(t);
         out.vs.push(field === 'timestamp' ? sampleT / 1000 : 0);
@@ -1010,7 +1010,7 @@ class Evaluator {
       }
       if (histograms > 0) {
         job.hw.ts = hist!.ts;
-        job.hw.hs = hist!.hs;
+        job.hw.hs = hist!.window(job.hw.lo, job.hw.hi);
         const r = job.hfn(w, job.hw, job.fn);
         if (r === undefined) continue;
         if (typeof r === 'number') pushFloat(job, t, r);
@@ -1051,7 +1051,7 @@ class Evaluator {
             ts: Array.from(this.winTs.subarray(0, n)),
             vs: Array.from(this.winVs.subarray(0, n)),
             hts: hist.ts.slice(lo, hi),
-            hs: hist.hs.slice(lo, hi),
+            hs: hist.window(lo, hi).slice(lo, hi),
           });
           continue;
         }
