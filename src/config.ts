@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseUnitDuration } from './common/duration.js';
 
@@ -82,6 +83,20 @@ const duration = parsedText(parseDurationMs);
 const peerList = z.string().transform(parsing(parsePeers));
 const bytes = parsedText(parseBytes);
 const positiveDuration = duration.pipe(z.number().positive({ message: 'must be more than 0' }));
+/**
+ * The decoding threads `auto` starts: none on 1–2 cores, where a worker would take the core the
+ * event loop needs (the main thread decodes, in slices), else the cores less two, up to 4.
+ */
+export function autoIngestThreads(cores = availableParallelism()): number {
+  return Math.min(4, Math.max(0, cores - 2));
+}
+function parseIngestThreads(text: string): number {
+  const t = text.trim();
+  if (t === 'auto') return autoIngestThreads();
+  if (!/^\d+$/.test(t) || Number(t) > 64) throw new Error(`"${text}" is not auto or a whole number of threads from 0 to 64`);
+  return Number(t);
+}
+const ingestThreads = parsedText(parseIngestThreads);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const optionalPath = z
   .string()
@@ -120,6 +135,7 @@ export const SETTINGS = [
   { key: 'maxRequestBytes', env: 'SCALER_MAX_REQUEST_BYTES', flag: '--max-request-bytes', default: '4MiB', description: 'Largest OTLP or remote-write request body as sent (compressed).', schema: bytes },
   { key: 'maxDecompressedBytes', env: 'SCALER_MAX_DECOMPRESSED_BYTES', flag: '--max-decompressed-bytes', default: '32MiB', description: 'Largest OTLP or remote-write request body after decompression.', schema: bytes },
   { key: 'maxInflightBytes', env: 'SCALER_MAX_INFLIGHT_BYTES', flag: '--max-inflight-bytes', default: '96MiB', description: 'Most OTLP and remote-write request bytes (as sent plus decompressed) held at once across all requests and every transport; past it requests get 429 / RESOURCE_EXHAUSTED to retry.', schema: bytes },
+  { key: 'ingestThreads', env: 'SCALER_INGEST_THREADS', flag: '--ingest-threads', default: 'auto', description: 'Worker threads that decode OTLP bodies (protobuf and JSON) beside the event loop, which translates and stores them in arrival order; 0 decodes on the event loop, in 1 ms slices. auto: 0 on 1–2 cores, else the cores less two, up to 4.', schema: ingestThreads },
   { key: 'maxSeriesBytes', env: 'SCALER_MAX_SERIES_BYTES', flag: '--max-series-bytes', default: '4KiB', description: 'Most bytes of label names and values in one series; points of a larger one are rejected and reported.', schema: bytes },
   { key: 'remoteWrite', env: 'SCALER_REMOTE_WRITE', flag: '--remote-write', default: 'true', description: 'Accept Prometheus remote write (1.0 and 2.0) at POST /api/v1/write on the HTTP and OTLP/HTTP ports.', schema: bool },
   { key: 'queryTimeoutMs', env: 'SCALER_QUERY_TIMEOUT', flag: '--query-timeout', default: '10s', description: 'Longest a PromQL query may take, waiting for its turn included; checked at every step of every subquery.', schema: duration },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseBytes, parseDurationMs, parsePeers, SETTINGS } from '../src/config.js';
+import { autoIngestThreads, ConfigError, loadConfig, parseBytes, parseDurationMs, parsePeers, SETTINGS } from '../src/config.js';
 
 describe('config', () => {
   it('has embedded defaults for every setting', () => {
@@ -59,5 +59,16 @@ describe('config', () => {
     );
     expect(() => loadConfig([], { SCALER_PEERS: 'b:0' })).toThrow(/peer "b:0"/);
     expect(loadConfig([], { SCALER_PEER_QUEUE_BYTES: '1MiB' }).peerQueueBytes).toBe(1_048_576);
+  });
+
+  it('starts no decoding threads on 1–2 cores, the cores less two above, up to 4, or the number given', () => {
+    expect([1, 2, 3, 4, 6, 16].map((cores) => autoIngestThreads(cores))).toEqual([0, 0, 1, 2, 4, 4]);
+    expect(loadConfig([], {}).ingestThreads).toBe(autoIngestThreads());
+    expect(loadConfig(['--ingest-threads', '3'], {}).ingestThreads).toBe(3);
+    expect(loadConfig([], { SCALER_INGEST_THREADS: '0' }).ingestThreads).toBe(0);
+    expect(() => loadConfig(['--ingest-threads', 'two'], {})).toThrow(
+      /ingestThreads \(--ingest-threads="two"\): "two" is not auto or a whole number of threads/,
+    );
+    expect(() => loadConfig(['--ingest-threads', '-1'], {})).toThrow(/ingestThreads/);
   });
 });

@@ -23,10 +23,10 @@ export interface BenchOptions {
 
 export const USAGE = `usage: npm run bench -- [--json] [--peer] [--sizes 1000,10000,100000] [--steps 30] [--ingest-series 10000]
   [--batch 2000] [--concurrency 4] [--rounds 5] [--warmup 5] [--runs 50] [--load-seconds 10]
-  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus] [--only replication|load|beside-queries|snapshot|wal|memory|histograms]`;
+  [--activation-rounds 50] [--snapshot-series 100000] [--prom-bin prometheus] [--only replication|load|beside-queries|snapshot|wal|memory|histograms|ingest]`;
 
 /** Sections that need no others, for `--only`. */
-export const ALONE = ['replication', 'load', 'beside-queries', 'snapshot', 'wal', 'memory', 'histograms'] as const;
+export const ALONE = ['replication', 'load', 'beside-queries', 'snapshot', 'wal', 'memory', 'histograms', 'ingest'] as const;
 export type AloneSection = (typeof ALONE)[number];
 
 function positive(name: string, text: string): number {

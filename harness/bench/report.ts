@@ -10,6 +10,7 @@ import type { InprocResult } from './ingest-inproc.js';
 import type { ReplicationResult } from './replication.js';
 import type { SnapshotResult } from './snapshot.js';
 import type { WalResult } from './wal.js';
+import type { IngestResult } from './ingest.js';
 import type { HistogramResult } from './histograms.js';
 import type { Latency } from './stats.js';
 
@@ -354,4 +355,35 @@ export function histogramRows(results: readonly HistogramResult[]): string[] {
     oursRow(`${r.mode}: bytes a histogram, 30 samples`, r.bytesPerHistogram),
     oursRow(`${r.mode}: histogram_quantile p50 ms`, r.quantileP50Ms),
   ]);
+}
+
+/** `--only ingest`, as `--json` prints it. */
+export function ingestFigures(r: IngestResult): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ingest_pps_inproc: Math.round(r.inproc.pps),
+    ingest_bytes_allocated_a_point_inproc: Math.round(r.bytesPerPoint),
+    allocation_by_function: Object.fromEntries(r.allocation.map((l) => [l.where, round3(l.share)])),
+    cpu_by_function: Object.fromEntries(r.cpu.map((l) => [l.where, round3(l.share)])),
+  };
+  for (const a of r.inprocAsync) out[`ingest_pps_inproc_async_threads_${a.threads}`] = Math.round(a.pps);
+  for (const x of r.network) {
+    out[`ingest_append_pps_${x.transport}_threads_${x.threads}`] = Math.round(x.result.appendPps);
+    out[`ingest_server_cpu_s_per_million_${x.transport}_threads_${x.threads}`] = round3(x.result.serverCpuSecondsPerMillion);
+  }
+  return out;
+}
+
+export function ingestRows(r: IngestResult): string[] {
+  const pct = (share: number) => `${(100 * share).toFixed(1)} %`;
+  return [
+    oursRow('ingest_pps_inproc (ingestNow)', r.inproc.pps),
+    ...r.inprocAsync.map((a) => oursRow(`ingest_pps_inproc, ingest, ${a.threads} threads`, a.pps)),
+    oursRow('bytes allocated a point (ingestNow)', r.bytesPerPoint),
+    ...r.allocation.map((l) => `  alloc ${l.where.padEnd(50)} ${pct(l.share)}`),
+    ...r.cpu.map((l) => `  cpu   ${l.where.padEnd(50)} ${pct(l.share)}`),
+    ...r.network.flatMap((x) => [
+      oursRow(`ingest_append_pps_${x.transport}, ${x.threads} threads`, x.result.appendPps),
+      oursRow(`cpu s/M points ${x.transport}, ${x.threads} threads`, x.result.serverCpuSecondsPerMillion),
+    ]),
+  ];
 }

@@ -4,6 +4,7 @@ import { buildDataSet } from './dataset.js';
 import { encodeAll } from './encode.js';
 import { getMetricsUnderLoad } from './getmetrics-load.js';
 import { histogramBench } from './histograms.js';
+import { ingestBench } from './ingest.js';
 import { ingestInproc, ingestInprocRemoteWrite } from './ingest-inproc.js';
 import { parseOptions, type AloneSection, type BenchOptions } from './options.js';
 import { runPeer } from './peer.js';
@@ -16,6 +17,8 @@ import {
   figures,
   histogramFigures,
   histogramRows,
+  ingestFigures,
+  ingestRows,
   loadFigures,
   loadRows,
   memoryFigures,
@@ -77,6 +80,11 @@ const ALONE_SECTIONS: Record<AloneSection, (o: BenchOptions, data: DataSet, log:
       results.push({ n, steps: o.steps, ours, prometheus: peer?.memory.heap_inuse_bytes_per_series_post_gc.delta_vs_empty });
     }
     return { figures: memoryFigures(results), rows: memoryRows(results) };
+  },
+  ingest: async (o, data, log) => {
+    log(`ingest, N=${o.ingestSeries}: in process and over gRPC and HTTP, with and without decoding threads`);
+    const r = await ingestBench(data, o.batch, o.concurrency, o.rounds, log);
+    return { figures: ingestFigures(r), rows: ingestRows(r) };
   },
   wal: async (o, data, log) => {
     log(`gRPC ingest with a data dir and the write-ahead log, N=${o.ingestSeries}`);

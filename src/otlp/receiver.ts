@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { decodeJsonBody } from './decode/json.js';
+import type { OtlpRequest } from './decode/model.js';
+import { DecodePool } from './decode/pool.js';
 import { decodeWireRequest, decodeWireSlices } from './decode/wire.js';
 import type { Tsdb } from '../tsdb/db.js';
 import type { Series } from '../tsdb/series.js';
 import type { FloatHistogram } from '../tsdb/float-histogram.js';
 import type { Running } from './translate/delta.js';
-import { InflightBudget } from './transport/inflight.js';
+import { InflightBudget, type Reservation } from './transport/inflight.js';
 import type { ExportResponse } from './transport/proto.js';
 import type { Encoding, OtlpSink, Transport } from './sink.js';
 import { runInSlices } from './slices.js';
@@ -24,7 +26,7 @@ export type OtlpOptions = Pick<
   Config,
   'nameTranslation' | 'promoteResourceAttributes' | 'maxRequestBytes' | 'maxDecompressedBytes' | 'lazySeries' | 'maxSeriesBytes' | 'maxInflightBytes'
 > &
-  Partial<Pick<Config, 'exponentialHistograms'>>;
+  Partial<Pick<Config, 'exponentialHistograms' | 'ingestThreads'>>;
 
 /**
  * The OTLP metrics receiver: one translator and one set of counters behind both transports
@@ -37,15 +39,31 @@ export class OtlpReceiver implements OtlpSink {
   /** Requests stored one at a time, and who hears of each (replication, the write-ahead log). */
   readonly bodies = new StoredBodies<Encoding>();
   private readonly translator: Translator;
+  /** The decoding workers (`ingestThreads` > 0); without them the main thread decodes in slices. */
+  readonly pool: DecodePool | undefined;
+  private readonly ownPool: boolean;
 
+  /**
+   * Decodes with `pool` when given (its owner closes it), else with workers of its own when
+   * `ingestThreads` is more than 0.
+   */
   constructor(
     private readonly tsdb: Tsdb,
     private readonly options: OtlpOptions,
     readonly log: Logger,
+    pool?: DecodePool,
   ) {
     this.limits = { maxRequestBytes: options.maxRequestBytes, maxDecompressedBytes: options.maxDecompressedBytes };
     this.budget = new InflightBudget(options.maxInflightBytes);
     this.translator = new Translator(tsdb, options, this.stats);
+    const threads = options.ingestThreads ?? 0;
+    this.ownPool = pool === undefined && threads > 0;
+    this.pool = pool ?? (threads > 0 ? new DecodePool(threads, log) : undefined);
+  }
+
+  /** Stops the decoding workers it started; bodies still to decode are answered with an error. */
+  async close(): Promise<void> {
+    if (this.ownPool) await this.pool?.close();
   }
 
   /**
@@ -75,18 +93,46 @@ export class OtlpReceiver implements OtlpSink {
   }
 
   private store(body: Uint8Array, encoding: Encoding, transport: Transport, origin: Origin, receivedMs?: number): Promise<ExportResponse> {
-    return this.bodies.run(
+    const decoding = this.decodeAhead(body, encoding);
+    const stored = this.bodies.run(
       body,
       encoding,
       origin,
       async (nowMs) => {
-        // JSON is decoded whole: JSON.parse cannot pause. Either way only one decoded request is held at a time.
-        const request = encoding === 'protobuf' ? await runInSlices(decodeWireSlices(body), SLICE_BUDGET_MS) : decodeJsonBody(body);
+        // JSON is decoded whole on this thread: JSON.parse cannot pause.
+        const request =
+          decoding !== undefined
+            ? await decoding.request
+            : encoding === 'protobuf'
+              ? await runInSlices(decodeWireSlices(body), SLICE_BUDGET_MS)
+              : decodeJsonBody(body);
         this.stats.requests[transport]++;
         return this.respond(await runInSlices(this.translator.translateSlices(request, nowMs), SLICE_BUDGET_MS), transport);
       },
       receivedMs,
     );
+    if (decoding === undefined) return stored;
+    return stored.finally(() => decoding.reservation.release());
+  }
+
+  /**
+   * Starts decoding `body` in a worker at once, while earlier bodies are still being stored; its
+   * copy for the worker is held in the in-flight budget until it is stored. Undefined (the body
+   * is decoded on this thread in its turn) without workers, when their queue is full or the
+   * budget has no room for the copy.
+   */
+  private decodeAhead(body: Uint8Array, encoding: Encoding): { request: Promise<OtlpRequest>; reservation: Reservation } | undefined {
+    if (this.pool === undefined) return undefined;
+    const reservation = this.budget.reserve();
+    if (!reservation.grow(body.length)) return undefined;
+    const request = this.pool.decode(body, encoding);
+    if (request === undefined) {
+      reservation.release();
+      return undefined;
+    }
+    // Awaited in the body's turn; until then a failure must not count as unhandled.
+    request.catch(() => undefined);
+    return { request, reservation };
   }
 
   /** ingest without pausing, on the caller's turn (in-process use: the bench, tests); throws DecodeError when malformed. */

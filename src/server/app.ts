@@ -257,6 +257,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         ...Object.values(listeners).map((l) => l.close(SHUTDOWN_GRACE_MS)),
       ]);
       await replicator?.close(SHUTDOWN_GRACE_MS);
+      await otlp.close();
       await snapshots?.close(SHUTDOWN_SNAPSHOT_SLICE_MS);
       wal?.close();
       await api.close();

@@ -1,15 +1,15 @@
 import type { FloatHistogram } from './float-histogram.js';
 
 /**
- * A series' native histogram samples in time order: a lane beside its float chunks, so a series
- * that mixes floats and histograms keeps each kind where it is read, and float-only series pay
- * nothing for it. Histograms are few next to floats (one sample stands for a whole bucket
- * layout), so they are kept as objects rather than encoded.
+ * Native histogram samples in time order, as queries read them: a lane beside a series' floats,
+ * so a series that mixes floats and histograms keeps each kind where it is read. The timestamps
+ * are all there; the histograms of a stored series are decoded only where they are read (see
+ * histogram-lane.ts), so a reader asks for the indexes it reads with window().
  */
 export class HistogramSamples {
   constructor(
     readonly ts: number[] = [],
-    readonly hs: FloatHistogram[] = [],
+    protected readonly held: FloatHistogram[] = [],
   ) {}
 
   get length(): number {
@@ -21,31 +21,14 @@ export class HistogramSamples {
     return upperBound(this.ts, t);
   }
 
-  /** Adds a sample in time order; one at a timestamp already held replaces it. Returns true on replacement. */
-  put(t: number, h: FloatHistogram): boolean {
-    const n = this.ts.length;
-    if (n === 0 || this.ts[n - 1]! < t) {
-      this.ts.push(t);
-      this.hs.push(h);
-      return false;
-    }
-    const i = this.upperBound(t);
-    if (i > 0 && this.ts[i - 1] === t) {
-      this.hs[i - 1] = h;
-      return true;
-    }
-    this.ts.splice(i, 0, t);
-    this.hs.splice(i, 0, h);
-    return false;
+  /** Every histogram. */
+  get hs(): readonly FloatHistogram[] {
+    return this.window(0, this.length);
   }
 
-  /** Drops samples older than minT; returns how many remain. */
-  trimBefore(minT: number): number {
-    let k = 0;
-    while (k < this.ts.length && this.ts[k]! < minT) k++;
-    this.ts.splice(0, k);
-    this.hs.splice(0, k);
-    return this.ts.length;
+  /** The histograms, indexed as the timestamps, of which those with indexes [lo, hi) are sure to be there. */
+  window(_lo: number, _hi: number): readonly FloatHistogram[] {
+    return this.held;
   }
 }
 

@@ -1,6 +1,6 @@
 import { ChunkPool } from './chunk-pool.js';
 import { Postings } from './postings.js';
-import type { HistogramSamples } from './histogram-samples.js';
+import type { HistogramLane } from './histogram-lane.js';
 import type { StartTimes } from './start-times.js';
 
 /** Slot 0 is never handed out: it stays empty, and a freed series points at it, reading as no samples. */
@@ -37,7 +37,7 @@ export class SeriesColumns<S> {
   /** Start times of series whose samples' start times differ. */
   readonly runs = new Map<number, StartTimes>();
   /** Native histogram samples of the series that have any. */
-  readonly histograms = new Map<number, HistogramSamples>();
+  readonly histograms = new Map<number, HistogramLane>();
   private next = FREED_SLOT + 1;
   private readonly freed: number[] = [];
 

@@ -3,7 +3,8 @@ import { FREED_SLOT, type SeriesColumns } from './series-columns.js';
 import { labelsEqual, labelsGet, METRIC_NAME, type Labels } from './labels.js';
 import type { Posting, Postings } from './postings.js';
 import type { FloatHistogram } from './float-histogram.js';
-import { HistogramSamples } from './histogram-samples.js';
+import { HistogramLane } from './histogram-lane.js';
+import type { HistogramSamples } from './histogram-samples.js';
 import { StartTimes } from './start-times.js';
 import {
   appendSample,
@@ -238,6 +239,7 @@ export class Series {
     if (this.slot === FREED_SLOT) return;
     this.pairs = this.labels;
     this.release();
+    this.lane?.free();
     this.cols.free(this.slot);
     this.slot = FREED_SLOT;
   }
@@ -248,21 +250,24 @@ export class Series {
 
   /** The series' native histogram samples, if it has any. */
   get histograms(): HistogramSamples | undefined {
+    return this.lane?.view();
+  }
+
+  private get lane(): HistogramLane | undefined {
     const h = this.cols.histograms;
     return h.size === 0 ? undefined : h.get(this.slot);
   }
 
   /** Stores a native histogram sample. A histogram and a float at one time are both kept; a query reads the float. */
   appendHistogram(t: number, h: FloatHistogram, outOfOrderWindowMs: number): AppendStatus {
-    const lane = this.histograms;
-    const newest = Math.max(this.len > 0 ? this.maxTime : -Infinity, lane !== undefined && lane.length > 0 ? lane.ts[lane.length - 1]! : -Infinity);
+    let lane = this.lane;
+    const newest = Math.max(this.len > 0 ? this.maxTime : -Infinity, lane?.lastT ?? -Infinity);
     if (newest - t > outOfOrderWindowMs) return AppendStatus.OutOfOrder;
-    let samples = lane;
-    if (samples === undefined) {
-      samples = new HistogramSamples();
-      this.cols.histograms.set(this.slot, samples);
+    if (lane === undefined) {
+      lane = new HistogramLane(this.pool);
+      this.cols.histograms.set(this.slot, lane);
     }
-    return samples.put(t, withHint(h, t, samples, this.len > 0 ? this.maxTime : -Infinity)) ? AppendStatus.Duplicate : AppendStatus.Ok;
+    return lane.put(t, withHint(h, t, lane, this.len > 0 ? this.maxTime : -Infinity)) ? AppendStatus.Duplicate : AppendStatus.Ok;
   }
 
   timestampAt(i: number): number {
@@ -398,10 +403,10 @@ export class Series {
 
   /** Drops samples older than minT; returns how many remain. */
   trimBefore(minT: number): number {
-    const histograms = this.histograms;
-    if (histograms === undefined) return this.trimFloatsBefore(minT);
-    if (histograms.trimBefore(minT) === 0) this.cols.histograms.delete(this.slot);
-    return this.trimFloatsBefore(minT) + histograms.length;
+    const lane = this.lane;
+    if (lane === undefined) return this.trimFloatsBefore(minT);
+    if (lane.trimBefore(minT) === 0) this.cols.histograms.delete(this.slot);
+    return this.trimFloatsBefore(minT) + lane.length;
   }
 
   private trimFloatsBefore(minT: number): number {
@@ -442,7 +447,7 @@ export class Series {
   /** Approximate bytes held by the sample chunks and side records, for self-metrics. */
   get bufferBytes(): number {
     const starts = this.starts;
-    let n = 8 * (this.staleTimes?.length ?? 0) + (starts instanceof StartTimes ? starts.byteLength : 0);
+    let n = 8 * (this.staleTimes?.length ?? 0) + (starts instanceof StartTimes ? starts.byteLength : 0) + (this.lane?.bytes ?? 0);
     for (let c = this.open; c !== 0; c = chunkPrev(this.pool, c)) n += chunkBytes(this.pool, c);
     return n;
   }
@@ -665,10 +670,10 @@ function ensureCache(n: number): void {
  * `not_reset` when it follows a counter histogram (no float between) and no bucket fell, else
  * `unknown` (a reset starts a new chunk, whose first sample reads as unknown).
  */
-function withHint(h: FloatHistogram, t: number, lane: HistogramSamples, newestFloat: number): FloatHistogram {
-  if (h.counterResetHint !== 'unknown' || lane.length === 0) return h;
-  const prevT = lane.ts[lane.length - 1]!;
-  const prev = lane.hs[lane.length - 1]!;
+function withHint(h: FloatHistogram, t: number, lane: HistogramLane, newestFloat: number): FloatHistogram {
+  const prev = lane.last;
+  if (h.counterResetHint !== 'unknown' || prev === undefined) return h;
+  const prevT = lane.lastT;
   // Only a histogram appended after the newest sample continues it; one written out of order stays unknown.
   if (t <= prevT || newestFloat > prevT || prev.counterResetHint === 'gauge' || h.detectReset(prev)) return h;
   const hinted = h.copy();

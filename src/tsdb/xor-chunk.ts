@@ -1,4 +1,5 @@
-import { BLOCK_BYTES, offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
+import { BitCursor, gather, NO_WINDOW, wordAt, writeXor } from './bit-chain.js';
+import { offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
 
 /**
  * Gorilla-style chunks of samples, as Prometheus's head chunks: timestamps as delta-of-delta in
@@ -13,7 +14,7 @@ import { BLOCK_BYTES, offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
  * int32: a series of a few dozen samples then fits two blocks where it needed three.
  */
 
-const NEXT = 0; // u32, every block: the chunk's next block, 0 for none
+// Offset 0, every block: NEXT (bit-chain.ts), the chunk's next block.
 const PREV = 4; // u32: the next older chunk, 0 for none
 const TAIL = 8; // u32: the chunk's last block, where appends write
 const BITS = 12; // u16: payload bits written
@@ -26,16 +27,9 @@ const LAST_DELTA = 25; // i32: the last timestamp delta, DELTA_UNKNOWN when it i
 const MIN_T = 29; // f64: first timestamp
 const SPAN = 37; // u32: last timestamp − first, a whole number (a sample that would break that starts a new chunk)
 const HEADER = 41;
-/** Payload bits in the first block and in each later one. */
-const FIRST_BITS = (BLOCK_BYTES - HEADER) * 8;
-const LATER_BITS = (BLOCK_BYTES - 4) * 8;
-
-const NO_WINDOW = 0xff;
 /** The next sample after an unknown delta writes its timestamp whole, as the decoder then needs no delta. */
 const DELTA_UNKNOWN = -0x80000000;
 const MAX_SPAN = 2 ** 32;
-/** Worst case of one sample: a 4-bit marker and 64-bit timestamp, 2 + 5 + 6 control bits and 64 value bits. */
-const MAX_SAMPLE_BITS = 145;
 /** As Prometheus: 120 samples, two hours at 1 minute, 20 minutes at 10 s. */
 export const MAX_SAMPLES = 120;
 
@@ -44,68 +38,6 @@ const u32 = new Uint32Array(f64.buffer);
 /** u32[HI] is the word holding the sign and exponent (little-endian hosts, as every Node platform). */
 const HI = 1;
 const LO = 0;
-
-/** Where appends write in a chunk's bit stream, which runs across its blocks. */
-class BitCursor {
-  pool!: ChunkPool;
-  bytes: Uint8Array = new Uint8Array(0);
-  /** Address of the current block, and its offset in `bytes`. */
-  blockAddr = 0;
-  block = 0;
-  /** The byte being read or written, and how many of its bits are done. */
-  at = 0;
-  used = 0;
-  end = 0;
-
-  /** At bit `bits` of the chunk `addr`, whose last block is `tail`. */
-  seek(pool: ChunkPool, addr: number, tail: number, bits: number): void {
-    this.pool = pool;
-    const target = bits < FIRST_BITS || tail === addr ? addr : tail;
-    this.blockAddr = target;
-    this.bytes = pool.slabs[slabOf(target)]!;
-    this.block = offsetOf(target);
-    this.end = this.block + BLOCK_BYTES;
-    if (target === addr) {
-      this.at = this.block + HEADER + (bits >>> 3);
-    } else {
-      const inner = (bits - FIRST_BITS) % LATER_BITS;
-      this.at = inner === 0 ? this.end : this.block + 4 + (inner >>> 3);
-    }
-    this.used = bits & 7;
-  }
-
-  private enter(addr: number): void {
-    this.blockAddr = addr;
-    this.bytes = this.pool.slabs[slabOf(addr)]!;
-    this.block = offsetOf(addr);
-    this.at = this.block + 4;
-    this.end = this.block + BLOCK_BYTES;
-  }
-
-  /** Writes the low n (at most 32) bits of value. */
-  write(value: number, n: number): void {
-    for (;;) {
-      if (this.at === this.end) this.grow();
-      const free = 8 - this.used;
-      if (n < free) {
-        this.bytes[this.at]! |= (value & ((1 << n) - 1)) << (free - n);
-        this.used += n;
-        return;
-      }
-      n -= free;
-      this.bytes[this.at++]! |= (value >>> n) & ((1 << free) - 1);
-      this.used = 0;
-      if (n === 0) return;
-    }
-  }
-
-  /** Links a new block after the current one and moves to it. */
-  private grow(): void {
-    const next = this.pool.alloc();
-    this.pool.views[slabOf(this.blockAddr)]!.setUint32(this.block + NEXT, next, true);
-    this.enter(next);
-  }
-}
 
 const cursor = new BitCursor();
 
@@ -141,6 +73,11 @@ function spanFits(minT: number, t: number): boolean {
   return Number.isInteger(span) && span < MAX_SPAN && minT + span === t;
 }
 
+/** True when appendSample() would add a sample at t (>= its newest) to the chunk rather than start a new one. */
+export function chunkTakes(pool: ChunkPool, addr: number, t: number): boolean {
+  return chunkCount(pool, addr) < MAX_SAMPLES && spanFits(chunkMinT(pool, addr), t);
+}
+
 /** The value of the chunk's last sample. */
 export function chunkLastValue(pool: ChunkPool, addr: number): number {
   const v = view(pool, addr);
@@ -150,24 +87,8 @@ export function chunkLastValue(pool: ChunkPool, addr: number): number {
   return f64[0]!;
 }
 
-/** Returns the chunk's blocks to the pool; returns how many. */
-export function freeChunk(pool: ChunkPool, addr: number): number {
-  let n = 0;
-  while (addr !== 0) {
-    const next = view(pool, addr).getUint32(offsetOf(addr) + NEXT, true);
-    pool.free(addr);
-    addr = next;
-    n++;
-  }
-  return n;
-}
-
-/** Bytes held by the chunk's blocks. */
-export function chunkBytes(pool: ChunkPool, addr: number): number {
-  let n = 0;
-  for (; addr !== 0; addr = view(pool, addr).getUint32(offsetOf(addr) + NEXT, true)) n += BLOCK_BYTES;
-  return n;
-}
+/** A chunk's blocks go back to the pool, and are counted, as any chain's. */
+export { chainBytes as chunkBytes, freeChain as freeChunk } from './bit-chain.js';
 
 /**
  * Appends to one chunk with its header's state in fields: read once and written back once, however
@@ -181,8 +102,8 @@ class Encoder {
   private view!: DataView;
   private off = 0;
   private bits = 0;
-  private leading = NO_WINDOW;
-  private trailing = 0;
+  /** The XOR window: leading and trailing zeros. */
+  private readonly win = new Uint8Array(2);
   private lastHi = 0;
   private lastLo = 0;
   private lastDelta = 0;
@@ -207,15 +128,15 @@ class Encoder {
     this.off = off;
     this.count = v.getUint8(off + COUNT);
     this.bits = v.getUint16(off + BITS, true);
-    this.leading = v.getUint8(off + LEADING);
-    this.trailing = v.getUint8(off + TRAILING);
+    this.win[0] = v.getUint8(off + LEADING);
+    this.win[1] = v.getUint8(off + TRAILING);
     this.lastHi = v.getUint32(off + LAST_HI, true);
     this.lastLo = v.getUint32(off + LAST_LO, true);
     const delta = v.getInt32(off + LAST_DELTA, true);
     this.lastDelta = delta === DELTA_UNKNOWN ? NaN : delta;
     this.minT = v.getFloat64(off + MIN_T, true);
     this.maxT = this.minT + v.getUint32(off + SPAN, true);
-    cursor.seek(pool, open, v.getUint32(off + TAIL, true), this.bits);
+    cursor.seek(pool, open, v.getUint32(off + TAIL, true), this.bits, HEADER);
   }
 
   /** True when the open chunk's span can reach a sample at t. */
@@ -230,8 +151,8 @@ class Encoder {
     v.setUint32(off + TAIL, cursor.blockAddr, true);
     v.setUint16(off + BITS, this.bits, true);
     v.setUint8(off + COUNT, this.count);
-    v.setUint8(off + LEADING, this.leading);
-    v.setUint8(off + TRAILING, this.trailing);
+    v.setUint8(off + LEADING, this.win[0]!);
+    v.setUint8(off + TRAILING, this.win[1]!);
     v.setUint32(off + LAST_HI, this.lastHi, true);
     v.setUint32(off + LAST_LO, this.lastLo, true);
     const delta = this.lastDelta;
@@ -283,32 +204,7 @@ class Encoder {
         written = 68;
         this.lastDelta = t - prevT;
       }
-      const xh = (hi ^ this.lastHi) >>> 0;
-      const xl = (lo ^ this.lastLo) >>> 0;
-      if ((xh | xl) === 0) {
-        w.write(0, 1);
-        written += 1;
-      } else {
-        let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
-        if (leading > 31) leading = 31;
-        const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh);
-        const wl = this.leading;
-        const wt = this.trailing;
-        if (wl !== NO_WINDOW && leading >= wl && trailing >= wt) {
-          w.write(0b10, 2);
-          writeField(w, xh, xl, wt, 64 - wl - wt);
-          written += 2 + 64 - wl - wt;
-        } else {
-          const significant = 64 - leading - trailing;
-          w.write(0b11, 2);
-          w.write(leading, 5);
-          w.write(significant & 63, 6);
-          writeField(w, xh, xl, trailing, significant);
-          written += 13 + significant;
-          this.leading = leading;
-          this.trailing = trailing;
-        }
-      }
+      written += writeXor(w, hi, lo, this.lastHi, this.lastLo, this.win, 0);
     }
     this.maxT = t;
     this.lastHi = hi;
@@ -346,57 +242,6 @@ export function appendSamples(pool: ChunkPool, open: number, ts: Float64Array, v
   return encoder.addr;
 }
 
-/** Writes bits [shift, shift + count) of the 64-bit word (hi, lo). */
-function writeField(w: BitCursor, hi: number, lo: number, shift: number, count: number): void {
-  if (shift >= 32) {
-    w.write(hi >>> (shift - 32), count);
-    return;
-  }
-  const hiCount = shift + count - 32;
-  if (hiCount > 0) {
-    w.write(hi, hiCount);
-    w.write(lo >>> shift, 32 - shift);
-  } else {
-    w.write(lo >>> shift, count);
-  }
-}
-
-function ctz32(x: number): number {
-  return 31 - Math.clz32(x & -x);
-}
-
-/** One chunk's payload, gathered from its blocks so that decoding reads whole words, not bits across blocks. */
-const stream = new Uint8Array(Math.ceil((MAX_SAMPLES * MAX_SAMPLE_BITS) / 8) + BLOCK_BYTES);
-const streamWords = new DataView(stream.buffer);
-
-/** Copies the chunk's `bits` payload bits into `stream`: the first block's bytes one by one, later blocks' a word at a time. */
-function gather(pool: ChunkPool, addr: number, bits: number): void {
-  const total = (bits + 7) >>> 3;
-  const bytes = pool.slabs[slabOf(addr)]!;
-  let off = offsetOf(addr);
-  let k = 0;
-  for (let at = off + HEADER, end = Math.min(off + BLOCK_BYTES, at + total); at < end;) stream[k++] = bytes[at++]!;
-  let block = addr;
-  while (k < total) {
-    const words = pool.views[slabOf(block)]!;
-    block = words.getUint32(off + NEXT, true);
-    const next = pool.views[slabOf(block)]!;
-    off = offsetOf(block);
-    for (let at = off + 4, end = off + BLOCK_BYTES; at < end && k < total; at += 4, k += 4) streamWords.setInt32(k, next.getInt32(at));
-  }
-  stream.fill(0, total, total + 8);
-}
-
-/** n (1 to 25) bits of `stream` from bit `pos`. */
-function bitsAt(pos: number, n: number): number {
-  return (streamWords.getInt32(pos >>> 3) << (pos & 7)) >>> (32 - n);
-}
-
-/** n (1 to 32) bits of `stream` from bit `pos`, as an int32 (the bits, not the unsigned number: it stays a small integer). */
-function wordAt(pos: number, n: number): number {
-  return n <= 25 ? bitsAt(pos, n) : (bitsAt(pos, n - 16) << 16) | bitsAt(pos + n - 16, 16);
-}
-
 /**
  * Decodes the chunk's samples after its first `skip` and with from < t <= to into ts and vs
  * from index n, stopping at index `limit`; returns the index after the last written.
@@ -416,9 +261,8 @@ export function decodeChunk(
   const off = offsetOf(addr);
   const count = v.getUint8(off + COUNT);
   let t = v.getFloat64(off + MIN_T, true);
-  gather(pool, addr, v.getUint16(off + BITS, true));
+  const words = gather(pool, addr, v.getUint16(off + BITS, true), HEADER);
   // The reads are written out here rather than called: this loop is every query's cost a sample.
-  const words = streamWords;
   const bits64 = u32;
   const float = f64;
   let hi = words.getInt32(0);
@@ -450,8 +294,8 @@ export function decodeChunk(
       delta += (word << 4) >> 12;
       pos += 24;
     } else {
-      bits64[HI] = wordAt(pos + 4, 32);
-      bits64[LO] = wordAt(pos + 36, 32);
+      bits64[HI] = wordAt(words, pos + 4, 32);
+      bits64[LO] = wordAt(words, pos + 36, 32);
       pos += 68;
       delta = float[0]! - t;
     }
@@ -470,12 +314,12 @@ export function decodeChunk(
     }
     const bits = 64 - wl - wt;
     if (wt >= 32) {
-      hi ^= wordAt(pos, bits) << (wt - 32);
+      hi ^= wordAt(words, pos, bits) << (wt - 32);
     } else if (wt + bits > 32) {
-      hi ^= wordAt(pos, wt + bits - 32);
-      lo ^= wordAt(pos + wt + bits - 32, 32 - wt) << wt;
+      hi ^= wordAt(words, pos, wt + bits - 32);
+      lo ^= wordAt(words, pos + wt + bits - 32, 32 - wt) << wt;
     } else {
-      lo ^= wordAt(pos, bits) << wt;
+      lo ^= wordAt(words, pos, bits) << wt;
     }
     pos += bits;
   }

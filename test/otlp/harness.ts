@@ -29,7 +29,8 @@ export interface Harness {
 
 export async function startHarness(options: Partial<OtlpOptions> = {}, tsdbOptions: Partial<TsdbOptions> = {}): Promise<Harness> {
   const tsdb = new Tsdb(tsdbOptions);
-  const config = { ...defaultConfig(), ...options };
+  // Decoding on the event loop unless a test asks for threads, whatever `auto` would start on this machine.
+  const config = { ...defaultConfig(), ingestThreads: 0, ...options };
   const receiver = new OtlpReceiver(tsdb, config, pino({ level: 'silent' }));
   const http: HttpServer = createServer((req, res) => handleOtlpHttp(req, res, receiver));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -47,8 +48,17 @@ export async function startHarness(options: Partial<OtlpOptions> = {}, tsdbOptio
       grpc.forceShutdown();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await receiver.close();
     },
   };
+}
+
+/** Decoding on the event loop, and in two worker threads: the receiver's behaviour must not differ. */
+export const INGEST_THREADS = [0, 2] as const;
+
+/** Each of `cases` with each of INGEST_THREADS, for describe.each. */
+export function withThreads<T>(cases: readonly T[]): [T, number][] {
+  return cases.flatMap((c) => INGEST_THREADS.map((t): [T, number] => [c, t]));
 }
 
 /** The harness of the describe block this is called in, as useTestApp (test/support/app.ts) gives an app. */

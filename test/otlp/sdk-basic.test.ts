@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { labelsToRecord } from '../../src/tsdb/labels.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
-import { EXPORTER_KINDS, exporter, sdk, value, useHarness } from './harness.js';
+import { EXPORTER_KINDS, exporter, sdk, value, useHarness, withThreads } from './harness.js';
 
-describe.each(EXPORTER_KINDS)('gauges and cumulative counters over %s', (kind) => {
-  const h = useHarness();
+describe.each(withThreads(EXPORTER_KINDS))('gauges and cumulative counters over %s, %i ingest threads', (kind, ingestThreads) => {
+  const h = useHarness({ ingestThreads });
 
   it('stores a counter under x_total and x, and a gauge, with job, instance and promoted resource labels', async () => {
     const pod = sdk(exporter(h, kind), {

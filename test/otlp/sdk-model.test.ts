@@ -1,10 +1,10 @@
 import { AggregationType } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { EXPORTER_KINDS, exporter, latest, sdk, value, useHarness } from './harness.js';
+import { EXPORTER_KINDS, exporter, latest, sdk, value, useHarness, withThreads } from './harness.js';
 
-describe.each(EXPORTER_KINDS)('every SDK instrument over %s', (kind) => {
-  const h = useHarness();
-  const classic = useHarness({ exponentialHistograms: 'classic' });
+describe.each(withThreads(EXPORTER_KINDS))('every SDK instrument over %s, %i ingest threads', (kind, ingestThreads) => {
+  const h = useHarness({ ingestThreads });
+  const classic = useHarness({ exponentialHistograms: 'classic', ingestThreads });
 
   it('turns a delta counter into a cumulative one', async () => {
     const pod = sdk(exporter(h, kind, true), { 'service.name': 'delta-svc' });

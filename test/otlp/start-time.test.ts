@@ -3,7 +3,7 @@ import { Engine } from '../../src/promql/eval/engine.js';
 import { Matcher } from '../../src/tsdb/matcher.js';
 import type { Series } from '../../src/tsdb/series.js';
 import { encodeRequest } from '../../harness/clients/otlp.js';
-import { EXPORTER_KINDS, exportClient, exporter, oneResource, sdk, type Harness, useHarness } from './harness.js';
+import { EXPORTER_KINDS, exportClient, exporter, oneResource, sdk, type Harness, useHarness, withThreads, INGEST_THREADS } from './harness.js';
 import { parseQuery } from '../../src/promql/parser/parse.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,8 +27,8 @@ function at(engine: Engine, query: string, t: number): number {
   return value.samples[0]!.v;
 }
 
-describe.each(EXPORTER_KINDS)('a restarted SDK seen through start times over %s', (kind) => {
-  const h = useHarness();
+describe.each(withThreads(EXPORTER_KINDS))('a restarted SDK seen through start times over %s, %i ingest threads', (kind, ingestThreads) => {
+  const h = useHarness({ ingestThreads });
 
   it('counts a restart whose new value is above the old one as a reset', async () => {
     const resource = { 'service.name': 'worker', 'service.instance.id': 'pod-1' };
@@ -81,8 +81,8 @@ describe.each(EXPORTER_KINDS)('a restarted SDK seen through start times over %s'
   });
 });
 
-describe('start times from OTLP protobuf', () => {
-  const h = useHarness();
+describe.each(INGEST_THREADS)('start times from OTLP protobuf, %i ingest threads', (ingestThreads) => {
+  const h = useHarness({ ingestThreads });
 
   const ns = (seconds: number) => `${seconds}000000000`;
   const send = async (metrics: object[]) => {

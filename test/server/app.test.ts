@@ -14,13 +14,13 @@ import { podMeterProvider } from '../support/otel.js';
  * The whole path: two "pods" push with the real OpenTelemetry SDK, one over OTLP/gRPC to 4317
  * and one over OTLP/HTTP protobuf to 4318; KEDA's client asks on both gRPC ports.
  */
-describe('OTLP in, PromQL out, KEDA answered', () => {
+describe.each([0, 2])('OTLP in, PromQL out, KEDA answered, %i ingest threads', (ingestThreads) => {
   let app: App;
   let clients: { port: string; client: KedaClient }[];
   let pods: ReturnType<typeof podMeterProvider>[];
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ ingestThreads });
     const podA = podMeterProvider(new GrpcExporter({ url: `http://127.0.0.1:${app.ports.otlpGrpc}` }), {
       'service.name': 'gateway-collector',
       'service.instance.id': 'pod-a',

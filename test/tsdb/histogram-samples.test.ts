@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AppendStatus, Tsdb } from '../../src/tsdb/db.js';
 import { FloatHistogram } from '../../src/tsdb/float-histogram.js';
 import { labelsFromRecord } from '../../src/tsdb/labels.js';
+import { SeriesColumns } from '../../src/tsdb/series-columns.js';
+import { Series } from '../../src/tsdb/series.js';
 
 const labels = labelsFromRecord({ __name__: 'latency' });
 const counter = (count: number): FloatHistogram =>
@@ -52,5 +54,16 @@ describe('native histogram samples in the store', () => {
     now = 20_000;
     expect(db.gc()).toBe(1);
     expect(db.get(labels)).toBeUndefined();
+  });
+
+  it('keeps them in the blocks of the store, counted in the series bytes and given back when the series is freed', () => {
+    const cols = new SeriesColumns<Series>(100);
+    const s = new Series(labels, undefined, cols);
+    for (let k = 1; k <= 40; k++) s.appendHistogram(k * 1000, counter(k), 0);
+    expect(cols.pool.bytesInUse).toBeGreaterThan(0);
+    expect(s.bufferBytes).toBe(cols.pool.bytesInUse);
+    expect(s.histograms!.hs.map((h) => h.count)).toEqual(Array.from({ length: 40 }, (_, k) => k + 1));
+    s.free();
+    expect(cols.pool.bytesInUse).toBe(0);
   });
 });

@@ -1,3 +1,9 @@
+/** A key with its value rendered as a label value would be. */
+export interface Attribute {
+  key: string;
+  value: string;
+}
+
 /**
  * An attribute value as both decoders hand it over, before it becomes a label value:
  * string, boolean, double (number), int64 (bigint, exact), bytes, array, key/value list (Map),

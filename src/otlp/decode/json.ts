@@ -2,6 +2,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
 import { DecodeError } from '../errors.js';
 import { decimalNanosToMs } from './nanos.js';
+import { NumberPoints } from './number-points.js';
 import {
   Temporality,
   type Attribute,
@@ -10,7 +11,6 @@ import {
   type HistogramPoint,
   type Metric,
   type MetricData,
-  type NumberPoint,
   type OtlpRequest,
   type PointBase,
   type ResourceMetrics,
@@ -27,9 +27,10 @@ import {
 
 type Json = Record<string, unknown>;
 
-/** Where in the document the walk is; turned into text only when there is an error. */
+/** Where in the document the walk is (turned into text only when there is an error), and the request's gauge and sum points. */
 class Path {
   private readonly parts: (string | number)[] = [];
+  readonly points = new NumberPoints(Buffer.alloc(0), 16, undefined);
   push(part: string | number): void {
     this.parts.push(part);
   }
@@ -132,11 +133,16 @@ function metricData(o: Json, path: Path): MetricData | undefined {
     return data;
   };
   const points = <P>(body: Json, point: (v: Json, path: Path) => P): P[] => list(body, 'dataPoints', 'data_points', path, point);
+  const numbers = (body: Json) => {
+    const first = path.points.length;
+    points(body, numberPoint);
+    return { points: path.points, first, count: path.points.length - first };
+  };
   return (
-    inside('gauge', 'gauge', (b) => ({ kind: 'gauge', dataPoints: points(b, numberPoint) })) ??
+    inside('gauge', 'gauge', (b) => ({ kind: 'gauge', ...numbers(b) })) ??
     inside('sum', 'sum', (b) => ({
       kind: 'sum',
-      dataPoints: points(b, numberPoint),
+      ...numbers(b),
       temporality: temporality(b, path),
       monotonic: boolean(b, 'isMonotonic', 'is_monotonic', path),
     })) ??
@@ -162,11 +168,11 @@ function base(o: Json, path: Path): PointBase {
   return p;
 }
 
-function numberPoint(o: Json, path: Path): NumberPoint {
-  const p = base(o, path) as NumberPoint;
+function numberPoint(o: Json, path: Path): void {
+  const p = base(o, path);
   const asInt = get(o, 'asInt', 'as_int');
-  p.value = asInt !== undefined ? integer(o, 'asInt', 'as_int', path) : double(o, 'asDouble', 'as_double', path);
-  return p;
+  const value = asInt !== undefined ? integer(o, 'asInt', 'as_int', path) : double(o, 'asDouble', 'as_double', path);
+  path.points.addBuilt(p.startTimeMs, p.timeMs, value, p.flags, p.attributes, p.invalidUtf8);
 }
 
 function histogramPoint(o: Json, path: Path): HistogramPoint {

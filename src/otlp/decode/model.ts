@@ -1,4 +1,6 @@
 import type { EncodedKey } from './encoded-key.js';
+import type { Attribute } from './attributes.js';
+import type { NumberPoints } from './number-points.js';
 
 /**
  * An OTLP metrics export request as the translator reads it, whatever the wire encoding.
@@ -14,11 +16,7 @@ export interface OtlpRequest {
   resourceMetrics: ResourceMetrics[];
 }
 
-/** A key with its value rendered as a label value would be. */
-export interface Attribute {
-  key: string;
-  value: string;
-}
+export type { Attribute } from './attributes.js';
 
 export interface ResourceMetrics {
   resource: Attribute[];
@@ -50,6 +48,7 @@ export const enum Temporality {
 /** Bit of a data point's `flags`: the point has no value (the series ended). */
 export const FLAG_NO_RECORDED_VALUE = 1;
 
+/** What every point but a gauge's or sum's carries (those are columns: number-points.ts). */
 export interface PointBase {
   attributes: Attribute[];
   /**
@@ -63,10 +62,6 @@ export interface PointBase {
   flags: number;
   /** Why the point cannot be stored although the request could be read (e.g. an attribute that is not UTF-8). */
   invalidUtf8?: string;
-}
-
-export interface NumberPoint extends PointBase {
-  value: number;
 }
 
 export interface HistogramPoint extends PointBase {
@@ -105,11 +100,16 @@ export interface SummaryPoint extends PointBase {
 }
 
 export type MetricData =
-  | { kind: 'gauge'; dataPoints: NumberPoint[] }
-  | { kind: 'sum'; dataPoints: NumberPoint[]; temporality: Temporality; monotonic: boolean }
+  | { kind: 'gauge'; points: NumberPoints; first: number; count: number }
+  | { kind: 'sum'; points: NumberPoints; first: number; count: number; temporality: Temporality; monotonic: boolean }
   | { kind: 'histogram'; dataPoints: HistogramPoint[]; temporality: Temporality }
   | { kind: 'exponentialHistogram'; dataPoints: ExponentialHistogramPoint[]; temporality: Temporality }
   | { kind: 'summary'; dataPoints: SummaryPoint[] };
+
+/** How many data points a metric's data holds. */
+export function pointCount(data: MetricData): number {
+  return data.kind === 'gauge' || data.kind === 'sum' ? data.count : data.dataPoints.length;
+}
 
 export interface Metric {
   name: string;

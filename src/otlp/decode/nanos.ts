@@ -15,6 +15,14 @@ export function nanosToMs(high: number, low: number): number {
 }
 
 /**
+ * The fixed64 nanoseconds at `at` in `view` as whole milliseconds, written to `out[index]`: the
+ * number stays unboxed, where returned from a call it would be a heap number a time.
+ */
+export function putNanosAsMs(view: DataView, at: number, out: Float64Array, index: number): void {
+  out[index] = nanosToMs(view.getUint32(at + 4, true), view.getUint32(at, true));
+}
+
+/**
  * Decimal nanoseconds (OTLP/JSON's integers, as text or as a number) to whole milliseconds; the
  * text is cut, so no precision is lost. A negative time is one no fixed64 can hold: NaN, which
  * translation rejects point by point.

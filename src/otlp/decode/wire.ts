@@ -1,4 +1,5 @@
-import { nanosToMs } from './nanos.js';
+import { nanosToMs, putNanosAsMs } from './nanos.js';
+import { F, I, NumberPoints } from './number-points.js';
 import { Buffer, isUtf8 } from 'node:buffer';
 import { MAX_VALUE_DEPTH, renderValue, type RawValue } from './attributes.js';
 import { EncodedKeyMap, hashBytes, KeyArena, type EncodedBytes, type EncodedKey } from './encoded-key.js';
@@ -11,7 +12,6 @@ import {
   type HistogramPoint,
   type Metric,
   type MetricData,
-  type NumberPoint,
   type OtlpRequest,
   type PointBase,
   type QuantileValue,
@@ -39,39 +39,6 @@ import { I64, LEN, MAX_VARINT_BYTES, VARINT, WireReader } from '../../common/wir
 /** Points decoded between two places where sliced decoding may pause. */
 const POINTS_PER_PAUSE = 64;
 
-/**
- * The start time, time and value of a request's number points, three doubles a point in one
- * array: a double in an object field is a heap allocation of its own, and three a point were
- * most of the decoder's garbage.
- */
-class PointColumns implements EncodedBytes {
-  private n = 0;
-  data: Float64Array<ArrayBuffer>;
-
-  constructor(
-    readonly buf: Buffer,
-    readonly view: DataView,
-  ) {
-    // Sized for a point every 128 bytes (collector points take 60–150): one growth at most, usually.
-    this.data = new Float64Array(3 * Math.max(64, buf.length >> 7));
-  }
-
-  /** Adds a point's doubles; returns where they start. */
-  add(start: number, time: number, value: number): number {
-    const at = this.n;
-    if (at === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[at] = start;
-    this.data[at + 1] = time;
-    this.data[at + 2] = value;
-    this.n = at + 3;
-    return at;
-  }
-}
-
 /** Bound on the cache of metric names, units and descriptions, so random names cannot grow it forever. */
 const STRING_CACHE_LIMIT = 10_000;
 let strings = new EncodedKeyMap<string>(new KeyArena());
@@ -86,7 +53,8 @@ class Cursor extends WireReader implements EncodedBytes, EncodedKey {
   keyEnd = 0;
   /** Points since sliced decoding last paused. */
   pointsSincePause = 0;
-  columns: PointColumns | undefined = undefined;
+  /** The request's gauge and sum points, made with its first such metric. */
+  points: NumberPoints | undefined = undefined;
   /** Set by cachedString when the field it read is not UTF-8. */
   badUtf8 = false;
 
@@ -210,16 +178,19 @@ export function* decodeWireSlices(bytes: Uint8Array): Sliced<OtlpRequest> {
   return { resourceMetrics };
 }
 
+/** A request's bytes with a view to read them. */
+type WireBytes = EncodedBytes & { readonly buf: Buffer };
+
 /** A resource's attributes are checked while decoding but built only if read: the translator needs them for a resource it has not seen. */
 class WireResourceMetrics implements ResourceMetrics, EncodedKey {
-  readonly scopeMetrics: ScopeMetrics[] = [];
+  scopeMetrics: ScopeMetrics[] = [];
   /** Where the resource's encoded bytes are in the request: equal bytes, equal resource. */
   keyStart = 0;
   keyEnd = 0;
   hash = 0;
   private decoded: Attribute[] | undefined = undefined;
 
-  constructor(readonly keyBytes: Cursor) {}
+  constructor(readonly keyBytes: WireBytes) {}
 
   get resource(): Attribute[] {
     this.decoded ??= attributesAt(this.keyBytes.buf, this.keyStart, this.keyEnd, 1);
@@ -231,9 +202,31 @@ class WireResourceMetrics implements ResourceMetrics, EncodedKey {
   }
 }
 
+/**
+ * A resource whose encoded attributes lie in `bytes` from `start` to `end` with hash `hash`, as
+ * the decoder left it (a worker's decoded request rebuilt over the bytes it handed back).
+ */
+export function wireResource(bytes: WireBytes, start: number, end: number, hash: number, scopeMetrics: ScopeMetrics[]): ResourceMetrics {
+  const rm = new WireResourceMetrics(bytes);
+  rm.keyStart = start;
+  rm.keyEnd = end;
+  rm.hash = hash;
+  rm.scopeMetrics = scopeMetrics;
+  return rm;
+}
+
+/** A scope encoded in `buf` from `start` to `end`, with its metrics, as the decoder left it. */
+export function wireScope(buf: Buffer, start: number, end: number, metrics: Metric[]): ScopeMetrics {
+  const sm = new WireScopeMetrics(buf);
+  sm.start = start;
+  sm.end = end;
+  sm.metrics = metrics;
+  return sm;
+}
+
 /** The scope is checked while decoding but built only if read: translation does not use it. */
 class WireScopeMetrics implements ScopeMetrics {
-  readonly metrics: Metric[] = [];
+  metrics: Metric[] = [];
   start = 0;
   end = 0;
   private decoded: Scope | undefined = undefined;
@@ -452,86 +445,34 @@ function zigzag(n: number): number {
   return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
 }
 
-/** How many data points (field 1) a Gauge or Sum message part holds; leaves the cursor where it was. */
-function countPoints(c: Cursor, end: number): number {
-  const from = c.pos;
-  let n = 0;
-  while (c.pos < end) {
-    const tag = c.varint(end);
-    if (tag === ((1 << 3) | LEN)) n++;
-    c.skip(tag & 7, end, tag >>> 3);
-  }
-  c.pos = from;
-  return n;
-}
-
-/** Gauge (field 1: points) or Sum (1: points, 2: temporality, 3: monotonic). */
+/** Gauge (field 1: points) or Sum (1: points, 2: temporality, 3: monotonic); the points go to the request's columns. */
 function readNumberData(c: Cursor, end: number, sum: boolean): MetricData {
-  // Counted first so the array is made at its size: grown by push, most of it would be slack.
-  const dataPoints: NumberPoint[] = new Array<NumberPoint>(countPoints(c, end));
-  let n = 0;
+  // Sized for a point every 128 bytes of the request (collector points take 60–150): one growth at most, usually.
+  const points = (c.points ??= new NumberPoints(c.buf, c.buf.length >> 7, numberPointAttributes));
+  const first = points.length;
   let temporality = Temporality.Unspecified;
   let monotonic = false;
   while (c.pos < end) {
     const tag = c.varint(end);
-    if (tag === ((1 << 3) | LEN)) dataPoints[n++] = readNumberPoint(c, c.len(end));
+    if (tag === ((1 << 3) | LEN)) readNumberPoint(c, c.len(end), points);
     else if (sum && tag === ((2 << 3) | VARINT)) temporality = c.varint(end) | 0;
     else if (sum && tag === ((3 << 3) | VARINT)) monotonic = c.varint(end) !== 0;
     else c.skip(tag & 7, end, tag >>> 3);
   }
-  return sum ? { kind: 'sum', dataPoints, temporality, monotonic } : { kind: 'gauge', dataPoints };
+  const count = points.length - first;
+  return sum ? { kind: 'sum', points, first, count, temporality, monotonic } : { kind: 'gauge', points, first, count };
 }
 
 /**
- * A NumberDataPoint whose attributes stay encoded until read; the point is its own attributes
- * key, and its times and value sit in the request's columns. Fields are always assigned in the
- * same order, so every point shares one object shape.
+ * NumberDataPoint: 7 attributes, 2 start, 3 time (fixed64 ns), 4 as_double, 6 as_int, 8 flags.
+ * Its attributes are checked but stay encoded; their bytes are its key.
  */
-class WireNumberPoint implements NumberPoint, EncodedKey {
-  private decoded: Attribute[] | undefined = undefined;
-
-  constructor(
-    private readonly columns: PointColumns,
-    private readonly index: number,
-    readonly flags: number,
-    readonly keyStart: number,
-    readonly keyEnd: number,
-    readonly hash: number,
-  ) {}
-
-  get startTimeMs(): number {
-    return this.columns.data[this.index]!;
-  }
-
-  get timeMs(): number {
-    return this.columns.data[this.index + 1]!;
-  }
-
-  get value(): number {
-    return this.columns.data[this.index + 2]!;
-  }
-
-  get attributes(): Attribute[] {
-    this.decoded ??= attributesAt(this.columns.buf, this.keyStart, this.keyEnd, 7);
-    return this.decoded;
-  }
-
-  get attributesKey(): EncodedKey {
-    return this;
-  }
-
-  get keyBytes(): EncodedBytes {
-    return this.columns;
-  }
-}
-
-/** NumberDataPoint: 7 attributes, 2 start, 3 time (fixed64 ns), 4 as_double, 6 as_int, 8 flags. */
-function readNumberPoint(c: Cursor, end: number): NumberPoint {
+function readNumberPoint(c: Cursor, end: number, points: NumberPoints): void {
+  const i = points.next();
+  const times = points.times;
+  const f = F * i;
   let attrStart = -1;
   let attrEnd = -1;
-  let start = 0;
-  let time = 0;
-  let value = 0;
   let flags = 0;
   while (c.pos < end) {
     const tag = c.varint(end);
@@ -545,19 +486,19 @@ function readNumberPoint(c: Cursor, end: number): NumberPoint {
       }
       // fixed64 ns to whole ms, as every decoder computes them (nanos.ts).
       case (2 << 3) | I64:
-        start = c.nanosToMs(c.fixed64(end));
+        putNanosAsMs(c.view, c.fixed64(end), times, f);
         break;
       case (3 << 3) | I64:
-        time = c.nanosToMs(c.fixed64(end));
+        putNanosAsMs(c.view, c.fixed64(end), times, f + 1);
         break;
       case (4 << 3) | I64:
-        value = c.double(c.fixed64(end));
+        times[f + 2] = c.double(c.fixed64(end));
         break;
       case (6 << 3) | I64:
-        value = c.sfixed64(c.fixed64(end));
+        times[f + 2] = c.sfixed64(c.fixed64(end));
         break;
       case (8 << 3) | VARINT:
-        flags = c.varint(end) >>> 0;
+        flags = c.varint(end) | 0;
         break;
       default:
         c.skip(tag & 7, end, tag >>> 3);
@@ -565,9 +506,17 @@ function readNumberPoint(c: Cursor, end: number): NumberPoint {
   }
   if (attrStart === -1) attrStart = attrEnd = 0;
   c.pointsSincePause++;
-  c.columns ??= new PointColumns(c.buf, c.view);
-  const index = c.columns.add(start, time, value);
-  return new WireNumberPoint(c.columns, index, flags, attrStart, attrEnd, hashBytes(c.buf, attrStart, attrEnd));
+  const ints = points.ints;
+  const n = I * i;
+  ints[n] = flags;
+  ints[n + 1] = attrStart;
+  ints[n + 2] = attrEnd;
+  ints[n + 3] = hashBytes(c.buf, attrStart, attrEnd);
+}
+
+/** A number point's attributes (field 7) from its encoded bytes. */
+export function numberPointAttributes(buf: Buffer, start: number, end: number): Attribute[] {
+  return attributesAt(buf, start, end, 7);
 }
 
 /** The attributes (KeyValue fields numbered `field`) of `buf` from `start` to `end`, built when a reader first asks. */

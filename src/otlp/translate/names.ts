@@ -1,5 +1,5 @@
 import type { MetricMetadata } from '../../tsdb/db.js';
-import type { Metric } from '../decode/model.js';
+import { pointCount, type Metric } from '../decode/model.js';
 import { NamingError } from '../errors.js';
 import { MetricType, prometheusUnit, translateMetricName, type NameTranslation } from './naming.js';
 import type { Rejections } from './rejections.js';
@@ -57,7 +57,7 @@ export class MetricNamesCache {
       translated = translateMetricName(this.strategy, metric.name, metric.unit, type);
     } catch (e) {
       if (!(e instanceof NamingError)) throw e;
-      for (let i = 0; i < data.dataPoints.length; i++) rejections.add('invalid', () => e.message);
+      for (let i = pointCount(data); i > 0; i--) rejections.add('invalid', () => e.message);
       return undefined;
     }
     const { name: base, alias } = translated;

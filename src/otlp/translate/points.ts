@@ -7,11 +7,12 @@ import {
   Temporality,
   type ExponentialHistogramPoint,
   type HistogramPoint,
+  type Attribute,
   type Metric,
-  type NumberPoint,
   type PointBase,
   type SummaryPoint,
 } from '../decode/model.js';
+import { NumberPoints } from '../decode/number-points.js';
 import { InvalidUtf8Error, NamingError } from '../errors.js';
 import type { RejectReason } from '../stats.js';
 import { DeltaOutcome, type DeltaAccumulator } from './delta.js';
@@ -52,7 +53,8 @@ export class PointWriter {
   private readonly histogramDelta: DeltaAccumulator<FloatHistogram>;
 
   /* The point being written, kept in fields so writing a point allocates nothing for it. */
-  private point!: PointBase;
+  /** The point's own start time (ms, 0 none), which delta accumulation reads. */
+  private pointStartMs = 0;
   private temporality = Temporality.Cumulative;
   private stale = false;
   private timeMs = 0;
@@ -83,16 +85,25 @@ export class PointWriter {
   /**
    * The point's labels without a name, or undefined (point rejected) when an attribute makes no
    * label or the set is over the label limits; `extra` is how many labels the series add to it.
+   * The point is `p`, or the i-th of the number points `p`.
    */
-  private pointLabels(metric: Metric, names: MetricNames, resource: ResourceLabels, p: PointBase, extra: number): LabelList | undefined {
-    if (p.invalidUtf8 !== undefined) {
-      const why = p.invalidUtf8;
-      this.rejections.add('invalid_utf8', () => `metric ${metric.name}: ${why}`);
+  private pointLabels(
+    metric: Metric,
+    names: MetricNames,
+    resource: ResourceLabels,
+    p: PointBase | NumberPoints,
+    i: number,
+    extra: number,
+  ): LabelList | undefined {
+    const invalid = p instanceof NumberPoints ? p.invalidUtf8(i) : p.invalidUtf8;
+    if (invalid !== undefined) {
+      this.rejections.add('invalid_utf8', () => `metric ${metric.name}: ${invalid}`);
       return undefined;
     }
     let labels: LabelList;
     try {
-      labels = this.labeler.point(resource, p.attributes);
+      const attributes: Attribute[] = p instanceof NumberPoints ? p.attributes(i) : p.attributes;
+      labels = this.labeler.point(resource, attributes);
     } catch (e) {
       if (e instanceof InvalidUtf8Error) {
         this.rejections.add('invalid_utf8', () => `metric ${metric.name}: ${e.message}`);
@@ -110,10 +121,11 @@ export class PointWriter {
 
   /**
    * Rejects a point whose time cannot be stored (older than retention, too far ahead, not a time)
-   * before any of its series is looked up, so a rejected point creates nothing.
+   * before any of its series is looked up, so a rejected point creates nothing. The point is the
+   * one begun, whose time is read from its field: a double passed to a call would be boxed.
    */
-  private checkTime(metric: Metric, p: PointBase): boolean {
-    const t = p.timeMs === 0 ? this.nowMs : p.timeMs;
+  private checkTime(metric: Metric): boolean {
+    const t = this.timeMs;
     let reason: RejectReason;
     if (t > this.nowMs + MAX_AHEAD_MS) reason = 'too_far_ahead';
     else if (!(t >= 0)) reason = 'invalid';
@@ -134,40 +146,44 @@ export class PointWriter {
     return false;
   }
 
-  /** `withStart`: the point's start time is stored (sums); a gauge's is not, as nothing reads it. */
+  /** The i-th of the number points `p`. `withStart`: the point's start time is stored (sums); a gauge's is not, as nothing reads it. */
   number(
     metric: Metric,
     names: MetricNames,
     resource: ResourceLabels,
     seriesScope: number,
-    p: NumberPoint,
+    p: NumberPoints,
+    i: number,
     temporality: Temporality,
     withStart: boolean,
   ): void {
-    if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p)) return;
-    const key = p.attributesKey;
-    const cached = key === undefined ? undefined : this.seriesCache.get(seriesScope, key);
+    if (!this.checkTemporality(metric, temporality)) return;
+    this.pointStartMs = p.startTimeMs(i);
+    this.timeMs = p.timeMs(i);
+    this.begun(p.flags(i), temporality, withStart);
+    if (!this.checkTime(metric)) return;
+    const cached = p.key(i) === undefined ? undefined : this.seriesCache.get(seriesScope, p);
     if (cached !== undefined && cached.live) {
-      this.begin(p, temporality, withStart);
-      this.writeSeries(cached, p.value);
+      this.writeSeries(cached, p.value(i));
       this.end();
       return;
     }
-    const labels = this.pointLabels(metric, names, resource, p, 1);
+    const labels = this.pointLabels(metric, names, resource, p, i, 1);
     if (labels === undefined) return;
-    this.begin(p, temporality, withStart);
     const full = seriesLabels(labels, names.base);
     const series = this.tsdb.getOrCreate(full, names.alias);
     if (series === undefined) this.fail('series_limit', full);
     else {
-      if (key !== undefined) this.seriesCache.remember(seriesScope, key, series);
-      this.writeSeries(series, p.value);
+      if (p.key(i) !== undefined) this.seriesCache.remember(seriesScope, p, series);
+      this.writeSeries(series, p.value(i));
     }
     this.end();
   }
 
   histogram(metric: Metric, names: MetricNames, resource: ResourceLabels, p: HistogramPoint, temporality: Temporality): void {
-    if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p)) return;
+    if (!this.checkTemporality(metric, temporality)) return;
+    this.begin(p, temporality);
+    if (!this.checkTime(metric)) return;
     const counts = p.bucketCounts;
     const bounds = p.explicitBounds;
     if (counts.length !== 0 && counts.length !== bounds.length + 1) {
@@ -183,9 +199,8 @@ export class PointWriter {
         return;
       }
     }
-    const labels = this.pointLabels(metric, names, resource, p, 2);
+    const labels = this.pointLabels(metric, names, resource, p, 0, 2);
     if (labels === undefined) return;
-    this.begin(p, temporality);
     let cumulative = 0;
     // A point without a value usually has bounds but no counts: its buckets still get the marker.
     if (counts.length > 0 || this.stale) {
@@ -198,18 +213,19 @@ export class PointWriter {
   }
 
   exponential(metric: Metric, names: MetricNames, resource: ResourceLabels, p: ExponentialHistogramPoint, temporality: Temporality): void {
-    if (!this.checkTemporality(metric, temporality) || !this.checkTime(metric, p)) return;
+    if (!this.checkTemporality(metric, temporality)) return;
+    this.begin(p, temporality);
+    if (!this.checkTime(metric)) return;
     if (!Number.isInteger(p.scale) || p.scale < MIN_SCALE || p.scale > MAX_SCALE) {
       this.rejections.add('invalid', () => `metric ${metric.name}: exponential histogram scale ${p.scale} is outside [${MIN_SCALE}, ${MAX_SCALE}]`);
       return;
     }
     if (this.nativeHistograms) {
-      this.nativeExponential(metric, names, resource, p, temporality);
+      this.nativeExponential(metric, names, resource, p);
       return;
     }
-    const labels = this.pointLabels(metric, names, resource, p, 2);
+    const labels = this.pointLabels(metric, names, resource, p, 0, 2);
     if (labels === undefined) return;
-    this.begin(p, temporality);
     // A point without a value has no buckets to mark stale: its count and sum carry the marker.
     if (!this.stale) {
       const { bounds, cumulative } = exponentialToClassic(p);
@@ -221,7 +237,7 @@ export class PointWriter {
   }
 
   /** One native histogram sample in the series of the metric's own name; a point without a value is a staleness marker there. */
-  private nativeExponential(metric: Metric, names: MetricNames, resource: ResourceLabels, p: ExponentialHistogramPoint, temporality: Temporality): void {
+  private nativeExponential(metric: Metric, names: MetricNames, resource: ResourceLabels, p: ExponentialHistogramPoint): void {
     if (p.scale < MIN_NATIVE_SCALE) {
       this.rejections.add(
         'invalid',
@@ -229,9 +245,8 @@ export class PointWriter {
       );
       return;
     }
-    const labels = this.pointLabels(metric, names, resource, p, 1);
+    const labels = this.pointLabels(metric, names, resource, p, 0, 1);
     if (labels === undefined) return;
-    this.begin(p, temporality);
     const full = seriesLabels(labels, names.base);
     const series = this.tsdb.getOrCreate(full, names.alias);
     if (series === undefined) this.fail('series_limit', full);
@@ -266,11 +281,11 @@ export class PointWriter {
   }
 
   summary(metric: Metric, names: MetricNames, resource: ResourceLabels, p: SummaryPoint): void {
-    if (!this.checkTime(metric, p)) return;
-    const labels = this.pointLabels(metric, names, resource, p, 2);
-    if (labels === undefined) return;
     // Summaries have no temporality field; their count and sum are cumulative by definition.
     this.begin(p, Temporality.Cumulative);
+    if (!this.checkTime(metric)) return;
+    const labels = this.pointLabels(metric, names, resource, p, 0, 2);
+    if (labels === undefined) return;
     for (const q of p.quantileValues) {
       this.write(seriesLabels(labels, names.base, 'quantile', formatFloatF(q.quantile)), names.alias, q.value);
     }
@@ -279,14 +294,20 @@ export class PointWriter {
     this.commit();
   }
 
-  /** Starts writing the samples of one data point. */
-  private begin(point: PointBase, temporality: Temporality, withStart = true): void {
-    this.point = point;
+  /** Starts writing the samples of one data point of a histogram or summary. */
+  private begin(p: PointBase, temporality: Temporality): void {
+    this.pointStartMs = p.startTimeMs;
+    this.timeMs = p.timeMs;
+    this.begun(p.flags, temporality, true);
+  }
+
+  /** Starts writing the samples of the point whose own start time and time are in their fields. */
+  private begun(flags: number, temporality: Temporality, withStart: boolean): void {
     this.temporality = temporality;
-    this.stale = (point.flags & FLAG_NO_RECORDED_VALUE) !== 0;
-    this.timeMs = point.timeMs === 0 ? this.nowMs : point.timeMs;
+    this.stale = (flags & FLAG_NO_RECORDED_VALUE) !== 0;
+    if (this.timeMs === 0) this.timeMs = this.nowMs;
     // A start after the point's own time (or one the decoder could not represent, NaN) is no start time.
-    const st = point.startTimeMs;
+    const st = this.pointStartMs;
     this.startMs = withStart && st > 0 && st <= this.timeMs ? st : 0;
     this.failedReason = undefined;
     this.failedLabels = undefined;
@@ -367,7 +388,7 @@ export class PointWriter {
     if (this.temporality === Temporality.Delta) {
       if (this.stale) this.delta.end(series);
       else {
-        const outcome = this.delta.add(series, this.point.startTimeMs, this.timeMs, value);
+        const outcome = this.delta.add(series, this.pointStartMs, this.timeMs, value);
         if (outcome === DeltaOutcome.OutOfOrder) return 'out_of_order';
         v = this.delta.total;
         st = this.delta.start;

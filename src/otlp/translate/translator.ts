@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Tsdb } from '../../tsdb/db.js';
 import { FloatHistogram } from '../../tsdb/float-histogram.js';
-import { Temporality, type OtlpRequest, type ResourceMetrics } from '../decode/model.js';
+import { pointCount, Temporality, type OtlpRequest, type ResourceMetrics } from '../decode/model.js';
 import { InvalidUtf8Error } from '../errors.js';
 import { runToEnd, type Sliced } from '../slices.js';
 import type { OtlpStats } from '../stats.js';
@@ -92,7 +92,7 @@ export class Translator {
           const metric = metrics[m]!;
           const data = metric.data;
           if (data === undefined) continue;
-          const count = data.dataPoints.length;
+          const count = pointCount(data);
           if (count === 0) continue;
           received += count;
           if (metric.invalidUtf8 !== undefined) {
@@ -114,15 +114,22 @@ export class Translator {
           }
           if (names.metadata.help !== metric.description) names.metadata = { type: names.type, unit: names.unit, help: metric.description };
           this.tsdb.setMetadata(names.base, names.metadata);
-          const seriesScope = data.kind === 'gauge' || data.kind === 'sum' ? this.targets.seriesCache.pointSeries(resource, names) : 0;
+          if (data.kind === 'gauge' || data.kind === 'sum') {
+            const seriesScope = this.targets.seriesCache.pointSeries(resource, names);
+            const temporality = data.kind === 'sum' ? data.temporality : Temporality.Cumulative;
+            const withStart = data.kind === 'sum';
+            const end = data.first + count;
+            for (let i = data.first; i < end; i++) {
+              points.number(metric, names, resource, seriesScope, data.points, i, temporality, withStart);
+              if (++sincePause === POINTS_PER_PAUSE) {
+                sincePause = 0;
+                yield;
+              }
+            }
+            continue;
+          }
           for (let i = 0; i < count; i++) {
             switch (data.kind) {
-              case 'gauge':
-                points.number(metric, names, resource, seriesScope, data.dataPoints[i]!, Temporality.Cumulative, false);
-                break;
-              case 'sum':
-                points.number(metric, names, resource, seriesScope, data.dataPoints[i]!, data.temporality, true);
-                break;
               case 'histogram':
                 points.histogram(metric, names, resource, data.dataPoints[i]!, data.temporality);
                 break;

@@ -550,7 +550,6 @@ class Evaluator {
     const hs: FloatHistogram[] = [];
     const room = this.room();
     const stats = this.countAndSum.has(vs) ? new CountAndSumHints(hist, s) : undefined;
-    const lane = stats?.hs ?? hist.hs;
     for (let i = 0; i < n; i++) {
       if (out.ts.length + hts.length >= room) throw this.tooMany(room + 1);
       const t = grid.start + i * grid.interval;
@@ -569,7 +568,7 @@ class Evaluator {
         out.vs.push(field === 'value' ? s.valueAt(fi) : field === 'timestamp' ? sampleT / 1000 : (s.startTimeAt?.(fi) ?? 0) / 1000);
       } else if (field === 'value') {
         hts.push(t);
-        hs.push(lane[hi]!);
+        hs.push((stats ?? hist).window(hi, hi + 1)[hi]!);
       } else {
         out.ts.push(t);
         out.vs.push(field === 'timestamp' ? sampleT / 1000 : 0);
@@ -645,17 +644,18 @@ class Evaluator {
    * before t, whose hint no longer says how it follows the sample before.
    */
   private smoothedHistogram(hist: HistogramSamples, lo: number, hi: number, t: number, vs: VectorSelector, labels: Labels): FloatHistogram | undefined {
+    const hs = hist.window(lo, hi);
     let i = lo;
     while (i < hi && hist.ts[i]! < t) i++;
-    if (i < hi && hist.ts[i] === t) return hist.hs[i]!.copy();
+    if (i < hi && hist.ts[i] === t) return hs[i]!.copy();
     if (i === lo) return undefined;
-    const prev = hist.hs[i - 1]!;
+    const prev = hs[i - 1]!;
     if (i === hi) {
       const h = prev.copy();
       h.counterResetHint = 'unknown';
       return h;
     }
-    const next = hist.hs[i]!;
+    const next = hs[i]!;
     if (prev.usesCustomBuckets() !== next.usesCustomBuckets()) {
       const name = JSON.stringify(labelsGet(labels, METRIC_NAME));
       this.annos.warn(`vector contains a mix of histograms with exponential and custom buckets schemas for metric name ${name}`, vs.pos);
@@ -1068,7 +1068,7 @@ class Evaluator {
       }
       if (histograms > 0) {
         job.hw.ts = hist!.ts;
-        job.hw.hs = job.hints?.hs ?? hist!.hs;
+        job.hw.hs = (job.hints ?? hist!).window(job.hw.lo, job.hw.hi);
         const r = job.hfn(w, job.hw, job.fn);
         if (r === undefined) continue;
         if (typeof r === 'number') pushFloat(job, t, r);
@@ -1109,7 +1109,7 @@ class Evaluator {
             ts: Array.from(this.winTs.subarray(0, n)),
             vs: Array.from(this.winVs.subarray(0, n)),
             hts: hist.ts.slice(lo, hi),
-            hs: hist.hs.slice(lo, hi),
+            hs: hist.window(lo, hi).slice(lo, hi),
           });
           continue;
         }

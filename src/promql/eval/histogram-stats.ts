@@ -64,8 +64,8 @@ export interface FloatTimes {
  * step stopped at, and a histogram read first after such a start keeps the store's hint.
  */
 export class CountAndSumHints {
-  /** The lane's histograms, those with an unknown hint replaced by copies with the hint worked out. */
-  readonly hs: FloatHistogram[];
+  /** The histograms read so far, by index; those whose unknown hint was worked out are copies with it. */
+  private readonly hs: FloatHistogram[] = [];
   private started = false;
   /** The first histogram of the current run of reads. */
   private runStart = 0;
@@ -77,9 +77,7 @@ export class CountAndSumHints {
   constructor(
     private readonly lane: HistogramSamples,
     private readonly floats: FloatTimes,
-  ) {
-    this.hs = lane.hs.slice();
-  }
+  ) {}
 
   /** A step that reads samples from `from` (inclusive) to `to`, histograms up to index `upTo` (exclusive). */
   step(from: number, to: number, upTo: number): void {
@@ -89,17 +87,31 @@ export class CountAndSumHints {
       this.runStart = lowerBound(lane.length, (i) => lane.ts[i]!, from);
       this.settled = Math.max(this.settled, this.runStart);
     }
-    for (; this.settled < upTo; this.settled++) {
-      const i = this.settled;
-      const h = lane.hs[i]!;
-      if (i === this.runStart || h.counterResetHint !== 'unknown') continue;
-      const hinted = h.copy();
-      hinted.counterResetHint = h.detectReset(lane.hs[i - 1]!) ? 'reset' : 'not_reset';
-      this.hs[i] = hinted;
+    if (this.settled < upTo) {
+      const stored = lane.window(Math.max(0, this.settled - 1), upTo);
+      for (; this.settled < upTo; this.settled++) {
+        const i = this.settled;
+        const h = stored[i]!;
+        if (i === this.runStart || h.counterResetHint !== 'unknown') continue;
+        const hinted = h.copy();
+        hinted.counterResetHint = h.detectReset(stored[i - 1]!) ? 'reset' : 'not_reset';
+        this.hs[i] = hinted;
+      }
     }
     const nextHist = lowerBound(lane.length, (i) => lane.ts[i]!, to);
     const nextFloat = lowerBound(floats.length, (i) => floats.timestampAt(i), to);
     const t = Math.min(nextHist < lane.length ? lane.ts[nextHist]! : Infinity, nextFloat < floats.length ? floats.timestampAt(nextFloat) : Infinity);
     this.stoppedAt = t === Infinity ? undefined : t;
+  }
+
+  /** The histograms as read, indexed as the lane's timestamps, of which those with indexes [lo, hi) are sure to be there. */
+  window(lo: number, hi: number): readonly FloatHistogram[] {
+    let stored: readonly FloatHistogram[] | undefined;
+    for (let i = lo; i < hi; i++) {
+      if (this.hs[i] !== undefined) continue;
+      stored ??= this.lane.window(lo, hi);
+      this.hs[i] = stored[i]!;
+    }
+    return this.hs;
   }
 }

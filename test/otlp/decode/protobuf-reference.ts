@@ -2,6 +2,7 @@ import { nanosToMs } from '../../../src/otlp/decode/nanos.js';
 import type { RawValue } from '../../../src/otlp/decode/attributes.js';
 import { MAX_VALUE_DEPTH, renderValue } from '../../../src/otlp/decode/attributes.js';
 import { DecodeError } from '../../../src/otlp/errors.js';
+import { NumberPoints } from '../../../src/otlp/decode/number-points.js';
 import type {
   Attribute,
   ExponentialBuckets,
@@ -9,7 +10,6 @@ import type {
   HistogramPoint,
   Metric,
   MetricData,
-  NumberPoint,
   OtlpRequest,
   PointBase,
   QuantileValue,
@@ -43,7 +43,27 @@ export function decodeProtobufRequest(bytes: Uint8Array): OtlpRequest {
   } catch (e) {
     throw new DecodeError(`invalid protobuf ExportMetricsServiceRequest: ${(e as Error).message}`);
   }
+  points = new NumberPoints(Buffer.alloc(0), 16, undefined);
   return { resourceMetrics: (message.resource_metrics as Msg[]).map(resourceMetrics) };
+}
+
+/** The gauge and sum points of the request being read. */
+let points = new NumberPoints(Buffer.alloc(0), 16, undefined);
+
+function numberData(data: Msg): { points: NumberPoints; first: number; count: number } {
+  const first = points.length;
+  for (const p of data.data_points as Msg[]) {
+    const b = base(p);
+    points.addBuilt(
+      b.startTimeMs,
+      b.timeMs,
+      p.value === 'as_int' ? toNumber(p.as_int) : p.value === 'as_double' ? p.as_double : 0,
+      b.flags,
+      b.attributes,
+      undefined,
+    );
+  }
+  return { points, first, count: points.length - first };
 }
 
 function resourceMetrics(rm: Msg): ResourceMetrics {
@@ -68,11 +88,11 @@ function metricFromMessage(m: Msg): Metric {
 function metricData(m: Msg): MetricData | undefined {
   switch (m.data as string | undefined) {
     case 'gauge':
-      return { kind: 'gauge', dataPoints: (m.gauge.data_points as Msg[]).map(numberPoint) };
+      return { kind: 'gauge', ...numberData(m.gauge) };
     case 'sum':
       return {
         kind: 'sum',
-        dataPoints: (m.sum.data_points as Msg[]).map(numberPoint),
+        ...numberData(m.sum),
         temporality: m.sum.aggregation_temporality,
         monotonic: m.sum.is_monotonic,
       };
@@ -102,12 +122,6 @@ function base(p: Msg): PointBase {
     timeMs: longNanosToMs(p.time_unix_nano),
     flags: p.flags,
   };
-}
-
-function numberPoint(p: Msg): NumberPoint {
-  const point = base(p) as NumberPoint;
-  point.value = p.value === 'as_int' ? toNumber(p.as_int) : p.value === 'as_double' ? p.as_double : 0;
-  return point;
 }
 
 function histogramPoint(p: Msg): HistogramPoint {

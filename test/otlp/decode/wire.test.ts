@@ -6,33 +6,11 @@ import { BUCKETED_METRICS } from './bucketed-metrics.js';
 import { decodeWireRequest } from '../../../src/otlp/decode/wire.js';
 import { EncodedKeyMap, KeyArena } from '../../../src/otlp/decode/encoded-key.js';
 import { DecodeError } from '../../../src/otlp/errors.js';
-import type { OtlpRequest } from '../../../src/otlp/decode/model.js';
+import { plainRequest as plain } from './plain.js';
 import { OtlpReceiver } from '../../../src/otlp/receiver.js';
 import { Tsdb } from '../../../src/tsdb/db.js';
 import { Matcher } from '../../../src/tsdb/matcher.js';
 import { encodeRequest } from '../../../harness/clients/otlp.js';
-
-/** The request as plain data, without the decoder's cache keys, so both decoders compare. */
-function plain(req: OtlpRequest): unknown {
-  return req.resourceMetrics.map((rm) => ({
-    resource: rm.resource,
-    scopeMetrics: rm.scopeMetrics.map((sm) => ({
-      scope: sm.scope,
-      metrics: sm.metrics.map((m) => {
-        const data = m.data;
-        if (data === undefined || (data.kind !== 'gauge' && data.kind !== 'sum')) return m;
-        const dataPoints = data.dataPoints.map((p) => ({
-          attributes: p.attributes,
-          startTimeMs: p.startTimeMs,
-          timeMs: p.timeMs,
-          flags: p.flags,
-          value: p.value,
-        }));
-        return { ...m, data: { ...data, dataPoints } };
-      }),
-    })),
-  }));
-}
 
 const T = '1700000000123456789';
 const ATTRIBUTE_VALUES: object[] = [
@@ -128,11 +106,11 @@ describe('wire decoder', () => {
       resource_metrics: [{ scope_metrics: [{ metrics: [{ name: 'g', gauge: { data_points: [point('x'), point('y'), point('x')] } }] }] }],
     });
     const data = decodeWireRequest(bytes).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data!;
+    if (data.kind !== 'gauge') throw new Error('not a gauge');
     const seen = new EncodedKeyMap<string>(new KeyArena());
-    const [x, y, x2] = data.dataPoints.map((p) => p.attributesKey!);
-    seen.set(x!, 'x');
-    expect(seen.get(x2!)).toBe('x');
-    expect(seen.get(y!)).toBeUndefined();
+    seen.set(data.points.key(0)!, 'x');
+    expect(seen.get(data.points.key(2)!)).toBe('x');
+    expect(seen.get(data.points.key(1)!)).toBeUndefined();
   });
 
   it('refuses truncated bytes with a DecodeError that says where', () => {

@@ -1,18 +1,18 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRequest } from '../../../harness/clients/otlp.js';
-import { exportClient, oneResource, startHarness, value, type Harness } from '../harness.js';
+import { exportClient, oneResource, startHarness, value, type Harness, INGEST_THREADS } from '../harness.js';
 
 const gauge = (name: string, v: number) => ({
   name,
   gauge: { data_points: [{ as_double: v, time_unix_nano: String(BigInt(Date.now()) * 1_000_000n) }] },
 });
 
-describe('gRPC MetricsService/Export', () => {
+describe.each(INGEST_THREADS)('gRPC MetricsService/Export, %i ingest threads', (ingestThreads) => {
   let h: Harness;
   let client: ReturnType<typeof exportClient>;
   beforeAll(async () => {
-    h = await startHarness({ maxDecompressedBytes: 64 * 1024 }, { maxSeries: 3 });
+    h = await startHarness({ maxDecompressedBytes: 64 * 1024, ingestThreads }, { maxSeries: 3 });
     client = exportClient(h);
   });
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { gzipSync, deflateSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRequest } from '../../../harness/clients/otlp.js';
-import { decodeResponse, oneResource, startHarness, value, type Harness } from '../harness.js';
+import { decodeResponse, oneResource, startHarness, value, type Harness, INGEST_THREADS } from '../harness.js';
 
 const gauge = (name: string, v: number, attrs: Record<string, string> = {}) => ({
   name,
@@ -30,11 +30,11 @@ function decodeStatus(bytes: Uint8Array): { code: number; message: string } {
   return out;
 }
 
-describe('OTLP/HTTP handler', () => {
+describe.each(INGEST_THREADS)('OTLP/HTTP handler, %i ingest threads', (ingestThreads) => {
   let h: Harness;
   let url: string;
   beforeAll(async () => {
-    h = await startHarness({ maxRequestBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024 }, { maxSeries: 5 });
+    h = await startHarness({ maxRequestBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024, ingestThreads }, { maxSeries: 5 });
     url = `${h.httpUrl}/v1/metrics`;
   });
   afterAll(() => h.close());

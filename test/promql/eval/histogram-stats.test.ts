@@ -43,7 +43,7 @@ describe('CountAndSumHints', () => {
     const lane = counter([1, 2, 1, 3]);
     const hints = new CountAndSumHints(lane, noFloats);
     hints.step(0, 180_000, 4);
-    expect(hints.hs.map((h) => h.counterResetHint)).toEqual(['unknown', 'not_reset', 'reset', 'not_reset']);
+    expect(hints.window(0, lane.length).map((h) => h.counterResetHint)).toEqual(['unknown', 'not_reset', 'reset', 'not_reset']);
     expect(lane.hs.every((h) => h.counterResetHint === 'unknown')).toBe(true);
   });
 
@@ -52,6 +52,6 @@ describe('CountAndSumHints', () => {
     const hints = new CountAndSumHints(lane, noFloats);
     hints.step(0, 60_000, 2);
     hints.step(179_000, 240_000, 5);
-    expect(hints.hs.map((h) => h.counterResetHint)).toEqual(['unknown', 'not_reset', 'unknown', 'unknown', 'reset', 'unknown']);
+    expect(hints.window(0, lane.length).map((h) => h.counterResetHint)).toEqual(['unknown', 'not_reset', 'unknown', 'unknown', 'reset', 'unknown']);
   });
 });
