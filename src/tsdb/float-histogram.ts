@@ -173,8 +173,9 @@ export class FloatHistogram {
     const a = this;
     const b = other;
     if (a.usesCustomBuckets() !== b.usesCustomBuckets()) throw new MixedSchemasError();
-    const hints = [a.counterResetHint, b.counterResetHint];
-    if (notes !== undefined && hints.includes('reset') && hints.includes('not_reset')) notes.conflictingResets = true;
+    const ha = a.counterResetHint;
+    const hb = b.counterResetHint;
+    if (notes !== undefined && ((ha === 'reset' && hb === 'not_reset') || (ha === 'not_reset' && hb === 'reset'))) notes.conflictingResets = true;
     const out = new FloatHistogram({
       schema: Math.min(a.schema, b.schema),
       zeroThreshold: Math.max(a.zeroThreshold, b.zeroThreshold),
