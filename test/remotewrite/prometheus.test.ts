@@ -93,30 +93,34 @@ async function waitFor<T>(app: App, prometheus: Scraped, q: string, done: (resul
   }
 }
 
-describe.skipIf(!PROMETHEUS)(title, () => {
-  let app: App;
-  let prometheus: Scraped;
-  let keda: KedaClient;
-  let exposition = '';
-
+/**
+ * For one describe block: a scaler, KEDA's client for it, and Prometheus scraping a target that
+ * serves `content` and remote-writing to the scaler.
+ */
+function usePrometheusScraping(content: { type: string; body: () => Buffer | string }, flags: string[] = [], remoteWrite: string[] = []) {
+  const ctx = {} as { app: App; keda: KedaClient; prometheus: Scraped };
   beforeAll(async () => {
-    app = await startTestApp();
-    keda = new KedaClient(`127.0.0.1:${app.ports.otlpGrpc}`);
-    exposition = queueExposition(17, 1234);
-    prometheus = await scrapedByPrometheus(app, { type: 'text/plain; version=0.0.4', body: () => exposition });
+    ctx.app = await startTestApp();
+    ctx.keda = new KedaClient(`127.0.0.1:${ctx.app.ports.otlpGrpc}`);
+    ctx.prometheus = await scrapedByPrometheus(ctx.app, content, flags, remoteWrite);
   }, 30_000);
-
   afterAll(async () => {
-    await prometheus?.close();
-    keda?.close();
-    await app?.close();
+    await ctx.prometheus?.close();
+    ctx.keda?.close();
+    await ctx.app?.close();
   }, 30_000);
+  return ctx;
+}
+
+describe.skipIf(!PROMETHEUS)(title, () => {
+  let exposition = queueExposition(17, 1234);
+  const ctx = usePrometheusScraping({ type: 'text/plain; version=0.0.4', body: () => exposition });
 
   const query = async (q: string): Promise<Vector[]> => {
-    const res = await fetch(`http://127.0.0.1:${app.ports.http}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const res = await fetch(`http://127.0.0.1:${ctx.app.ports.http}/api/v1/query?query=${encodeURIComponent(q)}`);
     return ((await res.json()) as { data: { result: Vector[] } }).data.result;
   };
-  const waitForVector = (q: string, done: (result: Vector[]) => boolean) => waitFor(app, prometheus, q, done);
+  const waitForVector = (q: string, done: (result: Vector[]) => boolean) => waitFor(ctx.app, ctx.prometheus, q, done);
 
   it("stores the scraped values with Prometheus's job and instance labels, readable through the API and by KEDA", async () => {
     const [depth] = await waitForVector('shop_queue_depth', (r) => r.length === 1);
@@ -125,44 +129,31 @@ describe.skipIf(!PROMETHEUS)(title, () => {
     expect((await waitForVector('shop_jobs_total', (r) => r.length === 1))[0]!.value[1]).toBe('1234');
     // Prometheus's own series about the scrape come along.
     expect((await waitForVector('up{job="shop"}', (r) => r.length === 1))[0]!.value[1]).toBe('1');
-    expect(await keda.value('sum(shop_queue_depth{queue="emails"})')).toBe(17);
-    expect(app.tsdb.metadata('shop_queue_depth').get('shop_queue_depth')).toMatchObject({ type: 'gauge', help: 'Messages waiting.' });
+    expect(await ctx.keda.value('sum(shop_queue_depth{queue="emails"})')).toBe(17);
+    expect(ctx.app.tsdb.metadata('shop_queue_depth').get('shop_queue_depth')).toMatchObject({ type: 'gauge', help: 'Messages waiting.' });
   }, 60_000);
 
   it('follows new values, and ends a series with the staleness marker Prometheus sends when it disappears', async () => {
     exposition = queueExposition(42, 1300);
     await waitForVector('shop_queue_depth', (r) => r[0]?.value[1] === '42');
-    expect(await keda.value('sum(shop_queue_depth)')).toBe(42);
-    expect(await keda.value('sum(increase(shop_jobs_total[1m])) > 0')).toBeGreaterThan(0);
+    expect(await ctx.keda.value('sum(shop_queue_depth)')).toBe(42);
+    expect(await ctx.keda.value('sum(increase(shop_jobs_total[1m])) > 0')).toBeGreaterThan(0);
     exposition = '# TYPE shop_jobs_total counter\nshop_jobs_total{queue="emails"} 1300\n';
     // Without the marker the last value would stay visible for the 5 minute lookback.
     await waitForVector('shop_queue_depth', (r) => r.length === 0);
     expect(await query('shop_jobs_total')).toHaveLength(1);
-    expect(app.tsdb.stats.samplesAppended).toBeGreaterThan(0);
+    expect(ctx.app.tsdb.stats.samplesAppended).toBeGreaterThan(0);
   }, 60_000);
 });
 
 describe.skipIf(!PROMETHEUS)(`${title}: native histograms`, () => {
-  let app: App;
-  let prometheus: Scraped;
-  let keda: KedaClient;
   const started = Date.now();
-
-  beforeAll(async () => {
-    app = await startTestApp();
-    keda = new KedaClient(`127.0.0.1:${app.ports.otlpGrpc}`);
-    // Each second one more request of (0.5, 1] s and three more of (1, 2] s.
-    const body = () => histogramExposition(Math.floor((Date.now() - started) / 1000) + 1);
-    prometheus = await scrapedByPrometheus(app, { type: PROTOBUF_EXPOSITION, body }, ['--enable-feature=native-histograms'], ['send_native_histograms: true']);
-  }, 30_000);
-
-  afterAll(async () => {
-    await prometheus?.close();
-    keda?.close();
-    await app?.close();
-  }, 30_000);
+  // Each second one more request of (0.5, 1] s and three more of (1, 2] s.
+  const body = () => histogramExposition(Math.floor((Date.now() - started) / 1000) + 1);
+  const ctx = usePrometheusScraping({ type: PROTOBUF_EXPOSITION, body }, ['--enable-feature=native-histograms'], ['send_native_histograms: true']);
 
   it('stores the native histogram Prometheus scraped as one series, and KEDA reads a quantile of its rate', async () => {
+    const { app, prometheus, keda } = ctx;
     type Histogram = { metric: Record<string, string>; histogram: [number, { count: string; sum: string }] };
     const [first] = await waitFor<Histogram>(app, prometheus, 'shop_request_seconds', (r) => r.length === 1);
     expect(first!.metric).toEqual({ __name__: 'shop_request_seconds', job: 'shop', instance: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
