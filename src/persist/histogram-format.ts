@@ -1,4 +1,4 @@
-import { FloatHistogram, type BucketSpan, type CounterResetHint } from '../tsdb/float-histogram.js';
+import { COUNTER_RESET_HINTS, FloatHistogram, type BucketSpan } from '../tsdb/float-histogram.js';
 import type { HistogramSamples } from '../tsdb/histogram-samples.js';
 import { FormatError, type ByteReader, type ByteWriter } from './bytes.js';
 
@@ -8,8 +8,6 @@ import { FormatError, type ByteReader, type ByteWriter } from './bytes.js';
  * absolute bucket counts, custom bounds). Histograms are few next to floats, so they are written
  * plainly rather than compressed.
  */
-
-const HINTS: readonly CounterResetHint[] = ['unknown', 'reset', 'not_reset', 'gauge'];
 
 export function writeHistogramSamples(w: ByteWriter, lane: HistogramSamples): void {
   w.varint(lane.length);
@@ -25,7 +23,7 @@ export function writeHistogram(w: ByteWriter, h: FloatHistogram): void {
   w.f64(h.zeroCount);
   w.f64(h.count);
   w.f64(h.sum);
-  w.u8(HINTS.indexOf(h.counterResetHint));
+  w.u8(COUNTER_RESET_HINTS.indexOf(h.counterResetHint));
   writeBuckets(w, h.positiveSpans, h.positiveBuckets);
   writeBuckets(w, h.negativeSpans, h.negativeBuckets);
   w.varint(h.customValues.length);
@@ -61,7 +59,7 @@ export function readHistogram(r: ByteReader): FloatHistogram {
   const zeroCount = r.f64();
   const count = r.f64();
   const sum = r.f64();
-  const counterResetHint = HINTS[r.u8()];
+  const counterResetHint = COUNTER_RESET_HINTS[r.u8()];
   if (counterResetHint === undefined) throw new FormatError('unknown histogram counter reset hint');
   const [positiveSpans, positiveBuckets] = readBuckets(r);
   const [negativeSpans, negativeBuckets] = readBuckets(r);

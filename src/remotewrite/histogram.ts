@@ -1,5 +1,5 @@
 import { I64, LEN, VARINT, type WireReader } from '../common/wire.js';
-import { CUSTOM_BUCKETS_SCHEMA, FloatHistogram, type BucketSpan, type CounterResetHint } from '../tsdb/float-histogram.js';
+import { COUNTER_RESET_HINTS, CUSTOM_BUCKETS_SCHEMA, FloatHistogram, type BucketSpan } from '../tsdb/float-histogram.js';
 
 /*
  * A native histogram sample of remote write: the Histogram message, the same field numbers in 1.0
@@ -24,8 +24,6 @@ const MIN_SCHEMA = -4;
 const MAX_SCHEMA = 8;
 /** Past this, bucket boundaries 2^(2^-schema) are no longer apart in a double. */
 const FINEST_SENT_SCHEMA = 52;
-
-const RESET_HINTS: readonly CounterResetHint[] = ['unknown', 'reset', 'not_reset', 'gauge'];
 
 /** What a message holds before it is checked. */
 interface Sent {
@@ -89,7 +87,7 @@ export function readHistogram(r: WireReader, end: number): HistogramSample {
       r.pos = stop;
     } else r.skip(wire, end, field);
   }
-  h.counterResetHint = RESET_HINTS[resetHint] ?? 'unknown';
+  h.counterResetHint = COUNTER_RESET_HINTS[resetHint] ?? 'unknown';
   if (sample.stale) return sample;
   sample.invalid = fill(h, sent);
   if (sample.invalid === undefined) sample.h = h.schema > MAX_SCHEMA ? h.reduceResolution(MAX_SCHEMA) : h;

@@ -13,6 +13,9 @@ import { formatFloatG } from '../common/go-format.js';
 
 export type CounterResetHint = 'unknown' | 'reset' | 'not_reset' | 'gauge';
 
+/** The hints by the number Prometheus gives each (remote write's ResetHint too), which our chunks and snapshots write. */
+export const COUNTER_RESET_HINTS: readonly CounterResetHint[] = ['unknown', 'reset', 'not_reset', 'gauge'];
+
 export interface BucketSpan {
   /** Gap from the end of the previous span (from index 0 for the first). */
   offset: number;

@@ -1,6 +1,6 @@
 import { bitsAt, BitCursor, chainBytes, freeChain, fromWords, gather, hiWord, loWord, NO_WINDOW, readXor, wordAt, writeXor } from './bit-chain.js';
 import { offsetOf, slabOf, type ChunkPool } from './chunk-pool.js';
-import { FloatHistogram, type BucketSpan, type CounterResetHint } from './float-histogram.js';
+import { COUNTER_RESET_HINTS, FloatHistogram, type BucketSpan } from './float-histogram.js';
 import { appendSample, chunkCount, chunkTakes } from './xor-chunk.js';
 
 /**
@@ -30,8 +30,6 @@ const TARGET_BITS = 8 * 128;
 /** Fewer samples than this in a chunk would spend more on its header, layout and first sample than its deltas. */
 const MIN_SAMPLES = 8;
 
-/** The counter reset hints by their 2-bit code. */
-const HINTS: readonly CounterResetHint[] = ['unknown', 'reset', 'not_reset', 'gauge'];
 /** Field numbers: the counts and the sum, then the positive buckets and the negative ones. */
 const COUNT = 0;
 const ZERO = 1;
@@ -172,7 +170,7 @@ function writeSpans(spans: readonly BucketSpan[], buckets: number): number {
 /** One sample against the one before in the chunk, or against zero and its own previous bucket when it is the first. */
 function writeSample(h: FloatHistogram, last: FloatHistogram | undefined, state: HistogramAppendState): number {
   const w = cursor;
-  const hint = HINTS.indexOf(h.counterResetHint);
+  const hint = COUNTER_RESET_HINTS.indexOf(h.counterResetHint);
   let bits: number;
   if (last === undefined) {
     w.write(hint, 2);
@@ -382,7 +380,7 @@ export function decodeHistogramChunk(pool: ChunkPool, addr: number, count: numbe
       negativeSpans: negative.spans,
       negativeBuckets,
       customValues,
-      counterResetHint: HINTS[hint]!,
+      counterResetHint: COUNTER_RESET_HINTS[hint]!,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { FloatHistogram, type CounterResetHint } from '../../tsdb/float-histogram.js';
+import { COUNTER_RESET_HINTS, FloatHistogram, type CounterResetHint } from '../../tsdb/float-histogram.js';
 import { parseNumber, SeriesDescError } from './desc-number.js';
 
 /** A native histogram of a series description; `hintGiven` says whether its counter reset hint was written (only then is it compared). */
@@ -6,8 +6,6 @@ export interface HistogramDesc {
   h: FloatHistogram;
   hintGiven: boolean;
 }
-
-const HINTS: readonly CounterResetHint[] = ['unknown', 'reset', 'not_reset', 'gauge'];
 
 /** The `key:value` items between `{{` and `}}`; a value in brackets is kept whole. */
 function fieldsOf(body: string): Map<string, string> {
@@ -65,7 +63,8 @@ export function parseHistogramBody(body: string): HistogramDesc {
   const fields = fieldsOf(body);
   for (const key of fields.keys()) if (!KNOWN.has(key)) throw new SeriesDescError(`unknown histogram field ${key} in {{${body}}}`);
   const hint = fields.get('counter_reset_hint');
-  if (hint !== undefined && !HINTS.includes(hint as CounterResetHint)) throw new SeriesDescError(`invalid counter_reset_hint ${hint} in {{${body}}}`);
+  if (hint !== undefined && !COUNTER_RESET_HINTS.includes(hint as CounterResetHint))
+    throw new SeriesDescError(`invalid counter_reset_hint ${hint} in {{${body}}}`);
   const pos = list(fields, 'buckets', body);
   const neg = list(fields, 'n_buckets', body);
   const h = new FloatHistogram({
