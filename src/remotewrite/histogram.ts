@@ -1,5 +1,12 @@
 import { I64, LEN, VARINT, type WireReader } from '../common/wire.js';
-import { COUNTER_RESET_HINTS, CUSTOM_BUCKETS_SCHEMA, FloatHistogram, type BucketSpan } from '../tsdb/float-histogram.js';
+import {
+  COUNTER_RESET_HINTS,
+  CUSTOM_BUCKETS_SCHEMA,
+  FloatHistogram,
+  MAX_EXPONENTIAL_SCHEMA,
+  MIN_EXPONENTIAL_SCHEMA,
+  type BucketSpan,
+} from '../tsdb/float-histogram.js';
 
 /*
  * A native histogram sample of remote write: the Histogram message, the same field numbers in 1.0
@@ -19,9 +26,6 @@ export interface HistogramSample {
   invalid: string | undefined;
 }
 
-/** The coarsest and finest exponential schemas Prometheus stores; finer ones are merged down to the finest. */
-const MIN_SCHEMA = -4;
-const MAX_SCHEMA = 8;
 /** Past this, bucket boundaries 2^(2^-schema) are no longer apart in a double. */
 const FINEST_SENT_SCHEMA = 52;
 
@@ -90,7 +94,7 @@ export function readHistogram(r: WireReader, end: number): HistogramSample {
   h.counterResetHint = COUNTER_RESET_HINTS[resetHint] ?? 'unknown';
   if (sample.stale) return sample;
   sample.invalid = fill(h, sent);
-  if (sample.invalid === undefined) sample.h = h.schema > MAX_SCHEMA ? h.reduceResolution(MAX_SCHEMA) : h;
+  if (sample.invalid === undefined) sample.h = h.schema > MAX_EXPONENTIAL_SCHEMA ? h.reduceResolution(MAX_EXPONENTIAL_SCHEMA) : h;
   return sample;
 }
 
@@ -114,8 +118,8 @@ function zigzag(n: number): number {
 /** Fills the histogram from what was sent, or says why that is not a histogram Prometheus would store. */
 function fill(h: FloatHistogram, sent: Sent): string | undefined {
   const custom = h.schema === CUSTOM_BUCKETS_SCHEMA;
-  if (!custom && (h.schema < MIN_SCHEMA || h.schema > FINEST_SENT_SCHEMA)) {
-    return `schema ${h.schema} is neither an exponential schema (${MIN_SCHEMA} to ${FINEST_SENT_SCHEMA}, those past ${MAX_SCHEMA} merged down to it) nor ${CUSTOM_BUCKETS_SCHEMA} (custom buckets)`;
+  if (!custom && (h.schema < MIN_EXPONENTIAL_SCHEMA || h.schema > FINEST_SENT_SCHEMA)) {
+    return `schema ${h.schema} is neither an exponential schema (${MIN_EXPONENTIAL_SCHEMA} to ${FINEST_SENT_SCHEMA}, those past ${MAX_EXPONENTIAL_SCHEMA} merged down to it) nor ${CUSTOM_BUCKETS_SCHEMA} (custom buckets)`;
   }
   if (custom) {
     if (sent.negativeSpans.length > 0 || sent.negative.length > 0) return 'a histogram with custom buckets has negative buckets';

@@ -24,6 +24,10 @@ export interface BucketSpan {
 
 export const CUSTOM_BUCKETS_SCHEMA = -53;
 
+/** Prometheus's range of exponential schemas: a finer one is reduced to the finest by merging buckets, a coarser one refused. */
+export const MIN_EXPONENTIAL_SCHEMA = -4;
+export const MAX_EXPONENTIAL_SCHEMA = 8;
+
 /** Buckets as sorted indexes with their counts: the form the arithmetic works on. */
 export interface IndexedBuckets {
   idx: number[];

@@ -1,4 +1,4 @@
-import { FloatHistogram, type BucketSpan } from '../../tsdb/float-histogram.js';
+import { FloatHistogram, MAX_EXPONENTIAL_SCHEMA, type BucketSpan } from '../../tsdb/float-histogram.js';
 import type { ExponentialHistogramPoint } from '../decode/model.js';
 
 /** The range of scales the protocol allows. */
@@ -47,23 +47,19 @@ export function exponentialToClassic(p: ExponentialHistogramPoint): { bounds: nu
   return { bounds, cumulative };
 }
 
-/** Prometheus's range of exponential schemas: a finer scale is reduced to the finest by merging buckets, a coarser one refused. */
-export const MIN_NATIVE_SCALE = -4;
-export const MAX_NATIVE_SCALE = 8;
-
 /** Prometheus's zero bucket width for exponential histograms from OTLP. */
 const MIN_ZERO_THRESHOLD = 1e-128;
 
 /**
- * Converts an exponential histogram point (scale at least MIN_NATIVE_SCALE) to a native
+ * Converts an exponential histogram point (scale at least MIN_EXPONENTIAL_SCHEMA) to a native
  * histogram, as Prometheus's OTLP receiver does: the scale becomes the schema, capped at
- * MAX_NATIVE_SCALE by merging each 2^k neighbouring buckets into one. OTLP's bucket i holds
+ * MAX_EXPONENTIAL_SCHEMA by merging each 2^k neighbouring buckets into one. OTLP's bucket i holds
  * (base^i, base^(i+1)] where Prometheus's bucket i holds (base^(i-1), base^i], so indexes shift
  * by one after the merge. A point without a sum has a sum of zero, as in Prometheus. The zero
  * bucket keeps the point's threshold where it is wider than Prometheus's own.
  */
 export function exponentialToNative(p: ExponentialHistogramPoint): FloatHistogram {
-  const down = Math.max(0, p.scale - MAX_NATIVE_SCALE);
+  const down = Math.max(0, p.scale - MAX_EXPONENTIAL_SCHEMA);
   const [positiveSpans, positiveBuckets] = nativeBuckets(p.positive.offset, p.positive.bucketCounts, down);
   const [negativeSpans, negativeBuckets] = nativeBuckets(p.negative.offset, p.negative.bucketCounts, down);
   return new FloatHistogram({

@@ -1,6 +1,6 @@
 import { formatFloatF } from '../../common/go-format.js';
 import { AppendStatus, type Tsdb } from '../../tsdb/db.js';
-import type { FloatHistogram } from '../../tsdb/float-histogram.js';
+import { MIN_EXPONENTIAL_SCHEMA, type FloatHistogram } from '../../tsdb/float-histogram.js';
 import type { Series } from '../../tsdb/series.js';
 import {
   FLAG_NO_RECORDED_VALUE,
@@ -16,7 +16,7 @@ import { NumberPoints } from '../decode/number-points.js';
 import { InvalidUtf8Error, NamingError } from '../errors.js';
 import type { RejectReason } from '../stats.js';
 import { DeltaOutcome, type DeltaAccumulator } from './delta.js';
-import { exponentialToClassic, exponentialToNative, MAX_SCALE, MIN_NATIVE_SCALE, MIN_SCALE } from './exponential.js';
+import { exponentialToClassic, exponentialToNative, MAX_SCALE, MIN_SCALE } from './exponential.js';
 import { labelLimitViolation } from './label-limits.js';
 import type { MetricNames } from './names.js';
 import { formatTime, MAX_AHEAD_MS, seriesText, type Rejections } from './rejections.js';
@@ -238,10 +238,10 @@ export class PointWriter {
 
   /** One native histogram sample in the series of the metric's own name; a point without a value is a staleness marker there. */
   private nativeExponential(metric: Metric, names: MetricNames, resource: ResourceLabels, p: ExponentialHistogramPoint): void {
-    if (p.scale < MIN_NATIVE_SCALE) {
+    if (p.scale < MIN_EXPONENTIAL_SCHEMA) {
       this.rejections.add(
         'invalid',
-        () => `metric ${metric.name}: exponential histogram scale ${p.scale} is below ${MIN_NATIVE_SCALE}, the coarsest native histogram schema`,
+        () => `metric ${metric.name}: exponential histogram scale ${p.scale} is below ${MIN_EXPONENTIAL_SCHEMA}, the coarsest native histogram schema`,
       );
       return;
     }
