@@ -61,6 +61,12 @@ export class WireReader {
     return this.error(`a varint is longer than ${MAX_VARINT_BYTES} bytes`);
   }
 
+  /** A sint32 or sint64: its zigzag varint as the number it stands for (exact up to 2^53). */
+  sint(end: number): number {
+    const n = this.varint(end);
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+
   /** A field's tag; field number 0 does not exist. */
   tag(end: number): number {
     const tag = this.varint(end);

@@ -51,10 +51,10 @@ export function readHistogram(r: WireReader, end: number): HistogramSample {
     const wire = tag & 7;
     if (wire === VARINT) {
       if (field === 1) sent.count = r.varint(end);
-      else if (field === 4) h.schema = zigzag(r.varint(end));
+      else if (field === 4) h.schema = r.sint(end);
       else if (field === 6) sent.zeroCount = r.varint(end);
-      else if (field === 9) sent.negative.push(zigzag(r.varint(end)));
-      else if (field === 12) sent.positive.push(zigzag(r.varint(end)));
+      else if (field === 9) sent.negative.push(r.sint(end));
+      else if (field === 12) sent.positive.push(r.sint(end));
       else if (field === 14) resetHint = r.varint(end);
       else if (field === 15) sample.time = r.int64(end);
       else if (field === 17) sample.start = r.int64(end);
@@ -82,7 +82,7 @@ export function readHistogram(r: WireReader, end: number): HistogramSample {
       else if (field === 11) sent.positiveSpans.push(readSpan(r, stop));
       else if (field === 9 || field === 12) {
         const into = field === 9 ? sent.negative : sent.positive;
-        while (r.pos < stop) into.push(zigzag(r.varint(stop)));
+        while (r.pos < stop) into.push(r.sint(stop));
       } else if (field === 10 || field === 13 || field === 16) {
         const into = field === 10 ? sent.negative : field === 13 ? sent.positive : h.customValues;
         if ((stop - r.pos) % 8 !== 0) throw r.error(`packed doubles of field ${field} are ${stop - r.pos} bytes, not a multiple of 8`);
@@ -103,16 +103,11 @@ function readSpan(r: WireReader, end: number): BucketSpan {
   while (r.pos < end) {
     const tag = r.tag(end);
     const field = tag >>> 3;
-    if (field === 1 && (tag & 7) === VARINT) span.offset = zigzag(r.varint(end));
+    if (field === 1 && (tag & 7) === VARINT) span.offset = r.sint(end);
     else if (field === 2 && (tag & 7) === VARINT) span.length = r.varint(end);
     else r.skip(tag & 7, end, field);
   }
   return span;
-}
-
-/** A sint32/sint64 from its zigzag varint (exact up to 2^53). */
-function zigzag(n: number): number {
-  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
 }
 
 /** Fills the histogram from what was sent, or says why that is not a histogram Prometheus would store. */

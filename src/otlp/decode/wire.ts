@@ -381,7 +381,7 @@ function readExponentialPoint(c: Cursor, end: number): ExponentialHistogramPoint
     if (readPointField(c, end, tag, p, 1, 10)) continue;
     if (tag === ((4 << 3) | I64)) p.count = c.uint64(c.fixed64(end));
     else if (tag === ((5 << 3) | I64)) p.sum = c.double(c.fixed64(end));
-    else if (tag === ((6 << 3) | VARINT)) p.scale = zigzag(c.varint(end));
+    else if (tag === ((6 << 3) | VARINT)) p.scale = c.sint(end);
     else if (tag === ((7 << 3) | I64)) p.zeroCount = c.uint64(c.fixed64(end));
     else if (tag === ((8 << 3) | LEN)) p.positive = readBuckets(c, c.len(end));
     else if (tag === ((9 << 3) | LEN)) p.negative = readBuckets(c, c.len(end));
@@ -396,7 +396,7 @@ function readBuckets(c: Cursor, end: number): ExponentialBuckets {
   const buckets: ExponentialBuckets = { offset: 0, bucketCounts: [] };
   while (c.pos < end) {
     const tag = c.varint(end);
-    if (tag === ((1 << 3) | VARINT)) buckets.offset = zigzag(c.varint(end));
+    if (tag === ((1 << 3) | VARINT)) buckets.offset = c.sint(end);
     else if (tag >>> 3 === 2) readRepeated(c, end, tag, VARINT, (stop) => buckets.bucketCounts.push(c.varint(stop)));
     else c.skip(tag & 7, end, tag >>> 3);
   }
@@ -438,11 +438,6 @@ function readRepeated(c: Cursor, end: number, tag: number, wireType: number, rea
   if ((tag & 7) !== LEN) return c.skip(tag & 7, end, tag >>> 3);
   const stop = c.len(end);
   while (c.pos < stop) readOne(stop);
-}
-
-/** A sint32's zigzag varint as the number it stands for. */
-function zigzag(n: number): number {
-  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
 }
 
 /** Gauge (field 1: points) or Sum (1: points, 2: temporality, 3: monotonic); the points go to the request's columns. */
