@@ -19,8 +19,6 @@ import {
 /** One decoded histogram sample: a histogram, a staleness marker, or why it cannot be stored. */
 export interface HistogramSample {
   time: number;
-  /** Its start time (2.0), which the store does not keep for histograms. */
-  start: number;
   h: FloatHistogram | undefined;
   stale: boolean;
   invalid: string | undefined;
@@ -41,7 +39,7 @@ interface Sent {
 }
 
 export function readHistogram(r: WireReader, end: number): HistogramSample {
-  const sample: HistogramSample = { time: 0, start: 0, h: undefined, stale: false, invalid: undefined };
+  const sample: HistogramSample = { time: 0, h: undefined, stale: false, invalid: undefined };
   const h = new FloatHistogram();
   const sent: Sent = { integer: true, count: 0, zeroCount: 0, positiveSpans: [], negativeSpans: [], positive: [], negative: [] };
   let resetHint = 0;
@@ -57,7 +55,6 @@ export function readHistogram(r: WireReader, end: number): HistogramSample {
       else if (field === 12) sent.positive.push(r.sint(end));
       else if (field === 14) resetHint = r.varint(end);
       else if (field === 15) sample.time = r.int64(end);
-      else if (field === 17) sample.start = r.int64(end);
       else r.skip(wire, end, field);
     } else if (wire === I64) {
       const at = r.fixed64(end);

@@ -113,17 +113,14 @@ export class RemoteWriteStore {
       // A new series is made for its first sample that can be stored, so refused samples create nothing.
       let series = Array.isArray(found) ? undefined : (found as Series);
       const labels = series?.labels ?? (found as Labels);
-      /** Why a sample at `time` cannot be stored before its series is looked at, or undefined. */
-      const refusal = (time: number): RemoteWriteRejectReason | undefined =>
-        time > latest ? 'too_far_ahead' : series === undefined && tsdb.isTooOld(time) ? 'too_old' : undefined;
-      const at = (time: number) => () => `${describe(labels)} at ${isoTime(time)}`;
       const total = decoded.count + decoded.histograms;
       for (let k = 0; k < total; k++) {
         const i = k < decoded.count ? decoded.first + k : -1;
         const hs = i === -1 ? batch.histograms[decoded.firstHistogram + k - decoded.count]! : undefined;
         const time = hs === undefined ? samples.times[i]! : hs.time;
-        const refused = hs?.invalid !== undefined ? 'invalid_histogram' : refusal(time);
-        if (refused !== undefined) rejections.add(refused, 1, hs?.invalid !== undefined ? () => `${describe(labels)}: ${hs.invalid}` : at(time));
+        if (hs?.invalid !== undefined) rejections.add('invalid_histogram', 1, () => `${describe(labels)}: ${hs.invalid}`);
+        else if (time > latest) rejections.add('too_far_ahead', 1, () => `${describe(labels)} at ${isoTime(time)}`);
+        else if (series === undefined && tsdb.isTooOld(time)) rejections.add('too_old', 1, () => `${describe(labels)} at ${isoTime(time)}`);
         else {
           series ??= this.create(labels, decoded.rawKey);
           if (series === undefined) {
@@ -134,8 +131,8 @@ export class RemoteWriteStore {
           if (hs === undefined) status = tsdb.append(series, time, samples.values[i]!, samples.stale[i] === 1, samples.starts[i] || decoded.createdMs);
           else if (hs.stale) status = tsdb.append(series, time, NaN, true);
           else status = tsdb.appendHistogram(series, time, hs.h!);
-          if (status === AppendStatus.OutOfOrder) rejections.add('out_of_order', 1, at(time));
-          else if (status === AppendStatus.TooOld) rejections.add('too_old', 1, at(time));
+          if (status === AppendStatus.OutOfOrder) rejections.add('out_of_order', 1, () => `${describe(labels)} at ${isoTime(time)}`);
+          else if (status === AppendStatus.TooOld) rejections.add('too_old', 1, () => `${describe(labels)} at ${isoTime(time)}`);
           else if (hs === undefined) written++;
           else histogramsWritten++;
         }
